@@ -1,0 +1,3 @@
+from liif.cli import main
+
+raise SystemExit(main())

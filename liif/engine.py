@@ -1,0 +1,210 @@
+"""The inference engine: render a continuous image at any size, or any region of it, in bounded memory.
+
+    engine = Upscaler(load_model())
+    out = engine.render(image01, 512, 512)                 # (1, 3, 512, 512) in [0, 1]
+    crop = engine.render_region(image01, (8, 8, 24, 24), (256, 256))
+
+What it adds to `LIIF.query`, and why:
+- the encoder runs in overlapping tiles on large inputs (whole-image encoding is why the authors' code
+  runs out of memory on big photos); the overlap is chosen so the result changes by < 0.05 dB;
+- the decoder's first-layer projection is computed for one band of latent rows at a time, and queries
+  are decoded in chunks, so memory is bounded by the band, not the image;
+- the encoder's output is cached per image, so the magnifier and re-renders at another scale skip it;
+- precision: fp32, or bf16 autocast where the hardware makes it fast (`auto`).
+"""
+
+import hashlib
+import math
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+
+from liif import geometry
+from liif.model import LIIF, Projected
+
+# Encoder tiling, in input pixels. The overlap covers most of the encoder's effective receptive field;
+# tests/test_engine.py and docs/performance.md record what it changes.
+TILE = 192
+TILE_OVERLAP = 24
+# Output pixels decoded per chunk (x4 ensemble queries): sized to stay in cache-friendly matmuls.
+QUERY_CHUNK = 8192
+# Latent rows projected at once (each row: width x 256 numbers).
+BAND_ROWS = 32
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("--device cuda was asked for, but PyTorch sees no CUDA GPU")
+    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise RuntimeError("--device mps was asked for, but this PyTorch has no MPS support here")
+    if name not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"unknown device {name!r}: use cpu, cuda, mps or auto")
+    return torch.device(name)
+
+
+def cpu_has_fast_bf16() -> bool:
+    """AMX or AVX-512 BF16: where bf16 matrix products are several times faster than fp32."""
+    cpu = getattr(torch._C, "_cpu", None)
+    checks = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
+    if cpu is not None and any(getattr(cpu, name, lambda: False)() for name in checks):
+        return True
+    try:  # this PyTorch build may not expose the checks; Linux lists the CPU's flags
+        with open("/proc/cpuinfo") as f:
+            flags = next((line for line in f if line.startswith("flags")), "").split()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+def pick_precision(name: str, device: torch.device) -> str:
+    if name in ("fp32", "bf16"):
+        return name
+    if name != "auto":
+        raise ValueError(f"unknown precision {name!r}: use fp32, bf16 or auto")
+    if device.type == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
+    if device.type == "cpu":
+        return "bf16" if cpu_has_fast_bf16() else "fp32"
+    return "fp32"
+
+
+@dataclass
+class Encoded:
+    """An image as LIIF sees it: the normalised input and its latent codes."""
+
+    inp: torch.Tensor  # (1, 3, h, w) in [-1, 1]
+    feat: torch.Tensor  # (1, 64, h, w)
+    seconds: float = 0.0
+    timings: dict = field(default_factory=dict)
+
+
+class Upscaler:
+    def __init__(self, model: LIIF, device="auto", precision="auto", tile=TILE, overlap=TILE_OVERLAP,
+                 chunk=QUERY_CHUNK, cache_size=2):
+        self.device = pick_device(device) if isinstance(device, str) else device
+        self.precision = pick_precision(precision, self.device)
+        self.model = model.to(self.device).eval()
+        if self.device.type in ("cpu", "cuda"):
+            self.model.encoder.to(memory_format=torch.channels_last)
+        self.tile, self.overlap, self.chunk = tile, overlap, chunk
+        self._cache = OrderedDict()
+        self._cache_size = cache_size
+
+    # -- stage 1: encoder ---------------------------------------------------------------------------
+
+    def _autocast(self):
+        enabled = self.precision == "bf16"
+        device_type = "cuda" if self.device.type == "cuda" else "cpu"
+        return torch.autocast(device_type, dtype=torch.bfloat16, enabled=enabled and self.device.type != "mps")
+
+    @torch.no_grad()
+    def encode(self, image01: torch.Tensor) -> Encoded:
+        """Latent codes of a (1, 3, h, w) image in [0, 1]; cached by content."""
+        key = _fingerprint(image01)
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        start = time.perf_counter()
+        inp = geometry.normalise(image01.to(self.device, torch.float32))
+        with self._autocast():
+            feat = encode_tiled(self.model, inp, self.tile, self.overlap).float()
+        encoded = Encoded(inp, feat, time.perf_counter() - start)
+        self._cache[key] = encoded
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return encoded
+
+    # -- stage 2 and 3: decoder at chosen coordinates -----------------------------------------------
+
+    @torch.no_grad()
+    def render(self, image01: torch.Tensor, out_height: int, out_width: int, progress=None) -> torch.Tensor:
+        """The whole image at out_height x out_width -> (1, 3, H, W) in [0, 1]."""
+        _, _, h, w = image01.shape
+        return self.render_region(image01, (0.0, 0.0, float(h), float(w)), (out_height, out_width),
+                                  cell_size=(out_height, out_width), progress=progress)
+
+    @torch.no_grad()
+    def render_region(self, image01, box, out_size, cell_size=None, progress=None) -> torch.Tensor:
+        """Render the sub-rectangle `box` = (top, left, bottom, right), in input-pixel units, at
+        out_size = (rows, cols) pixels.
+
+        The region's own pixel grid decides each query's position and cell, so a region of a full
+        render's grid equals that crop of the full render. `cell_size` = (H, W) overrides the cell as
+        that of a full render of H x W (used by `render`; equal by construction).
+        """
+        enc = self.encode(image01)
+        _, _, h, w = enc.feat.shape
+        top, left, bottom, right = box
+        rows, cols = out_size
+        if rows < 1 or cols < 1:
+            raise ValueError(f"output size must be at least 1x1, got {rows}x{cols}")
+        ys = geometry.pixel_centres(rows, -1 + 2 * top / h, -1 + 2 * bottom / h, device=self.device)
+        xs = geometry.pixel_centres(cols, -1 + 2 * left / w, -1 + 2 * right / w, device=self.device)
+        if cell_size is None:
+            cell = torch.tensor([2 * (bottom - top) / h / rows, 2 * (right - left) / w / cols], device=self.device)
+        else:
+            cell = torch.tensor([2.0 / cell_size[0], 2.0 / cell_size[1]], device=self.device)
+        out = torch.empty(rows, cols, 3, device=self.device)
+        start = time.perf_counter()
+        rows_per_chunk = max(1, self.chunk // cols)
+        for r0 in range(0, rows, rows_per_chunk):
+            r1 = min(rows, r0 + rows_per_chunk)
+            coord = torch.stack(torch.meshgrid(ys[r0:r1], xs, indexing="ij"), -1).reshape(1, -1, 2)
+            out[r0:r1] = self._decode(enc, coord, cell).view(r1 - r0, cols, 3)
+            if progress is not None:
+                progress(r1 / rows)
+        enc.timings["decode_seconds"] = time.perf_counter() - start
+        return geometry.denormalise(out).permute(2, 0, 1).unsqueeze(0)
+
+    def _decode(self, enc: Encoded, coord: torch.Tensor, cell: torch.Tensor) -> torch.Tensor:
+        """Colours (1, Q, 3) for coordinates that span a band of latent rows."""
+        proj = self._project_band(enc, coord)
+        with self._autocast():
+            pred = self.model.query(proj, coord, cell.expand_as(coord), enc.inp)
+        return pred.float()
+
+    def _project_band(self, enc: Encoded, coord: torch.Tensor) -> Projected:
+        """Project only the latent rows these queries can reach (nearest code +-1 row)."""
+        _, _, h, w = enc.feat.shape
+        iy = ((coord[..., 0] + 1) * h - 1) / 2
+        r0 = max(0, math.floor(iy.min().item()) - 2)
+        r1 = min(h, math.ceil(iy.max().item()) + 3)
+        halo0, halo1 = max(0, r0 - 1), min(h, r1 + 1)  # the 3x3 unfold needs one more row each side
+        with self._autocast():
+            proj = self.model.project(enc.feat[:, :, halo0:halo1])
+        d = proj.first_layer.shape[-1]
+        band = proj.first_layer.view(1, halo1 - halo0, w, d)[:, r0 - halo0 : r1 - halo0].reshape(1, -1, d)
+        return Projected(band, h, w, row_offset=r0)
+
+
+def encode_tiled(model: LIIF, inp: torch.Tensor, tile: int, overlap: int) -> torch.Tensor:
+    """Run the encoder on overlapping tiles, keep each tile's centre. Exact when overlap >= the
+    encoder's receptive field; in practice a small overlap is invisible (measured in tests)."""
+    _, _, h, w = inp.shape
+    if h <= tile + 2 * overlap and w <= tile + 2 * overlap:
+        return model.encode(inp.contiguous(memory_format=torch.channels_last))
+    out = None
+    for y0 in range(0, h, tile):
+        for x0 in range(0, w, tile):
+            y1, x1 = min(h, y0 + tile), min(w, x0 + tile)
+            ya, xa = max(0, y0 - overlap), max(0, x0 - overlap)
+            yb, xb = min(h, y1 + overlap), min(w, x1 + overlap)
+            piece = model.encode(inp[:, :, ya:yb, xa:xb].contiguous(memory_format=torch.channels_last))
+            if out is None:
+                out = inp.new_empty(1, piece.shape[1], h, w, dtype=piece.dtype)
+            out[:, :, y0:y1, x0:x1] = piece[:, :, y0 - ya : y0 - ya + (y1 - y0), x0 - xa : x0 - xa + (x1 - x0)]
+    return out
+
+
+def _fingerprint(image: torch.Tensor) -> str:
+    data = image.detach().to("cpu", torch.float32).contiguous().numpy().tobytes()
+    return hashlib.blake2b(data, digest_size=16).hexdigest() + str(tuple(image.shape))

@@ -1,0 +1,139 @@
+"""LIIF: Local Implicit Image Function (Chen, Liu and Wang, CVPR 2021, arXiv 2012.09161).
+
+An encoder turns the image into a grid of 64-number latent codes. The colour at any continuous
+coordinate q is decoded by a small MLP from the latent codes nearest to q, the offset of q from each
+code's centre, and the size of the output pixel being asked for (the "cell"). Read this file top to
+bottom; `liif/reference.py` writes the same query in the paper's plain form and is the test oracle.
+
+The one thing done differently from a naive implementation: the MLP's first layer is linear in the
+unfolded 3x3 feature, so that part is a 3x3 convolution of the feature map computed once per latent code
+(`project`), not once per query. Only the coordinate and cell terms are added per query. This is the
+same function, about 43% fewer multiply-adds in the decoder, and it is what both training and
+inference run.
+"""
+
+from dataclasses import asdict, dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from liif import geometry
+from liif.encoders import make_encoder
+
+RESIDUAL_MODES = ("none", "bicubic")
+
+
+@dataclass
+class LIIFConfig:
+    encoder: str = "edsr-baseline"  # "edsr-baseline" or "rdn"
+    feat_unfold: bool = True  # decoder sees each code's 3x3 neighbourhood (576 numbers, not 64)
+    local_ensemble: bool = True  # blend the 4 nearest codes, area-weighted
+    cell_decode: bool = True  # tell the decoder the output pixel's size
+    residual: str = "bicubic"  # our extension: "none" is the paper's LIIF, see LIIF_SPEC.md
+    hidden: list = field(default_factory=lambda: [256, 256, 256, 256])
+
+    def __post_init__(self):
+        if self.residual not in RESIDUAL_MODES:
+            raise ValueError(f"residual must be one of {RESIDUAL_MODES}, not {self.residual!r}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class MLP(nn.Module):
+    """Linear/ReLU stack; `layers.{0,2,4,6,8}` are the authors' parameter names."""
+
+    def __init__(self, in_dim: int, out_dim: int, hidden: list):
+        super().__init__()
+        layers, last = [], in_dim
+        for width in hidden:
+            layers += [nn.Linear(last, width), nn.ReLU()]
+            last = width
+        layers.append(nn.Linear(last, out_dim))
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+@dataclass
+class Projected:
+    """The per-latent-code part of the decoder's first layer, ready to be queried."""
+
+    first_layer: torch.Tensor  # (B, rows*w, hidden) = W_feat * unfold(feat) + b, one row per latent code
+    height: int  # of the whole latent grid
+    width: int
+    row_offset: int = 0  # first latent row held in `first_layer` (the engine projects bands of rows)
+
+
+class LIIF(nn.Module):
+    def __init__(self, config: LIIFConfig | None = None):
+        super().__init__()
+        self.config = config or LIIFConfig()
+        self.encoder = make_encoder(self.config.encoder)
+        c = self.encoder.out_dim
+        self.feat_dim = c * 9 if self.config.feat_unfold else c
+        in_dim = self.feat_dim + 2 + (2 if self.config.cell_decode else 0)
+        self.imnet = MLP(in_dim, 3, self.config.hidden)
+
+    # -- the three stages ---------------------------------------------------------------------------
+
+    def encode(self, inp: torch.Tensor) -> torch.Tensor:
+        """inp: (B, 3, h, w) in [-1, 1] -> latent codes (B, 64, h, w)."""
+        return self.encoder(inp)
+
+    def project(self, feat: torch.Tensor) -> Projected:
+        """Apply the feature columns of the decoder's first layer to every latent code.
+
+        With unfolding, Linear(W[:, :576]) of `unfold(feat, 3, padding=1)` is exactly a 3x3 convolution
+        with zero padding whose kernel is W[:, :576] viewed as (out, 64, 3, 3): unfold orders its values
+        channel-major, as the conv kernel does.
+        """
+        first = self.imnet.layers[0]
+        c = feat.shape[1]
+        k = 3 if self.config.feat_unfold else 1
+        kernel = first.weight[:, : self.feat_dim].reshape(-1, c, k, k)
+        p = F.conv2d(feat, kernel.to(feat.dtype), first.bias.to(feat.dtype), padding=k // 2)
+        b, d, h, w = p.shape
+        return Projected(p.permute(0, 2, 3, 1).reshape(b, h * w, d), h, w)
+
+    def query(self, proj: Projected, coord: torch.Tensor, cell: torch.Tensor, inp: torch.Tensor | None = None):
+        """Colours at continuous coordinates.
+
+        coord, cell: (B, Q, 2) in (row, column) order, [-1, 1] units (see geometry.py).
+        inp: the normalised input image, needed only for the bicubic residual.
+        Returns (B, Q, 3) in the normalised [-1, 1] space (not clamped).
+        """
+        h, w = proj.height, proj.width
+        first = self.imnet.layers[0]
+        w_rel = first.weight[:, self.feat_dim : self.feat_dim + 2]
+        w_cell = first.weight[:, self.feat_dim + 2 :] if self.config.cell_decode else None
+        rest = self.imnet.layers[1:]  # ReLU, Linear, ..., Linear
+        scale = coord.new_tensor([h, w])
+
+        preds, areas = [], []
+        for q_shifted in geometry.neighbour_queries(coord, h, w, self.config.local_ensemble):
+            index, centre = geometry.nearest_code(q_shifted, h, w)
+            rel = (coord - centre) * scale
+            x = _gather_rows(proj.first_layer, index - proj.row_offset * w) + rel @ w_rel.t().to(rel.dtype)
+            if w_cell is not None:
+                x = x + (cell * scale) @ w_cell.t().to(rel.dtype)
+            preds.append(rest(x.to(proj.first_layer.dtype)).float())
+            areas.append(geometry.area(rel))
+        out = geometry.blend(preds, areas)
+        if self.config.residual == "bicubic":
+            out = out + geometry.bicubic_at(inp, coord)
+        return out
+
+    def forward(self, inp: torch.Tensor, coord: torch.Tensor, cell: torch.Tensor) -> torch.Tensor:
+        return self.query(self.project(self.encode(inp)), coord, cell, inp)
+
+
+def _gather_rows(table: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """table (B, N, D), index (B, Q) -> (B, Q, D)."""
+    return torch.gather(table, 1, index.unsqueeze(-1).expand(-1, -1, table.shape[-1]))
+
+
+def count_parameters(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())

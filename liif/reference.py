@@ -1,0 +1,64 @@
+"""The paper's query written straight from the formula: slow, plain, and the oracle for the fast path.
+
+For every query and each of the four shifts it unfolds the features, looks the nearest code up with
+`grid_sample`, builds the full 580-number MLP input and runs the whole MLP, exactly as LIIF_SPEC.md
+describes. `LIIF.query` (model.py) must give the same numbers; tests/test_model.py checks it on random
+inputs with every combination of the switches.
+"""
+
+import torch
+import torch.nn.functional as F
+
+from liif import geometry
+from liif.model import LIIF
+
+
+def _sample_nearest(grid_values: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
+    """grid_values (B, C, h, w) at q (B, Q, 2) (row, col), nearest -> (B, Q, C)."""
+    out = F.grid_sample(grid_values, q.flip(-1).unsqueeze(1), mode="nearest", align_corners=False)
+    return out[:, :, 0, :].permute(0, 2, 1)
+
+
+@torch.no_grad()
+def query_reference(model: LIIF, feat: torch.Tensor, coord: torch.Tensor, cell: torch.Tensor, inp=None):
+    """Same contract as `LIIF.query`, but from the encoder's raw features."""
+    cfg = model.config
+    b, c, h, w = feat.shape
+    if cfg.feat_unfold:
+        feat = F.unfold(feat, 3, padding=1).view(b, c * 9, h, w)
+    centres = geometry.make_coord(h, w, device=feat.device).t().reshape(2, h, w)
+    centres = centres.unsqueeze(0).expand(b, 2, h, w)
+    scale = coord.new_tensor([h, w])
+
+    preds, areas = [], []
+    for q_shifted in geometry.neighbour_queries(coord, h, w, cfg.local_ensemble):
+        code = _sample_nearest(feat, q_shifted)
+        centre = _sample_nearest(centres, q_shifted)
+        rel = (coord - centre) * scale
+        mlp_in = [code, rel]
+        if cfg.cell_decode:
+            mlp_in.append(cell * scale)
+        preds.append(model.imnet(torch.cat(mlp_in, dim=-1)))
+        areas.append(geometry.area(rel))
+    out = geometry.blend(preds, areas)
+    if cfg.residual == "bicubic":
+        out = out + geometry.bicubic_at(inp, coord)
+    return out
+
+
+@torch.no_grad()
+def render_reference(model: LIIF, image01: torch.Tensor, out_height: int, out_width: int, chunk: int = 30000):
+    """Whole-image render the authors' way: encoder on the full image, queries in chunks of 30000.
+
+    image01: (1, 3, h, w) in [0, 1]. Returns (1, 3, out_height, out_width) in [0, 1].
+    """
+    inp = geometry.normalise(image01)
+    feat = model.encode(inp)
+    coord = geometry.make_coord(out_height, out_width, device=inp.device).unsqueeze(0)
+    cell = geometry.make_cell(coord.shape[1], out_height, out_width, device=inp.device).unsqueeze(0)
+    parts = [
+        query_reference(model, feat, coord[:, i : i + chunk], cell[:, i : i + chunk], inp)
+        for i in range(0, coord.shape[1], chunk)
+    ]
+    rgb = geometry.denormalise(torch.cat(parts, dim=1))
+    return rgb.view(1, out_height, out_width, 3).permute(0, 3, 1, 2)

@@ -1,0 +1,145 @@
+"""Loading and saving LIIF weights.
+
+Our format is `.safetensors` with the architecture in its metadata (key `config`, JSON) and the
+authors' parameter names, so a state dict moves between their code and ours unchanged. The authors'
+released `.pth` checkpoints (`{'model': {'name': 'liif', 'args': {...}, 'sd': state_dict}}`) load too.
+Every failure is a `WeightsError` whose message names the file and the problem.
+"""
+
+import json
+from pathlib import Path
+
+import torch
+
+from liif.model import LIIF, LIIFConfig
+
+WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
+# The demo's default, in order of preference: the first that exists is used.
+DEFAULT_NAMES = ("rdn-liif.safetensors", "edsr-baseline-liif.safetensors")
+# Parameters the authors' EDSR state dict carries but never uses in its forward pass.
+IGNORED_KEYS = ("encoder.sub_mean.", "encoder.add_mean.")
+
+
+class WeightsError(Exception):
+    pass
+
+
+def default_weights_path() -> Path:
+    for name in DEFAULT_NAMES:
+        if (WEIGHTS_DIR / name).is_file():
+            return WEIGHTS_DIR / name
+    shipped = sorted(WEIGHTS_DIR.glob("*.safetensors"))
+    if shipped:
+        return shipped[0]
+    raise WeightsError(
+        f"no trained weights found in {WEIGHTS_DIR}. Train a model with "
+        "`python -m liif train --data ../shared/data/train/natural --export weights/edsr-baseline-liif.safetensors` "
+        "or pass --model PATH (a .safetensors file of ours or the authors' .pth checkpoint)."
+    )
+
+
+def list_shipped() -> list:
+    return sorted(WEIGHTS_DIR.glob("*.safetensors"))
+
+
+def save_weights(model: LIIF, path, dtype=torch.float16, extra_metadata: dict | None = None) -> Path:
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tensors = {k: v.detach().to("cpu", dtype).contiguous() for k, v in model.state_dict().items()}
+    metadata = {"format": "liif-zoom", "config": json.dumps(model.config.to_dict()), "residual": model.config.residual}
+    for key, value in (extra_metadata or {}).items():
+        metadata[key] = value if isinstance(value, str) else json.dumps(value)
+    save_file(tensors, str(path), metadata=metadata)
+    return path
+
+
+def load_model(path=None, device="cpu") -> LIIF:
+    """Build a LIIF from a weights file (ours or the authors'); the default is the shipped model."""
+    path = Path(path) if path is not None else default_weights_path()
+    if not path.exists():
+        raise WeightsError(f"{path}: no such weights file")
+    if not path.is_file():
+        raise WeightsError(f"{path}: not a file")
+    if path.suffix == ".safetensors":
+        config, state, metadata = _read_safetensors(path)
+    elif path.suffix in (".pth", ".pt"):
+        config, state = _read_authors_checkpoint(path)
+        metadata = {"format": "authors-pth"}
+    else:
+        raise WeightsError(f"{path}: unknown weights format {path.suffix!r} (expected .safetensors or .pth)")
+    model = LIIF(config)
+    state = {k: v for k, v in state.items() if not k.startswith(IGNORED_KEYS)}
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    if missing or unexpected:
+        raise WeightsError(
+            f"{path}: does not match a LIIF with encoder {config.encoder!r}: "
+            f"{len(missing)} missing parameters (e.g. {missing[:2]}), {len(unexpected)} unexpected (e.g. {unexpected[:2]})"
+        )
+    for key, value in state.items():
+        if value.shape != expected[key].shape:
+            raise WeightsError(f"{path}: parameter {key} has shape {tuple(value.shape)}, expected {tuple(expected[key].shape)}")
+    model.load_state_dict({k: v.float() for k, v in state.items()})
+    model.weights_path = path
+    model.weights_metadata = metadata
+    return model.to(device).eval()
+
+
+def read_metadata(path) -> dict:
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as f:
+        return dict(f.metadata() or {})
+
+
+def _read_safetensors(path: Path):
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    try:
+        metadata = read_metadata(path)
+        state = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise WeightsError(f"{path}: not a readable safetensors file (truncated or corrupt?): {exc}") from None
+    return _config_from_metadata(path, metadata), state, metadata
+
+
+def _config_from_metadata(path: Path, metadata: dict) -> LIIFConfig:
+    if "config" not in metadata:
+        raise WeightsError(f"{path}: safetensors file has no 'config' in its metadata; it was not written by liif")
+    try:
+        config = json.loads(metadata["config"])
+        if "residual" in metadata:
+            config["residual"] = metadata["residual"]
+        return LIIFConfig(**config)
+    except (ValueError, TypeError) as exc:
+        raise WeightsError(f"{path}: unreadable config in metadata: {exc}") from None
+
+
+def _read_authors_checkpoint(path: Path):
+    try:
+        checkpoint = torch.load(str(path), map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for truncated or foreign files
+        raise WeightsError(f"{path}: not a readable PyTorch checkpoint (truncated or corrupt?): {exc}") from None
+    try:
+        spec = checkpoint["model"]
+        args = spec["args"]
+        state = spec["sd"]
+        encoder = args["encoder_spec"]["name"]
+    except (KeyError, TypeError):
+        raise WeightsError(f"{path}: not a LIIF checkpoint (expected {{'model': {{'name', 'args', 'sd'}}}})") from None
+    if spec.get("name") != "liif":
+        raise WeightsError(f"{path}: checkpoint holds model {spec.get('name')!r}, not 'liif'")
+    hidden = args.get("imnet_spec", {}).get("args", {}).get("hidden_list", [256, 256, 256, 256])
+    config = LIIFConfig(
+        encoder=encoder,
+        feat_unfold=args.get("feat_unfold", True),
+        local_ensemble=args.get("local_ensemble", True),
+        cell_decode=args.get("cell_decode", True),
+        residual="none",  # the authors' models are the paper's LIIF
+        hidden=list(hidden),
+    )
+    return config, state
