@@ -42,10 +42,301 @@ def _run_train(args):
     return 0
 
 
+# ---- upscale / info (owned by the image I/O work) ----
+
+
+def _checked(parse):
+    """An argparse `type=` from one of imageio's parsers, so bad values get its one-line message."""
+
+    def convert(text):
+        from liif.imageio import ImageInputError
+
+        try:
+            return parse(text)
+        except ImageInputError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return convert
+
+
+def _scale(text):
+    from liif.imageio import output_size
+
+    output_size(1, 1, scale=text)  # validates: a positive, finite number
+    return float(text)
+
+
+def _width(text):
+    from liif.imageio import output_size
+
+    return output_size(1, 1, width=text)[0]
+
+
+def _height(text):
+    from liif.imageio import output_size
+
+    return output_size(1, 1, height=text)[1]
+
+
+def _pixels(text):
+    from liif.imageio import parse_pixels
+
+    return parse_pixels(text, "a pixel limit")
+
+
+def _add_model_options(p):
+    p.add_argument("--model", metavar="PATH", help="weights file (.safetensors, or the authors' .pth); default: weights/")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto")
+    p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto")
+
+
+def _add_upscale(sub):
+    from liif import imageio
+
+    p = sub.add_parser("upscale", help="upscale images to any size with LIIF (writes PNG)",
+                       description="Upscale images to any size with LIIF. Outputs are lossless PNG; "
+                                   "greyscale and transparency are kept.")
+    p.add_argument("inputs", nargs="+", metavar="IN", help=f"image files ({imageio.SUPPORTED_NAMES})")
+    size = p.add_mutually_exclusive_group(required=True)
+    size.add_argument("--scale", type=_checked(_scale), metavar="S", help="scale factor, e.g. 4 or 3.5")
+    size.add_argument("--size", type=_checked(imageio.parse_size), metavar="WxH", help="exact output size, e.g. 1920x1080")
+    size.add_argument("--width", type=_checked(_width), metavar="W", help="output width; height keeps the aspect ratio")
+    size.add_argument("--height", type=_checked(_height), metavar="H", help="output height; width keeps the aspect ratio")
+    out = p.add_mutually_exclusive_group(required=True)
+    out.add_argument("-o", "--output", metavar="OUT", help="output .png file (one input only)")
+    out.add_argument("--out-dir", metavar="DIR", help="folder for the outputs, named after each input (.png)")
+    _add_model_options(p)
+    p.add_argument("--region", type=_checked(imageio.parse_region), metavar="X0,Y0,X1,Y1",
+                   help="render only this box of the input (input pixels, fractions allowed), at the chosen scale")
+    p.add_argument("--max-input-pixels", type=_checked(_pixels), metavar="N",
+                   help=f"refuse larger inputs (default {imageio.DEFAULT_MAX_INPUT_PIXELS:,}, or ${imageio.INPUT_LIMIT_ENV})")
+    p.add_argument("--max-output-pixels", type=_checked(_pixels), metavar="N",
+                   help=f"refuse larger outputs (default {imageio.DEFAULT_MAX_OUTPUT_PIXELS:,}, or ${imageio.OUTPUT_LIMIT_ENV})")
+    p.set_defaults(func=_run_upscale)
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+def _make_upscaler(args):
+    """The model on the chosen device, or None after printing why not."""
+    from liif.engine import Upscaler
+    from liif.weights import WeightsError, load_model
+
+    try:
+        return Upscaler(load_model(args.model), device=args.device, precision=args.precision)
+    except (WeightsError, RuntimeError, ValueError) as exc:
+        _fail(str(exc), 2)
+        return None
+
+
+def _output_paths(args) -> list:
+    """(input, output) pairs; raises ImageInputError for an unusable -o."""
+    from pathlib import Path
+
+    from liif.imageio import ImageInputError
+
+    inputs = [Path(name) for name in args.inputs]
+    if args.output is None:
+        return [(source, Path(args.out_dir) / f"{source.stem}.png") for source in inputs]
+    target = Path(args.output)
+    if target.suffix == "":
+        target = target.with_suffix(".png")
+    if target.suffix.lower() != ".png":
+        raise ImageInputError(f"-o {args.output}: outputs are lossless PNG, so name a .png file")
+    return [(inputs[0], target)]
+
+
+def _run_upscale(args):
+    import time
+
+    import torch
+    from tqdm import tqdm
+
+    from liif import imageio
+    from liif.api import upscale_image
+
+    if args.output is not None and len(args.inputs) > 1:
+        return _fail(f"-o names one output file but {len(args.inputs)} inputs were given; use --out-dir DIR", 2)
+    try:
+        pairs = _output_paths(args)
+        max_in = imageio.pixel_limit(args.max_input_pixels, imageio.INPUT_LIMIT_ENV, imageio.DEFAULT_MAX_INPUT_PIXELS)
+        max_out = imageio.pixel_limit(args.max_output_pixels, imageio.OUTPUT_LIMIT_ENV, imageio.DEFAULT_MAX_OUTPUT_PIXELS)
+    except imageio.ImageInputError as exc:
+        return _fail(str(exc), 2)
+    upscaler = _make_upscaler(args)
+    if upscaler is None:
+        return 2
+
+    failed, written = 0, set()
+    sources = {source.resolve() for source, _ in pairs}  # `--out-dir .` must not replace a.png with a.jpg's result
+    for source, target in pairs:
+        start = time.perf_counter()
+        try:
+            if target.resolve() in written:
+                raise imageio.ImageInputError(f"its output {target} would overwrite another input's output in this run")
+            if target.resolve() in sources:
+                raise imageio.ImageInputError(f"writing {target} would overwrite an input file; choose another output")
+        except imageio.ImageInputError as exc:
+            failed += 1
+            print(f"error: {source}: {exc}", file=sys.stderr)
+            continue
+        try:
+            loaded = imageio.load_image(source, max_pixels=max_in, name=str(source))
+        except imageio.ImageInputError as exc:  # these messages start with the file's name
+            failed += 1
+            print(f"error: {exc}", file=sys.stderr)
+            continue
+        try:
+            if args.region is not None:
+                x0, y0, x1, y1 = imageio.check_region(args.region, loaded.width, loaded.height)
+                in_w, in_h, what = x1 - x0, y1 - y0, "region"
+            else:
+                in_w, in_h, what = loaded.width, loaded.height, "image"
+            out_w, out_h = imageio.output_size(in_w, in_h, scale=args.scale, size=args.size,
+                                               width=args.width, height=args.height)
+            imageio.check_output_size(in_w, in_h, out_w, out_h, max_pixels=max_out, what=what)
+            # The bar shows only after a second (most renders are quicker) and only on a terminal.
+            with tqdm(total=out_h, desc=source.name, unit="row", delay=1.0, leave=False, file=sys.stderr,
+                      disable=None) as bar:
+                def progress(fraction):
+                    bar.update(round(fraction * out_h) - bar.n)
+
+                image = upscale_image(upscaler, loaded, out_w, out_h, progress=progress, region=args.region)
+            imageio.save_png(image, target)
+        except imageio.ImageInputError as exc:
+            failed += 1
+            print(f"error: {source}: {exc}", file=sys.stderr)
+            continue
+        except (torch.OutOfMemoryError, MemoryError):
+            failed += 1
+            print(f"error: {source}: ran out of memory; choose a smaller scale or a --region", file=sys.stderr)
+            continue
+        except OSError as exc:  # the output side: a read-only folder, a full disk
+            failed += 1
+            print(f"error: {source}: could not write {target}: {exc.strerror or exc}", file=sys.stderr)
+            continue
+        written.add(target.resolve())
+        for notice in loaded.notices:
+            print(f"note: {source}: {notice}", file=sys.stderr)
+        print(f"{source} -> {target} ({out_w}×{out_h}, {time.perf_counter() - start:.1f} s)")
+    return 1 if failed else 0
+
+
+def _add_info(sub):
+    p = sub.add_parser("info", help="describe a model: architecture, size, device, how it was trained")
+    _add_model_options(p)
+    p.set_defaults(func=_run_info)
+
+
+def _run_info(args):
+    import json
+
+    from liif.model import count_parameters
+
+    upscaler = _make_upscaler(args)
+    if upscaler is None:
+        return 2
+    model = upscaler.model
+    config, metadata = model.config, getattr(model, "weights_metadata", {}) or {}
+    encoder, decoder = count_parameters(model.encoder), count_parameters(model.imnet)
+    residual = {"none": "none (the paper's LIIF)", "bicubic": "bicubic (predicts the difference from bicubic)"}
+    lines = [
+        ("model file", f"{model.weights_path} ({model.weights_path.stat().st_size / 1e6:.1f} MB)"),
+        ("format", metadata.get("format", "unknown")),
+        ("encoder", config.encoder),
+        ("residual", residual.get(config.residual, config.residual)),
+        ("decoder", f"MLP {config.hidden}, feat_unfold={config.feat_unfold}, "
+                    f"local_ensemble={config.local_ensemble}, cell_decode={config.cell_decode}"),
+        ("parameters", f"encoder {encoder:,} + decoder {decoder:,} = {encoder + decoder:,}"),
+        ("device", str(upscaler.device)),
+        ("precision", upscaler.precision),
+    ]
+    if "training" in metadata:
+        try:
+            training = json.loads(metadata["training"])
+        except ValueError:
+            training = {"(unreadable)": metadata["training"]}
+        lines.append(("training", ""))
+        lines += [(f"  {key}", value) for key, value in training.items()]
+    else:
+        lines.append(("training", "no training record in this file"))
+    width = max(len(key) for key, _ in lines)
+    for key, value in lines:
+        print(f"{key + ':':<{width + 1}} {value}".rstrip())
+    return 0
+
+
+# ---- eval (owned by the evaluation work) ----
+
+
+def _comma_list(text):
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    if not items:
+        raise argparse.ArgumentTypeError(f"expected a comma-separated list, got {text!r}")
+    return items
+
+
+def _scale_list(text):
+    try:
+        scales = [int(item) for item in _comma_list(text)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"scales must be whole numbers like 2,3,4,6,8, got {text!r}") from None
+    if min(scales) < 1:
+        raise argparse.ArgumentTypeError(f"scales must be at least 1, got {text!r}")
+    return scales
+
+
+def _add_eval(sub):
+    p = sub.add_parser("eval", help="PSNR / SSIM on benchmark sets under the LIIF paper's protocol, beside bicubic")
+    p.add_argument("--data", required=True, help="benchmark root with <Set>/HR and <Set>/LR_bicubic/Xk, "
+                                                 "e.g. ../shared/data/benchmark")
+    p.add_argument("--sets", type=_comma_list, default=["Set5", "Set14", "B100"], help="default: Set5,Set14,B100")
+    p.add_argument("--scales", type=_scale_list, default=[2, 3, 4, 6, 8], help="default: 2,3,4,6,8")
+    p.add_argument("--model", help="weights: our .safetensors or the authors' .pth (default: the shipped model)")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto")
+    p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="fp32",
+                   help="fp32 by default, so scores measure the model rather than bf16 rounding")
+    p.add_argument("--json", default="eval-results.json", help="where to write the results (default: %(default)s)")
+    p.add_argument("--bicubic-only", action="store_true", help="score only the bicubic baseline (no model needed)")
+    p.set_defaults(func=_run_eval)
+
+
+def _run_eval(args):
+    import json
+    import shlex
+    from pathlib import Path
+
+    from liif.evaluate import format_table, run_benchmark
+    from liif.weights import WeightsError
+
+    command = shlex.join(["python", "-m", "liif", *sys.argv[1:]])
+    try:
+        report = run_benchmark(args.data, args.sets, args.scales, model_path=args.model, device=args.device,
+                               precision=args.precision, bicubic_only=args.bicubic_only, command=command)
+    except (WeightsError, FileNotFoundError, ValueError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if report["model"]:
+        model = report["model"]
+        print(f"model: {model['file']} ({model['precision']}, {model['device']})\n")
+    print(format_table(report["results"]))
+    Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\nwrote {args.json}")
+    return 0
+
+
+
+# ---- bench (owned by the performance work) ----
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m liif", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    _add_train(sub)
+    for add in (_add_train, _add_upscale, _add_info, _add_eval):  # each command adds its own parser here
+        add(sub)
     return parser
 
 

@@ -1,0 +1,242 @@
+"""LIIF Zoom: the web page. `python app.py` serves it on http://127.0.0.1:7860.
+
+The page answers one question: "I upscaled a tiny profile photo 8x and it looked like a new photo;
+how does AI fill in the missing detail?" This file only lays the page out and connects its events;
+the work is in liif/session.py (what a run does) and liif/explain.py (the explanation).
+
+Environment: LIIF_WEIGHTS (a weights file; default: the shipped one), GRADIO_SERVER_NAME and
+GRADIO_SERVER_PORT (read by Gradio itself), LIIF_MAX_INPUT_PIXELS / LIIF_MAX_OUTPUT_PIXELS (limits).
+"""
+
+import os
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: nothing phones home
+
+from pathlib import Path  # noqa: E402
+
+import gradio as gr  # noqa: E402
+
+from liif import explain, imageio, session  # noqa: E402
+from liif.weights import WeightsError  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+EXAMPLES = sorted((HERE / "assets" / "examples").glob("*.png"))
+CSS_PATH = HERE / "assets" / "app.css"
+DISPLAY_HEIGHT = 360  # every picture in the results row is shown at this height
+QUEUE_SIZE = 16
+# One model computation at a time: torch already uses both cores of the 2-core CPU this runs on, and
+# the run, the magnifier and the API share one engine.
+MODEL_WORK = "liif-model"
+UPLOAD_LIMIT = "20mb"
+
+shelf = session.ModelShelf()  # weights are read now, loaded on first use
+outputs = session.OutputFolder()
+
+from gradio.events import Dependency
+
+class PhotoUpload(gr.Image):
+    """An image upload that passes the file on untouched, so liif.imageio judges every upload and a
+    visitor gets its one-sentence reason (gr.Image would open it with Pillow first and fail with a
+    traceback on a non-image). `is_template` makes Gradio draw it with gr.Image's frontend."""
+
+    is_template = True
+
+    def preprocess(self, payload):
+        if payload is None or payload.path is None:
+            return super().preprocess(payload)  # pasted images arrive as data URLs
+        return str(payload.path)
+    from typing import Callable, Literal, Sequence, Any, TYPE_CHECKING
+    from gradio.blocks import Block
+    if TYPE_CHECKING:
+        from gradio.components import Timer
+        from gradio.components.base import Component
+
+
+# -- event handlers ---------------------------------------------------------------------------------
+
+
+def run(upload, scale, target_width, target_height, model_name, progress=gr.Progress()):
+    """Upscale the upload; yields previews while the decoder works, then everything."""
+    try:
+        request = session.prepare(upload, scale, target_width, target_height)
+        steps = session.run_steps(shelf, model_name, request, outputs,
+                                  progress=lambda fraction, text: progress(fraction, desc=text))
+        for step in steps:
+            if isinstance(step, session.Partial):
+                yield preview_view(request, step)
+        yield finished_view(step)
+    except (imageio.ImageInputError, WeightsError) as exc:
+        raise gr.Error(str(exc), print_exception=False) from None
+
+
+def preview_view(request, partial) -> dict:
+    loaded = request.loaded
+    view = {
+        input_view: input_display(request),
+        bicubic_view: gr.Image(partial.bicubic, label=output_label("Bicubic", request)),
+        liif_view: gr.Image(partial.preview, label=f"LIIF: rendering, {partial.fraction:.0%} done"),
+        status: f"Rendering {loaded.width}×{loaded.height} → {request.out_width}×{request.out_height}: "
+                f"{partial.fraction:.0%} of the rows done (the rest shows the faded bicubic guess).",
+    }
+    if partial.fraction == 0:  # a new run: nothing of the previous one may pass for this one's
+        view |= {
+            run_state: None, magnifier_view: None, compare_view: gr.ImageSlider(None, visible=False),
+            download: gr.DownloadButton(visible=False), task_text: "### How it works\n_Working on it…_",
+            workflow_text: "", why_text: "", feature_view: gr.Image(None, visible=False),
+            added_view: gr.Image(None, visible=False), consistency_view: gr.Image(None, visible=False),
+        }
+    return view
+
+
+def finished_view(result: session.Run) -> dict:
+    request, facts, words = result.request, result.facts, result.explanation
+    magnified = session.magnify(shelf, result)
+    return {
+        run_state: result,
+        input_view: input_display(request),
+        bicubic_view: gr.Image(session.draw_box(result.bicubic_display, magnified.output_box),
+                               label=output_label("Bicubic", request)),
+        liif_view: gr.Image(session.draw_box(result.liif_display, magnified.output_box),
+                            label=output_label("LIIF", request)),
+        magnifier_view: magnifier_image(magnified),
+        compare_view: gr.ImageSlider((result.bicubic_display, result.liif_display), visible=True),
+        download: gr.DownloadButton(f"Download LIIF {facts.out_width}×{facts.out_height} (PNG, lossless)",
+                                    value=str(result.png_path), visible=True),
+        status: session.status_text(result),
+        task_text: words.task,
+        workflow_text: words.workflow,
+        feature_view: gr.Image(session.enlarge_nearest(words.feature_image, 256), visible=True),
+        why_text: words.why,
+        added_view: gr.Image(words.added_map, visible=True),
+        consistency_view: gr.Image(session.enlarge_nearest(words.consistency_image, 256), visible=True),
+    }
+
+
+def pick_region(result, evt: gr.SelectData):
+    """A click on an output moves the magnifier there."""
+    if result is None:
+        raise gr.Error("Run the model first; then click the output to look closer.", print_exception=False)
+    x, y = evt.index[0], evt.index[1]
+    magnified = session.magnify(shelf, result, centre=(x, y))
+    return (
+        gr.Image(session.draw_box(result.bicubic_display, magnified.output_box)),
+        gr.Image(session.draw_box(result.liif_display, magnified.output_box)),
+        magnifier_image(magnified),
+    )
+
+
+def upscale_api(image, scale):
+    """For scripts: (image file, scale) -> (the LIIF output as a lossless PNG, a JSON summary)."""
+    try:
+        request = session.prepare(image, scale)
+        result = session.run_to_end(shelf, None, request, outputs)
+    except (imageio.ImageInputError, WeightsError) as exc:
+        raise gr.Error(str(exc), print_exception=False) from None
+    return str(result.png_path), session.summary(result)
+
+
+def input_display(request) -> gr.Image:
+    loaded = request.loaded
+    picture = session.enlarge_nearest(session.flatten(loaded.rgb, loaded.alpha), max(request.out_width, request.out_height))
+    return gr.Image(picture, label=f"Input: {loaded.width}×{loaded.height} pixels, each square one pixel")
+
+
+def output_label(what: str, request) -> str:
+    scale = request.out_width / request.loaded.width
+    return f"{what} ×{scale:.3g}: {request.out_width}×{request.out_height} pixels"
+
+
+def magnifier_image(magnified) -> gr.Image:
+    x0, y0, x1, y1 = magnified.box
+    return gr.Image(magnified.image, label=f"Magnifier: input pixels {x0:.1f}–{x1:.1f} × {y0:.1f}–{y1:.1f}")
+
+
+# -- the page ---------------------------------------------------------------------------------------
+
+
+def picture(elem_id: str, label: str, **kwargs) -> gr.Image:
+    """An output picture of the results row: PNG (lossless), the same height as its neighbours."""
+    return gr.Image(label=label, elem_id=elem_id, format="png", type="numpy", interactive=False,
+                    height=DISPLAY_HEIGHT, buttons=["fullscreen"], **kwargs)
+
+
+with gr.Blocks(title="LIIF Zoom", delete_cache=(600, session.OUTPUT_MAX_AGE)) as demo:
+    run_state = gr.State(None, time_to_live=session.OUTPUT_MAX_AGE)
+
+    gr.Markdown(
+        "# LIIF Zoom: where does the detail come from?\n"
+        "Upscale a tiny photo to any size with LIIF, compare it with plain bicubic interpolation, and see "
+        "which pixels were observed and which the model filled in.",
+        elem_id="intro",
+    )
+    if shelf.problem:
+        gr.Markdown(f"**No model can run yet.** {shelf.problem}", elem_id="weights-warning")
+
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=1, min_width=280):
+            upload = PhotoUpload(label="Your photo (kept only for this visit, never altered)", type="filepath",
+                                 image_mode=None, sources=["upload", "clipboard"], height=220,
+                                 elem_id="upload-image")
+            gr.Examples([[str(p)] for p in EXAMPLES], inputs=[upload], label="Tiny profile photos")
+        with gr.Column(scale=1, min_width=280):
+            scale = gr.Slider(1, 30, value=8, step=0.1, label="Scale", elem_id="scale-slider",
+                              info="How many times wider and taller the output is.")
+            with gr.Row():
+                target_width = gr.Number(0, precision=0, minimum=0, label="Target width (0 = use the scale)",
+                                         elem_id="target-width")
+                target_height = gr.Number(0, precision=0, minimum=0, label="Target height (0 = use the scale)",
+                                          elem_id="target-height")
+            model = gr.Dropdown(shelf.names, value=shelf.default_name, label="Model",
+                                visible=len(shelf.names) > 1, elem_id="model")
+            gr.Markdown(session.limits_text(), elem_id="limits")
+            run_button = gr.Button("Run", variant="primary", elem_id="run-button")
+            status = gr.Markdown("", elem_id="status")
+            download = gr.DownloadButton("Download LIIF (PNG)", visible=False, elem_id="download")
+
+    with gr.Row(equal_height=True, elem_id="results"):
+        input_view = picture("input-image", "Input", elem_classes=["pixelated"])
+        bicubic_view = picture("bicubic-output", "Bicubic (click to magnify)")
+        liif_view = picture("liif-output", "LIIF (click to magnify)")
+        magnifier_view = picture("magnifier", "Magnifier")
+    compare_view = gr.ImageSlider(label="Drag to compare: bicubic | LIIF", format="png", type="numpy",
+                                  visible=False, interactive=False, max_height=640, elem_id="compare")
+
+    with gr.Column(elem_id="explanation"):
+        task_text = gr.Markdown("### How it works\nRun a photo (try an example) to fill this in with that run's numbers.")
+        with gr.Row():
+            workflow_text = gr.Markdown(scale=3)
+            feature_view = gr.Image(label="The encoder's feature grid (first 3 principal components)",
+                                    format="png", interactive=False, visible=False, scale=1,
+                                    elem_id="feature-grid", elem_classes=["pixelated"])
+        with gr.Row():
+            why_text = gr.Markdown(scale=2)
+            with gr.Column(scale=1):
+                added_view = gr.Image(label="What was added: |LIIF − bicubic|", format="png",
+                                      interactive=False, visible=False, elem_id="added-map")
+                consistency_view = gr.Image(label="Your input | the LIIF output shrunk back", format="png",
+                                            interactive=False, visible=False, elem_id="consistency",
+                                            elem_classes=["pixelated"])
+        gr.Markdown(explain.sources_markdown(), elem_id="sources")
+
+    # The scripting API: one public endpoint; every other event below is private.
+    with gr.Row(visible=False):
+        api_image = PhotoUpload(label="image", type="filepath", image_mode=None)
+        api_scale = gr.Number(4, label="scale")
+        api_result = gr.Image(label="LIIF output (PNG)", type="filepath", format="png")
+        api_summary = gr.JSON(label="summary")
+        api_trigger = gr.Button("upscale")
+
+    run_outputs = [run_state, input_view, bicubic_view, liif_view, magnifier_view, compare_view, download, status,
+                   task_text, workflow_text, feature_view, why_text, added_view, consistency_view]
+    run_button.click(run, [upload, scale, target_width, target_height, model], run_outputs,
+                     api_visibility="private", concurrency_id=MODEL_WORK)
+    for clickable in (bicubic_view, liif_view):
+        clickable.select(pick_region, [run_state], [bicubic_view, liif_view, magnifier_view],
+                         api_visibility="private", concurrency_id=MODEL_WORK)
+    api_trigger.click(upscale_api, [api_image, api_scale], [api_result, api_summary], api_name="upscale",
+                      concurrency_id=MODEL_WORK)
+
+
+if __name__ == "__main__":
+    demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=1)
+    demo.launch(max_file_size=UPLOAD_LIMIT, css_paths=[CSS_PATH], show_error=False)

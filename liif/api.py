@@ -1,0 +1,90 @@
+"""The Python API that the command line and the web page both use.
+
+    from liif.api import upscale_file
+    upscale_file("photo.jpg", "photo_x3.png", scale=3)      # load the model, upscale, save a PNG
+
+    from liif.api import upscale_image, bicubic_image       # or keep one engine for many images
+    from liif.engine import Upscaler
+    from liif.imageio import load_image
+    from liif.weights import load_model
+    engine = Upscaler(load_model())
+    loaded = load_image("photo.jpg")
+    big = upscale_image(engine, loaded, 1920, 1080)         # a PIL image; greyscale and alpha kept
+    baseline = bicubic_image(loaded, 1920, 1080)
+
+Only the RGB goes through LIIF; `imageio.compose_output` puts greyscale and alpha back. Sizes are not
+checked here: callers decide with `imageio.output_size` and `imageio.check_output_size`.
+"""
+
+import functools
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from liif.engine import Upscaler
+from liif.imageio import (
+    LoadedImage,
+    check_output_size,
+    check_region,
+    compose_output,
+    load_image,
+    output_size,
+    save_png,
+    to_tensor,
+    to_uint8,
+)
+from liif.weights import default_weights_path, load_model
+
+
+def upscale_image(upscaler: Upscaler, loaded: LoadedImage, out_w: int, out_h: int, progress=None,
+                  region=None) -> Image.Image:
+    """LIIF at out_w x out_h of the whole image, or of region = (x0, y0, x1, y1) in input pixels.
+
+    `progress`, if given, is called with the fraction of output rows done.
+    """
+    image01 = to_tensor(loaded.rgb)
+    if region is None:
+        out = upscaler.render(image01, out_h, out_w, progress=progress)
+        return compose_output(to_uint8(out), loaded)
+    x0, y0, x1, y1 = check_region(region, loaded.width, loaded.height)
+    out = upscaler.render_region(image01, (y0, x0, y1, x1), (out_h, out_w), progress=progress)
+    return compose_output(to_uint8(out), loaded, box=(x0, y0, x1, y1))
+
+
+def bicubic_image(loaded: LoadedImage, out_w: int, out_h: int, region=None) -> Image.Image:
+    """The baseline LIIF is compared with: Pillow's bicubic resize, same greyscale and alpha handling."""
+    box = None if region is None else check_region(region, loaded.width, loaded.height)
+    rgb = Image.fromarray(loaded.rgb, "RGB").resize((out_w, out_h), Image.Resampling.BICUBIC, box=box)
+    return compose_output(np.asarray(rgb), loaded, box=box)
+
+
+def upscale_file(path, out_path=None, scale=None, size=None, width=None, height=None, model_path=None,
+                 device="auto", precision="auto", region=None, max_input_pixels=None,
+                 max_output_pixels=None) -> Image.Image:
+    """Load `path`, upscale it (give one of scale, size=(W, H) or "WxH", width, height), save a PNG to
+    `out_path` if given, and return the image.
+
+    Bad input raises `imageio.ImageInputError`; missing or broken weights raise `weights.WeightsError`.
+    The last model used stays loaded, so a loop over files pays for it once.
+    """
+    loaded = load_image(path, max_pixels=max_input_pixels)
+    if region is not None:
+        x0, y0, x1, y1 = check_region(region, loaded.width, loaded.height)
+        in_w, in_h, what = x1 - x0, y1 - y0, "region"
+    else:
+        in_w, in_h, what = loaded.width, loaded.height, "image"
+    out_w, out_h = output_size(in_w, in_h, scale=scale, size=size, width=width, height=height)
+    check_output_size(in_w, in_h, out_w, out_h, max_pixels=max_output_pixels, what=what)
+    model_path = Path(model_path).resolve() if model_path is not None else default_weights_path()
+    version = model_path.stat().st_mtime_ns if model_path.is_file() else 0  # a retrained file reloads
+    upscaler = _cached_upscaler(model_path, version, device, precision)
+    image = upscale_image(upscaler, loaded, out_w, out_h, region=region)
+    if out_path is not None:
+        save_png(image, out_path)
+    return image
+
+
+@functools.lru_cache(maxsize=1)
+def _cached_upscaler(model_path: Path, version: int, device: str, precision: str) -> Upscaler:
+    return Upscaler(load_model(model_path), device=device, precision=precision)

@@ -1,0 +1,427 @@
+"""Reading photos the way people actually have them, and writing the results losslessly.
+
+    loaded = load_image("photo.jpg")                  # LoadedImage: rgb uint8 (H, W, 3), alpha, notices
+    out_w, out_h = output_size(loaded.width, loaded.height, scale=4)
+    check_output_size(loaded.width, loaded.height, out_w, out_h)
+    save_png(compose_output(rgb_out, loaded), "photo_x4.png")
+
+The model sees 8-bit RGB only. Everything else a file can hold is handled here, once, for the CLI and
+the app alike: EXIF rotation, greyscale, transparency (kept aside and resized separately), palettes,
+CMYK, 16-bit samples, animations (first frame). Every refusal is an `ImageInputError` with a one-sentence
+message fit to show a user; nothing here lets a Pillow traceback through.
+"""
+
+import io
+import math
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+# CPU-friendly defaults: a 2 MP input encodes in seconds, a 36 MP output decodes in about a minute.
+DEFAULT_MAX_INPUT_PIXELS = 2_000_000
+DEFAULT_MAX_OUTPUT_PIXELS = 36_000_000
+INPUT_LIMIT_ENV = "LIIF_MAX_INPUT_PIXELS"
+OUTPUT_LIMIT_ENV = "LIIF_MAX_OUTPUT_PIXELS"
+
+# Pillow can open more than these, but some of its other plugins shell out to external programs (EPS)
+# or are rarely what a user meant. The MPO files many cameras and phones write open under "JPEG"; naming
+# "MPO" here would break Image.open, which has no separate opener for it.
+FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "TIFF", "GIF")
+SUPPORTED_NAMES = "PNG, JPEG, WebP, BMP, TIFF, GIF"
+
+EXIF_ORIENTATION = 0x0112
+
+
+class ImageInputError(ValueError):
+    """An input or size a user can fix; the message is one sentence meant for them."""
+
+
+@dataclass
+class LoadedImage:
+    rgb: np.ndarray  # (H, W, 3) uint8, what the model sees
+    alpha: np.ndarray | None = None  # (H, W) uint8, or None when the image is opaque by format
+    greyscale: bool = False  # written back as a single-channel image
+    original_mode: str = "RGB"  # Pillow's mode before conversion, e.g. "I;16", "P", "CMYK"
+    format: str = ""  # "PNG", "JPEG", ...; "" for arrays and images made in memory
+    notices: list = field(default_factory=list)  # what was changed on the way in, for the user
+
+    @property
+    def width(self) -> int:
+        return self.rgb.shape[1]
+
+    @property
+    def height(self) -> int:
+        return self.rgb.shape[0]
+
+
+# -- limits ---------------------------------------------------------------------------------------
+
+
+def pixel_limit(value, env: str, default: int) -> int:
+    """An explicit limit, else the one in environment variable `env`, else the default."""
+    if value is not None:
+        return parse_pixels(value, "the pixel limit")
+    text = os.environ.get(env, "").strip()
+    return parse_pixels(text, env) if text else default
+
+
+def parse_pixels(value, what: str = "a pixel count") -> int:
+    """2000000, "2_000_000" or "2e6" -> 2000000."""
+    try:
+        n = float(value.replace("_", "")) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError):
+        raise ImageInputError(f"{what} must be a whole number of pixels, not {value!r}") from None
+    if not math.isfinite(n) or n < 1 or n != int(n):
+        raise ImageInputError(f"{what} must be a whole number of pixels, at least 1, not {value!r}")
+    return int(n)
+
+
+def max_input_pixels(value=None) -> int:
+    return pixel_limit(value, INPUT_LIMIT_ENV, DEFAULT_MAX_INPUT_PIXELS)
+
+
+def max_output_pixels(value=None) -> int:
+    return pixel_limit(value, OUTPUT_LIMIT_ENV, DEFAULT_MAX_OUTPUT_PIXELS)
+
+
+def megapixels(n: float) -> str:
+    return f"{n / 1e6:.3g} MP"
+
+
+# -- reading --------------------------------------------------------------------------------------
+
+
+def load_image(source, max_pixels=None, name=None) -> LoadedImage:
+    """Read a path, bytes, binary file object, PIL image or numpy array into a `LoadedImage`.
+
+    `max_pixels` (default: $LIIF_MAX_INPUT_PIXELS or 2 MP) is checked on the header, before decoding.
+    Messages start with `name` (default: the file's name, or "the image"), so they read on their own.
+    """
+    limit = max_input_pixels(max_pixels)
+    if isinstance(source, np.ndarray):
+        return _from_array(source, limit, name or "the image")
+    if isinstance(source, Image.Image):
+        return _from_pil(source, name or "the image", limit)
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        name = name or path.name or str(path)
+        if not path.exists():
+            raise ImageInputError(f"{name}: no such file")
+        if path.is_dir():
+            raise ImageInputError(f"{name} is a folder, not an image")
+        if path.stat().st_size == 0:
+            raise ImageInputError(f"{name} is empty (0 bytes)")
+        try:
+            with open(path, "rb") as f:  # read-only: the source is never touched
+                return _from_stream(f, name, limit)
+        except PermissionError:
+            raise ImageInputError(f"{name} cannot be read (permission denied)") from None
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        name = name or "the image"
+        if len(source) == 0:
+            raise ImageInputError(f"{name} is empty (0 bytes)")
+        return _from_stream(io.BytesIO(bytes(source)), name, limit)
+    if hasattr(source, "read"):
+        name = name or Path(str(getattr(source, "name", "") or "the image")).name
+        return _from_stream(source, name, limit)
+    raise ImageInputError(f"cannot read an image from a {type(source).__name__}")
+
+
+def _from_stream(fp, name: str, limit: int) -> LoadedImage:
+    # Pillow warns (rather than refuses) between 1x and 2x its bomb limit; both are refusals here.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            im = Image.open(fp, formats=FORMATS)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise ImageInputError(f"{name} declares a size too large to decode safely ({_bomb_size(exc)}); "
+                                  "it may be a decompression bomb") from None
+        except UnidentifiedImageError:
+            raise ImageInputError(f"{name} is not an image this program reads "
+                                  f"(supported: {SUPPORTED_NAMES})") from None
+        except (OSError, SyntaxError, ValueError, EOFError):
+            raise ImageInputError(f"{name} could not be read (truncated or corrupt file)") from None
+        with im:
+            return _from_pil(im, name, limit)
+
+
+def _bomb_size(exc) -> str:
+    # Pillow's message is "Image size (N pixels) exceeds limit of M pixels, ..."
+    words = str(exc).split()
+    for i, word in enumerate(words[:-1]):
+        if word.startswith("(") and words[i + 1].startswith("pixels"):
+            try:
+                return megapixels(int(word[1:]))
+            except ValueError:
+                break
+    return "many megapixels"
+
+
+def _from_pil(im: Image.Image, name: str, limit: int) -> LoadedImage:
+    w, h = im.size
+    if w == 0 or h == 0:
+        raise ImageInputError(f"{name} has no pixels ({w}×{h})")
+    if w * h > limit:
+        raise ImageInputError(
+            f"{name} is {w}×{h} = {megapixels(w * h)}; the limit here is {megapixels(limit)}; raise it with "
+            f"--max-input-pixels or the {INPUT_LIMIT_ENV} environment variable, or shrink the image first")
+    notices = []
+    original_mode, fmt = im.mode, im.format or ""
+    sixteen_bit = _has_16bit_samples(im)  # only visible before decoding: Pillow reduces RGB itself
+    if getattr(im, "is_animated", False) or getattr(im, "n_frames", 1) > 1:
+        kind = "multi-page" if fmt == "TIFF" else "animated"
+        notices.append(f"{kind} {fmt or 'image'}: first frame used")
+        im.seek(0)
+    try:
+        im.load()  # a full decode: truncation and corruption surface here, not halfway through a render
+        orientation = im.getexif().get(EXIF_ORIENTATION, 1)
+        if orientation not in (1, None):
+            im = ImageOps.exif_transpose(im)
+            notices.append("EXIF orientation applied")
+    except (OSError, SyntaxError, ValueError, EOFError):
+        raise ImageInputError(f"{name} could not be decoded (truncated or corrupt file)") from None
+    if sixteen_bit:
+        notices.append("16-bit image reduced to 8-bit")
+    rgb, alpha, greyscale = _split_channels(im, notices)
+    return LoadedImage(rgb, alpha, greyscale, original_mode, fmt, notices)
+
+
+def _has_16bit_samples(im: Image.Image) -> bool:
+    if im.mode.startswith("I;16"):
+        return True
+    for tile in getattr(im, "tile", None) or []:
+        args = tile[3]
+        rawmode = args[0] if isinstance(args, tuple) and args else args
+        if isinstance(rawmode, str) and ";16" in rawmode:
+            return True
+    return False
+
+
+def _split_channels(im: Image.Image, notices: list):
+    """-> (rgb uint8 HxWx3, alpha uint8 HxW or None, greyscale) for any Pillow mode."""
+    mode = im.mode
+    has_key_colour = "transparency" in im.info  # palette or single-colour transparency (tRNS)
+    if mode in ("1", "L") and not has_key_colour:
+        return _grey(np.asarray(im.convert("L"))), None, True
+    if mode in ("1", "L", "LA", "La"):
+        la = np.asarray(im.convert("LA"))
+        return _grey(la[..., 0]), la[..., 1].copy(), True
+    if mode.startswith("I") or mode == "F":
+        return _grey(_wide_to_uint8(np.asarray(im), mode, notices)), None, True
+    if mode == "CMYK":
+        notices.append("CMYK converted to RGB")
+        return np.asarray(im.convert("RGB")).copy(), None, False
+    if mode in ("RGBA", "RGBa", "PA") or (mode in ("P", "RGB") and has_key_colour):
+        rgba = np.asarray(im.convert("RGBA"))
+        return rgba[..., :3].copy(), rgba[..., 3].copy(), False
+    return np.asarray(im.convert("RGB")).copy(), None, False
+
+
+def _wide_to_uint8(a: np.ndarray, mode: str, notices: list) -> np.ndarray:
+    if mode == "F":
+        a = a.astype(np.float64)
+        lo, hi = float(np.nanmin(a)), float(np.nanmax(a))
+        if lo >= 0 and hi <= 1:
+            return np.round(np.nan_to_num(a) * 255).astype(np.uint8)
+        notices.append(f"floating-point image stretched from [{lo:.4g}, {hi:.4g}] to 8-bit")
+        span = hi - lo if hi > lo else 1.0
+        return np.round(np.nan_to_num((a - lo) / span) * 255).astype(np.uint8)
+    # "I;16*" and "I": what files hold in these modes are 16-bit samples (PNG, TIFF); scale, not clip.
+    return np.round(np.clip(a.astype(np.float64), 0, 65535) / 257).astype(np.uint8)
+
+
+def _grey(lum: np.ndarray) -> np.ndarray:
+    return np.repeat(lum[..., None], 3, axis=2)
+
+
+def _from_array(a: np.ndarray, limit: int, name: str) -> LoadedImage:
+    """uint8/uint16/bool/float (in [0, 1]) arrays of shape (H, W), (H, W, 1), (H, W, 3) or (H, W, 4)."""
+    if a.ndim == 3 and a.shape[2] == 1:
+        a = a[..., 0]
+    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (3, 4)):
+        raise ImageInputError(f"{name} has array shape {a.shape}; expected (H, W), (H, W, 3) or (H, W, 4)")
+    h, w = a.shape[:2]
+    if w == 0 or h == 0:
+        raise ImageInputError(f"{name} has no pixels ({w}×{h})")
+    if w * h > limit:
+        raise ImageInputError(
+            f"{name} is {w}×{h} = {megapixels(w * h)}; the limit here is {megapixels(limit)}; raise it with "
+            f"--max-input-pixels or the {INPUT_LIMIT_ENV} environment variable, or shrink the image first")
+    notices = []
+    if a.dtype == np.uint8:
+        a8 = a
+    elif a.dtype == np.bool_:
+        a8 = a.astype(np.uint8) * 255
+    elif a.dtype == np.uint16:
+        a8 = np.round(a / 257).astype(np.uint8)
+        notices.append("16-bit image reduced to 8-bit")
+    elif np.issubdtype(a.dtype, np.floating):
+        a8 = np.round(np.clip(np.nan_to_num(a), 0, 1) * 255).astype(np.uint8)
+    else:
+        raise ImageInputError(f"{name} has array type {a.dtype}; expected uint8, uint16 or float in [0, 1]")
+    if a8.ndim == 2:
+        return LoadedImage(_grey(a8), None, True, "L", "", notices)
+    rgb = np.ascontiguousarray(a8[..., :3])
+    alpha = np.ascontiguousarray(a8[..., 3]) if a8.shape[2] == 4 else None
+    return LoadedImage(rgb, alpha, False, "RGBA" if alpha is not None else "RGB", "", notices)
+
+
+# -- sizes ----------------------------------------------------------------------------------------
+
+
+def output_size(in_w, in_h, scale=None, size=None, width=None, height=None) -> tuple:
+    """The output (width, height) from exactly one of: scale, size=(w, h) or "WxH", width, height.
+
+    Width or height alone keeps the aspect ratio. `in_w`, `in_h` may be fractional (a region).
+    """
+    given = [name for name, v in (("scale", scale), ("size", size), ("width", width), ("height", height))
+             if v is not None]
+    if len(given) != 1:
+        raise ImageInputError("give exactly one of scale, size, width or height" +
+                              (f" (got {' and '.join(given)})" if given else ""))
+    if scale is not None:
+        scale = _positive(scale, "the scale")
+        return _round(in_w * scale), _round(in_h * scale)
+    if size is not None:
+        w, h = parse_size(size) if isinstance(size, str) else size
+        return _whole(w, "the width"), _whole(h, "the height")
+    if width is not None:
+        width = _whole(width, "the width")
+        return width, _round(in_h * width / in_w)
+    height = _whole(height, "the height")
+    return _round(in_w * height / in_h), height
+
+
+def parse_size(text: str) -> tuple:
+    """"640x480" (or 640×480, 640X480) -> (640, 480)."""
+    parts = text.strip().lower().replace("×", "x").split("x")
+    try:
+        if len(parts) != 2:
+            raise ValueError
+        w, h = int(parts[0]), int(parts[1])
+    except ValueError:
+        raise ImageInputError(f"size must look like WIDTHxHEIGHT, e.g. 1920x1080, not {text!r}") from None
+    return _whole(w, "the width"), _whole(h, "the height")
+
+
+def _positive(value, what: str) -> float:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ImageInputError(f"{what} must be a number, not {value!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise ImageInputError(f"{what} must be greater than 0, not {value:g}")
+    return value
+
+
+def _whole(value, what: str) -> int:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+        raise ImageInputError(f"{what} must be a whole number of pixels, at least 1, not {value!r}")
+    return int(value)
+
+
+def _round(x: float) -> int:
+    return max(1, math.floor(x + 0.5))  # half up, not Python's half-to-even
+
+
+def check_output_size(in_w, in_h, out_w, out_h, max_pixels=None, what="image") -> None:
+    """Refuse outputs under 1 px or over the limit (default: $LIIF_MAX_OUTPUT_PIXELS or 36 MP).
+
+    `what` names the input in the message: "image", or "region" for a region render.
+    """
+    limit = max_output_pixels(max_pixels)
+    if out_w < 1 or out_h < 1:
+        raise ImageInputError(f"the output would be {out_w}×{out_h} pixels; it must be at least 1×1")
+    n = out_w * out_h
+    if n <= limit:
+        return
+    sx, sy = out_w / in_w, out_h / in_h
+    if abs(sx - sy) <= 0.01 * max(sx, sy) or round(in_w * sy) == out_w or round(in_h * sx) == out_h:
+        request = f"x{sx:.3g} of a {_dims(in_w, in_h)} {what} is {out_w}×{out_h}"
+    else:
+        request = f"{out_w}×{out_h} from a {_dims(in_w, in_h)} {what}"
+    raise ImageInputError(
+        f"{request} = {megapixels(n)}; the limit here is {megapixels(limit)}; choose a smaller scale, or use the "
+        f"magnifier (--region on the command line) to render a region; the limit is raised with "
+        f"--max-output-pixels or the {OUTPUT_LIMIT_ENV} environment variable")
+
+
+def _dims(w, h) -> str:
+    return f"{w:g}×{h:g}" if isinstance(w, float) or isinstance(h, float) else f"{w}×{h}"
+
+
+def parse_region(text: str) -> tuple:
+    """"X0,Y0,X1,Y1" (input pixels, fractions allowed) -> a tuple of 4 floats; see `check_region`."""
+    parts = text.replace(" ", "").split(",")
+    try:
+        if len(parts) != 4:
+            raise ValueError
+        box = tuple(float(part) for part in parts)
+    except ValueError:
+        raise ImageInputError(f"a region must be four numbers X0,Y0,X1,Y1, e.g. 10,20,74,84, not {text!r}") from None
+    return box
+
+
+def check_region(region, width: int, height: int) -> tuple:
+    """A box (x0, y0, x1, y1) in input pixels, checked to lie inside a width x height image."""
+    x0, y0, x1, y1 = (float(v) for v in region)
+    if not all(math.isfinite(v) for v in (x0, y0, x1, y1)):
+        raise ImageInputError(f"the region {_box(region)} must be four finite numbers")
+    if x1 <= x0 or y1 <= y0:
+        raise ImageInputError(f"the region {_box(region)} is empty: X1 must exceed X0 and Y1 exceed Y0")
+    if x0 < 0 or y0 < 0 or x1 > width or y1 > height:
+        raise ImageInputError(f"the region {_box(region)} goes outside the {width}×{height} image")
+    return x0, y0, x1, y1
+
+
+def _box(region) -> str:
+    return ",".join(f"{float(v):g}" for v in region)
+
+
+# -- between numpy and the model -----------------------------------------------------------------
+
+
+def to_tensor(rgb: np.ndarray) -> torch.Tensor:
+    """(H, W, 3) uint8 -> (1, 3, H, W) float32 in [0, 1]."""
+    return torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1).unsqueeze(0).float().div_(255)
+
+
+def to_uint8(t: torch.Tensor) -> np.ndarray:
+    """(1, 3, H, W) in [0, 1] -> (H, W, 3) uint8, rounded and clamped."""
+    return t[0].detach().float().mul(255).round_().clamp_(0, 255).to("cpu", torch.uint8).permute(1, 2, 0).numpy()
+
+
+# -- writing --------------------------------------------------------------------------------------
+
+
+def compose_output(rgb_out: np.ndarray, loaded: LoadedImage, box=None) -> Image.Image:
+    """The model's RGB output in the input's form: 'L' for greyscale, alpha re-attached.
+
+    The alpha channel is resized with bicubic interpolation to the output size; `box` = (x0, y0, x1, y1)
+    in input pixels takes it from that region only (for region renders).
+    """
+    out = Image.fromarray(np.ascontiguousarray(rgb_out), "RGB")
+    if loaded.greyscale:
+        out = out.convert("L")
+    if loaded.alpha is None:
+        return out
+    alpha = Image.fromarray(loaded.alpha, "L").resize(out.size, Image.Resampling.BICUBIC, box=box)
+    out.putalpha(alpha)  # L -> LA, RGB -> RGBA
+    return out
+
+
+def save_png(image: Image.Image, path) -> Path:
+    """Write a lossless PNG, creating parent folders."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path, format="PNG")
+    return path

@@ -1,0 +1,497 @@
+"""What the web page does for a visitor, without the page: `app.py` lays out components and calls this.
+
+    shelf = ModelShelf()                                   # weights from $LIIF_WEIGHTS or weights/
+    request = prepare("photo.png", scale=8)                # checks the file and the output size
+    for step in run_steps(shelf, shelf.default_name, request, outputs):
+        ...                                                # Partial previews, then one finished Run
+    view = magnify(shelf, run, centre=(x, y))              # the crop magnifier around an output pixel
+
+Why the run is a generator: on a 2-core CPU the decoder needs tens of seconds for a 512×512 result, so
+the LIIF output is rendered in bands of rows and each band is shown as soon as it is done; the first
+LIIF pixels appear within a few seconds and the rest fill in over the bicubic guess. Bands of a full
+render's grid are that render's rows exactly (engine.render_region), so nothing changes but the timing.
+"""
+
+import math
+import os
+import re
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw, ImageFont
+
+from liif import explain, imageio
+from liif.api import bicubic_image
+from liif.engine import Upscaler
+from liif.weights import WeightsError, default_weights_path, list_shipped, load_model
+
+WEIGHTS_ENV = "LIIF_WEIGHTS"
+# The page's own output limit, lower than the command line's: one visitor's run holds the queue, and
+# the decoder manages roughly 10-20 thousand output pixels a second on a 2-core CPU. $LIIF_MAX_OUTPUT_PIXELS
+# overrides it, as it does for the command line.
+PAGE_MAX_OUTPUT_PIXELS = 2_000_000
+# A progressive render shows its progress about this often (seconds); the first band is sized to be quick.
+UPDATE_SECONDS = 2.0
+FIRST_BAND_PIXELS = 8192
+# Each magnifier tile is rendered natively at this many pixels a side.
+MAGNIFIER_TILE = 256
+# The magnifier looks twice as close as the output: a region of TILE / (2 * scale) input pixels.
+MAGNIFIER_ZOOM_OVER_OUTPUT = 2.0
+MIN_REGION_PIXELS = 2.0
+# The enlarged input is drawn with whole pixels, no larger than this on its long side.
+MAX_DISPLAY_SIDE = 2048
+# How long the files made for downloads are kept (seconds); the page's cache uses the same age.
+OUTPUT_MAX_AGE = 1800
+
+
+# -- models ----------------------------------------------------------------------------------------
+
+
+class ModelShelf:
+    """The weights files the page offers, each loaded once, on first use, into one `Upscaler`.
+
+    $LIIF_WEIGHTS names a single file; otherwise every file shipped in weights/ is offered, the library's
+    default first. When there is none, `problem` says why, in a sentence fit for the page.
+    """
+
+    def __init__(self, weights_path=None, device="auto", precision="auto"):
+        weights_path = weights_path if weights_path is not None else os.environ.get(WEIGHTS_ENV) or None
+        self.device, self.precision = device, precision
+        self.paths: dict[str, Path] = {}
+        self.problem: str | None = None
+        if weights_path is not None:
+            path = Path(weights_path)
+            if path.is_file():
+                self.paths[path.name] = path
+            else:
+                self.problem = f"{WEIGHTS_ENV} names {path}, which is not a file; no model can run until it does."
+        else:
+            try:
+                default = default_weights_path()
+            except WeightsError as exc:
+                self.problem = str(exc)
+            else:
+                for path in [default] + [p for p in list_shipped() if p != default]:
+                    self.paths[path.name] = path
+        self._upscalers: dict[str, Upscaler] = {}
+        self._locks: dict[str, threading.Lock] = {name: threading.Lock() for name in self.paths}
+        self._loading = threading.Lock()
+
+    @property
+    def names(self) -> list:
+        return list(self.paths)
+
+    @property
+    def default_name(self) -> str | None:
+        return self.names[0] if self.names else None
+
+    def upscaler(self, name: str | None = None) -> Upscaler:
+        """The model's engine, loaded on first use. Raises WeightsError with the reason if it cannot be."""
+        name = name or self.default_name
+        if name is None:
+            raise WeightsError(self.problem or "no model is available")
+        if name not in self.paths:
+            raise WeightsError(f"unknown model {name!r}; available: {', '.join(self.names)}")
+        with self._loading:
+            if name not in self._upscalers:
+                self._upscalers[name] = Upscaler(load_model(self.paths[name]), self.device, self.precision)
+            return self._upscalers[name]
+
+    def lock(self, name: str | None = None) -> threading.Lock:
+        """Held while a model computes: an Upscaler's cache is not shared safely between threads."""
+        return self._locks[name or self.default_name]
+
+
+# -- one run ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Request:
+    """A checked request: the decoded input and the output size."""
+
+    loaded: imageio.LoadedImage
+    out_width: int
+    out_height: int
+    name: str = "image"  # the upload's file stem, for the download's name
+
+
+def max_output_pixels() -> int:
+    return imageio.max_output_pixels(os.environ.get(imageio.OUTPUT_LIMIT_ENV) or PAGE_MAX_OUTPUT_PIXELS)
+
+
+def prepare(source, scale=None, target_width=0, target_height=0) -> Request:
+    """Read the upload and work out the output size: target width and/or height when given (0 means
+    not given), otherwise the scale. Raises ImageInputError with a sentence for the visitor."""
+    if source is None or source == "":
+        raise imageio.ImageInputError("upload a picture first (or click one of the examples)")
+    loaded = imageio.load_image(source)
+    width, height = int(target_width or 0), int(target_height or 0)
+    if width < 0 or height < 0:
+        raise imageio.ImageInputError("the target width and height must be 0 (use the scale) or a number of pixels")
+    if width and height:
+        out_w, out_h = imageio.output_size(loaded.width, loaded.height, size=(width, height))
+    elif width:
+        out_w, out_h = imageio.output_size(loaded.width, loaded.height, width=width)
+    elif height:
+        out_w, out_h = imageio.output_size(loaded.width, loaded.height, height=height)
+    else:
+        out_w, out_h = imageio.output_size(loaded.width, loaded.height, scale=scale)
+    imageio.check_output_size(loaded.width, loaded.height, out_w, out_h, max_pixels=max_output_pixels())
+    name = Path(source).stem if isinstance(source, (str, os.PathLike)) else "image"
+    return Request(loaded, out_w, out_h, name=_safe_name(name))
+
+
+@dataclass
+class Partial:
+    """A progressive render's state: the rows done so far over the bicubic guess, and the fraction done."""
+
+    preview: np.ndarray  # (H, W, 3) uint8
+    bicubic: np.ndarray
+    fraction: float
+
+
+@dataclass
+class Run:
+    """A finished run: everything the page shows, and what the magnifier needs later."""
+
+    request: Request
+    model_name: str
+    liif: Image.Image  # the output as saved: greyscale and alpha as the input had them
+    bicubic: Image.Image
+    liif_rgb: np.ndarray  # (H, W, 3) uint8, what the model produced
+    bicubic_rgb: np.ndarray
+    facts: explain.RunFacts
+    explanation: explain.Explanation
+    png_path: Path | None = None
+    seconds_to_first_result: float = 0.0
+    seconds_total: float = 0.0
+
+    @property
+    def scale(self) -> tuple:
+        loaded = self.request.loaded
+        return self.request.out_width / loaded.width, self.request.out_height / loaded.height
+
+    @property
+    def liif_display(self) -> np.ndarray:
+        return flatten_image(self.liif)
+
+    @property
+    def bicubic_display(self) -> np.ndarray:
+        return flatten_image(self.bicubic)
+
+
+def run_steps(shelf: ModelShelf, model_name, request: Request, outputs=None, progress=None,
+              update_seconds=UPDATE_SECONDS):
+    """Upscale `request`, yielding `Partial`s while the decoder works and the finished `Run` last.
+
+    progress(fraction, text), if given, is fed from the engine's own progress callback. `outputs`, an
+    `OutputFolder`, receives the PNG for download.
+    """
+    start = time.perf_counter()
+    model_name = model_name or shelf.default_name
+    upscaler = shelf.upscaler(model_name)
+    lock = shelf.lock(model_name)
+    loaded = request.loaded
+    out_w, out_h = request.out_width, request.out_height
+    image01 = imageio.to_tensor(loaded.rgb)
+
+    _report(progress, 0.0, "encoder: describing every input pixel")
+    with lock:
+        encode_start = time.perf_counter()
+        encoded = upscaler.encode(image01)
+        encoder_seconds = time.perf_counter() - encode_start
+        # The engine caches encodings by content; count uses so the explanation can say it was reused.
+        uses = encoded.timings.get("runs", 0)
+        encoded.timings["runs"] = uses + 1
+    bicubic = bicubic_image(loaded, out_w, out_h)
+    bicubic_rgb = flatten_image(bicubic)
+    previews = math.isfinite(update_seconds)
+    if previews:  # the first thing to look at, before the decoder has done anything
+        yield Partial(_pending_over(np.zeros((0, out_w, 3), np.uint8), bicubic_rgb), bicubic_rgb, 0.0)
+
+    liif = torch.empty(1, 3, out_h, out_w)
+    decoder_seconds, first_result = 0.0, None
+    band_pixels = FIRST_BAND_PIXELS
+    row = 0
+    while row < out_h:
+        rows = min(out_h - row, max(1, band_pixels // out_w))
+
+        def band_progress(fraction, row=row, rows=rows):
+            _report(progress, (row + fraction * rows) / out_h, "decoder: asking for every output pixel's colour")
+
+        band_start = time.perf_counter()
+        with lock:
+            liif[:, :, row : row + rows] = upscaler.render_region(
+                image01, (row * loaded.height / out_h, 0.0, (row + rows) * loaded.height / out_h, float(loaded.width)),
+                (rows, out_w), cell_size=(out_h, out_w), progress=band_progress)
+        seconds = time.perf_counter() - band_start
+        decoder_seconds += seconds
+        row += rows
+        if first_result is None:
+            first_result = time.perf_counter() - start
+        if not previews:
+            band_pixels = out_w * out_h  # no previews wanted: the rest in one go
+            continue
+        # Size the next band from this one's speed so updates come about every `update_seconds`.
+        band_pixels = max(out_w, int(rows * out_w / max(seconds, 1e-3) * update_seconds))
+        if row < out_h:
+            yield Partial(_pending_over(imageio.to_uint8(liif[:, :, :row]), bicubic_rgb), bicubic_rgb, row / out_h)
+
+    liif_rgb = imageio.to_uint8(liif)
+    composed = imageio.compose_output(liif_rgb, loaded)
+    facts = explain.RunFacts(
+        in_width=loaded.width, in_height=loaded.height, out_width=out_w, out_height=out_h,
+        encoder_seconds=encoder_seconds, decoder_seconds=decoder_seconds,
+        device=str(upscaler.device), precision=upscaler.precision, model_name=model_name,
+        encoder=upscaler.model.config.encoder, feature_channels=int(encoded.feat.shape[1]),
+        local_ensemble=upscaler.model.config.local_ensemble, residual=upscaler.model.config.residual,
+        encoder_reused=uses > 0, first_encoder_seconds=encoded.seconds,
+    )
+    # The explanation compares what the visitor sees: colours as saved (a greyscale input gives greyscale).
+    liif_seen = np.asarray(composed.convert("RGB"))
+    explanation = explain.explain(facts, encoded.feat.cpu(), loaded.rgb, bicubic_rgb, liif_seen)
+    scale = out_w / loaded.width
+    png_path = None
+    if outputs is not None:
+        png_path = outputs.save(composed, f"{request.name}-liif-x{_scale_label(scale)}-{out_w}x{out_h}.png")
+    _report(progress, 1.0, "done")
+    yield Run(request, model_name, composed, bicubic, liif_seen, bicubic_rgb, facts, explanation, png_path,
+              seconds_to_first_result=first_result or 0.0, seconds_total=time.perf_counter() - start)
+
+
+def run_to_end(shelf: ModelShelf, model_name, request: Request, outputs=None, progress=None) -> Run:
+    """`run_steps` without the previews (for scripts and the API)."""
+    result = None
+    for step in run_steps(shelf, model_name, request, outputs, progress, update_seconds=math.inf):
+        result = step
+    return result
+
+
+def summary(run: Run) -> dict:
+    """The API's JSON description of a run."""
+    facts, numbers = run.facts, run.explanation.numbers
+    return {
+        "input": {"width": facts.in_width, "height": facts.in_height},
+        "output": {"width": facts.out_width, "height": facts.out_height},
+        "scale": {"x": facts.out_width / facts.in_width, "y": facts.out_height / facts.in_height},
+        "model": run.model_name,
+        "device": facts.device,
+        "precision": facts.precision,
+        "timings": {
+            "encoder_seconds": facts.encoder_seconds,
+            "encoder_reused": facts.encoder_reused,
+            "decoder_seconds": facts.decoder_seconds,
+            "total_seconds": run.seconds_total,
+        },
+        "observed_share": numbers["observed_share"],
+        "decoder_queries": numbers["queries"],
+        "added_mean_levels": numbers["added_mean_levels"],
+        # JSON has no infinity: an exact match (infinite PSNR) is reported as null with identical=true.
+        "consistency_psnr_db": _finite(numbers["consistency_psnr_db"]),
+        "consistency_identical": math.isinf(numbers["consistency_psnr_db"]),
+        "notices": list(run.request.loaded.notices),
+    }
+
+
+# -- the magnifier ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Magnified:
+    image: np.ndarray  # 2x2 tiles: input pixels | bicubic / LIIF | what was added
+    box: tuple  # (x0, y0, x1, y1) in input pixels
+    output_box: tuple  # the same in output pixels, for drawing on the outputs
+    tile: np.ndarray = field(repr=False, default=None)  # the LIIF tile alone
+
+
+def region_around(run: Run, centre=None) -> tuple:
+    """The magnifier's square region (x0, y0, x1, y1) in input pixels around an output pixel (x, y);
+    the image's centre when none is given. Kept inside the image."""
+    loaded = run.request.loaded
+    w, h = loaded.width, loaded.height
+    sx, sy = run.scale
+    side = MAGNIFIER_TILE / (MAGNIFIER_ZOOM_OVER_OUTPUT * math.sqrt(sx * sy))
+    side = min(max(side, MIN_REGION_PIXELS), w, h)
+    if centre is None:
+        cx, cy = w / 2, h / 2
+    else:
+        cx, cy = (centre[0] + 0.5) / sx, (centre[1] + 0.5) / sy
+    x0 = min(max(cx - side / 2, 0.0), w - side)
+    y0 = min(max(cy - side / 2, 0.0), h - side)
+    return x0, y0, x0 + side, y0 + side
+
+
+def magnify(shelf: ModelShelf, run: Run, centre=None, tile=MAGNIFIER_TILE) -> Magnified:
+    """Input pixels, bicubic and LIIF for one region, each `tile` pixels a side. The LIIF tile is rendered
+    natively at that resolution from the cached encoding, not cut from the output and enlarged."""
+    x0, y0, x1, y1 = region_around(run, centre)
+    loaded = run.request.loaded
+    upscaler = shelf.upscaler(run.model_name)
+    with shelf.lock(run.model_name):
+        liif = upscaler.render_region(imageio.to_tensor(loaded.rgb), (y0, x0, y1, x1), (tile, tile))
+    liif_tile = np.asarray(imageio.compose_output(imageio.to_uint8(liif), loaded).convert("RGB"))
+    bicubic_tile = np.asarray(bicubic_image(loaded, tile, tile, region=(x0, y0, x1, y1)).convert("RGB"))
+    pixels_tile = nearest_region(loaded.rgb, (x0, y0, x1, y1), tile)
+    added, _ = explain.added_detail(liif_tile, bicubic_tile)
+    tiles = [_label(pixels_tile, "input pixels"), _label(bicubic_tile, "bicubic"),
+             _label(liif_tile, "LIIF"), _label(added, "added by LIIF")]
+    sx, sy = run.scale
+    return Magnified(grid_2x2(tiles), (x0, y0, x1, y1), (x0 * sx, y0 * sy, x1 * sx, y1 * sy), liif_tile)
+
+
+def nearest_region(rgb: np.ndarray, box: tuple, size: int) -> np.ndarray:
+    """The input's own pixels over `box` (fractional input-pixel units), blown up to size x size."""
+    x0, y0, x1, y1 = box
+    h, w = rgb.shape[:2]
+    centres = (np.arange(size) + 0.5) / size
+    cols = np.clip(np.floor(x0 + centres * (x1 - x0)).astype(np.int64), 0, w - 1)
+    rows = np.clip(np.floor(y0 + centres * (y1 - y0)).astype(np.int64), 0, h - 1)
+    return rgb[rows][:, cols]
+
+
+def grid_2x2(tiles: list, gap: int = 4) -> np.ndarray:
+    size = tiles[0].shape[0]
+    out = np.full((2 * size + gap, 2 * size + gap, 3), 255, np.uint8)
+    for i, tile in enumerate(tiles):
+        r, c = divmod(i, 2)
+        out[r * (size + gap) : r * (size + gap) + size, c * (size + gap) : c * (size + gap) + size] = tile
+    return out
+
+
+# -- words and pictures for the page ---------------------------------------------------------------
+
+
+def status_text(run: Run) -> str:
+    facts = run.facts
+    notices = run.request.loaded.notices
+    lines = [
+        f"**Done**: {facts.in_width}×{facts.in_height} → {facts.out_width}×{facts.out_height}. First LIIF rows "
+        f"after {run.seconds_to_first_result:.1f} s, all in {run.seconds_total:.1f} s "
+        f"({facts.device}, {facts.precision}). Click either output to move the magnifier.",
+    ]
+    if notices:
+        lines.append("Your file was read with these changes: " + "; ".join(notices) + ".")
+    return "\n\n".join(lines)
+
+
+def limits_text() -> str:
+    out_limit, in_limit = max_output_pixels(), imageio.max_input_pixels()
+    side = math.isqrt(out_limit)
+    return (
+        f"Outputs of up to {imageio.megapixels(out_limit)} (e.g. {side}×{side}) and inputs of up to "
+        f"{imageio.megapixels(in_limit)}; larger requests are refused with the reason, because the decoder "
+        "works pixel by pixel on a small CPU. To look closer than that, click an output: the magnifier "
+        "renders any region at any zoom."
+    )
+
+
+def flatten_image(image: Image.Image) -> np.ndarray:
+    """(H, W, 3) uint8 for display: transparent areas shown over white, greyscale as grey."""
+    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        image = image.convert("RGBA")
+        background = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(background, image)
+    return np.asarray(image.convert("RGB"))
+
+
+def flatten(rgb: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
+    """An input's RGB with its alpha, if any, shown over white."""
+    if alpha is None:
+        return rgb
+    a = alpha[..., None].astype(np.float64) / 255
+    return np.round(rgb * a + 255 * (1 - a)).astype(np.uint8)
+
+
+# -- pictures for the page -------------------------------------------------------------------------
+
+
+def enlarge_nearest(rgb: np.ndarray, target_side: int, max_side: int = MAX_DISPLAY_SIDE) -> np.ndarray:
+    """Blow each pixel up to a whole number of screen pixels, so the long side is about `target_side`."""
+    long_side = max(rgb.shape[:2])
+    factor = max(1, min(round(target_side / long_side), max_side // long_side))
+    return np.repeat(np.repeat(rgb, factor, axis=0), factor, axis=1)
+
+
+def draw_box(rgb: np.ndarray, box: tuple) -> np.ndarray:
+    """A copy of the image with the magnifier's region outlined (dark and light, visible on any photo)."""
+    image = Image.fromarray(rgb).convert("RGB")
+    draw = ImageDraw.Draw(image)
+    x0, y0, x1, y1 = (round(v) for v in box)
+    width = max(1, round(max(image.size) / 256))
+    draw.rectangle((x0 - width, y0 - width, x1 + width - 1, y1 + width - 1), outline=(0, 0, 0), width=width)
+    draw.rectangle((x0, y0, x1 - 1, y1 - 1), outline=(255, 214, 0), width=width)
+    return np.asarray(image)
+
+
+def _pending_over(done_rows: np.ndarray, bicubic_rgb: np.ndarray) -> np.ndarray:
+    """The rows rendered so far above the bicubic guess, faded so it is clearly not yet LIIF."""
+    preview = (bicubic_rgb.astype(np.uint16) + 3 * 200) // 4  # a light veil over what is still to come
+    preview = preview.astype(np.uint8)
+    preview[: done_rows.shape[0]] = done_rows
+    return preview
+
+
+def _label(tile: np.ndarray, text: str) -> np.ndarray:
+    image = Image.fromarray(np.ascontiguousarray(tile)).convert("RGB")
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=max(11, tile.shape[0] // 12))
+    left, top, right, bottom = draw.textbbox((6, 4), text, font=font)
+    draw.rectangle((left - 4, top - 3, right + 4, bottom + 3), fill=(0, 0, 0))
+    draw.text((6, 4), text, fill=(255, 255, 255), font=font)
+    return np.asarray(image)
+
+
+def _report(progress, fraction: float, text: str) -> None:
+    if progress is not None:
+        progress(fraction, text)
+
+
+def _finite(x: float):
+    return x if math.isfinite(x) else None
+
+
+def _scale_label(scale: float) -> str:
+    return f"{scale:.2f}".rstrip("0").rstrip(".")
+
+
+def _safe_name(stem: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._") or "image"
+
+
+# -- files for download ----------------------------------------------------------------------------
+
+
+class OutputFolder:
+    """A private temporary folder for the PNGs offered for download, removed when the app exits.
+
+    Files older than `max_age` seconds are removed whenever a new one is written, so nothing a visitor
+    made outlives their visit by much (the page's own cache is cleaned on the same schedule).
+    """
+
+    def __init__(self, max_age: float = OUTPUT_MAX_AGE):
+        self._tmp = tempfile.TemporaryDirectory(prefix="liif-zoom-")
+        self.root = Path(self._tmp.name)
+        self.max_age = max_age
+
+    def save(self, image: Image.Image, filename: str) -> Path:
+        self.prune()
+        folder = Path(tempfile.mkdtemp(dir=self.root))  # one folder per run: same names never collide
+        return imageio.save_png(image, folder / filename)
+
+    def prune(self) -> None:
+        cutoff = time.time() - self.max_age
+        for folder in self.root.iterdir():
+            try:
+                if folder.stat().st_mtime < cutoff:
+                    shutil.rmtree(folder, ignore_errors=True)
+            except FileNotFoundError:
+                pass  # another thread removed it first
+
+    def cleanup(self) -> None:
+        self._tmp.cleanup()

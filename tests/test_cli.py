@@ -1,0 +1,172 @@
+"""`python -m liif upscale` and `python -m liif info`, end to end with a small random model.
+
+A few runs go through a real subprocess, as a user would type them; the rest call `cli.main` in this
+process, which runs the same code without paying for a fresh `import torch` each time.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from liif import cli, weights
+from liif.model import LIIF, LIIFConfig
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory):
+    torch.manual_seed(0)
+    return weights.save_weights(LIIF(LIIFConfig(encoder="edsr-baseline")), tmp_path_factory.mktemp("model") / "m.safetensors")
+
+
+@pytest.fixture
+def photo(tmp_path):
+    """A 16x12 RGB PNG."""
+    path = tmp_path / "photo.png"
+    Image.fromarray(np.random.default_rng(1).integers(0, 256, (12, 16, 3), dtype=np.uint8)).save(path)
+    return path
+
+
+def liif_cli(*args, model=None):
+    """Run `python -m liif ...` from the repository root, as the README does."""
+    command = [sys.executable, "-m", "liif", *map(str, args)]
+    if model is not None:
+        command += ["--model", str(model), "--device", "cpu"]
+    return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+
+
+def run_main(capsys, *args, model=None):
+    argv = [*map(str, args)] + (["--model", str(model), "--device", "cpu"] if model is not None else [])
+    code = cli.main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def size_of(path) -> tuple:
+    with Image.open(path) as image:
+        return image.size
+
+
+def test_batch_with_a_bad_file_in_the_middle(tmp_path, photo, model_path):
+    bad = tmp_path / "broken.png"
+    bad.write_text("not an image")
+    grey = tmp_path / "grey.jpg"
+    Image.new("L", (10, 8), 120).save(grey)
+    out_dir = tmp_path / "out"
+    result = liif_cli("upscale", photo, bad, grey, "--scale", "2.5", "--out-dir", out_dir, model=model_path)
+    assert result.returncode == 1, result.stderr
+    assert size_of(out_dir / "photo.png") == (40, 30)
+    with Image.open(out_dir / "grey.png") as image:
+        assert (image.size, image.mode) == ((25, 20), "L")
+    assert not (out_dir / "broken.png").exists()
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "broken.png" in errors[0], result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_region_renders_that_box_at_the_scale(capsys, tmp_path, photo, model_path):
+    out = tmp_path / "zoom.png"
+    code, _, err = run_main(capsys, "upscale", photo, "--region", "2,2,10.5,8", "--scale", "4", "-o", out,
+                            model=model_path)
+    assert code == 0, err
+    assert size_of(out) == (34, 24)  # (10.5 - 2) x 4 by (8 - 2) x 4
+
+
+def test_region_is_that_crop_of_the_full_render(capsys, tmp_path, photo, model_path):
+    """X is columns and Y rows: a region on the x2 grid matches the same crop of the whole x2 image."""
+    full, crop = tmp_path / "full.png", tmp_path / "crop.png"
+    for extra, out in (([], full), (["--region", "4,2,12,8"], crop)):
+        code, _, err = run_main(capsys, "upscale", photo, "--scale", "2", *extra, "-o", out, "--precision", "fp32",
+                                model=model_path)
+        assert code == 0, err
+    whole, part = np.asarray(Image.open(full), np.int16), np.asarray(Image.open(crop), np.int16)
+    assert part.shape == (12, 16, 3)
+    assert np.abs(part - whole[4:16, 8:24]).max() <= 1
+
+
+def test_info_describes_the_model(model_path):
+    result = liif_cli("info", model=model_path)
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
+    for part in ("m.safetensors", "edsr-baseline", "bicubic", "cpu", "encoder", "decoder"):
+        assert part in text, (part, text)
+    total = sum(p.numel() for p in LIIF(LIIFConfig(encoder="edsr-baseline")).parameters())
+    assert f"{total:,}" in text
+
+
+def test_size_and_width_and_height(capsys, tmp_path, photo, model_path):
+    for option, value, expected in (("--size", "20x9", (20, 9)), ("--width", "24", (24, 18)),
+                                    ("--height", "6", (8, 6))):
+        out = tmp_path / f"{option[2:]}.png"
+        code, _, err = run_main(capsys, "upscale", photo, option, value, "-o", out, model=model_path)
+        assert code == 0, err
+        assert size_of(out) == expected
+
+
+def test_alpha_survives(capsys, tmp_path, model_path):
+    rgba = np.zeros((8, 8, 4), np.uint8)
+    rgba[:, 4:, 3] = 255
+    source = tmp_path / "icon.png"
+    Image.fromarray(rgba, "RGBA").save(source)
+    code, _, err = run_main(capsys, "upscale", source, "--scale", "3", "-o", tmp_path / "icon_x3", model=model_path)
+    assert code == 0, err
+    with Image.open(tmp_path / "icon_x3.png") as image:  # the .png suffix is added
+        assert (image.mode, image.size) == ("RGBA", (24, 24))
+        alpha = np.asarray(image)[:, :, 3]
+    assert alpha[:, :9].max() == 0 and alpha[:, 15:].min() == 255
+
+
+def test_refusals_are_one_line_each(capsys, tmp_path, photo, model_path):
+    code, _, err = run_main(capsys, "upscale", photo, "--scale", "1000", "-o", tmp_path / "huge.png", model=model_path)
+    assert code == 1 and "--max-output-pixels" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "huge.png").exists()
+
+    code, _, err = run_main(capsys, "upscale", photo, "--max-input-pixels", "100", "--scale", "2",
+                            "-o", tmp_path / "x.png", model=model_path)
+    assert code == 1 and "16×12" in err and len(err.strip().splitlines()) == 1
+
+    code, _, err = run_main(capsys, "upscale", photo, "--region", "0,0,99,5", "--scale", "2",
+                            "-o", tmp_path / "x.png", model=model_path)
+    assert code == 1 and "region" in err
+
+    code, _, err = run_main(capsys, "upscale", photo, photo, "--scale", "2", "-o", tmp_path / "x.png", model=model_path)
+    assert code == 2 and "--out-dir" in err
+
+    code, _, err = run_main(capsys, "upscale", photo, "--scale", "2", "-o", tmp_path / "x.jpg", model=model_path)
+    assert code == 2 and ".png" in err
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_bad_arguments_are_argparse_errors(capsys, photo, tmp_path):
+    for bad in (["--scale", "-2"], ["--size", "12by4"], ["--width", "2.5"], ["--region", "1,2,3"]):
+        with pytest.raises(SystemExit) as caught:
+            cli.main(["upscale", str(photo), *bad, "-o", str(tmp_path / "x.png")])
+        assert caught.value.code == 2
+        assert "error:" in capsys.readouterr().err
+
+
+def test_inputs_are_never_overwritten(capsys, tmp_path, model_path):
+    png, jpg = tmp_path / "same.png", tmp_path / "same.jpg"
+    Image.new("RGB", (4, 4), (1, 2, 3)).save(png)
+    Image.new("RGB", (4, 4), (3, 2, 1)).save(jpg)
+    before = png.read_bytes(), jpg.read_bytes()
+    # Both would be written to same.png, which is one of the inputs.
+    code, _, err = run_main(capsys, "upscale", png, jpg, "--scale", "2", "--out-dir", tmp_path, model=model_path)
+    assert code == 1 and err.count("overwrite") == 2
+    assert (png.read_bytes(), jpg.read_bytes()) == before
+
+
+def test_missing_weights_say_how_to_get_them(capsys, tmp_path, photo, monkeypatch):
+    monkeypatch.setattr(weights, "WEIGHTS_DIR", tmp_path / "no-weights-here")
+    for command in (["upscale", str(photo), "--scale", "2", "-o", str(tmp_path / "x.png")], ["info"]):
+        code, _, err = run_main(capsys, *command)
+        assert code == 2
+        assert err.count("\n") == 1 and "python -m liif train" in err and "--model" in err
+    code, _, err = run_main(capsys, "info", "--model", tmp_path / "nothing.safetensors")
+    assert code == 2 and "nothing.safetensors" in err

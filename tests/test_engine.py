@@ -1,0 +1,117 @@
+"""The engine renders the same function as the reference, at any size, any region, in bounded pieces."""
+
+import pytest
+import torch
+
+from liif.engine import Upscaler, encode_tiled, pick_device, pick_precision
+from liif.model import LIIF, LIIFConfig
+from liif.reference import render_reference
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.manual_seed(0)
+    return LIIF(LIIFConfig(encoder="edsr-baseline", residual="bicubic")).eval()
+
+
+@pytest.fixture(scope="module")
+def image():
+    torch.manual_seed(1)
+    base = torch.rand(1, 3, 6, 7)
+    return torch.nn.functional.interpolate(base, size=(23, 31), mode="bicubic").clamp(0, 1)
+
+
+@pytest.mark.parametrize("out_size", [(32, 42), (69, 93), (184, 248), (50, 200), (23, 31), (7, 5)])
+def test_render_matches_reference_at_any_size(model, image, out_size):
+    """Non-integer (x1.37), integer (x3, x8), anisotropic and downscaling outputs."""
+    engine = Upscaler(model, device="cpu", precision="fp32", chunk=1000)
+    fast = engine.render(image, *out_size)
+    slow = render_reference(model, image, *out_size)
+    assert fast.shape == (1, 3, *out_size)
+    assert (fast - slow).abs().max().item() <= 1e-5
+
+
+def test_x30_and_fixed_size_from_a_tiny_input(model):
+    engine = Upscaler(model, device="cpu", precision="fp32")
+    tiny = torch.rand(1, 3, 4, 4)
+    assert engine.render(tiny, 120, 120).shape == (1, 3, 120, 120)
+    one_pixel = torch.rand(1, 3, 1, 1)
+    out = engine.render(one_pixel, 16, 16)
+    assert out.shape == (1, 3, 16, 16) and torch.isfinite(out).all()
+
+
+def test_cell_is_the_true_output_pixel_size(model, image):
+    """The decoder is told the output pixel size: the same coordinates at another scale differ."""
+    engine = Upscaler(model, device="cpu", precision="fp32")
+    coarse = engine.render_region(image, (0, 0, 23, 31), (46, 62))
+    fine_cells = engine.render_region(image, (0, 0, 23, 31), (46, 62), cell_size=(460, 620))
+    assert (coarse - fine_cells).abs().max() > 1e-4
+
+
+@pytest.mark.parametrize("rows,cols", [(10, 20), (40, 37)])
+def test_region_equals_the_same_crop_of_a_full_render(model, image, rows, cols):
+    engine = Upscaler(model, device="cpu", precision="fp32", chunk=700)
+    H, W = 92, 124  # x4
+    full = engine.render(image, H, W)
+    y0, x0 = 13, 29
+    y1, x1 = y0 + rows, x0 + cols
+    box = (y0 * 23 / H, x0 * 31 / W, y1 * 23 / H, x1 * 31 / W)
+    region = engine.render_region(image, box, (rows, cols))
+    assert (region - full[:, :, y0:y1, x0:x1]).abs().max().item() <= 1e-5
+
+
+def test_region_at_a_zoom_beyond_the_full_render(model, image):
+    engine = Upscaler(model, device="cpu", precision="fp32")
+    out = engine.render_region(image, (5.5, 7.25, 9.5, 11.25), (128, 128))  # x32 of a 4x4 window
+    assert out.shape == (1, 3, 128, 128)
+
+
+def test_chunk_and_band_sizes_do_not_change_the_result(model, image):
+    a = Upscaler(model, device="cpu", precision="fp32", chunk=97).render(image, 70, 90)
+    b = Upscaler(model, device="cpu", precision="fp32", chunk=100000).render(image, 70, 90)
+    assert (a - b).abs().max().item() <= 1e-6
+
+
+def test_deterministic_output_bytes(model, image):
+    a = Upscaler(model, device="cpu", precision="fp32").render(image, 64, 80)
+    b = Upscaler(model, device="cpu", precision="fp32").render(image, 64, 80)
+    assert torch.equal(a, b)
+    c = Upscaler(model, device="cpu", precision="bf16").render(image, 64, 80)
+    d = Upscaler(model, device="cpu", precision="bf16").render(image, 64, 80)
+    assert torch.equal(c, d)
+
+
+def test_bf16_stays_close_to_fp32(model, image):
+    a = Upscaler(model, device="cpu", precision="fp32").render(image, 64, 80)
+    b = Upscaler(model, device="cpu", precision="bf16").render(image, 64, 80)
+    assert (a - b).abs().mean().item() < 2e-3
+
+
+def test_tiled_encoder_is_exact_when_overlap_covers_the_receptive_field(model):
+    # EDSR-baseline: 34 stacked 3x3 convolutions, a receptive-field radius of 34 pixels.
+    inp = torch.rand(1, 3, 50, 61) * 2 - 1
+    with torch.no_grad():
+        whole = model.encode(inp)
+        tiled = encode_tiled(model, inp, tile=16, overlap=34)
+        rough = encode_tiled(model, inp, tile=16, overlap=2)
+    assert (whole - tiled).abs().max().item() < 1e-4
+    assert (whole - rough).abs().max().item() > 1e-4  # the check can fail: small overlaps do differ
+
+
+def test_encoder_output_is_cached_per_image(model, image):
+    engine = Upscaler(model, device="cpu", precision="fp32")
+    first = engine.encode(image)
+    assert engine.encode(image.clone()) is first
+    assert engine.encode(image.flip(-1)) is not first
+
+
+def test_device_and_precision_choice():
+    assert pick_device("cpu").type == "cpu"
+    assert pick_device("auto").type in ("cpu", "cuda", "mps")
+    assert pick_precision("fp32", torch.device("cpu")) == "fp32"
+    assert pick_precision("auto", torch.device("cpu")) in ("fp32", "bf16")
+    with pytest.raises(ValueError):
+        pick_precision("fp8", torch.device("cpu"))
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="CUDA"):
+            pick_device("cuda")

@@ -1,0 +1,182 @@
+"""The explanation's numbers and pictures (liif/explain.py): each is checked against a case whose answer
+is known independently of the code."""
+
+import math
+import re
+
+import numpy as np
+import pytest
+import torch
+
+from liif import explain
+
+
+def facts(**overrides) -> explain.RunFacts:
+    values = dict(in_width=64, in_height=64, out_width=512, out_height=512, encoder_seconds=0.4,
+                  decoder_seconds=3.25, device="cpu", precision="bf16", model_name="edsr-baseline-liif.safetensors")
+    values.update(overrides)
+    return explain.RunFacts(**values)
+
+
+def smooth_image(height: int, width: int, seed: int = 0) -> np.ndarray:
+    """A photo-like uint8 picture: a few broad colour waves, no pixel-level noise."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width] / max(height, width)
+    channels = [0.5 + 0.35 * np.sin(2 * math.pi * (rng.uniform(0.5, 1.5) * x + rng.uniform(0.5, 1.5) * y) + c)
+                for c in (0.0, 2.0, 4.0)]
+    return np.round(np.stack(channels, -1) * 255).astype(np.uint8)
+
+
+# -- the numbers -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("in_size, out_size, expected", [
+    ((64, 64), (512, 512), 1 / 64),  # x8: one pixel in 64 was observed
+    ((48, 48), (120, 120), 1 / 6.25),  # x2.5
+    ((10, 20), (30, 40), 200 / 1200),  # different scales per axis: 1 / (sx * sy)
+    ((64, 64), (64, 64), 1.0),
+    ((64, 64), (32, 32), 1.0),  # shrinking observes everything
+])
+def test_observed_share_is_one_over_scale_squared(in_size, out_size, expected):
+    assert explain.observed_share(*in_size, *out_size) == pytest.approx(expected)
+
+
+def test_query_count_is_four_per_output_pixel_with_local_ensemble():
+    assert explain.query_count(512, 512) == 1_048_576
+    assert explain.query_count(384, 200, local_ensemble=True) == 384 * 200 * 4
+    assert explain.query_count(512, 512, local_ensemble=False) == 262_144
+
+
+# -- the feature picture ---------------------------------------------------------------------------
+
+
+def test_feature_picture_has_one_pixel_per_latent_code():
+    feat = torch.randn(1, 64, 5, 7)
+    picture = explain.feature_pca_image(feat)
+    assert picture.shape == (5, 7, 3) and picture.dtype == np.uint8
+
+
+def test_feature_picture_shows_the_strongest_direction_in_red():
+    # Codes that vary mostly along x (in one direction of the 64-d space) and a little along y (in
+    # another): the first principal component is the x ramp, so red must rise from left to right.
+    h, w = 12, 16
+    ys, xs = torch.meshgrid(torch.linspace(-1, 1, h), torch.linspace(-1, 1, w), indexing="ij")
+    along_x, along_y = torch.zeros(64), torch.zeros(64)
+    along_x[3], along_x[10] = 1.0, 0.5
+    along_y[20] = 1.0
+    feat = (xs[..., None] * along_x * 5 + ys[..., None] * along_y).permute(2, 0, 1)[None]
+    picture = explain.feature_pca_image(feat).astype(int)
+    red_by_column = picture[..., 0].mean(axis=0)
+    assert np.all(np.diff(red_by_column) >= 0) and red_by_column[-1] - red_by_column[0] > 200
+    green_by_row = picture[..., 1].mean(axis=1)  # the second component is the y ramp
+    assert abs(green_by_row[-1] - green_by_row[0]) > 200
+    assert np.ptp(picture[..., 0], axis=0).max() <= 1  # red does not change down a column
+
+
+def test_feature_picture_of_a_flat_grid_is_grey():
+    assert np.all(explain.feature_pca_image(torch.ones(1, 64, 4, 4)) == 128)
+    assert explain.feature_pca_image(torch.randn(1, 64, 1, 1)).shape == (1, 1, 3)  # a 1x1 input
+
+
+# -- the heat map ----------------------------------------------------------------------------------
+
+
+def test_heat_map_is_black_where_nothing_was_added():
+    image = smooth_image(20, 30)
+    heat, mean = explain.added_detail(image, image.copy())
+    assert mean == 0.0
+    assert heat.shape == (20, 30, 3)
+    assert np.all(heat == explain.HEAT_COLOURS[0].astype(np.uint8))
+
+
+def test_heat_map_mean_and_brightness_follow_the_difference():
+    bicubic = np.full((10, 10, 3), 100, np.uint8)
+    liif = bicubic.copy()
+    liif[:5, :, 0] += 12  # top half: red moved by 12 levels
+    liif[5:, :] += 40  # bottom half: every channel by 40, more than the colour map's full scale
+    heat, mean = explain.added_detail(liif, bicubic)
+    assert mean == pytest.approx((50 * 12 + 50 * 3 * 40) / 300)
+    assert np.all(heat[7, 3] == explain.HEAT_COLOURS[-1].astype(np.uint8))  # saturated
+    top, bottom, untouched = heat[2, 2].astype(int).sum(), heat[7, 7].astype(int).sum(), int(explain.HEAT_COLOURS[0].sum())
+    assert untouched < top < bottom
+
+
+def test_colour_map_runs_from_dark_to_bright():
+    colours = explain.colour_map(np.linspace(0, 1, 50)).astype(int)
+    brightness = colours.sum(axis=1)
+    assert brightness[0] < 20 and brightness[-1] > 600
+    assert np.all(np.diff(brightness) > -10)  # monotone up to rounding
+
+
+# -- the consistency check -------------------------------------------------------------------------
+
+
+def test_consistency_is_exact_for_an_output_that_shrinks_to_the_input():
+    high = smooth_image(128, 96)
+    low = explain.shrink(high, 24, 32)
+    shrunk, db = explain.consistency(high, low)
+    assert shrunk.shape == low.shape and math.isinf(db)
+
+
+def test_consistency_is_high_for_a_model_that_reproduces_the_input():
+    low = smooth_image(32, 32, seed=1)
+    faithful = np.repeat(np.repeat(low, 4, axis=0), 4, axis=1)  # each observed pixel kept, nothing invented
+    _, db = explain.consistency(faithful, low)
+    assert db > 35
+
+
+def test_consistency_is_low_for_a_model_that_changes_the_input():
+    low = smooth_image(32, 32, seed=1)
+    unrelated = smooth_image(128, 128, seed=7)
+    _, db = explain.consistency(unrelated, low)
+    assert db < 20
+
+
+# -- the text --------------------------------------------------------------------------------------
+
+
+def run_explanation(**overrides):
+    f = facts(**overrides)
+    feat = torch.randn(1, 64, f.in_height, f.in_width)
+    low = smooth_image(f.in_height, f.in_width)
+    bicubic = np.repeat(np.repeat(low, f.out_height // f.in_height, axis=0), f.out_width // f.in_width, axis=1)
+    liif = np.clip(bicubic.astype(int) + 3, 0, 255).astype(np.uint8)
+    return f, explain.explain(f, feat, low, bicubic, liif)
+
+
+def test_explanation_states_this_runs_facts():
+    _, words = run_explanation()
+    text = words.markdown()
+    for fact in ("64×64", "4,096 pixels", "512×512", "262,144 pixels", "1,048,576 questions", "1.56%",
+                 "98.4%", "400 ms", "3.2 s", "**cpu**", "**bf16**", "edsr-baseline-liif.safetensors", "×8"):
+        assert fact in text, fact
+    assert words.numbers["queries"] == 1_048_576
+    assert words.numbers["observed_share"] == pytest.approx(1 / 64)
+    assert words.numbers["added_mean_levels"] == pytest.approx(3.0, abs=0.05)
+    assert f"{words.numbers['consistency_psnr_db']:.1f} dB" in text
+    assert words.feature_image.shape == (64, 64, 3)
+    assert words.added_map.shape == (512, 512, 3)
+    assert words.consistency_image.shape == (64, 64 * 2 + 1, 3)
+
+
+def test_explanation_says_when_the_encoder_was_reused():
+    _, words = run_explanation(encoder_reused=True, encoder_seconds=0.001, first_encoder_seconds=1.5)
+    assert "Reused" in words.workflow and "1.5 s the first time" in words.workflow
+
+
+def test_explanation_of_an_uneven_scale_and_a_paper_liif():
+    _, words = run_explanation(out_width=256, out_height=128, local_ensemble=False, residual="none")
+    assert "×4 wide and ×2 tall" in words.task
+    assert "65,536 questions" in words.workflow  # one per pixel without the ensemble
+    assert "bicubic estimate" not in words.workflow
+
+
+def test_sources_are_exactly_the_three_papers_and_their_code():
+    links = set(re.findall(r"\((https?://[^)\s]+)\)", explain.sources_markdown()))
+    assert links == {
+        "https://arxiv.org/abs/2012.09161", "https://github.com/yinboc/liif",
+        "https://arxiv.org/abs/2302.07944", "https://github.com/brandontrabucco/da-fusion",
+        "https://arxiv.org/abs/2406.08249", "https://github.com/KupynOrest/instance_augmentation",
+    }
+    _, words = run_explanation()
+    assert set(re.findall(r"https?://[^)\s]+", words.markdown())) == links  # no other source anywhere

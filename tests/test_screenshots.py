@@ -1,0 +1,305 @@
+"""Screenshot regression tests: the real app, driven in headless Chromium like a visitor would.
+
+One flow (upload a tiny profile photo, scale 8, Run, click the LIIF output to move the magnifier) is
+photographed at each stage and compared with the baselines in tests/snapshots/ (see tests/visual.py;
+UPDATE_SNAPSHOTS=1 rewrites them). Baselines are named after the model that made them, so pictures
+made with the stand-in random model are never compared with the trained one's.
+"""
+
+import hashlib
+import io
+import os
+import shutil
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from visual import assert_snapshot, compare
+
+REPO = Path(__file__).resolve().parent.parent
+SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
+EXAMPLE = REPO / "assets" / "examples" / "astronaut-64.png"
+SCALE = 8
+VIEWPORT = {"width": 1280, "height": 1800}
+PANELS = ("input-image", "bicubic-output", "liif-output", "magnifier")
+TIMEOUT_MS = 180_000  # one x8 render on a busy 2-core CPU, with room to spare
+
+# Makes the page still: no animations or transitions, no blinking caret.
+STILL_CSS = "*, *::before, *::after { animation: none !important; transition: none !important; caret-color: transparent !important; }"
+# True when nothing is in flight: no visible progress text, ETA bar or pending tracker, and every image
+# that has a source has finished loading.
+PAGE_IS_SETTLED = """() => {
+  const busy = document.querySelectorAll(
+    '[data-testid="status-tracker"]:not(.hide) .progress-text, .eta-bar, .progress-bar, .wrap.generating');
+  if ([...busy].some(el => el.getClientRects().length > 0)) return false;
+  return [...document.images].every(img => !img.getAttribute('src') || (img.complete && img.naturalWidth > 0));
+}"""
+# Durations ("123 ms", "4.5 s") in the status line and the explanation change from run to run. Each is
+# swapped for a fixed-width placeholder (so the text wraps the same way every time) in a span that the
+# screenshot then masks.
+FREEZE_TIMINGS = """(selector) => {
+  const pattern = /\\d+(?:\\.\\d+)?\\s?(?:ms|s)\\b/g;
+  for (const root of document.querySelectorAll(selector)) {
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    const nodes = [];
+    while (walker.nextNode()) nodes.push(walker.currentNode);
+    for (const node of nodes) {
+      const text = node.data;
+      if (!text.match(pattern)) continue;
+      const parts = document.createDocumentFragment();
+      let last = 0;
+      for (const m of text.matchAll(pattern)) {
+        parts.append(text.slice(last, m.index));
+        const span = document.createElement('span');
+        span.className = 'frozen-timing';
+        span.textContent = '#.# s';
+        parts.append(span);
+        last = m.index + m[0].length;
+      }
+      parts.append(text.slice(last));
+      node.replaceWith(parts);
+    }
+  }
+}"""
+TIMED_TEXT = "#status, #explanation"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-extensions", "--hide-scrollbars", "--font-render-hinting=none"]
+
+
+# ---- the model and the input the app is given ---------------------------------------------------
+
+def _short_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:8]
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    """(label for baseline names, environment for the app): the app's own weights when it has some,
+    else a fixed-seed untrained EDSR-baseline LIIF, so the page can still be exercised."""
+    from liif.weights import WeightsError, default_weights_path
+
+    if os.environ.get("LIIF_WEIGHTS"):
+        path = Path(os.environ["LIIF_WEIGHTS"])
+        return f"{path.stem}-{_short_hash(path)}", {}
+    try:
+        path = default_weights_path()
+        # The hash ties baselines to these exact weights: retrained weights need new baselines.
+        return f"{path.stem}-{_short_hash(path)}", {}
+    except WeightsError:
+        import torch
+
+        from liif.model import LIIF, LIIFConfig
+        from liif.weights import save_weights
+
+        torch.manual_seed(0)
+        path = save_weights(LIIF(LIIFConfig(encoder="edsr-baseline")),
+                            tmp_path_factory.mktemp("weights") / "random-edsr.safetensors")
+        return "random-edsr", {"LIIF_WEIGHTS": str(path)}
+
+
+@pytest.fixture(scope="module")
+def app_env(model):
+    return model[1]
+
+
+@pytest.fixture(scope="module")
+def photo(tmp_path_factory) -> Path:
+    """A tiny profile photo: the shipped example, or a deterministic 64×64 stand-in while there is none."""
+    if EXAMPLE.is_file():
+        return EXAMPLE
+    y, x = np.mgrid[0:64, 0:64]
+    face = ((x - 32) ** 2 + (y - 28) ** 2 < 18 ** 2)
+    image = np.stack([x * 4, y * 4, 255 - x * 2], axis=2).astype(np.uint8)
+    image[face] = (230, 180, 150)
+    path = tmp_path_factory.mktemp("photo") / "generated-64.png"
+    Image.fromarray(image).save(path)
+    return path
+
+
+# ---- the browser ------------------------------------------------------------------------------
+
+def _find_chromium() -> str | None:
+    for candidate in (os.environ.get("CHROMIUM_PATH"), "/usr/bin/chromium",
+                      shutil.which("chromium"), shutil.which("chromium-browser")):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def _no_browser(reason: str):
+    message = f"SCREENSHOT TESTS NOT RUN: {reason}. Install Chromium (apt-get install chromium) or set CHROMIUM_PATH."
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    warnings.warn(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        from playwright.sync_api import Error, sync_playwright
+    except ImportError:
+        _no_browser("the playwright package is not installed (pip install -r requirements-dev.txt)")
+    executable = _find_chromium()
+    if executable is None:
+        _no_browser("no Chromium found")
+    with sync_playwright() as playwright:
+        try:
+            browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        except Error as exc:
+            _no_browser(f"{executable} would not start: {exc}")
+        yield browser
+        browser.close()
+
+
+# ---- the flow -----------------------------------------------------------------------------------
+
+@dataclass
+class Run:
+    shots: dict  # stage name -> PNG bytes
+    boxes: dict = field(default_factory=dict)  # panel elem_id -> bounding box on the result shot
+    visible: dict = field(default_factory=dict)  # panel elem_id -> visible after the run
+    explanation: str = ""
+    links: list = field(default_factory=list)
+
+
+def _settle(page):
+    """Make the page still before a screenshot: nothing pending, fonts and images in, no focus, mouse
+    away, durations frozen (last, so that no later update brings them back)."""
+    page.wait_for_function(PAGE_IS_SETTLED, timeout=TIMEOUT_MS)
+    page.evaluate("() => document.fonts.ready.then(() => true)")
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    page.mouse.move(0, 0)
+    page.evaluate(FREEZE_TIMINGS, TIMED_TEXT)
+    # Two frames, so that what the checks saw has been painted.
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))")
+
+
+def _shoot(page) -> bytes:
+    _settle(page)
+    return page.screenshot(full_page=True, animations="disabled", caret="hide",
+                           mask=_time_dependent(page), mask_color="#ff00ff")
+
+
+def _time_dependent(page) -> list:
+    # Anything that shows a duration differs from run to run; it is painted over with a flat colour.
+    return [page.locator(".frozen-timing"), page.locator('[data-testid="status-tracker"] .progress-text')]
+
+
+def _img_src(page, elem_id: str) -> str | None:
+    img = page.locator(f"#{elem_id} img").first
+    return img.get_attribute("src") if img.count() else None
+
+
+def run_flow(browser, url: str, photo: Path) -> Run:
+    context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1, locale="en-US",
+                                  timezone_id="UTC", color_scheme="light", reduced_motion="reduce")
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    # Only the app itself: a web font or script from elsewhere would make the pixels depend on the network.
+    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(url.rstrip("/"))
+               or route.request.url.startswith(("data:", "blob:")) else route.abort())
+    shots = {}
+    try:
+        page.goto(url)
+        page.add_style_tag(content=STILL_CSS)
+        page.locator("#run-button").wait_for(state="visible")
+
+        page.locator("#upload-image input[type=file]").set_input_files(str(photo))
+        page.locator("#upload-image img").first.wait_for(state="visible")
+        scale = page.locator("#scale-slider input[type=number]")
+        scale.fill(str(SCALE))
+        scale.press("Enter")
+        shots["uploaded"] = _shoot(page)
+
+        page.locator("#run-button").click()
+        # The LIIF panel shows partial renders first; the status line says "Done" only at the end.
+        page.locator("#status").get_by_text("Done").wait_for(state="visible")
+        shots["result"] = _shoot(page)
+        result = Run(shots)
+        for panel in PANELS:
+            locator = page.locator(f"#{panel}")
+            result.visible[panel] = locator.is_visible()
+            result.boxes[panel] = locator.bounding_box()
+        result.explanation = page.locator("#explanation").inner_text()
+        result.links = page.locator("#explanation a").evaluate_all("els => els.map(a => a.href)")
+
+        before = _img_src(page, "magnifier")
+        # A spot on the face, away from the centre, so the magnifier visibly moves.
+        output = page.locator("#liif-output img").first
+        box = output.bounding_box()
+        output.click(position={"x": box["width"] * 0.4, "y": box["height"] * 0.45})
+        page.wait_for_function(
+            "([before]) => { const img = document.querySelector('#magnifier img');"
+            " return img && img.getAttribute('src') !== before && img.complete; }",
+            arg=[before], timeout=TIMEOUT_MS)
+        shots["magnified"] = _shoot(page)
+        return result
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def first_run(browser, app_server, photo):
+    return run_flow(browser, app_server.url, photo)
+
+
+# ---- the tests ----------------------------------------------------------------------------------
+
+def test_screenshots_match_baselines(first_run, model):
+    failures = []
+    for stage, png in first_run.shots.items():
+        try:
+            assert_snapshot(png, SNAPSHOTS / f"{stage}--{model[0]}.png")
+        except AssertionError as exc:
+            failures.append(str(exc))  # go on, so every stage leaves its actual and diff images
+    assert not failures, "\n".join(failures)
+
+
+def test_panels_are_visible(first_run):
+    hidden = [panel for panel in PANELS if not first_run.visible[panel]]
+    assert not hidden, f"panels not visible after a run: {hidden}"
+
+
+def test_explanation_names_the_papers_and_the_run(first_run, photo):
+    text, links = first_run.explanation, first_run.links
+    for paper in ("2012.09161", "2302.07944", "2406.08249"):
+        assert any(f"arxiv.org/abs/{paper}" in link or f"arxiv.org/pdf/{paper}" in link for link in links), \
+            f"no link to arXiv {paper} in the explanation; links: {links}"
+    github = [link for link in links if "github.com/" in link]
+    assert len(set(github)) >= 3, f"expected links to the three papers' GitHub repositories, got {github}"
+    w, h = Image.open(photo).size
+    share = 100 / SCALE ** 2
+    for number in (f"{w}×{h}", f"{w * SCALE}×{h * SCALE}", f"{share:.2f}%"):
+        assert number in text, f"the explanation should say {number!r} for this run:\n{text}"
+
+
+def test_same_input_gives_same_pixels(first_run, browser, start_app, app_env, photo):
+    # A fresh app process: a second run in the same one reuses the cached encoding and says so in the
+    # explanation, which is a different page.
+    second = run_flow(browser, start_app(app_env).url, photo)
+    for stage, png in first_run.shots.items():
+        result = compare(second.shots[stage], png, tolerance=0, max_fraction=0)
+        assert result.ok, f"stage {stage!r} differs between two identical runs: {result.reason}"
+
+
+def test_comparer_catches_a_changed_panel(first_run, tmp_path):
+    """The tolerance must not be so loose that a changed panel slips through."""
+    shot = Image.open(io.BytesIO(first_run.shots["result"])).convert("RGB")
+    box = first_run.boxes["liif-output"]
+    changed = shot.copy()
+    ImageDraw.Draw(changed).rectangle(
+        (box["x"], box["y"], box["x"] + box["width"] - 1, box["y"] + box["height"] - 1), fill=(40, 200, 40))
+    assert compare(shot, shot).ok
+    result = compare(changed, shot)
+    assert not result.ok, f"a repainted LIIF panel went unnoticed: {result.reason}"
+    # And the failure leaves the pictures a person needs, named in the message.
+    baseline = tmp_path / "result.png"
+    shot.save(baseline)
+    with pytest.raises(AssertionError, match="result.actual.png"):
+        assert_snapshot(changed, baseline)
+    assert (tmp_path / "result.diff.png").is_file()

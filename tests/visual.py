@@ -1,0 +1,88 @@
+"""Compare screenshots with baseline PNGs, with a small tolerance.
+
+Two images match when they have the same size and at most `max_fraction` of their pixels differ by more
+than `tolerance` in some channel. The tolerance absorbs anti-aliasing and font-hinting noise; the
+fraction lets a handful of such pixels through but not a changed panel (a 100×100 change on a
+1280×1800 page is 0.43% of it).
+
+`assert_snapshot` keeps the baselines: on a mismatch it writes `<name>.actual.png` and `<name>.diff.png`
+next to the baseline and fails with their paths. UPDATE_SNAPSHOTS=1 rewrites the baseline instead.
+"""
+
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+TOLERANCE = 16  # per-channel difference on 0..255 that still counts as equal
+MAX_FRACTION = 0.001  # at most 0.1% of the pixels may differ by more
+
+
+@dataclass
+class Comparison:
+    ok: bool
+    reason: str
+    diff: Image.Image | None = None  # where they differ, for a person to look at
+
+
+def to_rgb_array(image) -> np.ndarray:
+    """PNG bytes, a path or a PIL image -> H×W×3 uint8 (alpha dropped: screenshots are opaque)."""
+    if isinstance(image, (bytes, bytearray)):
+        image = Image.open(io.BytesIO(image))
+    elif isinstance(image, (str, Path)):
+        image = Image.open(image)
+    return np.asarray(image.convert("RGB"))
+
+
+def compare(actual, expected, tolerance: int = TOLERANCE, max_fraction: float = MAX_FRACTION) -> Comparison:
+    a, e = to_rgb_array(actual), to_rgb_array(expected)
+    if a.shape != e.shape:
+        return Comparison(False, f"size differs: actual {a.shape[1]}×{a.shape[0]}, expected {e.shape[1]}×{e.shape[0]}")
+    # int16 so that the subtraction of uint8 values cannot wrap around.
+    bad = (np.abs(a.astype(np.int16) - e.astype(np.int16)) > tolerance).any(axis=2)
+    count, total = int(bad.sum()), bad.size
+    reason = (f"{count} of {total} pixels ({100 * count / total:.3f}%) differ by more than {tolerance}; "
+              f"allowed {100 * max_fraction:.3f}%")
+    if count > max_fraction * total:
+        return Comparison(False, reason, _diff_image(e, bad))
+    return Comparison(True, reason)
+
+
+def _diff_image(expected: np.ndarray, bad: np.ndarray) -> Image.Image:
+    # The baseline faded to grey, with the differing pixels in solid red.
+    grey = expected.mean(axis=2, keepdims=True) * 0.3 + 178
+    out = np.repeat(grey, 3, axis=2).astype(np.uint8)
+    out[bad] = (255, 0, 0)
+    return Image.fromarray(out)
+
+
+def assert_snapshot(actual, baseline: Path) -> None:
+    """Fail unless `actual` (PNG bytes or image) matches the PNG at `baseline`; see the module doc."""
+    baseline = Path(baseline)
+    image = Image.fromarray(to_rgb_array(actual))
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
+        baseline.parent.mkdir(parents=True, exist_ok=True)
+        image.save(baseline)
+        return
+    if not baseline.exists():
+        baseline.parent.mkdir(parents=True, exist_ok=True)
+        image.save(baseline)
+        raise AssertionError(f"no baseline existed, so this screenshot was written as {baseline}: look at it, "
+                             "and commit it if it is right (or run with UPDATE_SNAPSHOTS=1)")
+    result = compare(image, baseline)
+    stem = baseline.with_suffix("")
+    actual_path, diff_path = Path(f"{stem}.actual.png"), Path(f"{stem}.diff.png")
+    if result.ok:
+        # Leftovers of an earlier failure would only mislead.
+        actual_path.unlink(missing_ok=True)
+        diff_path.unlink(missing_ok=True)
+        return
+    image.save(actual_path)
+    message = f"screenshot differs from {baseline}: {result.reason}\n  actual: {actual_path}"
+    if result.diff is not None:
+        result.diff.save(diff_path)
+        message += f"\n  diff:   {diff_path}"
+    raise AssertionError(message)
