@@ -64,20 +64,22 @@ def run(upload, scale, target_width, target_height, model_name, progress=gr.Prog
 
 
 def preview_view(request, partial) -> dict:
+    """While the decoder works: the LIIF rows done so far; input and bicubic once, at the start."""
     loaded = request.loaded
     view = {
-        input_view: input_display(request),
-        bicubic_view: gr.Image(partial.bicubic, label=output_label("Bicubic", request)),
-        liif_view: gr.Image(partial.preview, label=f"LIIF: rendering, {partial.fraction:.0%} done"),
+        liif_view: gr.update(value=partial.preview, label=f"LIIF: rendering, {partial.fraction:.0%} done"),
         status: f"Rendering {loaded.width}×{loaded.height} → {request.out_width}×{request.out_height}: "
                 f"{partial.fraction:.0%} of the rows done (the rest shows the faded bicubic guess).",
     }
     if partial.fraction == 0:  # a new run: nothing of the previous one may pass for this one's
         view |= {
-            run_state: None, magnifier_view: None, compare_view: gr.ImageSlider(None, visible=False),
-            download: gr.DownloadButton(visible=False), task_text: "### How it works\n_Working on it…_",
-            workflow_text: "", why_text: "", feature_view: gr.Image(None, visible=False),
-            added_view: gr.Image(None, visible=False), consistency_view: gr.Image(None, visible=False),
+            input_view: input_display(request),
+            bicubic_view: gr.update(value=partial.bicubic, label=output_label("Bicubic", request)),
+            run_state: None, magnifier_view: gr.update(value=None, label="Magnifier"),
+            compare_view: gr.update(value=None, visible=False), download: gr.update(visible=False),
+            task_text: "### How it works\n_Working on it…_", workflow_text: "", why_text: "",
+            feature_view: gr.update(value=None, visible=False), added_view: gr.update(value=None, visible=False),
+            consistency_view: gr.update(value=None, visible=False),
         }
     return view
 
@@ -87,22 +89,21 @@ def finished_view(result: session.Run) -> dict:
     magnified = session.magnify(shelf, result)
     return {
         run_state: result,
-        input_view: input_display(request),
-        bicubic_view: gr.Image(session.draw_box(result.bicubic_display, magnified.output_box),
-                               label=output_label("Bicubic", request)),
-        liif_view: gr.Image(session.draw_box(result.liif_display, magnified.output_box),
-                            label=output_label("LIIF", request)),
+        bicubic_view: gr.update(value=session.draw_box(result.bicubic_display, magnified.output_box),
+                                label=output_label("Bicubic", request)),
+        liif_view: gr.update(value=session.draw_box(result.liif_display, magnified.output_box),
+                             label=output_label("LIIF", request)),
         magnifier_view: magnifier_image(magnified),
-        compare_view: gr.ImageSlider((result.bicubic_display, result.liif_display), visible=True),
-        download: gr.DownloadButton(f"Download LIIF {facts.out_width}×{facts.out_height} (PNG, lossless)",
-                                    value=str(result.png_path), visible=True),
+        compare_view: gr.update(value=(result.bicubic_display, result.liif_display), visible=True),
+        download: gr.update(label=f"Download LIIF {facts.out_width}×{facts.out_height} (PNG, lossless)",
+                            value=str(result.png_path), visible=True),
         status: session.status_text(result),
         task_text: words.task,
         workflow_text: words.workflow,
-        feature_view: gr.Image(session.enlarge_nearest(words.feature_image, 256), visible=True),
+        feature_view: gr.update(value=session.enlarge_nearest(words.feature_image, 256), visible=True),
         why_text: words.why,
-        added_view: gr.Image(words.added_map, visible=True),
-        consistency_view: gr.Image(session.enlarge_nearest(words.consistency_image, 256), visible=True),
+        added_view: gr.update(value=words.added_map, visible=True),
+        consistency_view: gr.update(value=session.enlarge_nearest(words.consistency_image, 256), visible=True),
     }
 
 
@@ -113,8 +114,8 @@ def pick_region(result, evt: gr.SelectData):
     x, y = evt.index[0], evt.index[1]
     magnified = session.magnify(shelf, result, centre=(x, y))
     return (
-        gr.Image(session.draw_box(result.bicubic_display, magnified.output_box)),
-        gr.Image(session.draw_box(result.liif_display, magnified.output_box)),
+        session.draw_box(result.bicubic_display, magnified.output_box),
+        session.draw_box(result.liif_display, magnified.output_box),
         magnifier_image(magnified),
     )
 
@@ -129,10 +130,10 @@ def upscale_api(image, scale):
     return str(result.png_path), session.summary(result)
 
 
-def input_display(request) -> gr.Image:
+def input_display(request) -> dict:
     loaded = request.loaded
     picture = session.enlarge_nearest(session.flatten(loaded.rgb, loaded.alpha), max(request.out_width, request.out_height))
-    return gr.Image(picture, label=f"Input: {loaded.width}×{loaded.height} pixels, each square one pixel")
+    return gr.update(value=picture, label=f"Input: {loaded.width}×{loaded.height} pixels, each square one pixel")
 
 
 def output_label(what: str, request) -> str:
@@ -140,9 +141,9 @@ def output_label(what: str, request) -> str:
     return f"{what} ×{scale:.3g}: {request.out_width}×{request.out_height} pixels"
 
 
-def magnifier_image(magnified) -> gr.Image:
+def magnifier_image(magnified) -> dict:
     x0, y0, x1, y1 = magnified.box
-    return gr.Image(magnified.image, label=f"Magnifier: input pixels {x0:.1f}–{x1:.1f} × {y0:.1f}–{y1:.1f}")
+    return gr.update(value=magnified.image, label=f"Magnifier: input pixels x {x0:.1f}–{x1:.1f}, y {y0:.1f}–{y1:.1f}")
 
 
 # -- the page ---------------------------------------------------------------------------------------

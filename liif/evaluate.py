@@ -97,7 +97,8 @@ def evaluate(upscale_fn, data_root, sets, scales, progress: bool = True, label: 
             pairs, source = load_pairs(Path(data_root) / set_name, scale)
             psnrs, ssims = [], []
             start = time.perf_counter()
-            for pair in tqdm(pairs, desc=f"{label} {set_name} x{scale}".strip(), unit="img", disable=not progress, leave=False):
+            bar = tqdm(pairs, desc=f"{label} {set_name} x{scale}".strip(), unit="img", disable=not progress, leave=False)
+            for pair in bar:
                 out = upscale_fn(pair.lr, pair.hr.shape[0], pair.hr.shape[1])
                 if out.shape != pair.hr.shape or out.dtype != np.uint8:
                     raise ValueError(f"{set_name}/{pair.name} x{scale}: upscaler returned {out.dtype} {out.shape}, "
@@ -117,7 +118,7 @@ def evaluate(upscale_fn, data_root, sets, scales, progress: bool = True, label: 
 
 def bicubic_upscaler():
     """The baseline: MATLAB-style bicubic (uint8 in, rounded uint8 out) straight to the output size.
-    This is how the protocol's known bicubic numbers were made (checked in tests/test_eval.py)."""
+    It reproduces the protocol's known bicubic numbers (pinned in tests/test_eval.py)."""
 
     def upscale(lr: np.ndarray, out_h: int, out_w: int) -> np.ndarray:
         return imresize(lr, output_shape=(out_h, out_w))

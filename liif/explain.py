@@ -230,7 +230,7 @@ def workflow_markdown(facts: RunFacts, numbers: dict) -> str:
     else:
         encoder_time = f"Took {_seconds(facts.encoder_seconds)}."
     neighbours = "the 4 nearest grid points" if facts.local_ensemble else "the nearest grid point"
-    per_pixel = "× 4 neighbours" if facts.local_ensemble else "× 1"
+    per_pixel = "× 4 neighbours" if facts.local_ensemble else "× 1 grid point"
     residual = (
         " Its answer is *added to* a plain bicubic estimate of that point: the network supplies only the "
         "difference, which is exactly the detail shown in the heat map below."

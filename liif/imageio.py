@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-# CPU-friendly defaults: a 2 MP input encodes in seconds, a 36 MP output decodes in about a minute.
+# Defaults sized for a CPU (render time grows with output pixels); raise them on a GPU.
 DEFAULT_MAX_INPUT_PIXELS = 2_000_000
 DEFAULT_MAX_OUTPUT_PIXELS = 36_000_000
 INPUT_LIMIT_ENV = "LIIF_MAX_INPUT_PIXELS"
@@ -144,7 +144,7 @@ def _from_stream(fp, name: str, limit: int) -> LoadedImage:
         except UnidentifiedImageError:
             raise ImageInputError(f"{name} is not an image this program reads "
                                   f"(supported: {SUPPORTED_NAMES})") from None
-        except (OSError, SyntaxError, ValueError, EOFError):
+        except Exception:  # damaged headers make Pillow raise OSError, SyntaxError, struct.error...
             raise ImageInputError(f"{name} could not be read (truncated or corrupt file)") from None
         with im:
             return _from_pil(im, name, limit)
@@ -173,17 +173,19 @@ def _from_pil(im: Image.Image, name: str, limit: int) -> LoadedImage:
     notices = []
     original_mode, fmt = im.mode, im.format or ""
     sixteen_bit = _has_16bit_samples(im)  # only visible before decoding: Pillow reduces RGB itself
-    if getattr(im, "is_animated", False) or getattr(im, "n_frames", 1) > 1:
-        kind = "multi-page" if fmt == "TIFF" else "animated"
-        notices.append(f"{kind} {fmt or 'image'}: first frame used")
-        im.seek(0)
     try:
+        if getattr(im, "is_animated", False) or getattr(im, "n_frames", 1) > 1:  # reads past frame 1
+            if fmt == "TIFF":
+                notices.append("multi-page TIFF: first page used")
+            else:
+                notices.append(f"animated {fmt or 'image'}: first frame used")
+            im.seek(0)
         im.load()  # a full decode: truncation and corruption surface here, not halfway through a render
         orientation = im.getexif().get(EXIF_ORIENTATION, 1)
         if orientation not in (1, None):
             im = ImageOps.exif_transpose(im)
             notices.append("EXIF orientation applied")
-    except (OSError, SyntaxError, ValueError, EOFError):
+    except Exception:  # Pillow's parsers raise many types on damaged data (OSError, IndexError, struct.error...)
         raise ImageInputError(f"{name} could not be decoded (truncated or corrupt file)") from None
     if sixteen_bit:
         notices.append("16-bit image reduced to 8-bit")

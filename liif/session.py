@@ -187,7 +187,7 @@ class Run:
 
 
 def run_steps(shelf: ModelShelf, model_name, request: Request, outputs=None, progress=None,
-              update_seconds=UPDATE_SECONDS):
+              update_seconds=UPDATE_SECONDS, first_band_pixels=FIRST_BAND_PIXELS):
     """Upscale `request`, yielding `Partial`s while the decoder works and the finished `Run` last.
 
     progress(fraction, text), if given, is fed from the engine's own progress callback. `outputs`, an
@@ -217,7 +217,7 @@ def run_steps(shelf: ModelShelf, model_name, request: Request, outputs=None, pro
 
     liif = torch.empty(1, 3, out_h, out_w)
     decoder_seconds, first_result = 0.0, None
-    band_pixels = FIRST_BAND_PIXELS
+    band_pixels = first_band_pixels
     row = 0
     while row < out_h:
         rows = min(out_h - row, max(1, band_pixels // out_w))
@@ -227,9 +227,7 @@ def run_steps(shelf: ModelShelf, model_name, request: Request, outputs=None, pro
 
         band_start = time.perf_counter()
         with lock:
-            liif[:, :, row : row + rows] = upscaler.render_region(
-                image01, (row * loaded.height / out_h, 0.0, (row + rows) * loaded.height / out_h, float(loaded.width)),
-                (rows, out_w), cell_size=(out_h, out_w), progress=band_progress)
+            liif[:, :, row : row + rows] = render_rows(upscaler, image01, (out_h, out_w), row, row + rows, band_progress)
         seconds = time.perf_counter() - band_start
         decoder_seconds += seconds
         row += rows
@@ -263,6 +261,15 @@ def run_steps(shelf: ModelShelf, model_name, request: Request, outputs=None, pro
     _report(progress, 1.0, "done")
     yield Run(request, model_name, composed, bicubic, liif_seen, bicubic_rgb, facts, explanation, png_path,
               seconds_to_first_result=first_result or 0.0, seconds_total=time.perf_counter() - start)
+
+
+def render_rows(upscaler: Upscaler, image01: torch.Tensor, out_size: tuple, row0: int, row1: int, progress=None):
+    """Rows row0..row1 of a full render at out_size = (H, W): (1, 3, row1 - row0, W). Same pixel grid and
+    cell as the full render, so bands stitched together are the full render."""
+    out_h, out_w = out_size
+    _, _, h, w = image01.shape
+    box = (row0 * h / out_h, 0.0, row1 * h / out_h, float(w))
+    return upscaler.render_region(image01, box, (row1 - row0, out_w), cell_size=(out_h, out_w), progress=progress)
 
 
 def run_to_end(shelf: ModelShelf, model_name, request: Request, outputs=None, progress=None) -> Run:
@@ -310,13 +317,14 @@ class Magnified:
     tile: np.ndarray = field(repr=False, default=None)  # the LIIF tile alone
 
 
-def region_around(run: Run, centre=None) -> tuple:
+def region_around(run: Run, centre=None, tile=MAGNIFIER_TILE, zoom_over_output=MAGNIFIER_ZOOM_OVER_OUTPUT) -> tuple:
     """The magnifier's square region (x0, y0, x1, y1) in input pixels around an output pixel (x, y);
-    the image's centre when none is given. Kept inside the image."""
+    the image's centre when none is given. Kept inside the image. Its side is chosen so that a tile of
+    `tile` pixels shows it `zoom_over_output` times closer than the output does."""
     loaded = run.request.loaded
     w, h = loaded.width, loaded.height
     sx, sy = run.scale
-    side = MAGNIFIER_TILE / (MAGNIFIER_ZOOM_OVER_OUTPUT * math.sqrt(sx * sy))
+    side = tile / (zoom_over_output * math.sqrt(sx * sy))
     side = min(max(side, MIN_REGION_PIXELS), w, h)
     if centre is None:
         cx, cy = w / 2, h / 2
@@ -327,10 +335,11 @@ def region_around(run: Run, centre=None) -> tuple:
     return x0, y0, x0 + side, y0 + side
 
 
-def magnify(shelf: ModelShelf, run: Run, centre=None, tile=MAGNIFIER_TILE) -> Magnified:
+def magnify(shelf: ModelShelf, run: Run, centre=None, tile=MAGNIFIER_TILE,
+            zoom_over_output=MAGNIFIER_ZOOM_OVER_OUTPUT) -> Magnified:
     """Input pixels, bicubic and LIIF for one region, each `tile` pixels a side. The LIIF tile is rendered
     natively at that resolution from the cached encoding, not cut from the output and enlarged."""
-    x0, y0, x1, y1 = region_around(run, centre)
+    x0, y0, x1, y1 = region_around(run, centre, tile, zoom_over_output)
     loaded = run.request.loaded
     upscaler = shelf.upscaler(run.model_name)
     with shelf.lock(run.model_name):

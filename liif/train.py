@@ -190,8 +190,8 @@ def _atomic_save(obj, path: Path):
     os.replace(tmp, path)
 
 
-def train(cfg: TrainConfig, resume: bool = True, max_steps_this_session: int | None = None, show_progress=True) -> Path:
-    """Train (or resume) the run `cfg.name`; returns the exported weights path."""
+def train(cfg: TrainConfig, resume: bool = True, max_steps_this_session: int | None = None, show_progress=True) -> Run:
+    """Train (or resume) the run `cfg.name`; exports the weights when the planned steps are done."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     if world > 1 and not dist.is_initialized():
@@ -274,4 +274,4 @@ def train(cfg: TrainConfig, resume: bool = True, max_steps_this_session: int | N
         print(f"exported {export}")
     if world > 1:
         dist.barrier()
-    return export
+    return run

@@ -170,3 +170,19 @@ def test_missing_weights_say_how_to_get_them(capsys, tmp_path, photo, monkeypatc
         assert err.count("\n") == 1 and "python -m liif train" in err and "--model" in err
     code, _, err = run_main(capsys, "info", "--model", tmp_path / "nothing.safetensors")
     assert code == 2 and "nothing.safetensors" in err
+
+
+def test_python_api_matches_the_command_line(capsys, tmp_path, photo, model_path):
+    from liif.api import bicubic_image, upscale_file
+    from liif.imageio import ImageInputError, load_image
+
+    image = upscale_file(photo, tmp_path / "api.png", scale=2, model_path=model_path, device="cpu", precision="fp32")
+    assert image.size == (32, 24) and size_of(tmp_path / "api.png") == (32, 24)
+    code, _, err = run_main(capsys, "upscale", photo, "--scale", "2", "--precision", "fp32", "-o", tmp_path / "cli.png",
+                            model=model_path)
+    assert code == 0, err
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "api.png")), np.asarray(Image.open(tmp_path / "cli.png")))
+    with pytest.raises(ImageInputError, match="exactly one"):
+        upscale_file(photo, scale=2, width=10, model_path=model_path)
+    baseline = bicubic_image(load_image(photo), 40, 30)
+    assert (baseline.mode, baseline.size) == ("RGB", (40, 30))

@@ -214,6 +214,19 @@ def test_truncated_jpeg_is_refused(tmp_path):
         load_image(cut)
 
 
+def test_truncated_animated_gif_is_refused(tmp_path):
+    """Cut inside the second frame: Pillow counts frames by reading past the first and fails with an
+    IndexError there, which must become a refusal, not a traceback."""
+    rng = np.random.default_rng(5)
+    frames = [Image.fromarray(rng.integers(0, 256, (6, 8, 3), dtype=np.uint8)) for _ in range(2)]
+    whole = tmp_path / "whole.gif"
+    frames[0].save(whole, save_all=True, append_images=frames[1:], duration=50)
+    cut = tmp_path / "cut.gif"
+    cut.write_bytes(whole.read_bytes()[: int(whole.stat().st_size * 0.7)])
+    with pytest.raises(ImageInputError, match="truncated|corrupt"):
+        load_image(cut)
+
+
 def test_empty_and_missing_files_are_refused(tmp_path):
     empty = tmp_path / "empty.png"
     empty.write_bytes(b"")

@@ -1,0 +1,355 @@
+"""The web page: its per-run logic (liif/session.py), its handlers called as plain functions, and the
+running app through its public API, including 20 simultaneous calls.
+
+Every model here is a randomly initialised LIIF: what is tested is the plumbing and the arithmetic,
+not the picture quality.
+"""
+
+import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from liif import imageio, session
+from liif.model import LIIF, LIIFConfig
+from liif.weights import WeightsError, save_weights
+
+CLIENT_TIMEOUT = 240  # seconds for any one API call on a busy 2-core machine
+
+
+@pytest.fixture(scope="module")
+def weights_path(tmp_path_factory):
+    torch.manual_seed(0)
+    return save_weights(LIIF(LIIFConfig(encoder="edsr-baseline")), tmp_path_factory.mktemp("weights") / "random.safetensors")
+
+
+@pytest.fixture(scope="module")
+def shelf(weights_path):
+    return session.ModelShelf(weights_path, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def photo_path(tmp_path_factory):
+    """A 20x16 picture with some structure (two gradients and a square)."""
+    y, x = np.mgrid[0:16, 0:20]
+    rgb = np.stack([x * 12, y * 15, np.where((x > 5) & (x < 12) & (y > 4) & (y < 11), 230, 40)], -1)
+    path = tmp_path_factory.mktemp("photos") / "face.png"
+    Image.fromarray(rgb.astype(np.uint8)).save(path)
+    return path
+
+
+@pytest.fixture
+def outputs():
+    folder = session.OutputFolder()
+    yield folder
+    folder.cleanup()
+
+
+# -- per-run logic ---------------------------------------------------------------------------------
+
+
+def test_prepare_works_out_the_output_size(photo_path):
+    assert (session.prepare(photo_path, 2.5).out_width, session.prepare(photo_path, 2.5).out_height) == (50, 40)
+    by_width = session.prepare(photo_path, 8, target_width=100)  # the scale is ignored; aspect kept
+    assert (by_width.out_width, by_width.out_height) == (100, 80)
+    by_height = session.prepare(photo_path, 8, target_height=48)
+    assert (by_height.out_width, by_height.out_height) == (60, 48)
+    both = session.prepare(photo_path, 8, target_width=33, target_height=17)
+    assert (both.out_width, both.out_height) == (33, 17)
+    assert session.prepare(photo_path, 2).name == "face"
+
+
+def test_prepare_refuses_bad_input_with_a_sentence(tmp_path, photo_path, monkeypatch):
+    not_an_image = tmp_path / "notes.png"
+    not_an_image.write_text("hello")
+    with pytest.raises(imageio.ImageInputError, match="notes.png is not an image"):
+        session.prepare(not_an_image, 2)
+    with pytest.raises(imageio.ImageInputError, match="upload a picture first"):
+        session.prepare(None, 2)
+    monkeypatch.setenv(imageio.OUTPUT_LIMIT_ENV, "10000")
+    with pytest.raises(imageio.ImageInputError, match="the limit here is 0.01 MP"):
+        session.prepare(photo_path, 8)  # 160x128 = 20480 pixels
+
+
+def test_page_limit_is_lower_than_the_command_lines_unless_set(monkeypatch):
+    monkeypatch.delenv(imageio.OUTPUT_LIMIT_ENV, raising=False)
+    assert session.max_output_pixels() == session.PAGE_MAX_OUTPUT_PIXELS
+    assert "2 MP" in session.limits_text()
+    monkeypatch.setenv(imageio.OUTPUT_LIMIT_ENV, "5000000")
+    assert session.max_output_pixels() == 5_000_000
+
+
+def test_bands_stitched_together_are_the_full_render(shelf, photo_path):
+    upscaler = shelf.upscaler()
+    image01 = imageio.to_tensor(session.prepare(photo_path, 1).loaded.rgb)
+    size = (27, 34)  # odd sizes: band edges fall between input pixels
+    bands = [session.render_rows(upscaler, image01, size, r0, r1) for r0, r1 in ((0, 5), (5, 13), (13, 27))]
+    stitched, whole = torch.cat(bands, dim=2), upscaler.render(image01, *size)
+    assert stitched.shape == whole.shape
+    assert (stitched - whole).abs().max().item() < 1e-3  # float rounding of the pixel centres at most
+
+
+def test_a_run_streams_previews_then_the_result(shelf, tmp_path, outputs):
+    tiny = tmp_path / "tiny.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (5, 6, 3), dtype=np.uint8)).save(tiny)
+    request = session.prepare(tiny, 2)  # 12x10: one row per band below
+    steps = list(session.run_steps(shelf, None, request, outputs, update_seconds=1e-9, first_band_pixels=1))
+    partials, run = steps[:-1], steps[-1]
+    assert isinstance(run, session.Run) and all(isinstance(p, session.Partial) for p in partials)
+    assert [p.fraction for p in partials] == [i / 10 for i in range(10)]  # first: before any decoding
+    middle = partials[4]
+    assert np.array_equal(middle.preview[:4], run.liif_rgb[:4])  # rows done are final
+    pending, bicubic = middle.preview[4:].astype(float), middle.bicubic[4:].astype(float)
+    assert pending.std() < 0.5 * bicubic.std()  # what is still to come is shown faded
+    saved = np.asarray(Image.open(run.png_path))
+    assert np.array_equal(saved, run.liif_rgb)  # the download is the output, losslessly
+    assert run.png_path.name == "tiny-liif-x2-12x10.png"
+
+
+def test_progress_is_fed_from_the_engine_and_reaches_one(shelf, photo_path):
+    seen = []
+    session.run_to_end(shelf, None, session.prepare(photo_path, 2), progress=lambda f, text: seen.append(f))
+    assert seen[0] == 0 and seen[-1] == 1 and seen == sorted(seen) and len(seen) >= 3
+
+
+def test_summary_is_json_and_reports_the_run(shelf, photo_path, outputs):
+    run = session.run_to_end(shelf, None, session.prepare(photo_path, 2), outputs)
+    summary = json.loads(json.dumps(session.summary(run)))
+    assert summary["input"] == {"width": 20, "height": 16}
+    assert summary["output"] == {"width": 40, "height": 32}
+    assert summary["scale"] == {"x": 2.0, "y": 2.0}
+    assert summary["model"] == "random.safetensors"
+    assert summary["device"] == "cpu" and summary["precision"] in ("fp32", "bf16")
+    assert summary["decoder_queries"] == 40 * 32 * 4
+    assert summary["observed_share"] == pytest.approx(0.25)
+    assert summary["timings"]["decoder_seconds"] > 0
+    assert isinstance(summary["consistency_psnr_db"], float)
+
+
+def test_second_run_on_the_same_picture_reuses_the_encoder(shelf, photo_path):
+    session.run_to_end(shelf, None, session.prepare(photo_path, 2))
+    again = session.run_to_end(shelf, None, session.prepare(photo_path, 3))
+    assert again.facts.encoder_reused
+    assert "Reused" in again.explanation.workflow
+
+
+# -- the magnifier ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def run_x4(shelf, tmp_path_factory):
+    rng = np.random.default_rng(3)
+    path = tmp_path_factory.mktemp("magnifier") / "noise.png"
+    Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(path)
+    return session.run_to_end(shelf, None, session.prepare(path, 4))
+
+
+def test_magnifier_at_the_outputs_zoom_matches_the_output(shelf, run_x4):
+    # Zoom 1 over a 4x output: 64 tile pixels cover 16 input pixels, centred: output pixels 32..96.
+    view = session.magnify(shelf, run_x4, tile=64, zoom_over_output=1.0)
+    assert view.box == (8.0, 8.0, 24.0, 24.0) and view.output_box == (32.0, 32.0, 96.0, 96.0)
+    crop = run_x4.liif_rgb[32:96, 32:96]
+    assert np.abs(view.tile.astype(int) - crop.astype(int)).max() <= 1
+
+
+def test_magnifier_renders_new_pixels_rather_than_enlarging_the_output(shelf, run_x4):
+    view = session.magnify(shelf, run_x4, tile=128, zoom_over_output=2.0)  # 16 input px at x8
+    x0, y0, x1, y1 = (round(v) for v in view.output_box)
+    enlarged = np.repeat(np.repeat(run_x4.liif_rgb[y0:y1, x0:x1], 2, axis=0), 2, axis=1)
+    assert view.tile.shape == enlarged.shape == (128, 128, 3)
+    assert np.abs(view.tile.astype(int) - enlarged.astype(int)).mean() > 0.5
+    assert view.image.shape == (2 * 128 + 4, 2 * 128 + 4, 3)  # 2x2 tiles with a gap
+
+
+def test_magnifier_region_follows_the_click_and_stays_inside(run_x4):
+    side = session.MAGNIFIER_TILE / (session.MAGNIFIER_ZOOM_OVER_OUTPUT * 4)  # 32 input px for a 32 px input
+    assert session.region_around(run_x4, (0, 0)) == (0.0, 0.0, side, side)
+    x0, y0, x1, y1 = session.region_around(run_x4, (127, 127), tile=64)
+    assert (x1, y1) == (32.0, 32.0) and x1 - x0 == 8.0
+    x0, y0, x1, y1 = session.region_around(run_x4, (40, 80), tile=64)  # input (10.1, 20.1)
+    assert ((x0 + x1) / 2, (y0 + y1) / 2) == pytest.approx((40.5 / 4, 80.5 / 4))
+
+
+def test_magnifier_input_tile_shows_the_real_pixels():
+    rgb = np.arange(6 * 6 * 3, dtype=np.uint8).reshape(6, 6, 3)
+    tile = session.nearest_region(rgb, (2, 1, 4, 3), 8)
+    assert np.array_equal(tile[:4, :4], np.broadcast_to(rgb[1, 2], (4, 4, 3)))
+    assert np.array_equal(tile[4:, 4:], np.broadcast_to(rgb[2, 3], (4, 4, 3)))
+
+
+def test_enlarge_and_box_drawing():
+    rgb = np.zeros((3, 4, 3), np.uint8)
+    assert session.enlarge_nearest(rgb, 40).shape == (30, 40, 3)
+    assert session.enlarge_nearest(np.zeros((10, 1000, 3), np.uint8), 4000).shape == (20, 2000, 3)  # capped
+    boxed = session.draw_box(np.zeros((64, 64, 3), np.uint8), (16, 16, 48, 48))
+    assert tuple(boxed[16, 30]) == (255, 214, 0) and tuple(boxed[30, 30]) == (0, 0, 0)
+
+
+# -- models ----------------------------------------------------------------------------------------
+
+
+def test_missing_weights_are_explained(tmp_path, monkeypatch):
+    monkeypatch.setenv(session.WEIGHTS_ENV, str(tmp_path / "nowhere.safetensors"))
+    shelf = session.ModelShelf()
+    assert shelf.names == [] and "LIIF_WEIGHTS names" in shelf.problem
+    with pytest.raises(WeightsError, match="not a file"):
+        shelf.upscaler()
+
+
+def test_shelf_loads_each_model_once(shelf):
+    assert shelf.names == ["random.safetensors"] and shelf.problem is None
+    assert shelf.upscaler() is shelf.upscaler("random.safetensors")
+
+
+# -- the handlers, as plain functions --------------------------------------------------------------
+
+
+@pytest.fixture
+def page(monkeypatch, shelf, outputs):
+    import app
+
+    monkeypatch.setattr(app, "shelf", shelf)
+    monkeypatch.setattr(app, "outputs", outputs)
+    return app
+
+
+def no_progress(fraction, desc=None):
+    pass
+
+
+def test_run_handler_streams_previews_then_the_result(page, photo_path):
+    updates = list(page.run(str(photo_path), 2, 0, 0, None, progress=no_progress))
+    first, last = updates[0], updates[-1]
+    assert first[page.input_view]["label"] == "Input: 20×16 pixels, each square one pixel"
+    assert first[page.run_state] is None  # the previous run cannot be magnified meanwhile
+    result = last[page.run_state]
+    assert isinstance(result, session.Run)
+    assert last[page.liif_view]["label"] == "LIIF ×2: 40×32 pixels"
+    assert last[page.liif_view]["value"].shape == (32, 40, 3)
+    assert last[page.download]["visible"] and last[page.download]["value"] == str(result.png_path)
+    assert "1,280 pixels" in last[page.workflow_text] and "**Done**" in last[page.status]
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"not an image at all", "is not an image"),
+    (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "could not be read"),
+])
+def test_run_handler_turns_bad_input_into_a_sentence(page, tmp_path, content, message):
+    import gradio as gr
+
+    path = tmp_path / "upload.png"
+    path.write_bytes(content)
+    with pytest.raises(gr.Error, match=message):
+        list(page.run(str(path), 2, 0, 0, None, progress=no_progress))
+
+
+def test_run_handler_explains_an_output_that_is_too_large(page, photo_path):
+    import gradio as gr
+
+    with pytest.raises(gr.Error, match="the limit here is 2 MP"):
+        list(page.run(str(photo_path), 0, 5000, 5000, None, progress=no_progress))
+
+
+def test_run_handler_accepts_what_people_upload(page, tmp_path):
+    """A 1x1 pixel, a transparent PNG, a CMYK JPEG, a 16-bit PNG, an animated GIF."""
+    rgba = np.zeros((8, 8, 4), np.uint8)
+    rgba[..., 0], rgba[..., 3] = 200, np.arange(8)[None, :] * 32
+    frames = [Image.new("RGB", (6, 6), c) for c in ("red", "blue")]
+    files = {
+        "dot.png": lambda p: Image.new("RGB", (1, 1), (10, 200, 30)).save(p),
+        "clear.png": lambda p: Image.fromarray(rgba, "RGBA").save(p),
+        "print.jpg": lambda p: Image.new("CMYK", (8, 8), (0, 128, 255, 0)).save(p),
+        "deep.png": lambda p: Image.fromarray(np.full((8, 8), 40000, np.uint16)).save(p),
+        "moving.gif": lambda p: frames[0].save(p, save_all=True, append_images=frames[1:]),
+    }
+    for name, write in files.items():
+        write(tmp_path / name)
+        last = list(page.run(str(tmp_path / name), 2, 0, 0, None, progress=no_progress))[-1]
+        result = last[page.run_state]
+        assert result.liif.size == (2 * result.request.loaded.width, 2 * result.request.loaded.height), name
+    assert Image.open(result.png_path).n_frames == 1  # the GIF's first frame, written as one PNG
+
+
+def test_pick_region_moves_the_magnifier(page, photo_path):
+    import gradio as gr
+
+    result = list(page.run(str(photo_path), 4, 0, 0, None, progress=no_progress))[-1][page.run_state]
+    click = gr.SelectData(None, {"index": [5, 60], "value": None})
+    bicubic, liif, magnifier = page.pick_region(result, click)
+    assert liif.shape == (64, 80, 3) and bicubic.shape == (64, 80, 3)
+    assert "x 0.0–" in magnifier["label"]  # a click near the left edge: the region starts at the edge
+    with pytest.raises(gr.Error, match="Run the model first"):
+        page.pick_region(None, click)
+
+
+def test_api_handler_returns_a_png_and_a_summary(page, photo_path):
+    path, summary = page.upscale_api(str(photo_path), 1.5)
+    assert Image.open(path).format == "PNG" and Image.open(path).size == (30, 24)
+    assert summary["output"] == {"width": 30, "height": 24}
+
+
+def test_only_the_upscale_endpoint_is_public():
+    import app
+
+    public = sorted(fn.api_name for fn in app.demo.fns.values() if fn.api_visibility != "private")
+    assert public == ["upscale"]
+    ids = {block.elem_id for block in app.demo.blocks.values()}
+    assert {"input-image", "bicubic-output", "liif-output", "magnifier", "explanation", "run-button",
+            "scale-slider"} <= ids
+
+
+# -- the running app -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def app_env(weights_path):
+    return {"LIIF_WEIGHTS": str(weights_path)}
+
+
+@pytest.fixture(scope="module")
+def client(app_server):
+    from gradio_client import Client
+
+    return Client(app_server.url, verbose=False)
+
+
+def test_upscale_endpoint_end_to_end(client, photo_path):
+    from gradio_client import handle_file
+
+    job = client.submit(handle_file(str(photo_path)), 3, api_name="/upscale")
+    png, summary = job.result(timeout=CLIENT_TIMEOUT)
+    with Image.open(png) as image:
+        assert image.format == "PNG" and image.size == (60, 48)
+    assert summary["model"] == "random.safetensors"
+    assert summary["decoder_queries"] == 60 * 48 * 4
+
+
+def test_twenty_simultaneous_calls_finish_or_are_told_the_queue_is_full(client, app_server, tmp_path):
+    from gradio_client import handle_file
+
+    small = tmp_path / "small.png"
+    Image.new("RGB", (12, 12), (90, 120, 200)).save(small)
+    start = threading.Barrier(20)
+
+    def call(i):
+        start.wait()  # all twenty at once
+        try:
+            png, summary = client.submit(handle_file(str(small)), 1.5, api_name="/upscale").result(timeout=CLIENT_TIMEOUT)
+            return "done" if summary["output"] == {"width": 18, "height": 18} else f"wrong: {summary}"
+        except Exception as exc:  # the client raises with the server's message
+            return "queue full" if "queue is full" in str(exc).lower() else f"error: {exc!r}"
+
+    t0 = time.monotonic()
+    with ThreadPoolExecutor(20) as pool:
+        outcomes = [f.result() for f in as_completed([pool.submit(call, i) for i in range(20)])]
+    unexpected = [o for o in outcomes if o not in ("done", "queue full")]
+    assert not unexpected, f"{unexpected}\n{app_server.log_tail()}"
+    assert outcomes.count("done") >= 1
+    assert outcomes.count("done") + outcomes.count("queue full") == 20
+    print(f"20 calls: {outcomes.count('done')} done, {outcomes.count('queue full')} told the queue is full, "
+          f"{time.monotonic() - t0:.1f} s")
