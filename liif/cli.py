@@ -301,6 +301,8 @@ def _add_eval(sub):
                    help="fp32 by default, so scores measure the model rather than bf16 rounding")
     p.add_argument("--json", default="eval-results.json", help="where to write the results (default: %(default)s)")
     p.add_argument("--bicubic-only", action="store_true", help="score only the bicubic baseline (no model needed)")
+    p.add_argument("--tile", type=int, help="encoder tile size in input pixels (to measure what tiling changes)")
+    p.add_argument("--overlap", type=int, help="encoder tile overlap in input pixels")
     p.set_defaults(func=_run_eval)
 
 
@@ -315,7 +317,8 @@ def _run_eval(args):
     command = shlex.join(["python", "-m", "liif", *sys.argv[1:]])
     try:
         report = run_benchmark(args.data, args.sets, args.scales, model_path=args.model, device=args.device,
-                               precision=args.precision, bicubic_only=args.bicubic_only, command=command)
+                               precision=args.precision, bicubic_only=args.bicubic_only, command=command,
+                               tile=args.tile, overlap=args.overlap)
     except (WeightsError, FileNotFoundError, ValueError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -332,10 +335,42 @@ def _run_eval(args):
 # ---- bench (owned by the performance work) ----
 
 
+def _add_bench(sub):
+    p = sub.add_parser("bench", help="time the fast engine against the paper's reference algorithm")
+    p.add_argument("--quick", action="store_true", help="one small workload, EDSR-baseline only (under a minute)")
+    p.add_argument("--encoders", default="rdn,edsr-baseline", help="comma-separated: rdn, edsr-baseline")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    p.add_argument("--repeats", type=int, default=3, help="timed runs after one warm-up; the median is reported")
+    p.add_argument("--no-reference", action="store_true", help="skip the slow reference path")
+    p.add_argument("--json", help="also write the results here")
+    p.set_defaults(func=_run_bench)
+
+
+def _run_bench(args):
+    import platform
+
+    import torch
+
+    from liif import bench
+
+    encoders = ["edsr-baseline"] if args.quick else [e.strip() for e in args.encoders.split(",") if e.strip()]
+    workloads = bench.QUICK if args.quick else bench.WORKLOADS
+    repeats = 1 if args.quick else args.repeats
+    print(f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, "
+          f"torch {torch.__version__}", file=sys.stderr)
+    rows = bench.run_bench(encoders, workloads, args.device, repeats, reference=not args.no_reference,
+                           progress=lambda m: print(m, file=sys.stderr))
+    print(bench.format_table(rows))
+    if args.json:
+        with open(args.json, "w") as f:
+            f.write(bench.to_json(rows))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m liif", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_train, _add_upscale, _add_info, _add_eval):  # each command adds its own parser here
+    for add in (_add_train, _add_upscale, _add_info, _add_eval, _add_bench):  # each command adds its own parser here
         add(sub)
     return parser
 

@@ -138,7 +138,7 @@ def liif_upscaler(upscaler):
 
 
 def run_benchmark(data_root, sets, scales, model_path=None, device="auto", precision="fp32",
-                  bicubic_only=False, progress=True, command=None) -> dict:
+                  bicubic_only=False, progress=True, command=None, tile=None, overlap=None) -> dict:
     """Bicubic and (unless bicubic_only) the LIIF model on every set and scale: the `eval` command's report."""
     data_root = Path(data_root)
     missing = [s for s in sets if not (data_root / s / "HR").is_dir()]
@@ -147,12 +147,13 @@ def run_benchmark(data_root, sets, scales, model_path=None, device="auto", preci
     report = {"command": command, "data": str(data_root), "sets": list(sets), "scales": list(scales), "model": None}
     upscalers = {}
     if not bicubic_only:
-        from liif.engine import Upscaler
+        from liif.engine import TILE, TILE_OVERLAP, Upscaler
         from liif.weights import load_model
 
-        engine = Upscaler(load_model(model_path), device=device, precision=precision)
+        tiling = {"tile": tile or TILE, "overlap": TILE_OVERLAP if overlap is None else overlap}
+        engine = Upscaler(load_model(model_path), device=device, precision=precision, **tiling)
         report["model"] = {"file": str(engine.model.weights_path), "device": str(engine.device),
-                           "precision": engine.precision, "config": engine.model.config.to_dict()}
+                           "precision": engine.precision, "config": engine.model.config.to_dict(), **tiling}
         upscalers["model"] = liif_upscaler(engine)
     # Bicubic first: it is quick, so a data problem shows up before the model's long run.
     upscalers = {"bicubic": bicubic_upscaler(), **upscalers}

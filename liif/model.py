@@ -112,15 +112,15 @@ class LIIF(nn.Module):
         rest = self.imnet.layers[1:]  # ReLU, Linear, ..., Linear
         scale = coord.new_tensor([h, w])
 
-        preds, areas = [], []
+        cell_term = (cell * scale) @ w_cell.t().to(cell.dtype) if w_cell is not None else 0
+        hidden, areas = [], []
         for q_shifted in geometry.neighbour_queries(coord, h, w, self.config.local_ensemble):
             index, centre = geometry.nearest_code(q_shifted, h, w)
             rel = (coord - centre) * scale
-            x = _gather_rows(proj.first_layer, index - proj.row_offset * w) + rel @ w_rel.t().to(rel.dtype)
-            if w_cell is not None:
-                x = x + (cell * scale) @ w_cell.t().to(rel.dtype)
-            preds.append(rest(x.to(proj.first_layer.dtype)).float())
+            hidden.append(_gather_rows(proj.first_layer, index - proj.row_offset * w) + rel @ w_rel.t().to(rel.dtype) + cell_term)
             areas.append(geometry.area(rel))
+        # One pass through the rest of the MLP for all shifts: fewer, larger matrix products.
+        preds = rest(torch.cat(hidden, dim=1).to(proj.first_layer.dtype)).float().chunk(len(hidden), dim=1)
         out = geometry.blend(preds, areas)
         if self.config.residual == "bicubic":
             out = out + geometry.bicubic_at(inp, coord)

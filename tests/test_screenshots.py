@@ -10,6 +10,7 @@ import hashlib
 import io
 import os
 import shutil
+import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,17 +27,29 @@ EXAMPLE = REPO / "assets" / "examples" / "astronaut-64.png"
 SCALE = 8
 VIEWPORT = {"width": 1280, "height": 1800}
 PANELS = ("input-image", "bicubic-output", "liif-output", "magnifier")
-TIMEOUT_MS = 180_000  # one x8 render on a busy 2-core CPU, with room to spare
+TIMEOUT_MS = 300_000  # one x8 render takes ~30 s on an idle 2-core CPU, several times that on a busy one
 
 # Makes the page still: no animations or transitions, no blinking caret.
 STILL_CSS = "*, *::before, *::after { animation: none !important; transition: none !important; caret-color: transparent !important; }"
-# True when nothing is in flight: no visible progress text, ETA bar or pending tracker, and every image
-# that has a source has finished loading.
-PAGE_IS_SETTLED = """() => {
-  const busy = document.querySelectorAll(
-    '[data-testid="status-tracker"]:not(.hide) .progress-text, .eta-bar, .progress-bar, .wrap.generating');
-  if ([...busy].some(el => el.getClientRects().length > 0)) return false;
-  return [...document.images].every(img => !img.getAttribute('src') || (img.complete && img.naturalWidth > 0));
+# What still moves on the page, as a list of reasons (empty when it is still): visible progress
+# indicators, images not yet loaded (lazy ones are made eager, since a full-page shot includes those
+# below the fold), and the layout: its size and every element with an id, compared with the last call.
+PAGE_UNSETTLED = """() => {
+  const reasons = [];
+  const busy = '[data-testid="status-tracker"]:not(.hide) .progress-text, .eta-bar, .progress-bar, .wrap.generating';
+  for (const el of document.querySelectorAll(busy))
+    if (el.getClientRects().length > 0) reasons.push('progress indicator: ' + el.className);
+  for (const img of document.images) {
+    if (img.loading === 'lazy') img.loading = 'eager';
+    if (img.getAttribute('src') && !(img.complete && img.naturalWidth > 0))
+      reasons.push('image loading: ' + img.src.slice(0, 100));
+  }
+  const layout = JSON.stringify([document.documentElement.scrollWidth, document.documentElement.scrollHeight,
+    [...document.querySelectorAll('[id]')].map(el => { const r = el.getBoundingClientRect();
+      return [el.id, Math.round(r.x), Math.round(r.y), Math.round(r.width), Math.round(r.height)]; })]);
+  if (layout !== window.__lastLayout) reasons.push('layout still changing');
+  window.__lastLayout = layout;
+  return reasons;
 }"""
 # Durations ("123 ms", "4.5 s") in the status line and the explanation change from run to run. Each is
 # swapped for a fixed-width placeholder (so the text wraps the same way every time) in a span that the
@@ -170,10 +183,17 @@ class Run:
 def _settle(page):
     """Make the page still before a screenshot: nothing pending, fonts and images in, no focus, mouse
     away, durations frozen (last, so that no later update brings them back)."""
-    page.wait_for_function(PAGE_IS_SETTLED, timeout=TIMEOUT_MS)
     page.evaluate("() => document.fonts.ready.then(() => true)")
     page.evaluate("() => document.activeElement && document.activeElement.blur()")
     page.mouse.move(0, 0)
+    # Still means: nothing moved over three checks in a row, 300 ms apart.
+    deadline, calm, reasons = time.monotonic() + TIMEOUT_MS / 1000, 0, []
+    while calm < 3:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the page did not settle within {TIMEOUT_MS / 1000:.0f} s: {reasons}")
+        page.wait_for_timeout(300)
+        reasons = page.evaluate(PAGE_UNSETTLED)
+        calm = 0 if reasons else calm + 1
     page.evaluate(FREEZE_TIMINGS, TIMED_TEXT)
     # Two frames, so that what the checks saw has been painted.
     page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))")
@@ -217,8 +237,9 @@ def run_flow(browser, url: str, photo: Path) -> Run:
         shots["uploaded"] = _shoot(page)
 
         page.locator("#run-button").click()
-        # The LIIF panel shows partial renders first; the status line says "Done" only at the end.
-        page.locator("#status").get_by_text("Done").wait_for(state="visible")
+        # The LIIF panel shows partial renders first (the status line then says "... rows done"); the
+        # status line starts with a bold "Done" only when the run is finished.
+        page.locator("#status strong").get_by_text("Done", exact=True).wait_for(state="visible")
         shots["result"] = _shoot(page)
         result = Run(shots)
         for panel in PANELS:

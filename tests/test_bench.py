@@ -1,0 +1,50 @@
+"""The bench measures what it says: FLOP counts from the architecture, fast vs reference on one image."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from liif import bench
+from liif.model import LIIF, LIIFConfig
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_flop_counts_follow_the_architecture():
+    model = LIIF(LIIFConfig(encoder="edsr-baseline"))
+    weights = sum(p.numel() for n, p in model.encoder.named_parameters() if n.endswith("weight"))
+    assert bench.encoder_flops(model.encoder, 10, 10) == 2 * weights * 100
+    reference = bench.decoder_flops(model, 1000, 100, fast=False)
+    fast = bench.decoder_flops(model, 1000, 100, fast=True)
+    assert reference == 1000 * 4 * 2 * (580 * 256 + 3 * 256 * 256 + 256 * 3)
+    # the projection moves 576 of the first layer's 580 inputs from per-query to per-code work: ~43% fewer
+    assert 0.55 < fast / reference < 0.6
+
+
+def test_fast_path_matches_reference_in_the_bench():
+    rows = bench.run_bench(["edsr-baseline"], [bench.Workload("tiny", 12, 3)], device="cpu", repeats=1,
+                           progress=lambda m: None)
+    (row,) = rows
+    assert row["fp32"]["max_abs_diff"] <= 1e-4
+    assert row["auto"]["max_abs_diff"] < 0.05
+    assert row["fp32"]["total_s"] > 0 and row["reference"]["total_s"] > 0
+    table = bench.format_table(rows)
+    assert "reference" in table and "fast fp32" in table
+
+
+def test_magnifier_workload_compares_a_crop_of_the_reference():
+    work = bench.Workload("window", 16, 8, window=4)
+    rows = bench.run_bench(["edsr-baseline"], [work], device="cpu", repeats=1, max_reference_queries=320,
+                           progress=lambda m: None)
+    ref = rows[0]["reference"]
+    assert ref["subset"] and ref["n_queries"] == 320
+    assert rows[0]["fp32"]["max_abs_diff"] <= 1e-4
+
+
+def test_bench_quick_command(tmp_path):
+    out = tmp_path / "bench.json"
+    result = subprocess.run([sys.executable, "-m", "liif", "bench", "--quick", "--json", str(out)],
+                            cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "| edsr-baseline | quick 32->x4 | fast fp32 |" in result.stdout
+    assert out.exists() and '"speedup"' in out.read_text()
