@@ -317,14 +317,14 @@ class Magnified:
     tile: np.ndarray = field(repr=False, default=None)  # the LIIF tile alone
 
 
-def region_around(run: Run, centre=None, tile=MAGNIFIER_TILE, zoom_over_output=MAGNIFIER_ZOOM_OVER_OUTPUT) -> tuple:
+def region_around(run: Run, centre=None, tile=None, zoom_over_output=MAGNIFIER_ZOOM_OVER_OUTPUT) -> tuple:
     """The magnifier's square region (x0, y0, x1, y1) in input pixels around an output pixel (x, y);
     the image's centre when none is given. Kept inside the image. Its side is chosen so that a tile of
     `tile` pixels shows it `zoom_over_output` times closer than the output does."""
     loaded = run.request.loaded
     w, h = loaded.width, loaded.height
     sx, sy = run.scale
-    side = tile / (zoom_over_output * math.sqrt(sx * sy))
+    side = (tile or MAGNIFIER_TILE) / (zoom_over_output * math.sqrt(sx * sy))
     side = min(max(side, MIN_REGION_PIXELS), w, h)
     if centre is None:
         cx, cy = w / 2, h / 2
@@ -335,10 +335,11 @@ def region_around(run: Run, centre=None, tile=MAGNIFIER_TILE, zoom_over_output=M
     return x0, y0, x0 + side, y0 + side
 
 
-def magnify(shelf: ModelShelf, run: Run, centre=None, tile=MAGNIFIER_TILE,
+def magnify(shelf: ModelShelf, run: Run, centre=None, tile=None,
             zoom_over_output=MAGNIFIER_ZOOM_OVER_OUTPUT) -> Magnified:
     """Input pixels, bicubic and LIIF for one region, each `tile` pixels a side. The LIIF tile is rendered
     natively at that resolution from the cached encoding, not cut from the output and enlarged."""
+    tile = tile or MAGNIFIER_TILE
     x0, y0, x1, y1 = region_around(run, centre, tile, zoom_over_output)
     loaded = run.request.loaded
     upscaler = shelf.upscaler(run.model_name)

@@ -4,6 +4,7 @@ A few runs go through a real subprocess, as a user would type them; the rest cal
 process, which runs the same code without paying for a fresh `import torch` each time.
 """
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,18 @@ from liif import cli, weights
 from liif.model import LIIF, LIIFConfig
 
 REPO = Path(__file__).resolve().parent.parent
+# Renders here are a few hundred pixels. On a shared 2-core machine (a training run beside the tests),
+# torch's default thread pool spins waiting for CPU time and makes each test 20-50x slower; one thread
+# does not.
+ONE_THREAD = {**os.environ, "OMP_NUM_THREADS": "1"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +51,7 @@ def liif_cli(*args, model=None):
     command = [sys.executable, "-m", "liif", *map(str, args)]
     if model is not None:
         command += ["--model", str(model), "--device", "cpu"]
-    return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    return subprocess.run(command, cwd=REPO, env=ONE_THREAD, capture_output=True, text=True, timeout=300)
 
 
 def run_main(capsys, *args, model=None):
