@@ -5,12 +5,17 @@ how does AI fill in the missing detail?" This file only lays the page out and co
 the work is in liif/session.py (what a run does) and liif/explain.py (the explanation).
 
 Environment: LIIF_WEIGHTS (a weights file; default: the shipped one), GRADIO_SERVER_NAME and
-GRADIO_SERVER_PORT (read by Gradio itself), LIIF_MAX_INPUT_PIXELS / LIIF_MAX_OUTPUT_PIXELS (limits).
+GRADIO_SERVER_PORT (read by Gradio itself), LIIF_MAX_INPUT_PIXELS / LIIF_MAX_OUTPUT_PIXELS (limits),
+OMP_NUM_THREADS (torch threads; default 1, see below).
 """
 
 import os
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: nothing phones home
+# One torch thread unless told otherwise (before torch is imported). On the 2-core machine this demo is
+# sized for, with a training job alongside, 64x64 at x8 took 194 s with two threads that wait on each
+# other and 4.9 s with one; the other core is left to the web server.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from pathlib import Path  # noqa: E402
 

@@ -164,7 +164,7 @@ class Run:
     model_name: str
     liif: Image.Image  # the output as saved: greyscale and alpha as the input had them
     bicubic: Image.Image
-    liif_rgb: np.ndarray  # (H, W, 3) uint8, what the model produced
+    liif_rgb: np.ndarray  # (H, W, 3) uint8: the colours as saved, without alpha (what is compared)
     bicubic_rgb: np.ndarray
     facts: explain.RunFacts
     explanation: explain.Explanation
@@ -210,10 +210,11 @@ def run_steps(shelf: ModelShelf, model_name, request: Request, outputs=None, pro
         uses = encoded.timings.get("runs", 0)
         encoded.timings["runs"] = uses + 1
     bicubic = bicubic_image(loaded, out_w, out_h)
-    bicubic_rgb = flatten_image(bicubic)
+    bicubic_rgb = np.asarray(bicubic.convert("RGB"))
+    bicubic_shown = flatten_image(bicubic)
     previews = math.isfinite(update_seconds)
     if previews:  # the first thing to look at, before the decoder has done anything
-        yield Partial(_pending_over(np.zeros((0, out_w, 3), np.uint8), bicubic_rgb), bicubic_rgb, 0.0)
+        yield Partial(_pending_over(np.zeros((0, out_w, 3), np.uint8), bicubic_shown), bicubic_shown, 0.0)
 
     liif = torch.empty(1, 3, out_h, out_w)
     decoder_seconds, first_result = 0.0, None
@@ -239,7 +240,7 @@ def run_steps(shelf: ModelShelf, model_name, request: Request, outputs=None, pro
         # Size the next band from this one's speed so updates come about every `update_seconds`.
         band_pixels = max(out_w, int(rows * out_w / max(seconds, 1e-3) * update_seconds))
         if row < out_h:
-            yield Partial(_pending_over(imageio.to_uint8(liif[:, :, :row]), bicubic_rgb), bicubic_rgb, row / out_h)
+            yield Partial(_pending_over(imageio.to_uint8(liif[:, :, :row]), bicubic_shown), bicubic_shown, row / out_h)
 
     liif_rgb = imageio.to_uint8(liif)
     composed = imageio.compose_output(liif_rgb, loaded)

@@ -29,7 +29,9 @@ class Comparison:
 
 
 def to_rgb_array(image) -> np.ndarray:
-    """PNG bytes, a path or a PIL image -> H×W×3 uint8 (alpha dropped: screenshots are opaque)."""
+    """PNG bytes, a path, a PIL image or an H×W×3 array -> H×W×3 uint8 (alpha dropped: screenshots are opaque)."""
+    if isinstance(image, np.ndarray):
+        return image[..., :3].astype(np.uint8, copy=False)
     if isinstance(image, (bytes, bytearray)):
         image = Image.open(io.BytesIO(image))
     elif isinstance(image, (str, Path)):
