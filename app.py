@@ -213,7 +213,7 @@ with gr.Blocks(title="LIIF Zoom", delete_cache=(600, session.OUTPUT_MAX_AGE)) as
             why_text = gr.Markdown(scale=2)
             with gr.Column(scale=1):
                 added_view = gr.Image(label="What was added: |LIIF − bicubic|", format="png",
-                                      interactive=False, visible=False, elem_id="added-map")
+                                      interactive=False, visible=False, height=320, elem_id="added-map")
                 consistency_view = gr.Image(label="Your input | the LIIF output shrunk back", format="png",
                                             interactive=False, visible=False, elem_id="consistency",
                                             elem_classes=["pixelated"])

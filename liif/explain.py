@@ -285,7 +285,7 @@ def why_markdown(facts: RunFacts, numbers: dict, enlarged: bool = True) -> str:
         "smooth. Clear structures such as edges come out crisp; guesses come out soft.\n"
         "- **It cannot recover the true face.** Whatever was smaller than one input pixel (a freckle, the exact "
         "shape of an eye, a scar) is gone from the input; the model fills those places with what is likely, not "
-        "with what was there. A sharper face at ×8 shows a plausible face, not evidence of the real one.\n\n"
+        f"with what was there. A sharper face at {scale_text(facts)} shows a plausible face, not evidence of the real one.\n\n"
         f"**What was added** (heat map): |LIIF − bicubic| at every output pixel; black means no change, the "
         f"brightest colour {HEAT_FULL_SCALE:.0f} or more levels out of 255. On average the model moved each "
         f"colour by **{numbers['added_mean_levels']:.2f} levels** away from plain bicubic interpolation.\n\n"

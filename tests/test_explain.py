@@ -166,7 +166,7 @@ def test_explanation_says_when_the_encoder_was_reused():
 
 def test_explanation_of_an_uneven_scale_and_a_paper_liif():
     _, words = run_explanation(out_width=256, out_height=128, local_ensemble=False, residual="none")
-    assert "×4 wide and ×2 tall" in words.task
+    assert "×4 wide and ×2 tall" in words.task and "face at ×4 wide and ×2 tall shows" in words.why
     assert "32,768 questions" in words.workflow  # one per pixel without the ensemble
     assert "bicubic estimate" not in words.workflow
 

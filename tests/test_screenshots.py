@@ -319,9 +319,16 @@ def test_same_input_gives_same_pixels(first_run, browser, start_app, app_env, ph
     # A fresh app process: a second run in the same one reuses the cached encoding and says so in the
     # explanation, which is a different page.
     second = run_flow(browser, start_app(app_env), photo)
+    failures = []
     for stage, png in first_run.shots.items():
         result = compare(second.shots[stage], png, tolerance=0, max_fraction=0)
-        assert result.ok, f"stage {stage!r} differs between two identical runs: {result.reason}"
+        if not result.ok:
+            actual, diff = SNAPSHOTS / f"{stage}--rerun.actual.png", SNAPSHOTS / f"{stage}--rerun.diff.png"
+            actual.write_bytes(second.shots[stage])
+            if result.diff is not None:
+                result.diff.save(diff)
+            failures.append(f"stage {stage!r} differs between two identical runs: {result.reason} (see {actual}, {diff})")
+    assert not failures, "\n".join(failures)
 
 
 def test_comparer_catches_a_changed_panel(first_run, tmp_path):
