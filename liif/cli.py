@@ -341,6 +341,7 @@ def _add_bench(sub):
     p.add_argument("--encoders", default="rdn,edsr-baseline", help="comma-separated: rdn, edsr-baseline")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     p.add_argument("--repeats", type=int, default=3, help="timed runs after one warm-up; the median is reported")
+    p.add_argument("--workloads", help="comma-separated parts of workload names to run (default: all)")
     p.add_argument("--no-reference", action="store_true", help="skip the slow reference path")
     p.add_argument("--json", help="also write the results here")
     p.set_defaults(func=_run_bench)
@@ -355,6 +356,9 @@ def _run_bench(args):
 
     encoders = ["edsr-baseline"] if args.quick else [e.strip() for e in args.encoders.split(",") if e.strip()]
     workloads = bench.QUICK if args.quick else bench.WORKLOADS
+    if args.workloads:
+        wanted = [w.strip() for w in args.workloads.split(",")]
+        workloads = [w for w in workloads if any(part in w.name for part in wanted)]
     repeats = 1 if args.quick else args.repeats
     print(f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, "
           f"torch {torch.__version__}", file=sys.stderr)
