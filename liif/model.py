@@ -48,7 +48,7 @@ class MLP(nn.Module):
         super().__init__()
         layers, last = [], in_dim
         for width in hidden:
-            layers += [nn.Linear(last, width), nn.ReLU()]
+            layers += [nn.Linear(last, width), nn.ReLU(inplace=True)]  # in place: no extra copy per layer
             last = width
         layers.append(nn.Linear(last, out_dim))
         self.layers = nn.Sequential(*layers)
@@ -106,21 +106,29 @@ class LIIF(nn.Module):
         Returns (B, Q, 3) in the normalised [-1, 1] space (not clamped).
         """
         h, w = proj.height, proj.width
+        b, q = coord.shape[:2]
         first = self.imnet.layers[0]
-        w_rel = first.weight[:, self.feat_dim : self.feat_dim + 2]
-        w_cell = first.weight[:, self.feat_dim + 2 :] if self.config.cell_decode else None
-        rest = self.imnet.layers[1:]  # ReLU, Linear, ..., Linear
+        w_position = first.weight[:, self.feat_dim :]  # columns for the relative coordinate (and cell)
         scale = coord.new_tensor([h, w])
+        rel_cell = cell * scale if self.config.cell_decode else None
+        table = proj.first_layer.reshape(-1, proj.first_layer.shape[-1])  # (B * codes, hidden)
+        offset = torch.arange(b, device=coord.device).unsqueeze(1) * proj.first_layer.shape[1] - proj.row_offset * w
 
-        cell_term = (cell * scale) @ w_cell.t().to(cell.dtype) if w_cell is not None else 0
-        hidden, areas = [], []
+        indices, positions, areas = [], [], []
         for q_shifted in geometry.neighbour_queries(coord, h, w, self.config.local_ensemble):
             index, centre = geometry.nearest_code(q_shifted, h, w)
             rel = (coord - centre) * scale
-            hidden.append(_gather_rows(proj.first_layer, index - proj.row_offset * w) + rel @ w_rel.t().to(rel.dtype) + cell_term)
+            indices.append(index + offset)
+            positions.append(rel if rel_cell is None else torch.cat([rel, rel_cell], dim=-1))
             areas.append(geometry.area(rel))
-        # One pass through the rest of the MLP for all shifts: fewer, larger matrix products.
-        preds = rest(torch.cat(hidden, dim=1).to(proj.first_layer.dtype)).float().chunk(len(hidden), dim=1)
+        # All shifts in one pass through the MLP: fewer, larger matrix products.
+        n = len(indices)
+        rows = table.index_select(0, torch.stack(indices, 1).reshape(-1))
+        position = torch.stack(positions, 1).reshape(-1, w_position.shape[1])
+        x = torch.addmm(rows, position.to(rows.dtype), w_position.t().to(rows.dtype))
+        for layer in self.imnet.layers[1:]:  # ReLU, Linear, ..., Linear
+            x = layer(x)
+        preds = x.float().view(b, n, q, -1).unbind(1)
         out = geometry.blend(preds, areas)
         if self.config.residual == "bicubic":
             out = out + geometry.bicubic_at(inp, coord)
@@ -128,11 +136,6 @@ class LIIF(nn.Module):
 
     def forward(self, inp: torch.Tensor, coord: torch.Tensor, cell: torch.Tensor) -> torch.Tensor:
         return self.query(self.project(self.encode(inp)), coord, cell, inp)
-
-
-def _gather_rows(table: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
-    """table (B, N, D), index (B, Q) -> (B, Q, D)."""
-    return torch.gather(table, 1, index.unsqueeze(-1).expand(-1, -1, table.shape[-1]))
 
 
 def count_parameters(module: nn.Module) -> int:

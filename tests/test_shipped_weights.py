@@ -1,0 +1,40 @@
+"""The shipped model: it loads by default, and its card shows exactly what `liif eval` measured."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from liif.evaluate import format_table
+from liif.weights import WEIGHTS_DIR, default_weights_path, list_shipped, load_model, read_metadata
+
+shipped = list_shipped()
+pytestmark = pytest.mark.skipif(not shipped, reason="no trained weights in weights/ yet")
+
+
+def test_default_model_is_found_without_flags():
+    path = default_weights_path()
+    assert path in shipped
+    model = load_model()
+    assert model.config.residual in ("none", "bicubic")
+    assert "training" in read_metadata(path)
+
+
+@pytest.mark.parametrize("weights", shipped, ids=lambda p: p.name)
+def test_card_table_is_the_measured_one(weights):
+    results = WEIGHTS_DIR / (weights.name.removesuffix(".safetensors") + ".eval.json")
+    assert results.exists(), f"{results.name} (the output of `python -m liif eval --json`) is missing"
+    report = json.loads(results.read_text())
+    card = (WEIGHTS_DIR / "README.md").read_text()
+    assert format_table(report["results"]) in card
+    assert report["command"] in card
+
+
+@pytest.mark.parametrize("weights", shipped, ids=lambda p: p.name)
+def test_shipped_model_beats_bicubic_everywhere(weights):
+    report = json.loads((WEIGHTS_DIR / (weights.name.removesuffix(".safetensors") + ".eval.json")).read_text())
+    model, bicubic = report["results"]["model"], report["results"]["bicubic"]
+    for set_name, scales in model.items():
+        for key, result in scales.items():
+            assert result["psnr"] > bicubic[set_name][key]["psnr"], (set_name, key)
+    assert model["Set5"]["x4"]["psnr"] >= 30.5
