@@ -1,0 +1,81 @@
+"""Weights files: ours round-trip, the authors' released layout loads unchanged, bad files say why."""
+
+import pytest
+import torch
+
+from liif import weights
+from liif.model import LIIF, LIIFConfig
+from liif.weights import WeightsError, load_model, read_metadata, save_weights
+
+
+def _same_outputs(a: LIIF, b: LIIF, atol=1e-6):
+    inp = torch.rand(1, 3, 9, 11) * 2 - 1
+    coord = torch.rand(1, 40, 2) * 2 - 1
+    cell = torch.full((1, 40, 2), 0.05)
+    with torch.no_grad():
+        return torch.allclose(a(inp, coord, cell), b(inp, coord, cell), atol=atol)
+
+
+def test_safetensors_round_trip_keeps_config_and_names(tmp_path):
+    torch.manual_seed(0)
+    model = LIIF(LIIFConfig(encoder="edsr-baseline", residual="bicubic", cell_decode=False)).eval()
+    path = save_weights(model, tmp_path / "m.safetensors", dtype=torch.float32)
+    loaded = load_model(path)
+    assert loaded.config == model.config
+    assert read_metadata(path)["residual"] == "bicubic"
+    assert _same_outputs(model, loaded)
+    half = load_model(save_weights(model, tmp_path / "h.safetensors"))  # fp16 by default
+    assert _same_outputs(model, half, atol=5e-2)
+
+
+def test_authors_checkpoint_layout_loads_unchanged(tmp_path):
+    """`{'model': {'name': 'liif', 'args': ..., 'sd': ...}}`, with their unused mean-shift layers."""
+    torch.manual_seed(1)
+    theirs = LIIF(LIIFConfig(encoder="edsr-baseline", residual="none")).eval()
+    sd = dict(theirs.state_dict())
+    sd["encoder.sub_mean.weight"] = torch.eye(3).view(3, 3, 1, 1)
+    sd["encoder.sub_mean.bias"] = torch.zeros(3)
+    sd["encoder.add_mean.weight"] = torch.eye(3).view(3, 3, 1, 1)
+    sd["encoder.add_mean.bias"] = torch.zeros(3)
+    checkpoint = {"model": {"name": "liif", "args": {
+        "encoder_spec": {"name": "edsr-baseline", "args": {"no_upsampling": True}},
+        "imnet_spec": {"name": "mlp", "args": {"out_dim": 3, "hidden_list": [256, 256, 256, 256]}}}, "sd": sd},
+        "optimizer": {"name": "adam"}, "epoch": 1000}
+    path = tmp_path / "edsr-baseline-liif.pth"
+    torch.save(checkpoint, path)
+    loaded = load_model(path)
+    assert loaded.config.residual == "none" and loaded.config.encoder == "edsr-baseline"
+    assert _same_outputs(theirs, loaded)
+
+
+def test_missing_truncated_and_mismatched_files_say_what_is_wrong(tmp_path):
+    with pytest.raises(WeightsError, match="no such weights file"):
+        load_model(tmp_path / "nothing.safetensors")
+    good = save_weights(LIIF(LIIFConfig()), tmp_path / "good.safetensors")
+    truncated = tmp_path / "cut.safetensors"
+    truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    with pytest.raises(WeightsError, match="cut.safetensors: not a readable safetensors file"):
+        load_model(truncated)
+    # an RDN state dict under an EDSR config
+    from safetensors.torch import save_file
+
+    rdn = {k: v.contiguous() for k, v in LIIF(LIIFConfig(encoder="rdn")).state_dict().items()}
+    save_file(rdn, str(tmp_path / "wrong.safetensors"), metadata={"config": '{"encoder": "edsr-baseline"}'})
+    with pytest.raises(WeightsError, match="wrong.safetensors: does not match a LIIF with encoder 'edsr-baseline'"):
+        load_model(tmp_path / "wrong.safetensors")
+    (tmp_path / "other.pth").write_bytes(b"\x80not a pickle")
+    with pytest.raises(WeightsError, match="other.pth: not a readable PyTorch checkpoint"):
+        load_model(tmp_path / "other.pth")
+    torch.save({"model": {"name": "metasr", "args": {"encoder_spec": {"name": "rdn"}}, "sd": {}}}, tmp_path / "m.pth")
+    with pytest.raises(WeightsError, match="not 'liif'"):
+        load_model(tmp_path / "m.pth")
+
+
+def test_default_model_is_found_in_weights_dir(tmp_path, monkeypatch):
+    monkeypatch.setattr(weights, "WEIGHTS_DIR", tmp_path)
+    with pytest.raises(WeightsError, match="no trained weights found"):
+        weights.default_weights_path()
+    save_weights(LIIF(LIIFConfig()), tmp_path / "edsr-baseline-liif.safetensors")
+    assert weights.default_weights_path().name == "edsr-baseline-liif.safetensors"
+    save_weights(LIIF(LIIFConfig(encoder="rdn")), tmp_path / "rdn-liif.safetensors")
+    assert weights.default_weights_path().name == "rdn-liif.safetensors"  # RDN first, once it is trained
