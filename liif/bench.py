@@ -156,14 +156,12 @@ def bench_reference(model: LIIF, work: Workload, device, repeats: int, max_queri
     box, out_size = _region(work)
     rows, cols = out_size
     h = w = work.in_size
-    ys = geometry.pixel_centres(rows, -1 + 2 * box[0] / h, -1 + 2 * box[2] / h, device=device)
-    xs = geometry.pixel_centres(cols, -1 + 2 * box[1] / w, -1 + 2 * box[3] / w, device=device)
+    ys, xs, cell = geometry.region_grid(box, out_size, h, w, device=device)
     coord = torch.stack(torch.meshgrid(ys, xs, indexing="ij"), -1).reshape(1, -1, 2)
     subset = coord.shape[1] > max_queries
     if subset:  # keep the reference's run time bounded: a centred block of rows
         start = (coord.shape[1] - max_queries) // 2 // cols * cols
         coord = coord[:, start : start + max_queries // cols * cols]
-    cell = torch.tensor([2 * (box[2] - box[0]) / h / rows, 2 * (box[3] - box[1]) / w / cols], device=device)
     cell = cell.expand_as(coord)
 
     def run():

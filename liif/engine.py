@@ -143,15 +143,11 @@ class Upscaler:
         """
         enc = self.encode(image01)
         _, _, h, w = enc.feat.shape
-        top, left, bottom, right = box
         rows, cols = out_size
         if rows < 1 or cols < 1:
             raise ValueError(f"output size must be at least 1x1, got {rows}x{cols}")
-        ys = geometry.pixel_centres(rows, -1 + 2 * top / h, -1 + 2 * bottom / h, device=self.device)
-        xs = geometry.pixel_centres(cols, -1 + 2 * left / w, -1 + 2 * right / w, device=self.device)
-        if cell_size is None:
-            cell = torch.tensor([2 * (bottom - top) / h / rows, 2 * (right - left) / w / cols], device=self.device)
-        else:
+        ys, xs, cell = geometry.region_grid(box, out_size, h, w, device=self.device)
+        if cell_size is not None:
             cell = torch.tensor([2.0 / cell_size[0], 2.0 / cell_size[1]], device=self.device)
         out = torch.empty(rows, cols, 3, device=self.device)
         start = time.perf_counter()

@@ -32,6 +32,17 @@ def make_coord(height: int, width: int, device=None, *, rows=(-1.0, 1.0), cols=(
     return grid.reshape(-1, 2)
 
 
+def region_grid(box, out_size, h: int, w: int, device=None):
+    """Pixel-centre rows and columns, and the cell, of `box` = (top, left, bottom, right) in input-pixel
+    units rendered at out_size = (rows, cols) from an h x w input."""
+    top, left, bottom, right = box
+    rows, cols = out_size
+    ys = pixel_centres(rows, -1 + 2 * top / h, -1 + 2 * bottom / h, device=device)
+    xs = pixel_centres(cols, -1 + 2 * left / w, -1 + 2 * right / w, device=device)
+    cell = torch.tensor([2 * (bottom - top) / h / rows, 2 * (right - left) / w / cols], device=device)
+    return ys, xs, cell
+
+
 def make_cell(n_queries: int, out_height: float, out_width: float, device=None) -> torch.Tensor:
     """(n_queries, 2) cells for an output of out_height x out_width pixels over the full image."""
     cell = torch.tensor([2.0 / out_height, 2.0 / out_width], device=device)

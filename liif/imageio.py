@@ -162,14 +162,18 @@ def _bomb_size(exc) -> str:
     return "many megapixels"
 
 
-def _from_pil(im: Image.Image, name: str, limit: int) -> LoadedImage:
-    w, h = im.size
+def _check_input_size(name: str, w: int, h: int, limit: int) -> None:
     if w == 0 or h == 0:
         raise ImageInputError(f"{name} has no pixels ({w}×{h})")
     if w * h > limit:
         raise ImageInputError(
             f"{name} is {w}×{h} = {megapixels(w * h)}; the limit here is {megapixels(limit)}; raise it with "
             f"--max-input-pixels or the {INPUT_LIMIT_ENV} environment variable, or shrink the image first")
+
+
+def _from_pil(im: Image.Image, name: str, limit: int) -> LoadedImage:
+    w, h = im.size
+    _check_input_size(name, w, h, limit)
     notices = []
     original_mode, fmt = im.mode, im.format or ""
     sixteen_bit = _has_16bit_samples(im)  # only visible before decoding: Pillow reduces RGB itself
@@ -248,12 +252,7 @@ def _from_array(a: np.ndarray, limit: int, name: str) -> LoadedImage:
     if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (3, 4)):
         raise ImageInputError(f"{name} has array shape {a.shape}; expected (H, W), (H, W, 3) or (H, W, 4)")
     h, w = a.shape[:2]
-    if w == 0 or h == 0:
-        raise ImageInputError(f"{name} has no pixels ({w}×{h})")
-    if w * h > limit:
-        raise ImageInputError(
-            f"{name} is {w}×{h} = {megapixels(w * h)}; the limit here is {megapixels(limit)}; raise it with "
-            f"--max-input-pixels or the {INPUT_LIMIT_ENV} environment variable, or shrink the image first")
+    _check_input_size(name, w, h, limit)
     notices = []
     if a.dtype == np.uint8:
         a8 = a

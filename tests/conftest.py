@@ -32,6 +32,18 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Run torch on one thread for a module. On a shared 2-core machine two torch threads that wait on
+    each other while the other core is taken run 5-50x slower than one (measured); the sums are the same."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture
 def free_port() -> int:
     return _free_port()

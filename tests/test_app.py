@@ -22,14 +22,7 @@ from liif.weights import WeightsError, save_weights
 CLIENT_TIMEOUT = 240  # seconds for any one API call on a busy 2-core machine
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    # These tests share a 2-core machine with training runs; two torch threads that wait on each other
-    # while the other core is taken run 5-30x slower than one (measured). The sums are the same.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
