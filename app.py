@@ -34,7 +34,8 @@ QUEUE_SIZE = 16
 MODEL_WORK = "liif-model"
 UPLOAD_LIMIT = "20mb"
 
-shelf = session.ModelShelf()  # weights are read now, loaded on first use
+shelf = session.ModelShelf()
+shelf.load_in_background()  # the default model is ready before the first visitor asks
 outputs = session.OutputFolder()
 
 
@@ -187,7 +188,7 @@ with gr.Blocks(title="LIIF Zoom", delete_cache=(600, session.OUTPUT_MAX_AGE)) as
                                          elem_id="target-width")
                 target_height = gr.Number(0, precision=0, minimum=0, label="Target height (0 = use the scale)",
                                           elem_id="target-height")
-            model = gr.Dropdown(shelf.names, value=shelf.default_name, label="Model",
+            model = gr.Dropdown(shelf.choices, value=shelf.default_name, label="Model",
                                 visible=len(shelf.names) > 1, elem_id="model")
             gr.Markdown(session.limits_text(), elem_id="limits")
             run_button = gr.Button("Run", variant="primary", elem_id="run-button")

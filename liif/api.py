@@ -34,7 +34,7 @@ from liif.imageio import (
     to_tensor,
     to_uint8,
 )
-from liif.weights import default_weights_path, load_model
+from liif.weights import load_model, resolve_weights
 
 
 def upscale_image(upscaler: Upscaler, loaded: LoadedImage, out_w: int, out_h: int, progress=None,
@@ -76,7 +76,7 @@ def upscale_file(path, out_path=None, scale=None, size=None, width=None, height=
         in_w, in_h, what = loaded.width, loaded.height, "image"
     out_w, out_h = output_size(in_w, in_h, scale=scale, size=size, width=width, height=height)
     check_output_size(in_w, in_h, out_w, out_h, max_pixels=max_output_pixels, what=what)
-    model_path = Path(model_path).resolve() if model_path is not None else default_weights_path()
+    model_path = resolve_weights(model_path).resolve()
     version = model_path.stat().st_mtime_ns if model_path.is_file() else 0  # a retrained file reloads
     upscaler = _cached_upscaler(model_path, version, device, precision)
     image = upscale_image(upscaler, loaded, out_w, out_h, region=region)

@@ -85,7 +85,9 @@ def _pixels(text):
 
 
 def _add_model_options(p):
-    p.add_argument("--model", metavar="PATH", help="weights file (.safetensors, or the authors' .pth); default: weights/")
+    p.add_argument("--model", metavar="rdn|edsr-baseline|PATH",
+                   help="a shipped model (rdn, the default; edsr-baseline, faster) or a weights file "
+                        "(.safetensors of ours, or the authors' .pth)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto")
     p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto")
 
@@ -295,7 +297,9 @@ def _add_eval(sub):
                                                  "e.g. ../shared/data/benchmark")
     p.add_argument("--sets", type=_comma_list, default=["Set5", "Set14", "B100"], help="default: Set5,Set14,B100")
     p.add_argument("--scales", type=_scale_list, default=[2, 3, 4, 6, 8], help="default: 2,3,4,6,8")
-    p.add_argument("--model", help="weights: our .safetensors or the authors' .pth (default: the shipped model)")
+    p.add_argument("--model", metavar="rdn|edsr-baseline|PATH",
+                   help="a shipped model (rdn, the default; edsr-baseline) or a weights file: our .safetensors "
+                        "or the authors' .pth")
     p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto")
     p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="fp32",
                    help="fp32 by default, so scores measure the model rather than bf16 rounding")
@@ -303,6 +307,8 @@ def _add_eval(sub):
     p.add_argument("--bicubic-only", action="store_true", help="score only the bicubic baseline (no model needed)")
     p.add_argument("--tile", type=int, help="encoder tile size in input pixels (to measure what tiling changes)")
     p.add_argument("--overlap", type=int, help="encoder tile overlap in input pixels")
+    p.add_argument("--jpeg-quality", type=int, metavar="Q",
+                   help="save every LR input as a JPEG of quality Q (1-95) first, as a web thumbnail would be")
     p.set_defaults(func=_run_eval)
 
 
@@ -315,10 +321,13 @@ def _run_eval(args):
     from liif.weights import WeightsError
 
     command = shlex.join(["python", "-m", "liif", *sys.argv[1:]])
+    if args.jpeg_quality is not None and not 1 <= args.jpeg_quality <= 95:
+        print("error: --jpeg-quality must be between 1 and 95", file=sys.stderr)
+        return 2
     try:
         report = run_benchmark(args.data, args.sets, args.scales, model_path=args.model, device=args.device,
                                precision=args.precision, bicubic_only=args.bicubic_only, command=command,
-                               tile=args.tile, overlap=args.overlap)
+                               tile=args.tile, overlap=args.overlap, jpeg_quality=args.jpeg_quality)
     except (WeightsError, FileNotFoundError, ValueError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -84,11 +84,25 @@ def _find_lr(lr_dir: Path, stem: str, scale: int) -> Path:
     raise FileNotFoundError(f"no LR image for {stem!r} in {lr_dir} (looked for {', '.join(p.name for p in candidates)})")
 
 
-def evaluate(upscale_fn, data_root, sets, scales, progress: bool = True, label: str = "") -> dict:
+def jpeg_roundtrip(rgb: np.ndarray, quality: int) -> np.ndarray:
+    """The image as a JPEG of this quality would give it back (Pillow's encoder, 4:2:0 chroma): what a
+    thumbnail found on the web looks like before it is upscaled."""
+    import io
+
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format="JPEG", quality=quality)
+    buffer.seek(0)
+    with Image.open(buffer) as image:
+        return np.asarray(image.convert("RGB"))
+
+
+def evaluate(upscale_fn, data_root, sets, scales, progress: bool = True, label: str = "",
+             jpeg_quality: int | None = None) -> dict:
     """Score `upscale_fn(lr_uint8_hwc, out_h, out_w) -> uint8_hwc` on each set at each scale.
 
     Returns {set: {"x<scale>": {"scale", "psnr", "ssim", "n_images", "lr_source", "seconds"}}};
-    `label` names the method in the progress bar.
+    `label` names the method in the progress bar. With `jpeg_quality`, every LR input is first saved as
+    a JPEG of that quality and read back (the ground truth stays the clean HR).
     """
     results = {}
     for set_name in sets:
@@ -99,7 +113,8 @@ def evaluate(upscale_fn, data_root, sets, scales, progress: bool = True, label: 
             start = time.perf_counter()
             bar = tqdm(pairs, desc=f"{label} {set_name} x{scale}".strip(), unit="img", disable=not progress, leave=False)
             for pair in bar:
-                out = upscale_fn(pair.lr, pair.hr.shape[0], pair.hr.shape[1])
+                lr = pair.lr if jpeg_quality is None else jpeg_roundtrip(pair.lr, jpeg_quality)
+                out = upscale_fn(lr, pair.hr.shape[0], pair.hr.shape[1])
                 if out.shape != pair.hr.shape or out.dtype != np.uint8:
                     raise ValueError(f"{set_name}/{pair.name} x{scale}: upscaler returned {out.dtype} {out.shape}, "
                                      f"expected uint8 {pair.hr.shape}")
@@ -111,6 +126,7 @@ def evaluate(upscale_fn, data_root, sets, scales, progress: bool = True, label: 
                 "ssim": float(np.mean(ssims)),
                 "n_images": len(pairs),
                 "lr_source": source,
+                "jpeg_quality": jpeg_quality,
                 "seconds": round(time.perf_counter() - start, 2),
             }
     return results
@@ -138,13 +154,15 @@ def liif_upscaler(upscaler):
 
 
 def run_benchmark(data_root, sets, scales, model_path=None, device="auto", precision="fp32",
-                  bicubic_only=False, progress=True, command=None, tile=None, overlap=None) -> dict:
+                  bicubic_only=False, progress=True, command=None, tile=None, overlap=None,
+                  jpeg_quality=None) -> dict:
     """Bicubic and (unless bicubic_only) the LIIF model on every set and scale: the `eval` command's report."""
     data_root = Path(data_root)
     missing = [s for s in sets if not (data_root / s / "HR").is_dir()]
     if missing:
         raise FileNotFoundError(f"{data_root}: no {', '.join(s + '/HR' for s in missing)} (expected <root>/<Set>/HR/*.png)")
-    report = {"command": command, "data": str(data_root), "sets": list(sets), "scales": list(scales), "model": None}
+    report = {"command": command, "data": str(data_root), "sets": list(sets), "scales": list(scales), "model": None,
+              "jpeg_quality": jpeg_quality}
     upscalers = {}
     if not bicubic_only:
         from liif.engine import TILE, TILE_OVERLAP, Upscaler
@@ -157,7 +175,7 @@ def run_benchmark(data_root, sets, scales, model_path=None, device="auto", preci
         upscalers["model"] = liif_upscaler(engine)
     # Bicubic first: it is quick, so a data problem shows up before the model's long run.
     upscalers = {"bicubic": bicubic_upscaler(), **upscalers}
-    report["results"] = {name: evaluate(fn, data_root, sets, scales, progress, label=name)
+    report["results"] = {name: evaluate(fn, data_root, sets, scales, progress, label=name, jpeg_quality=jpeg_quality)
                          for name, fn in upscalers.items()}
     return report
 

@@ -19,16 +19,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from liif import colormaps
 from liif.metrics import psnr
 
 # |LIIF - bicubic| at or above this many levels (of 255) is drawn at the colour map's brightest.
 # Fixed, not per image, so two runs' heat maps can be compared by eye.
 HEAT_FULL_SCALE = 32.0
-# A perceptually ordered dark-to-bright ramp (close to matplotlib's "magma"): black means "nothing added".
-HEAT_COLOURS = np.array([
-    (0, 0, 4), (40, 11, 84), (101, 21, 110), (159, 42, 99), (212, 72, 66), (245, 125, 21), (250, 193, 39),
-    (252, 255, 164),
-], dtype=np.float64)
 # PSNR above which two 8-bit images are, for practical purposes, the same picture.
 SAME_PICTURE_DB = 40.0
 CLOSE_PICTURE_DB = 30.0
@@ -131,15 +127,6 @@ def feature_pca_image(feat: torch.Tensor) -> np.ndarray:
     return np.round(np.clip(scaled, 0, 1) * 255).astype(np.uint8).reshape(h, w, 3)
 
 
-def colour_map(values: np.ndarray) -> np.ndarray:
-    """Values in [0, 1] -> (..., 3) uint8 colours along HEAT_COLOURS."""
-    position = np.clip(values, 0, 1) * (len(HEAT_COLOURS) - 1)
-    index = np.minimum(position.astype(np.int64), len(HEAT_COLOURS) - 2)
-    t = (position - index)[..., None]
-    colours = HEAT_COLOURS[index] * (1 - t) + HEAT_COLOURS[index + 1] * t
-    return np.round(colours).astype(np.uint8)
-
-
 def added_detail(liif_rgb: np.ndarray, bicubic_rgb: np.ndarray):
     """What the model changed over plain interpolation: (heat map uint8 (H, W, 3), mean |difference|
     in levels of 255, averaged over pixels and channels)."""
@@ -147,7 +134,7 @@ def added_detail(liif_rgb: np.ndarray, bicubic_rgb: np.ndarray):
         raise ValueError(f"shapes differ: {liif_rgb.shape} vs {bicubic_rgb.shape}")
     difference = np.abs(liif_rgb.astype(np.float64) - bicubic_rgb.astype(np.float64))
     per_pixel = difference.mean(axis=-1)
-    return colour_map(per_pixel / HEAT_FULL_SCALE), float(difference.mean())
+    return colormaps.sequential(per_pixel / HEAT_FULL_SCALE), float(difference.mean())
 
 
 def shrink(rgb: np.ndarray, width: int, height: int) -> np.ndarray:

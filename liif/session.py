@@ -29,7 +29,7 @@ from PIL import Image, ImageDraw, ImageFont
 from liif import explain, imageio
 from liif.api import bicubic_image
 from liif.engine import Upscaler
-from liif.weights import WeightsError, default_weights_path, list_shipped, load_model
+from liif.weights import WeightsError, default_weights_path, display_label, list_shipped, load_model
 
 WEIGHTS_ENV = "LIIF_WEIGHTS"
 # The page's own output limit, lower than the command line's: one visitor's run holds the queue, and
@@ -90,6 +90,26 @@ class ModelShelf:
     @property
     def default_name(self) -> str | None:
         return self.names[0] if self.names else None
+
+    @property
+    def choices(self) -> list:
+        """(what the menu shows, the model's name) pairs for the page's model menu."""
+        return [(display_label(path), name) for name, path in self.paths.items()]
+
+    def load_in_background(self) -> threading.Thread | None:
+        """Start loading the default model now, so no visitor waits for it; the page stays usable."""
+        if self.default_name is None:
+            return None
+
+        def load():
+            try:
+                self.upscaler(self.default_name)
+            except WeightsError:
+                pass  # the first run reports it with the reason
+
+        thread = threading.Thread(target=load, name="liif-model-preload", daemon=True)
+        thread.start()
+        return thread
 
     def upscaler(self, name: str | None = None) -> Upscaler:
         """The model's engine, loaded on first use. Raises WeightsError with the reason if it cannot be."""

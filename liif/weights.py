@@ -7,6 +7,7 @@ Every failure is a `WeightsError` whose message names the file and the problem.
 """
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -14,8 +15,21 @@ import torch
 from liif.model import LIIF, LIIFConfig
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
-# The demo's default, in order of preference: the first that exists is used.
-DEFAULT_NAMES = ("rdn-liif.safetensors", "edsr-baseline-liif.safetensors")
+
+
+@dataclass(frozen=True)
+class ShippedModel:
+    name: str  # what `--model` and the API take
+    filename: str  # in weights/
+    label: str  # what the page's model menu shows a visitor
+
+
+# The shipped models, the default first: `--model rdn` is weights/rdn-liif.safetensors.
+SHIPPED_MODELS = (
+    ShippedModel("rdn", "rdn-liif.safetensors", "LIIF-RDN (the paper's architecture, trained here)"),
+    ShippedModel("edsr-baseline", "edsr-baseline-liif.safetensors", "LIIF-EDSR-baseline (faster, less sharp)"),
+)
+DEFAULT_NAMES = tuple(m.filename for m in SHIPPED_MODELS)
 # Parameters the authors' EDSR state dict carries but never uses in its forward pass.
 IGNORED_KEYS = ("encoder.sub_mean.", "encoder.add_mean.")
 
@@ -42,6 +56,29 @@ def list_shipped() -> list:
     return sorted(WEIGHTS_DIR.glob("*.safetensors"))
 
 
+def resolve_weights(model=None) -> Path:
+    """A weights file from `--model`'s value: None (the default), a shipped model's name (`rdn`,
+    `edsr-baseline`) or a path."""
+    if model is None:
+        return default_weights_path()
+    for shipped in SHIPPED_MODELS:
+        if str(model) == shipped.name:
+            path = WEIGHTS_DIR / shipped.filename
+            if not path.is_file():
+                raise WeightsError(f"the {shipped.name} model is not shipped here: {path} is missing")
+            return path
+    return Path(model)
+
+
+def display_label(path) -> str:
+    """The page's name for a weights file: the shipped model's label, else the file's name."""
+    path = Path(path)
+    for shipped in SHIPPED_MODELS:
+        if path.name == shipped.filename and path.resolve().parent == WEIGHTS_DIR:
+            return shipped.label
+    return path.name
+
+
 def save_weights(model: LIIF, path, dtype=torch.float16, extra_metadata: dict | None = None) -> Path:
     from safetensors.torch import save_file
 
@@ -56,8 +93,9 @@ def save_weights(model: LIIF, path, dtype=torch.float16, extra_metadata: dict | 
 
 
 def load_model(path=None, device="cpu") -> LIIF:
-    """Build a LIIF from a weights file (ours or the authors'); the default is the shipped model."""
-    path = Path(path) if path is not None else default_weights_path()
+    """Build a LIIF from a weights file (ours or the authors'), or a shipped model's name (`rdn`,
+    `edsr-baseline`); the default is the shipped default model."""
+    path = resolve_weights(path)
     if not path.exists():
         raise WeightsError(f"{path}: no such weights file")
     if not path.is_file():

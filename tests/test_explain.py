@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from liif import explain
+from liif import colormaps, explain
 
 
 def facts(**overrides) -> explain.RunFacts:
@@ -86,7 +86,7 @@ def test_heat_map_is_black_where_nothing_was_added():
     heat, mean = explain.added_detail(image, image.copy())
     assert mean == 0.0
     assert heat.shape == (20, 30, 3)
-    assert np.all(heat == explain.HEAT_COLOURS[0].astype(np.uint8))
+    assert np.all(heat == colormaps.SEQUENTIAL_COLOURS[0].astype(np.uint8))
 
 
 def test_heat_map_mean_and_brightness_follow_the_difference():
@@ -96,13 +96,13 @@ def test_heat_map_mean_and_brightness_follow_the_difference():
     liif[5:, :] += 40  # bottom half: every channel by 40, more than the colour map's full scale
     heat, mean = explain.added_detail(liif, bicubic)
     assert mean == pytest.approx((50 * 12 + 50 * 3 * 40) / 300)
-    assert np.all(heat[7, 3] == explain.HEAT_COLOURS[-1].astype(np.uint8))  # saturated
-    top, bottom, untouched = heat[2, 2].astype(int).sum(), heat[7, 7].astype(int).sum(), int(explain.HEAT_COLOURS[0].sum())
+    assert np.all(heat[7, 3] == colormaps.SEQUENTIAL_COLOURS[-1].astype(np.uint8))  # saturated
+    top, bottom, untouched = heat[2, 2].astype(int).sum(), heat[7, 7].astype(int).sum(), int(colormaps.SEQUENTIAL_COLOURS[0].sum())
     assert untouched < top < bottom
 
 
 def test_colour_map_runs_from_dark_to_bright():
-    colours = explain.colour_map(np.linspace(0, 1, 50)).astype(int)
+    colours = colormaps.sequential(np.linspace(0, 1, 50)).astype(int)
     brightness = colours.sum(axis=1)
     assert brightness[0] < 20 and brightness[-1] > 600
     assert np.all(np.diff(brightness) > -10)  # monotone up to rounding
@@ -180,3 +180,16 @@ def test_sources_are_exactly_the_three_papers_and_their_code():
     }
     _, words = run_explanation()
     assert set(re.findall(r"https?://[^)\s]+", words.markdown())) == links  # no other source anywhere
+
+
+def test_diverging_map_is_blue_to_orange_through_grey():
+    low, mid, high = colormaps.diverging(np.array([-1.0, 0.0, 1.0])).astype(int)
+    assert low[2] > low[0] and high[0] > high[2]  # blue end, orange end: no red/green pairing
+    assert abs(mid[0] - mid[1]) < 5 and abs(mid[1] - mid[2]) < 5 and mid.min() > 200
+
+
+def test_colour_bar_shows_the_ramp_and_labels():
+    bar = colormaps.colour_bar(colormaps.sequential, "0", "32+", width=200)
+    assert bar.shape[1] == 200 and bar.dtype == np.uint8
+    assert np.array_equal(bar[0, 0], colormaps.SEQUENTIAL_COLOURS[0].astype(np.uint8))
+    assert (bar[-10:] < 128).any()  # label text drawn below the strip
