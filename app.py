@@ -6,16 +6,20 @@ the work is in liif/session.py (what a run does) and liif/explain.py (the explan
 
 Environment: LIIF_WEIGHTS (a weights file; default: the shipped one), GRADIO_SERVER_NAME and
 GRADIO_SERVER_PORT (read by Gradio itself), LIIF_MAX_INPUT_PIXELS / LIIF_MAX_OUTPUT_PIXELS (limits),
-OMP_NUM_THREADS (torch threads; default 1, see below).
+OMP_NUM_THREADS (torch threads; default: one per core, see below), LIIF_PRECISION (auto, fp32 or bf16:
+what the models compute in; auto picks bf16 where the CPU has fast bf16 units).
 """
 
 import os
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: nothing phones home
-# One torch thread unless told otherwise (before torch is imported). On the 2-core machine this demo is
-# sized for, with a training job alongside, 64x64 at x8 took 194 s with two threads that wait on each
-# other and 4.9 s with one; the other core is left to the web server.
-os.environ.setdefault("OMP_NUM_THREADS", "1")
+# Torch threads (set before torch is imported): one per available core, and threads that sleep rather
+# than spin while they wait. Measured on the 2-core machine (RDN, 64x64 at x8 through /upscale, seconds
+# for unseen photos; docs/performance.md): idle, 1 thread 3.7-4.7, 2 spinning 2.3-2.8, 2 passive 2.6-2.7;
+# beside a busy core, 1 thread 4.3-4.4, 2 spinning 7.7-9.0, 2 passive 4.3-5.3. Passive threads serve an
+# idle Space or laptop nearly at full speed without the cliff of spinning threads on a shared machine.
+os.environ.setdefault("OMP_NUM_THREADS", str(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from pathlib import Path  # noqa: E402
 

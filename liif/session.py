@@ -32,6 +32,7 @@ from liif.engine import Upscaler
 from liif.weights import WeightsError, default_weights_path, display_label, list_shipped, load_model
 
 WEIGHTS_ENV = "LIIF_WEIGHTS"
+PRECISION_ENV = "LIIF_PRECISION"
 # The page's own output limit, lower than the command line's: one visitor's run holds the queue, and
 # the decoder manages roughly 10-20 thousand output pixels a second on a 2-core CPU. $LIIF_MAX_OUTPUT_PIXELS
 # overrides it, as it does for the command line.
@@ -60,8 +61,9 @@ class ModelShelf:
     default first. When there is none, `problem` says why, in a sentence fit for the page.
     """
 
-    def __init__(self, weights_path=None, device="auto", precision="auto"):
+    def __init__(self, weights_path=None, device="auto", precision=None):
         weights_path = weights_path if weights_path is not None else os.environ.get(WEIGHTS_ENV) or None
+        precision = precision or os.environ.get(PRECISION_ENV) or "auto"
         self.device, self.precision = device, precision
         self.paths: dict[str, Path] = {}
         self.problem: str | None = None
@@ -103,7 +105,10 @@ class ModelShelf:
 
         def load():
             try:
-                self.upscaler(self.default_name)
+                upscaler = self.upscaler(self.default_name)
+                # One tiny render builds the CPU kernels' plans now, not during the first visitor's run.
+                with self.lock(self.default_name):
+                    upscaler.render(torch.rand(1, 3, 16, 16), 64, 64)
             except WeightsError:
                 pass  # the first run reports it with the reason
 
