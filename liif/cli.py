@@ -2,6 +2,9 @@
 
 import argparse
 import sys
+import time
+
+STARTED = time.perf_counter()  # the start of a `train --minutes` time box
 
 
 def _add_train(sub):
@@ -26,19 +29,40 @@ def _add_train(sub):
     p.add_argument("--export", help="weights file to write at the end")
     p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint of this run")
     p.add_argument("--max-steps-this-session", type=int, help="stop (with a checkpoint) after this many steps")
+    p.add_argument("--init", metavar="WEIGHTS",
+                   help="start from these weights (rdn, edsr-baseline, ours or the authors' .pth) with a fresh "
+                        "optimiser and schedule; the encoder and residual mode come from the file")
+    p.add_argument("--minutes", type=float, metavar="M",
+                   help="time box: measure the step time after a warm-up and plan --steps so the run ends, "
+                        "validated and exported, M minutes after it starts")
+    p.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
+                   help="torch.compile the model (off by default; see docs/training.md for when it pays)")
+    p.add_argument("--profile", type=int, metavar="N", default=0,
+                   help="profile N training steps after a warm-up, print the top operations and stop")
     p.set_defaults(func=_run_train)
 
 
 def _run_train(args):
     from liif.train import TrainConfig, train
+    from liif.weights import WeightsError, resolve_weights
 
     options = {k: getattr(args, k) for k in (
         "data", "name", "encoder", "residual", "steps", "batch_size", "lr", "schedule", "warmup_steps",
-        "val_every", "ckpt_every", "holdout", "seed", "device", "precision", "runs_dir", "export")}
-    cfg = TrainConfig.from_sources(args.config, **options)
+        "val_every", "ckpt_every", "holdout", "seed", "device", "precision", "runs_dir", "export", "minutes",
+        "compile")}
+    try:
+        if args.init:
+            options["init"] = str(resolve_weights(args.init))
+        cfg = TrainConfig.from_sources(args.config, **options)
+    except (WeightsError, ValueError) as exc:
+        return _fail(str(exc), 2)
     if not cfg.data:
         raise SystemExit("error: give training images with --data DIR (or `data:` in the --config file)")
-    train(cfg, resume=not args.fresh, max_steps_this_session=args.max_steps_this_session)
+    try:
+        train(cfg, resume=not args.fresh, max_steps_this_session=args.max_steps_this_session, started=STARTED,
+              profile_steps=args.profile)
+    except (WeightsError, FileNotFoundError) as exc:
+        return _fail(str(exc), 2)
     return 0
 
 

@@ -3,10 +3,12 @@
 The paper's recipe for one sample: a scale s ~ U[1, 4], an HR crop of round(48 s) pixels, its 48x48 LR
 by antialiased bicubic downsampling, random flips and transpose, and 2304 HR pixels sampled as queries
 with their coordinates and cells. Crops are drawn from images in proportion to their area, so a large
-photo is seen as often as its pixels deserve.
+photo is seen as often as its pixels deserve. A whole batch is made in a few batched operations on the
+training device (a GPU step is ~15 ms: per-crop Python and host copies would dominate it).
 """
 
 import random
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -49,48 +51,116 @@ def decode(path, max_side: int | None = None) -> torch.Tensor:
         return torch.frombuffer(bytearray(im.tobytes()), dtype=torch.uint8).view(im.height, im.width, 3).permute(2, 0, 1).contiguous()
 
 
+@dataclass
+class CropPlan:
+    """One batch's random choices: which photo, crop size and corner, flips, and a seed for the queries."""
+
+    picks: torch.Tensor  # (B,) photo indices
+    size: torch.Tensor  # (B,) HR crop side, round(lr_size * scale)
+    y0: torch.Tensor
+    x0: torch.Tensor
+    flips: torch.Tensor  # (B, 3) bool: horizontal, vertical, transpose
+    seed: int
+
+
 class CropSampler:
-    """Draws training batches from decoded images. All randomness comes from `generator`."""
+    """Draws training batches from decoded images, all of a batch at once on the images' device.
+
+    One batch is a handful of batched tensor operations, whatever its size: a gather of every crop's
+    (flipped, transposed) pixels out of one flat pixel store, the antialiased bicubic reduction to
+    `lr_size` as two batched matrix products with per-size weight matrices, and the query pixels chosen
+    by `topk` over random keys. Crops of different sizes share one padded grid; padding carries zero
+    weight and is never queried. All randomness comes from `generator` (a CPU generator, saved in
+    checkpoints); the per-query randomness is drawn on the device from a seed it provides.
+    """
 
     def __init__(self, images: list, lr_size=48, scale_range=(1.0, 4.0), n_queries=2304, device="cpu"):
-        self.lr_size, self.scale_range, self.n_queries, self.device = lr_size, scale_range, n_queries, device
-        self.images = [im.to(device) for im in images if min(im.shape[1:]) >= lr_size]
-        if not self.images:
+        self.lr_size, self.scale_range, self.n_queries = lr_size, scale_range, n_queries
+        self.device = torch.device(device)
+        images = [im for im in images if min(im.shape[1:]) >= lr_size]
+        if not images:
             raise ValueError(f"no training image is at least {lr_size} pixels on its shorter side")
-        self.weights = torch.tensor([float(im.shape[1] * im.shape[2]) for im in self.images])
+        self.heights = torch.tensor([im.shape[1] for im in images])
+        self.widths = torch.tensor([im.shape[2] for im in images])
+        self.weights = (self.heights * self.widths).double()
+        self.offsets = torch.cumsum(self.weights.long(), 0) - self.weights.long()
+        # One flat (3, total pixels) store: a crop anywhere is one gather from it.
+        self.pixels = torch.cat([im.reshape(3, -1) for im in images], 1).to(self.device)
+        lo, hi = scale_range
+        self.max_size = max(lr_size, round(lr_size * max(lo, hi)))
+        # reductions[k]: (lr_size, max_size) weights taking a crop of lr_size + k pixels to lr_size.
+        self.reductions = torch.stack([reduction_matrix(size, lr_size, self.max_size)
+                                       for size in range(lr_size, self.max_size + 1)]).to(self.device)
+        self._device_generator = torch.Generator(device=self.device)
 
     @property
     def n_pixels(self) -> int:
         return int(self.weights.sum().item())
 
     def sample(self, batch_size: int, generator: torch.Generator):
-        inps, coords, cells, gts = [], [], [], []
-        picks = torch.multinomial(self.weights, batch_size, replacement=True, generator=generator)
-        for i in picks.tolist():
-            inp, coord, cell, gt = self._one(self.images[i], generator)
-            inps.append(inp), coords.append(coord), cells.append(cell), gts.append(gt)
-        return torch.stack(inps), torch.stack(coords), torch.stack(cells), torch.stack(gts)
+        """(lr (B, 3, lr, lr), coord (B, Q, 2), cell (B, Q, 2), gt (B, Q, 3)), normalised to [-1, 1]."""
+        return self.make_batch(self.plan(batch_size, generator))
 
-    def _one(self, image: torch.Tensor, g: torch.Generator):
-        _, h, w = image.shape
+    def plan(self, batch_size: int, generator: torch.Generator) -> CropPlan:
+        """Every random choice of one batch, drawn from the CPU generator (a few hundred bytes)."""
+        g, n = generator, batch_size
+        picks = torch.multinomial(self.weights, n, replacement=True, generator=g)
+        h, w = self.heights[picks], self.widths[picks]
         lo, hi = self.scale_range
-        hi = min(hi, min(h, w) / self.lr_size)  # small photos cannot give large-scale crops
-        s = lo + (max(hi, lo) - lo) * torch.rand((), generator=g).item()
-        size = min(round(self.lr_size * s), h, w)
-        y0 = torch.randint(0, h - size + 1, (), generator=g).item()
-        x0 = torch.randint(0, w - size + 1, (), generator=g).item()
-        hr = image[:, y0 : y0 + size, x0 : x0 + size].float() / 255
-        flips = torch.rand(3, generator=g).tolist()
-        if flips[0] < 0.5:
-            hr = hr.flip(-1)
-        if flips[1] < 0.5:
-            hr = hr.flip(-2)
-        if flips[2] < 0.5:
-            hr = hr.transpose(-2, -1)
-        lr = F.interpolate(hr[None], size=(self.lr_size, self.lr_size), mode="bicubic", antialias=True, align_corners=False)
-        lr = lr[0].clamp(0, 1)
-        coord = geometry.make_coord(size, size, device=hr.device)
-        rgb = hr.reshape(3, -1).t()
-        keep = torch.randperm(size * size, generator=g)[: self.n_queries].to(hr.device)
-        cell = geometry.make_cell(len(keep), size, size, device=hr.device)
-        return geometry.normalise(lr), coord[keep], cell, geometry.normalise(rgb[keep])
+        hi_here = torch.clamp(torch.minimum(h, w).double() / self.lr_size, max=hi)  # small photos: smaller scales
+        scale = lo + (torch.clamp(hi_here, min=lo) - lo) * torch.rand(n, generator=g, dtype=torch.float64)
+        size = torch.minimum(torch.round(self.lr_size * scale).long(), torch.minimum(h, w))
+        y0 = (torch.rand(n, generator=g, dtype=torch.float64) * (h - size + 1)).long()
+        x0 = (torch.rand(n, generator=g, dtype=torch.float64) * (w - size + 1)).long()
+        flips = torch.rand(n, 3, generator=g) < 0.5  # horizontal, vertical, transpose
+        seed = int(torch.randint(0, 2**62, (1,), generator=g))
+        return CropPlan(picks, size, y0, x0, flips, seed)
+
+    def crop(self, plan: CropPlan) -> torch.Tensor:
+        """The plan's HR crops, flipped and transposed, on one padded (B, 3, max, max) grid in [0, 1]."""
+        n, m, dev = len(plan.picks), self.max_size, self.device
+        w = self.widths[plan.picks]
+        numbers = torch.stack([self.offsets[plan.picks], plan.y0, plan.x0, w, plan.size, *plan.flips.long().t()], 1)
+        offset, y0, x0, w, size, flip_x, flip_y, transpose = numbers.to(dev).view(n, -1, 1, 1).unbind(1)
+        # Where each cell of the padded (m, m) grid reads from, after the transpose and flips.
+        i = torch.arange(m, device=dev).view(1, m, 1).expand(n, m, m)
+        j = torch.arange(m, device=dev).view(1, 1, m).expand(n, m, m)
+        i, j = torch.where(transpose > 0, j, i), torch.where(transpose > 0, i, j)
+        last = size - 1
+        j = torch.where(flip_x > 0, last - j, j)
+        i = torch.where(flip_y > 0, last - i, i)
+        i, j = torch.minimum(i, last), torch.minimum(j, last)  # padding reads a valid pixel; its weight is zero
+        index = offset + (y0 + i) * w + x0 + j
+        return self.pixels[:, index.reshape(-1)].view(3, n, m, m).permute(1, 0, 2, 3).float() / 255
+
+    def make_batch(self, plan: CropPlan):
+        n, m, dev, q = len(plan.picks), self.max_size, self.device, self.n_queries
+        size = plan.size.to(dev)
+        hr = self.crop(plan)
+        reduce = self.reductions[size - self.lr_size].unsqueeze(1)  # (n, 1, lr, m)
+        lr = (reduce @ hr @ reduce.transpose(-1, -2)).clamp(0, 1)
+
+        # n_queries distinct pixels inside each crop: the smallest of uniform keys, padding excluded.
+        self._device_generator.manual_seed(plan.seed)
+        keys = torch.rand(n, m, m, generator=self._device_generator, device=dev)
+        line = torch.arange(m, device=dev)
+        outside = (line.view(1, m, 1) >= size.view(n, 1, 1)) | (line.view(1, 1, m) >= size.view(n, 1, 1))
+        keep = keys.masked_fill_(outside, 2.0).view(n, -1).topk(q, dim=1, largest=False).indices  # (n, Q)
+        s = size.view(n, 1).float()
+        coord = torch.stack([(2 * (keep // m) + 1) / s - 1, (2 * (keep % m) + 1) / s - 1], -1)
+        cell = (2 / s).unsqueeze(-1).expand(n, q, 2).contiguous()
+        rgb = hr.view(n, 3, m * m).gather(2, keep.unsqueeze(1).expand(n, 3, q)).transpose(1, 2)
+        return geometry.normalise(lr), coord, cell, geometry.normalise(rgb)
+
+
+def reduction_matrix(size: int, lr_size: int, width: int) -> torch.Tensor:
+    """(lr_size, width) weights of F.interpolate(bicubic, antialias=True) from `size` to `lr_size` pixels
+    along one axis, zero beyond `size`. Read off the operator itself: it is linear and separable, so
+    interpolating the identity gives its matrix exactly."""
+    # Image c of the batch is a spike at row c. Four columns, kept at four: PyTorch's antialiased path
+    # gives wrong results for one-pixel-wide images (measured here), and 4 -> 4 is the identity.
+    spikes = torch.eye(size, dtype=torch.float64)[:, None, :, None].expand(size, 1, size, 4).contiguous()
+    columns = F.interpolate(spikes, size=(lr_size, 4), mode="bicubic", antialias=True, align_corners=False)
+    matrix = torch.zeros(lr_size, width, dtype=torch.float64)
+    matrix[:, :size] = columns[:, 0, :, 0].t()
+    return matrix.float()

@@ -2,7 +2,13 @@
 
 One process, or several under `torchrun` (DistributedDataParallel; gloo on CPU, nccl on CUDA). A run
 lives in `runs/<name>/`: `last.ckpt` (model, optimiser, step and every RNG state, so a resumed run is
-bit-identical to an uninterrupted one), `log.csv`, and the exported fp16 weights.
+bit-identical to an uninterrupted one on the same device, and resumes on any other), `log.csv`, and the
+exported fp16 weights.
+
+    --init WEIGHTS   start from a weights file with a fresh optimiser and schedule; the export's training
+                     record lists every run it continues (`lineage`)
+    --minutes M      time box: after a short warm-up the run measures its own step time and fixes `steps`
+                     so that it ends, validated and exported, M minutes after it started
 """
 
 import csv
@@ -24,7 +30,7 @@ from liif.data import CropSampler, decode, list_images, split_holdout
 from liif.engine import Upscaler, cpu_has_fast_bf16, pick_device
 from liif.metrics import psnr_y
 from liif.model import LIIF, LIIFConfig, count_parameters
-from liif.weights import save_weights
+from liif.weights import load_model, save_weights
 
 
 @dataclass
@@ -55,6 +61,9 @@ class TrainConfig:
     runs_dir: str = "runs"
     export: str = ""  # weights/<name>.safetensors when empty
     data_on_device: bool = True  # keep decoded photos on the GPU and crop there
+    init: str = ""  # start from these weights (ours or the authors' .pth) with a fresh optimiser and schedule
+    minutes: float = 0.0  # >0: plan `steps` so the run ends, validated and exported, this many minutes after it starts
+    compile: bool = False  # torch.compile the encoder (pays on a GPU for long runs; see docs/training.md)
 
     @classmethod
     def from_sources(cls, yaml_path=None, **overrides):
@@ -103,16 +112,37 @@ class Run:
             cfg.precision == "auto" and (self.device.type == "cuda" or (self.device.type == "cpu" and cpu_has_fast_bf16()))
         )
         torch.manual_seed(cfg.seed)
-        self.model = LIIF(LIIFConfig(encoder=cfg.encoder, residual=cfg.residual)).to(self.device)
+        self.lineage = []  # training records of the runs this one continues (from --init), oldest first
+        if cfg.init:
+            initial = load_model(cfg.init)
+            for key in ("encoder", "residual"):  # the weights decide what is trained
+                if getattr(initial.config, key) != getattr(cfg, key):
+                    if rank == 0:
+                        print(f"note: {cfg.init} has {key}={getattr(initial.config, key)!r}; training it as such")
+                    setattr(cfg, key, getattr(initial.config, key))
+            self.lineage = training_lineage(cfg.init, getattr(initial, "weights_metadata", {}))
+        self.model = LIIF(LIIFConfig(encoder=cfg.encoder, residual=cfg.residual))
+        if cfg.init:
+            if initial.config != self.model.config:
+                raise ValueError(f"{cfg.init} holds a {initial.config.encoder} LIIF ({initial.config}); "
+                                 f"this run trains {self.model.config}")
+            self.model.load_state_dict(initial.state_dict())
+        self.model.to(self.device)
         self.model.encoder.to(memory_format=torch.channels_last)
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True  # fixed input shapes: pick the fastest kernels once
         self.net = self.model
         if world > 1:
             self.net = torch.nn.parallel.DistributedDataParallel(
                 self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None
             )
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
+        if cfg.compile:
+            self.net = torch.compile(self.net)
+        # Fused Adam: one kernel for all parameters on CUDA instead of several per tensor.
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.lr, fused=self.device.type == "cuda")
         self.step = 0
         self.elapsed = 0.0  # training seconds over all sessions of this run
+        self.time_boxed = False  # cfg.steps was planned by --minutes, so a resumed session keeps it
         # Every rank draws the same global batch and keeps its share, so all ranks hold the same
         # generator state and one checkpoint resumes them all exactly.
         self.generator = torch.Generator().manual_seed(cfg.seed)
@@ -124,6 +154,9 @@ class Run:
     def state_dict(self):
         return {
             "config": asdict(self.cfg),
+            "planned_steps": self.cfg.steps,
+            "time_boxed": self.time_boxed,
+            "lineage": self.lineage,
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "step": self.step,
@@ -133,13 +166,20 @@ class Run:
         }
 
     def load_state_dict(self, state):
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
+        """Resume from a checkpoint read onto the CPU (`load_checkpoint`), whatever device wrote it: the
+        weights and Adam's moments move to this run's device, the RNG states stay on the CPU."""
+        self.model.load_state_dict(state["model"])  # copies into the parameters, on their device
+        self.optimizer.load_state_dict(state["optimizer"])  # moves Adam's state to each parameter's device
         self.step, self.elapsed = state["step"], state["elapsed"]
-        self.generator.set_state(state["generator"])
-        torch.set_rng_state(state["torch_rng"])
+        self.time_boxed = state.get("time_boxed", False)
+        if self.time_boxed:
+            self.cfg.steps = state["planned_steps"]  # a time-boxed run keeps its plan and its schedule
+        self.lineage = state.get("lineage", self.lineage)
+        self.generator.set_state(state["generator"].to("cpu", torch.uint8))
+        torch.set_rng_state(state["torch_rng"].to("cpu", torch.uint8))
 
-    def train_step(self, batch):
+    def train_step(self, batch) -> torch.Tensor:
+        """One optimiser step; returns the loss as a tensor on the device (no wait for the GPU here)."""
         inp, coord, cell, gt = (t.to(self.device, non_blocking=True) for t in batch)
         inp = inp.contiguous(memory_format=torch.channels_last)
         for group in self.optimizer.param_groups:
@@ -151,7 +191,7 @@ class Run:
         loss.backward()
         self.optimizer.step()
         self.step += 1
-        return loss.item()
+        return loss.detach()
 
 
 def validate(model: LIIF, images: list, scales=(2, 4, 8), crop=240, precision="fp32") -> dict:
@@ -184,14 +224,66 @@ def hardware_description(device: torch.device) -> str:
     return f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads"
 
 
+def training_lineage(path, metadata: dict) -> list:
+    """The training records of a weights file and of every run it continued, oldest first."""
+    if metadata.get("format") == "authors-pth":
+        return [{"source": f"the LIIF authors' checkpoint {Path(path).name}"}]
+    try:
+        record = json.loads(metadata.get("training", "null"))
+    except ValueError:
+        record = None
+    if not isinstance(record, dict):
+        return [{"source": f"{Path(path).name} (no training record)"}]
+    earlier = record.pop("lineage", [])
+    return [*earlier, record]
+
+
+def load_checkpoint(path: Path) -> dict:
+    """A checkpoint read onto the CPU, whichever device wrote it; `Run.load_state_dict` moves what must move."""
+    return torch.load(path, map_location="cpu", weights_only=False)
+
+
 def _atomic_save(obj, path: Path):
     tmp = path.with_suffix(".tmp")
     torch.save(obj, tmp)
     os.replace(tmp, path)
 
 
-def train(cfg: TrainConfig, resume: bool = True, max_steps_this_session: int | None = None, show_progress=True) -> Run:
-    """Train (or resume) the run `cfg.name`; exports the weights when the planned steps are done."""
+@dataclass
+class TimeBox:
+    """Plans a run's length from its own measured speed so that it ends `minutes` after `start`.
+
+    Steps are timed from `skip` steps after the session's first (compilation, kernel selection and the
+    first allocations are over by then) for `measure` steps, or fewer if they take more than
+    `measure_share` of the budget; then `plan` fixes the total. The reserve covers the validations and
+    checkpoints still to come, the final validation and the export, from what one of each took here.
+    """
+
+    minutes: float
+    start: float
+    skip: int = 5
+    measure: int = 20
+    measure_share: float = 0.1
+    margin: float = 0.05  # of the whole budget, for jitter
+
+    def plan(self, step: int, seconds_per_step: float, val_seconds: float, ckpt_seconds: float, cfg) -> int:
+        left = self.start + self.minutes * 60 - time.perf_counter()
+        left -= val_seconds + 2 * ckpt_seconds + self.margin * self.minutes * 60  # final validation, export
+        per_step = seconds_per_step + val_seconds / cfg.val_every + ckpt_seconds / cfg.ckpt_every
+        return step + max(1, int(left / per_step))
+
+    def measured_enough(self, steps: int, seconds: float) -> bool:
+        return steps >= self.measure or (steps >= 3 and seconds >= self.measure_share * self.minutes * 60)
+
+
+def train(cfg: TrainConfig, resume: bool = True, max_steps_this_session: int | None = None, show_progress=True,
+          started: float | None = None, profile_steps: int = 0) -> Run:
+    """Train (or resume) the run `cfg.name`; exports the weights when the planned steps are done.
+
+    `started` (a time.perf_counter() value) is when the time box of `cfg.minutes` began; default now.
+    `profile_steps` > 0: after a warm-up, profile that many steps, print the top entries and stop.
+    """
+    started = time.perf_counter() if started is None else started
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     if world > 1 and not dist.is_initialized():
@@ -203,9 +295,9 @@ def train(cfg: TrainConfig, resume: bool = True, max_steps_this_session: int | N
     if rank == 0:
         run_dir.mkdir(parents=True, exist_ok=True)
     if resume and ckpt_path.exists():
-        run.load_state_dict(torch.load(ckpt_path, map_location=run.device, weights_only=False))
+        run.load_state_dict(load_checkpoint(ckpt_path))
         if rank == 0:
-            print(f"resumed {ckpt_path} at step {run.step}")
+            print(f"resumed {ckpt_path} at step {run.step} of {cfg.steps}")
 
     paths = list_images(cfg.data)
     train_paths, val_paths = split_holdout(paths, cfg.holdout, cfg.seed)
@@ -219,6 +311,9 @@ def train(cfg: TrainConfig, resume: bool = True, max_steps_this_session: int | N
               f"{time.perf_counter() - t0:.1f}s, {len(val_paths)} held out for validation; "
               f"{cfg.encoder} encoder, {count_parameters(run.model) / 1e6:.2f} M parameters, "
               f"{run.device} {'bf16' if run.bf16 else 'fp32'}, {world} process(es)")
+    if profile_steps:
+        profile(run, sampler, profile_steps)
+        return run
 
     log_path = run_dir / "log.csv"
     log_fields = ["step", "loss", "lr", "elapsed_s", "val_x2", "val_x4", "val_x8"]
@@ -226,23 +321,74 @@ def train(cfg: TrainConfig, resume: bool = True, max_steps_this_session: int | N
         with open(log_path, "w", newline="") as f:
             csv.writer(f).writerow(log_fields)
 
+    time_box = TimeBox(cfg.minutes, started) if cfg.minutes > 0 and not run.time_boxed else None
+    if time_box is not None:
+        cfg.steps = 10**9  # provisional; the warm-up's learning rates do not depend on it (see TimeBox)
+    first_step = run.step
     last = cfg.steps if max_steps_this_session is None else min(cfg.steps, run.step + max_steps_this_session)
     progress = None
     if rank == 0 and show_progress:
         from tqdm import tqdm
 
-        progress = tqdm(total=cfg.steps, initial=run.step, unit="it", dynamic_ncols=True)
+        progress = tqdm(total=None if time_box else cfg.steps, initial=run.step, unit="it", dynamic_ncols=True)
     run.model.train()
-    losses = []
+    loss_sum, loss_count = torch.zeros((), device=run.device), 0
+    measure_start = None
+    guard = None  # after planning: what a re-plan needs, to keep a slowed-down run on time
+    session_start, session_first = time.perf_counter(), run.step
     while run.step < last:
         t = time.perf_counter()
         batch = run.my_share(sampler.sample(cfg.batch_size, run.generator))
-        loss = run.train_step(batch)
+        loss_sum += run.train_step(batch)
+        loss_count += 1
         run.elapsed += time.perf_counter() - t
-        losses.append(loss)
         if progress is not None:
             progress.update(1)
-            progress.set_postfix(loss=f"{loss:.4f}", lr=f"{learning_rate(cfg, run.step - 1):.2e}")
+        if time_box is not None and run.step == first_step + time_box.skip:
+            _synchronize(run.device)
+            measure_start = time.perf_counter()
+        measured_steps = run.step - first_step - time_box.skip if time_box is not None else 0
+        if measured_steps > 0 and time_box.measured_enough(measured_steps, time.perf_counter() - measure_start):
+            _synchronize(run.device)
+            seconds_per_step = (time.perf_counter() - measure_start) / measured_steps
+            t_val = time.perf_counter()
+            row = validate(run.model, val_images, precision="bf16" if run.bf16 else "fp32") if rank == 0 else {}
+            run.model.train()
+            val_seconds = time.perf_counter() - t_val
+            t_ckpt = time.perf_counter()
+            if rank == 0:
+                _atomic_save(run.state_dict(), ckpt_path)
+            ckpt_seconds = time.perf_counter() - t_ckpt
+            steps = time_box.plan(run.step, seconds_per_step, val_seconds, ckpt_seconds, cfg)
+            if world > 1:
+                steps_tensor = torch.tensor([steps], device=run.device if dist.get_backend() == "nccl" else "cpu")
+                dist.broadcast(steps_tensor, 0)
+                steps = int(steps_tensor.item())
+            cfg.steps = steps
+            last = cfg.steps if max_steps_this_session is None else min(cfg.steps, session_first + max_steps_this_session)
+            guard = (time_box, val_seconds, ckpt_seconds, run.step, time.perf_counter())
+            time_box = None
+            run.time_boxed = True
+            if rank == 0:
+                _atomic_save(run.state_dict(), ckpt_path)
+                message = (f"time box: {1 / seconds_per_step:.2f} steps/s ({cfg.batch_size / seconds_per_step:.0f} "
+                           f"samples/s) measured over {measured_steps} steps; validation {val_seconds:.1f} s, "
+                           f"checkpoint {ckpt_seconds:.1f} s; planned {cfg.steps} steps to end within "
+                           f"{cfg.minutes:g} min of the start")
+                (progress.write if progress is not None else print)(message)
+                if progress is not None:
+                    progress.total = cfg.steps
+                    progress.refresh()
+        if guard is not None and world == 1 and run.step % 10 == 0 and run.step < cfg.steps:
+            # Slower than measured (a busy machine, throttling)? Shorten the plan so the run still ends on
+            # time; the schedule then completes a little faster. Never lengthened.
+            box, val_seconds, ckpt_seconds, since_step, since = guard
+            recent = (time.perf_counter() - since) / (run.step - since_step)  # since the plan was made
+            shorter = box.plan(run.step, recent, val_seconds, ckpt_seconds, cfg)
+            if shorter < cfg.steps:
+                cfg.steps, last = shorter, min(last, shorter)
+                if progress is not None:
+                    progress.total = cfg.steps
         row = None
         if run.step % cfg.val_every == 0 or run.step == cfg.steps:
             row = validate(run.model, val_images, precision="bf16" if run.bf16 else "fp32") if rank == 0 else {}
@@ -250,28 +396,65 @@ def train(cfg: TrainConfig, resume: bool = True, max_steps_this_session: int | N
             if progress is not None:
                 progress.write(f"step {run.step}: " + ", ".join(f"{k} {v:.2f} dB" for k, v in row.items()))
         if rank == 0 and (run.step % 10 == 0 or row is not None):
+            mean_loss = (loss_sum / max(1, loss_count)).item()  # the one wait for the GPU, every 10 steps
+            loss_sum.zero_()
+            loss_count = 0
+            if progress is not None:
+                progress.set_postfix(loss=f"{mean_loss:.4f}", lr=f"{learning_rate(cfg, run.step - 1):.2e}")
             with open(log_path, "a", newline="") as f:
-                values = {"step": run.step, "loss": f"{np.mean(losses):.5f}", "lr": f"{learning_rate(cfg, run.step - 1):.3e}",
+                values = {"step": run.step, "loss": f"{mean_loss:.5f}", "lr": f"{learning_rate(cfg, run.step - 1):.3e}",
                           "elapsed_s": f"{run.elapsed:.1f}", **{k: f"{v:.3f}" for k, v in (row or {}).items()}}
                 csv.DictWriter(f, log_fields).writerow(values)
-            losses = []
         if rank == 0 and (run.step % cfg.ckpt_every == 0 or run.step == last):
             _atomic_save(run.state_dict(), ckpt_path)
     if progress is not None:
         progress.close()
+    _synchronize(run.device)
+    session_seconds = time.perf_counter() - session_start
+    if rank == 0 and run.step > session_first:
+        print(f"{run.step - session_first} steps in {session_seconds:.1f} s: "
+              f"{(run.step - session_first) / session_seconds:.2f} steps/s including validation and checkpoints")
 
     export = Path(cfg.export or f"weights/{cfg.name}.safetensors")
     if rank == 0 and run.step >= cfg.steps:
-        info = {
-            "training": {
-                "steps": run.step, "batch_size": cfg.batch_size, "lr": cfg.lr, "schedule": cfg.schedule,
-                "wall_seconds": round(run.elapsed), "hardware": hardware_description(run.device),
-                "processes": world, "precision": "bf16" if run.bf16 else "fp32",
-                "data": [str(d) for d in cfg.data], "n_train_images": len(train_paths),
-            }
+        record = {
+            "steps": run.step, "batch_size": cfg.batch_size, "lr": cfg.lr, "schedule": cfg.schedule,
+            "wall_seconds": round(run.elapsed), "hardware": hardware_description(run.device),
+            "processes": world, "precision": "bf16" if run.bf16 else "fp32",
+            "data": [str(d) for d in cfg.data], "n_train_images": len(train_paths),
         }
-        save_weights(run.model, export, extra_metadata=info)
-        print(f"exported {export}")
+        if cfg.init:
+            record["init"] = str(cfg.init)
+        if run.lineage:
+            record["lineage"] = run.lineage
+        save_weights(run.model, export, extra_metadata={"training": record})
+        print(f"exported {export} ({time.perf_counter() - started:.0f} s after the start)")
     if world > 1:
         dist.barrier()
     return run
+
+
+def _synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def profile(run: Run, sampler: CropSampler, steps: int, warmup: int = 5) -> None:
+    """Profile `steps` training steps after `warmup` (torch.profiler) and print the top entries."""
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+
+    for _ in range(warmup):
+        run.train_step(sampler.sample(run.cfg.batch_size, run.generator))
+    _synchronize(run.device)
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if run.device.type == "cuda" else [])
+    start = time.perf_counter()
+    with torch_profile(activities=activities) as prof:
+        for _ in range(steps):
+            run.train_step(sampler.sample(run.cfg.batch_size, run.generator))
+        _synchronize(run.device)
+    seconds = (time.perf_counter() - start) / steps
+    sort = "self_cuda_time_total" if run.device.type == "cuda" else "self_cpu_time_total"
+    print(prof.key_averages().table(sort_by=sort, row_limit=15, max_name_column_width=60))
+    print(f"profiled {steps} steps: {seconds * 1000:.1f} ms per step (with the profiler's overhead), "
+          f"{run.cfg.batch_size / seconds:.0f} samples/s")

@@ -1,7 +1,9 @@
 """Training: the loss goes down, an interrupted run resumes bit-exactly, and DDP ranks stay in sync."""
 
+import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -10,8 +12,9 @@ import torch
 from PIL import Image
 
 from liif.data import CropSampler, decode, list_images, split_holdout
+from liif.model import LIIF, LIIFConfig
 from liif.train import Run, TrainConfig, learning_rate, train
-from liif.weights import load_model, read_metadata
+from liif.weights import load_model, read_metadata, save_weights
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -120,8 +123,112 @@ def test_two_process_ddp_keeps_ranks_identical(photo_folder, tmp_path):
     for key in rank0:
         assert torch.equal(rank0[key], rank1[key]), key
     # and they did train: weights moved away from the shared initialisation
-    from liif.model import LIIF, LIIFConfig
-
     torch.manual_seed(0)
     fresh = LIIF(LIIFConfig()).state_dict()
     assert not torch.equal(fresh["imnet.layers.0.weight"], rank0["imnet.layers.0.weight"])
+
+
+def _same_weights(a: torch.nn.Module, b: torch.nn.Module) -> bool:
+    sa, sb = a.state_dict(), b.state_dict()
+    return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+def test_checkpoint_written_on_a_gpu_resumes_on_the_cpu(photo_folder, tmp_path, monkeypatch):
+    """A checkpoint whose tensors are tagged as CUDA storages (as a GPU run writes them) loads on a machine
+    without a GPU, and the resumed run ends exactly where an uninterrupted run does: the RNG states go
+    back to the CPU, the weights and Adam's moments to the run's device."""
+    import torch.serialization
+
+    whole = train(tiny_config(photo_folder, tmp_path / "a"), show_progress=False)
+    real_tag = torch.serialization.location_tag
+    with monkeypatch.context() as patch:
+        patch.setattr(torch.serialization, "location_tag", lambda storage: "cuda:0")
+        train(tiny_config(photo_folder, tmp_path / "b"), max_steps_this_session=3, show_progress=False)
+    assert torch.serialization.location_tag is real_tag
+    ckpt = tmp_path / "b" / "runs" / "tiny" / "last.ckpt"
+    with pytest.raises(RuntimeError):  # what a plain torch.load does with it on a CPU-only machine
+        torch.load(ckpt, weights_only=False)
+    resumed = train(tiny_config(photo_folder, tmp_path / "b"), show_progress=False)
+    assert resumed.step == 6 and _same_weights(whole.model, resumed.model)
+
+
+def test_init_from_our_weights_keeps_the_lineage(photo_folder, tmp_path):
+    first = tiny_config(photo_folder, tmp_path / "first", steps=3)
+    train(first, show_progress=False)
+    second = tiny_config(photo_folder, tmp_path / "second", steps=2, init=first.export, encoder="rdn", residual="none")
+    run = Run(second)
+    assert second.encoder == "edsr-baseline" and second.residual == "bicubic"  # taken from the file
+    assert _same_weights(run.model, load_model(first.export))
+    assert run.optimizer.state_dict()["state"] == {} and run.step == 0  # fresh optimiser and schedule
+    train(second, show_progress=False)
+    record = json.loads(read_metadata(second.export)["training"])
+    assert record["steps"] == 2 and record["init"] == first.export
+    assert [r["steps"] for r in record["lineage"]] == [3]
+    third = tiny_config(photo_folder, tmp_path / "third", steps=1, init=second.export)
+    train(third, show_progress=False)
+    record = json.loads(read_metadata(third.export)["training"])
+    assert [r["steps"] for r in record["lineage"]] == [3, 2] and "lineage" not in record["lineage"][1]
+
+
+def test_init_from_an_authors_checkpoint(photo_folder, tmp_path):
+    torch.manual_seed(3)
+    theirs = LIIF(LIIFConfig(encoder="edsr-baseline", residual="none"))
+    path = tmp_path / "edsr-baseline-liif.pth"
+    torch.save({"model": {"name": "liif", "args": {"encoder_spec": {"name": "edsr-baseline", "args": {}},
+                "imnet_spec": {"name": "mlp", "args": {"out_dim": 3, "hidden_list": [256] * 4}}},
+                "sd": theirs.state_dict()}}, path)
+    cfg = tiny_config(photo_folder, tmp_path, steps=1, init=str(path))
+    run = train(cfg, show_progress=False)
+    assert cfg.residual == "none" and run.model.config.residual == "none"
+    record = json.loads(read_metadata(cfg.export)["training"])
+    assert record["lineage"] == [{"source": "the LIIF authors' checkpoint edsr-baseline-liif.pth"}]
+
+
+def test_init_refuses_a_different_architecture(photo_folder, tmp_path):
+    other = LIIF(LIIFConfig(encoder="edsr-baseline", hidden=[32, 32]))
+    path = save_weights(other, tmp_path / "small.safetensors")
+    with pytest.raises(ValueError, match="small.safetensors holds"):
+        Run(tiny_config(photo_folder, tmp_path, init=str(path)))
+
+
+def test_time_box_ends_on_time_with_the_schedule_completed(photo_folder, tmp_path, one_torch_thread):
+    minutes = 0.5
+    cfg = tiny_config(photo_folder, tmp_path, minutes=minutes, steps=3, val_every=50, ckpt_every=50,
+                      final_lr_ratio=0.02, lr_size=12, n_queries=32, batch_size=2)
+    start = time.perf_counter()
+    run = train(cfg, show_progress=False, started=start)
+    seconds = time.perf_counter() - start
+    assert seconds <= minutes * 60 * 1.15, f"took {seconds:.1f} s for a {minutes * 60:.0f} s box"
+    assert seconds >= minutes * 60 * 0.5, f"ended after {seconds:.1f} s: most of the box unused"
+    assert cfg.steps > 20 and run.step == cfg.steps  # planned from the measured speed, and all done
+    assert learning_rate(cfg, run.step - 1) == pytest.approx(cfg.lr * cfg.final_lr_ratio, rel=0.01)
+    assert json.loads(read_metadata(cfg.export)["training"])["steps"] == cfg.steps
+    state = torch.load(Path(cfg.runs_dir) / "tiny" / "last.ckpt", weights_only=False)
+    assert state["time_boxed"] and state["planned_steps"] == cfg.steps
+
+
+def test_batched_sampler_matches_the_per_crop_recipe(photo_folder):
+    """Each crop of a batch is the plain recipe: crop, flips and transpose, antialiased bicubic to
+    lr_size (torch's own), and distinct query pixels of that crop at their pixel centres."""
+    images = [decode(p) for p in list_images([photo_folder])]
+    sampler = CropSampler(images, lr_size=16, scale_range=(1.0, 4.0), n_queries=64)
+    plan = sampler.plan(12, torch.Generator().manual_seed(5))
+    lr, coord, cell, gt = sampler.make_batch(plan)
+    assert plan.flips.any(0).all() and (~plan.flips).any(0).all()  # every flip both taken and not
+    for b in range(12):
+        size, y0, x0 = (int(t[b]) for t in (plan.size, plan.y0, plan.x0))
+        crop = images[int(plan.picks[b])][:, y0 : y0 + size, x0 : x0 + size].float() / 255
+        flip_x, flip_y, transpose = plan.flips[b].tolist()
+        crop = crop.flip(-1) if flip_x else crop
+        crop = crop.flip(-2) if flip_y else crop
+        crop = crop.transpose(-2, -1) if transpose else crop
+        expected = torch.nn.functional.interpolate(crop[None], size=(16, 16), mode="bicubic", antialias=True,
+                                                   align_corners=False)[0].clamp(0, 1)
+        assert torch.allclose(lr[b], expected * 2 - 1, atol=1e-5)
+        rows = ((coord[b, :, 0] + 1) * size - 1) / 2
+        cols = ((coord[b, :, 1] + 1) * size - 1) / 2
+        assert torch.allclose(rows, rows.round(), atol=1e-4) and torch.allclose(cols, cols.round(), atol=1e-4)
+        r, c = rows.round().long(), cols.round().long()
+        assert len(set((r * size + c).tolist())) == 64  # distinct pixels
+        assert torch.allclose(gt[b], crop[:, r, c].t() * 2 - 1)
+        assert torch.allclose(cell[b], torch.full((64, 2), 2 / size))
