@@ -168,6 +168,9 @@ def run_benchmark(data_root, sets, scales, model_path=None, device="auto", preci
         from liif.engine import TILE, TILE_OVERLAP, Upscaler
         from liif.weights import load_model
 
+        if precision == "fp32":  # on CUDA, fp32 convolutions default to TF32 (10-bit mantissa): not fp32
+            torch.backends.cudnn.allow_tf32 = False
+            torch.backends.cuda.matmul.allow_tf32 = False
         tiling = {"tile": tile or TILE, "overlap": TILE_OVERLAP if overlap is None else overlap}
         engine = Upscaler(load_model(model_path), device=device, precision=precision, **tiling)
         report["model"] = {"file": str(engine.model.weights_path), "device": str(engine.device),

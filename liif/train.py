@@ -335,6 +335,7 @@ def train(cfg: TrainConfig, resume: bool = True, max_steps_this_session: int | N
     loss_sum, loss_count = torch.zeros((), device=run.device), 0
     measure_start = None
     guard = None  # after planning: what a re-plan needs, to keep a slowed-down run on time
+    paused = 0.0
     session_start, session_first = time.perf_counter(), run.step
     while run.step < last:
         t = time.perf_counter()
@@ -367,6 +368,7 @@ def train(cfg: TrainConfig, resume: bool = True, max_steps_this_session: int | N
             cfg.steps = steps
             last = cfg.steps if max_steps_this_session is None else min(cfg.steps, session_first + max_steps_this_session)
             guard = (time_box, val_seconds, ckpt_seconds, run.step, time.perf_counter())
+            paused = 0.0  # seconds in validations and checkpoints since the plan
             time_box = None
             run.time_boxed = True
             if rank == 0:
@@ -383,13 +385,15 @@ def train(cfg: TrainConfig, resume: bool = True, max_steps_this_session: int | N
             # Slower than measured (a busy machine, throttling)? Shorten the plan so the run still ends on
             # time; the schedule then completes a little faster. Never lengthened.
             box, val_seconds, ckpt_seconds, since_step, since = guard
-            recent = (time.perf_counter() - since) / (run.step - since_step)  # since the plan was made
+            # Step time since the plan was made; validations and checkpoints are counted by `plan` itself.
+            recent = (time.perf_counter() - since - paused) / (run.step - since_step)
             shorter = box.plan(run.step, recent, val_seconds, ckpt_seconds, cfg)
             if shorter < cfg.steps:
                 cfg.steps, last = shorter, min(last, shorter)
                 if progress is not None:
                     progress.total = cfg.steps
         row = None
+        pause_start = time.perf_counter()
         if run.step % cfg.val_every == 0 or run.step == cfg.steps:
             row = validate(run.model, val_images, precision="bf16" if run.bf16 else "fp32") if rank == 0 else {}
             run.model.train()
@@ -407,6 +411,8 @@ def train(cfg: TrainConfig, resume: bool = True, max_steps_this_session: int | N
                 csv.DictWriter(f, log_fields).writerow(values)
         if rank == 0 and (run.step % cfg.ckpt_every == 0 or run.step == last):
             _atomic_save(run.state_dict(), ckpt_path)
+        if row is not None or run.step % cfg.ckpt_every == 0:
+            paused += time.perf_counter() - pause_start
     if progress is not None:
         progress.close()
     _synchronize(run.device)
