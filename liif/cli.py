@@ -404,10 +404,32 @@ def _run_bench(args):
     return 0
 
 
+def _add_card(sub):
+    p = sub.add_parser("card", help="write weights/README.md (the model card) from the shipped files' measurements")
+    p.add_argument("--check", action="store_true", help="only check that the card is up to date (exit 1 if not)")
+    p.set_defaults(func=_run_card)
+
+
+def _run_card(args):
+    from liif.card import render_card
+    from liif.weights import WEIGHTS_DIR
+
+    card_path = WEIGHTS_DIR / "README.md"
+    card = render_card()
+    if args.check:
+        if card_path.exists() and card_path.read_text() == card:
+            print(f"{card_path} is up to date")
+            return 0
+        return _fail(f"{card_path} differs from what the weights files say; run `python -m liif card`", 1)
+    card_path.write_text(card)
+    print(f"wrote {card_path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m liif", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_train, _add_upscale, _add_info, _add_eval, _add_bench):  # each command adds its own parser here
+    for add in (_add_train, _add_upscale, _add_info, _add_eval, _add_bench, _add_card):  # each command adds its own parser here
         add(sub)
     return parser
 

@@ -38,3 +38,25 @@ def test_shipped_model_beats_bicubic_everywhere(weights):
         for key, result in scales.items():
             assert result["psnr"] > bicubic[set_name][key]["psnr"], (set_name, key)
     assert model["Set5"]["x4"]["psnr"] >= 30.5
+
+
+def test_card_and_readme_say_what_the_files_say():
+    """weights/README.md is exactly `python -m liif card`'s output (no number typed by hand), and the
+    README's quality table is the card's summary."""
+    from liif.card import psnr_summary, render_card
+
+    assert (WEIGHTS_DIR / "README.md").read_text() == render_card(), "run `python -m liif card`"
+    readme = (WEIGHTS_DIR.parent / "README.md").read_text()
+    assert psnr_summary() in readme
+
+
+def test_rdn_beats_edsr_baseline_everywhere():
+    reports = {}
+    for name in ("rdn-liif", "edsr-baseline-liif"):
+        path = WEIGHTS_DIR / f"{name}.eval.json"
+        if not path.exists():
+            pytest.skip(f"{path.name} is not shipped")
+        reports[name] = json.loads(path.read_text())["results"]["model"]
+    for set_name, scales in reports["edsr-baseline-liif"].items():
+        for key, result in scales.items():
+            assert reports["rdn-liif"][set_name][key]["psnr"] > result["psnr"], (set_name, key)

@@ -1,0 +1,305 @@
+"""The model card (`weights/README.md`) and the README's quality table, written from measurements.
+
+    python -m liif card            # rewrite weights/README.md from the files in weights/
+    python -m liif card --check    # exit 1 if weights/README.md is not what the files say
+
+Every number comes from a file beside the weights: the architecture and training record from each
+`.safetensors` file's metadata (with the runs it continued, `lineage`), parameter counts from the model
+itself, benchmark tables from `<name>.eval.json` (`python -m liif eval --json`), JPEG-input results
+from `<name>.jpeg<Q>.json`, validation from `<name>.train-log.csv`. Only the prose and the paper's
+published numbers are written here. tests/test_shipped_weights.py checks that the card is up to date.
+"""
+
+import csv
+import json
+from pathlib import Path
+
+from liif.evaluate import format_table
+from liif.model import count_parameters
+from liif.weights import SHIPPED_MODELS, WEIGHTS_DIR, load_model, read_metadata
+
+# The LIIF paper's RDN-LIIF (Table 1 and 2 of arXiv 2012.09161), Y-channel PSNR in dB, as published.
+PAPER_RDN_LIIF = {
+    "Set5": {"x2": 38.17, "x3": 34.68, "x4": 32.50, "x6": 29.15, "x8": 27.14},
+    "Set14": {"x2": 33.97, "x3": 30.53, "x4": 28.80, "x6": 26.64, "x8": 25.15},
+    "B100": {"x2": 32.32, "x3": 29.26, "x4": 27.74, "x6": 25.98, "x8": 24.91},
+}
+JPEG_QUALITIES = (75, 50)
+
+ENCODER_TEXT = {
+    "rdn": "RDN (configuration B): 16 residual dense blocks of 8 convolutions each (growth 64), local and "
+           "global feature fusion, 64 output features, no upsampling tail",
+    "edsr-baseline": "EDSR-baseline: 16 residual blocks of 64 features, no upsampling tail",
+}
+
+# What the training records cannot say: how each shipped file's runs were started and what they used.
+HISTORY = {
+    "rdn": (
+        "Made with `python -m liif train --config configs/rdn.yaml` (the project at commit 670d525) on one "
+        "NVIDIA H200, bf16 autocast, batch 16: first a 5,755-step run (one-cycle schedule, peak 4e-4, 100 "
+        "warm-up steps, cosine decay to 8e-6), then the same run resumed with `--steps 8500`, so the learning "
+        "rate rose again to about 1e-4 and decayed to 8e-6 by step 8,500. The training photos travelled to "
+        "the GPU machine re-encoded: the wallpapers reduced to 2040 px on the long side as JPEG quality 90, "
+        "the T91 images as JPEG quality 97, the BSDS500 images unchanged."
+    ),
+    "edsr-baseline": (
+        "Made with `python -m liif train --config configs/edsr-baseline.yaml` on this project's 2-core "
+        "development CPU (AMD EPYC with AVX-512 BF16), bf16 autocast, batch 16, one-cycle schedule (peak 4e-4, "
+        "50 warm-up steps, cosine decay to 8e-6). It was started with a 3600-step plan and, at step 200 "
+        "(still warming up; the learning rate differed by < 0.1%), resumed from its exact checkpoint with a "
+        "2600-step plan so that it would finish within the session. The 2 cores were shared with other work."
+    ),
+}
+
+
+def training_runs(metadata: dict) -> list:
+    """This file's training record and those of the runs it continued, oldest first."""
+    record = json.loads(metadata.get("training", "{}"))
+    return [*record.pop("lineage", []), record]
+
+
+def _read_json(path: Path):
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _validation_rows(log_path: Path) -> list:
+    if not log_path.exists():
+        return []
+    with open(log_path) as f:
+        return [row for row in csv.DictReader(f) if row.get("val_x4")]
+
+
+def _fmt_seconds(seconds: float) -> str:
+    minutes, s = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {s:02d} s"
+
+
+def psnr_summary(weights_dir: Path = WEIGHTS_DIR) -> str:
+    """One PSNR table: bicubic, each shipped model (from its eval JSON) and the paper's RDN-LIIF."""
+    rows, scales, sets, bicubic = [], ["x2", "x3", "x4", "x6", "x8"], ["Set5", "Set14", "B100"], None
+    for shipped in SHIPPED_MODELS:
+        report = _read_json(weights_dir / shipped.filename.replace(".safetensors", ".eval.json"))
+        if report is None:
+            continue
+        bicubic = bicubic or report["results"]["bicubic"]
+        rows.append((f"{shipped.label}", report["results"]["model"]))
+    lines = ["| set | method | " + " | ".join(scales) + " |", "| --- | --- |" + " --- |" * len(scales)]
+    for set_name in sets:
+        for name, results in [("bicubic", bicubic), *rows, ("the paper's LIIF-RDN (published)", None)]:
+            if results is None and name == "bicubic":
+                continue
+            if results is None:
+                cells = [f"{PAPER_RDN_LIIF[set_name][k]:.2f}" for k in scales]
+            else:
+                cells = [f"{results[set_name][k]['psnr']:.2f}" if k in results.get(set_name, {}) else "–"
+                         for k in scales]
+            lines.append(f"| {set_name} | {name} | " + " | ".join(cells) + " |")
+    lines.append("")
+    lines.append("PSNR in dB on the Y channel (the paper's protocol; x6 and x8 inputs made from HR by MATLAB-style "
+                 "bicubic). Ours and bicubic: `python -m liif eval`, fp32; the JSON files in `weights/` hold "
+                 "every number with its command.")
+    return "\n".join(lines)
+
+
+def jpeg_table(weights_dir: Path = WEIGHTS_DIR) -> str:
+    """Set5 x4 and x8 with clean inputs and with inputs saved as JPEG, for every shipped model."""
+    header = "| model | input | x4 | x8 |"
+    lines = [header, "| --- | --- | --- | --- |"]
+    bicubic_done = set()
+    for shipped in SHIPPED_MODELS:
+        stem = shipped.filename.replace(".safetensors", "")
+        clean = _read_json(weights_dir / f"{stem}.eval.json")
+        sources = [("clean PNG", clean)] + [(f"JPEG quality {q}", _read_json(weights_dir / f"{stem}.jpeg{q}.json"))
+                                            for q in JPEG_QUALITIES]
+        for method, label in (("bicubic", "bicubic"), ("model", shipped.label)):
+            for input_name, report in sources:
+                if report is None or (method == "bicubic" and input_name in bicubic_done):
+                    continue
+                cells = []
+                for key in ("x4", "x8"):
+                    result = report["results"][method]["Set5"].get(key)
+                    cells.append("–" if result is None else f"{result['psnr']:.2f} / {result['ssim']:.4f}")
+                lines.append(f"| {label} | {input_name} | " + " | ".join(cells) + " |")
+                if method == "bicubic":
+                    bicubic_done.add(input_name)
+    return "\n".join(lines)
+
+
+def model_section(shipped, weights_dir: Path = WEIGHTS_DIR) -> str:
+    path = weights_dir / shipped.filename
+    stem = shipped.filename.replace(".safetensors", "")
+    metadata = read_metadata(path)
+    model = load_model(path)
+    encoder_params, decoder_params = count_parameters(model.encoder), count_parameters(model.imnet)
+    runs = training_runs(metadata)
+    total_steps = sum(r.get("steps", 0) for r in runs)
+    total_seconds = sum(r.get("wall_seconds", 0) for r in runs)
+    out = [f"## {shipped.label}: `{shipped.filename}`", ""]
+    out += [
+        "### Architecture",
+        f"- Encoder: {ENCODER_TEXT[model.config.encoder]}: {encoder_params / 1e6:.2f} M parameters.",
+        f"- Decoder: the LIIF MLP {model.imnet.layers[0].in_features} → "
+        + " → ".join(str(h) for h in model.config.hidden) + f" → 3 (ReLU), feature unfolding "
+        f"{'on' if model.config.feat_unfold else 'off'}, local ensemble {'on' if model.config.local_ensemble else 'off'}, "
+        f"cell decoding {'on' if model.config.cell_decode else 'off'}: {decoder_params / 1e6:.2f} M parameters. "
+        f"Total {(encoder_params + decoder_params) / 1e6:.2f} M.",
+        f"- `residual: {model.config.residual}` (in the file's metadata): "
+        + ("the decoder's output is added to the bicubic interpolation of the input at the same coordinate. "
+           "This is this project's change to LIIF, not the paper's: trained from scratch with little compute, "
+           "the plain LIIF must first learn to reproduce colours and stays below bicubic for a long while, "
+           "where the residual model starts at bicubic. The authors' checkpoints run with `residual: none`."
+           if model.config.residual == "bicubic"
+           else "the paper's LIIF."),
+        f"- File: fp16 safetensors, {path.stat().st_size / 1e6:.1f} MB, the authors' parameter names.",
+        "",
+        "### Training (from the file's metadata)",
+    ]
+    for i, run in enumerate(runs, 1):
+        if "steps" not in run:
+            out.append(f"- Run {i}: {run.get('source', 'unknown')}.")
+            continue
+        out.append(
+            f"- Run {i}: {run['steps']:,} steps of batch {run['batch_size']}, {run['schedule']} schedule with peak "
+            f"learning rate {run['lr']:g}, {run['precision']} on {run['hardware']} ({run['processes']} process"
+            f"{'es' if run['processes'] > 1 else ''}), {run['wall_seconds']:,} s of training steps "
+            f"({_fmt_seconds(run['wall_seconds'])}), {run['n_train_images']} training photos"
+            + (f", started from `{Path(run['init']).name}`" if run.get("init") else "") + ".")
+    if len(runs) > 1:
+        out.append(f"- In all: {total_steps:,} steps, {total_seconds:,} s of training steps.")
+    out += [f"- {HISTORY[shipped.name]}", ""]
+    rows = _validation_rows(weights_dir / f"{stem}.train-log.csv")
+    if rows:
+        out += ["Validation during training (PSNR-Y in dB on 240×240 centre crops of the 4 held-out photos, from "
+                f"`{stem}.train-log.csv`):", "", "| step | x2 | x4 | x8 |", "| --- | --- | --- | --- |"]
+        out += [f"| {r['step']} | {float(r['val_x2']):.2f} | {float(r['val_x4']):.2f} | {float(r['val_x8']):.2f} |"
+                for r in rows]
+        out.append("")
+    report = _read_json(weights_dir / f"{stem}.eval.json")
+    if report is not None:
+        model_info = report.get("model") or {}
+        out += ["### Benchmarks", "", "Measured by", "", f"    {report['command']}", "",
+                f"({model_info.get('precision', '?')} on {model_info.get('device', '?')}; `{stem}.eval.json` "
+                "holds every number):", "", format_table(report["results"]), ""]
+        if model_info.get("device", "").startswith("cuda"):
+            out += [cpu_check_words(report, _read_json(weights_dir / f"{stem}.eval-cpu.json")), ""]
+    return "\n".join(out)
+
+
+def cpu_check_words(gpu_report: dict, cpu_report: dict | None) -> str:
+    """A GPU-measured table is re-measured in part on the CPU: say how far the two agree."""
+    where = ("This table was measured on one NVIDIA H100 of the lent GPU machine, with the benchmark sets "
+             "copied there (`/tmp/bench`), in fp32 with TF32 off.")
+    if cpu_report is None:
+        return where + " It has not been re-measured on a CPU."
+    diffs = [abs(cpu_report["results"]["model"][s][k]["psnr"] - gpu_report["results"]["model"][s][k]["psnr"])
+             for s, scales in cpu_report["results"]["model"].items() for k in scales]
+    cells = sum(len(v) for v in cpu_report["results"]["model"].values())
+    return (where + f" Re-measured on the 2-core CPU (`{cpu_report['command']}`), its {cells} "
+            f"{'/'.join(cpu_report['sets'])} cells agree within {max(diffs):.4f} dB.")
+
+
+COMMON_TOP = """# Model card: the shipped LIIF models
+
+Two models are shipped, both LIIF (Chen, Liu and Wang, CVPR 2021, [arXiv 2012.09161](https://arxiv.org/abs/2012.09161))
+trained by this project's own code (`python -m liif train`) on the same photos; the first is the demo's default.
+This file is written by `python -m liif card` from the weights files' metadata, their training logs and the
+`python -m liif eval` results beside them; do not edit it by hand.
+
+## Training data (both models)
+`../shared/data/train/natural` of the development machines: 528 photographs, of which 524 were used for
+training and 4 were held out for validation (a fixed seed chooses them):
+- BSDS500 train and test splits (399 images, 481×321; its val split is B100 and was left out, as was
+  Set5's "woman"). Berkeley's terms: non-commercial research and education.
+- T91 (91 small images; research use).
+- 38 high-resolution photographs from Debian wallpaper packages (GPL-2+, LGPL-3, CC-BY, CC-BY-SA, CC0, per
+  file). Photos larger than 2040 pixels were reduced to 2040 on their long side.
+Crops are drawn in proportion to image area, so the wallpapers, which hold most of the pixels, are seen
+most. No benchmark image was used. The paper trains on DIV2K (800 2K images).
+The recipe is the paper's: per sample a scale s ~ U[1, 4], an HR crop of round(48 s) pixels, its 48×48
+LR by antialiased bicubic downsampling, 2304 HR pixels as queries, random flips and transposes, L1 loss.
+No other augmentation and no generated images were used.
+
+## Terms
+The code is MIT. The weights were trained partly on BSDS500, whose images are licensed for
+non-commercial research and education: use these weights on those terms.
+"""
+
+COMMON_BOTTOM = """## The two models side by side, and the paper
+
+{summary}
+
+**The gap, plainly.** {gap} The paper trains ~1 M steps on DIV2K with 4 GPUs; ours ran {rdn_steps:,} steps on one GPU and {edsr_steps:,}
+steps on a 2-core CPU, on smaller and mostly lower-resolution photos. The bicubic residual is what lets
+such short runs beat bicubic everywhere.
+
+## Thumbnails found on the web: JPEG inputs
+Real tiny profile photos are JPEG thumbnails. Set5's x4 and x8 inputs saved as JPEG (Pillow, 4:2:0) and
+read back before upscaling; the ground truth is the clean photo (`python -m liif eval --sets Set5 --scales 4,8
+--jpeg-quality Q`, PSNR / SSIM):
+
+{jpeg}
+
+{jpeg_words}
+
+## Limits
+Trained on natural photographs with an L1 loss, these models predict the average of the plausible
+details, so large magnifications look smooth rather than invented; faces, text and other content they have
+rarely seen get generic edges, not the true detail. They see nothing but the input image.
+"""
+
+
+def _set5(weights_dir: Path, stem: str, suffix: str = "eval") -> dict | None:
+    report = _read_json(weights_dir / f"{stem}.{suffix}.json")
+    return None if report is None else {m: r["Set5"] for m, r in report["results"].items()}
+
+
+def gap_words(weights_dir: Path = WEIGHTS_DIR) -> str:
+    parts = []
+    for shipped in SHIPPED_MODELS:
+        set5 = _set5(weights_dir, shipped.filename.replace(".safetensors", ""))
+        if set5 is not None:
+            ours = set5["model"]["x4"]["psnr"]
+            parts.append(f"{shipped.label} is {PAPER_RDN_LIIF['Set5']['x4'] - ours:.2f} dB below the paper's "
+                         f"LIIF-RDN on Set5 x4 ({ours:.2f} against {PAPER_RDN_LIIF['Set5']['x4']:.2f}) and "
+                         f"{ours - set5['bicubic']['x4']['psnr']:.2f} dB above bicubic.")
+    return " ".join(parts)
+
+
+def jpeg_words(weights_dir: Path = WEIGHTS_DIR) -> str:
+    """What the JPEG table says, from its numbers: where each model still gains over bicubic."""
+    sentences = []
+    for q in JPEG_QUALITIES:
+        gains = []
+        for shipped in SHIPPED_MODELS:
+            set5 = _set5(weights_dir, shipped.filename.replace(".safetensors", ""), f"jpeg{q}")
+            if set5 is None:
+                continue
+            for key in ("x4", "x8"):
+                if key in set5["model"]:
+                    gains.append((shipped.label, key, set5["model"][key]["psnr"] - set5["bicubic"][key]["psnr"]))
+        if not gains:
+            continue
+        described = "; ".join(f"{label} {key} {gain:+.2f} dB" for label, key, gain in gains)
+        if all(g > 0 for *_, g in gains):
+            verdict = "both models still add over bicubic, far less than on clean inputs"
+        elif all(g <= 0 for *_, g in gains):
+            verdict = ("neither model beats bicubic: they sharpen the compression's blocks and ringing as if "
+                       "they were detail")
+        else:
+            verdict = "the models gain over bicubic in some cases only (they also sharpen compression artefacts)"
+        sentences.append(f"At quality {q}, {verdict} ({described} over bicubic).")
+    return " ".join(sentences)
+
+
+def render_card(weights_dir: Path = WEIGHTS_DIR) -> str:
+    sections = [COMMON_TOP]
+    steps = {}
+    for shipped in SHIPPED_MODELS:
+        if (weights_dir / shipped.filename).exists():
+            sections.append(model_section(shipped, weights_dir))
+            steps[shipped.name] = sum(r.get("steps", 0) for r in training_runs(read_metadata(weights_dir / shipped.filename)))
+    sections.append(COMMON_BOTTOM.format(summary=psnr_summary(weights_dir), jpeg=jpeg_table(weights_dir),
+                                         gap=gap_words(weights_dir), jpeg_words=jpeg_words(weights_dir),
+                                         rdn_steps=steps.get("rdn", 0), edsr_steps=steps.get("edsr-baseline", 0)))
+    return "\n".join(sections).rstrip() + "\n"
