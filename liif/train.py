@@ -400,7 +400,9 @@ def train(cfg: TrainConfig, resume: bool = True, max_steps_this_session: int | N
             if progress is not None:
                 progress.write(f"step {run.step}: " + ", ".join(f"{k} {v:.2f} dB" for k, v in row.items()))
         if rank == 0 and (run.step % 10 == 0 or row is not None):
+            wait = time.perf_counter()
             mean_loss = (loss_sum / max(1, loss_count)).item()  # the one wait for the GPU, every 10 steps
+            run.elapsed += time.perf_counter() - wait  # the steps' GPU time that the host did not wait for
             loss_sum.zero_()
             loss_count = 0
             if progress is not None:
