@@ -277,7 +277,8 @@ def jpeg_words(weights_dir: Path = WEIGHTS_DIR) -> str:
                 continue
             for key in ("x4", "x8"):
                 if key in set5["model"]:
-                    gains.append((shipped.label, key, set5["model"][key]["psnr"] - set5["bicubic"][key]["psnr"]))
+                    gains.append((shipped.label.split(" (")[0], key,
+                                  set5["model"][key]["psnr"] - set5["bicubic"][key]["psnr"]))
         if not gains:
             continue
         described = "; ".join(f"{label} {key} {gain:+.2f} dB" for label, key, gain in gains)
@@ -287,8 +288,10 @@ def jpeg_words(weights_dir: Path = WEIGHTS_DIR) -> str:
             verdict = ("neither model beats bicubic: they sharpen the compression's blocks and ringing as if "
                        "they were detail")
         else:
-            verdict = "the models gain over bicubic in some cases only (they also sharpen compression artefacts)"
-        sentences.append(f"At quality {q}, {verdict} ({described} over bicubic).")
+            wins = sum(g > 0 for *_, g in gains)
+            verdict = (f"the models beat bicubic in {wins} of {len(gains)} cases only: they also sharpen the "
+                       "compression's blocks and ringing as if they were detail")
+        sentences.append(f"At quality {q}, {verdict} ({described}, against bicubic).")
     return " ".join(sentences)
 
 

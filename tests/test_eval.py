@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from liif.cli import main
-from liif.evaluate import bicubic_upscaler, evaluate, format_table, load_pairs
+from liif.evaluate import bicubic_upscaler, evaluate, format_table, jpeg_roundtrip, load_pairs
 from liif.model import LIIF, LIIFConfig
 from liif.resize import imresize
 from liif.weights import save_weights
@@ -145,3 +145,21 @@ def test_bicubic_reproduces_the_published_numbers():
         measured = evaluate(bicubic_upscaler(), BENCHMARK, [set_name], [scale], progress=False)[set_name][f"x{scale}"]
         assert measured["lr_source"] == "provided"
         assert measured["psnr"] == pytest.approx(known, abs=0.05), (set_name, scale)
+
+
+def test_jpeg_inputs_are_compressed_before_upscaling(tiny_benchmark):
+    """--jpeg-quality Q: the LR input goes through a JPEG of that quality; the ground truth stays clean."""
+    seen = []
+
+    def record(lr, out_h, out_w):
+        seen.append(lr.copy())
+        return imresize(lr, output_shape=(out_h, out_w))
+
+    clean = evaluate(record, tiny_benchmark, ["Tiny"], [2], progress=False)["Tiny"]["x2"]
+    clean_inputs, seen[:] = list(seen), []
+    rough = evaluate(record, tiny_benchmark, ["Tiny"], [2], progress=False, jpeg_quality=30)["Tiny"]["x2"]
+    assert rough["jpeg_quality"] == 30 and clean["jpeg_quality"] is None
+    for a, b in zip(clean_inputs, seen):
+        assert a.shape == b.shape and not np.array_equal(a, b)
+        assert np.array_equal(b, jpeg_roundtrip(a, 30))
+    assert rough["psnr"] < clean["psnr"]

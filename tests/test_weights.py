@@ -1,5 +1,7 @@
 """Weights files: ours round-trip, the authors' released layout loads unchanged, bad files say why."""
 
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -79,3 +81,17 @@ def test_default_model_is_found_in_weights_dir(tmp_path, monkeypatch):
     assert weights.default_weights_path().name == "edsr-baseline-liif.safetensors"
     save_weights(LIIF(LIIFConfig(encoder="rdn")), tmp_path / "rdn-liif.safetensors")
     assert weights.default_weights_path().name == "rdn-liif.safetensors"  # RDN first, once it is trained
+
+
+def test_shipped_models_by_name(tmp_path, monkeypatch):
+    """`--model rdn|edsr-baseline|PATH`: names resolve to the shipped files, anything else is a path."""
+    monkeypatch.setattr(weights, "WEIGHTS_DIR", tmp_path)
+    with pytest.raises(WeightsError, match="the rdn model is not shipped here"):
+        weights.resolve_weights("rdn")
+    save_weights(LIIF(LIIFConfig()), tmp_path / "edsr-baseline-liif.safetensors")
+    assert weights.resolve_weights("edsr-baseline") == tmp_path / "edsr-baseline-liif.safetensors"
+    assert weights.resolve_weights(None) == tmp_path / "edsr-baseline-liif.safetensors"
+    assert weights.resolve_weights("other/file.pth") == Path("other/file.pth")
+    assert weights.load_model("edsr-baseline").config.encoder == "edsr-baseline"
+    assert weights.display_label(tmp_path / "edsr-baseline-liif.safetensors").startswith("LIIF-EDSR-baseline")
+    assert weights.display_label(tmp_path / "mine.safetensors") == "mine.safetensors"
