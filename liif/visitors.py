@@ -1,0 +1,138 @@
+"""Sharing one small server fairly between visitors: the page's guards for a public deployment.
+
+    limit_jobs_per_client(demo._queue, 2)        # after demo.queue(): a third waiting job is refused
+    demo.launch(app_kwargs={"middleware": [Middleware(UploadGuard, folder=outputs, ...)]})
+
+Why: the model runs one job at a time, so without these one client can fill the queue (a script that
+posts jobs and never reads them) or the disk (uploads), and every other visitor is turned away.
+
+A client is the address the request came from. Behind a reverse proxy every request comes from the
+proxy; set LIIF_CLIENT_HEADER to the header that carries the visitor's address (e.g. X-Forwarded-For,
+whose first entry is used). Trust that header only behind a proxy that sets it: anyone can send it.
+"""
+
+import os
+import threading
+import time
+from collections import defaultdict, deque
+
+CLIENT_HEADER_ENV = "LIIF_CLIENT_HEADER"
+# What the page answers when a file link no longer leads anywhere (Gradio's own answer is a bare
+# "File not allowed"): results are removed after a while, and with the server that made them.
+EXPIRED_FILE = ("This file is no longer here: results and uploads are kept only for a visit (at most 30 minutes) "
+                "and never past a restart of the server. Run the photo again to get it back.")
+
+
+def client_key(headers, peer: str | None) -> str:
+    """Who sent a request: `headers` maps lower-case header names to values, `peer` is the socket's
+    address."""
+    name = os.environ.get(CLIENT_HEADER_ENV, "").strip().lower()
+    if name:
+        value = headers.get(name, "")
+        if value:
+            return value.split(",")[0].strip()
+    return peer or "unknown"
+
+
+def _request_client(request) -> str:
+    """client_key of a Starlette/FastAPI request (what Gradio's queue keeps with each job)."""
+    peer = request.client.host if getattr(request, "client", None) else None
+    return client_key(request.headers, peer)
+
+
+# -- the queue -----------------------------------------------------------------------------------------
+
+
+def jobs_of(queue, client: str) -> int:
+    """Jobs of this client in Gradio's queue: waiting or running."""
+    waiting = [event for events in queue.event_queue_per_concurrency_id.values() for event in events.queue]
+    running = [event for job in queue.active_jobs if job for event in job]
+    return sum(1 for event in waiting + running if _request_client(event.request) == client)
+
+
+def limit_jobs_per_client(queue, most: int) -> None:
+    """Refuse a client's job when it already has `most` waiting or running (Gradio's queue counts all
+    clients together). The refusal is Gradio's "queue full" answer with a sentence saying why."""
+    push = queue.push
+
+    async def push_within_limit(body, request, username):
+        client = _request_client(request)
+        if jobs_of(queue, client) >= most:
+            return (False, f"Queue is full for you: you already have {most} requests waiting or running, and this "
+                           f"page takes at most {most} from each visitor at a time. Wait for one to finish.", "queue_full")
+        return await push(body, request, username)
+
+    queue.push = push_within_limit
+
+
+# -- uploads and file links ------------------------------------------------------------------------------
+
+
+class UploadGuard:
+    """ASGI middleware: bounds what uploads can occupy, and words the answer to an expired file link.
+
+    An upload is refused (HTTP 413, one sentence) when it would take the server's folder past
+    `total_bytes`, or its client past `client_bytes` within the last `window` seconds, or when it does
+    not say its size. A 403 for a file link gets EXPIRED_FILE instead of a bare "File not allowed".
+    """
+
+    def __init__(self, app, folder, total_bytes: int, client_bytes: int, window: float):
+        self.app, self.folder = app, folder
+        self.total_bytes, self.client_bytes, self.window = total_bytes, client_bytes, window
+        self._recent = defaultdict(deque)  # client -> (time, bytes) of its uploads in the window
+        self._lock = threading.Lock()
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        path, method = scope.get("path", ""), scope.get("method", "")
+        if method == "POST" and path.rstrip("/").endswith("/upload"):
+            refusal = self._refusal(scope)
+            if refusal is not None:
+                return await _plain(send, 413, refusal)
+        elif method in ("GET", "HEAD") and "/file=" in path:
+            return await self.app(scope, receive, _replacing_403(send, EXPIRED_FILE))
+        return await self.app(scope, receive, send)
+
+    def _refusal(self, scope) -> str | None:
+        headers = {key.decode("latin-1").lower(): value.decode("latin-1") for key, value in scope.get("headers", [])}
+        try:
+            size = int(headers.get("content-length", ""))
+        except ValueError:
+            return "Uploads must say their size (Content-Length); send the file as a browser does."
+        client = client_key(headers, (scope.get("client") or (None,))[0])
+        now = time.monotonic()
+        with self._lock:
+            recent = self._recent[client]
+            while recent and recent[0][0] < now - self.window:
+                recent.popleft()
+            if sum(n for _, n in recent) + size > self.client_bytes:
+                return (f"You have uploaded {self.client_bytes / 1e6:.0f} MB in the last {self.window / 60:.0f} minutes, "
+                        "as much as this page takes from one visitor; try again later.")
+            if self.folder.size_bytes() + size > self.total_bytes:
+                return "This server's space for uploads is full just now; try again in a few minutes."
+            recent.append((now, size))
+        return None
+
+
+async def _plain(send, status: int, text: str) -> None:
+    body = text.encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _replacing_403(send, text: str):
+    """A `send` that turns a 403 response into `text` (same status), leaving every other response alone."""
+    replaced = False
+
+    async def wrapped(message):
+        nonlocal replaced
+        if message["type"] == "http.response.start" and message["status"] == 403:
+            replaced = True
+            return await _plain(send, 403, text)
+        if replaced:
+            return None  # the original body is dropped
+        return await send(message)
+
+    return wrapped
