@@ -6,6 +6,8 @@ the work is in liif/session.py (what a run does) and liif/explain.py (the explan
 
 Environment: LIIF_WEIGHTS (a weights file; default: the shipped one), GRADIO_SERVER_NAME and
 GRADIO_SERVER_PORT (read by Gradio itself), LIIF_MAX_INPUT_PIXELS / LIIF_MAX_OUTPUT_PIXELS (limits),
+LIIF_PAGE_SECONDS (the most model compute one request may ask for; default 10), LIIF_CLIENT_HEADER (behind a
+reverse proxy: the header with the visitor's address, e.g. X-Forwarded-For; see liif/visitors.py),
 OMP_NUM_THREADS (torch threads; default 1, see below).
 """
 
@@ -19,6 +21,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import atexit  # noqa: E402
 import signal  # noqa: E402
+import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import gradio as gr  # noqa: E402
@@ -45,6 +48,8 @@ UPLOADS_TOTAL_BYTES = 1_000_000_000
 UPLOADS_PER_CLIENT_BYTES = 100_000_000
 
 shelf = session.ModelShelf()
+for unusable, reason in shelf.unusable.items():
+    print(f"not offered: {reason}", file=sys.stderr)
 shelf.load_in_background()  # the default model is ready before the first visitor asks
 # Everything visitors leave (uploads, Gradio's cache, downloads) goes in one folder of this server's,
 # removed at exit; folders of servers that were killed are removed now.
@@ -96,15 +101,16 @@ def run(upload, scale, target_width, target_height, model_name, stretch=False, p
             if isinstance(step, session.Partial):
                 yield preview_view(request, step)
         yield finished_view(step)
+        session.give_back_memory()
     except (imageio.ImageInputError, WeightsError) as exc:
         yield failed_view(str(exc))  # the previous run's pictures and "Done" must not pass for this one's
         raise gr.Error(str(exc), print_exception=False) from None
 
 
 def failed_view(reason: str) -> dict:
-    cleared = gr.update(value=None)
+    cleared = [gr.update(value=None) for _ in range(3)]  # one each: Gradio consumes an update as it applies it
     return {
-        run_state: None, input_view: cleared, bicubic_view: cleared, liif_view: cleared,
+        run_state: None, input_view: cleared[0], bicubic_view: cleared[1], liif_view: cleared[2],
         magnifier_view: gr.update(value=None, label="Magnifier"), compare_view: gr.update(value=None, visible=False),
         download: gr.update(visible=False), status: f"**Not run**: {reason}.",
     }
@@ -138,8 +144,6 @@ def preview_view(request, partial) -> dict:
         view |= {
             input_view: input_display(request),
             bicubic_view: gr.update(value=partial.bicubic, label=output_label("Bicubic", request)),
-            status: f"Rendering {loaded.width}×{loaded.height} → {request.out_width}×{request.out_height} "
-                    f"({request.scale_label()}).",
             run_state: None, magnifier_view: gr.update(value=None, label="Magnifier"),
             compare_view: gr.update(value=None, visible=False), download: gr.update(visible=False),
             task_text: "### How it works\n_Working on it…_", workflow_text: "", why_text: "",
@@ -192,7 +196,10 @@ def upscale_api(image, scale):
         result = session.run_to_end(shelf, None, request, outputs)
     except (imageio.ImageInputError, WeightsError) as exc:
         raise gr.Error(str(exc), print_exception=False) from None
-    return str(result.png_path), session.summary(result)
+    answer = str(result.png_path), session.summary(result)
+    del result
+    session.give_back_memory()
+    return answer
 
 
 def input_display(request) -> dict:

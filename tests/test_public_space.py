@@ -353,6 +353,7 @@ for side, scale in cases:
     seconds = time.perf_counter() - start
     del result, request
     gc.collect()
+    session.give_back_memory()  # as the page does after each run
     results["runs"].append({"photo": side, "scale": scale, "seconds": seconds, "idle": idle, "after": rss_now(),
                             "estimate": speed.seconds(side * side, round(side * scale) ** 2)})
 results["peak"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
@@ -373,3 +374,48 @@ def test_the_heaviest_accepted_request_is_short_and_gives_its_memory_back(tmp_pa
         assert run["seconds"] <= 20, run
         assert run["after"] - run["idle"] <= 200e6, run
     assert results["peak"] <= 3e9
+
+
+# -- the page in a browser: the slider follows the photo (issue 12) ------------------------------------------
+
+
+def test_in_the_browser_the_slider_stops_where_the_photo_allows_and_errors_clear_the_result(app_server, tmp_path):
+    from test_screenshots import CHROMIUM_ARGS, _find_chromium
+
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if _find_chromium() is None:
+        pytest.skip("no Chromium")
+    url = app_server.url
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=_find_chromium(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1400})
+        page.set_default_timeout(240_000)
+        page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(url.rstrip("/"))
+                   or route.request.url.startswith(("data:", "blob:")) else route.abort())
+        page.goto(url)
+        page.locator("#run-button").wait_for(state="visible")
+        slider = page.locator("#scale-slider input[type=range]")
+        assert float(slider.get_attribute("max")) == session.SCALE_MAX
+        page.get_by_text("astronaut-48").or_(page.locator(".gallery-item").first).first.click()
+        page.wait_for_function("() => Number(document.querySelector('#scale-slider input[type=range]').max) < 30")
+        most = float(slider.get_attribute("max"))
+        assert 1 <= most < session.SCALE_MAX
+        assert f"×{most:g}" in page.locator("#scale-slider").inner_text()
+        number = page.locator("#scale-slider input[type=number]")
+        number.fill(str(most))
+        number.press("Enter")
+        page.locator("#run-button").click()
+        page.locator("#status strong").get_by_text("Done", exact=True).wait_for(state="visible")
+        page.screenshot(path=str(tmp_path / "done.png"))
+        # A request that fails: a target width far beyond the limit. The old "Done" and pictures go.
+        width = page.locator("#target-width input")
+        width.fill("99999")
+        width.press("Enter")
+        page.locator("#run-button").click()
+        page.locator("#status strong").get_by_text("Not run", exact=True).wait_for(state="visible")
+        page.screenshot(path=str(tmp_path / "failed.png"))
+        assert "Done" not in page.locator("#status").inner_text()
+        srcs = page.locator("#liif-output img, #bicubic-output img, #input-image img").evaluate_all("els => els.map(e => e.src)")
+        assert srcs == [], srcs
+        browser.close()
+    print(f"screenshots in {tmp_path}")
