@@ -326,3 +326,8 @@ if __name__ == "__main__":
         pass  # stopped while starting
     finally:
         outputs.cleanup()
+        # A job may still be computing in a worker thread; finalising the interpreter under it aborts
+        # (exit 134, "terminate called without an active exception"). Everything is closed: leave now.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
