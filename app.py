@@ -253,8 +253,8 @@ with gr.Blocks(title="LIIF Zoom", delete_cache=(600, session.OUTPUT_MAX_AGE)) as
                                          elem_id="target-width")
                 target_height = gr.Number(0, precision=0, minimum=0, label="Target height (0 = use the scale)",
                                           elem_id="target-height")
-            stretch = gr.Checkbox(False, label="Stretch to exactly this width and height (otherwise the photo "
-                                               "fits inside them, keeping its shape)", elem_id="stretch")
+            stretch = gr.Checkbox(False, label="Stretch to exactly this width and height", elem_id="stretch",
+                                  info="Otherwise the photo fits inside them, keeping its shape.")
             model = gr.Dropdown(shelf.choices, value=shelf.default_name, label="Model",
                                 visible=len(shelf.names) > 1, elem_id="model")
             gr.Markdown(session.limits_text(), elem_id="limits")
