@@ -383,14 +383,13 @@ def test_the_heaviest_accepted_request_is_short_and_gives_its_memory_back(tmp_pa
 
 
 def test_in_the_browser_the_slider_stops_where_the_photo_allows_and_errors_clear_the_result(app_server, tmp_path):
-    from test_screenshots import CHROMIUM_ARGS, _find_chromium
-
     playwright_api = pytest.importorskip("playwright.sync_api")
-    if _find_chromium() is None:
-        pytest.skip("no Chromium")
+    chromium = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    if not os.access(chromium, os.X_OK):
+        pytest.skip(f"no Chromium at {chromium} (set CHROMIUM_PATH)")
     url = app_server.url
     with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=_find_chromium(), args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
         page = browser.new_page(viewport={"width": 1280, "height": 1400})
         page.set_default_timeout(240_000)
         page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(url.rstrip("/"))
@@ -399,7 +398,7 @@ def test_in_the_browser_the_slider_stops_where_the_photo_allows_and_errors_clear
         page.locator("#run-button").wait_for(state="visible")
         slider = page.locator("#scale-slider input[type=range]")
         assert float(slider.get_attribute("max")) == session.SCALE_MAX
-        page.get_by_text("astronaut-48").or_(page.locator(".gallery-item").first).first.click()
+        page.locator(".gallery-item").first.click()  # the first example: astronaut, 48x48
         page.wait_for_function("() => Number(document.querySelector('#scale-slider input[type=range]').max) < 30")
         most = float(slider.get_attribute("max"))
         assert 1 <= most < session.SCALE_MAX
