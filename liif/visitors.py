@@ -11,12 +11,21 @@ proxy; set LIIF_CLIENT_HEADER to the header that carries the visitor's address (
 whose first entry is used). Trust that header only behind a proxy that sets it: anyone can send it.
 """
 
+import asyncio
 import os
+import re
 import threading
 import time
-from collections import defaultdict, deque
+from collections import OrderedDict, defaultdict, deque
 
 CLIENT_HEADER_ENV = "LIIF_CLIENT_HEADER"
+# A job posted to /call/<api> whose result nobody has started reading this many seconds later is taken
+# out of the queue (if it has not started): a script that posts and never reads holds no place.
+# Gradio already drops the jobs of a page whose visitor left. $LIIF_UNREAD_SECONDS overrides it.
+UNREAD_SECONDS = 10.0
+UNREAD_SECONDS_ENV = "LIIF_UNREAD_SECONDS"
+_CALL_RESULT = re.compile(r"/call/[^/]+/([0-9a-f]{32})/?$")
+_read_events: OrderedDict = OrderedDict()  # event ids whose result stream was opened (the latest 10,000)
 # What the page answers when a file link no longer leads anywhere (Gradio's own answer is a bare
 # "File not allowed"): results are removed after a while, and with the server that made them.
 EXPIRED_FILE = ("This file is no longer here: results and uploads are kept only for a visit (at most 30 minutes) "
@@ -52,7 +61,8 @@ def jobs_of(queue, client: str) -> int:
 
 def limit_jobs_per_client(queue, most: int) -> None:
     """Refuse a client's job when it already has `most` waiting or running (Gradio's queue counts all
-    clients together). The refusal is Gradio's "queue full" answer with a sentence saying why."""
+    clients together); the refusal is Gradio's "queue full" answer with a sentence saying why. A job
+    posted to /call/ and not read within UNREAD_SECONDS leaves the queue."""
     push = queue.push
 
     async def push_within_limit(body, request, username):
@@ -60,16 +70,58 @@ def limit_jobs_per_client(queue, most: int) -> None:
         if jobs_of(queue, client) >= most:
             return (False, f"Queue is full for you: you already have {most} requests waiting or running, and this "
                            f"page takes at most {most} from each visitor at a time. Wait for one to finish.", "queue_full")
-        return await push(body, request, username)
+        answer = await push(body, request, username)
+        success, event_id = answer[0], answer[1]
+        if success and "/call/" in request.url.path:
+            asyncio.get_running_loop().call_later(
+                _unread_seconds(), lambda: asyncio.ensure_future(_drop_if_unread(queue, event_id)))
+        return answer
 
     queue.push = push_within_limit
+
+
+def _unread_seconds() -> float:
+    try:
+        return float(os.environ.get(UNREAD_SECONDS_ENV, "") or UNREAD_SECONDS)
+    except ValueError:
+        return UNREAD_SECONDS
+
+
+UNREAD_DROPPED = ("This job was taken out of the queue because nobody read its result within {seconds:g} s "
+                  "of posting it; post it again and read the result at once.")
+
+
+async def _drop_if_unread(queue, event_id: str) -> None:
+    from gradio.server_messages import ProcessCompletedMessage
+
+    if _read_events.pop(event_id, None) is not None:
+        return
+    waiting = [event for events in queue.event_queue_per_concurrency_id.values() for event in events.queue
+               if event._id == event_id]
+    if not waiting:
+        return  # running or done: it runs to its end
+    await queue.clean_events(event_id=event_id)
+    # A late reader gets this answer and a closed stream, not a wait for a job that will never run.
+    messages = queue.pending_messages_per_session.get(waiting[0].session_hash)
+    if messages is not None:
+        messages.put_nowait(ProcessCompletedMessage(
+            output={"error": UNREAD_DROPPED.format(seconds=_unread_seconds())}, success=False, event_id=event_id))
+
+
+def _note_read(path: str) -> None:
+    match = _CALL_RESULT.search(path)
+    if match:
+        _read_events[match.group(1)] = True
+        while len(_read_events) > 10_000:
+            _read_events.popitem(last=False)
 
 
 # -- uploads and file links ------------------------------------------------------------------------------
 
 
 class UploadGuard:
-    """ASGI middleware: bounds what uploads can occupy, and words the answer to an expired file link.
+    """ASGI middleware: bounds what uploads can occupy, words the answer to an expired file link, and
+    notes which /call/ results are being read (see limit_jobs_per_client).
 
     An upload is refused (HTTP 413, one sentence) when it would take the server's folder past
     `total_bytes`, or its client past `client_bytes` within the last `window` seconds, or when it does
@@ -92,6 +144,8 @@ class UploadGuard:
                 return await _plain(send, 413, refusal)
         elif method in ("GET", "HEAD") and "/file=" in path:
             return await self.app(scope, receive, _replacing_403(send, EXPIRED_FILE))
+        elif method == "GET" and "/call/" in path:
+            _note_read(path)
         return await self.app(scope, receive, send)
 
     def _refusal(self, scope) -> str | None:

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -256,7 +257,10 @@ def test_an_expired_file_link_says_so():
 
 @pytest.fixture(scope="module")
 def app_env(weights_path):
-    return {"LIIF_WEIGHTS": str(weights_path), visitors.CLIENT_HEADER_ENV: "x-forwarded-for"}
+    # A generous work limit here: these tests need jobs of a few seconds to be accepted however busy the
+    # machine was when the server timed its model (the limit itself is tested above and below).
+    return {"LIIF_WEIGHTS": str(weights_path), visitors.CLIENT_HEADER_ENV: "x-forwarded-for",
+            visitors.UNREAD_SECONDS_ENV: "1", session.PAGE_SECONDS_ENV: "30"}
 
 
 def test_a_flood_from_one_client_leaves_room_for_another(app_server, photo):
@@ -266,10 +270,32 @@ def test_a_flood_from_one_client_leaves_room_for_another(app_server, photo):
     answers = [web.submit(url, image, 8, client="192.0.2.1") for _ in range(20)]  # never read
     accepted = [a for a in answers if a.status_code == 200]
     refused = [a for a in answers if a.status_code == 503]
-    assert len(accepted) == 2 and len(refused) == 18, [a.status_code for a in answers]
+    # At most 2 at a time; this server drops an unread waiting job after 1 s, which frees a place.
+    assert 2 <= len(accepted) <= 5 and len(accepted) + len(refused) == 20, [a.status_code for a in answers]
     assert "at most 2 from each visitor" in refused[0].json()["detail"]
     other = web.visit(url, photo, 2, client="192.0.2.2")
     assert other.outcome == "served", f"{other}\n{app_server.log_tail()}"
+
+
+def test_a_posted_job_nobody_reads_leaves_the_queue(app_server, photo, tmp_path):
+    """Jobs posted to /call/upscale used to wait and run even when nobody ever read the result."""
+    url, client = app_server.url, "192.0.2.9"
+    image = web.upload(url, photo, client=client)
+    larger = tmp_path / "larger.png"
+    Image.fromarray(np.random.default_rng(5).integers(0, 256, (120, 160, 3), dtype=np.uint8)).save(larger)
+    running = web.submit(url, web.upload(url, larger, client=client), 5, client=client)  # ~5 s, read at once
+    assert running.status_code == 200
+    with ThreadPoolExecutor(2) as reader:
+        first = reader.submit(web.result, url, running.json()["event_id"], client)
+        unread = web.submit(url, image, 2, client=client)  # waits behind it; never read in time
+        assert unread.status_code == 200
+        time.sleep(2.5)  # past the 1 s this server gives (LIIF_UNREAD_SECONDS)
+        again = web.submit(url, image, 2, client=client)
+        assert again.status_code == 200, again.text  # the unread job no longer counts against this client
+        second = reader.submit(web.result, url, again.json()["event_id"], client)
+        event, data = web.result(url, unread.json()["event_id"], client=client, timeout=60)
+        assert event == "error" and "nobody read its result" in json.dumps(data), (event, data)
+        assert first.result()[0] == "complete" and second.result()[0] == "complete", (first.result(), second.result())
 
 
 def test_a_web_address_is_refused_not_fetched(app_server):
@@ -404,7 +430,7 @@ def test_in_the_browser_the_slider_stops_where_the_photo_allows_and_errors_clear
         assert 1 <= most < session.SCALE_MAX
         assert f"×{most:g}" in page.locator("#scale-slider").inner_text()
         number = page.locator("#scale-slider input[type=number]")
-        number.fill(str(most))
+        number.fill(str(min(most, 8)))  # the slider's maximum itself is run by the heaviest-request test
         number.press("Enter")
         page.locator("#run-button").click()
         page.locator("#status strong").get_by_text("Done", exact=True).wait_for(state="visible")
