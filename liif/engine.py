@@ -154,6 +154,19 @@ class Upscaler:
             self._speed = Speed(encoder / SPEED_PROBE_INPUT**2, decoder / SPEED_PROBE_OUTPUT**2)
         return self._speed
 
+    def note_timings(self, in_pixels: int, encoder_seconds: float, out_pixels: int, decoder_seconds: float) -> None:
+        """Refine the measured speed with a finished render's own timings: the lower cost per pixel is
+        kept, because a busy machine only ever makes a measurement slower (a speed measured while the
+        machine was busy at start would otherwise limit requests for the server's whole life)."""
+        if self._speed is None:
+            return
+        encoder, decoder = self._speed.encoder_seconds_per_pixel, self._speed.decoder_seconds_per_pixel
+        if in_pixels >= SPEED_PROBE_INPUT**2 and encoder_seconds > 0:
+            encoder = min(encoder, encoder_seconds / in_pixels)
+        if out_pixels >= SPEED_PROBE_OUTPUT**2 and decoder_seconds > 0:
+            decoder = min(decoder, decoder_seconds / out_pixels)
+        self._speed = Speed(encoder, decoder)
+
     # -- stage 1: encoder ---------------------------------------------------------------------------
 
     def _autocast(self):

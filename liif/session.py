@@ -405,6 +405,7 @@ def run_steps(shelf: ModelShelf, model_name, request: Request, outputs=None, pro
         local_ensemble=upscaler.model.config.local_ensemble, residual=upscaler.model.config.residual,
         encoder_reused=uses > 0, first_encoder_seconds=encoded.seconds,
     )
+    upscaler.note_timings(0 if uses else loaded.width * loaded.height, encoder_seconds, out_w * out_h, decoder_seconds)
     # The explanation compares what the visitor sees: colours as saved (a greyscale input gives greyscale).
     liif_seen = np.asarray(composed.convert("RGB"))
     explanation = explain.explain(facts, encoded.feat.cpu(), loaded.rgb, bicubic_rgb, liif_seen)

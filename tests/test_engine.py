@@ -145,3 +145,14 @@ def test_speed_is_measured_once_and_prices_work(model):
     assert engine.speed() is speed
     assert speed.seconds(100, 0) == pytest.approx(100 * speed.encoder_seconds_per_pixel)
     assert speed.seconds(10, 1000) > speed.seconds(10, 10)
+
+
+def test_a_render_faster_than_the_measured_speed_refines_it(model):
+    engine = Upscaler(model, device="cpu", precision="fp32")
+    measured = engine.speed(repeats=1)
+    engine.note_timings(100 * 100, 1e-9, 512 * 512, 1e-9)  # impossibly fast: both costs come down
+    assert engine.speed().encoder_seconds_per_pixel < measured.encoder_seconds_per_pixel
+    assert engine.speed().decoder_seconds_per_pixel < measured.decoder_seconds_per_pixel
+    slower = engine.speed()
+    engine.note_timings(100 * 100, 1e3, 512 * 512, 1e3)  # a slow run (a busy machine) changes nothing
+    assert engine.speed() == slower
