@@ -12,6 +12,7 @@ LIIF pixels appear within a few seconds and the rest fill in over the bicubic gu
 render's grid are that render's rows exactly (engine.render_region), so nothing changes but the timing.
 """
 
+import atexit
 import math
 import os
 import re
@@ -134,6 +135,9 @@ class ModelShelf:
 
         thread = threading.Thread(target=load, name="liif-model-preload", daemon=True)
         thread.start()
+        # A process that ends while torch works in this thread aborts ("terminate called without an
+        # active exception", exit 134), e.g. a test run that imported the app: let the load finish first.
+        atexit.register(thread.join, timeout=120)
         return thread
 
     def upscaler(self, name: str | None = None) -> Upscaler:
