@@ -270,10 +270,16 @@ def prepare(source, scale=None, target_width=0, target_height=0, stretch=False, 
     refusal = _refusal(loaded.width, loaded.height, out_w, out_h, speed)
     if refusal is not None:
         most = max_scale(loaded.width, loaded.height, speed)
-        advice = (f"the largest scale for this photo is ×{most:g}" if most else
-                  "this photo is too large for this page: shrink it first")
-        raise imageio.ImageInputError(f"{refusal}; {advice}, and the magnifier (click an output) "
-                                      "shows any region at any zoom")
+        if most:
+            advice = (f"the largest scale for this photo is ×{most:g}, and the magnifier (click an output) "
+                      "shows any region at any zoom")
+        elif speed is None:
+            advice = "this photo is too large for this page: shrink it first"
+        else:
+            per_pixel = speed.encoder_seconds_per_pixel + speed.decoder_seconds_per_pixel
+            side = math.isqrt(int(page_model_seconds() / per_pixel))
+            advice = f"this photo is too large for this page with this model: shrink it to about {side}×{side} first"
+        raise imageio.ImageInputError(f"{refusal}; {advice}")
     name = Path(source).stem if isinstance(source, (str, os.PathLike)) else "image"
     return Request(loaded, out_w, out_h, name=_safe_name(name))
 
