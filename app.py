@@ -6,6 +6,8 @@ the work is in liif/session.py (what a run does) and liif/explain.py (the explan
 
 Environment: LIIF_WEIGHTS (a weights file; default: the shipped one), GRADIO_SERVER_NAME and
 GRADIO_SERVER_PORT (read by Gradio itself), LIIF_MAX_INPUT_PIXELS / LIIF_MAX_OUTPUT_PIXELS (limits),
+LIIF_PAGE_SECONDS (the most model compute one request may ask for; default 10), LIIF_CLIENT_HEADER (behind a
+reverse proxy: the header with the visitor's address, e.g. X-Forwarded-For; see liif/visitors.py),
 OMP_NUM_THREADS (torch threads; default: one per core, see below), LIIF_PRECISION (auto, fp32 or bf16:
 what the models compute in; auto picks bf16 where the CPU has fast bf16 units).
 """
@@ -21,26 +23,44 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is i
 os.environ.setdefault("OMP_NUM_THREADS", str(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+import atexit  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import gradio as gr  # noqa: E402
+from gradio_client import utils as client_utils  # noqa: E402
+from starlette.middleware import Middleware  # noqa: E402
 
-from liif import explain, imageio, session  # noqa: E402
+from liif import explain, imageio, session, visitors  # noqa: E402
 from liif.weights import WeightsError  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 EXAMPLES = sorted((HERE / "assets" / "examples").glob("*.png"))
 CSS_PATH = HERE / "assets" / "app.css"
 DISPLAY_HEIGHT = 360  # every picture in the results row is shown at this height
-QUEUE_SIZE = 16
+# A public server: each visitor may have this many jobs waiting or running; the queue holds enough
+# for 16 visitors doing so. The heaviest job is bounded by session.PAGE_MODEL_SECONDS.
+JOBS_PER_CLIENT = 2
+QUEUE_SIZE = 16 * JOBS_PER_CLIENT
 # One model computation at a time: torch already uses both cores of the 2-core CPU this runs on, and
 # the run, the magnifier and the API share one engine.
 MODEL_WORK = "liif-model"
 UPLOAD_LIMIT = "20mb"
+# What uploads may occupy on disk: in all, and from one client within the time files are kept.
+UPLOADS_TOTAL_BYTES = 1_000_000_000
+UPLOADS_PER_CLIENT_BYTES = 100_000_000
 
 shelf = session.ModelShelf()
+for unusable, reason in shelf.unusable.items():
+    print(f"not offered: {reason}", file=sys.stderr)
 shelf.load_in_background()  # the default model is ready before the first visitor asks
+# Everything visitors leave (uploads, Gradio's cache, downloads) goes in one folder of this server's,
+# removed at exit; folders of servers that were killed are removed now.
+session.OutputFolder.remove_leftovers()
 outputs = session.OutputFolder()
+atexit.register(outputs.cleanup)
+os.environ["GRADIO_TEMP_DIR"] = str(outputs.root)  # before any component exists: each reads it once
 
 
 class PhotoUpload(gr.Image):
@@ -55,22 +75,65 @@ class PhotoUpload(gr.Image):
             return super().preprocess(payload)  # pasted images arrive as data URLs
         return str(payload.path)
 
+    # Gradio downloads an image given as a web address, with no size limit: refuse it instead.
+    def move_resource_to_block_cache(self, url_or_file_path):
+        _refuse_web_address(url_or_file_path)
+        return super().move_resource_to_block_cache(url_or_file_path)
+
+    async def async_move_resource_to_block_cache(self, url_or_file_path):
+        _refuse_web_address(url_or_file_path)
+        return await super().async_move_resource_to_block_cache(url_or_file_path)
+
+
+def _refuse_web_address(path) -> None:
+    if path is not None and client_utils.is_http_url_like(str(path)):
+        raise gr.Error("Send the picture itself, not a web address: this page fetches nothing from the internet.",
+                       print_exception=False)
+
 
 # -- event handlers ---------------------------------------------------------------------------------
 
 
-def run(upload, scale, target_width, target_height, model_name, progress=gr.Progress()):
+def run(upload, scale, target_width, target_height, model_name, stretch=False, progress=gr.Progress()):
     """Upscale the upload; yields previews while the decoder works, then everything."""
     try:
-        request = session.prepare(upload, scale, target_width, target_height)
+        request = session.prepare(upload, scale, target_width, target_height, stretch=stretch,
+                                  speed=shelf.speed(model_name))
         steps = session.run_steps(shelf, model_name, request, outputs,
                                   progress=lambda fraction, text: progress(fraction, desc=text))
         for step in steps:
             if isinstance(step, session.Partial):
                 yield preview_view(request, step)
         yield finished_view(step)
+        session.give_back_memory()
     except (imageio.ImageInputError, WeightsError) as exc:
+        yield failed_view(str(exc))  # the previous run's pictures and "Done" must not pass for this one's
         raise gr.Error(str(exc), print_exception=False) from None
+
+
+def failed_view(reason: str) -> dict:
+    cleared = [gr.update(value=None) for _ in range(3)]  # one each: Gradio consumes an update as it applies it
+    return {
+        run_state: None, input_view: cleared[0], bicubic_view: cleared[1], liif_view: cleared[2],
+        magnifier_view: gr.update(value=None, label="Magnifier"), compare_view: gr.update(value=None, visible=False),
+        download: gr.update(visible=False), status: f"**Not run**: {reason}.",
+    }
+
+
+def scale_limit(upload, scale, model_name):
+    """After a photo or model is chosen: the slider goes only as far as the page accepts for it."""
+    most = session.SCALE_MAX
+    info = "How many times wider and taller the output is."
+    if upload:
+        try:
+            loaded = imageio.load_image(upload)
+            most = session.max_scale(loaded.width, loaded.height, shelf.speed(model_name))
+        except (imageio.ImageInputError, WeightsError):
+            return gr.update(maximum=session.SCALE_MAX, info=info)  # Run gives the reason
+        if most < 1:
+            return gr.update(maximum=1, value=1, info="This photo is too large for this page; shrink it first.")
+        info += f" Up to ×{most:g} for this {loaded.width}×{loaded.height} photo with this model."
+    return gr.update(maximum=most, value=min(float(scale or 1), most), info=info)
 
 
 def preview_view(request, partial) -> dict:
@@ -133,11 +196,14 @@ def pick_region(result, evt: gr.SelectData):
 def upscale_api(image, scale):
     """For scripts: (image file, scale) -> (the LIIF output as a lossless PNG, a JSON summary)."""
     try:
-        request = session.prepare(image, scale)
+        request = session.prepare(image, scale, speed=shelf.speed())
         result = session.run_to_end(shelf, None, request, outputs)
     except (imageio.ImageInputError, WeightsError) as exc:
         raise gr.Error(str(exc), print_exception=False) from None
-    return str(result.png_path), session.summary(result)
+    answer = str(result.png_path), session.summary(result)
+    del result
+    session.give_back_memory()
+    return answer
 
 
 def input_display(request) -> dict:
@@ -147,8 +213,7 @@ def input_display(request) -> dict:
 
 
 def output_label(what: str, request) -> str:
-    scale = request.out_width / request.loaded.width
-    return f"{what} ×{scale:.3g}: {request.out_width}×{request.out_height} pixels"
+    return f"{what} {request.scale_label()}: {request.out_width}×{request.out_height} pixels"
 
 
 def magnifier_image(magnified) -> dict:
@@ -192,6 +257,8 @@ with gr.Blocks(title="LIIF Zoom", delete_cache=(600, session.OUTPUT_MAX_AGE)) as
                                          elem_id="target-width")
                 target_height = gr.Number(0, precision=0, minimum=0, label="Target height (0 = use the scale)",
                                           elem_id="target-height")
+            stretch = gr.Checkbox(False, label="Stretch to exactly this width and height", elem_id="stretch",
+                                  info="Otherwise the photo fits inside them, keeping its shape.")
             model = gr.Dropdown(shelf.choices, value=shelf.default_name, label="Model",
                                 visible=len(shelf.names) > 1, elem_id="model")
             gr.Markdown(session.limits_text(), elem_id="limits")
@@ -235,7 +302,9 @@ with gr.Blocks(title="LIIF Zoom", delete_cache=(600, session.OUTPUT_MAX_AGE)) as
     run_outputs = [run_state, input_view, bicubic_view, liif_view, magnifier_view, compare_view, download, status,
                    task_text, workflow_text, feature_view, why_text, added_view, consistency_view]
     # Progress shows on the status line, so the previews streaming into the pictures stay visible.
-    run_button.click(run, [upload, scale, target_width, target_height, model], run_outputs,
+    for chosen in (upload.change, model.change):
+        chosen(scale_limit, [upload, scale, model], [scale], api_visibility="private", queue=False)
+    run_button.click(run, [upload, scale, target_width, target_height, model, stretch], run_outputs,
                      api_visibility="private", concurrency_id=MODEL_WORK, show_progress_on=[status])
     for clickable in (bicubic_view, liif_view):
         clickable.select(pick_region, [run_state], [bicubic_view, liif_view, magnifier_view],
@@ -244,6 +313,25 @@ with gr.Blocks(title="LIIF Zoom", delete_cache=(600, session.OUTPUT_MAX_AGE)) as
                       concurrency_id=MODEL_WORK)
 
 
+def _stop(signum, frame):
+    raise KeyboardInterrupt  # SIGTERM (a restart) ends the server as Ctrl-C does, so its folder is removed
+
+
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, _stop)
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=1)
-    demo.launch(max_file_size=UPLOAD_LIMIT, css_paths=[CSS_PATH], show_error=False)
+    visitors.limit_jobs_per_client(demo._queue, JOBS_PER_CLIENT)
+    guard = Middleware(visitors.UploadGuard, folder=outputs, total_bytes=UPLOADS_TOTAL_BYTES,
+                       client_bytes=UPLOADS_PER_CLIENT_BYTES, window=session.OUTPUT_MAX_AGE)
+    try:
+        demo.launch(max_file_size=UPLOAD_LIMIT, css_paths=[CSS_PATH], show_error=False,
+                    app_kwargs={"middleware": [guard]})
+    except KeyboardInterrupt:
+        pass  # stopped while starting
+    finally:
+        outputs.cleanup()
+        # A job may still be computing in a worker thread; finalising the interpreter under it aborts
+        # (exit 134, "terminate called without an active exception"). Everything is closed: leave now.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)

@@ -159,20 +159,61 @@ def _make_upscaler(args):
 
 
 def _output_paths(args) -> list:
-    """(input, output) pairs; raises ImageInputError for an unusable -o."""
+    """(input, output) pairs; raises ImageInputError for an unusable -o or --out-dir, before any work."""
     from pathlib import Path
 
-    from liif.imageio import ImageInputError
+    from liif.imageio import ImageInputError, check_writable_folder
 
     inputs = [Path(name) for name in args.inputs]
     if args.output is None:
+        check_writable_folder(args.out_dir, "--out-dir")
         return [(source, Path(args.out_dir) / f"{source.stem}.png") for source in inputs]
     target = Path(args.output)
     if target.suffix == "":
         target = target.with_suffix(".png")
     if target.suffix.lower() != ".png":
         raise ImageInputError(f"-o {args.output}: outputs are lossless PNG, so name a .png file")
+    if target.is_dir():
+        raise ImageInputError(f"-o {target} is a folder; name a .png file, or use --out-dir")
+    check_writable_folder(target.parent, f"the folder of -o {target}:")
     return [(inputs[0], target)]
+
+
+# A job expected to take longer than this gets an estimate first; without a terminal (a log, a pipe),
+# progress is printed as lines about this often, so a long job is never silent.
+ESTIMATE_AFTER_SECONDS = 60.0
+PROGRESS_LINE_SECONDS = 30.0
+
+
+class _ProgressLines:
+    """Progress for a log: "photo.png: 40% of 4800 rows, 2m10s so far, about 3m15s left" every
+    PROGRESS_LINE_SECONDS (tqdm's bar is for terminals only)."""
+
+    def __init__(self, name: str, rows: int, every: float | None = None):
+        import time
+
+        self.name, self.rows = name, rows
+        self.every = PROGRESS_LINE_SECONDS if every is None else every
+        self.start = self.last = time.monotonic()
+
+    def __call__(self, fraction: float) -> None:
+        import time
+
+        now = time.monotonic()
+        if now - self.last < self.every or fraction >= 1:
+            return
+        self.last = now
+        elapsed = now - self.start
+        left = elapsed * (1 - fraction) / fraction if fraction > 0 else float("nan")
+        print(f"{self.name}: {fraction:.0%} of {self.rows} rows, {_duration(elapsed)} so far, "
+              f"about {_duration(left)} left", file=sys.stderr, flush=True)
+
+
+def _duration(seconds: float) -> str:
+    if seconds != seconds:  # nan
+        return "?"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes}m{rest:02d}s" if minutes else f"{rest}s"
 
 
 def _run_upscale(args):
@@ -191,10 +232,8 @@ def _run_upscale(args):
         max_in = imageio.pixel_limit(args.max_input_pixels, imageio.INPUT_LIMIT_ENV, imageio.DEFAULT_MAX_INPUT_PIXELS)
         max_out = imageio.pixel_limit(args.max_output_pixels, imageio.OUTPUT_LIMIT_ENV, imageio.DEFAULT_MAX_OUTPUT_PIXELS)
     except imageio.ImageInputError as exc:
-        return _fail(str(exc), 2)
-    upscaler = _make_upscaler(args)
-    if upscaler is None:
-        return 2
+        return _fail(exc.for_command_line(), 2)
+    upscaler = None  # loaded for the first input that passes its checks (2-4 s and ~650 MB)
 
     failed, written = 0, set()
     sources = {source.resolve() for source, _ in pairs}  # `--out-dir .` must not replace a.png with a.jpg's result
@@ -213,7 +252,7 @@ def _run_upscale(args):
             loaded = imageio.load_image(source, max_pixels=max_in, name=str(source))
         except imageio.ImageInputError as exc:  # these messages start with the file's name
             failed += 1
-            print(f"error: {exc}", file=sys.stderr)
+            print(f"error: {exc.for_command_line()}", file=sys.stderr)
             continue
         try:
             if args.region is not None:
@@ -224,21 +263,38 @@ def _run_upscale(args):
             out_w, out_h = imageio.output_size(in_w, in_h, scale=args.scale, size=args.size,
                                                width=args.width, height=args.height)
             imageio.check_output_size(in_w, in_h, out_w, out_h, max_pixels=max_out, what=what)
-            # The bar shows only after a second (most renders are quicker) and only on a terminal.
+            if upscaler is None:
+                upscaler = _make_upscaler(args)
+                if upscaler is None:
+                    return 2
+            _estimate(upscaler, source, in_w * in_h, out_w, out_h)
+            # On a terminal, tqdm's bar (after a second: most renders are quicker); otherwise log lines.
             with tqdm(total=out_h, desc=source.name, unit="row", delay=1.0, leave=False, file=sys.stderr,
                       disable=None) as bar:
+                lines = _ProgressLines(source.name, out_h) if bar.disable else None
+
                 def progress(fraction):
-                    bar.update(round(fraction * out_h) - bar.n)
+                    if lines is not None:
+                        lines(fraction)
+                    else:
+                        bar.update(round(fraction * out_h) - bar.n)
 
                 image = upscale_image(upscaler, loaded, out_w, out_h, progress=progress, region=args.region)
             imageio.save_png(image, target)
         except imageio.ImageInputError as exc:
             failed += 1
-            print(f"error: {source}: {exc}", file=sys.stderr)
+            print(f"error: {source}: {exc.for_command_line()}", file=sys.stderr)
             continue
         except (torch.OutOfMemoryError, MemoryError):
             failed += 1
             print(f"error: {source}: ran out of memory; choose a smaller scale or a --region", file=sys.stderr)
+            continue
+        except RuntimeError as exc:  # PyTorch reports a failed CPU allocation as a RuntimeError
+            failed += 1
+            if "alloc" in str(exc).lower() or "memory" in str(exc).lower():
+                print(f"error: {source}: ran out of memory; choose a smaller scale or a --region", file=sys.stderr)
+            else:
+                print(f"error: {source}: the model failed: {str(exc).splitlines()[0]}", file=sys.stderr)
             continue
         except OSError as exc:  # the output side: a read-only folder, a full disk
             failed += 1
@@ -247,8 +303,21 @@ def _run_upscale(args):
         written.add(target.resolve())
         for notice in loaded.notices:
             print(f"note: {source}: {notice}", file=sys.stderr)
-        print(f"{source} -> {target} ({out_w}×{out_h}, {time.perf_counter() - start:.1f} s)")
+        print(f"{source} -> {target} ({out_w}×{out_h}, {time.perf_counter() - start:.1f} s)", flush=True)
     return 1 if failed else 0
+
+
+def _estimate(upscaler, source, in_pixels, out_w, out_h) -> None:
+    """Before a job that will take minutes: say so, with the output size and an estimate measured on
+    this machine (engine.Upscaler.speed times the model once, in about a second)."""
+    from liif.imageio import megapixels
+
+    if out_w * out_h < 1_000_000:  # under a megapixel: seconds, not minutes, on any machine this runs on
+        return
+    seconds = upscaler.speed().seconds(in_pixels, out_w * out_h)
+    if seconds >= ESTIMATE_AFTER_SECONDS:
+        print(f"{source}: {out_w}×{out_h} ({megapixels(out_w * out_h)}) will take about {_duration(seconds)} "
+              "here (estimated from this machine's speed)", file=sys.stderr, flush=True)
 
 
 def _add_info(sub):
@@ -436,7 +505,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:  # Ctrl-C while loading or between files: a line, not a traceback
+        print("\ninterrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

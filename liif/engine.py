@@ -10,6 +10,8 @@ What it adds to `LIIF.query`, and why:
 - the decoder's first-layer projection is computed for one band of latent rows at a time, and queries
   are decoded in chunks, so memory is bounded by the band, not the image;
 - the encoder's output is cached per image, so the magnifier and re-renders at another scale skip it;
+- a region of an image not yet encoded encodes only the input around it (the region plus the encoder's
+  context), so a small crop of a large photo costs about what the crop does;
 - precision: fp32, or bf16 autocast where the hardware makes it fast (`auto`).
 """
 
@@ -33,6 +35,13 @@ TILE_OVERLAP = 24
 QUERY_CHUNK = 8192
 # Latent rows projected at once (each row: width x 256 numbers).
 BAND_ROWS = 32
+# Input pixels a region's queries reach beyond the region: the local ensemble's neighbour codes (1),
+# the decoder's 3x3 unfold (1) and the bicubic residual's 4x4 support (2). The encoder's own context is
+# the tile overlap on top of this.
+QUERY_REACH = 4
+# A region whose encoder input would cover more than this share of the image encodes the whole image
+# (and caches it for the next region).
+CROP_ENCODE_MAX_SHARE = 0.5
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -77,6 +86,25 @@ def pick_precision(name: str, device: torch.device) -> str:
     return "fp32"
 
 
+@dataclass(frozen=True)
+class Speed:
+    """What one pixel costs this engine on this machine, measured by `Upscaler.speed()`."""
+
+    encoder_seconds_per_pixel: float  # per input pixel
+    decoder_seconds_per_pixel: float  # per output pixel
+
+    def seconds(self, in_pixels: float, out_pixels: float) -> float:
+        """The model's compute time for a render: encoder plus decoder."""
+        return in_pixels * self.encoder_seconds_per_pixel + out_pixels * self.decoder_seconds_per_pixel
+
+
+# `Upscaler.speed` times an encoder input and a decoder output of these sizes (input pixels a side,
+# output pixels a side): big enough that per-call overheads are small, small enough to take about a
+# second with the RDN encoder on one slow CPU core.
+SPEED_PROBE_INPUT = 48
+SPEED_PROBE_OUTPUT = 128
+
+
 @dataclass
 class Encoded:
     """An image as LIIF sees it: the normalised input and its latent codes."""
@@ -98,6 +126,46 @@ class Upscaler:
         self.tile, self.overlap, self.chunk = tile, overlap, chunk
         self._cache = OrderedDict()
         self._cache_size = cache_size
+        self._speed = None
+
+    @torch.no_grad()
+    def speed(self, repeats: int = 3) -> Speed:
+        """Seconds per encoder input pixel and per decoder output pixel, measured once on this machine
+        (the fastest of `repeats`: on a shared machine the slower runs measure the neighbours)."""
+        if self._speed is None:
+            generator = torch.Generator().manual_seed(0)
+            probe = torch.rand(1, 3, SPEED_PROBE_INPUT, SPEED_PROBE_INPUT, generator=generator)
+            inp = geometry.normalise(probe.to(self.device))
+            encoder, decoder = math.inf, math.inf
+            for _ in range(repeats):
+                start = time.perf_counter()
+                with self._autocast():
+                    feat = encode_tiled(self.model, inp, self.tile, self.overlap).float()
+                encoder = min(encoder, time.perf_counter() - start)
+                encoded = Encoded(inp, feat)
+                ys, xs, cell = geometry.region_grid((0, 0, SPEED_PROBE_INPUT, SPEED_PROBE_INPUT),
+                                                    (SPEED_PROBE_OUTPUT, SPEED_PROBE_OUTPUT),
+                                                    SPEED_PROBE_INPUT, SPEED_PROBE_INPUT, device=self.device)
+                start = time.perf_counter()
+                coord = torch.stack(torch.meshgrid(ys, xs, indexing="ij"), -1).reshape(1, -1, 2)
+                for chunk in coord.split(self.chunk, dim=1):
+                    self._decode(encoded, chunk, cell)
+                decoder = min(decoder, time.perf_counter() - start)
+            self._speed = Speed(encoder / SPEED_PROBE_INPUT**2, decoder / SPEED_PROBE_OUTPUT**2)
+        return self._speed
+
+    def note_timings(self, in_pixels: int, encoder_seconds: float, out_pixels: int, decoder_seconds: float) -> None:
+        """Refine the measured speed with a finished render's own timings: the lower cost per pixel is
+        kept, because a busy machine only ever makes a measurement slower (a speed measured while the
+        machine was busy at start would otherwise limit requests for the server's whole life)."""
+        if self._speed is None:
+            return
+        encoder, decoder = self._speed.encoder_seconds_per_pixel, self._speed.decoder_seconds_per_pixel
+        if in_pixels >= SPEED_PROBE_INPUT**2 and encoder_seconds > 0:
+            encoder = min(encoder, encoder_seconds / in_pixels)
+        if out_pixels >= SPEED_PROBE_OUTPUT**2 and decoder_seconds > 0:
+            decoder = min(decoder, decoder_seconds / out_pixels)
+        self._speed = Speed(encoder, decoder)
 
     # -- stage 1: encoder ---------------------------------------------------------------------------
 
@@ -141,14 +209,18 @@ class Upscaler:
         render's grid equals that crop of the full render. `cell_size` = (H, W) overrides the cell as
         that of a full render of H x W (used by `render`; equal by construction).
         """
-        enc = self.encode(image01)
-        _, _, h, w = enc.feat.shape
         rows, cols = out_size
         if rows < 1 or cols < 1:
             raise ValueError(f"output size must be at least 1x1, got {rows}x{cols}")
-        ys, xs, cell = geometry.region_grid(box, out_size, h, w, device=self.device)
+        _, _, h, w = image01.shape
+        enc, (y0, x0) = self._encoding_for(image01, box)
+        _, _, hc, wc = enc.feat.shape
+        # The same points in the encoded part's own coordinates (a linear map: nothing is resampled).
+        top, left, bottom, right = box
+        ys, xs, cell = geometry.region_grid((top - y0, left - x0, bottom - y0, right - x0), out_size, hc, wc,
+                                            device=self.device)
         if cell_size is not None:
-            cell = torch.tensor([2.0 / cell_size[0], 2.0 / cell_size[1]], device=self.device)
+            cell = torch.tensor([2.0 / cell_size[0] * h / hc, 2.0 / cell_size[1] * w / wc], device=self.device)
         out = torch.empty(rows, cols, 3, device=self.device)
         start = time.perf_counter()
         rows_per_chunk = max(1, self.chunk // cols)
@@ -160,6 +232,21 @@ class Upscaler:
                 progress(r1 / rows)
         enc.timings["decode_seconds"] = time.perf_counter() - start
         return geometry.denormalise(out).permute(2, 0, 1).unsqueeze(0)
+
+    def _encoding_for(self, image01, box):
+        """The encoding a region's queries need, and the (row, column) of its first pixel in the image:
+        the whole image's when it is cached or the region is most of it, else only the part the queries
+        reach plus the encoder's context (tile overlap), encoded on its own."""
+        _, _, h, w = image01.shape
+        if _fingerprint(image01) in self._cache:
+            return self.encode(image01), (0, 0)
+        top, left, bottom, right = box
+        margin = self.overlap + QUERY_REACH
+        y0, x0 = max(0, math.floor(top) - margin), max(0, math.floor(left) - margin)
+        y1, x1 = min(h, math.ceil(bottom) + margin), min(w, math.ceil(right) + margin)
+        if (y1 - y0) * (x1 - x0) > CROP_ENCODE_MAX_SHARE * h * w:
+            return self.encode(image01), (0, 0)
+        return self.encode(image01[:, :, y0:y1, x0:x1]), (y0, x0)
 
     def _decode(self, enc: Encoded, coord: torch.Tensor, cell: torch.Tensor) -> torch.Tensor:
         """Colours (1, Q, 3) for coordinates that span a band of latent rows."""

@@ -14,6 +14,7 @@ message fit to show a user; nothing here lets a Pillow traceback through.
 import io
 import math
 import os
+import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,10 +36,24 @@ FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "TIFF", "GIF")
 SUPPORTED_NAMES = "PNG, JPEG, WebP, BMP, TIFF, GIF"
 
 EXIF_ORIENTATION = 0x0112
+# The longest side a PNG can declare (its header holds 31-bit sizes); larger requests are refused as
+# sizes, before any arithmetic on them can overflow.
+MAX_SIDE = 2**31 - 1
 
 
 class ImageInputError(ValueError):
-    """An input or size a user can fix; the message is one sentence meant for them."""
+    """An input or size a user can fix; the message is one sentence meant for them.
+
+    `cli_hint`, when given, is what a command-line user can add to fix it (a flag or an environment
+    variable); the command line prints it after the message, the web page never shows it.
+    """
+
+    def __init__(self, message: str, cli_hint: str = ""):
+        super().__init__(message)
+        self.cli_hint = cli_hint
+
+    def for_command_line(self) -> str:
+        return f"{self}; {self.cli_hint}" if self.cli_hint else str(self)
 
 
 @dataclass
@@ -114,6 +129,8 @@ def load_image(source, max_pixels=None, name=None) -> LoadedImage:
             raise ImageInputError(f"{name}: no such file")
         if path.is_dir():
             raise ImageInputError(f"{name} is a folder, not an image")
+        if not path.is_file():  # a device (/dev/zero), a FIFO, a socket: reading it may never end
+            raise ImageInputError(f"{name} is not a regular file (a device or a pipe), not an image")
         if path.stat().st_size == 0:
             raise ImageInputError(f"{name} is empty (0 bytes)")
         try:
@@ -167,8 +184,8 @@ def _check_input_size(name: str, w: int, h: int, limit: int) -> None:
         raise ImageInputError(f"{name} has no pixels ({w}×{h})")
     if w * h > limit:
         raise ImageInputError(
-            f"{name} is {w}×{h} = {megapixels(w * h)}; the limit here is {megapixels(limit)}; raise it with "
-            f"--max-input-pixels or the {INPUT_LIMIT_ENV} environment variable, or shrink the image first")
+            f"{name} is {w}×{h} = {megapixels(w * h)}; the limit here is {megapixels(limit)}; shrink the image first",
+            cli_hint=f"or raise the limit with --max-input-pixels or the {INPUT_LIMIT_ENV} environment variable")
 
 
 def _from_pil(im: Image.Image, name: str, limit: int) -> LoadedImage:
@@ -231,12 +248,16 @@ def _split_channels(im: Image.Image, notices: list):
 def _wide_to_uint8(a: np.ndarray, mode: str, notices: list) -> np.ndarray:
     if mode == "F":
         a = a.astype(np.float64)
-        lo, hi = float(np.nanmin(a)), float(np.nanmax(a))
+        finite = a[np.isfinite(a)]
+        if finite.size == 0:  # all NaN or infinite: nothing to stretch (and numpy would warn on stderr)
+            notices.append("floating-point image without a finite sample: shown as black")
+            return np.zeros(a.shape, np.uint8)
+        lo, hi = float(finite.min()), float(finite.max())
         if lo >= 0 and hi <= 1:
-            return np.round(np.nan_to_num(a) * 255).astype(np.uint8)
+            return np.round(np.clip(np.nan_to_num(a), 0, 1) * 255).astype(np.uint8)
         notices.append(f"floating-point image stretched from [{lo:.4g}, {hi:.4g}] to 8-bit")
         span = hi - lo if hi > lo else 1.0
-        return np.round(np.nan_to_num((a - lo) / span) * 255).astype(np.uint8)
+        return np.round(np.clip(np.nan_to_num((a - lo) / span), 0, 1) * 255).astype(np.uint8)
     # "I;16*" and "I": what files hold in these modes are 16-bit samples (PNG, TIFF); scale, not clip.
     return np.round(np.clip(a.astype(np.float64), 0, 65535) / 257).astype(np.uint8)
 
@@ -287,15 +308,15 @@ def output_size(in_w, in_h, scale=None, size=None, width=None, height=None) -> t
                               (f" (got {' and '.join(given)})" if given else ""))
     if scale is not None:
         scale = _positive(scale, "the scale")
-        return _round(in_w * scale), _round(in_h * scale)
+        return _side(in_w * scale, f"x{scale:g}"), _side(in_h * scale, f"x{scale:g}")
     if size is not None:
         w, h = parse_size(size) if isinstance(size, str) else size
         return _whole(w, "the width"), _whole(h, "the height")
     if width is not None:
         width = _whole(width, "the width")
-        return width, _round(in_h * width / in_w)
+        return width, _side(in_h * (width / in_w), f"width {width}")
     height = _whole(height, "the height")
-    return _round(in_w * height / in_h), height
+    return _side(in_w * (height / in_h), f"height {height}"), height
 
 
 def parse_size(text: str) -> tuple:
@@ -306,7 +327,7 @@ def parse_size(text: str) -> tuple:
             raise ValueError
         w, h = int(parts[0]), int(parts[1])
     except ValueError:
-        raise ImageInputError(f"size must look like WIDTHxHEIGHT, e.g. 1920x1080, not {text!r}") from None
+        raise ImageInputError(f"size must look like WIDTHxHEIGHT, e.g. 1920x1080, not {_short(text)}") from None
     return _whole(w, "the width"), _whole(h, "the height")
 
 
@@ -314,24 +335,39 @@ def _positive(value, what: str) -> float:
     try:
         value = float(value)
     except (TypeError, ValueError):
-        raise ImageInputError(f"{what} must be a number, not {value!r}") from None
+        raise ImageInputError(f"{what} must be a number, not {_short(value)}") from None
+    except OverflowError:  # an int with hundreds of digits
+        raise ImageInputError(f"{what} is far too large") from None
     if not math.isfinite(value) or value <= 0:
-        raise ImageInputError(f"{what} must be greater than 0, not {value:g}")
+        raise ImageInputError(f"{what} must be a finite number greater than 0, not {value:g}")
     return value
 
 
 def _whole(value, what: str) -> int:
     if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
+        value = int(value) if len(value.strip()) <= 20 else MAX_SIDE + 1  # int() of 5000 digits raises
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-        raise ImageInputError(f"{what} must be a whole number of pixels, at least 1, not {value!r}")
+        raise ImageInputError(f"{what} must be a whole number of pixels, at least 1, not {_short(value)}")
+    if value > MAX_SIDE:
+        raise ImageInputError(f"{what} must be at most {MAX_SIDE:,} pixels (the largest a PNG can hold), "
+                              f"not {_short(value)}")
     return int(value)
 
 
-def _round(x: float) -> int:
-    return max(1, math.floor(x + 0.5))  # half up, not Python's half-to-even
+def _side(x: float, request: str) -> int:
+    """A computed output side, rounded half up (not Python's half-to-even), refused beyond MAX_SIDE."""
+    if not x <= MAX_SIDE:  # also inf and nan
+        raise ImageInputError(f"{request} would make a side longer than {MAX_SIDE:,} pixels, "
+                              "the largest a PNG can hold")
+    return max(1, math.floor(x + 0.5))
+
+
+def _short(value) -> str:
+    """A value for a message, shortened: a number with hundreds of digits is not worth printing."""
+    text = repr(value)
+    return text if len(text) <= 24 else text[:12] + f"… ({len(text)} characters)"
 
 
 def check_output_size(in_w, in_h, out_w, out_h, max_pixels=None, what="image") -> None:
@@ -351,9 +387,9 @@ def check_output_size(in_w, in_h, out_w, out_h, max_pixels=None, what="image") -
     else:
         request = f"{out_w}×{out_h} from a {_dims(in_w, in_h)} {what}"
     raise ImageInputError(
-        f"{request} = {megapixels(n)}; the limit here is {megapixels(limit)}; choose a smaller scale, or use the "
-        f"magnifier (--region on the command line) to render a region; the limit is raised with "
-        f"--max-output-pixels or the {OUTPUT_LIMIT_ENV} environment variable")
+        f"{request} = {megapixels(n)}; the limit here is {megapixels(limit)}; choose a smaller scale",
+        cli_hint=f"or render a part with --region, or raise the limit with --max-output-pixels or the "
+                 f"{OUTPUT_LIMIT_ENV} environment variable")
 
 
 def _dims(w, h) -> str:
@@ -421,8 +457,44 @@ def compose_output(rgb_out: np.ndarray, loaded: LoadedImage, box=None) -> Image.
 
 
 def save_png(image: Image.Image, path) -> Path:
-    """Write a lossless PNG, creating parent folders."""
+    """Write a lossless PNG, creating parent folders. The file appears whole or not at all: it is written
+    to a temporary name in the same folder and renamed over the target, so a full disk or a crash never
+    leaves a truncated PNG in place of a good earlier one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    image.save(path, format="PNG")
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            image.save(f, format="PNG")
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(temporary, 0o666 & ~_UMASK)  # mkstemp makes it private; a saved picture is not
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
     return path
+
+
+def check_writable_folder(folder, what: str) -> None:
+    """Refuse, before any work, a folder that cannot hold an output: raises ImageInputError."""
+    folder = Path(folder)
+    existing = next((p for p in [folder, *folder.parents] if p.exists()), None)
+    if folder.exists() and not folder.is_dir():
+        raise ImageInputError(f"{what} {folder} is a file, not a folder")
+    if existing is None or not existing.is_dir():
+        raise ImageInputError(f"{what} {folder} cannot be made: {existing} is not a folder")
+    try:  # the only sure test (os.access says yes to root on a read-only mount): write a file there
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as exc:
+        raise ImageInputError(f"{what} {folder} is not writable: {exc.strerror or exc}") from None
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()  # read once, at import: os.umask cannot be read without setting it

@@ -12,6 +12,7 @@ LIIF pixels appear within a few seconds and the rest fill in over the bicubic gu
 render's grid are that render's rows exactly (engine.render_region), so nothing changes but the timing.
 """
 
+import atexit
 import math
 import os
 import re
@@ -28,8 +29,9 @@ from PIL import Image, ImageDraw, ImageFont
 
 from liif import explain, imageio
 from liif.api import bicubic_image
-from liif.engine import Upscaler
+from liif.engine import Speed, Upscaler
 from liif.weights import WeightsError, default_weights_path, display_label, list_shipped, load_model
+from liif.weights import read_metadata
 
 WEIGHTS_ENV = "LIIF_WEIGHTS"
 PRECISION_ENV = "LIIF_PRECISION"
@@ -37,6 +39,17 @@ PRECISION_ENV = "LIIF_PRECISION"
 # the decoder manages roughly 10-20 thousand output pixels a second on a 2-core CPU. $LIIF_MAX_OUTPUT_PIXELS
 # overrides it, as it does for the command line.
 PAGE_MAX_OUTPUT_PIXELS = 2_000_000
+# The page also limits a request by its work: the model's compute time for it, estimated from the
+# encoder's cost per input pixel and the decoder's per output pixel, both measured on this machine for
+# the model that runs (engine.Upscaler.speed). One visitor's run holds the only worker, so the heaviest
+# accepted request must stay short; the rest of a run (bicubic, explanation, PNG, magnifier, Gradio's own
+# encoding of the pictures) adds a few seconds more, and tests/test_public_space.py checks the whole run stays under 20 s. $LIIF_PAGE_SECONDS
+# overrides it. Larger work stays possible from the command line.
+PAGE_MODEL_SECONDS = 10.0
+PAGE_SECONDS_ENV = "LIIF_PAGE_SECONDS"
+# The page's slider: its steps and its largest scale (lowered for each photo to what that photo allows).
+SCALE_STEP = 0.1
+SCALE_MAX = 30.0
 # A progressive render shows its progress about this often (seconds); the first band is sized to be quick.
 UPDATE_SECONDS = 2.0
 FIRST_BAND_PIXELS = 8192
@@ -67,10 +80,11 @@ class ModelShelf:
         self.device, self.precision = device, precision
         self.paths: dict[str, Path] = {}
         self.problem: str | None = None
+        self.unusable: dict[str, str] = {}  # file name -> why it is not offered
         if weights_path is not None:
             path = Path(weights_path)
             if path.is_file():
-                self.paths[path.name] = path
+                self._offer(path)
             else:
                 self.problem = f"{WEIGHTS_ENV} names {path}, which is not a file; no model can run until it does."
         else:
@@ -80,10 +94,22 @@ class ModelShelf:
                 self.problem = str(exc)
             else:
                 for path in [default] + [p for p in list_shipped() if p != default]:
-                    self.paths[path.name] = path
+                    self._offer(path)
+        if not self.paths and self.problem is None:
+            self.problem = " ".join(f"{reason}." for reason in self.unusable.values())
         self._upscalers: dict[str, Upscaler] = {}
         self._locks: dict[str, threading.Lock] = {name: threading.Lock() for name in self.paths}
         self._loading = threading.Lock()
+
+    def _offer(self, path: Path) -> None:
+        """Offer a weights file if its header and architecture can be read: a corrupt file is found at
+        start, with its reason, not by the first visitor (the parameters load later, on first use)."""
+        try:
+            check_weights_file(path)
+        except WeightsError as exc:
+            self.unusable[path.name] = str(exc)
+            return
+        self.paths[path.name] = path
 
     @property
     def names(self) -> list:
@@ -105,15 +131,15 @@ class ModelShelf:
 
         def load():
             try:
-                upscaler = self.upscaler(self.default_name)
-                # One tiny render builds the CPU kernels' plans now, not during the first visitor's run.
-                with self.lock(self.default_name):
-                    upscaler.render(torch.rand(1, 3, 16, 16), 64, 64)
+                self.speed(self.default_name)  # loads the model, then times it once (which warms it up)
             except WeightsError:
                 pass  # the first run reports it with the reason
 
         thread = threading.Thread(target=load, name="liif-model-preload", daemon=True)
         thread.start()
+        # A process that ends while torch works in this thread aborts ("terminate called without an
+        # active exception", exit 134), e.g. a test run that imported the app: let the load finish first.
+        atexit.register(thread.join, timeout=120)
         return thread
 
     def upscaler(self, name: str | None = None) -> Upscaler:
@@ -127,6 +153,12 @@ class ModelShelf:
             if name not in self._upscalers:
                 self._upscalers[name] = Upscaler(load_model(self.paths[name]), self.device, self.precision)
             return self._upscalers[name]
+
+    def speed(self, name: str | None = None) -> Speed:
+        """The model's measured cost per pixel on this machine (loads and times it on first use)."""
+        upscaler = self.upscaler(name)
+        with self.lock(name):
+            return upscaler.speed()
 
     def lock(self, name: str | None = None) -> threading.Lock:
         """Held while a model computes: an Upscaler's cache is not shared safely between threads."""
@@ -145,31 +177,139 @@ class Request:
     out_height: int
     name: str = "image"  # the upload's file stem, for the download's name
 
+    @property
+    def scales(self) -> tuple:
+        return self.out_width / self.loaded.width, self.out_height / self.loaded.height
+
+    @property
+    def stretched(self) -> bool:
+        """Width and height scaled differently (beyond the rounding of whole pixels)."""
+        loaded = self.loaded
+        sx, sy = self.scales
+        return round(loaded.width * sy) != self.out_width and round(loaded.height * sx) != self.out_height
+
+    def scale_label(self) -> str:
+        """"×8", or "×6.25 wide × ×2.5 tall (stretched)" when the scales differ."""
+        sx, sy = self.scales
+        if not self.stretched:
+            return f"×{sx:.3g}"
+        return f"×{sx:.3g} wide × ×{sy:.3g} tall (stretched)"
+
 
 def max_output_pixels() -> int:
     return imageio.max_output_pixels(os.environ.get(imageio.OUTPUT_LIMIT_ENV) or PAGE_MAX_OUTPUT_PIXELS)
 
 
-def prepare(source, scale=None, target_width=0, target_height=0) -> Request:
+def page_model_seconds() -> float:
+    text = os.environ.get(PAGE_SECONDS_ENV, "").strip()
+    try:
+        seconds = float(text) if text else PAGE_MODEL_SECONDS
+    except ValueError:
+        seconds = PAGE_MODEL_SECONDS
+    return seconds if math.isfinite(seconds) and seconds > 0 else PAGE_MODEL_SECONDS
+
+
+def max_scale(in_width: int, in_height: int, speed: Speed | None = None) -> float:
+    """The largest scale (a multiple of SCALE_STEP, at most SCALE_MAX) the page accepts for a photo of
+    this size: inside the output limit and, with `speed`, inside the page's work budget. 0 when even
+    x1 is refused (the photo itself is too much work)."""
+    pixels = in_width * in_height
+    out_pixels = max_output_pixels()
+    if speed is not None:
+        left = page_model_seconds() - pixels * speed.encoder_seconds_per_pixel
+        out_pixels = min(out_pixels, max(0.0, left) / speed.decoder_seconds_per_pixel)
+    steps = math.floor(math.sqrt(out_pixels / pixels) / SCALE_STEP + 1e-9)
+    while steps > 0 and not _accepted(in_width, in_height, steps * SCALE_STEP, speed):
+        steps -= 1  # whole-pixel rounding can push the last step over
+    return min(SCALE_MAX, round(steps * SCALE_STEP, 1)) if steps >= 1 / SCALE_STEP else 0.0
+
+
+def _accepted(in_width, in_height, scale, speed) -> bool:
+    out_w, out_h = imageio.output_size(in_width, in_height, scale=scale)
+    return _refusal(in_width, in_height, out_w, out_h, speed) is None
+
+
+def _refusal(in_w, in_h, out_w, out_h, speed) -> str | None:
+    """Why the page refuses this request, in a sentence with no command-line advice; None if it does not."""
+    try:
+        imageio.check_output_size(in_w, in_h, out_w, out_h, max_pixels=max_output_pixels())
+    except imageio.ImageInputError as exc:
+        return str(exc)
+    if speed is None:
+        return None
+    seconds = speed.seconds(in_w * in_h, out_w * out_h)
+    budget = page_model_seconds()
+    if seconds <= budget:
+        return None
+    return (f"{out_w}×{out_h} from a {in_w}×{in_h} photo would take about {seconds:.0f} s of computing here; "
+            f"this page takes requests of up to {budget:.0f} s")
+
+
+def prepare(source, scale=None, target_width=0, target_height=0, stretch=False, speed: Speed | None = None) -> Request:
     """Read the upload and work out the output size: target width and/or height when given (0 means
-    not given), otherwise the scale. Raises ImageInputError with a sentence for the visitor."""
+    not given), otherwise the scale. Width and height together fit the photo inside that box, keeping
+    its shape, unless `stretch`. `speed` (the model's, from ModelShelf.speed) adds the page's work limit.
+    Raises ImageInputError with a sentence for the visitor."""
     if source is None or source == "":
         raise imageio.ImageInputError("upload a picture first (or click one of the examples)")
     loaded = imageio.load_image(source)
-    width, height = int(target_width or 0), int(target_height or 0)
-    if width < 0 or height < 0:
-        raise imageio.ImageInputError("the target width and height must be 0 (use the scale) or a number of pixels")
-    if width and height:
+    width, height = _target(target_width, "width"), _target(target_height, "height")
+    if width and height and stretch:
         out_w, out_h = imageio.output_size(loaded.width, loaded.height, size=(width, height))
+    elif width and height:  # fit inside the box: the side that reaches it first decides
+        if width * loaded.height <= height * loaded.width:
+            out_w, out_h = imageio.output_size(loaded.width, loaded.height, width=width)
+        else:
+            out_w, out_h = imageio.output_size(loaded.width, loaded.height, height=height)
     elif width:
         out_w, out_h = imageio.output_size(loaded.width, loaded.height, width=width)
     elif height:
         out_w, out_h = imageio.output_size(loaded.width, loaded.height, height=height)
+    elif scale is None or scale == "":
+        raise imageio.ImageInputError("choose a scale (a number greater than 0), or a target width or height")
     else:
         out_w, out_h = imageio.output_size(loaded.width, loaded.height, scale=scale)
-    imageio.check_output_size(loaded.width, loaded.height, out_w, out_h, max_pixels=max_output_pixels())
+    refusal = _refusal(loaded.width, loaded.height, out_w, out_h, speed)
+    if refusal is not None:
+        most = max_scale(loaded.width, loaded.height, speed)
+        if most:
+            advice = (f"the largest scale for this photo is ×{most:g}, and the magnifier (click an output) "
+                      "shows any region at any zoom")
+        elif speed is None:
+            advice = "this photo is too large for this page: shrink it first"
+        else:
+            per_pixel = speed.encoder_seconds_per_pixel + speed.decoder_seconds_per_pixel
+            side = math.isqrt(int(page_model_seconds() / per_pixel))
+            advice = f"this photo is too large for this page with this model: shrink it to about {side}×{side} first"
+        raise imageio.ImageInputError(f"{refusal}; {advice}")
     name = Path(source).stem if isinstance(source, (str, os.PathLike)) else "image"
     return Request(loaded, out_w, out_h, name=_safe_name(name))
+
+
+def _target(value, what: str) -> int:
+    """A target width or height from the page: 0 or empty means not given."""
+    if value is None or value == "" or value == 0:
+        return 0
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise imageio.ImageInputError(f"the target {what} must be a number of pixels") from None
+    if not math.isfinite(number) or number < 0:
+        raise imageio.ImageInputError(f"the target {what} must be 0 (use the scale) or a number of pixels")
+    return imageio.output_size(1, 1, **{what: round(number) or 1})[0 if what == "width" else 1]
+
+
+def check_weights_file(path: Path) -> None:
+    """Raise WeightsError if a weights file's header or architecture cannot be read (cheap: the
+    parameters themselves are read on first use)."""
+    if path.suffix != ".safetensors":
+        return  # the authors' .pth files are pickles: only loading them checks them
+    try:
+        metadata = read_metadata(path)
+    except Exception as exc:  # safetensors raises its own error type, OSError, ValueError...
+        raise WeightsError(f"{path.name} could not be read (truncated or corrupt?): {exc}") from None
+    if "config" not in metadata:
+        raise WeightsError(f"{path.name} holds no model architecture; it was not written by liif")
 
 
 @dataclass
@@ -277,6 +417,7 @@ def run_steps(shelf: ModelShelf, model_name, request: Request, outputs=None, pro
         local_ensemble=upscaler.model.config.local_ensemble, residual=upscaler.model.config.residual,
         encoder_reused=uses > 0, first_encoder_seconds=encoded.seconds,
     )
+    upscaler.note_timings(0 if uses else loaded.width * loaded.height, encoder_seconds, out_w * out_h, decoder_seconds)
     # The explanation compares what the visitor sees: colours as saved (a greyscale input gives greyscale).
     liif_seen = np.asarray(composed.convert("RGB"))
     explanation = explain.explain(facts, encoded.feat.cpu(), loaded.rgb, bicubic_rgb, liif_seen)
@@ -287,6 +428,18 @@ def run_steps(shelf: ModelShelf, model_name, request: Request, outputs=None, pro
     _report(progress, 1.0, "done")
     yield Run(request, model_name, composed, bicubic, liif_seen, bicubic_rgb, facts, explanation, png_path,
               seconds_to_first_result=first_result or 0.0, seconds_total=time.perf_counter() - start)
+
+
+def give_back_memory() -> None:
+    """Return freed memory to the system after a run. glibc keeps freed blocks of a large run mapped,
+    so a server's memory would stay at its peak long after the work that needed it; malloc_trim hands
+    them back (Linux with glibc; elsewhere nothing is done)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def render_rows(upscaler: Upscaler, image01: torch.Tensor, out_size: tuple, row0: int, row1: int, progress=None):
@@ -407,7 +560,8 @@ def status_text(run: Run) -> str:
     facts = run.facts
     notices = run.request.loaded.notices
     lines = [
-        f"**Done**: {facts.in_width}×{facts.in_height} → {facts.out_width}×{facts.out_height}. First LIIF rows "
+        f"**Done**: {facts.in_width}×{facts.in_height} → {facts.out_width}×{facts.out_height} "
+        f"({run.request.scale_label()}). First LIIF rows "
         f"after {run.seconds_to_first_result:.1f} s, all in {run.seconds_total:.1f} s "
         f"({facts.device}, {facts.precision}). Click either output to move the magnifier.",
     ]
@@ -421,9 +575,9 @@ def limits_text() -> str:
     side = math.isqrt(out_limit)
     return (
         f"Outputs of up to {imageio.megapixels(out_limit)} (e.g. {side}×{side}) and inputs of up to "
-        f"{imageio.megapixels(in_limit)}; larger requests are refused with the reason, because the decoder "
-        "works pixel by pixel on a small CPU. To look closer than that, click an output: the magnifier "
-        "renders any region at any zoom."
+        f"{imageio.megapixels(in_limit)}, and no request that would take this server more than about "
+        f"{page_model_seconds():.0f} s: the slider stops at the largest scale your photo allows. To look "
+        "closer than that, click an output: the magnifier renders any region at any zoom."
     )
 
 
@@ -504,30 +658,78 @@ def _safe_name(stem: str) -> str:
 
 
 class OutputFolder:
-    """A private temporary folder for the PNGs offered for download, removed when the app exits.
+    """This server's private temporary folder: the PNGs offered for download and, when the page points
+    Gradio's cache here ($GRADIO_TEMP_DIR), the uploads and the pictures the page shows, so each file is
+    stored once and one folder holds everything a visitor left.
 
-    Files older than `max_age` seconds are removed whenever a new one is written, so nothing a visitor
-    made outlives their visit by much (the page's own cache is cleaned on the same schedule).
+    Files older than `max_age` seconds are removed whenever a new one is written (the page's cache is
+    cleaned on the same schedule), the folder is removed when the app exits, and a folder left by a
+    server that was killed is removed by the next one to start (`remove_leftovers`): its name carries
+    the process id that made it.
     """
 
-    def __init__(self, max_age: float = OUTPUT_MAX_AGE):
-        self._tmp = tempfile.TemporaryDirectory(prefix="liif-zoom-")
-        self.root = Path(self._tmp.name)
+    PREFIX = "liif-zoom-"
+
+    def __init__(self, max_age: float = OUTPUT_MAX_AGE, parent=None):
+        self.root = Path(tempfile.mkdtemp(prefix=f"{self.PREFIX}{os.getpid()}-", dir=parent))
+        self.downloads = self.root / "downloads"
+        self.downloads.mkdir()
         self.max_age = max_age
 
     def save(self, image: Image.Image, filename: str) -> Path:
         self.prune()
-        folder = Path(tempfile.mkdtemp(dir=self.root))  # one folder per run: same names never collide
+        folder = Path(tempfile.mkdtemp(dir=self.downloads))  # one folder per run: same names never collide
         return imageio.save_png(image, folder / filename)
 
     def prune(self) -> None:
         cutoff = time.time() - self.max_age
-        for folder in self.root.iterdir():
+        for folder in self.downloads.iterdir():
             try:
                 if folder.stat().st_mtime < cutoff:
                     shutil.rmtree(folder, ignore_errors=True)
             except FileNotFoundError:
                 pass  # another thread removed it first
 
+    def size_bytes(self) -> int:
+        """Bytes held in the folder now (uploads, cached pictures, downloads)."""
+        total = 0
+        for dirpath, _, filenames in os.walk(self.root):
+            for filename in filenames:
+                try:
+                    total += os.lstat(os.path.join(dirpath, filename)).st_size
+                except OSError:
+                    pass  # removed meanwhile
+        return total
+
     def cleanup(self) -> None:
-        self._tmp.cleanup()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    @classmethod
+    def remove_leftovers(cls, parent=None) -> list:
+        """Remove the folders of servers that are no longer running (a crash, SIGKILL, a power cut),
+        in `parent` (default: the system's temporary folder). Returns what was removed."""
+        parent = Path(parent or tempfile.gettempdir())
+        removed = []
+        for folder in parent.glob(f"{cls.PREFIX}*"):
+            owner = folder.name[len(cls.PREFIX):].split("-", 1)[0]
+            if not folder.is_dir() or folder.is_symlink():
+                continue
+            if owner.isdigit() and _process_alive(int(owner)):
+                continue
+            if not owner.isdigit() and time.time() - folder.stat().st_mtime < OUTPUT_MAX_AGE:
+                continue  # an older server's folder without a process id: only once it has expired
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+        return removed
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True

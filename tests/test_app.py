@@ -62,8 +62,10 @@ def test_prepare_works_out_the_output_size(photo_path):
     assert (by_width.out_width, by_width.out_height) == (100, 80)
     by_height = session.prepare(photo_path, 8, target_height=48)
     assert (by_height.out_width, by_height.out_height) == (60, 48)
-    both = session.prepare(photo_path, 8, target_width=33, target_height=17)
-    assert (both.out_width, both.out_height) == (33, 17)
+    both = session.prepare(photo_path, 8, target_width=33, target_height=17)  # fits inside, keeps the shape
+    assert (both.out_width, both.out_height) == (21, 17)
+    stretched = session.prepare(photo_path, 8, target_width=33, target_height=17, stretch=True)
+    assert (stretched.out_width, stretched.out_height) == (33, 17)
     assert session.prepare(photo_path, 2).name == "face"
 
 

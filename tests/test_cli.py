@@ -132,6 +132,7 @@ def test_alpha_survives(capsys, tmp_path, model_path):
 
 def test_refusals_are_one_line_each(capsys, tmp_path, photo, model_path):
     code, _, err = run_main(capsys, "upscale", photo, "--scale", "1000", "-o", tmp_path / "huge.png", model=model_path)
+    assert "--region" in err  # the command line's own advice, which the web page never shows
     assert code == 1 and "--max-output-pixels" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "huge.png").exists()
 
@@ -194,3 +195,95 @@ def test_python_api_matches_the_command_line(capsys, tmp_path, photo, model_path
         upscale_file(photo, scale=2, width=10, model_path=model_path)
     baseline = bicubic_image(load_image(photo), 40, 30)
     assert (baseline.mode, baseline.size) == ("RGB", (40, 30))
+
+
+# -- a public deployment's probes (issue 15) ------------------------------------------------------------
+
+
+def test_unwritable_output_is_refused_before_loading_the_model(capsys, tmp_path, photo, monkeypatch):
+    """A read-only folder used to be found after the whole render; the model was loaded first too."""
+    from liif import engine
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("the model was loaded before the output was checked")
+
+    monkeypatch.setattr(engine, "Upscaler", no_model)
+    a_file = tmp_path / "taken"
+    a_file.write_text("x")
+    for where in (["--out-dir", "/proc/liif-out"], ["-o", "/proc/x.png"], ["--out-dir", a_file]):
+        code, _, err = run_main(capsys, "upscale", photo, "--scale", "2", *where)
+        assert code == 2 and len(err.strip().splitlines()) == 1, err
+        assert "not writable" in err or "is a file, not a folder" in err, err
+        assert "File exists" not in err
+
+
+def test_bad_inputs_are_found_before_loading_the_model(capsys, tmp_path, monkeypatch):
+    from liif import engine
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("the model was loaded for inputs that all fail their checks")
+
+    monkeypatch.setattr(engine, "Upscaler", no_model)
+    bad = tmp_path / "bad.png"
+    bad.write_text("not a picture")
+    code, _, err = run_main(capsys, "upscale", bad, "--scale", "2", "--out-dir", tmp_path / "out")
+    assert code == 1 and "bad.png is not an image" in err
+
+
+@pytest.mark.parametrize("size", [["--scale", "1e308"], ["--width", "9" * 300], ["--size", "9" * 300 + "x4"]])
+def test_absurd_sizes_are_one_line_not_tracebacks(capsys, tmp_path, photo, model_path, size):
+    try:
+        code, _, err = run_main(capsys, "upscale", photo, *size, "-o", tmp_path / "x.png", model=model_path)
+    except SystemExit as stop:  # argparse's refusal of the value: also one line
+        code, err = stop.code, capsys.readouterr().err
+    last = err.strip().splitlines()[-1]  # argparse prints its usage first
+    assert code in (1, 2) and "Traceback" not in err and "error:" in last and len(last) < 300
+
+
+def test_an_allocation_failure_fails_that_file_and_the_batch_goes_on(capsys, tmp_path, photo, model_path, monkeypatch):
+    """PyTorch reports a failed CPU allocation as RuntimeError, which used to abort the whole batch."""
+    from liif import api
+
+    real = api.upscale_image
+    calls = []
+
+    def first_fails(upscaler, loaded, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: can't allocate memory")
+        return real(upscaler, loaded, *args, **kwargs)
+
+    monkeypatch.setattr(api, "upscale_image", first_fails)
+    second = tmp_path / "second.png"
+    Image.open(photo).save(second)
+    code, out, err = run_main(capsys, "upscale", photo, second, "--scale", "2", "--out-dir", tmp_path / "out",
+                              model=model_path)
+    assert code == 1 and "ran out of memory" in err and "Traceback" not in err
+    assert (tmp_path / "out" / "second.png").is_file()
+
+
+def test_ctrl_c_is_one_line(capsys, tmp_path, photo, model_path, monkeypatch):
+    from liif import api
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(api, "upscale_image", interrupted)
+    code, _, err = run_main(capsys, "upscale", photo, "--scale", "2", "-o", tmp_path / "x.png", model=model_path)
+    assert code == 130 and err.strip() == "interrupted"
+
+
+def test_a_long_job_without_a_terminal_prints_progress_lines_and_an_estimate(tmp_path, model_path):
+    """An 11-minute job used to print nothing when its output went to a log."""
+    big = tmp_path / "big.png"
+    Image.fromarray(np.random.default_rng(3).integers(0, 256, (40, 50, 3), dtype=np.uint8)).save(big)
+    command = [sys.executable, "-c",
+               "import sys; from liif import cli; cli.PROGRESS_LINE_SECONDS = 0; cli.ESTIMATE_AFTER_SECONDS = 0; "
+               "sys.exit(cli.main(sys.argv[1:]))",
+               "upscale", str(big), "--scale", "25", "-o", str(tmp_path / "out.png"),
+               "--model", str(model_path), "--device", "cpu"]
+    done = subprocess.run(command, cwd=REPO, env=ONE_THREAD, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert "will take about" in lines[0] and "1250×1000" in lines[0]  # the estimate comes first
+    assert sum("rows" in line and "left" in line for line in lines) >= 2

@@ -115,3 +115,44 @@ def test_device_and_precision_choice():
     if not torch.cuda.is_available():
         with pytest.raises(RuntimeError, match="CUDA"):
             pick_device("cuda")
+
+
+def test_a_region_encodes_only_the_input_its_queries_reach(model):
+    """A small region of a large photo used to encode the whole photo (84 s for 128x128 of 1.95 MP).
+    With an overlap covering EDSR-baseline's receptive field, encoding only the region and its context
+    gives the same pixels as encoding everything."""
+    torch.manual_seed(2)
+    photo = torch.nn.functional.interpolate(torch.rand(1, 3, 40, 40), size=(200, 180), mode="bicubic").clamp(0, 1)
+    box, out = (90.5, 70.25, 102.5, 82.25), (48, 48)  # 12x12 input pixels at x4
+    encoded = []
+    lean = Upscaler(model, device="cpu", precision="fp32", overlap=34)
+    original_encode = model.encode
+    try:
+        model.encode = lambda inp: encoded.append(inp.shape[-2] * inp.shape[-1]) or original_encode(inp)
+        region = lean.render_region(photo, box, out)
+    finally:
+        del model.encode
+    assert 0 < sum(encoded) < 0.25 * 200 * 180
+    whole = Upscaler(model, device="cpu", precision="fp32", overlap=34)
+    whole.encode(photo)  # cached: the region below is cut from the whole photo's encoding
+    assert (region - whole.render_region(photo, box, out)).abs().max().item() <= 1e-4
+
+
+def test_speed_is_measured_once_and_prices_work(model):
+    engine = Upscaler(model, device="cpu", precision="fp32")
+    speed = engine.speed(repeats=1)
+    assert speed.encoder_seconds_per_pixel > 0 and speed.decoder_seconds_per_pixel > 0
+    assert engine.speed() is speed
+    assert speed.seconds(100, 0) == pytest.approx(100 * speed.encoder_seconds_per_pixel)
+    assert speed.seconds(10, 1000) > speed.seconds(10, 10)
+
+
+def test_a_render_faster_than_the_measured_speed_refines_it(model):
+    engine = Upscaler(model, device="cpu", precision="fp32")
+    measured = engine.speed(repeats=1)
+    engine.note_timings(100 * 100, 1e-9, 512 * 512, 1e-9)  # impossibly fast: both costs come down
+    assert engine.speed().encoder_seconds_per_pixel < measured.encoder_seconds_per_pixel
+    assert engine.speed().decoder_seconds_per_pixel < measured.decoder_seconds_per_pixel
+    slower = engine.speed()
+    engine.note_timings(100 * 100, 1e3, 512 * 512, 1e3)  # a slow run (a busy machine) changes nothing
+    assert engine.speed() == slower

@@ -243,11 +243,12 @@ def test_empty_and_missing_files_are_refused(tmp_path):
 def test_input_over_the_limit_is_refused_before_decoding():
     with pytest.raises(ImageInputError) as caught:
         load_image(png_header_only(4000, 3000))  # its pixel data is missing: a decode would fail differently
-    message = str(caught.value)
+    message = caught.value.for_command_line()
     assert 4000 * 3000 > DEFAULT_MAX_INPUT_PIXELS
     for part in ("4000×3000", "12", "MP", "--max-input-pixels", "LIIF_MAX_INPUT_PIXELS"):
         assert part in message
     assert "\n" not in message
+    assert "--" not in str(caught.value) and "LIIF_" not in str(caught.value)  # the page's words: no flags
 
 
 def test_input_limit_from_argument_and_environment(monkeypatch):
@@ -291,14 +292,45 @@ def test_output_size_refusals(kwargs):
         output_size(100, 50, **kwargs)
 
 
+@pytest.mark.parametrize("kwargs", [
+    {"scale": 1e308}, {"scale": "1e308"}, {"scale": float("inf")}, {"scale": 10**400},
+    {"width": 10**300}, {"height": "9" * 300}, {"size": "9" * 300 + "x5"}, {"width": 1e308},
+])
+def test_absurd_sizes_are_sentences_not_overflow_errors(kwargs):
+    """Numbers too large to compute with (1e308, hundreds of digits) used to raise OverflowError."""
+    with pytest.raises(ImageInputError) as caught:
+        output_size(100, 50, **kwargs)
+    assert len(str(caught.value)) < 200  # a sentence, not the number's hundreds of digits
+
+
+def test_devices_and_pipes_are_not_read(tmp_path):
+    """/dev/zero would be read forever, a FIFO would block; both were called "empty (0 bytes)"."""
+    import os
+
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)
+    for path in (fifo, "/dev/zero"):
+        with pytest.raises(ImageInputError, match="not a regular file"):
+            load_image(path)
+
+
+def test_all_nan_float_tiff_is_black_without_warnings(tmp_path, recwarn):
+    path = tmp_path / "nan.tiff"
+    Image.fromarray(np.full((4, 5), np.nan, np.float32), "F").save(path)
+    loaded = load_image(path)
+    assert loaded.rgb.max() == 0 and any("finite" in notice for notice in loaded.notices)
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
 def test_check_output_size_messages(monkeypatch):
     check_output_size(512, 512, 2048, 2048)  # x4: well within the default
     with pytest.raises(ImageInputError) as caught:
         check_output_size(512, 512, 15360, 15360)
-    message = str(caught.value)
+    message = caught.value.for_command_line()
     for part in ("x30", "512×512", "15360×15360", "236 MP", "36 MP", "--max-output-pixels",
                  "LIIF_MAX_OUTPUT_PIXELS", "region"):
         assert part in message, (part, message)
+    assert "--" not in str(caught.value) and "LIIF_" not in str(caught.value)  # the page's words: no flags
     check_output_size(512, 512, 15360, 15360, max_pixels=300_000_000)
     with pytest.raises(ImageInputError, match="1×1"):
         check_output_size(512, 512, 0, 10)
@@ -332,6 +364,24 @@ def test_compose_output_resizes_alpha(tmp_path):
     assert (np.asarray(right_part)[:, :, 3] == 255).all()
     la = load_image(Image.fromarray(rgba[:, :, [0, 3]], "LA"))
     assert compose_output(big, la).mode == "LA"
+
+
+def test_save_png_never_leaves_a_truncated_file(tmp_path, monkeypatch):
+    """A full disk halfway through a write used to replace a good PNG with a truncated one."""
+    import errno
+
+    target = save_png(Image.new("RGB", (8, 8), (10, 20, 30)), tmp_path / "out.png")
+    good = target.read_bytes()
+
+    def disk_full(self, fp, format=None, **params):
+        fp.write(b"\x89PNG\r\n\x1a\n half a picture")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Image.Image, "save", disk_full)
+    with pytest.raises(OSError):
+        save_png(Image.new("RGB", (8, 8)), target)
+    assert target.read_bytes() == good
+    assert [p.name for p in tmp_path.iterdir()] == ["out.png"]  # no temporary file left behind
 
 
 def test_save_png_is_lossless_and_makes_folders(tmp_path):

@@ -1,0 +1,192 @@
+"""Sharing one small server fairly between visitors: the page's guards for a public deployment.
+
+    limit_jobs_per_client(demo._queue, 2)        # after demo.queue(): a third waiting job is refused
+    demo.launch(app_kwargs={"middleware": [Middleware(UploadGuard, folder=outputs, ...)]})
+
+Why: the model runs one job at a time, so without these one client can fill the queue (a script that
+posts jobs and never reads them) or the disk (uploads), and every other visitor is turned away.
+
+A client is the address the request came from. Behind a reverse proxy every request comes from the
+proxy; set LIIF_CLIENT_HEADER to the header that carries the visitor's address (e.g. X-Forwarded-For,
+whose first entry is used). Trust that header only behind a proxy that sets it: anyone can send it.
+"""
+
+import asyncio
+import os
+import re
+import threading
+import time
+from collections import OrderedDict, defaultdict, deque
+
+CLIENT_HEADER_ENV = "LIIF_CLIENT_HEADER"
+# A job posted to /call/<api> whose result nobody has started reading this many seconds later is taken
+# out of the queue (if it has not started): a script that posts and never reads holds no place.
+# Gradio already drops the jobs of a page whose visitor left. $LIIF_UNREAD_SECONDS overrides it.
+UNREAD_SECONDS = 10.0
+UNREAD_SECONDS_ENV = "LIIF_UNREAD_SECONDS"
+_CALL_RESULT = re.compile(r"/call/[^/]+/([0-9a-f]{32})/?$")
+_read_events: OrderedDict = OrderedDict()  # event ids whose result stream was opened (the latest 10,000)
+# What the page answers when a file link no longer leads anywhere (Gradio's own answer is a bare
+# "File not allowed"): results are removed after a while, and with the server that made them.
+EXPIRED_FILE = ("This file is no longer here: results and uploads are kept only for a visit (at most 30 minutes) "
+                "and never past a restart of the server. Run the photo again to get it back.")
+
+
+def client_key(headers, peer: str | None) -> str:
+    """Who sent a request: `headers` maps lower-case header names to values, `peer` is the socket's
+    address."""
+    name = os.environ.get(CLIENT_HEADER_ENV, "").strip().lower()
+    if name:
+        value = headers.get(name, "")
+        if value:
+            return value.split(",")[0].strip()
+    return peer or "unknown"
+
+
+def _request_client(request) -> str:
+    """client_key of a Starlette/FastAPI request (what Gradio's queue keeps with each job)."""
+    peer = request.client.host if getattr(request, "client", None) else None
+    return client_key(request.headers, peer)
+
+
+# -- the queue -----------------------------------------------------------------------------------------
+
+
+def jobs_of(queue, client: str) -> int:
+    """Jobs of this client in Gradio's queue: waiting or running."""
+    waiting = [event for events in queue.event_queue_per_concurrency_id.values() for event in events.queue]
+    running = [event for job in queue.active_jobs if job for event in job]
+    return sum(1 for event in waiting + running if _request_client(event.request) == client)
+
+
+def limit_jobs_per_client(queue, most: int) -> None:
+    """Refuse a client's job when it already has `most` waiting or running (Gradio's queue counts all
+    clients together); the refusal is Gradio's "queue full" answer with a sentence saying why. A job
+    posted to /call/ and not read within UNREAD_SECONDS leaves the queue."""
+    push = queue.push
+
+    async def push_within_limit(body, request, username):
+        client = _request_client(request)
+        if jobs_of(queue, client) >= most:
+            return (False, f"Queue is full for you: you already have {most} requests waiting or running, and this "
+                           f"page takes at most {most} from each visitor at a time. Wait for one to finish.", "queue_full")
+        answer = await push(body, request, username)
+        success, event_id = answer[0], answer[1]
+        if success and "/call/" in request.url.path:
+            asyncio.get_running_loop().call_later(
+                _unread_seconds(), lambda: asyncio.ensure_future(_drop_if_unread(queue, event_id)))
+        return answer
+
+    queue.push = push_within_limit
+
+
+def _unread_seconds() -> float:
+    try:
+        return float(os.environ.get(UNREAD_SECONDS_ENV, "") or UNREAD_SECONDS)
+    except ValueError:
+        return UNREAD_SECONDS
+
+
+UNREAD_DROPPED = ("This job was taken out of the queue because nobody read its result within {seconds:g} s "
+                  "of posting it; post it again and read the result at once.")
+
+
+async def _drop_if_unread(queue, event_id: str) -> None:
+    from gradio.server_messages import ProcessCompletedMessage
+
+    if _read_events.pop(event_id, None) is not None:
+        return
+    waiting = [event for events in queue.event_queue_per_concurrency_id.values() for event in events.queue
+               if event._id == event_id]
+    if not waiting:
+        return  # running or done: it runs to its end
+    await queue.clean_events(event_id=event_id)
+    # A late reader gets this answer and a closed stream, not a wait for a job that will never run.
+    messages = queue.pending_messages_per_session.get(waiting[0].session_hash)
+    if messages is not None:
+        messages.put_nowait(ProcessCompletedMessage(
+            output={"error": UNREAD_DROPPED.format(seconds=_unread_seconds())}, success=False, event_id=event_id))
+
+
+def _note_read(path: str) -> None:
+    match = _CALL_RESULT.search(path)
+    if match:
+        _read_events[match.group(1)] = True
+        while len(_read_events) > 10_000:
+            _read_events.popitem(last=False)
+
+
+# -- uploads and file links ------------------------------------------------------------------------------
+
+
+class UploadGuard:
+    """ASGI middleware: bounds what uploads can occupy, words the answer to an expired file link, and
+    notes which /call/ results are being read (see limit_jobs_per_client).
+
+    An upload is refused (HTTP 413, one sentence) when it would take the server's folder past
+    `total_bytes`, or its client past `client_bytes` within the last `window` seconds, or when it does
+    not say its size. A 403 for a file link gets EXPIRED_FILE instead of a bare "File not allowed".
+    """
+
+    def __init__(self, app, folder, total_bytes: int, client_bytes: int, window: float):
+        self.app, self.folder = app, folder
+        self.total_bytes, self.client_bytes, self.window = total_bytes, client_bytes, window
+        self._recent = defaultdict(deque)  # client -> (time, bytes) of its uploads in the window
+        self._lock = threading.Lock()
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        path, method = scope.get("path", ""), scope.get("method", "")
+        if method == "POST" and path.rstrip("/").endswith("/upload"):
+            refusal = self._refusal(scope)
+            if refusal is not None:
+                return await _plain(send, 413, refusal)
+        elif method in ("GET", "HEAD") and "/file=" in path:
+            return await self.app(scope, receive, _replacing_403(send, EXPIRED_FILE))
+        elif method == "GET" and "/call/" in path:
+            _note_read(path)
+        return await self.app(scope, receive, send)
+
+    def _refusal(self, scope) -> str | None:
+        headers = {key.decode("latin-1").lower(): value.decode("latin-1") for key, value in scope.get("headers", [])}
+        try:
+            size = int(headers.get("content-length", ""))
+        except ValueError:
+            return "Uploads must say their size (Content-Length); send the file as a browser does."
+        client = client_key(headers, (scope.get("client") or (None,))[0])
+        now = time.monotonic()
+        with self._lock:
+            recent = self._recent[client]
+            while recent and recent[0][0] < now - self.window:
+                recent.popleft()
+            if sum(n for _, n in recent) + size > self.client_bytes:
+                return (f"You have uploaded {self.client_bytes / 1e6:.0f} MB in the last {self.window / 60:.0f} minutes, "
+                        "as much as this page takes from one visitor; try again later.")
+            if self.folder.size_bytes() + size > self.total_bytes:
+                return "This server's space for uploads is full just now; try again in a few minutes."
+            recent.append((now, size))
+        return None
+
+
+async def _plain(send, status: int, text: str) -> None:
+    body = text.encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _replacing_403(send, text: str):
+    """A `send` that turns a 403 response into `text` (same status), leaving every other response alone."""
+    replaced = False
+
+    async def wrapped(message):
+        nonlocal replaced
+        if message["type"] == "http.response.start" and message["status"] == 403:
+            replaced = True
+            return await _plain(send, 403, text)
+        if replaced:
+            return None  # the original body is dropped
+        return await send(message)
+
+    return wrapped
