@@ -41,7 +41,7 @@ UPLOAD_LIMIT = "20mb"
 
 shelf = session.ModelShelf()
 shelf.load_in_background()  # the default model is ready before the first visitor asks
-landing = session.ExampleRun(shelf, LANDING_EXAMPLE, LANDING_SCALE)
+landing: session.ExampleRun | None = None  # started with the server (below), not on import
 outputs = session.OutputFolder()
 
 
@@ -137,9 +137,10 @@ def explanation_view(result: session.Run) -> dict:
 
 def landing_view():
     """On page load: the answer from the example run made at start (waiting for it if it is still going)."""
-    example = landing.wait(timeout=session.EXAMPLE_WAIT_SECONDS)
+    example = landing.wait(timeout=session.EXAMPLE_WAIT_SECONDS) if landing else None
     if example is None:
-        return {answer_note: landing.problem or "The example is still running; run a photo meanwhile."}
+        problem = landing.problem if landing else None
+        return {answer_note: problem or "The example answer is not ready yet; run a photo meanwhile."}
     facts = example.facts
     return explanation_view(example) | {
         answer_note: (f"**An example answer**, from *{example_caption(LANDING_EXAMPLE)}* upscaled "
@@ -155,6 +156,11 @@ def estimate(upload, scale, target_width, target_height, model_name):
         return session.estimate_text(shelf, model_name, request)
     except (imageio.ImageInputError, WeightsError):
         return ""  # Run says what is wrong, in one sentence
+
+
+def pick_example(evt: gr.SelectData):
+    """A click on an example puts it in the upload box, as if the visitor had uploaded it."""
+    return str(EXAMPLES[evt.index])
 
 
 def example_caption(path: Path) -> str:
@@ -239,9 +245,11 @@ with gr.Blocks(title="LIIF Zoom", delete_cache=(600, session.OUTPUT_MAX_AGE)) as
             upload = PhotoUpload(label="Your photo (kept only for this visit, never altered)", type="filepath",
                                  image_mode=None, sources=["upload", "clipboard"], height=220,
                                  elem_id="upload-image")
-            gr.Examples([[str(p)] for p in EXAMPLES], inputs=[upload], label="Tiny profile photos (shown pixel for pixel)",
-                        example_labels=[example_caption(p) for p in EXAMPLES], api_visibility="private",
-                        elem_id="examples")
+            # A gallery rather than gr.Examples: its captions can sit under pictures that are shown
+            # pixel for pixel, so a visitor sees how tiny they are.
+            examples = gr.Gallery([(str(p), example_caption(p)) for p in EXAMPLES], label="Tiny profile photos: click one",
+                                  columns=6, height="auto", allow_preview=False, object_fit="contain",
+                                  elem_id="examples", buttons=[])
         with gr.Column(scale=1, min_width=280):
             scale = gr.Slider(1, 30, value=8, step=0.1, label="Scale", elem_id="scale-slider",
                               info="How many times wider and taller the output is.")
@@ -312,6 +320,7 @@ with gr.Blocks(title="LIIF Zoom", delete_cache=(600, session.OUTPUT_MAX_AGE)) as
     for clickable in (bicubic_view, liif_view):
         clickable.select(pick_region, [run_state], [bicubic_view, liif_view, magnifier_view],
                          api_visibility="private", concurrency_id=MODEL_WORK, show_progress_on=[magnifier_view])
+    examples.select(pick_example, None, [upload], api_visibility="private", queue=False)
     magnify_button.click(pick_point, [run_state, magnify_x, magnify_y], [bicubic_view, liif_view, magnifier_view],
                          api_visibility="private", concurrency_id=MODEL_WORK, show_progress_on=[magnifier_view])
     # Before a run: how long it will take, when that is more than a few seconds.
@@ -324,5 +333,6 @@ with gr.Blocks(title="LIIF Zoom", delete_cache=(600, session.OUTPUT_MAX_AGE)) as
 
 
 if __name__ == "__main__":
+    landing = session.ExampleRun(shelf, LANDING_EXAMPLE, LANDING_SCALE)
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=1)
     demo.launch(max_file_size=UPLOAD_LIMIT, css_paths=[CSS_PATH], show_error=False)

@@ -384,7 +384,7 @@ def why_markdown(facts: RunFacts, numbers: dict, enlarged: bool = True) -> str:
     else:
         heat = (f"**What was added** (heat map): on average **{added:.2f} levels** (of 255) per colour over plain "
                 f"bicubic interpolation; **{on_edges:.0%}** of it lies on the {EDGE_SHARE_TEXT} of the picture "
-                "with the strongest edges.")
+                f"with the strongest edges (spread evenly, it would be {EDGE_FRACTION:.0%}).")
     return (
         "### 3. Where the detail comes from: observed, learned, invented\n"
         f"{observed}{learned}{invented}{evidence}\n"

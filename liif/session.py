@@ -45,6 +45,7 @@ PAGE_MAX_OUTPUT_PIXELS = 2_000_000
 # A progressive render shows its progress about this often (seconds); the first band is sized to be quick.
 UPDATE_SECONDS = 2.0
 FIRST_BAND_PIXELS = 8192
+DECODER_SHARE = 0.95  # of a run's progress; the explanation and the PNG take the rest
 # Each magnifier tile is rendered natively at this many pixels a side.
 MAGNIFIER_TILE = 256
 # The magnifier looks twice as close as the output: a region of TILE / (2 * scale) input pixels.
@@ -279,7 +280,8 @@ def run_steps(shelf: ModelShelf, model_name, request: Request, outputs=None, pro
         rows = min(out_h - row, max(1, band_pixels // out_w))
 
         def band_progress(fraction, row=row, rows=rows):
-            _report(progress, (row + fraction * rows) / out_h, "decoder: asking for every output pixel's colour")
+            # The decoder's share of the progress ends short of 1: the explanation and the PNG come after it.
+            _report(progress, DECODER_SHARE * (row + fraction * rows) / out_h, "decoder: asking for every output pixel's colour")
 
         band_start = time.perf_counter()
         with lock:
@@ -300,7 +302,7 @@ def run_steps(shelf: ModelShelf, model_name, request: Request, outputs=None, pro
     liif_rgb = imageio.to_uint8(liif)
     if previews:  # every row is done, but the explanation and the PNG are still to come: say so
         yield Partial(liif_rgb, bicubic_shown, 1.0)
-    _report(progress, 0.99, "writing the explanation and the PNG")
+    _report(progress, DECODER_SHARE, "writing the explanation and the PNG")
 
     composed = imageio.compose_output(liif_rgb, loaded)
     facts = explain.RunFacts(
@@ -564,7 +566,7 @@ def _label(tile: np.ndarray, text: str, right: bool = False) -> np.ndarray:
     """The picture with a caption in a bottom corner (the top-left one is under the page's panel label)."""
     image = Image.fromarray(np.ascontiguousarray(tile)).convert("RGB")
     draw = ImageDraw.Draw(image)
-    font = ImageFont.load_default(size=max(11, min(tile.shape[:2]) // 12))
+    font = ImageFont.load_default(size=max(11, min(tile.shape[:2]) // 20))
     width = draw.textbbox((0, 0), text, font=font)[2]
     bottom_line = draw.textbbox((0, 0), "Ag", font=font)[3]
     x = image.width - width - 6 if right else 6
