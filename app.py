@@ -222,10 +222,11 @@ def magnifier_image(magnified) -> dict:
 # -- the page ---------------------------------------------------------------------------------------
 
 
-def picture(elem_id: str, label: str, **kwargs) -> gr.Image:
-    """An output picture of the results row: PNG (lossless), the same height as its neighbours."""
+def picture(elem_id: str, label: str, alt_text: str, **kwargs) -> gr.Image:
+    """An output picture of the results row: PNG (lossless), the same height as its neighbours, with a
+    text for screen readers."""
     return gr.Image(label=label, elem_id=elem_id, format="png", type="numpy", interactive=False,
-                    height=DISPLAY_HEIGHT, buttons=["fullscreen"], **kwargs)
+                    height=DISPLAY_HEIGHT, buttons=["fullscreen"], alt_text=alt_text, **kwargs)
 
 
 with gr.Blocks(title="LIIF Zoom", delete_cache=(600, session.OUTPUT_MAX_AGE)) as demo:
@@ -268,10 +269,12 @@ with gr.Blocks(title="LIIF Zoom", delete_cache=(600, session.OUTPUT_MAX_AGE)) as
     # Hidden until the first run: before it, the answer below is the first thing to read.
     with gr.Column(visible=False, elem_id="results-area") as results_area:
         with gr.Row(equal_height=True, elem_id="results"):
-            input_view = picture("input-image", "Input", elem_classes=["pixelated"])
-            bicubic_view = picture("bicubic-output", "Bicubic (click to magnify)")
-            liif_view = picture("liif-output", "LIIF (click to magnify)")
-            magnifier_view = picture("magnifier", "Magnifier")
+            input_view = picture("input-image", "Input", "Your photo, enlarged with its square pixels",
+                                 elem_classes=["pixelated"])
+            bicubic_view = picture("bicubic-output", "Bicubic (click to magnify)", "The bicubic enlargement")
+            liif_view = picture("liif-output", "LIIF (click to magnify)", "The LIIF result")
+            magnifier_view = picture("magnifier", "Magnifier",
+                                     "Magnified region: input pixels, bicubic, LIIF and what LIIF added")
         with gr.Row(elem_id="magnify-keys"):
             magnify_x = gr.Number(0, precision=0, minimum=0, label="Magnifier centre x (output pixels)",
                                   elem_id="magnify-x")
@@ -290,15 +293,18 @@ with gr.Blocks(title="LIIF Zoom", delete_cache=(600, session.OUTPUT_MAX_AGE)) as
             workflow_text = gr.Markdown(scale=3, elem_id="workflow-text")
             feature_view = gr.Image(label="The encoder's feature grid (first 3 principal components)",
                                     format="png", interactive=False, visible=False, scale=1,
-                                    elem_id="feature-grid", elem_classes=["pixelated"])
+                                    elem_id="feature-grid", elem_classes=["pixelated"],
+                                    alt_text="The encoder's description of each input pixel, in false colour")
         with gr.Row(elem_classes=["text-and-picture"]):
             why_text = gr.Markdown(scale=2)
             with gr.Column(scale=1):
                 added_view = gr.Image(label="What was added: |LIIF − bicubic|, with its colour scale", format="png",
-                                      interactive=False, visible=False, height=320, elem_id="added-map")
+                                      interactive=False, visible=False, height=320, elem_id="added-map",
+                                      alt_text="Heat map of how much LIIF changed each pixel over bicubic, with its colour scale")
                 consistency_view = gr.Image(label="Your input | the LIIF output shrunk back", format="png",
                                             interactive=False, visible=False, elem_id="consistency",
-                                            elem_classes=["pixelated"])
+                                            elem_classes=["pixelated"],
+                                            alt_text="Your input beside the LIIF output shrunk back to its size")
         gr.Markdown(explain.sources_markdown(), elem_id="sources")
 
     # The scripting API: one public endpoint; every other event below is private.
