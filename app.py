@@ -262,6 +262,7 @@ with gr.Blocks(title="LIIF Zoom", delete_cache=(600, session.OUTPUT_MAX_AGE)) as
             model = gr.Dropdown(shelf.choices, value=shelf.default_name, label="Model",
                                 visible=len(shelf.names) > 1, elem_id="model")
             gr.Markdown(session.limits_text(), elem_id="limits")
+            estimate_note = gr.Markdown("", elem_id="estimate")
             run_button = gr.Button("Run", variant="primary", elem_id="run-button")
             status = gr.Markdown("", elem_id="status")
             download = gr.DownloadButton("Download LIIF (PNG)", visible=False, elem_id="download")
@@ -331,7 +332,7 @@ with gr.Blocks(title="LIIF Zoom", delete_cache=(600, session.OUTPUT_MAX_AGE)) as
                          api_visibility="private", concurrency_id=MODEL_WORK, show_progress_on=[magnifier_view])
     # Before a run: how long it will take, when that is more than a few seconds.
     for control in (upload, scale, target_width, target_height, model):
-        control.change(estimate, [upload, scale, target_width, target_height, model], [status],
+        control.change(estimate, [upload, scale, target_width, target_height, model], [estimate_note],
                        api_visibility="private", show_progress="hidden", queue=False)
     demo.load(landing_view, None, explanation_outputs, api_visibility="private", concurrency_limit=None)
     api_trigger.click(upscale_api, [api_image, api_scale], [api_result, api_summary], api_name="upscale",

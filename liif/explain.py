@@ -276,6 +276,12 @@ def encoder_text(facts: RunFacts) -> str:
             f"{_millions(facts.encoder_parameters)} parameters")
 
 
+def encoder_short(facts: RunFacts) -> str:
+    """The encoder's name and size, e.g. "RDN, 22.0 M parameters"."""
+    name = ENCODER_NAMES.get(facts.encoder, facts.encoder)
+    return f"{name}, {_millions(facts.encoder_parameters)} parameters" if facts.encoder_parameters else name
+
+
 def training_text(facts: RunFacts) -> str:
     """How small and briefly the running model was trained, from its weights file's own record."""
     record = facts.training or {}
@@ -325,7 +331,7 @@ def workflow_markdown(facts: RunFacts, numbers: dict) -> str:
     digest = f" (SHA-256 {facts.weights_sha256[:12]})" if facts.weights_sha256 else ""
     return (
         "### 2. Input → model → output\n"
-        f"An **encoder** describes each of the {_count(facts.in_pixels)} input pixels with "
+        f"An **encoder** ({encoder_short(facts)}) describes each of the {_count(facts.in_pixels)} input pixels with "
         f"{facts.feature_channels} numbers; then a small **decoder** network is asked for the colour at each of "
         f"the {_count(facts.out_pixels)} output pixels: **{_count(numbers['queries'])} questions** in all.\n\n"
         "<details><summary>The steps, with this run's numbers</summary>\n\n"

@@ -223,6 +223,7 @@ def test_model_facts_are_counted_from_the_model(encoder, blocks, convolutions, m
     assert counted["training"] == RDN_RECORD
     _, words = run_explanation(encoder=encoder, **counted)
     name = {"rdn": "RDN", "edsr-baseline": "EDSR-baseline"}[encoder]
+    assert f"**encoder** ({name}, {millions:.1f} M parameters)" in at_a_glance(words.workflow)
     assert f"{name}: {blocks} " in words.workflow and f"of {convolutions} convolutions each, {millions:.1f} M parameters" in words.workflow
 
 
