@@ -329,7 +329,7 @@ def client(app_server):
     return Client(app_server.url, verbose=False, httpx_kwargs={"timeout": CLIENT_TIMEOUT})
 
 
-def test_upscale_endpoint_end_to_end(client, photo_path):
+def test_upscale_endpoint_end_to_end(client, photo_path, weights_path):
     from gradio_client import handle_file
 
     job = client.submit(handle_file(str(photo_path)), 3, api_name="/upscale")
@@ -337,7 +337,7 @@ def test_upscale_endpoint_end_to_end(client, photo_path):
     with Image.open(png) as image:
         assert image.format == "PNG" and image.size == (60, 48)
     assert summary["model"] == "random.safetensors"
-    assert summary["weights_sha256"] == hashlib.sha256(shelf.paths["random.safetensors"].read_bytes()).hexdigest()
+    assert summary["weights_sha256"] == hashlib.sha256(weights_path.read_bytes()).hexdigest()
     assert summary["decoder_queries"] == 60 * 48 * 4
 
 
