@@ -380,8 +380,8 @@ def why_markdown(facts: RunFacts, numbers: dict, enlarged: bool = True) -> str:
         invented = "- **Invented: nothing.** Shrinking needs no detail that was not recorded.\n"
     learned = f"- **Learned, from training photos**: how such structures usually look when sharp. {training_text(facts)}\n"
     evidence = (
-        "- **A sharp face is not evidence of who it is.** Instance-Level Augmentations redraws people precisely "
-        "to anonymise photos: a convincing redrawn face can be a different person.\n"
+        "- **A sharp face is not evidence of who it is.** Instance-Level Augmentations redraws people on "
+        "purpose, to anonymise photos: a convincing redrawn face can be a different person.\n"
     )
     added, on_edges = numbers["added_mean_levels"], numbers["added_on_edges_share"]
     if added < NEARLY_NOTHING_ADDED_LEVELS:
