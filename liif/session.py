@@ -144,12 +144,14 @@ class ModelShelf:
             self._hashes[name] = hashlib.sha256(self.paths[name].read_bytes()).hexdigest()
         return self._hashes[name]
 
-    def record_costs(self, name: str, facts: explain.RunFacts) -> None:
-        if facts.encoder_reused or facts.in_pixels == 0 or facts.out_pixels == 0:
-            encoder = self.costs.get(name, (None, None))[0]
-        else:
+    def record_costs(self, name: str, run: "Run") -> None:
+        """Keep a finished run's speed: the encoder's seconds per input pixel (unless it was reused), and
+        everything else (decoder, explanation, PNG) per output pixel."""
+        facts = run.facts
+        encoder = self.costs.get(name, (None, None))[0]
+        if not facts.encoder_reused:
             encoder = facts.encoder_seconds / facts.in_pixels
-        self.costs[name] = (encoder, facts.decoder_seconds / facts.out_pixels)
+        self.costs[name] = (encoder, (run.seconds_total - facts.encoder_seconds) / facts.out_pixels)
 
     def estimate_seconds(self, name, in_pixels: int, out_pixels: int) -> float | None:
         """Seconds a run of this size should take with this model here, from the measured costs; None
@@ -314,7 +316,6 @@ def run_steps(shelf: ModelShelf, model_name, request: Request, outputs=None, pro
         encoder_reused=uses > 0, first_encoder_seconds=encoded.seconds,
         weights_sha256=shelf.sha256(model_name), **explain.model_facts(upscaler.model),
     )
-    shelf.record_costs(model_name, facts)
     # The explanation compares what the visitor sees: colours as saved (a greyscale input gives greyscale).
     liif_seen = np.asarray(composed.convert("RGB"))
     explanation = explain.explain(facts, encoded.feat.cpu(), loaded.rgb, bicubic_rgb, liif_seen)
@@ -322,9 +323,11 @@ def run_steps(shelf: ModelShelf, model_name, request: Request, outputs=None, pro
     png_path = None
     if outputs is not None:
         png_path = outputs.save(composed, f"{request.name}-liif-x{_scale_label(scale)}-{out_w}x{out_h}.png")
+    finished = Run(request, model_name, composed, bicubic, liif_seen, bicubic_rgb, facts, explanation, png_path,
+                   seconds_to_first_result=first_result or 0.0, seconds_total=time.perf_counter() - start)
+    shelf.record_costs(model_name, finished)
     _report(progress, 1.0, "done")
-    yield Run(request, model_name, composed, bicubic, liif_seen, bicubic_rgb, facts, explanation, png_path,
-              seconds_to_first_result=first_result or 0.0, seconds_total=time.perf_counter() - start)
+    yield finished
 
 
 def render_rows(upscaler: Upscaler, image01: torch.Tensor, out_size: tuple, row0: int, row1: int, progress=None):

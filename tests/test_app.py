@@ -406,8 +406,10 @@ def test_estimate_before_a_run_uses_the_measured_costs(weights_path, photo_path)
     assert "about 13 s" in session.estimate_text(fresh, None, big)
     assert session.estimate_text(fresh, None, session.prepare(photo_path, 2)) == ""  # 0.45 s: says nothing
     run = session.run_to_end(fresh, None, session.prepare(photo_path, 2))  # a run replaces them with its own
-    encoder, decoder = fresh.costs["random.safetensors"]
-    assert decoder == pytest.approx(run.facts.decoder_seconds / (40 * 32))
+    encoder, rest = fresh.costs["random.safetensors"]
+    assert encoder == pytest.approx(run.facts.encoder_seconds / 320)
+    assert rest == pytest.approx((run.seconds_total - run.facts.encoder_seconds) / (40 * 32))
+    assert rest > run.facts.decoder_seconds / (40 * 32)  # the explanation and the PNG are counted too
 
 
 def test_example_run_made_at_start(shelf, photo_path, tmp_path):
