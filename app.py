@@ -18,6 +18,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is i
 # other and 4.9 s with one; the other core is left to the web server.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+import threading  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import gradio as gr  # noqa: E402
@@ -42,6 +43,7 @@ UPLOAD_LIMIT = "20mb"
 shelf = session.ModelShelf()
 shelf.load_in_background()  # the default model is ready before the first visitor asks
 landing: session.ExampleRun | None = None  # started with the server (below), not on import
+landing_start = threading.Lock()
 outputs = session.OutputFolder()
 
 
@@ -137,16 +139,24 @@ def explanation_view(result: session.Run) -> dict:
 
 def landing_view():
     """On page load: the answer from the example run made at start (waiting for it if it is still going)."""
-    example = landing.wait(timeout=session.EXAMPLE_WAIT_SECONDS) if landing else None
+    example = start_landing().wait(timeout=session.EXAMPLE_WAIT_SECONDS)
     if example is None:
-        problem = landing.problem if landing else None
-        return {answer_note: problem or "The example answer is not ready yet; run a photo meanwhile."}
+        return {answer_note: landing.problem or "The example answer is not ready yet; run a photo meanwhile."}
     facts = example.facts
     return explanation_view(example) | {
         answer_note: (f"**An example answer**, from *{example_caption(LANDING_EXAMPLE)}* upscaled "
                       f"{explain.scale_text(facts)} when this page started. Run your own photo to replace it with "
                       "your run's numbers."),
     }
+
+
+def start_landing() -> session.ExampleRun:
+    """The example run, started now if the app was not started with `python app.py` (e.g. by a reloader)."""
+    global landing
+    with landing_start:
+        if landing is None:
+            landing = session.ExampleRun(shelf, LANDING_EXAMPLE, LANDING_SCALE)
+    return landing
 
 
 def estimate(upload, scale, target_width, target_height, model_name):
@@ -340,6 +350,6 @@ with gr.Blocks(title="LIIF Zoom", delete_cache=(600, session.OUTPUT_MAX_AGE)) as
 
 
 if __name__ == "__main__":
-    landing = session.ExampleRun(shelf, LANDING_EXAMPLE, LANDING_SCALE)
+    start_landing()
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=1)
     demo.launch(max_file_size=UPLOAD_LIMIT, css_paths=[CSS_PATH], show_error=False)

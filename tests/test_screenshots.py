@@ -493,6 +493,10 @@ def test_phone_page_answers_first_and_has_run_above_the_fold(browser, app_server
         run_box = page.locator("#run-button").bounding_box()
         assert run_box["y"] + run_box["height"] <= PHONE["height"], f"Run is below the fold: {run_box}"
         assert page.locator("#results-area").is_hidden()  # no empty result panels before a run
+        # The shipped font, served by the app itself, in its regular and bold faces (Gradio's bold lacks glyphs).
+        faces = page.evaluate("() => document.fonts.ready.then(() => [...document.fonts]"
+                              ".filter(f => f.family.includes('LIIF Zoom Sans') && f.status === 'loaded').map(f => f.weight))")
+        assert {"400", "700"} <= set(faces), f"the page's font did not load: {faces}"
         text, picture = page.locator("#workflow-text").bounding_box(), page.locator("#feature-grid").bounding_box()
         assert picture["y"] >= text["y"] + text["height"] - 1, "the feature grid squeezes the text beside it"
         assert_snapshot(_shoot(page), SNAPSHOTS / f"phone--{model[0]}.png")
