@@ -146,7 +146,7 @@ def landing_view():
     return explanation_view(example) | {
         answer_note: (f"**An example answer**, from *{example_caption(LANDING_EXAMPLE)}* upscaled "
                       f"{explain.scale_text(facts)} when this page started. Run your own photo to replace it with "
-                      "your run's numbers."),
+                      f"your run's numbers. {session.model_line(facts)}"),
     }
 
 

@@ -424,6 +424,7 @@ def test_landing_shows_the_example_answer(page, shelf, photo_path, monkeypatch):
     monkeypatch.setattr(page, "landing", session.ExampleRun(shelf, photo_path, 2))
     view = page.landing_view()
     assert "An example answer" in view[page.answer_note] and "×2" in view[page.answer_note]
+    assert "Model `random.safetensors` (SHA-256" in view[page.answer_note]
     assert "Observed, from your photo" in view[page.why_text]
     assert view[page.added_view]["value"].shape[1] == 40  # the heat map, with its colour bar under it
 
