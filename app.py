@@ -200,6 +200,7 @@ def magnify_at(result, x, y):
         session.draw_box(result.bicubic_display, magnified.output_box),
         session.draw_box(result.liif_display, magnified.output_box),
         magnifier_image(magnified),
+        x, y,  # the keyboard inputs follow a click
     )
 
 
@@ -334,11 +335,12 @@ with gr.Blocks(title="LIIF Zoom", delete_cache=(600, session.OUTPUT_MAX_AGE)) as
     run_button.click(run, [upload, scale, target_width, target_height, model], run_outputs,
                      api_visibility="private", concurrency_id=MODEL_WORK, show_progress_on=[status],
                      show_progress="minimal")
+    magnifier_outputs = [bicubic_view, liif_view, magnifier_view, magnify_x, magnify_y]
     for clickable in (bicubic_view, liif_view):
-        clickable.select(pick_region, [run_state], [bicubic_view, liif_view, magnifier_view],
+        clickable.select(pick_region, [run_state], magnifier_outputs,
                          api_visibility="private", concurrency_id=MODEL_WORK, show_progress_on=[magnifier_view])
     examples.select(pick_example, None, [upload], api_visibility="private", queue=False)
-    magnify_button.click(pick_point, [run_state, magnify_x, magnify_y], [bicubic_view, liif_view, magnifier_view],
+    magnify_button.click(pick_point, [run_state, magnify_x, magnify_y], magnifier_outputs,
                          api_visibility="private", concurrency_id=MODEL_WORK, show_progress_on=[magnifier_view])
     # Before a run: how long it will take, when that is more than a few seconds.
     for control in (upload, scale, target_width, target_height, model):

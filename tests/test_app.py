@@ -290,7 +290,8 @@ def test_pick_region_moves_the_magnifier(page, photo_path):
 
     result = list(page.run(str(photo_path), 4, 0, 0, None))[-1][page.run_state]
     click = gr.SelectData(None, {"index": [5, 60], "value": None})
-    bicubic, liif, magnifier = page.pick_region(result, click)
+    bicubic, liif, magnifier, x, y = page.pick_region(result, click)
+    assert (x, y) == (5, 60)  # the keyboard inputs follow the click
     assert liif.shape == (64, 80, 3) and bicubic.shape == (64, 80, 3)
     assert "x 0.0–" in magnifier["label"]  # a click near the left edge: the region starts at the edge
     with pytest.raises(gr.Error, match="Run the model first"):
@@ -433,11 +434,11 @@ def test_magnifier_by_keyboard(page, photo_path):
     import gradio as gr
 
     result = list(page.run(str(photo_path), 4, 0, 0, None))[-1][page.run_state]
-    _, _, by_keys = page.pick_point(result, 5, 60)
-    _, _, by_click = page.pick_region(result, gr.SelectData(None, {"index": [5, 60], "value": None}))
+    _, _, by_keys, _, _ = page.pick_point(result, 5, 60)
+    _, _, by_click, _, _ = page.pick_region(result, gr.SelectData(None, {"index": [5, 60], "value": None}))
     assert by_keys["label"] == by_click["label"]
-    _, _, outside = page.pick_point(result, 10_000, -3)  # kept inside the picture
-    assert "x" in outside["label"]
+    *_, x, y = page.pick_point(result, 10_000, -3)  # kept inside the picture
+    assert (x, y) == (79, 0)
 
 
 def test_examples_are_captioned_with_their_size(page):
