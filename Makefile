@@ -1,6 +1,6 @@
 # The two commands of the README:
 #   make demo   set up .venv (first time, or when requirements.txt changed) and start the demo
-#   make test   set up .venv with the test extras, fetch Chromium if we can, run the whole test suite
+#   make test   set up .venv with the test extras, fetch Chromium and axe-core if we can, run the whole test suite
 # The stamp files in .venv record which requirements file was installed, so pip only runs again
 # after that file changes.
 
@@ -11,12 +11,14 @@ PY := $(VENV)/bin/python
 PIP_INSTALL := $(PY) -m pip install -qq --disable-pip-version-check
 CHROMIUM := /usr/bin/chromium
 
+AXE := tests/node_modules/axe-core/axe.min.js
+
 .PHONY: demo test chromium
 
 demo: $(VENV)/.stamp-runtime
 	$(PY) app.py
 
-test: $(VENV)/.stamp-dev chromium
+test: $(VENV)/.stamp-dev chromium $(AXE)
 	$(PY) -m pytest -q
 
 $(PY):
@@ -46,4 +48,18 @@ chromium:
 	else \
 	  echo "NOTE: $(CHROMIUM) is missing and cannot be installed here (needs root and apt-get)." >&2; \
 	  echo "      The screenshot tests will skip. Install Chromium, or set CHROMIUM_PATH to a Chromium binary." >&2; \
+	fi
+
+# The accessibility test injects axe-core (pinned in tests/package.json and its lock file) into the page.
+# npm comes with Node.js; without it the test skips with a message, except under CI=true.
+$(AXE): tests/package.json tests/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --prefix tests --no-audit --no-fund --silent && touch $@; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  echo "Installing npm with apt-get for the accessibility test..."; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes apt-get install -y -qq npm >/dev/null \
+	    && npm ci --prefix tests --no-audit --no-fund --silent && touch $@; } \
+	    || echo "WARNING: could not install axe-core; the accessibility test will skip (or fail under CI)." >&2; \
+	else \
+	  echo "NOTE: npm is missing; the accessibility test will skip. Install Node.js and npm." >&2; \
 	fi

@@ -26,6 +26,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import atexit  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
+import threading  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import gradio as gr  # noqa: E402
@@ -38,6 +39,10 @@ from liif.weights import WeightsError  # noqa: E402
 HERE = Path(__file__).resolve().parent
 EXAMPLES = sorted((HERE / "assets" / "examples").glob("*.png"))
 CSS_PATH = HERE / "assets" / "app.css"
+# The page's font (DejaVu Sans, with its licence), served from here: nothing is fetched from elsewhere.
+gr.set_static_paths([HERE / "assets" / "fonts"])
+# The example run made at start, so the page answers the question before any visitor runs anything.
+LANDING_EXAMPLE, LANDING_SCALE = HERE / "assets" / "examples" / "grace-hopper-48.png", 8
 DISPLAY_HEIGHT = 360  # every picture in the results row is shown at this height
 # A public server: each visitor may have this many jobs waiting or running; the queue holds enough
 # for 16 visitors doing so. The heaviest job is bounded by session.PAGE_MODEL_SECONDS.
@@ -58,6 +63,8 @@ shelf.load_in_background()  # the default model is ready before the first visito
 # Everything visitors leave (uploads, Gradio's cache, downloads) goes in one folder of this server's,
 # removed at exit; folders of servers that were killed are removed now.
 session.OutputFolder.remove_leftovers()
+landing: session.ExampleRun | None = None  # started with the server (below), not on import
+landing_start = threading.Lock()
 outputs = session.OutputFolder()
 atexit.register(outputs.cleanup)
 os.environ["GRADIO_TEMP_DIR"] = str(outputs.root)  # before any component exists: each reads it once
@@ -94,13 +101,13 @@ def _refuse_web_address(path) -> None:
 # -- event handlers ---------------------------------------------------------------------------------
 
 
-def run(upload, scale, target_width, target_height, model_name, stretch=False, progress=gr.Progress()):
-    """Upscale the upload; yields previews while the decoder works, then everything."""
+def run(upload, scale, target_width, target_height, model_name, stretch=False):
+    """Upscale the upload; yields previews while the decoder works, then everything. The status line is
+    the one progress readout (Gradio's own shows only the queue and the time)."""
     try:
         request = session.prepare(upload, scale, target_width, target_height, stretch=stretch,
                                   speed=shelf.speed(model_name))
-        steps = session.run_steps(shelf, model_name, request, outputs,
-                                  progress=lambda fraction, text: progress(fraction, desc=text))
+        steps = session.run_steps(shelf, model_name, request, outputs)
         for step in steps:
             if isinstance(step, session.Partial):
                 yield preview_view(request, step)
@@ -139,18 +146,23 @@ def scale_limit(upload, scale, model_name):
 def preview_view(request, partial) -> dict:
     """While the decoder works: the LIIF rows done so far; input and bicubic once, at the start."""
     loaded = request.loaded
+    if partial.fraction < 1:
+        doing = (f"Rendering {loaded.width}×{loaded.height} → {request.out_width}×{request.out_height}: "
+                 f"{partial.fraction:.0%} of the rows done (the rest shows the faded bicubic guess).")
+    else:
+        doing = "Every row is done; now writing the explanation and the PNG for download."
     view = {
-        liif_view: gr.update(value=partial.preview, label=f"LIIF: rendering, {partial.fraction:.0%} done"),
-        status: f"Rendering {loaded.width}×{loaded.height} → {request.out_width}×{request.out_height}: "
-                f"{partial.fraction:.0%} of the rows done (the rest shows the faded bicubic guess).",
+        liif_view: gr.update(value=partial.preview, label="LIIF: rendering" if partial.fraction < 1 else "LIIF"),
+        status: doing,
     }
     if partial.fraction == 0:  # a new run: nothing of the previous one may pass for this one's
         view |= {
+            results_area: gr.update(visible=True), answer_note: "",
             input_view: input_display(request),
             bicubic_view: gr.update(value=partial.bicubic, label=output_label("Bicubic", request)),
             run_state: None, magnifier_view: gr.update(value=None, label="Magnifier"),
             compare_view: gr.update(value=None, visible=False), download: gr.update(visible=False),
-            task_text: "### How it works\n_Working on it…_", workflow_text: "", why_text: "",
+            task_text: "_Working on it: the answer for your run appears here when it is done._", workflow_text: "", why_text: "",
             feature_view: gr.update(value=None, visible=False), added_view: gr.update(value=None, visible=False),
             consistency_view: gr.update(value=None, visible=False),
         }
@@ -158,38 +170,103 @@ def preview_view(request, partial) -> dict:
 
 
 def finished_view(result: session.Run) -> dict:
-    request, facts, words = result.request, result.facts, result.explanation
+    request, facts = result.request, result.facts
     magnified = session.magnify(shelf, result)
-    return {
+    return explanation_view(result) | {
         run_state: result,
         bicubic_view: gr.update(value=session.draw_box(result.bicubic_display, magnified.output_box),
                                 label=output_label("Bicubic", request)),
         liif_view: gr.update(value=session.draw_box(result.liif_display, magnified.output_box),
                              label=output_label("LIIF", request)),
         magnifier_view: magnifier_image(magnified),
-        compare_view: gr.update(value=(result.bicubic_display, result.liif_display), visible=True),
+        compare_view: gr.update(value=session.compare_pair(result), visible=True),
         download: gr.update(label=f"Download LIIF {facts.out_width}×{facts.out_height} (PNG, lossless)",
                             value=str(result.png_path), visible=True),
         status: session.status_text(result),
+        answer_note: f"**Your run**: {facts.in_width}×{facts.in_height} at {explain.scale_text(facts)}.",
+        magnify_x: round((magnified.output_box[0] + magnified.output_box[2]) / 2),
+        magnify_y: round((magnified.output_box[1] + magnified.output_box[3]) / 2),
+    }
+
+
+def explanation_view(result: session.Run) -> dict:
+    """The three-part answer of a run, with its pictures: for a visitor's run, and for the example run
+    that the page shows before any."""
+    words = result.explanation
+    return {
         task_text: words.task,
         workflow_text: words.workflow,
         feature_view: gr.update(value=session.enlarge_nearest(words.feature_image, 256), visible=True),
         why_text: words.why,
-        added_view: gr.update(value=words.added_map, visible=True),
+        added_view: gr.update(value=explain.with_colour_bar(words.added_map), visible=True),
         consistency_view: gr.update(value=session.enlarge_nearest(words.consistency_image, 256), visible=True),
     }
 
 
+def landing_view():
+    """On page load: the answer from the example run made at start (waiting for it if it is still going)."""
+    example = start_landing().wait(timeout=session.EXAMPLE_WAIT_SECONDS)
+    if example is None:
+        return {answer_note: landing.problem or "The example answer is not ready yet; run a photo meanwhile."}
+    facts = example.facts
+    return explanation_view(example) | {
+        answer_note: (f"**An example answer**, from *{example_caption(LANDING_EXAMPLE)}* upscaled "
+                      f"{explain.scale_text(facts)} when this page started. Run your own photo to replace it with "
+                      f"your run's numbers. {session.model_line(facts)}"),
+    }
+
+
+def start_landing() -> session.ExampleRun:
+    """The example run, started now if the app was not started with `python app.py` (e.g. by a reloader)."""
+    global landing
+    with landing_start:
+        if landing is None:
+            landing = session.ExampleRun(shelf, LANDING_EXAMPLE, LANDING_SCALE)
+    return landing
+
+
+def estimate(upload, scale, target_width, target_height, model_name):
+    """Before a run: say how long it will take when that is more than a few seconds (else nothing)."""
+    try:
+        request = session.prepare(upload, scale, target_width, target_height)
+        return session.estimate_text(shelf, model_name, request)
+    except (imageio.ImageInputError, WeightsError):
+        return ""  # Run says what is wrong, in one sentence
+
+
+def pick_example(evt: gr.SelectData):
+    """A click on an example puts it in the upload box, as if the visitor had uploaded it."""
+    return str(EXAMPLES[evt.index])
+
+
+def example_caption(path: Path) -> str:
+    """"Grace Hopper, 48×48" for assets/examples/grace-hopper-48.png: what and how tiny."""
+    name = path.stem.rsplit("-", 1)[0].replace("-", " ").title()
+    loaded = imageio.load_image(path)
+    return f"{name}, {loaded.width}×{loaded.height}"
+
+
 def pick_region(result, evt: gr.SelectData):
     """A click on an output moves the magnifier there."""
+    return magnify_at(result, evt.index[0], evt.index[1])
+
+
+def pick_point(result, x, y):
+    """The keyboard's way to the magnifier: x and y typed in output pixels."""
+    return magnify_at(result, x or 0, y or 0)
+
+
+def magnify_at(result, x, y):
     if result is None:
         raise gr.Error("Run the model first; then click the output to look closer.", print_exception=False)
-    x, y = evt.index[0], evt.index[1]
+    x = min(max(int(x), 0), result.request.out_width - 1)
+    y = min(max(int(y), 0), result.request.out_height - 1)
     magnified = session.magnify(shelf, result, centre=(x, y))
     return (
         session.draw_box(result.bicubic_display, magnified.output_box),
         session.draw_box(result.liif_display, magnified.output_box),
         magnifier_image(magnified),
+        x, y,  # the keyboard inputs follow a click
     )
 
 
@@ -224,10 +301,11 @@ def magnifier_image(magnified) -> dict:
 # -- the page ---------------------------------------------------------------------------------------
 
 
-def picture(elem_id: str, label: str, **kwargs) -> gr.Image:
-    """An output picture of the results row: PNG (lossless), the same height as its neighbours."""
+def picture(elem_id: str, label: str, alt_text: str, **kwargs) -> gr.Image:
+    """An output picture of the results row: PNG (lossless), the same height as its neighbours, with a
+    text for screen readers."""
     return gr.Image(label=label, elem_id=elem_id, format="png", type="numpy", interactive=False,
-                    height=DISPLAY_HEIGHT, buttons=["fullscreen"], **kwargs)
+                    height=DISPLAY_HEIGHT, buttons=["fullscreen"], alt_text=alt_text, **kwargs)
 
 
 with gr.Blocks(title="LIIF Zoom", delete_cache=(600, session.OUTPUT_MAX_AGE)) as demo:
@@ -247,8 +325,11 @@ with gr.Blocks(title="LIIF Zoom", delete_cache=(600, session.OUTPUT_MAX_AGE)) as
             upload = PhotoUpload(label="Your photo (kept only for this visit, never altered)", type="filepath",
                                  image_mode=None, sources=["upload", "clipboard"], height=220,
                                  elem_id="upload-image")
-            gr.Examples([[str(p)] for p in EXAMPLES], inputs=[upload], label="Tiny profile photos",
-                        api_visibility="private")
+            # A gallery rather than gr.Examples: its captions can sit under pictures that are shown
+            # pixel for pixel, so a visitor sees how tiny they are.
+            examples = gr.Gallery([(str(p), example_caption(p)) for p in EXAMPLES], label="Tiny profile photos: click one",
+                                  columns=6, height="auto", allow_preview=False, object_fit="contain",
+                                  elem_id="examples", buttons=[])
         with gr.Column(scale=1, min_width=280):
             scale = gr.Slider(1, 30, value=8, step=0.1, label="Scale", elem_id="scale-slider",
                               info="How many times wider and taller the output is.")
@@ -262,33 +343,50 @@ with gr.Blocks(title="LIIF Zoom", delete_cache=(600, session.OUTPUT_MAX_AGE)) as
             model = gr.Dropdown(shelf.choices, value=shelf.default_name, label="Model",
                                 visible=len(shelf.names) > 1, elem_id="model")
             gr.Markdown(session.limits_text(), elem_id="limits")
+            estimate_note = gr.Markdown("", elem_id="estimate")
             run_button = gr.Button("Run", variant="primary", elem_id="run-button")
             status = gr.Markdown("", elem_id="status")
             download = gr.DownloadButton("Download LIIF (PNG)", visible=False, elem_id="download")
 
-    with gr.Row(equal_height=True, elem_id="results"):
-        input_view = picture("input-image", "Input", elem_classes=["pixelated"])
-        bicubic_view = picture("bicubic-output", "Bicubic (click to magnify)")
-        liif_view = picture("liif-output", "LIIF (click to magnify)")
-        magnifier_view = picture("magnifier", "Magnifier")
-    compare_view = gr.ImageSlider(label="Drag to compare: bicubic | LIIF", format="png", type="numpy",
-                                  visible=False, interactive=False, max_height=420, elem_id="compare")
+    # Hidden until the first run: before it, the answer below is the first thing to read.
+    with gr.Column(visible=False, elem_id="results-area") as results_area:
+        with gr.Row(equal_height=True, elem_id="results"):
+            input_view = picture("input-image", "Input", "Your photo, enlarged with its square pixels",
+                                 elem_classes=["pixelated"])
+            bicubic_view = picture("bicubic-output", "Bicubic (click to magnify)", "The bicubic enlargement")
+            liif_view = picture("liif-output", "LIIF (click to magnify)", "The LIIF result")
+            magnifier_view = picture("magnifier", "Magnifier",
+                                     "Magnified region: input pixels, bicubic, LIIF and what LIIF added")
+        with gr.Row(elem_id="magnify-keys"):
+            magnify_x = gr.Number(0, precision=0, minimum=0, label="Magnifier centre x (output pixels)",
+                                  elem_id="magnify-x")
+            magnify_y = gr.Number(0, precision=0, minimum=0, label="Magnifier centre y (output pixels)",
+                                  elem_id="magnify-y")
+            magnify_button = gr.Button("Magnify there", elem_id="magnify-button")
+        compare_view = gr.ImageSlider(label="Drag to compare: bicubic (left) | LIIF (right)", format="png",
+                                      type="numpy", visible=False, interactive=False, max_height=420,
+                                      elem_id="compare")
 
     with gr.Column(elem_id="explanation"):
-        task_text = gr.Markdown("### How it works\nRun a photo (try an example) to fill this in with that run's numbers.")
-        with gr.Row():
-            workflow_text = gr.Markdown(scale=3)
+        answer_note = gr.Markdown("The example answer is being made; it appears here in a moment.",
+                                  elem_id="answer-note")
+        task_text = gr.Markdown("")
+        with gr.Row(elem_classes=["text-and-picture"]):
+            workflow_text = gr.Markdown(scale=3, elem_id="workflow-text")
             feature_view = gr.Image(label="The encoder's feature grid (first 3 principal components)",
                                     format="png", interactive=False, visible=False, scale=1,
-                                    elem_id="feature-grid", elem_classes=["pixelated"])
-        with gr.Row():
+                                    elem_id="feature-grid", elem_classes=["pixelated"],
+                                    alt_text="The encoder's description of each input pixel, in false colour")
+        with gr.Row(elem_classes=["text-and-picture"]):
             why_text = gr.Markdown(scale=2)
             with gr.Column(scale=1):
-                added_view = gr.Image(label="What was added: |LIIF − bicubic|", format="png",
-                                      interactive=False, visible=False, height=320, elem_id="added-map")
+                added_view = gr.Image(label="What was added: |LIIF − bicubic|, with its colour scale", format="png",
+                                      interactive=False, visible=False, height=320, elem_id="added-map",
+                                      alt_text="Heat map of how much LIIF changed each pixel over bicubic, with its colour scale")
                 consistency_view = gr.Image(label="Your input | the LIIF output shrunk back", format="png",
                                             interactive=False, visible=False, elem_id="consistency",
-                                            elem_classes=["pixelated"])
+                                            elem_classes=["pixelated"],
+                                            alt_text="Your input beside the LIIF output shrunk back to its size")
         gr.Markdown(explain.sources_markdown(), elem_id="sources")
 
     # The scripting API: one public endpoint; every other event below is private.
@@ -299,16 +397,28 @@ with gr.Blocks(title="LIIF Zoom", delete_cache=(600, session.OUTPUT_MAX_AGE)) as
         api_summary = gr.JSON(label="summary")
         api_trigger = gr.Button("upscale")
 
-    run_outputs = [run_state, input_view, bicubic_view, liif_view, magnifier_view, compare_view, download, status,
-                   task_text, workflow_text, feature_view, why_text, added_view, consistency_view]
-    # Progress shows on the status line, so the previews streaming into the pictures stay visible.
+    explanation_outputs = [answer_note, task_text, workflow_text, feature_view, why_text, added_view, consistency_view]
+    run_outputs = [run_state, results_area, input_view, bicubic_view, liif_view, magnifier_view, compare_view,
+                   download, status, magnify_x, magnify_y] + explanation_outputs
     for chosen in (upload.change, model.change):
         chosen(scale_limit, [upload, scale, model], [scale], api_visibility="private", queue=False)
+    # Gradio's tracker sits on the status line (tall enough to show it): the queue place and the time,
+    # "minimal" so that it does not cover the line's own progress text.
     run_button.click(run, [upload, scale, target_width, target_height, model, stretch], run_outputs,
-                     api_visibility="private", concurrency_id=MODEL_WORK, show_progress_on=[status])
+                     api_visibility="private", concurrency_id=MODEL_WORK, show_progress_on=[status],
+                     show_progress="minimal")
+    magnifier_outputs = [bicubic_view, liif_view, magnifier_view, magnify_x, magnify_y]
     for clickable in (bicubic_view, liif_view):
-        clickable.select(pick_region, [run_state], [bicubic_view, liif_view, magnifier_view],
+        clickable.select(pick_region, [run_state], magnifier_outputs,
                          api_visibility="private", concurrency_id=MODEL_WORK, show_progress_on=[magnifier_view])
+    examples.select(pick_example, None, [upload], api_visibility="private", queue=False)
+    magnify_button.click(pick_point, [run_state, magnify_x, magnify_y], magnifier_outputs,
+                         api_visibility="private", concurrency_id=MODEL_WORK, show_progress_on=[magnifier_view])
+    # Before a run: how long it will take, when that is more than a few seconds.
+    for control in (upload, scale, target_width, target_height, model):
+        control.change(estimate, [upload, scale, target_width, target_height, model], [estimate_note],
+                       api_visibility="private", show_progress="hidden", queue=False)
+    demo.load(landing_view, None, explanation_outputs, api_visibility="private", concurrency_limit=None)
     api_trigger.click(upscale_api, [api_image, api_scale], [api_result, api_summary], api_name="upscale",
                       concurrency_id=MODEL_WORK)
 
@@ -319,6 +429,7 @@ def _stop(signum, frame):
 
 if __name__ == "__main__":
     signal.signal(signal.SIGTERM, _stop)
+    start_landing()
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=1)
     visitors.limit_jobs_per_client(demo._queue, JOBS_PER_CLIENT)
     guard = Middleware(visitors.UploadGuard, folder=outputs, total_bytes=UPLOADS_TOTAL_BYTES,

@@ -129,6 +129,11 @@ class Upscaler:
         self._speed = None
 
     @torch.no_grad()
+    @property
+    def measured_speed(self) -> Speed | None:
+        """`speed()` if it has been measured, else None (without measuring)."""
+        return self._speed
+
     def speed(self, repeats: int = 3) -> Speed:
         """Seconds per encoder input pixel and per decoder output pixel, measured once on this machine
         (the fastest of `repeats`: on a shared machine the slower runs measure the neighbours)."""

@@ -7,11 +7,17 @@ Pure functions of a run's facts and images, so every number on the page is unit-
     explanation.markdown()         # the whole text; .feature_image, .added_map, .consistency_image
 
 The question it answers: "a tiny photo upscaled 8x looks like a new photo; where does the detail come
-from?" The numbers that answer it are the share of output pixels that were observed (1/s²), what the
-model added over plain interpolation (heat map), and whether it kept what was observed (shrink the
-result back and compare with the input).
+from?" The answer sorts the output into what was observed (each input pixel is roughly the average of
+an s x s block of the output), what was learned (how such structures look when sharp, from this model's
+training photos, as its weights file records them) and what was invented (everything finer than one
+input pixel, which an L1-trained model like this one fills with an average of what would fit). Its
+pictures are what the model added over plain interpolation (heat map) and whether it kept what was
+observed (shrink the result back and compare with the input).
+
+Each section is a short paragraph to read at a glance, with its details folded (<details>).
 """
 
+import json
 import math
 from dataclasses import dataclass, field
 
@@ -28,6 +34,11 @@ HEAT_FULL_SCALE = 32.0
 # PSNR above which two 8-bit images are, for practical purposes, the same picture.
 SAME_PICTURE_DB = 40.0
 CLOSE_PICTURE_DB = 30.0
+# A mean |LIIF - bicubic| below this many levels shows as a nearly black heat map: the text says so.
+NEARLY_NOTHING_ADDED_LEVELS = 1.0
+# Where the added detail lies: its share on this fraction of the output with the strongest bicubic edges.
+EDGE_FRACTION = 0.2
+EDGE_SHARE_TEXT = "fifth"
 
 LIIF_ARXIV = "https://arxiv.org/abs/2012.09161"
 LIIF_CODE = "https://github.com/yinboc/liif"
@@ -36,10 +47,8 @@ DA_FUSION_CODE = "https://github.com/brandontrabucco/da-fusion"
 INSTANCE_AUG_ARXIV = "https://arxiv.org/abs/2406.08249"
 INSTANCE_AUG_CODE = "https://github.com/KupynOrest/instance_augmentation"
 
-ENCODER_DESCRIPTIONS = {
-    "edsr-baseline": "EDSR-baseline, a 16-block convolutional network",
-    "rdn": "RDN, a convolutional network of 16 densely connected blocks",
-}
+ENCODER_NAMES = {"edsr-baseline": "EDSR-baseline", "rdn": "RDN"}
+BLOCK_KINDS = {"edsr-baseline": "residual blocks", "rdn": "residual dense blocks"}
 
 
 @dataclass
@@ -61,6 +70,14 @@ class RunFacts:
     residual: str = "bicubic"  # "bicubic": the decoder's term is added to a bicubic estimate
     encoder_reused: bool = False  # the features came from an earlier run on the same picture
     first_encoder_seconds: float | None = None  # what the encoder took when it did run
+    # Counted from the model that ran (model_facts), so the text describes that model, not a typed one.
+    encoder_blocks: int = 0
+    block_convolutions: int = 0
+    encoder_parameters: int = 0
+    model_parameters: int = 0
+    # The weights file's own record of its training (steps, hardware, wall_seconds, n_train_images), if any.
+    training: dict | None = None
+    weights_sha256: str = ""  # the start of the weights file's SHA-256
 
     @property
     def in_pixels(self) -> int:
@@ -137,6 +154,30 @@ def added_detail(liif_rgb: np.ndarray, bicubic_rgb: np.ndarray):
     return colormaps.sequential(per_pixel / HEAT_FULL_SCALE), float(difference.mean())
 
 
+def added_on_edges(liif_rgb: np.ndarray, bicubic_rgb: np.ndarray, fraction: float = EDGE_FRACTION) -> float:
+    """The share of |LIIF - bicubic| that lies on the `fraction` of output pixels where the bicubic
+    picture (the photo's own content, enlarged) has its strongest edges. Around `fraction` when the added
+    detail ignores the edges; near 1 when it all sits on them."""
+    added = np.abs(liif_rgb.astype(np.float64) - bicubic_rgb.astype(np.float64)).mean(axis=-1)
+    total = added.sum()
+    if total == 0 or added.size < 2:
+        return 0.0
+    grey = bicubic_rgb.astype(np.float64).mean(axis=-1)
+    dy, dx = np.gradient(grey) if min(grey.shape) > 1 else (np.zeros_like(grey), np.zeros_like(grey))
+    strength = np.hypot(dx, dy).ravel()
+    strongest = np.argsort(strength, kind="stable")[-max(1, round(fraction * strength.size)):]
+    return float(added.ravel()[strongest].sum() / total)
+
+
+def with_colour_bar(heat_map: np.ndarray) -> np.ndarray:
+    """The heat map with its colour bar underneath, as wide as the map: what the colours mean."""
+    width = heat_map.shape[1]
+    bar = colormaps.colour_bar(colormaps.sequential, "0 levels: unchanged", f"{HEAT_FULL_SCALE:.0f}+ levels",
+                               width=width)
+    gap = np.full((4, width, 3), 255, np.uint8)
+    return np.concatenate([heat_map, gap, bar], axis=0)
+
+
 def shrink(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
     """Antialiased bicubic reduction: how the training inputs were made from photos (liif/data.py)."""
     t = torch.from_numpy(np.array(rgb, dtype=np.float64)).permute(2, 0, 1)[None] / 255
@@ -175,6 +216,7 @@ def explain(facts: RunFacts, feat: torch.Tensor, input_rgb: np.ndarray, bicubic_
         "observed_share": observed_share(facts.in_width, facts.in_height, facts.out_width, facts.out_height),
         "queries": query_count(facts.out_width, facts.out_height, facts.local_ensemble),
         "added_mean_levels": added_mean,
+        "added_on_edges_share": added_on_edges(liif_rgb, bicubic_rgb),
         "consistency_psnr_db": liif_db,
         "bicubic_consistency_psnr_db": bicubic_db,
     }
@@ -190,6 +232,28 @@ def explain(facts: RunFacts, feat: torch.Tensor, input_rgb: np.ndarray, bicubic_
     )
 
 
+def model_facts(model) -> dict:
+    """What the explanation says about a model, counted from the model itself: its encoder's blocks and
+    the convolutions in each, parameter counts, and the training record its weights file carries."""
+    encoder = model.encoder
+    blocks = list(getattr(encoder, "RDBs", None) or [m for m in getattr(encoder, "body", []) if hasattr(m, "body")])
+    convolutions = sum(isinstance(m, torch.nn.Conv2d) and m.kernel_size == (3, 3) for m in blocks[0].modules()) if blocks else 0
+    training = None
+    raw = (getattr(model, "weights_metadata", None) or {}).get("training")
+    if raw:
+        try:
+            training = json.loads(raw) if isinstance(raw, str) else dict(raw)
+        except ValueError:
+            training = None  # an unreadable record is left out rather than guessed at
+    return {
+        "encoder_blocks": len(blocks),
+        "block_convolutions": convolutions,
+        "encoder_parameters": sum(p.numel() for p in encoder.parameters()),
+        "model_parameters": sum(p.numel() for p in model.parameters()),
+        "training": training,
+    }
+
+
 def scale_text(facts: RunFacts) -> str:
     sx, sy = facts.out_width / facts.in_width, facts.out_height / facts.in_height
     if math.isclose(sx, sy, rel_tol=0.01):
@@ -197,20 +261,55 @@ def scale_text(facts: RunFacts) -> str:
     return f"×{_number(sx)} wide and ×{_number(sy)} tall"
 
 
+def block_text(facts: RunFacts) -> str:
+    """The output block that one input pixel stands for, e.g. "8×8" (or "8×4" at uneven scales)."""
+    return f"{_number(facts.out_width / facts.in_width)}×{_number(facts.out_height / facts.in_height)}"
+
+
+def encoder_text(facts: RunFacts) -> str:
+    """The encoder that ran, e.g. "RDN: 16 residual dense blocks of 8 convolutions, 22.0 M parameters"."""
+    name = ENCODER_NAMES.get(facts.encoder, facts.encoder)
+    if not facts.encoder_blocks:
+        return name
+    blocks = BLOCK_KINDS.get(facts.encoder, "blocks")
+    return (f"{name}: {facts.encoder_blocks} {blocks} of {facts.block_convolutions} convolutions each, "
+            f"{_millions(facts.encoder_parameters)} parameters")
+
+
+def encoder_short(facts: RunFacts) -> str:
+    """The encoder's name and size, e.g. "RDN, 22.0 M parameters"."""
+    name = ENCODER_NAMES.get(facts.encoder, facts.encoder)
+    return f"{name}, {_millions(facts.encoder_parameters)} parameters" if facts.encoder_parameters else name
+
+
+def training_text(facts: RunFacts) -> str:
+    """How small and briefly the running model was trained, from its weights file's own record."""
+    record = facts.training or {}
+    if not record.get("steps"):
+        return "Its weights file carries no record of how it was trained."
+    photos = record.get("n_train_images")
+    seen = f"{_count(photos)} photos (and their flips and transposes)" if photos else "its training photos"
+    took = _duration(record["wall_seconds"]) if record.get("wall_seconds") else ""
+    where = f" on {_hardware(record)}" if record.get("hardware") else ""
+    took = f" ({took}{where})" if took else where
+    where = ""
+    return f"This model learned it from only {seen} in {_count(record['steps'])} training steps{took}{where}."
+
+
 def task_markdown(facts: RunFacts) -> str:
     return (
-        "### 1. The task: single-image super-resolution, at any scale\n"
-        f"From one small photo of {_size(facts.in_width, facts.in_height)}, make a larger one of "
-        f"{_size(facts.out_width, facts.out_height)} ({scale_text(facts)}). The model gets this one picture "
-        "and nothing else: no other photos of the same face, no camera burst. LIIF can answer at *any* "
-        "scale (×2, ×8.5 or ×30 alike) because it treats a picture as a continuous surface it can ask about "
-        "any point, not as a fixed grid of squares."
+        "### 1. The task: make a small photo larger\n"
+        f"From one photo of {_size(facts.in_width, facts.in_height)} pixels, make one of "
+        f"{_size(facts.out_width, facts.out_height)} ({scale_text(facts)}). The model gets this one picture and "
+        "nothing else: no other photo of the same scene or person.\n\n"
+        "<details><summary>Why any scale works</summary>\n\n"
+        "LIIF treats a picture as a continuous surface that can be asked for the colour at any point, not as a "
+        "fixed grid of squares. So ×2, ×8.5 or any width and height are the same question, asked at different "
+        "points.\n\n</details>"
     )
 
 
 def workflow_markdown(facts: RunFacts, numbers: dict) -> str:
-    share = numbers["observed_share"]
-    encoder = ENCODER_DESCRIPTIONS.get(facts.encoder, facts.encoder)
     if facts.encoder_reused:
         first = f" (it took {_seconds(facts.first_encoder_seconds)} the first time)" if facts.first_encoder_seconds else ""
         encoder_time = f"Reused from an earlier run on this same picture{first}, so it cost nothing this time."
@@ -220,65 +319,98 @@ def workflow_markdown(facts: RunFacts, numbers: dict) -> str:
     per_pixel = "× 4 neighbours" if facts.local_ensemble else "× 1 grid point"
     residual = (
         " Its answer is *added to* a plain bicubic estimate of that point: the network supplies only the "
-        "difference, which is exactly the detail shown in the heat map below."
+        "difference, which is the detail shown in the heat map of section 3. This bicubic residual is this "
+        "project's change to LIIF, not part of the paper: a model trained briefly then starts from bicubic's "
+        "quality instead of first having to learn to reproduce colours."
         if facts.residual == "bicubic" else ""
     )
     blend = " The four answers are blended, each weighted by how close its grid point is." if facts.local_ensemble else ""
+    parameters = (f" The whole model has {_millions(facts.model_parameters)} parameters."
+                  if facts.model_parameters else "")
+    weights = f"`{facts.model_name}`" if facts.model_name else "the model"
+    digest = f" (SHA-256 {facts.weights_sha256[:12]})" if facts.weights_sha256 else ""
     return (
         "### 2. Input → model → output\n"
+        f"An **encoder** ({encoder_short(facts)}) describes each of the {_count(facts.in_pixels)} input pixels with "
+        f"{facts.feature_channels} numbers; then a small **decoder** network is asked for the colour at each of "
+        f"the {_count(facts.out_pixels)} output pixels: **{_count(numbers['queries'])} questions** in all.\n\n"
+        "<details><summary>The steps, with this run's numbers</summary>\n\n"
         f"1. **Input**: {_size(facts.in_width, facts.in_height)}, {_count(facts.in_pixels)} pixels of three numbers "
         "each (red, green, blue).\n"
-        f"2. **Encoder** ({encoder}) turns every input pixel into a list of {facts.feature_channels} numbers "
-        "that describe its neighbourhood: edges, textures, what lies around it. The picture beside this text "
-        f"shows that {facts.in_width}×{facts.in_height} grid of {facts.feature_channels}-number vectors squeezed "
-        "to three numbers each (their first three principal components as red, green and blue): areas of the "
-        f"same colour are areas the model describes alike. {encoder_time}\n"
+        f"2. **Encoder** ({encoder_text(facts)}) turns every input pixel into a list of {facts.feature_channels} "
+        "numbers that describe its neighbourhood: edges, textures, what lies around it. The picture beside this "
+        f"text shows that {facts.in_width}×{facts.in_height} grid squeezed to three numbers per pixel (the first "
+        "three principal components as red, green and blue): areas of one colour are areas the model describes "
+        f"alike. {encoder_time}\n"
         "3. **Implicit decoder**: a small neural network is asked, for each output pixel, *what colour is at "
         f"this exact point?* It is given the feature vectors of {neighbours}, where the point lies relative to "
         f"each, and how big the output pixel is.{blend}{residual} This run asked it "
-        f"**{_count(numbers['queries'])} questions** ({_count(facts.out_pixels)} output pixels {per_pixel}), "
-        f"in {_seconds(facts.decoder_seconds)}.\n"
-        f"4. **Output**: {_size(facts.out_width, facts.out_height)}, {_count(facts.out_pixels)} pixels. "
-        f"Only **{_percent(share)}** of them stand for something the camera recorded; the other "
-        f"**{_percent(1 - share)}** are inferred.\n\n"
-        f"Ran on **{facts.device}** in **{facts.precision}**"
-        + (f" with the model `{facts.model_name}`." if facts.model_name else ".")
+        f"{_count(numbers['queries'])} questions ({_count(facts.out_pixels)} output pixels {per_pixel}), in "
+        f"{_seconds(facts.decoder_seconds)}.\n"
+        f"4. **Output**: {_size(facts.out_width, facts.out_height)}, {_count(facts.out_pixels)} pixels.\n\n"
+        f"Ran on **{facts.device}** in **{facts.precision}** with {weights}{digest}.{parameters}\n\n</details>"
     )
 
 
 def why_markdown(facts: RunFacts, numbers: dict, enlarged: bool = True) -> str:
-    share = numbers["observed_share"]
     liif_db, bicubic_db = numbers["consistency_psnr_db"], numbers["bicubic_consistency_psnr_db"]
     if liif_db >= SAME_PICTURE_DB:
-        verdict = "practically the same picture: the model kept what was observed and only added what shrinking throws away."
+        verdict = "practically the same picture: the model kept what was observed."
     elif liif_db >= CLOSE_PICTURE_DB:
         verdict = "close: the model mostly kept what was observed."
     else:
         verdict = ("noticeably different: this model changed what was observed. An untrained or unsuitable "
                    "model does this; a trained one should not.")
-    inferred = (
-        f"{_percent(1 - share)} of the output pixels were never observed. "
-        if enlarged else "This run made the picture smaller, so nothing had to be invented. "
+    block = block_text(facts)
+    if enlarged:
+        observed = (
+            f"- **Observed, from your photo**: its {_count(facts.in_pixels)} pixels, each roughly the average "
+            f"colour of one {block} block of the output. They fix where the edges and the light and dark areas are.\n"
+        )
+        invented = (
+            f"- **Invented: what no one observed.** Whatever lies inside each {block} block (a freckle, a strand "
+            "of hair) is not in the input. Trained with an L1 loss (a small *average* error), this model draws "
+            "the *average* of the details that would fit, so its result is soft. An upscaler that makes a "
+            "\"new photo\" draws *one* sharp version instead, never observed: what generative models do (see the "
+            "two diffusion works below).\n"
+        )
+    else:
+        observed = ("- **Observed, from your photo**: this run made the picture smaller, so every output pixel "
+                    "is an average of pixels that were recorded.\n")
+        invented = "- **Invented: nothing.** Shrinking needs no detail that was not recorded.\n"
+    learned = f"- **Learned, from training photos**: how such structures usually look when sharp. {training_text(facts)}\n"
+    evidence = (
+        "- **A sharp face is not evidence of who it is.** Instance-Level Augmentations redraws people on "
+        "purpose, to anonymise photos: a convincing redrawn face can be a different person.\n"
     )
+    added, on_edges = numbers["added_mean_levels"], numbers["added_on_edges_share"]
+    if added < NEARLY_NOTHING_ADDED_LEVELS:
+        heat = (f"**What was added** (heat map): the map is nearly black: at {scale_text(facts)} the model "
+                f"added almost nothing over bicubic interpolation (**{added:.2f} levels** of 255 on average).")
+    else:
+        heat = (f"**What was added** (heat map): on average **{added:.2f} levels** (of 255) per colour over plain "
+                f"bicubic interpolation; **{on_edges:.0%}** of it lies on the {EDGE_SHARE_TEXT} of the picture "
+                f"with the strongest edges (spread evenly, it would be {EDGE_FRACTION:.0%}).")
     return (
-        "### 3. Why it looks convincing, and what it cannot do\n"
-        f"- **The detail comes from training photos, not from your photo.** {inferred}"
-        "The model learned from many high-resolution photos how edges, hair, skin and fabric usually look "
-        "when enlarged, and it paints the fine structure that *typically* goes with the coarse patterns it "
-        "sees here. That is why the result looks like a photo: it is built from the statistics of real photos.\n"
-        "- **Where many answers are possible, it stays smooth.** It was trained to make its average error "
-        "small (an L1 loss). When many details would fit (the exact strands of hair, pores, the weave of a "
-        "sweater), the answer with the smallest average error is a compromise between them, which looks "
-        "smooth. Clear structures such as edges come out crisp; guesses come out soft.\n"
-        "- **It cannot recover the true face.** Whatever was smaller than one input pixel (a freckle, the exact "
-        "shape of an eye, a scar) is gone from the input; the model fills those places with what is likely, not "
-        f"with what was there. A sharper face at {scale_text(facts)} shows a plausible face, not evidence of the real one.\n\n"
-        f"**What was added** (heat map): |LIIF − bicubic| at every output pixel; black means no change, the "
-        f"brightest colour {HEAT_FULL_SCALE:.0f} or more levels out of 255. On average the model moved each "
-        f"colour by **{numbers['added_mean_levels']:.2f} levels** away from plain bicubic interpolation.\n\n"
-        f"**Consistency check**: the LIIF output shrunk back to {_size(facts.in_width, facts.in_height)} "
+        "### 3. Where the detail comes from: observed, learned, invented\n"
+        f"{observed}{learned}{invented}{evidence}\n"
+        f"{heat}\n\n"
+        "<details><summary>More: the generative works, this model's training, the checks</summary>\n\n"
+        "- **What a generative model does.** DA-Fusion and Instance-Level Augmentations use diffusion models "
+        "to paint plausible new content into real photos: DA-Fusion changes what objects look like, "
+        "Instance-Level Augmentations repaints individual objects and people while keeping the scene's layout. "
+        "Both draw one convincing version that was never observed; LIIF, trained with an L1 loss, draws the "
+        "average instead.\n"
+        "- **What a model has seen bounds what it can fill in.** Both works widen a training set with such "
+        "pictures. Both target recognition tasks (telling what is in a picture and where), not super-resolution, "
+        "and the model here used neither: its only augmentations were flips and transposes of its "
+        "training photos (counted above).\n"
+        f"- **The heat map** shows |LIIF − bicubic| at every output pixel; black means no change, the brightest "
+        f"colour {HEAT_FULL_SCALE:.0f} or more levels.\n"
+        f"- **Consistency check**: the LIIF output shrunk back to {_size(facts.in_width, facts.in_height)} "
         "(antialiased bicubic, as the training inputs were made) compared with your input: "
-        f"**{_db(liif_db)}** PSNR, {verdict} (Plain bicubic, shrunk back the same way: {_db(bicubic_db)}.)"
+        f"**{_db(liif_db)}** PSNR, {verdict} (Plain bicubic, shrunk back the same way: {_db(bicubic_db)}.)\n\n"
+        "</details>"
     )
 
 
@@ -288,15 +420,14 @@ def sources_markdown() -> str:
         f"- **LIIF**: Chen, Liu and Wang, *Learning Continuous Image Representation with Local Implicit "
         f"Image Function* ([arXiv:2012.09161]({LIIF_ARXIV}), [code]({LIIF_CODE})). The method this page runs: "
         "an encoder and a decoder that can be asked for the colour at any continuous coordinate, which is what "
-        "makes any scale possible.\n"
+        "makes any scale possible. (The bicubic residual is this project's addition.)\n"
         f"- **DA-Fusion**: Trabucco et al., *Effective Data Augmentation With Diffusion Models* "
-        f"([arXiv:2302.07944]({DA_FUSION_ARXIV}), [code]({DA_FUSION_CODE})). A model knows only what its training "
-        "data showed it; DA-Fusion widens a training set by having a text-to-image diffusion model make new "
-        "variations of its images.\n"
-        f"- **Instance-level augmentation**: Kupyn and Rupprecht, *Dataset Enhancement with Instance-Level "
-        f"Augmentations* ([arXiv:2406.08249]({INSTANCE_AUG_ARXIV}), [code]({INSTANCE_AUG_CODE})). It widens "
-        "training data too, by redrawing individual objects in existing photos with a diffusion model while "
-        "keeping the scene's layout, so a model sees more varied examples of the same things."
+        f"([arXiv:2302.07944]({DA_FUSION_ARXIV}), [code]({DA_FUSION_CODE})). Widens the training set of an image "
+        "classifier by having a text-to-image diffusion model make new variations of its real images.\n"
+        f"- **Instance-Level Augmentations**: Kupyn and Rupprecht, *Dataset Enhancement with Instance-Level "
+        f"Augmentations* ([arXiv:2406.08249]({INSTANCE_AUG_ARXIV}), [code]({INSTANCE_AUG_CODE})). Widens training "
+        "data for detection and segmentation by redrawing individual objects in existing photos with a "
+        "diffusion model while keeping the scene's layout; the same redrawing can anonymise the people in them."
     )
 
 
@@ -315,11 +446,24 @@ def _number(x: float) -> str:
     return f"{x:.2f}".rstrip("0").rstrip(".")
 
 
-def _percent(fraction: float) -> str:
-    percent = 100 * fraction
-    if percent == 0 or percent >= 10:
-        return f"{percent:.1f}%"
-    return f"{percent:.2g}%" if percent < 1 else f"{percent:.2f}%"
+def _millions(n: int) -> str:
+    return f"{n / 1e6:.1f} M" if n >= 100_000 else _count(n)
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} minutes"
+    return f"{seconds / 3600:.1f} hours"
+
+
+def _hardware(record: dict) -> str:
+    hardware = str(record["hardware"])
+    processes = int(record.get("processes") or 1)
+    if "GPU" in hardware.upper() or "NVIDIA" in hardware.upper():
+        return f"{'one' if processes == 1 else processes} {hardware} GPU{'s' if processes > 1 else ''}"
+    return hardware
 
 
 def _seconds(seconds: float) -> str:

@@ -13,6 +13,7 @@ render's grid are that render's rows exactly (engine.render_region), so nothing 
 """
 
 import atexit
+import hashlib
 import math
 import os
 import re
@@ -34,7 +35,11 @@ from liif.weights import WeightsError, default_weights_path, display_label, list
 from liif.weights import read_metadata
 
 WEIGHTS_ENV = "LIIF_WEIGHTS"
+# fp32 or bf16 forces the precision (e.g. fp32 for screenshots that must not depend on the CPU's bf16
+# unit); the default, auto, is bf16 where the hardware makes it fast.
 PRECISION_ENV = "LIIF_PRECISION"
+# The page says how long a run will take, before it starts, when the estimate is over this (seconds).
+SLOW_RUN_SECONDS = 5.0
 # The page's own output limit, lower than the command line's: one visitor's run holds the queue, and
 # the decoder manages roughly 10-20 thousand output pixels a second on a 2-core CPU. $LIIF_MAX_OUTPUT_PIXELS
 # overrides it, as it does for the command line.
@@ -53,6 +58,7 @@ SCALE_MAX = 30.0
 # A progressive render shows its progress about this often (seconds); the first band is sized to be quick.
 UPDATE_SECONDS = 2.0
 FIRST_BAND_PIXELS = 8192
+DECODER_SHARE = 0.95  # of a run's progress; the explanation and the PNG take the rest
 # Each magnifier tile is rendered natively at this many pixels a side.
 MAGNIFIER_TILE = 256
 # The magnifier looks twice as close as the output: a region of TILE / (2 * scale) input pixels.
@@ -62,6 +68,8 @@ MIN_REGION_PIXELS = 2.0
 MAX_DISPLAY_SIDE = 2048
 # How long the files made for downloads are kept (seconds); the page's cache uses the same age.
 OUTPUT_MAX_AGE = 1800
+# A page load waits this long (seconds) for the example answer made at start before showing the page without it.
+EXAMPLE_WAIT_SECONDS = 120
 
 
 # -- models ----------------------------------------------------------------------------------------
@@ -98,6 +106,10 @@ class ModelShelf:
         if not self.paths and self.problem is None:
             self.problem = " ".join(f"{reason}." for reason in self.unusable.values())
         self._upscalers: dict[str, Upscaler] = {}
+        self._hashes: dict[str, str] = {}
+        # Measured seconds per input pixel (encoder) and per output pixel (decoder), from each model's
+        # latest run here: what the page's time estimate before a run is made of.
+        self.costs: dict[str, tuple] = {}
         self._locks: dict[str, threading.Lock] = {name: threading.Lock() for name in self.paths}
         self._loading = threading.Lock()
 
@@ -159,6 +171,33 @@ class ModelShelf:
         upscaler = self.upscaler(name)
         with self.lock(name):
             return upscaler.speed()
+
+    def sha256(self, name: str | None = None) -> str:
+        """The weights file's SHA-256 (hex), so a result can be tied to the exact model that made it."""
+        name = name or self.default_name
+        if name not in self._hashes:
+            self._hashes[name] = hashlib.sha256(self.paths[name].read_bytes()).hexdigest()
+        return self._hashes[name]
+
+    def record_costs(self, name: str, run: "Run") -> None:
+        """Keep a finished run's speed: the encoder's seconds per input pixel (unless it was reused), and
+        everything else (decoder, explanation, PNG) per output pixel."""
+        facts = run.facts
+        encoder = self.costs.get(name, (None, None))[0]
+        if not facts.encoder_reused:
+            encoder = facts.encoder_seconds / facts.in_pixels
+        self.costs[name] = (encoder, (run.seconds_total - facts.encoder_seconds) / facts.out_pixels)
+
+    def estimate_seconds(self, name, in_pixels: int, out_pixels: int) -> float | None:
+        """Seconds a run of this size should take with this model here, from the measured costs; None
+        before the model has run once."""
+        name = name or self.default_name
+        encoder, decoder = self.costs.get(name, (None, None))
+        if decoder is None:  # no run yet: the model's own compute, as measured when it was loaded
+            upscaler = self._upscalers.get(name)
+            speed = upscaler.measured_speed if upscaler is not None else None
+            return None if speed is None else speed.seconds(in_pixels, out_pixels)
+        return (encoder or 0.0) * in_pixels + decoder * out_pixels
 
     def lock(self, name: str | None = None) -> threading.Lock:
         """Held while a model computes: an Upscaler's cache is not shared safely between threads."""
@@ -389,7 +428,8 @@ def run_steps(shelf: ModelShelf, model_name, request: Request, outputs=None, pro
         rows = min(out_h - row, max(1, band_pixels // out_w))
 
         def band_progress(fraction, row=row, rows=rows):
-            _report(progress, (row + fraction * rows) / out_h, "decoder: asking for every output pixel's colour")
+            # The decoder's share of the progress ends short of 1: the explanation and the PNG come after it.
+            _report(progress, DECODER_SHARE * (row + fraction * rows) / out_h, "decoder: asking for every output pixel's colour")
 
         band_start = time.perf_counter()
         with lock:
@@ -408,6 +448,10 @@ def run_steps(shelf: ModelShelf, model_name, request: Request, outputs=None, pro
             yield Partial(_pending_over(imageio.to_uint8(liif[:, :, :row]), bicubic_shown), bicubic_shown, row / out_h)
 
     liif_rgb = imageio.to_uint8(liif)
+    if previews:  # every row is done, but the explanation and the PNG are still to come: say so
+        yield Partial(liif_rgb, bicubic_shown, 1.0)
+    _report(progress, DECODER_SHARE, "writing the explanation and the PNG")
+
     composed = imageio.compose_output(liif_rgb, loaded)
     facts = explain.RunFacts(
         in_width=loaded.width, in_height=loaded.height, out_width=out_w, out_height=out_h,
@@ -416,6 +460,7 @@ def run_steps(shelf: ModelShelf, model_name, request: Request, outputs=None, pro
         encoder=upscaler.model.config.encoder, feature_channels=int(encoded.feat.shape[1]),
         local_ensemble=upscaler.model.config.local_ensemble, residual=upscaler.model.config.residual,
         encoder_reused=uses > 0, first_encoder_seconds=encoded.seconds,
+        weights_sha256=shelf.sha256(model_name), **explain.model_facts(upscaler.model),
     )
     upscaler.note_timings(0 if uses else loaded.width * loaded.height, encoder_seconds, out_w * out_h, decoder_seconds)
     # The explanation compares what the visitor sees: colours as saved (a greyscale input gives greyscale).
@@ -425,9 +470,11 @@ def run_steps(shelf: ModelShelf, model_name, request: Request, outputs=None, pro
     png_path = None
     if outputs is not None:
         png_path = outputs.save(composed, f"{request.name}-liif-x{_scale_label(scale)}-{out_w}x{out_h}.png")
+    finished = Run(request, model_name, composed, bicubic, liif_seen, bicubic_rgb, facts, explanation, png_path,
+                   seconds_to_first_result=first_result or 0.0, seconds_total=time.perf_counter() - start)
+    shelf.record_costs(model_name, finished)
     _report(progress, 1.0, "done")
-    yield Run(request, model_name, composed, bicubic, liif_seen, bicubic_rgb, facts, explanation, png_path,
-              seconds_to_first_result=first_result or 0.0, seconds_total=time.perf_counter() - start)
+    yield finished
 
 
 def give_back_memory() -> None:
@@ -467,6 +514,7 @@ def summary(run: Run) -> dict:
         "output": {"width": facts.out_width, "height": facts.out_height},
         "scale": {"x": facts.out_width / facts.in_width, "y": facts.out_height / facts.in_height},
         "model": run.model_name,
+        "weights_sha256": facts.weights_sha256,
         "device": facts.device,
         "precision": facts.precision,
         "timings": {
@@ -475,6 +523,7 @@ def summary(run: Run) -> dict:
             "decoder_seconds": facts.decoder_seconds,
             "total_seconds": run.seconds_total,
         },
+        # Each input pixel stands for a (scale x scale) block of the output: 1/scale² as many pixels.
         "observed_share": numbers["observed_share"],
         "decoder_queries": numbers["queries"],
         "added_mean_levels": numbers["added_mean_levels"],
@@ -483,6 +532,30 @@ def summary(run: Run) -> dict:
         "consistency_identical": math.isinf(numbers["consistency_psnr_db"]),
         "notices": list(run.request.loaded.notices),
     }
+
+
+class ExampleRun:
+    """One example upscaled in the background when the app starts, so the page can show a whole answer,
+    with its pictures, before any visitor runs anything (and the time estimates have measured costs)."""
+
+    def __init__(self, shelf: ModelShelf, path, scale):
+        self.path, self.scale = Path(path), scale
+        self.run: Run | None = None
+        self.problem: str | None = None
+        self._done = threading.Event()
+        threading.Thread(target=self._work, args=(shelf,), name="liif-example-run", daemon=True).start()
+
+    def _work(self, shelf: ModelShelf) -> None:
+        try:
+            self.run = run_to_end(shelf, None, prepare(self.path, self.scale))
+        except (imageio.ImageInputError, WeightsError) as exc:
+            self.problem = f"No example answer could be made: {exc}"
+        finally:
+            self._done.set()
+
+    def wait(self, timeout=None) -> Run | None:
+        self._done.wait(timeout)
+        return self.run
 
 
 # -- the magnifier ---------------------------------------------------------------------------------
@@ -562,12 +635,37 @@ def status_text(run: Run) -> str:
     lines = [
         f"**Done**: {facts.in_width}×{facts.in_height} → {facts.out_width}×{facts.out_height} "
         f"({run.request.scale_label()}). First LIIF rows "
-        f"after {run.seconds_to_first_result:.1f} s, all in {run.seconds_total:.1f} s "
-        f"({facts.device}, {facts.precision}). Click either output to move the magnifier.",
+        f"after {run.seconds_to_first_result:.1f} s, all in {run.seconds_total:.1f} s. Click either output "
+        "(or use the magnifier's x and y) to look closer.",
+        model_line(facts),
     ]
     if notices:
         lines.append("Your file was read with these changes: " + "; ".join(notices) + ".")
     return "\n\n".join(lines)
+
+
+def model_line(facts: explain.RunFacts) -> str:
+    """Which model made this, where and how exactly: pixels differ between machines (bf16 or fp32 is the
+    hardware's choice), so a result is only reproducible with all three."""
+    return (f"Model `{facts.model_name}` (SHA-256 `{facts.weights_sha256[:12]}`), on {facts.device} "
+            f"in {facts.precision}.")
+
+
+def estimate_text(shelf: ModelShelf, model_name, request: Request) -> str:
+    """A sentence for the page before a run, when the run will take more than SLOW_RUN_SECONDS (else "")."""
+    in_pixels = request.loaded.width * request.loaded.height
+    out_pixels = request.out_width * request.out_height
+    seconds = shelf.estimate_seconds(model_name, in_pixels, out_pixels)
+    if seconds is None or seconds <= SLOW_RUN_SECONDS:
+        return ""
+    precision = shelf.upscaler(model_name).precision
+    return (f"This will take about {_about(seconds)} here ({request.out_width}×{request.out_height} output "
+            f"pixels in {precision}, at the speed measured on this machine). The picture fills in row by row "
+            "meanwhile.")
+
+
+def _about(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} minutes"
 
 
 def limits_text() -> str:
@@ -627,14 +725,24 @@ def _pending_over(done_rows: np.ndarray, bicubic_rgb: np.ndarray) -> np.ndarray:
     return preview
 
 
-def _label(tile: np.ndarray, text: str) -> np.ndarray:
+def _label(tile: np.ndarray, text: str, right: bool = False) -> np.ndarray:
+    """The picture with a caption in a bottom corner (the top-left one is under the page's panel label)."""
     image = Image.fromarray(np.ascontiguousarray(tile)).convert("RGB")
     draw = ImageDraw.Draw(image)
-    font = ImageFont.load_default(size=max(11, tile.shape[0] // 12))
-    left, top, right, bottom = draw.textbbox((6, 4), text, font=font)
-    draw.rectangle((left - 4, top - 3, right + 4, bottom + 3), fill=(0, 0, 0))
-    draw.text((6, 4), text, fill=(255, 255, 255), font=font)
+    font = ImageFont.load_default(size=max(11, min(tile.shape[:2]) // 20))
+    width = draw.textbbox((0, 0), text, font=font)[2]
+    bottom_line = draw.textbbox((0, 0), "Ag", font=font)[3]
+    x = image.width - width - 6 if right else 6
+    y = image.height - bottom_line - 6
+    left, top, right_edge, bottom = draw.textbbox((x, y), text, font=font)
+    draw.rectangle((left - 4, top - 3, right_edge + 4, bottom + 3), fill=(0, 0, 0))
+    draw.text((x, y), text, fill=(255, 255, 255), font=font)
     return np.asarray(image)
+
+
+def compare_pair(run: Run) -> tuple:
+    """The compare slider's two pictures, each captioned on its own side: bicubic left, LIIF right."""
+    return _label(run.bicubic_display, "bicubic"), _label(run.liif_display, "LIIF", right=True)
 
 
 def _report(progress, fraction: float, text: str) -> None:

@@ -5,6 +5,7 @@ Every model here is a randomly initialised LIIF: what is tested is the plumbing 
 not the picture quality.
 """
 
+import hashlib
 import json
 import threading
 import time
@@ -106,7 +107,9 @@ def test_a_run_streams_previews_then_the_result(shelf, tmp_path, outputs):
     steps = list(session.run_steps(shelf, None, request, outputs, update_seconds=1e-9, first_band_pixels=1))
     partials, run = steps[:-1], steps[-1]
     assert isinstance(run, session.Run) and all(isinstance(p, session.Partial) for p in partials)
-    assert [p.fraction for p in partials] == [i / 10 for i in range(10)]  # first: before any decoding
+    # First: before any decoding; last: every row done, the explanation and the PNG still to come.
+    assert [p.fraction for p in partials] == [i / 10 for i in range(10)] + [1.0]
+    assert np.array_equal(partials[-1].preview, run.liif_rgb)
     middle = partials[4]
     assert np.array_equal(middle.preview[:4], run.liif_rgb[:4])  # rows done are final
     pending, bicubic = middle.preview[4:].astype(float), middle.bicubic[4:].astype(float)
@@ -129,6 +132,7 @@ def test_summary_is_json_and_reports_the_run(shelf, photo_path, outputs):
     assert summary["output"] == {"width": 40, "height": 32}
     assert summary["scale"] == {"x": 2.0, "y": 2.0}
     assert summary["model"] == "random.safetensors"
+    assert summary["weights_sha256"] == hashlib.sha256(shelf.paths["random.safetensors"].read_bytes()).hexdigest()
     assert summary["device"] == "cpu" and summary["precision"] in ("fp32", "bf16")
     assert summary["decoder_queries"] == 40 * 32 * 4
     assert summary["observed_share"] == pytest.approx(0.25)
@@ -224,12 +228,8 @@ def page(monkeypatch, shelf, outputs):
     return app
 
 
-def no_progress(fraction, desc=None):
-    pass
-
-
 def test_run_handler_streams_previews_then_the_result(page, photo_path):
-    updates = list(page.run(str(photo_path), 2, 0, 0, None, progress=no_progress))
+    updates = list(page.run(str(photo_path), 2, 0, 0, None))
     first, last = updates[0], updates[-1]
     assert first[page.input_view]["label"] == "Input: 20×16 pixels, each square one pixel"
     assert first[page.run_state] is None  # the previous run cannot be magnified meanwhile
@@ -249,14 +249,14 @@ def test_run_handler_turns_bad_input_into_a_sentence(page, tmp_path, photo_path,
     whole_png = photo_path.read_bytes()
     path.write_bytes(b"not an image at all" if kind == "text" else whole_png[: len(whole_png) // 2])
     with pytest.raises(gr.Error, match=message):
-        list(page.run(str(path), 2, 0, 0, None, progress=no_progress))
+        list(page.run(str(path), 2, 0, 0, None))
 
 
 def test_run_handler_explains_an_output_that_is_too_large(page, photo_path):
     import gradio as gr
 
     with pytest.raises(gr.Error, match="the limit here is 2 MP"):
-        list(page.run(str(photo_path), 0, 5000, 5000, None, progress=no_progress))
+        list(page.run(str(photo_path), 0, 5000, 5000, None))
 
 
 def test_run_handler_accepts_what_people_upload(page, tmp_path):
@@ -273,7 +273,7 @@ def test_run_handler_accepts_what_people_upload(page, tmp_path):
     }
     for name, write in files.items():
         write(tmp_path / name)
-        last = list(page.run(str(tmp_path / name), 2, 0, 0, None, progress=no_progress))[-1]
+        last = list(page.run(str(tmp_path / name), 2, 0, 0, None))[-1]
         result = last[page.run_state]
         assert result.liif.size == (2 * result.request.loaded.width, 2 * result.request.loaded.height), name
     assert Image.open(result.png_path).n_frames == 1  # the GIF's first frame, written as one PNG
@@ -284,15 +284,16 @@ def test_run_handler_explains_missing_weights(page, photo_path, tmp_path, monkey
 
     monkeypatch.setattr(page, "shelf", session.ModelShelf(tmp_path / "none.safetensors"))
     with pytest.raises(gr.Error, match="none.safetensors, which is not a file"):
-        list(page.run(str(photo_path), 2, 0, 0, None, progress=no_progress))
+        list(page.run(str(photo_path), 2, 0, 0, None))
 
 
 def test_pick_region_moves_the_magnifier(page, photo_path):
     import gradio as gr
 
-    result = list(page.run(str(photo_path), 4, 0, 0, None, progress=no_progress))[-1][page.run_state]
+    result = list(page.run(str(photo_path), 4, 0, 0, None))[-1][page.run_state]
     click = gr.SelectData(None, {"index": [5, 60], "value": None})
-    bicubic, liif, magnifier = page.pick_region(result, click)
+    bicubic, liif, magnifier, x, y = page.pick_region(result, click)
+    assert (x, y) == (5, 60)  # the keyboard inputs follow the click
     assert liif.shape == (64, 80, 3) and bicubic.shape == (64, 80, 3)
     assert "x 0.0–" in magnifier["label"]  # a click near the left edge: the region starts at the edge
     with pytest.raises(gr.Error, match="Run the model first"):
@@ -331,7 +332,7 @@ def client(app_server):
     return Client(app_server.url, verbose=False, httpx_kwargs={"timeout": CLIENT_TIMEOUT})
 
 
-def test_upscale_endpoint_end_to_end(client, photo_path):
+def test_upscale_endpoint_end_to_end(client, photo_path, weights_path):
     from gradio_client import handle_file
 
     job = client.submit(handle_file(str(photo_path)), 3, api_name="/upscale")
@@ -339,6 +340,7 @@ def test_upscale_endpoint_end_to_end(client, photo_path):
     with Image.open(png) as image:
         assert image.format == "PNG" and image.size == (60, 48)
     assert summary["model"] == "random.safetensors"
+    assert summary["weights_sha256"] == hashlib.sha256(weights_path.read_bytes()).hexdigest()
     assert summary["decoder_queries"] == 60 * 48 * 4
 
 
@@ -367,3 +369,79 @@ def test_twenty_simultaneous_calls_finish_or_are_told_the_queue_is_full(client, 
     assert outcomes.count("done") + outcomes.count("queue full") == 20
     print(f"20 calls: {outcomes.count('done')} done, {outcomes.count('queue full')} told the queue is full, "
           f"{time.monotonic() - t0:.1f} s")
+
+
+# -- what the page says around a run ---------------------------------------------------------------
+
+
+def test_done_is_reported_only_when_the_png_is_written(shelf, photo_path, outputs):
+    seen = []
+
+    def progress(fraction, text):
+        seen.append((fraction, text, sorted(p.name for p in outputs.root.rglob("*.png"))))
+
+    session.run_to_end(shelf, None, session.prepare(photo_path, 2), outputs, progress=progress)
+    before_done = [written for fraction, _, written in seen if fraction < 1]
+    assert not before_done[-1], "the PNG was already written before the last progress report under 1"
+    assert "explanation" in seen[-2][1]
+    assert seen[-1][0] == 1 and seen[-1][2] == ["face-liif-x2-40x32.png"]
+
+
+def test_status_names_the_model_file_hash_device_and_precision(shelf, photo_path):
+    run = session.run_to_end(shelf, None, session.prepare(photo_path, 2))
+    digest = hashlib.sha256(shelf.paths["random.safetensors"].read_bytes()).hexdigest()
+    text = session.status_text(run)
+    assert f"`random.safetensors` (SHA-256 `{digest[:12]}`)" in text
+    assert f"on {run.facts.device} in {run.facts.precision}" in text
+
+
+def test_precision_can_be_forced_for_reproducible_pixels(weights_path, monkeypatch):
+    monkeypatch.setenv(session.PRECISION_ENV, "fp32")
+    assert session.ModelShelf(weights_path, device="cpu").upscaler().precision == "fp32"
+
+
+def test_estimate_before_a_run_uses_the_measured_costs(weights_path, photo_path):
+    fresh = session.ModelShelf(weights_path, device="cpu")
+    big = session.prepare(photo_path, 20)  # 400x320 = 128,000 output pixels from 320 input pixels
+    assert session.estimate_text(fresh, None, big) == ""  # nothing measured yet: nothing promised
+    fresh.costs["random.safetensors"] = (1e-3, 1e-4)  # seconds per input pixel, per output pixel
+    assert fresh.estimate_seconds(None, 320, 128_000) == pytest.approx(0.32 + 12.8)
+    assert "about 13 s" in session.estimate_text(fresh, None, big)
+    assert session.estimate_text(fresh, None, session.prepare(photo_path, 2)) == ""  # 0.45 s: says nothing
+    run = session.run_to_end(fresh, None, session.prepare(photo_path, 2))  # a run replaces them with its own
+    encoder, rest = fresh.costs["random.safetensors"]
+    assert encoder == pytest.approx(run.facts.encoder_seconds / 320)
+    assert rest == pytest.approx((run.seconds_total - run.facts.encoder_seconds) / (40 * 32))
+    assert rest > run.facts.decoder_seconds / (40 * 32)  # the explanation and the PNG are counted too
+
+
+def test_example_run_made_at_start(shelf, photo_path, tmp_path):
+    example = session.ExampleRun(shelf, photo_path, 2)
+    result = example.wait(timeout=CLIENT_TIMEOUT)
+    assert isinstance(result, session.Run) and result.request.out_width == 40 and example.problem is None
+    broken = session.ExampleRun(session.ModelShelf(tmp_path / "none.safetensors"), photo_path, 2)
+    assert broken.wait(timeout=CLIENT_TIMEOUT) is None and "none.safetensors" in broken.problem
+
+
+def test_landing_shows_the_example_answer(page, shelf, photo_path, monkeypatch):
+    monkeypatch.setattr(page, "landing", session.ExampleRun(shelf, photo_path, 2))
+    view = page.landing_view()
+    assert "An example answer" in view[page.answer_note] and "×2" in view[page.answer_note]
+    assert "Model `random.safetensors` (SHA-256" in view[page.answer_note]
+    assert "Observed, from your photo" in view[page.why_text]
+    assert view[page.added_view]["value"].shape[1] == 40  # the heat map, with its colour bar under it
+
+
+def test_magnifier_by_keyboard(page, photo_path):
+    import gradio as gr
+
+    result = list(page.run(str(photo_path), 4, 0, 0, None))[-1][page.run_state]
+    _, _, by_keys, _, _ = page.pick_point(result, 5, 60)
+    _, _, by_click, _, _ = page.pick_region(result, gr.SelectData(None, {"index": [5, 60], "value": None}))
+    assert by_keys["label"] == by_click["label"]
+    *_, x, y = page.pick_point(result, 10_000, -3)  # kept inside the picture
+    assert (x, y) == (79, 0)
+
+
+def test_examples_are_captioned_with_their_size(page):
+    assert page.example_caption(page.HERE / "assets" / "examples" / "grace-hopper-48.png") == "Grace Hopper, 48×48"

@@ -1,6 +1,7 @@
 """The explanation's numbers and pictures (liif/explain.py): each is checked against a case whose answer
 is known independently of the code."""
 
+import json
 import math
 import re
 
@@ -147,8 +148,8 @@ def run_explanation(**overrides):
 def test_explanation_states_this_runs_facts():
     _, words = run_explanation()
     text = words.markdown()
-    for fact in ("64×64", "4,096 pixels", "512×512", "262,144 pixels", "1,048,576 questions", "1.56%",
-                 "98.4%", "400 ms", "3.2 s", "**cpu**", "**bf16**", "edsr-baseline-liif.safetensors", "×8"):
+    for fact in ("64×64", "4,096 pixels", "512×512", "262,144 pixels", "1,048,576 questions", "8×8 block",
+                 "400 ms", "3.2 s", "**cpu**", "**bf16**", "edsr-baseline-liif.safetensors", "×8"):
         assert fact in text, fact
     assert words.numbers["queries"] == 1_048_576
     assert words.numbers["observed_share"] == pytest.approx(1 / 64)
@@ -166,7 +167,7 @@ def test_explanation_says_when_the_encoder_was_reused():
 
 def test_explanation_of_an_uneven_scale_and_a_paper_liif():
     _, words = run_explanation(out_width=256, out_height=128, local_ensemble=False, residual="none")
-    assert "×4 wide and ×2 tall" in words.task and "face at ×4 wide and ×2 tall shows" in words.why
+    assert "×4 wide and ×2 tall" in words.task and "4×2 block" in words.why
     assert "32,768 questions" in words.workflow  # one per pixel without the ensemble
     assert "bicubic estimate" not in words.workflow
 
@@ -193,3 +194,112 @@ def test_colour_bar_shows_the_ramp_and_labels():
     assert bar.shape[1] == 200 and bar.dtype == np.uint8
     assert np.array_equal(bar[0, 0], colormaps.SEQUENTIAL_COLOURS[0].astype(np.uint8))
     assert (bar[-10:] < 128).any()  # label text drawn below the strip
+
+
+# -- what the text says about the model and the run ----------------------------------------------
+
+
+RDN_RECORD = {"steps": 8500, "wall_seconds": 580, "hardware": "NVIDIA H200", "processes": 1, "n_train_images": 524}
+
+
+def at_a_glance(markdown: str) -> str:
+    """The text a visitor sees without unfolding anything."""
+    return re.sub(r"<details>.*?</details>", "", markdown, flags=re.S)
+
+
+@pytest.mark.parametrize("encoder, blocks, convolutions, millions", [
+    ("rdn", 16, 8, 21.97),  # the RDN paper's configuration B without its upsampler
+    ("edsr-baseline", 16, 2, 1.22),
+])
+def test_model_facts_are_counted_from_the_model(encoder, blocks, convolutions, millions):
+    from liif.model import LIIF, LIIFConfig
+
+    model = LIIF(LIIFConfig(encoder=encoder))
+    model.weights_metadata = {"training": json.dumps(RDN_RECORD)}
+    counted = explain.model_facts(model)
+    assert counted["encoder_blocks"] == blocks and counted["block_convolutions"] == convolutions
+    assert counted["encoder_parameters"] / 1e6 == pytest.approx(millions, abs=0.005)
+    assert counted["model_parameters"] - counted["encoder_parameters"] == pytest.approx(0.35e6, rel=0.01)  # the MLP
+    assert counted["training"] == RDN_RECORD
+    _, words = run_explanation(encoder=encoder, **counted)
+    name = {"rdn": "RDN", "edsr-baseline": "EDSR-baseline"}[encoder]
+    assert f"**encoder** ({name}, {millions:.1f} M parameters)" in at_a_glance(words.workflow)
+    assert f"{name}: {blocks} " in words.workflow and f"of {convolutions} convolutions each, {millions:.1f} M parameters" in words.workflow
+
+
+def test_the_text_says_how_small_and_briefly_the_model_was_trained():
+    _, words = run_explanation(training=RDN_RECORD)
+    assert "only 524 photos (and their flips and transposes) in 8,500 training steps (10 minutes on one NVIDIA H200 GPU)" in words.why
+    _, words = run_explanation(training={"steps": 2600, "wall_seconds": 5598, "hardware": "x86_64 CPU, 2 threads",
+                                         "n_train_images": 524})
+    assert "2,600 training steps (1.6 hours on x86_64 CPU, 2 threads)" in words.why
+    _, words = run_explanation(training=None)
+    assert "carries no record of how it was trained" in words.why
+
+
+def test_section_three_separates_observed_learned_invented():
+    _, words = run_explanation(training=RDN_RECORD)
+    why = words.why
+    for part in ("**Observed, from your photo**", "**Learned, from training photos**", "**Invented: what no one observed.**"):
+        assert part in at_a_glance(why), part
+    assert "average colour of one 8×8 block" in why  # what was recorded, not "x% of the pixels are real"
+    assert "% of the output" not in why and "pixels are" not in why
+    assert "L1 loss" in why and "*average*" in why and "*one* sharp" in why
+    assert "not evidence" in why and "different person" in why
+    assert "used neither" in why and "recognition tasks" in why
+    assert "the face" not in words.markdown()  # the photo may be a cat or a cup
+
+
+def test_the_bicubic_residual_is_called_this_projects_change():
+    _, words = run_explanation(residual="bicubic")
+    assert "this project's change to LIIF, not part of the paper" in words.workflow
+    _, words = run_explanation(residual="none")
+    assert "project's change" not in words.workflow
+
+
+def test_a_nearly_black_map_is_pointed_out():
+    f = facts(out_width=96, out_height=96)
+    low = smooth_image(64, 64)
+    bicubic = smooth_image(96, 96)
+    nearly_same = bicubic.copy()
+    nearly_same[::4, ::4, 0] = np.clip(nearly_same[::4, ::4, 0].astype(int) + 4, 0, 255)  # 0.08 levels on average
+    words = explain.explain(f, torch.randn(1, 64, 64, 64), low, bicubic, nearly_same)
+    assert "nearly black" in words.why and "at ×1.5 the model added almost nothing" in words.why
+    _, words = run_explanation()  # 3 levels everywhere
+    assert "nearly black" not in words.why and "**3.00 levels**" in words.why
+
+
+def test_added_detail_on_edges_is_measured():
+    bicubic = np.zeros((40, 40, 3), np.uint8)
+    bicubic[:, 20:] = 200  # one vertical edge
+    on_edge, everywhere = bicubic.copy(), np.clip(bicubic.astype(int) + 5, 0, 255).astype(np.uint8)
+    on_edge[:, 19:21] += 10  # detail only along the edge
+    assert explain.added_on_edges(on_edge, bicubic) == pytest.approx(1.0)
+    assert explain.added_on_edges(everywhere, bicubic) == pytest.approx(0.2, abs=0.02)  # spread evenly: its share of the area
+    assert explain.added_on_edges(bicubic, bicubic) == 0.0
+
+
+def test_shrinking_invents_nothing():
+    f = facts(out_width=32, out_height=32)
+    low = smooth_image(64, 64)
+    words = explain.explain(f, torch.randn(1, 64, 64, 64), low, smooth_image(32, 32), smooth_image(32, 32))
+    assert "**Invented: nothing.**" in words.why and "made the picture smaller" in words.why
+
+
+def test_the_answer_reads_at_a_glance():
+    _, words = run_explanation(training=RDN_RECORD, encoder="rdn", encoder_blocks=16, block_convolutions=8,
+                               encoder_parameters=21_973_952, model_parameters=22_320_835)
+    glance = at_a_glance("\n\n".join((words.task, words.workflow, words.why)))
+    words_seen = len(re.findall(r"[\w×.,%-]+", re.sub(r"[#*_`]", "", glance)))
+    assert 150 < words_seen <= 330, words_seen
+    assert words.markdown().count("<details>") == words.markdown().count("</details>") == 3
+
+
+def test_heat_map_colour_bar_matches_the_map():
+    heat = explain.added_detail(np.zeros((40, 60, 3), np.uint8), np.zeros((40, 60, 3), np.uint8))[0]
+    shown = explain.with_colour_bar(heat)
+    assert shown.shape[1] == 60 and shown.shape[0] > 40 + 14
+    assert np.array_equal(shown[:40], heat)
+    bar_row = shown[44]  # the first row of the bar, below a 4-pixel gap
+    assert np.array_equal(bar_row[0], colormaps.SEQUENTIAL_COLOURS[0].astype(np.uint8))
+    assert np.array_equal(bar_row[-1], colormaps.SEQUENTIAL_COLOURS[-1].astype(np.uint8))

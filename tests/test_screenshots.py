@@ -3,12 +3,17 @@
 One flow (upload a tiny profile photo, scale 8, Run, click the LIIF output to move the magnifier) is
 photographed at each stage and compared with the baselines in tests/snapshots/ (see tests/visual.py;
 UPDATE_SNAPSHOTS=1 rewrites them). Baselines are named after the model that made them, so pictures
-made with the stand-in random model are never compared with the trained one's.
+made with the stand-in random model are never compared with the trained one's. Further states are
+photographed on their own: a visitor queued behind a run, an error, the compare slider, and the page on
+a 390 px phone screen. The app runs in fp32 (LIIF_PRECISION), so the pixels do not depend on whether
+this CPU has a fast bf16 unit. axe-core, injected into the page before and after a run, must find no
+serious or critical accessibility problem.
 """
 
 import hashlib
 import io
 import os
+import re
 import shutil
 import time
 import warnings
@@ -26,11 +31,20 @@ SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 EXAMPLE = REPO / "assets" / "examples" / "astronaut-64.png"
 SCALE = 8
 VIEWPORT = {"width": 1280, "height": 1800}
+PHONE = {"width": 390, "height": 844}  # a common phone screen, in CSS pixels
+# axe-core as `make test` installs it (tests/package.json); see test_page_has_no_serious_accessibility_problems.
+AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
+AXE_RUN = """() => axe.run(document, {resultTypes: ['violations']}).then(r => r.violations.map(v =>
+  ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))})))"""
+# The app under test computes in fp32 everywhere (see the module's docstring).
+APP_PRECISION = {"LIIF_PRECISION": "fp32"}
 PANELS = ("input-image", "bicubic-output", "liif-output", "magnifier")
 TIMEOUT_MS = 300_000  # one x8 render takes ~30 s on an idle 2-core CPU, several times that on a busy one
 
 # Makes the page still: no animations or transitions, no blinking caret.
-STILL_CSS = "*, *::before, *::after { animation: none !important; transition: none !important; caret-color: transparent !important; }"
+# The time estimate before a run (#estimate) is hidden too: whether it shows depends on this machine's speed.
+STILL_CSS = ("*, *::before, *::after { animation: none !important; transition: none !important; caret-color: transparent !important; }"
+             " #estimate { display: none !important; }")
 # What still moves on the page, as a list of reasons (empty when it is still): visible progress
 # indicators, images not yet loaded (lazy ones are made eager, since a full-page shot includes those
 # below the fold), and the layout: its size and every element with an id, compared with the last call.
@@ -97,11 +111,11 @@ def model(tmp_path_factory):
 
     if os.environ.get("LIIF_WEIGHTS"):
         path = Path(os.environ["LIIF_WEIGHTS"])
-        return f"{path.stem}-{_short_hash(path)}", {}
+        return f"{path.stem}-{_short_hash(path)}", APP_PRECISION
     try:
         path = default_weights_path()
         # The hash ties baselines to these exact weights: retrained weights need new baselines.
-        return f"{path.stem}-{_short_hash(path)}", {}
+        return f"{path.stem}-{_short_hash(path)}", APP_PRECISION
     except WeightsError:
         import torch
 
@@ -111,7 +125,7 @@ def model(tmp_path_factory):
         torch.manual_seed(0)
         path = save_weights(LIIF(LIIFConfig(encoder="edsr-baseline")),
                             tmp_path_factory.mktemp("weights") / "random-edsr.safetensors")
-        return "random-edsr", {"LIIF_WEIGHTS": str(path)}
+        return "random-edsr", {"LIIF_WEIGHTS": str(path), **APP_PRECISION}
 
 
 @pytest.fixture(scope="module")
@@ -178,6 +192,7 @@ class Run:
     visible: dict = field(default_factory=dict)  # panel elem_id -> visible after the run
     explanation: str = ""
     links: list = field(default_factory=list)
+    axe: dict = field(default_factory=dict)  # stage -> axe-core's violations (None: axe is not installed)
 
 
 def _settle(page):
@@ -207,7 +222,8 @@ def _shoot(page) -> bytes:
 
 def _time_dependent(page) -> list:
     # Anything that shows a duration differs from run to run; it is painted over with a flat colour.
-    return [page.locator(".frozen-timing"), page.locator('[data-testid="status-tracker"] .progress-text')]
+    # Only visible ones: Playwright would paint the box of one inside a closed <details> somewhere else.
+    return [page.locator(".frozen-timing:visible"), page.locator('[data-testid="status-tracker"] .progress-text')]
 
 
 def _img_src(page, elem_id: str) -> str | None:
@@ -221,22 +237,39 @@ def _page_box(locator) -> dict:
                             " return {x: r.x + scrollX, y: r.y + scrollY, width: r.width, height: r.height}; }")
 
 
-def run_flow(browser, server, photo: Path) -> Run:
-    """The visitor's flow on a fresh page, photographed at each stage. On failure the page as it was
-    is saved as tests/snapshots/flow-failure.actual.png, and the app's log is in the message."""
+def new_page(browser, server, viewport=VIEWPORT):
+    """A fresh visitor's page, loaded, with the example answer in place (it is made when the app starts)."""
     url = server.url
-    context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1, locale="en-US",
+    context = browser.new_context(viewport=viewport, device_scale_factor=1, locale="en-US",
                                   timezone_id="UTC", color_scheme="light", reduced_motion="reduce")
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     # Only the app itself: a web font or script from elsewhere would make the pixels depend on the network.
     page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(url.rstrip("/"))
                or route.request.url.startswith(("data:", "blob:")) else route.abort())
-    shots = {}
+    page.goto(url)
+    page.add_style_tag(content=STILL_CSS)
+    page.locator("#run-button").wait_for(state="visible")
+    page.locator("#answer-note").get_by_text("An example answer").wait_for(state="visible")
+    return context, page
+
+
+def audit(page):
+    """axe-core's serious and critical findings on the page as it is now; None when axe is not installed."""
+    if not AXE.is_file():
+        return None
+    if not page.evaluate("() => typeof axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    return [v for v in page.evaluate(AXE_RUN) if v["impact"] in ("serious", "critical")]
+
+
+def run_flow(browser, server, photo: Path) -> Run:
+    """The visitor's flow on a fresh page, photographed at each stage. On failure the page as it was
+    is saved as tests/snapshots/flow-failure.actual.png, and the app's log is in the message."""
+    context, page = new_page(browser, server)
+    shots, axe = {}, {}
     try:
-        page.goto(url)
-        page.add_style_tag(content=STILL_CSS)
-        page.locator("#run-button").wait_for(state="visible")
+        axe["before a run"] = audit(page)
 
         page.locator("#upload-image input[type=file]").set_input_files(str(photo))
         page.locator("#upload-image img").first.wait_for(state="visible")
@@ -250,7 +283,8 @@ def run_flow(browser, server, photo: Path) -> Run:
         # status line starts with a bold "Done" only when the run is finished.
         page.locator("#status strong").get_by_text("Done", exact=True).wait_for(state="visible")
         shots["result"] = _shoot(page)
-        result = Run(shots)
+        axe["after a run"] = audit(page)
+        result = Run(shots, axe=axe)
         for panel in PANELS:
             locator = page.locator(f"#{panel}")
             result.visible[panel] = locator.is_visible()
@@ -310,8 +344,7 @@ def test_explanation_names_the_papers_and_the_run(first_run, photo):
     for repo in ("yinboc/liif", "brandontrabucco/da-fusion", "KupynOrest/instance_augmentation"):
         assert f"https://github.com/{repo}" in links, f"no link to github.com/{repo} in the explanation; links: {links}"
     w, h = Image.open(photo).size
-    share = 100 / SCALE ** 2
-    for number in (f"{w}×{h}", f"{w * SCALE}×{h * SCALE}", f"{share:.2f}%"):
+    for number in (f"{w}×{h}", f"{w * SCALE}×{h * SCALE}", f"{SCALE}×{SCALE} block", f"{w * h:,} pixels"):
         assert number in text, f"the explanation should say {number!r} for this run:\n{text}"
 
 
@@ -361,3 +394,111 @@ def test_comparer_tolerates_noise_but_not_size_or_large_changes():
     noisy[1, :50] = page[1, :50] + 128  # 150 px = 0.125%: too many
     assert not compare(noisy, page).ok
     assert "size differs" in compare(page[:-1], page).reason
+
+
+def test_page_has_no_serious_accessibility_problems(first_run):
+    if first_run.axe.get("before a run") is None:
+        message = f"axe-core is not installed at {AXE} (make test installs it: npm ci --prefix tests)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    problems = {stage: found for stage, found in first_run.axe.items() if found}
+    assert not problems, f"axe-core found serious or critical problems: {problems}"
+
+
+# ---- states outside the main flow ----------------------------------------------------------------
+
+def _element_shot(page, selector: str) -> bytes:
+    _settle(page)
+    return page.locator(selector).screenshot(animations="disabled", caret="hide", mask=_time_dependent(page),
+                                              mask_color="#ff00ff")
+
+
+def _upload(page, path: Path, scale=SCALE):
+    page.locator("#upload-image input[type=file]").set_input_files(str(path))
+    box = page.locator("#scale-slider input[type=number]")
+    box.fill(str(scale))
+    box.press("Enter")
+
+
+def test_a_queued_visitor_sees_their_place(browser, app_server, photo, model):
+    """A second visitor who presses Run while the first one's run is going sees the queue on the status line."""
+    first_context, first = new_page(browser, app_server)
+    second_context, second = new_page(browser, app_server)
+    try:
+        _upload(first, photo)
+        _upload(second, photo)
+        first.locator("#run-button").click()
+        first.locator("#status").get_by_text("rows done").wait_for(state="visible")  # the first run is working
+        second.locator("#run-button").click()
+        queue = second.locator("#status").get_by_text(re.compile(r"queue: \d+/\d+"))
+        queue.wait_for(state="visible")
+        box = queue.bounding_box()
+        assert box and box["height"] > 5, "the queue text is there but clipped to nothing"
+        second.evaluate("() => document.activeElement && document.activeElement.blur()")
+        column = second.locator("#run-button").locator("xpath=..")  # the controls, the Run button and the status line
+        # The queue text holds times, so it is masked, in a box of fixed width (its own changes with them).
+        second.add_style_tag(content="#status .progress-text { display: inline-block; width: 16em; }")
+        png = column.screenshot(mask=[second.locator("#status .progress-text")],
+                                mask_color="#ff00ff", animations="disabled")
+        assert_snapshot(png, SNAPSHOTS / f"queued--{model[0]}.png")
+    finally:
+        first_context.close()
+        second_context.close()
+
+
+def test_an_error_is_one_sentence(browser, app_server, tmp_path, model):
+    not_an_image = tmp_path / "notes.png"
+    not_an_image.write_text("these are notes, not a picture")
+    context, page = new_page(browser, app_server)
+    try:
+        page.locator("#upload-image input[type=file]").set_input_files(str(not_an_image))
+        page.locator("#run-button").click()
+        toast = page.get_by_text(re.compile("notes.png is not an image"))
+        toast.first.wait_for(state="visible")
+        assert page.locator("#results-area").is_hidden()  # nothing pretends to be a result
+        page.evaluate("() => document.querySelectorAll('.toast-wrap .timer').forEach(t => t.remove())")
+        assert_snapshot(_shoot_viewport(page), SNAPSHOTS / f"error--{model[0]}.png")
+    finally:
+        context.close()
+
+
+def _shoot_viewport(page) -> bytes:
+    # Not _settle: the upload box shows the broken picture of a file that is not an image, which never loads.
+    page.evaluate("() => document.fonts.ready.then(() => true)")
+    page.mouse.move(0, 0)
+    page.wait_for_timeout(1000)
+    return page.screenshot(animations="disabled", caret="hide", mask=_time_dependent(page), mask_color="#ff00ff")
+
+
+def test_compare_slider_fits_its_picture(browser, app_server, photo, model):
+    context, page = new_page(browser, app_server)
+    try:
+        _upload(page, photo)
+        page.locator("#run-button").click()
+        page.locator("#status strong").get_by_text("Done", exact=True).wait_for(state="visible")
+        slider = page.locator("#compare")
+        slider.scroll_into_view_if_needed()
+        picture = slider.locator("img").first
+        outer, inner = slider.bounding_box(), picture.bounding_box()
+        assert outer["width"] <= inner["width"] + 40, f"the slider box ({outer['width']:.0f} px) is much wider than its picture ({inner['width']:.0f} px)"
+        assert_snapshot(_element_shot(page, "#compare"), SNAPSHOTS / f"compare--{model[0]}.png")
+    finally:
+        context.close()
+
+
+def test_phone_page_answers_first_and_has_run_above_the_fold(browser, app_server, model):
+    context, page = new_page(browser, app_server, viewport=PHONE)
+    try:
+        run_box = page.locator("#run-button").bounding_box()
+        assert run_box["y"] + run_box["height"] <= PHONE["height"], f"Run is below the fold: {run_box}"
+        assert page.locator("#results-area").is_hidden()  # no empty result panels before a run
+        # The shipped font, served by the app itself, in its regular and bold faces (Gradio's bold lacks glyphs).
+        faces = page.evaluate("() => document.fonts.ready.then(() => [...document.fonts]"
+                              ".filter(f => f.family.includes('LIIF Zoom Sans') && f.status === 'loaded').map(f => f.weight))")
+        assert {"400", "700"} <= set(faces), f"the page's font did not load: {faces}"
+        text, picture = page.locator("#workflow-text").bounding_box(), page.locator("#feature-grid").bounding_box()
+        assert picture["y"] >= text["y"] + text["height"] - 1, "the feature grid squeezes the text beside it"
+        assert_snapshot(_shoot(page), SNAPSHOTS / f"phone--{model[0]}.png")
+    finally:
+        context.close()
