@@ -181,7 +181,7 @@ class Check:
                f"the model's training inputs were made; both methods brought that back to {w * self.scale}×"
                f"{h * self.scale}. Y channel, {self.scale} pixels left out at each border (the paper's protocol); "
                f"{explain._seconds(self.seconds)}.")
-        return "\n\n".join([table, how, *[f"- {s}" for s in self.sentences]])
+        return "\n\n".join([table, how, "\n".join(f"- {s}" for s in self.sentences)])
 
     def summary(self) -> dict:
         """The API's and the command line's JSON description."""
@@ -198,10 +198,11 @@ class Check:
         }
 
     def share_image(self) -> Image.Image:
-        """tiny input | bicubic | LIIF | real photo, labelled, with the numbers as a caption: one PNG."""
+        """tiny input | bicubic | LIIF | real photo, labelled, with the numbers as a caption: one PNG.
+        (The text says "x" for times: Pillow's built-in font has no "×".)"""
         height = min(SHARE_PANEL_HEIGHT * 2, self.real.shape[0])
         h, w = self.tiny.shape[:2]
-        panels = [(self.tiny_enlarged, f"input {w}×{h} (each square one pixel)"), (self.bicubic, "bicubic"),
+        panels = [(self.tiny_enlarged, f"input {w}x{h} (each square one pixel)"), (self.bicubic, "bicubic"),
                   (self.liif, "LIIF"), (self.real, "the real photo")]
         width = round(self.real.shape[1] * height / self.real.shape[0])
         font = ImageFont.load_default(size=16)
@@ -213,7 +214,7 @@ class Check:
             resample = Image.Resampling.NEAREST if i == 0 else Image.Resampling.LANCZOS
             sheet.paste(Image.fromarray(rgb).resize((width, height), resample), (x, top))
             draw.text((x + 2, 4), label, fill="black", font=font)
-        caption = (f"×{self.scale}: PSNR-Y against the real photo, bicubic {self.psnr['bicubic']:.2f} dB, "
+        caption = (f"x{self.scale}: PSNR-Y against the real photo, bicubic {self.psnr['bicubic']:.2f} dB, "
                    f"LIIF {self.psnr['liif']:.2f} dB ({self.gain_db:+.2f} dB); SSIM-Y {self.ssim['bicubic']:.3f}"
                    f" and {self.ssim['liif']:.3f}.")
         draw.text((2, top + height + 4), caption, fill="black", font=font)

@@ -31,7 +31,7 @@ DEFAULT_SIZE = 256  # each panel's short side, in pixels
 MIN_FRAMES, MAX_FRAMES = 2, 120
 MAX_SIZE = 512
 MAX_ASPECT = 3.0  # a panorama would make frames too wide to play smoothly
-LABEL_HEIGHT = 22
+LABEL_HEIGHT = 22  # the line above the panels; it writes "x" for times: Pillow's built-in font has no "×"
 GAP = 4
 # Milliseconds each frame is shown: a pause on the whole picture and a longer one on the closest view.
 FIRST_FRAME_MS, FRAME_MS, LAST_FRAME_MS = 700, 90, 1500
@@ -139,7 +139,7 @@ def frame_picture(movie: ZoomMovie, k: int, picture_size: tuple) -> np.ndarray:
     draw = ImageDraw.Draw(sheet)
     font = ImageFont.load_default(size=14)
     draw.text((4, 3), "bicubic", fill="black", font=font)
-    draw.text((w + GAP + 4, 3), f"LIIF  ×{movie.zooms[k]:.1f}: {x1 - x0:.3g} of {picture_size[0]} input pixels across",
+    draw.text((w + GAP + 4, 3), f"LIIF  x{movie.zooms[k]:.1f}: {x1 - x0:.3g} of {picture_size[0]} input pixels across",
               fill="black", font=font)
     return np.asarray(sheet)
 
