@@ -306,70 +306,75 @@ def new_output_path(filename: str):
 
 
 def experiments_sections(run_state, upload, model, bicubic_view, liif_view):
-    """The three experiments, after the explanation, in tabs; their events; the public `check` and
+    """The three experiments, after the explanation, in accordions; their events; the public `check` and
     `zoom` endpoints. All in one function, so the rest of the page's layout can change around it."""
     check_state = gr.State(None, time_to_live=session.OUTPUT_MAX_AGE)
     point_state = gr.State(None)  # the magnifier's point as fractions of width and height; None: the middle
     with gr.Column(elem_id="experiments"):
         gr.Markdown("## Experiments: convincing or true?\nThree ways to see for yourself what the model drew.")
-        with gr.Tabs():
-            with gr.Tab("Check against the real photo", id="check-tab", elem_id="check-tab"):
-                gr.Markdown(
-                    "Pick a photo whose original we have, or upload a large photo of your own. It is shrunk the way "
-                    "the model's training inputs were made (antialiased bicubic), both methods bring the tiny version "
-                    "back, and both are compared with the real photo: here you can tell a *convincing* detail from "
-                    "a *true* one.")
-                with gr.Row(equal_height=False):
-                    with gr.Column(scale=2, min_width=280):
-                        check_choice = gr.Radio(
-                            [(f"{o.label} ({o.credit})", o.key) for o in check.ORIGINALS.values()]
-                            + [("My own photo", OWN_PHOTO)],
-                            value=next(iter(check.ORIGINALS)), label="The real photo", elem_id="check-choice")
-                        check_scale = gr.Radio(list(check.SCALES), value=check.DEFAULT_SCALE, label="Shrink it by",
-                                               elem_id="check-scale")
-                        check_button = gr.Button("Check", variant="primary", elem_id="check-button")
-                    check_upload = PhotoUpload(
-                        label=f"My own photo (at least {check.MIN_TINY_SIDE}× the scale a side; larger ones are "
-                              f"reduced to {check.DEFAULT_WORKING_SIZE}× the scale)",
-                        type="filepath", image_mode=None, sources=["upload", "clipboard"], height=200, scale=1,
-                        min_width=240, elem_id="check-upload")
-                with gr.Row(equal_height=True, elem_id="check-results"):
-                    check_tiny = check_picture("check-tiny", "Tiny input", elem_classes=["pixelated"])
-                    check_bicubic = check_picture("check-bicubic", "Bicubic")
-                    check_liif = check_picture("check-liif", "LIIF")
-                    check_real = check_picture("check-real", "The real photo")
-                with gr.Row(equal_height=False):
-                    check_magnifier = gr.Image(label="Magnifier", format="png", type="numpy", interactive=False,
-                                               height=320, elem_id="check-magnifier", elem_classes=["pixelated"])
+        # Accordions rather than tabs: in a 390 px window tabs fold into a "..." menu nobody opens.
+        with gr.Accordion("1. Check against the real photo", open=True, elem_id="check-section"):
+            gr.Markdown(
+                "Pick a photo whose original we have, or upload a large photo of your own. It is shrunk the way "
+                "the model's training inputs were made (antialiased bicubic), both methods bring the tiny version "
+                "back, and both are compared with the real photo: here you can tell a *convincing* detail from "
+                "a *true* one.")
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=2, min_width=280):
+                    check_choice = gr.Radio(
+                        [(f"{o.label} ({o.credit})", o.key) for o in check.ORIGINALS.values()]
+                        + [("My own photo", OWN_PHOTO)],
+                        value=next(iter(check.ORIGINALS)), label="The real photo", elem_id="check-choice")
+                    check_scale = gr.Radio(list(check.SCALES), value=check.DEFAULT_SCALE, label="Shrink it by",
+                                           elem_id="check-scale")
+                    check_button = gr.Button("Check", variant="primary", elem_id="check-button")
+                check_upload = PhotoUpload(
+                    label=f"My own photo (at least {check.MIN_TINY_SIDE}× the scale a side; larger ones are "
+                          f"reduced to {check.DEFAULT_WORKING_SIZE}× the scale)",
+                    type="filepath", image_mode=None, sources=["upload", "clipboard"], height=200, scale=1,
+                    min_width=240, elem_id="check-upload")
+            with gr.Row(equal_height=True, elem_id="check-results"):
+                check_tiny = check_picture("check-tiny", "Tiny input", elem_classes=["pixelated"])
+                check_bicubic = check_picture("check-bicubic", "Bicubic")
+                check_liif = check_picture("check-liif", "LIIF")
+                check_real = check_picture("check-real", "The real photo")
+            with gr.Row(equal_height=False):
+                check_magnifier = gr.Image(label="Magnifier", format="png", type="numpy", interactive=False,
+                                           height=320, min_width=300, elem_id="check-magnifier",
+                                           elem_classes=["pixelated"])
+                with gr.Column(scale=2, min_width=300):
                     check_text = gr.Markdown(elem_id="check-text")
-                with gr.Row(equal_height=False):
-                    check_errors = gr.Image(label="How far off: |bicubic − real| | |LIIF − real|, one colour scale",
-                                            format="png", interactive=False, height=300, elem_id="check-errors")
-                    check_closer = gr.Image(label="Where LIIF is closer to the real photo than bicubic, per input pixel",
-                                            format="png", interactive=False, height=300, elem_id="check-closer")
-                check_share = gr.DownloadButton("Download the comparison (PNG)", visible=False, elem_id="check-share")
-            with gr.Tab("Zoom movie", id="zoom-tab", elem_id="zoom-tab"):
-                gr.Markdown(
-                    "LIIF can be asked for any rectangle at any resolution. This movie zooms from your whole picture "
-                    "(the last run's, or the upload) down to a few input pixels around the magnifier's point (click "
-                    "an output above to move it), rendering every frame anew, with bicubic beside it.")
-                with gr.Row():
-                    zoom_factor = gr.Radio([8, 16, 32], value=32, label="Zoom in to", elem_id="zoom-factor")
-                    zoom_button = gr.Button("Make the zoom movie", variant="primary", elem_id="zoom-button")
-                zoom_text = gr.Markdown(elem_id="zoom-text")
-                zoom_view = gr.Image(label="Zoom movie: bicubic | LIIF", type="filepath", interactive=False,
-                                     elem_id="zoom-movie", buttons=["fullscreen"])
-                zoom_download = gr.DownloadButton("Download the movie (animated WebP)", visible=False,
-                                                  elem_id="zoom-download")
-            with gr.Tab("Scale ladder", id="ladder-tab", elem_id="ladder-tab"):
-                gr.Markdown(
-                    "The same small region (around the magnifier's point) rendered at ×2, ×4, ×6, ×8, ×16 and your "
-                    "run's scale, each shown at the same size: watch how much has to be inferred as the scale grows.")
-                ladder_button = gr.Button("Build the ladder", variant="primary", elem_id="ladder-button")
-                ladder_gallery = gr.Gallery(label="Scale ladder", columns=3, height="auto", object_fit="contain",
-                                            format="png", preview=False, allow_preview=True, elem_id="ladder",
-                                            elem_classes=["pixelated"])
-                ladder_text = gr.Markdown(elem_id="ladder-text")
+            with gr.Row(equal_height=False):
+                check_errors = gr.Image(label="How far off: |bicubic − real| | |LIIF − real|, one colour scale",
+                                        format="png", interactive=False, height=300, min_width=300,
+                                        elem_id="check-errors")
+                check_closer = gr.Image(label="Where LIIF is closer to the real photo than bicubic, per input pixel",
+                                        format="png", interactive=False, height=300, min_width=300,
+                                        elem_id="check-closer")
+            check_share = gr.DownloadButton("Download the comparison (PNG)", visible=False, elem_id="check-share")
+        with gr.Accordion("2. Zoom movie: from the whole picture to a few pixels", open=False, elem_id="zoom-section"):
+            gr.Markdown(
+                "LIIF can be asked for any rectangle at any resolution. This movie zooms from your whole picture "
+                "(the last run's, or the upload) down to a few input pixels around the magnifier's point (click "
+                "an output above to move it), rendering every frame anew, with bicubic beside it.")
+            with gr.Row():
+                zoom_factor = gr.Radio([8, 16, 32], value=32, label="Zoom in to", elem_id="zoom-factor")
+                zoom_button = gr.Button("Make the zoom movie", variant="primary", elem_id="zoom-button")
+            zoom_text = gr.Markdown(elem_id="zoom-text")
+            zoom_view = gr.Image(label="Zoom movie: bicubic | LIIF", type="filepath", interactive=False,
+                                 elem_id="zoom-movie", buttons=["fullscreen"])
+            zoom_download = gr.DownloadButton("Download the movie (animated WebP)", visible=False,
+                                              elem_id="zoom-download")
+        with gr.Accordion("3. Scale ladder: ×2 to ×16, what was seen in training and what is extrapolation",
+                          open=False, elem_id="ladder-section"):
+            gr.Markdown(
+                "The same small region (around the magnifier's point) rendered at ×2, ×4, ×6, ×8, ×16 and your "
+                "run's scale, each shown at the same size: watch how much has to be inferred as the scale grows.")
+            ladder_button = gr.Button("Build the ladder", variant="primary", elem_id="ladder-button")
+            ladder_gallery = gr.Gallery(label="Scale ladder", columns=3, height="auto", object_fit="contain",
+                                        format="png", preview=False, allow_preview=True, elem_id="ladder",
+                                        elem_classes=["pixelated"])
+            ladder_text = gr.Markdown(elem_id="ladder-text")
 
     with gr.Row(visible=False):  # the scripting API for the experiments
         api_photo = PhotoUpload(label="photo", type="filepath", image_mode=None)
