@@ -195,7 +195,7 @@ def check_panels(result, box) -> list:
 
 def check_magnifier_label(result, box) -> str:
     x0, y0, x1, y1 = (v / result.scale for v in box)
-    return f"Magnifier: input pixels x {x0:.1f}–{x1:.1f}, y {y0:.1f}–{y1:.1f} (click any of the four to move it)"
+    return f"Magnifier: input x {x0:.0f}–{x1:.0f}, y {y0:.0f}–{y1:.0f}; click a picture to move it"
 
 
 def pick_check_region(result, evt: gr.SelectData):
@@ -371,7 +371,7 @@ def experiments_sections(run_state, upload, model, bicubic_view, liif_view):
                 "The same small region (around the magnifier's point) rendered at ×2, ×4, ×6, ×8, ×16 and your "
                 "run's scale, each shown at the same size: watch how much has to be inferred as the scale grows.")
             ladder_button = gr.Button("Build the ladder", variant="primary", elem_id="ladder-button")
-            ladder_gallery = gr.Gallery(label="Scale ladder", columns=3, height="auto", object_fit="contain",
+            ladder_gallery = gr.Gallery(label="Scale ladder", columns=6, height="auto", object_fit="contain",
                                         format="png", preview=False, allow_preview=True, elem_id="ladder",
                                         elem_classes=["pixelated"])
             ladder_text = gr.Markdown(elem_id="ladder-text")

@@ -62,16 +62,18 @@ class Original:
     file: str
     label: str  # what the page's menu says
     credit: str  # who made it, and its terms
+    focus: tuple = (0.5, 0.5)  # where the magnifier starts (the face), as fractions of width and height
 
 
 # The shipped examples' originals (assets/make_examples.py cuts them from ../shared/assets-src; terms in
 # assets/README.md). An example file named "<key>-<size>.png" is a reduction of the original <key>.
 ORIGINALS = {
     o.key: o for o in (
-        Original("astronaut", "astronaut.jpg", "Astronaut Eileen Collins", "NASA, public domain"),
-        Original("grace-hopper", "grace-hopper.jpg", "Grace Hopper", "US Navy, public domain"),
-        Original("cat", "cat.jpg", "Chelsea the cat", "Stefan van der Walt, CC0"),
-        Original("coffee", "coffee.jpg", "A cup of coffee", "Rachel Michetti, CC0"),
+        # The focus is the centre of the example's crop box (assets/make_examples.py) in the original.
+        Original("astronaut", "astronaut.jpg", "Astronaut Eileen Collins", "NASA, public domain", (0.44, 0.2)),
+        Original("grace-hopper", "grace-hopper.jpg", "Grace Hopper", "US Navy, public domain", (0.51, 0.36)),
+        Original("cat", "cat.jpg", "Chelsea the cat", "Stefan van der Walt, CC0", (0.49, 0.5)),
+        Original("coffee", "coffee.jpg", "A cup of coffee", "Rachel Michetti, CC0", (0.51, 0.39)),
     )
 }
 
@@ -120,6 +122,7 @@ class Check:
     model_name: str = ""
     notices: list = field(default_factory=list)
     name: str = "photo"
+    focus: tuple = (0.5, 0.5)  # where the magnifier starts, as fractions of width and height
 
     @property
     def gain_db(self) -> float:
@@ -138,13 +141,12 @@ class Check:
     def error_maps_picture(self) -> np.ndarray:
         """Both error maps side by side over their one colour bar."""
         maps = side_by_side(*self.error_maps(), gap=4)
-        bar = colormaps.colour_bar(colormaps.sequential, "0 (exact)", f"{HEAT_FULL_SCALE:.0f}+ levels off",
-                                   width=min(256, maps.shape[1]))
+        bar = colormaps.colour_bar(colormaps.sequential, "0 (exact)", f"{HEAT_FULL_SCALE:.0f}+ levels off")
         return _over_bar(maps, bar)
 
     def closer_picture(self) -> np.ndarray:
-        bar = colormaps.colour_bar(colormaps.diverging, "LIIF further", "LIIF closer", width=min(256, self.real.shape[1]),
-                                   middle_label="same", diverging_range=True)
+        bar = colormaps.colour_bar(colormaps.diverging, "LIIF further", "LIIF closer", middle_label="same",
+                                   diverging_range=True)
         return _over_bar(self.closer_map(), bar)
 
     @property
@@ -154,11 +156,14 @@ class Check:
 
     def magnify(self, centre=None, tile: int = MAGNIFIER_TILE) -> tuple:
         """(2x2 picture: tiny input | bicubic / LIIF | real photo, box in output pixels) around the output
-        pixel centre = (x, y) (default: the middle). The same pixels as the panels, enlarged: the real photo
-        has no finer detail to show, so nothing here is rendered anew."""
+        pixel centre = (x, y) (default: the photo's focus). The same pixels as the panels, enlarged: the
+        real photo has no finer detail to show, so nothing here is rendered anew."""
         real_h, real_w = self.real.shape[:2]
         side = min(MAGNIFIER_INPUT_PIXELS * self.scale, real_w, real_h)
-        cx, cy = (real_w / 2, real_h / 2) if centre is None else (centre[0] + 0.5, centre[1] + 0.5)
+        if centre is None:
+            cx, cy = self.focus[0] * real_w, self.focus[1] * real_h
+        else:
+            cx, cy = centre[0] + 0.5, centre[1] + 0.5
         x0 = min(max(cx - side / 2, 0), real_w - side)
         y0 = min(max(cy - side / 2, 0), real_h - side)
         box = (x0, y0, x0 + side, y0 + side)
@@ -284,6 +289,7 @@ def check(upscaler, source, scale=DEFAULT_SCALE, working_size=DEFAULT_WORKING_SI
         kinds=block_kinds(tiny, bicubic, liif, real, scale),
         model_name=model_name, notices=list(loaded.notices),
         name=Path(str(source)).stem if isinstance(source, (str, Path)) else "photo",
+        focus=_shipped_focus(source),
     )
     result.seconds = time.perf_counter() - start
     return result
@@ -363,6 +369,15 @@ def findings(result: Check) -> list:
 # -- helpers ---------------------------------------------------------------------------------------
 
 
+def _shipped_focus(source) -> tuple:
+    """A shipped original's focus; the middle for any other photo."""
+    if isinstance(source, (str, Path)):
+        for original in ORIGINALS.values():
+            if Path(source).resolve() == (ORIGINALS_DIR / original.file).resolve():
+                return original.focus
+    return (0.5, 0.5)
+
+
 def _abs_error(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """|a - b| per pixel, averaged over the colour channels, in levels of 255."""
     return np.abs(a.astype(np.float64) - b.astype(np.float64)).mean(axis=-1)
@@ -374,7 +389,12 @@ def _block_mean(values: np.ndarray, scale: int) -> np.ndarray:
 
 
 def _over_bar(picture: np.ndarray, bar: np.ndarray) -> np.ndarray:
-    """A picture with its colour bar underneath, on white."""
+    """A picture with its colour bar underneath, on white. The bar (256 px, 12 px text) grows with a large
+    picture, so its labels stay readable when the page shrinks the whole to fit."""
+    grow = picture.shape[1] / 300
+    if grow > 1:
+        size = (round(bar.shape[1] * grow), round(bar.shape[0] * grow))
+        bar = np.asarray(Image.fromarray(bar).resize(size, Image.Resampling.LANCZOS))
     width = max(picture.shape[1], bar.shape[1])
     out = np.full((picture.shape[0] + 6 + bar.shape[0], width, 3), 255, np.uint8)
     out[: picture.shape[0], : picture.shape[1]] = picture

@@ -26,7 +26,7 @@ from liif.api import bicubic_image
 from liif.session import flatten_image
 
 DEFAULT_ZOOM = 32.0
-DEFAULT_FRAMES = 40
+DEFAULT_FRAMES = 36  # the fewest that still look smooth at ×32 (each step ×1.1): the decoder's cost is per frame
 DEFAULT_SIZE = 256  # each panel's short side, in pixels
 MIN_FRAMES, MAX_FRAMES = 2, 120
 MAX_SIZE = 512

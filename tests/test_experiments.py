@@ -130,7 +130,9 @@ def test_closer_map_is_orange_where_liif_is_closer_and_blue_where_further():
     r, _, b = blue[2, 2].astype(int)  # far off everywhere: blue
     assert b > r
     maps = close.error_maps_picture()
-    assert maps.shape[1] == 2 * 64 + 4 and maps.shape[0] > 48  # two maps, then the colour bar
+    bicubic_map, liif_map = close.error_maps()
+    assert np.array_equal(maps[:48, :64], bicubic_map) and np.array_equal(maps[:48, 68:132], liif_map)
+    assert maps.shape[0] > 48 + 20  # the colour bar underneath
 
 
 def test_share_picture_and_magnifier(engine, photo):
@@ -139,6 +141,14 @@ def test_share_picture_and_magnifier(engine, photo):
     assert share.size[0] == 4 * 100 + 3 * 6 and share.size[1] == 26 + 72 + 48
     grid, box = result.magnify(centre=(0, 0), tile=64)
     assert box == (0, 0, 32, 32) and grid.shape == (2 * 64 + 4, 2 * 64 + 4, 3)
+    assert result.magnify()[1] == (34, 20, 66, 52)  # the middle of the photo by default
+
+
+def test_a_shipped_original_starts_the_magnifier_on_its_face(engine):
+    result = check.check(engine, check.original_path("astronaut"), 4, working_size=32)
+    assert result.focus == check.ORIGINALS["astronaut"].focus == (0.44, 0.2)
+    x0, y0, x1, y1 = result.magnify()[1]
+    assert ((x0 + x1) / 2, (y0 + y1) / 2) == pytest.approx((0.44 * 128, 0.2 * 128))
 
 
 def test_every_example_has_its_original_shipped():
@@ -268,7 +278,7 @@ def test_check_handler_shows_four_pictures_maps_numbers_and_a_download(page, pho
         page.run_check(page.OWN_PHOTO, str(small), 8, None, progress=no_progress)
     click = gr.SelectData(None, {"index": [90, 70], "value": None})
     *panels, magnifier = page.pick_check_region(result, click)
-    assert "x 17.0–25.0, y 10.0–18.0" in magnifier["label"]
+    assert "input x 17–25, y 10–18" in magnifier["label"]
 
 
 def test_upload_of_an_example_selects_its_original(page, photo, tmp_path):

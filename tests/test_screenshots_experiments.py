@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 from test_screenshots import (  # noqa: F401  (fixtures are found by name)
     EXAMPLE,
+    FREEZE_TIMINGS,
     SNAPSHOTS,
     STILL_CSS,
     TIMEOUT_MS,
@@ -26,10 +27,12 @@ from test_screenshots import (  # noqa: F401  (fixtures are found by name)
 from visual import assert_snapshot
 
 WIDTHS = {"wide": 1280, "narrow": 390}
+SECTIONS = "#check-section, #zoom-section, #ladder-section"
 
 
 def _section_shot(page, section: str, extra_masks=()) -> bytes:
     _settle(page)
+    page.evaluate(FREEZE_TIMINGS, SECTIONS)  # durations, as on the rest of the page
     section = page.locator(section)
     return section.screenshot(animations="disabled", caret="hide", mask_color="#ff00ff",
                               mask=_time_dependent(page) + [page.locator(m) for m in extra_masks])
