@@ -195,7 +195,7 @@ def check_panels(result, box) -> list:
 
 def check_magnifier_label(result, box) -> str:
     x0, y0, x1, y1 = (v / result.scale for v in box)
-    return f"Magnifier: input x {x0:.0f}–{x1:.0f}, y {y0:.0f}–{y1:.0f}; click a picture to move it"
+    return f"Magnifier: input x {x0:.0f}–{x1:.0f}, y {y0:.0f}–{y1:.0f}"
 
 
 def pick_check_region(result, evt: gr.SelectData):
@@ -252,12 +252,8 @@ def make_zoom(result, upload, point, zoom_factor, progress=gr.Progress()):
                                     progress=lambda f, text: progress(f, desc=text))
     except (imageio.ImageInputError, WeightsError) as exc:
         raise gr.Error(str(exc), print_exception=False) from None
-    w, h = movie.frame_size
-    text = (f"**{len(movie.liif)} frames** of {w}×{h} per method, from the whole picture to ×{movie.zooms[-1]:.3g} "
-            f"({movie.boxes[-1][2] - movie.boxes[-1][0]:.3g} input pixels across), every one rendered by LIIF at "
-            f"its own resolution, in {movie.seconds:.1f} s. Bicubic, left, only smooths the input's squares; "
-            "LIIF, right, keeps edges sharp at every zoom, but no finer detail appears past a point: it was never recorded.")
-    return (gr.update(value=str(movie.path), label=f"Zoom movie ×1 → ×{movie.zooms[-1]:.3g}: bicubic | LIIF"), text,
+    return (gr.update(value=str(movie.path), label=f"Zoom movie ×1 → ×{movie.zooms[-1]:.3g}: bicubic | LIIF"),
+            movie.markdown(),
             gr.update(value=str(movie.path), visible=True))
 
 
@@ -318,7 +314,7 @@ def experiments_sections(run_state, upload, model, bicubic_view, liif_view):
                 "Pick a photo whose original we have, or upload a large photo of your own. It is shrunk the way "
                 "the model's training inputs were made (antialiased bicubic), both methods bring the tiny version "
                 "back, and both are compared with the real photo: here you can tell a *convincing* detail from "
-                "a *true* one.")
+                "a *true* one. Click any of the four pictures to move the magnifier.")
             with gr.Row(equal_height=False):
                 with gr.Column(scale=2, min_width=280):
                     check_choice = gr.Radio(
@@ -345,11 +341,11 @@ def experiments_sections(run_state, upload, model, bicubic_view, liif_view):
                 with gr.Column(scale=2, min_width=300):
                     check_text = gr.Markdown(elem_id="check-text")
             with gr.Row(equal_height=False):
-                check_errors = gr.Image(label="How far off: |bicubic − real| | |LIIF − real|, one colour scale",
-                                        format="png", interactive=False, height=300, min_width=300,
+                check_errors = gr.Image(label="How far off: bicubic (left) and LIIF (right) against the real photo",
+                                        format="png", interactive=False, min_width=300,
                                         elem_id="check-errors")
                 check_closer = gr.Image(label="Where LIIF is closer to the real photo than bicubic, per input pixel",
-                                        format="png", interactive=False, height=300, min_width=300,
+                                        format="png", interactive=False, min_width=300,
                                         elem_id="check-closer")
             check_share = gr.DownloadButton("Download the comparison (PNG)", visible=False, elem_id="check-share")
         with gr.Accordion("2. Zoom movie: from the whole picture to a few pixels", open=False, elem_id="zoom-section"):
@@ -412,8 +408,9 @@ def experiments_sections(run_state, upload, model, bicubic_view, liif_view):
 
 
 def check_picture(elem_id: str, label: str, **kwargs) -> gr.Image:
+    # 140 px wide at least: two a row in a 390 px window, four on a wide screen.
     return gr.Image(label=label, elem_id=elem_id, format="png", type="numpy", interactive=False, height=256,
-                    min_width=160, buttons=["fullscreen"], **kwargs)
+                    min_width=140, buttons=["fullscreen"], **kwargs)
 
 
 # -- the page ---------------------------------------------------------------------------------------

@@ -54,6 +54,7 @@ SHARE_PANEL_HEIGHT = 256
 # The magnifier shows this many input pixels across, each tile this many screen pixels.
 MAGNIFIER_INPUT_PIXELS = 8
 MAGNIFIER_TILE = 256
+MAGNIFIER_TOP = 40
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,9 @@ class Check:
         box = (x0, y0, x0 + side, y0 + side)
         tiles = [session._label(session.nearest_region(rgb, box, tile), name) for rgb, name in (
             (self.tiny_enlarged, "input pixels"), (self.bicubic, "bicubic"), (self.liif, "LIIF"), (self.real, "real photo"))]
-        return session.grid_2x2(tiles), box
+        grid = session.grid_2x2(tiles)
+        # White above the tiles: the page draws the picture's label over its top-left corner.
+        return np.concatenate([np.full((MAGNIFIER_TOP, grid.shape[1], 3), 255, np.uint8), grid]), box
 
     @property
     def sentences(self) -> list:

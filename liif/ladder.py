@@ -90,13 +90,11 @@ def sentence(scale: float, trained: bool, trained_up_to: float) -> str:
     share = scale * scale
     count = f"{share:.0f}" if math.isclose(share, round(share)) else f"about {share:.0f}"
     if trained:
-        where = (f"within the ×1–×{_number(trained_up_to)} the model was trained on, so it has seen how such "
-                 "blocks look when sharp")
+        where = f"Seen in training (×1–×{_number(trained_up_to)})."
     else:
-        where = (f"beyond the ×{_number(trained_up_to)} it was trained on: it never saw an example this large, "
-                 "so it applies what it learned at smaller scales")
-    return (f"**×{_number(scale)}**: {count} output pixels share one input pixel. What was recorded is their "
-            f"average; how the colour varies across those {count} is inferred, {where}.")
+        where = f"Extrapolation: beyond the ×{_number(trained_up_to)} it was trained on."
+    return (f"**×{_number(scale)}**: {count} output pixels share one input pixel; what was recorded is their "
+            f"average, and how the colour varies across those {count} is inferred. {where}")
 
 
 def _number(x: float) -> str:

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from liif import imageio
+from liif import explain, imageio
 from liif.api import bicubic_image
 from liif.session import flatten_image
 
@@ -44,6 +44,7 @@ class ZoomMovie:
     zooms: list  # how many times closer than the whole picture, per frame
     liif: list = field(repr=False)  # (h, w, 3) uint8 per frame
     bicubic: list = field(repr=False)
+    added: list = field(default_factory=list)  # mean |LIIF - bicubic| per frame, in levels of 255
     path: Path | None = None  # the animated WebP, if one was written
     seconds: float = 0.0
     render_seconds: float = 0.0
@@ -53,11 +54,25 @@ class ZoomMovie:
         h, w = self.liif[0].shape[:2]
         return w, h
 
+    def markdown(self) -> str:
+        """What this movie shows, in its own numbers: how much LIIF differs from bicubic as the zoom grows."""
+        w, h = self.frame_size
+        peak = int(np.argmax(self.added))
+        x0, _, x1, _ = self.boxes[-1]
+        return (
+            f"**{len(self.liif)} frames** of {w}×{h} per method, from the whole picture to ×{self.zooms[-1]:.3g} "
+            f"({x1 - x0:.3g} input pixels across), each rendered by LIIF at its own resolution, in "
+            f"{explain._seconds(self.seconds)}. LIIF (right) differs most from bicubic (left) at ×{self.zooms[peak]:.3g}, "
+            f"by {self.added[peak]:.1f} levels on average; at ×{self.zooms[-1]:.3g} by {self.added[-1]:.1f}. "
+            "Close enough, both are smooth: inside one input pixel nothing was recorded but its average, so "
+            "there is nothing left to sharpen, only to guess.")
+
     def summary(self) -> dict:
         w, h = self.frame_size
         return {"frames": len(self.liif), "frame_width": w, "frame_height": h, "zoom": self.zooms[-1],
                 "first_box": list(self.boxes[0]), "last_box": list(self.boxes[-1]), "seconds": self.seconds,
-                "render_seconds": self.render_seconds, "file": str(self.path) if self.path else None}
+                "render_seconds": self.render_seconds, "added_levels": self.added,
+                "file": str(self.path) if self.path else None}
 
 
 def zoom_boxes(width: int, height: int, centre=None, zoom=DEFAULT_ZOOM, frames=DEFAULT_FRAMES) -> tuple:
@@ -119,6 +134,7 @@ def zoom_movie(upscaler, loaded: imageio.LoadedImage, centre=None, zoom=DEFAULT_
         box = (x0, y0, x1, y1)
         movie.liif.append(flatten_image(imageio.compose_output(imageio.to_uint8(out), loaded, box=box)))
         movie.bicubic.append(flatten_image(bicubic_image(loaded, out_w, out_h, region=box)))
+        movie.added.append(explain.added_detail(movie.liif[-1], movie.bicubic[-1])[1])
         if progress is not None:
             progress((k + 1) / frames, f"frame {k + 1} of {frames}, ×{zooms[k]:.1f}")
     movie.render_seconds = time.perf_counter() - start

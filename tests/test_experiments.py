@@ -140,7 +140,7 @@ def test_share_picture_and_magnifier(engine, photo):
     share = result.share_image()
     assert share.size[0] == 4 * 100 + 3 * 6 and share.size[1] == 26 + 72 + 48
     grid, box = result.magnify(centre=(0, 0), tile=64)
-    assert box == (0, 0, 32, 32) and grid.shape == (2 * 64 + 4, 2 * 64 + 4, 3)
+    assert box == (0, 0, 32, 32) and grid.shape == (check.MAGNIFIER_TOP + 2 * 64 + 4, 2 * 64 + 4, 3)
     assert result.magnify()[1] == (34, 20, 66, 52)  # the middle of the photo by default
 
 

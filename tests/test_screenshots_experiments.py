@@ -114,7 +114,7 @@ def test_zoom_movie_is_an_animated_webp_in_the_page(flows):
 
 def test_ladder_labels_training_and_extrapolation(flows):
     text = flows["narrow"]["ladder"][1]
-    assert "64 output pixels share one input pixel" in text and "beyond the ×4" in text
+    assert "64 output pixels share one input pixel" in text and "Extrapolation: beyond the ×4" in text
 
 
 def test_narrow_window_keeps_the_section_inside(flows):
