@@ -186,10 +186,11 @@ def check_panels(result, box) -> list:
     h, w = result.tiny.shape[:2]
     real_h, real_w = result.real.shape[:2]
     return [
-        gr.update(value=session.draw_box(result.tiny_enlarged, box), label=f"Tiny input: {w}×{h} (each square one pixel)"),
-        gr.update(value=session.draw_box(result.bicubic, box), label=f"Bicubic ×{result.scale}: {real_w}×{real_h}"),
-        gr.update(value=session.draw_box(result.liif, box), label=f"LIIF ×{result.scale}: {real_w}×{real_h}"),
-        gr.update(value=session.draw_box(result.real, box), label=f"The real photo: {real_w}×{real_h}"),
+        # Short labels: two pictures a row in a 390 px window leave ~150 px for each.
+        gr.update(value=session.draw_box(result.tiny_enlarged, box), label=f"Tiny input {w}×{h}"),
+        gr.update(value=session.draw_box(result.bicubic, box), label=f"Bicubic ×{result.scale}"),
+        gr.update(value=session.draw_box(result.liif, box), label=f"LIIF ×{result.scale}"),
+        gr.update(value=session.draw_box(result.real, box), label=f"Real photo {real_w}×{real_h}"),
     ]
 
 
@@ -342,10 +343,10 @@ def experiments_sections(run_state, upload, model, bicubic_view, liif_view):
                     check_text = gr.Markdown(elem_id="check-text")
             with gr.Row(equal_height=False):
                 check_errors = gr.Image(label="How far off: bicubic (left) and LIIF (right) against the real photo",
-                                        format="png", interactive=False, min_width=300,
+                                        format="png", interactive=False, min_width=300, scale=2,
                                         elem_id="check-errors")
                 check_closer = gr.Image(label="Where LIIF is closer to the real photo than bicubic, per input pixel",
-                                        format="png", interactive=False, min_width=300,
+                                        format="png", interactive=False, min_width=300, scale=1,
                                         elem_id="check-closer")
             check_share = gr.DownloadButton("Download the comparison (PNG)", visible=False, elem_id="check-share")
         with gr.Accordion("2. Zoom movie: from the whole picture to a few pixels", open=False, elem_id="zoom-section"):
@@ -408,8 +409,8 @@ def experiments_sections(run_state, upload, model, bicubic_view, liif_view):
 
 
 def check_picture(elem_id: str, label: str, **kwargs) -> gr.Image:
-    # 140 px wide at least: two a row in a 390 px window, four on a wide screen.
-    return gr.Image(label=label, elem_id=elem_id, format="png", type="numpy", interactive=False, height=256,
+    # 140 px wide at least: two a row in a 390 px window, four on a wide screen; as tall as the picture.
+    return gr.Image(label=label, elem_id=elem_id, format="png", type="numpy", interactive=False,
                     min_width=140, buttons=["fullscreen"], **kwargs)
 
 
