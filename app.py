@@ -285,7 +285,8 @@ def zoom_api(image, x, y, zoom_factor):
         loaded = imageio.load_image(image)
         centre = None if x is None or y is None else (x, y)
         with shelf.lock(None):
-            movie = zoom.zoom_movie(shelf.upscaler(None), loaded, centre, zoom_factor, path=new_output_path("zoom.webp"))
+            movie = zoom.zoom_movie(shelf.upscaler(None), loaded, centre, zoom_factor,
+                                    path=new_output_path("zoom.webp"))
     except (imageio.ImageInputError, WeightsError) as exc:
         raise gr.Error(str(exc), print_exception=False) from None
     return str(movie.path), movie.summary()

@@ -168,8 +168,9 @@ class Check:
         x0 = min(max(cx - side / 2, 0), real_w - side)
         y0 = min(max(cy - side / 2, 0), real_h - side)
         box = (x0, y0, x0 + side, y0 + side)
-        tiles = [session._label(session.nearest_region(rgb, box, tile), name) for rgb, name in (
-            (self.tiny_enlarged, "input pixels"), (self.bicubic, "bicubic"), (self.liif, "LIIF"), (self.real, "real photo"))]
+        panels = ((self.tiny_enlarged, "input pixels"), (self.bicubic, "bicubic"), (self.liif, "LIIF"),
+                  (self.real, "real photo"))
+        tiles = [session._label(session.nearest_region(rgb, box, tile), name) for rgb, name in panels]
         grid = session.grid_2x2(tiles)
         # White above the tiles: the page draws the picture's label over its top-left corner.
         return np.concatenate([np.full((MAGNIFIER_TOP, grid.shape[1], 3), 255, np.uint8), grid]), box
@@ -304,7 +305,8 @@ def check_scale(scale) -> int:
     except (TypeError, ValueError):
         value = math.nan
     if not value.is_integer() or int(value) not in SCALES:
-        raise imageio.ImageInputError(f"the check works at the scales {', '.join(f'×{s}' for s in SCALES)}, not {scale!r}")
+        offered = ", ".join(f"×{s}" for s in SCALES)
+        raise imageio.ImageInputError(f"the check works at the scales {offered}, not {scale!r}")
     return int(value)
 
 

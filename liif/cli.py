@@ -396,7 +396,8 @@ def _add_check(sub):
     p.add_argument("--scale", type=int, default=check.DEFAULT_SCALE, choices=check.SCALES)
     p.add_argument("--working-size", type=int, default=check.DEFAULT_WORKING_SIZE, metavar="N",
                    help="the tiny version's long side at most (a larger photo is reduced first)")
-    p.add_argument("--share", metavar="OUT.png", help="write tiny | bicubic | LIIF | real, with the numbers, as one PNG")
+    p.add_argument("--share", metavar="OUT.png",
+                   help="write tiny | bicubic | LIIF | real, with the numbers, as one PNG")
     p.add_argument("--json", action="store_true", help="print the numbers as JSON")
     _add_model_options(p)
     p.set_defaults(func=_run_check)

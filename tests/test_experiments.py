@@ -312,3 +312,13 @@ def test_check_and_zoom_api_handlers(page, photo, monkeypatch):
     monkeypatch.setattr(zoom, "DEFAULT_SIZE", 16)
     webp, summary = page.zoom_api(str(photo), None, None, 4)
     assert Image.open(webp).n_frames == 2 and summary["zoom"] == pytest.approx(4)
+
+
+def test_zoom_sentences_follow_the_movies_numbers():
+    frame = np.zeros((8, 8, 3), np.uint8)
+    boxes, zooms = zoom.zoom_boxes(64, 64, zoom=32, frames=3)
+    fading = zoom.ZoomMovie(boxes, zooms, [frame] * 3, [frame] * 3, added=[2.0, 5.0, 1.0])
+    assert "differs most from bicubic (left) at ×5.66, by 5.0 levels" in fading.markdown()
+    assert "nearly agree" in fading.markdown()
+    growing = zoom.ZoomMovie(boxes, zooms, [frame] * 3, [frame] * 3, added=[1.0, 2.0, 3.0])
+    assert "at ×32, by 3.0" in growing.markdown() and "nearly agree" not in growing.markdown()
