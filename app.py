@@ -164,8 +164,8 @@ def run_check(choice, own_photo, scale, model_name, progress=gr.Progress()):
     try:
         upscaler = shelf.upscaler(model_name)
         with shelf.lock(model_name):
-            result = check.check(upscaler, source, scale, progress=lambda f: progress(f, desc="LIIF"),
-                                 model_name=model_label(model_name),
+            result = check.check(upscaler, source, scale, model_name=model_label(model_name),
+                                 progress=lambda f: progress(f, desc="LIIF: bringing the tiny photo back"),
                                  name=None if choice == OWN_PHOTO else check.ORIGINALS[choice].label)
     except (imageio.ImageInputError, WeightsError) as exc:
         raise gr.Error(str(exc), print_exception=False) from None
