@@ -82,7 +82,8 @@ def ladder(upscaler, loaded: imageio.LoadedImage, centre=None, extra_scale=None,
 
 
 def caption(scale: float, trained: bool) -> str:
-    return f"×{_number(scale)}: " + ("seen in training" if trained else "extrapolation")
+    # Short: a gallery tile on a phone shows about 17 characters.
+    return f"×{_number(scale)}: " + ("in training" if trained else "extrapolation")
 
 
 def sentence(scale: float, trained: bool, trained_up_to: float) -> str:

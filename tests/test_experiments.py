@@ -220,7 +220,7 @@ def test_ladder_renders_each_scale_natively_and_labels_extrapolation(engine, pho
     assert [r.native for r in rungs[1:]] == [16, 28, 32, 48, 64, 128]
     assert [r.trained for r in rungs[1:]] == [True, True, True, False, False, False]
     assert all(r.picture.shape == (64, 64, 3) for r in rungs)
-    assert rungs[5].caption == "×8: extrapolation" and rungs[3].caption == "×4: seen in training"
+    assert rungs[5].caption == "×8: extrapolation" and rungs[3].caption == "×4: in training"
     assert "64 output pixels share one input pixel" in rungs[5].sentence
     assert "about 12 output pixels" in rungs[2].sentence
     native = engine.render_region(imageio.to_tensor(loaded.rgb), (32, 46, 40, 54), (64, 64))
