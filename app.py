@@ -33,7 +33,7 @@ import gradio as gr  # noqa: E402
 from gradio_client import utils as client_utils  # noqa: E402
 from starlette.middleware import Middleware  # noqa: E402
 
-from liif import explain, imageio, session, visitors  # noqa: E402
+from liif import check, explain, imageio, ladder, session, visitors, zoom  # noqa: E402
 from liif.weights import WeightsError  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -55,6 +55,7 @@ UPLOAD_LIMIT = "20mb"
 # What uploads may occupy on disk: in all, and from one client within the time files are kept.
 UPLOADS_TOTAL_BYTES = 1_000_000_000
 UPLOADS_PER_CLIENT_BYTES = 100_000_000
+OWN_PHOTO = "own"  # the check's choice for the visitor's own photo
 
 shelf = session.ModelShelf()
 for unusable, reason in shelf.unusable.items():
@@ -298,6 +299,261 @@ def magnifier_image(magnified) -> dict:
     return gr.update(value=magnified.image, label=f"Magnifier: input pixels x {x0:.1f}–{x1:.1f}, y {y0:.1f}–{y1:.1f}")
 
 
+# -- the experiments: check against the real photo, zoom movie, scale ladder -------------------------
+# The work is in liif/check.py, liif/zoom.py and liif/ladder.py; these handlers only adapt it to the page.
+
+
+def run_check(choice, own_photo, scale, model_name, progress=gr.Progress()):
+    """Shrink the chosen photo, bring it back with bicubic and LIIF, and compare with the real one."""
+    source = own_photo if choice == OWN_PHOTO else check.original_path(choice) if choice else None
+    try:
+        upscaler = shelf.upscaler(model_name)
+        with shelf.lock(model_name):
+            result = check.check(upscaler, source, scale, model_name=model_label(model_name),
+                                 progress=lambda f: progress(f, desc="LIIF: bringing the tiny photo back"),
+                                 name=None if choice == OWN_PHOTO else check.ORIGINALS[choice].label)
+    except (imageio.ImageInputError, WeightsError) as exc:
+        raise gr.Error(str(exc), print_exception=False) from None
+    share = outputs.save(result.share_image(), f"{result.name}-check-x{result.scale}.png")
+    magnified, box = result.magnify()
+    return (
+        result,
+        *check_panels(result, box),
+        gr.update(value=magnified, label=check_magnifier_label(result, box)),
+        result.error_maps_picture(),
+        result.closer_picture(),
+        result.markdown(),
+        gr.update(value=str(share), visible=True, label=f"Download the comparison, ×{result.scale} (PNG)"),
+    )
+
+
+def check_panels(result, box) -> list:
+    h, w = result.tiny.shape[:2]
+    real_h, real_w = result.real.shape[:2]
+    return [
+        # Short labels: two pictures a row in a 390 px window leave ~150 px for each.
+        gr.update(value=session.draw_box(result.tiny_enlarged, box), label=f"Tiny input {w}×{h}"),
+        gr.update(value=session.draw_box(result.bicubic, box), label=f"Bicubic ×{result.scale}"),
+        gr.update(value=session.draw_box(result.liif, box), label=f"LIIF ×{result.scale}"),
+        gr.update(value=session.draw_box(result.real, box), label=f"Real photo {real_w}×{real_h}"),
+    ]
+
+
+def check_magnifier_label(result, box) -> str:
+    x0, y0, x1, y1 = (v / result.scale for v in box)
+    return f"Magnifier: input x {x0:.0f}–{x1:.0f}, y {y0:.0f}–{y1:.0f}"
+
+
+def pick_check_region(result, evt: gr.SelectData):
+    """A click on any of the four check panels moves the check's magnifier there."""
+    if result is None:
+        raise gr.Error("Press Check first; then click a picture to look closer.", print_exception=False)
+    magnified, box = result.magnify(centre=(evt.index[0], evt.index[1]))
+    return (*check_panels(result, box), gr.update(value=magnified, label=check_magnifier_label(result, box)))
+
+
+def follow_upload(upload):
+    """The check starts from the picture above: a shipped example's original, or the visitor's own photo
+    when it is large enough to be shrunk by the default scale."""
+    key = check.original_for(upload)
+    if key is not None:
+        return key, gr.update()
+    try:
+        loaded = imageio.load_image(upload) if upload else None
+    except imageio.ImageInputError:
+        loaded = None
+    if loaded is None or min(loaded.width, loaded.height) < check.DEFAULT_SCALE * check.MIN_TINY_SIDE:
+        return gr.update(), gr.update()
+    return OWN_PHOTO, upload
+
+
+def remember_point(result, evt: gr.SelectData):
+    """The magnifier's point, as fractions of the picture's width and height, for the movie and the ladder."""
+    if result is None:
+        return None
+    sx, sy = result.scale
+    loaded = result.request.loaded
+    return (evt.index[0] + 0.5) / sx / loaded.width, (evt.index[1] + 0.5) / sy / loaded.height
+
+
+def experiment_picture(result, upload, point):
+    """(loaded picture, model name, centre in input pixels) for the movie and the ladder: the last run's
+    picture, else the upload."""
+    if result is not None:
+        loaded, model_name = result.request.loaded, result.model_name
+    elif upload:
+        loaded, model_name = imageio.load_image(upload), None
+    else:
+        raise imageio.ImageInputError("run a photo first (try an example above): this zooms into that picture")
+    centre = None if point is None else (point[0] * loaded.width, point[1] * loaded.height)
+    return loaded, model_name, centre
+
+
+def make_zoom(result, upload, point, zoom_factor, progress=gr.Progress()):
+    try:
+        loaded, model_name, centre = experiment_picture(result, upload, point)
+        with shelf.lock(model_name):
+            movie = zoom.zoom_movie(shelf.upscaler(model_name), loaded, centre, zoom_factor,
+                                    path=outputs.new_path("zoom.webp"),
+                                    progress=lambda f, text: progress(f, desc=text))
+    except (imageio.ImageInputError, WeightsError) as exc:
+        raise gr.Error(str(exc), print_exception=False) from None
+    return (gr.update(value=str(movie.path), label=f"Zoom movie ×1 → ×{movie.zooms[-1]:.3g}: bicubic | LIIF"),
+            movie.markdown(),
+            gr.update(value=str(movie.path), visible=True))
+
+
+def make_ladder(result, upload, point):
+    try:
+        loaded, model_name, centre = experiment_picture(result, upload, point)
+        extra = result.scale[0] if result is not None else None
+        with shelf.lock(model_name):
+            rungs = ladder.ladder(shelf.upscaler(model_name), loaded, centre, extra_scale=extra)
+    except (imageio.ImageInputError, WeightsError) as exc:
+        raise gr.Error(str(exc), print_exception=False) from None
+    return [(r.picture, r.caption) for r in rungs], "\n".join(f"- {r.sentence}" for r in rungs)
+
+
+def check_api(image, scale):
+    """For scripts: (photo, scale) -> (tiny | bicubic | LIIF | real as one PNG, the numbers as JSON)."""
+    try:
+        with shelf.lock(None):
+            result = check.check(shelf.upscaler(None), image, scale, model_name=model_label(None))
+    except (imageio.ImageInputError, WeightsError) as exc:
+        raise gr.Error(str(exc), print_exception=False) from None
+    return str(outputs.save(result.share_image(), f"{result.name}-check-x{result.scale}.png")), result.summary()
+
+
+def zoom_api(image, x, y, zoom_factor):
+    """For scripts: (picture, x, y in input pixels (empty: the middle), zoom) -> (animated WebP, JSON)."""
+    try:
+        loaded = imageio.load_image(image)
+        centre = None if x is None or y is None else (x, y)
+        with shelf.lock(None):
+            movie = zoom.zoom_movie(shelf.upscaler(None), loaded, centre, zoom_factor,
+                                    path=outputs.new_path("zoom.webp"))
+    except (imageio.ImageInputError, WeightsError) as exc:
+        raise gr.Error(str(exc), print_exception=False) from None
+    return str(movie.path), movie.summary()
+
+
+def model_label(model_name) -> str:
+    name = model_name or shelf.default_name
+    return dict((value, label) for label, value in shelf.choices).get(name, name or "")
+
+
+def experiments_sections(run_state, upload, model, bicubic_view, liif_view):
+    """The three experiments, after the explanation, in accordions; their events; the public `check` and
+    `zoom` endpoints. All in one function, so the rest of the page's layout can change around it."""
+    check_state = gr.State(None, time_to_live=session.OUTPUT_MAX_AGE)
+    point_state = gr.State(None)  # the magnifier's point as fractions of width and height; None: the middle
+    with gr.Column(elem_id="experiments"):
+        gr.Markdown("## Experiments: convincing or true?\nThree ways to see for yourself what the model drew.")
+        # Accordions rather than tabs: in a 390 px window tabs fold into a "..." menu nobody opens.
+        with gr.Accordion("1. Check against the real photo", open=True, elem_id="check-section"):
+            gr.Markdown(
+                "Pick a photo whose original we have, or upload a large photo of your own. It is shrunk the way "
+                "the model's training inputs were made (antialiased bicubic), both methods bring the tiny version "
+                "back, and both are compared with the real photo: here you can tell a *convincing* detail from "
+                "a *true* one. Click any of the four pictures to move the magnifier.")
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=2, min_width=280):
+                    check_choice = gr.Radio(
+                        [(f"{o.label} ({o.credit})", o.key) for o in check.ORIGINALS.values()]
+                        + [("My own photo", OWN_PHOTO)],
+                        value=next(iter(check.ORIGINALS)), label="The real photo", elem_id="check-choice")
+                    check_scale = gr.Radio(list(check.SCALES), value=check.DEFAULT_SCALE, label="Shrink it by",
+                                           elem_id="check-scale")
+                    check_button = gr.Button("Check", variant="primary", elem_id="check-button")
+                check_upload = PhotoUpload(
+                    label=f"My own photo (at least {check.MIN_TINY_SIDE}× the scale a side; larger ones are "
+                          f"reduced to {check.DEFAULT_WORKING_SIZE}× the scale)",
+                    type="filepath", image_mode=None, sources=["upload", "clipboard"], height=200, scale=1,
+                    min_width=240, elem_id="check-upload")
+            with gr.Row(equal_height=True, elem_id="check-results"):
+                check_tiny = check_picture("check-tiny", "Tiny input", elem_classes=["pixelated"])
+                check_bicubic = check_picture("check-bicubic", "Bicubic")
+                check_liif = check_picture("check-liif", "LIIF")
+                check_real = check_picture("check-real", "The real photo")
+            with gr.Row(equal_height=False):
+                check_magnifier = gr.Image(label="Magnifier", format="png", type="numpy", interactive=False,
+                                           height=320, min_width=300, elem_id="check-magnifier",
+                                           elem_classes=["pixelated"])
+                with gr.Column(scale=2, min_width=300):
+                    check_text = gr.Markdown(elem_id="check-text")
+            with gr.Row(equal_height=False):
+                check_errors = gr.Image(label="How far off: bicubic (left) and LIIF (right) against the real photo",
+                                        format="png", interactive=False, min_width=300, scale=2,
+                                        elem_id="check-errors")
+                check_closer = gr.Image(label="Where LIIF is closer to the real photo than bicubic, per input pixel",
+                                        format="png", interactive=False, min_width=300, scale=1,
+                                        elem_id="check-closer")
+            check_share = gr.DownloadButton("Download the comparison (PNG)", visible=False, elem_id="check-share")
+        with gr.Accordion("2. Zoom movie: from the whole picture to a few pixels", open=False, elem_id="zoom-section"):
+            gr.Markdown(
+                "LIIF can be asked for any rectangle at any resolution. This movie zooms from your whole picture "
+                "(the last run's, or the upload) down to a few input pixels around the magnifier's point (click "
+                "an output above to move it), rendering every frame anew, with bicubic beside it.")
+            with gr.Row():
+                zoom_factor = gr.Radio([8, 16, 32], value=32, label="Zoom in to", elem_id="zoom-factor")
+                zoom_button = gr.Button("Make the zoom movie", variant="primary", elem_id="zoom-button")
+            zoom_text = gr.Markdown(elem_id="zoom-text")
+            zoom_view = gr.Image(label="Zoom movie: bicubic | LIIF", type="filepath", interactive=False,
+                                 elem_id="zoom-movie", buttons=["fullscreen"])
+            zoom_download = gr.DownloadButton("Download the movie (animated WebP)", visible=False,
+                                              elem_id="zoom-download")
+        with gr.Accordion("3. Scale ladder: ×2 to ×16, what was seen in training and what is extrapolation",
+                          open=False, elem_id="ladder-section"):
+            gr.Markdown(
+                "The same small region (around the magnifier's point) rendered at ×2, ×4, ×6, ×8, ×16 and your "
+                "run's scale, each shown at the same size: watch how much has to be inferred as the scale grows.")
+            ladder_button = gr.Button("Build the ladder", variant="primary", elem_id="ladder-button")
+            ladder_gallery = gr.Gallery(label="Scale ladder", columns=6, height="auto", object_fit="contain",
+                                        format="png", preview=False, allow_preview=True, elem_id="ladder",
+                                        elem_classes=["pixelated"])
+            ladder_text = gr.Markdown(elem_id="ladder-text")
+
+    with gr.Row(visible=False):  # the scripting API for the experiments
+        api_photo = PhotoUpload(label="photo", type="filepath", image_mode=None)
+        api_check_scale = gr.Number(check.DEFAULT_SCALE, label="scale")
+        api_share = gr.Image(label="tiny | bicubic | LIIF | real (PNG)", type="filepath", format="png")
+        api_check_summary = gr.JSON(label="check summary")
+        api_check = gr.Button("check")
+        api_zoom_image = PhotoUpload(label="image", type="filepath", image_mode=None)
+        api_x = gr.Number(None, label="x")
+        api_y = gr.Number(None, label="y")
+        api_zoom_factor = gr.Number(zoom.DEFAULT_ZOOM, label="zoom")
+        api_movie = gr.File(label="zoom movie (animated WebP)")
+        api_zoom_summary = gr.JSON(label="zoom summary")
+        api_zoom = gr.Button("zoom")
+
+    check_panels_out = [check_tiny, check_bicubic, check_liif, check_real]
+    check_button.click(run_check, [check_choice, check_upload, check_scale, model],
+                       [check_state, *check_panels_out, check_magnifier, check_errors, check_closer, check_text,
+                        check_share],
+                       api_visibility="private", concurrency_id=MODEL_WORK, show_progress_on=[check_text])
+    for panel in check_panels_out:
+        panel.select(pick_check_region, [check_state], [*check_panels_out, check_magnifier], api_visibility="private")
+    check_upload.upload(lambda: OWN_PHOTO, None, [check_choice], api_visibility="private")
+    upload.change(follow_upload, [upload], [check_choice, check_upload], api_visibility="private")
+    for clickable in (bicubic_view, liif_view):
+        clickable.select(remember_point, [run_state], [point_state], api_visibility="private")
+    zoom_button.click(make_zoom, [run_state, upload, point_state, zoom_factor], [zoom_view, zoom_text, zoom_download],
+                      api_visibility="private", concurrency_id=MODEL_WORK, show_progress_on=[zoom_text])
+    ladder_button.click(make_ladder, [run_state, upload, point_state], [ladder_gallery, ladder_text],
+                        api_visibility="private", concurrency_id=MODEL_WORK, show_progress_on=[ladder_text])
+    api_check.click(check_api, [api_photo, api_check_scale], [api_share, api_check_summary], api_name="check",
+                    concurrency_id=MODEL_WORK)
+    api_zoom.click(zoom_api, [api_zoom_image, api_x, api_y, api_zoom_factor], [api_movie, api_zoom_summary],
+                   api_name="zoom", concurrency_id=MODEL_WORK)
+
+
+def check_picture(elem_id: str, label: str, **kwargs) -> gr.Image:
+    # 140 px wide at least: two a row in a 390 px window, four on a wide screen; as tall as the picture.
+    return gr.Image(label=label, elem_id=elem_id, format="png", type="numpy", interactive=False,
+                    min_width=140, buttons=["fullscreen"], **kwargs)
+
+
 # -- the page ---------------------------------------------------------------------------------------
 
 
@@ -388,6 +644,8 @@ with gr.Blocks(title="LIIF Zoom", delete_cache=(600, session.OUTPUT_MAX_AGE)) as
                                             elem_classes=["pixelated"],
                                             alt_text="Your input beside the LIIF output shrunk back to its size")
         gr.Markdown(explain.sources_markdown(), elem_id="sources")
+
+    experiments_sections(run_state, upload, model, bicubic_view, liif_view)
 
     # The scripting API: one public endpoint; every other event below is private.
     with gr.Row(visible=False):

@@ -1,10 +1,13 @@
-"""Make the demo's example inputs: tiny "profile photos" cut from public-domain and CC0 pictures.
+"""Make the demo's example inputs, tiny "profile photos" cut from public-domain and CC0 pictures, and
+the originals that the "check against the real photo" section compares with.
 
     python assets/make_examples.py [--source ../shared/assets-src]
 
 Each example is a square crop around a face, reduced with Pillow's antialiased bicubic filter, as a
-site shrinks an uploaded photo to an avatar. The crops are fixed numbers, so the files are reproducible;
-assets/README.md gives each source and its terms.
+site shrinks an uploaded photo to an avatar. Each original is a crop of at most 512 pixels a side around
+the same face, at the source's own resolution (never enlarged), saved as a high-quality JPEG (4:4:4, so
+colour edges are not halved) to keep the repository small. The crops are fixed numbers, so the files are
+reproducible; assets/README.md gives each source and its terms.
 """
 
 import argparse
@@ -24,6 +27,14 @@ EXAMPLES = {
     "cat-48.png": ("chelsea.png", (70, 0, 370, 300), 48),
     "coffee-64.png": ("coffee.png", (150, 0, 460, 310), 64),
 }
+# name -> (source file, crop box (left, top, right, bottom) in source pixels); liif/check.py lists them
+ORIGINALS = {
+    "astronaut.jpg": ("astronaut.png", (0, 0, 512, 512)),
+    "grace-hopper.jpg": ("grace_hopper.jpg", (0, 0, 512, 512)),
+    "cat.jpg": ("chelsea.png", (0, 0, 448, 296)),
+    "coffee.jpg": ("coffee.png", (44, 0, 556, 400)),
+}
+ORIGINAL_QUALITY = 92
 
 
 def make_example(source: Path, box: tuple, side: int) -> Image.Image:
@@ -36,11 +47,18 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--source", type=Path, default=DEFAULT_SOURCE, help="folder with the source pictures")
     parser.add_argument("--out", type=Path, default=HERE / "examples", help="where the examples are written")
+    parser.add_argument("--originals", type=Path, default=HERE / "originals", help="where the originals are written")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     for name, (source, box, side) in EXAMPLES.items():
         make_example(args.source / source, box, side).save(args.out / name, optimize=True)
         print(f"{args.out / name}: {side}x{side} from {source} {box}")
+    args.originals.mkdir(parents=True, exist_ok=True)
+    for name, (source, box) in ORIGINALS.items():
+        with Image.open(args.source / source) as im:
+            im.convert("RGB").crop(box).save(args.originals / name, quality=ORIGINAL_QUALITY, subsampling=0,
+                                              optimize=True)
+        print(f"{args.originals / name}: {box[2] - box[0]}x{box[3] - box[1]} from {source} {box}")
 
 
 if __name__ == "__main__":

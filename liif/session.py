@@ -785,9 +785,12 @@ class OutputFolder:
         self.max_age = max_age
 
     def save(self, image: Image.Image, filename: str) -> Path:
+        return imageio.save_png(image, self.new_path(filename))
+
+    def new_path(self, filename: str) -> Path:
+        """A fresh path for a download (in its own folder: same names never collide), pruned like the rest."""
         self.prune()
-        folder = Path(tempfile.mkdtemp(dir=self.downloads))  # one folder per run: same names never collide
-        return imageio.save_png(image, folder / filename)
+        return Path(tempfile.mkdtemp(dir=self.downloads)) / filename
 
     def prune(self) -> None:
         cutoff = time.time() - self.max_age

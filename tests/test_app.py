@@ -306,11 +306,11 @@ def test_api_handler_returns_a_png_and_a_summary(page, photo_path):
     assert summary["output"] == {"width": 30, "height": 24}
 
 
-def test_only_the_upscale_endpoint_is_public():
+def test_only_the_upscale_check_and_zoom_endpoints_are_public():
     import app
 
     public = sorted(fn.api_name for fn in app.demo.fns.values() if fn.api_visibility != "private")
-    assert public == ["upscale"]
+    assert public == ["check", "upscale", "zoom"]
     ids = {block.elem_id for block in app.demo.blocks.values()}
     assert {"input-image", "bicubic-output", "liif-output", "magnifier", "explanation", "run-button",
             "scale-slider"} <= ids

@@ -1,0 +1,102 @@
+"""The scale ladder: one small region of the picture at ×2, ×4, ×6, ×8, ×16 (and the visitor's scale).
+
+    from liif.ladder import ladder
+    rungs = ladder(engine, load_image("photo.png"), centre=(30, 24), extra_scale=8)
+    for rung in rungs: rung.picture, rung.caption, rung.sentence
+
+Every rung is rendered natively at its scale (`Upscaler.render_region`) and shown at the same size, so
+what changes from rung to rung is only how much the model had to fill in. Each is labelled by whether
+the model saw that scale in training (its crops were shrunk ×1 to ×4) or whether it is extrapolating.
+"""
+
+import json
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from liif import imageio
+from liif.session import flatten_image, nearest_region
+
+LADDER_SCALES = (2.0, 4.0, 6.0, 8.0, 16.0)
+DEFAULT_SIDE = 8.0  # input pixels across the region
+DISPLAY = 256  # every rung is shown at this many pixels a side
+
+
+@dataclass
+class Rung:
+    scale: float | None  # None for the input's own pixels
+    picture: np.ndarray  # (DISPLAY, DISPLAY, 3) uint8
+    native: int  # pixels a side the model rendered (the region's side x the scale)
+    trained: bool  # the model saw this scale during training
+    caption: str
+    sentence: str
+
+
+def training_scales(model) -> tuple:
+    """(lowest, highest) scale the model's training crops were shrunk by: from the weights file when it
+    says, else the training recipe's defaults (liif.train.TrainConfig), which every shipped model used."""
+    metadata = getattr(model, "weights_metadata", {}) or {}
+    try:
+        training = json.loads(metadata.get("training", "{}"))
+    except (TypeError, ValueError):
+        training = {}
+    if "scale_min" in training and "scale_max" in training:
+        return float(training["scale_min"]), float(training["scale_max"])
+    from liif.train import TrainConfig
+
+    return TrainConfig.scale_min, TrainConfig.scale_max
+
+
+def region_box(width: int, height: int, centre=None, side=DEFAULT_SIDE) -> tuple:
+    """A square of `side` input pixels around centre = (x, y) (default: the middle), kept inside."""
+    side = min(float(side), width, height)
+    cx, cy = centre if centre is not None else (width / 2, height / 2)
+    x0 = min(max(float(cx) - side / 2, 0.0), width - side)
+    y0 = min(max(float(cy) - side / 2, 0.0), height - side)
+    return x0, y0, x0 + side, y0 + side
+
+
+def ladder(upscaler, loaded: imageio.LoadedImage, centre=None, extra_scale=None, side=DEFAULT_SIDE,
+           scales=LADDER_SCALES, display=DISPLAY) -> list:
+    """The input's own pixels, then one rung per scale (the visitor's `extra_scale` added in order)."""
+    box = region_box(loaded.width, loaded.height, centre, side)
+    x0, y0, x1, y1 = box
+    low, high = training_scales(upscaler.model)
+    wanted = sorted(set(float(s) for s in scales) | ({float(extra_scale)} if extra_scale else set()))
+    image01 = imageio.to_tensor(loaded.rgb)
+    across = x1 - x0
+    rungs = [Rung(None, nearest_region(flatten_image(imageio.compose_output(loaded.rgb, loaded)), box, display),
+                  round(across), True, f"input: {across:.3g}×{across:.3g} pixels",
+                  f"**The input**: {across:.3g}×{across:.3g} pixels of the region, each one colour: the average of "
+                  "everything the camera saw in that square.")]
+    for scale in wanted:
+        native = max(1, round(across * scale))
+        out = upscaler.render_region(image01, (y0, x0, y1, x1), (native, native))
+        rendered = flatten_image(imageio.compose_output(imageio.to_uint8(out), loaded, box=box))
+        shown = np.asarray(Image.fromarray(rendered).resize((display, display), Image.Resampling.NEAREST))
+        trained = low <= scale <= high
+        rungs.append(Rung(scale, shown, native, trained, caption(scale, trained), sentence(scale, trained, high)))
+    return rungs
+
+
+def caption(scale: float, trained: bool) -> str:
+    # Short: a gallery tile on a phone shows about 17 characters.
+    return f"×{_number(scale)}: " + ("in training" if trained else "extrapolation")
+
+
+def sentence(scale: float, trained: bool, trained_up_to: float) -> str:
+    """How many output pixels share one input pixel at this scale, and what that leaves to infer."""
+    share = scale * scale
+    count = f"{share:.0f}" if math.isclose(share, round(share)) else f"about {share:.0f}"
+    if trained:
+        where = f"Seen in training (×1–×{_number(trained_up_to)})."
+    else:
+        where = f"Extrapolation: beyond the ×{_number(trained_up_to)} it was trained on."
+    return (f"**×{_number(scale)}**: {count} output pixels share one input pixel; what was recorded is their "
+            f"average, and how the colour varies across those {count} is inferred. {where}")
+
+
+def _number(x: float) -> str:
+    return f"{x:.2f}".rstrip("0").rstrip(".")

@@ -1,0 +1,324 @@
+"""The three experiments (liif/check.py, liif/zoom.py, liif/ladder.py), their command-line subcommands
+and page handlers, with a small random model: the plumbing and the arithmetic, not picture quality."""
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from liif import check, cli, imageio, ladder, session, zoom
+from liif.api import upscale_image
+from liif.engine import Upscaler
+from liif.explain import shrink
+from liif.metrics import psnr_y
+from liif.model import LIIF, LIIFConfig
+from liif.weights import save_weights
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+@pytest.fixture(scope="module")
+def weights_path(tmp_path_factory):
+    torch.manual_seed(0)
+    return save_weights(LIIF(LIIFConfig(encoder="edsr-baseline")), tmp_path_factory.mktemp("w") / "random.safetensors")
+
+
+@pytest.fixture(scope="module")
+def engine(weights_path):
+    from liif.weights import load_model
+
+    return Upscaler(load_model(weights_path), device="cpu", precision="fp32")
+
+
+def structured(width: int, height: int) -> np.ndarray:
+    """A picture with smooth gradients, one sharp-edged square and a fine checkerboard (texture)."""
+    y, x = np.mgrid[0:height, 0:width]
+    rgb = np.stack([x * 200 // width + 20, y * 200 // height + 20, np.full_like(x, 90)], -1)
+    rgb[height // 4 : height // 2, width // 4 : width // 2] = (240, 230, 40)
+    texture = (y > 2 * height // 3) & ((x // 2 + y // 2) % 2 == 0)
+    rgb[texture] = (30, 30, 30)
+    return rgb.astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def photo(tmp_path_factory):
+    path = tmp_path_factory.mktemp("photos") / "garden.png"
+    Image.fromarray(structured(100, 72)).save(path)
+    return path
+
+
+# -- check against the real photo ------------------------------------------------------------------
+
+
+def test_real_photo_is_exactly_scale_times_the_tiny_one():
+    loaded = imageio.load_image(structured(451, 300))
+    real, tiny = check.real_and_tiny(loaded, 8)
+    assert real.shape == (296, 448, 3) and tiny.shape == (37, 56, 3)
+    assert np.array_equal(real, loaded.rgb[2:298, 1:449])  # no reduction needed: a centred crop, untouched
+    assert np.array_equal(tiny, shrink(real, 56, 37))  # shrunk as the training inputs were made
+
+
+def test_a_large_photo_is_reduced_to_the_working_size_first():
+    real, tiny = check.real_and_tiny(imageio.load_image(structured(1000, 600)), 4, working_size=32)
+    assert tiny.shape == (19, 32, 3) and real.shape == (76, 128, 3)
+
+
+@pytest.mark.parametrize("source, message", [
+    (structured(60, 200), r"60×200; a check at ×8 needs at least 64×64 pixels"),
+    (b"not an image", "is not an image"),
+    (None, "choose one of the shipped photos"),
+])
+def test_bad_photos_get_one_sentence(engine, source, message):
+    with pytest.raises(imageio.ImageInputError, match=message):
+        check.check(engine, source, 8)
+
+
+def test_only_whole_scales_offered_are_accepted(engine, photo):
+    with pytest.raises(imageio.ImageInputError, match="the check works at the scales ×2, ×3, ×4, ×6, ×8, not 5"):
+        check.check(engine, photo, 5)
+    assert check.check_scale("4") == 4 and check.check_scale(8.0) == 8
+
+
+def test_check_measures_both_methods_against_the_real_photo(engine, photo):
+    result = check.check(engine, photo, 4)
+    real, tiny = check.real_and_tiny(imageio.load_image(photo), 4)
+    assert np.array_equal(result.real, real) and np.array_equal(result.tiny, tiny)
+    assert result.liif.shape == result.bicubic.shape == real.shape == (72, 100, 3)
+    assert np.array_equal(result.liif, np.asarray(upscale_image(engine, imageio.load_image(tiny), 100, 72)))
+    assert result.psnr["liif"] == psnr_y(result.liif, real, shave=4)
+    assert result.psnr["bicubic"] == psnr_y(result.bicubic, real, shave=4)
+    names = {kind.name for kind in result.kinds}
+    assert names == {"edges", "fine texture", "smooth"}, names
+    assert sum(kind.share for kind in result.kinds) == pytest.approx(1.0)
+    summary = result.summary()
+    assert summary["real"] == {"width": 100, "height": 72} and summary["goal_met"] == (result.gain_db >= 0.3)
+    text = result.markdown()
+    assert f"{result.psnr['liif']:.2f} dB" in text and f"{result.psnr['bicubic']:.2f} dB" in text
+
+
+def fake_check(liif_offset: int, texture_noise: int = 0) -> check.Check:
+    """A check whose LIIF is the real photo plus a known error, to test what is said about it."""
+    real = structured(64, 48)
+    tiny = shrink(real, 16, 12)
+    bicubic = np.asarray(Image.fromarray(tiny).resize((64, 48), Image.Resampling.BICUBIC))
+    liif = np.clip(real.astype(int) + liif_offset, 0, 255).astype(np.uint8)
+    result = check.Check(4, tiny, bicubic, liif, real,
+                         psnr={"bicubic": psnr_y(bicubic, real, shave=4), "liif": psnr_y(liif, real, shave=4)},
+                         ssim={"bicubic": 0.5, "liif": 0.6}, kinds=check.block_kinds(tiny, bicubic, liif, real, 4))
+    return result
+
+
+def test_findings_follow_the_numbers():
+    close = fake_check(liif_offset=1)
+    assert close.gain_db > check.GOAL_DB
+    assert "closer** to the real photo" in close.sentences[0]
+    edges = next(s for s in close.sentences if s.startswith("**Edges**"))
+    assert "LIIF removed" in edges
+    far = fake_check(liif_offset=90)
+    assert far.gain_db < 0 and "further** from the real photo" in far.sentences[0]
+    assert "LIIF added" in next(s for s in far.sentences if s.startswith("**Edges**"))
+    assert any(s.startswith("**Fine texture**") and "not the real detail" in s for s in far.sentences)
+
+
+def test_closer_map_is_orange_where_liif_is_closer_and_blue_where_further():
+    close, far = fake_check(liif_offset=0), fake_check(liif_offset=90)
+    orange, blue = close.closer_map(), far.closer_map()
+    assert orange.shape == blue.shape == (48, 64, 3)
+    # On the edged square bicubic is off and an exact LIIF is not: orange (red above blue).
+    r, _, b = orange[16, 20].astype(int)
+    assert r > b
+    r, _, b = blue[2, 2].astype(int)  # far off everywhere: blue
+    assert b > r
+    maps = close.error_maps_picture()
+    bicubic_map, liif_map = close.error_maps()
+    assert np.array_equal(maps[:48, :64], bicubic_map) and np.array_equal(maps[:48, 68:132], liif_map)
+    assert maps.shape[0] > 48 + 20  # the colour bar underneath
+
+
+def test_share_picture_and_magnifier(engine, photo):
+    result = check.check(engine, photo, 4)
+    share = result.share_image()
+    assert share.size[0] == 4 * 100 + 3 * 6 and share.size[1] == 26 + 72 + 48
+    grid, box = result.magnify(centre=(0, 0), tile=64)
+    assert box == (0, 0, 32, 32) and grid.shape == (check.MAGNIFIER_TOP + 2 * 64 + 4, 2 * 64 + 4, 3)
+    assert result.magnify()[1] == (34, 20, 66, 52)  # the middle of the photo by default
+
+
+def test_a_shipped_original_starts_the_magnifier_on_its_face(engine):
+    result = check.check(engine, check.original_path("astronaut"), 4, working_size=32)
+    assert result.focus == check.ORIGINALS["astronaut"].focus == (0.44, 0.2)
+    x0, y0, x1, y1 = result.magnify()[1]
+    assert ((x0 + x1) / 2, (y0 + y1) / 2) == pytest.approx((0.44 * 128, 0.2 * 128))
+
+
+def test_every_example_has_its_original_shipped():
+    from app import EXAMPLES
+
+    for example in EXAMPLES:
+        key = check.original_for(example)
+        assert key is not None, f"{example.name} has no original in liif/check.py"
+        with Image.open(check.original_path(key)) as original:
+            assert max(original.size) <= 512 and min(original.size) >= 8 * 32  # ×8 leaves 32+ pixels a side
+    assert check.original_for("/tmp/gradio/abc/grace-hopper-48.png") == "grace-hopper"
+    assert check.original_for("/tmp/holiday.jpg") is None
+    with pytest.raises(imageio.ImageInputError, match="no shipped photo called 'moon'"):
+        check.original_path("moon")
+
+
+# -- the zoom movie --------------------------------------------------------------------------------
+
+
+def test_zoom_boxes_are_a_smooth_zoom_ending_around_the_point():
+    boxes, zooms = zoom.zoom_boxes(64, 48, centre=(50, 10), zoom=16, frames=9)
+    assert boxes[0] == (0.0, 0.0, 64.0, 48.0) and zooms[0] == 1 and zooms[-1] == pytest.approx(16)
+    assert np.allclose(np.diff(np.log(zooms)), np.log(16) / 8)  # geometric
+    x0, y0, x1, y1 = boxes[-1]
+    assert (x1 - x0, y1 - y0) == pytest.approx((4, 3)) and (x0 + x1) / 2 == pytest.approx(50)
+    assert y0 == pytest.approx(8.5)
+    for (a0, b0, a1, b1), (c0, d0, c1, d1) in zip(boxes, boxes[1:]):
+        assert a0 <= c0 and b0 <= d0 and c1 <= a1 and d1 <= b1  # each frame inside the one before
+    # A point at the edge: the last box is moved inside the picture.
+    boxes, _ = zoom.zoom_boxes(64, 48, centre=(0, 48), zoom=8, frames=5)
+    assert boxes[-1] == pytest.approx((0, 42, 8, 48))
+
+
+def test_zoom_first_frame_is_the_whole_picture_and_last_the_magnified_region(engine, photo, tmp_path):
+    loaded = imageio.load_image(photo)
+    movie = zoom.zoom_movie(engine, loaded, centre=(30, 20), zoom=20, frames=6, size=48, path=tmp_path / "z.webp")
+    assert movie.frame_size == (67, 48)  # the picture's shape, 48 pixels on the short side
+    whole = session.flatten_image(upscale_image(engine, loaded, 67, 48))
+    assert np.array_equal(movie.liif[0], whole)
+    last = movie.boxes[-1]
+    region = session.flatten_image(upscale_image(engine, loaded, 67, 48, region=last))
+    assert np.array_equal(movie.liif[-1], region)
+    assert (last[2] - last[0]) == pytest.approx(100 / 20)
+    with Image.open(movie.path) as webp:
+        assert webp.format == "WEBP" and webp.n_frames == 6 and webp.size == (2 * 67 + zoom.GAP, 48 + zoom.LABEL_HEIGHT)
+        webp.seek(0)
+        shown = np.asarray(webp.convert("RGB"))[zoom.LABEL_HEIGHT:, 67 + zoom.GAP:]
+        assert psnr_y(shown, whole) > 28  # lossy, but the same picture
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"zoom": 200}, "at most 72 for a 100×72 picture"),
+    ({"zoom": 1}, "more than 1"),
+    ({"frames": 1}, "2 to 120 frames"),
+    ({"size": 5000}, "16 to 512 pixels"),
+])
+def test_zoom_refuses_impossible_options_with_a_sentence(engine, photo, options, message):
+    with pytest.raises(imageio.ImageInputError, match=message):
+        zoom.zoom_movie(engine, imageio.load_image(photo), **options)
+
+
+# -- the scale ladder ------------------------------------------------------------------------------
+
+
+def test_ladder_renders_each_scale_natively_and_labels_extrapolation(engine, photo):
+    loaded = imageio.load_image(photo)
+    rungs = ladder.ladder(engine, loaded, centre=(50, 36), extra_scale=3.5, display=64)
+    assert [r.scale for r in rungs] == [None, 2, 3.5, 4, 6, 8, 16]
+    assert [r.native for r in rungs[1:]] == [16, 28, 32, 48, 64, 128]
+    assert [r.trained for r in rungs[1:]] == [True, True, True, False, False, False]
+    assert all(r.picture.shape == (64, 64, 3) for r in rungs)
+    assert rungs[5].caption == "×8: extrapolation" and rungs[3].caption == "×4: in training"
+    assert "64 output pixels share one input pixel" in rungs[5].sentence
+    assert "about 12 output pixels" in rungs[2].sentence
+    native = engine.render_region(imageio.to_tensor(loaded.rgb), (32, 46, 40, 54), (64, 64))
+    assert np.array_equal(rungs[5].picture, imageio.to_uint8(native))  # ×8 of 8 pixels is 64: shown 1:1
+    assert ladder.training_scales(engine.model) == (1.0, 4.0)
+
+
+# -- command line ----------------------------------------------------------------------------------
+
+
+def test_check_and_zoom_commands(capsys, tmp_path, photo, weights_path):
+    model = ["--model", str(weights_path), "--device", "cpu"]
+    assert cli.main(["check", str(photo), "--scale", "4", "--share", str(tmp_path / "s.png"), *model]) == 0
+    out = capsys.readouterr().out
+    assert "PSNR-Y" in out and "Edges" in out and Image.open(tmp_path / "s.png").format == "PNG"
+    assert cli.main(["zoom", str(photo), "-o", str(tmp_path / "z.webp"), "--frames", "3", "--size", "32",
+                     "--centre", "10,10", *model]) == 0
+    assert "3 frames of 44×32" in capsys.readouterr().out
+    assert Image.open(tmp_path / "z.webp").n_frames == 3
+    assert cli.main(["check", str(tmp_path / "none.png"), *model]) == 2
+    assert capsys.readouterr().err.strip() == "error: none.png: no such file"
+    assert cli.main(["zoom", str(photo), "-o", str(tmp_path / "z.gif"), *model]) == 2
+    assert "name a .webp file" in capsys.readouterr().err
+
+
+# -- the page's handlers ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def page(monkeypatch, weights_path):
+    import app
+
+    folder = session.OutputFolder()
+    monkeypatch.setattr(app, "shelf", session.ModelShelf(weights_path, device="cpu"))
+    monkeypatch.setattr(app, "outputs", folder)
+    yield app
+    folder.cleanup()
+
+
+def no_progress(fraction, desc=None):
+    pass
+
+
+def test_check_handler_shows_four_pictures_maps_numbers_and_a_download(page, photo, tmp_path):
+    out = page.run_check(page.OWN_PHOTO, str(photo), 4, None, progress=no_progress)
+    result, tiny, bicubic, liif, real, magnifier, errors, closer, text, share = out
+    assert isinstance(result, check.Check)
+    assert tiny["label"] == "Tiny input 25×18" and real["value"].shape == (72, 100, 3)
+    assert "PSNR-Y" in text and share["visible"] and Image.open(share["value"]).size[0] == 4 * 100 + 18
+    import gradio as gr
+
+    small = tmp_path / "small.png"
+    Image.fromarray(structured(40, 40)).save(small)
+    with pytest.raises(gr.Error, match="small.png is 40×40; a check at ×8 needs at least 64×64 pixels"):
+        page.run_check(page.OWN_PHOTO, str(small), 8, None, progress=no_progress)
+    click = gr.SelectData(None, {"index": [90, 70], "value": None})
+    *panels, magnifier = page.pick_check_region(result, click)
+    assert "input x 17–25, y 10–18" in magnifier["label"]
+
+
+def test_upload_of_an_example_selects_its_original(page, photo, tmp_path):
+    assert page.follow_upload("/tmp/x/cat-48.png")[0] == "cat"
+    big = tmp_path / "big.png"
+    Image.fromarray(structured(200, 160)).save(big)
+    assert page.follow_upload(str(big)) == (page.OWN_PHOTO, str(big))
+    small = tmp_path / "small.png"
+    Image.fromarray(structured(60, 60)).save(small)
+    kept = page.follow_upload(str(small))  # too small for ×8: the choice stays as it was
+    assert all(isinstance(update, dict) and "value" not in update for update in kept)
+
+
+def test_zoom_and_ladder_handlers_use_the_upload_without_a_run(page, photo, monkeypatch):
+    import gradio as gr
+
+    monkeypatch.setattr(zoom, "DEFAULT_FRAMES", 3)
+    monkeypatch.setattr(zoom, "DEFAULT_SIZE", 32)
+    view, text, download = page.make_zoom(None, str(photo), (0.5, 0.5), 8, progress=no_progress)
+    assert view["value"].endswith(".webp") and "**3 frames** of 44×32" in text and download["visible"]
+    gallery, words = page.make_ladder(None, str(photo), None)
+    assert len(gallery) == 6 and gallery[4][1] == "×8: extrapolation" and "×16" in words
+    with pytest.raises(gr.Error, match="run a photo first"):
+        page.make_zoom(None, None, None, 8, progress=no_progress)
+
+
+def test_check_and_zoom_api_handlers(page, photo, monkeypatch):
+    png, summary = page.check_api(str(photo), 4)
+    assert Image.open(png).format == "PNG" and summary["scale"] == 4 and "psnr_y_db" in summary
+    monkeypatch.setattr(zoom, "DEFAULT_FRAMES", 2)
+    monkeypatch.setattr(zoom, "DEFAULT_SIZE", 16)
+    webp, summary = page.zoom_api(str(photo), None, None, 4)
+    assert Image.open(webp).n_frames == 2 and summary["zoom"] == pytest.approx(4)
+
+
+def test_zoom_sentences_follow_the_movies_numbers():
+    frame = np.zeros((8, 8, 3), np.uint8)
+    boxes, zooms = zoom.zoom_boxes(64, 64, zoom=32, frames=3)
+    fading = zoom.ZoomMovie(boxes, zooms, [frame] * 3, [frame] * 3, added=[2.0, 5.0, 1.0])
+    assert "differs most from bicubic (left) at ×5.66, by 5.0 levels" in fading.markdown()
+    assert "nearly agree" in fading.markdown()
+    growing = zoom.ZoomMovie(boxes, zooms, [frame] * 3, [frame] * 3, added=[1.0, 2.0, 3.0])
+    assert "at ×32, by 3.0" in growing.markdown() and "nearly agree" not in growing.markdown()

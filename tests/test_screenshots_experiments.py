@@ -1,0 +1,137 @@
+"""Screenshots of the three experiments (check against the real photo, zoom movie, scale ladder), driven
+in headless Chromium like a visitor would, at 1280 and 390 pixels wide.
+
+The browser, the model fixture (baselines are named after the model that made them) and the way the
+page is made still before a shot come from tests/test_screenshots.py; the comparison from tests/visual.py.
+The zoom movie is an animated picture, so its frames are masked in the shots; what it shows is checked
+by tests/test_experiments.py.
+"""
+
+import io
+
+import pytest
+from PIL import Image
+from test_screenshots import (  # noqa: F401  (fixtures are found by name)
+    EXAMPLE,
+    FREEZE_TIMINGS,
+    SNAPSHOTS,
+    STILL_CSS,
+    TIMEOUT_MS,
+    _settle,
+    _time_dependent,
+    app_env,
+    browser,
+    model,
+)
+
+from visual import assert_snapshot
+
+WIDTHS = {"wide": 1280, "narrow": 390}
+SECTIONS = "#check-section, #zoom-section, #ladder-section"
+
+
+def _section_shot(page, section: str, extra_masks=()) -> bytes:
+    _settle(page)
+    page.evaluate(FREEZE_TIMINGS, SECTIONS)  # durations, as on the rest of the page
+    png = page.locator(section).screenshot(animations="disabled", caret="hide", mask_color="#ff00ff",
+                                           mask=_time_dependent(page) + [page.locator(m) for m in extra_masks])
+    # The accordion's bottom border falls on a fraction of a pixel and is drawn a shade differently from
+    # run to run (one whole row differed); the last two rows are left out.
+    image = Image.open(io.BytesIO(png))
+    out = io.BytesIO()
+    image.crop((0, 0, image.width, image.height - 2)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def experiments_flow(browser, server, width: int) -> dict:
+    """Upload a shipped example, check its original at ×8, then make the zoom movie and the ladder of the
+    uploaded picture; returns stage -> (PNG bytes, text read from the page)."""
+    url = server.url
+    context = browser.new_context(viewport={"width": width, "height": 1400}, device_scale_factor=1, locale="en-US",
+                                  timezone_id="UTC", color_scheme="light", reduced_motion="reduce")
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(url.rstrip("/"))
+               or route.request.url.startswith(("data:", "blob:")) else route.abort())
+    shots = {}
+    try:
+        page.goto(url)
+        page.add_style_tag(content=STILL_CSS)
+        page.locator("#check-button").wait_for(state="visible")
+        # The visitor's picture above: a shipped example, so the check picks its original.
+        page.locator("#upload-image input[type=file]").set_input_files(str(EXAMPLE))
+        page.locator("#upload-image img").first.wait_for(state="visible")
+        page.locator("#check-choice input[value=astronaut]").wait_for(state="attached")
+        page.locator("#check-button").click()
+        page.locator("#check-text table").wait_for(state="visible")
+        page.locator("#check-share").wait_for(state="visible")
+        shots["check"] = (_section_shot(page, "#check-section"), page.locator("#check-text").inner_text())
+
+        page.locator("#zoom-section button").first.click()  # opens the accordion
+        page.locator("#zoom-button").click()
+        page.locator("#zoom-text strong").wait_for(state="visible")
+        movie = page.locator("#zoom-movie img").first
+        # The movie plays: the picture changes over 2 s (longer than its longest pause, on the last frame).
+        frames = []
+        for _ in range(5):
+            frames.append(movie.screenshot())
+            page.wait_for_timeout(500)
+        shots["zoom"] = (_section_shot(page, "#zoom-section", ["#zoom-movie img"]),
+                         (movie.get_attribute("src"), len(set(frames)) > 1))
+
+        page.locator("#ladder-section button").first.click()
+        page.locator("#ladder-button").click()
+        page.locator("#ladder-text li").first.wait_for(state="visible")
+        shots["ladder"] = (_section_shot(page, "#ladder-section"), page.locator("#ladder-text").inner_text())
+        return shots
+    except Exception as exc:
+        failure = SNAPSHOTS / f"experiments-{width}-failure.actual.png"
+        try:
+            page.screenshot(path=failure, full_page=True, timeout=30_000)
+        except Exception:
+            failure = "(no screenshot could be taken)"
+        raise AssertionError(f"{exc}\n\nthe page at that moment: {failure}\napp log:\n{server.log_tail()}") from exc
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def flows(browser, app_server):
+    return {name: experiments_flow(browser, app_server, width) for name, width in WIDTHS.items()}
+
+
+def test_experiment_screenshots_match_baselines(flows, model):
+    failures = []
+    for name, shots in flows.items():
+        for stage, (png, _) in shots.items():
+            try:
+                assert_snapshot(png, SNAPSHOTS / f"experiments-{stage}-{name}--{model[0]}.png")
+            except AssertionError as exc:
+                failures.append(str(exc))
+    assert not failures, "\n".join(failures)
+
+
+def test_check_shows_numbers_and_sentences_from_the_run(flows):
+    text = flows["wide"]["check"][1]
+    assert "PSNR-Y" in text and "SSIM-Y" in text
+    for kind in ("Overall", "Edges", "Smooth areas"):
+        assert kind in text, f"the check should say something about {kind}:\n{text}"
+    assert "512×512" in text and "64×64" in text  # the default shipped photo at ×8
+
+
+def test_zoom_movie_is_an_animated_webp_that_plays_in_the_page(flows):
+    for name, shots in flows.items():
+        src, changed = shots["zoom"][1]
+        assert src and ".webp" in src, f"{name}: the movie's picture is {src!r}"
+        assert changed, f"{name}: the movie did not move in 2 s"
+
+
+def test_ladder_labels_training_and_extrapolation(flows):
+    text = flows["narrow"]["ladder"][1]
+    assert "64 output pixels share one input pixel" in text and "Extrapolation: beyond the ×4" in text
+
+
+def test_narrow_window_keeps_the_section_inside(flows):
+    for stage, (png, _) in flows["narrow"].items():
+        width = Image.open(io.BytesIO(png)).size[0]
+        assert width <= WIDTHS["narrow"], f"the {stage} section is {width} px wide in a {WIDTHS['narrow']} px window"
