@@ -136,18 +136,14 @@ def page(monkeypatch, weights_path, tmp_path):
     folder.cleanup()
 
 
-def no_progress(fraction, desc=None):
-    pass
-
-
 def test_a_failed_request_clears_the_previous_result(page, photo, tmp_path):
     import gradio as gr
 
-    done = list(page.run(str(photo), 2, 0, 0, None, progress=no_progress))[-1]
+    done = list(page.run(str(photo), 2, 0, 0, None))[-1]
     assert "**Done**" in done[page.status]
     bad = tmp_path / "bad.png"
     bad.write_text("not a picture")
-    steps = page.run(str(bad), 2, 0, 0, None, progress=no_progress)
+    steps = page.run(str(bad), 2, 0, 0, None)
     cleared = next(steps)
     assert cleared[page.run_state] is None and cleared[page.liif_view]["value"] is None
     assert cleared[page.input_view]["value"] is None and not cleared[page.download]["visible"]
