@@ -590,11 +590,11 @@ with gr.Blocks(title="LIIF Zoom", delete_cache=(600, session.OUTPUT_MAX_AGE)) as
             scale = gr.Slider(1, 30, value=8, step=0.1, label="Scale", elem_id="scale-slider",
                               info="How many times wider and taller the output is.")
             with gr.Row():
-                target_width = gr.Number(0, precision=0, minimum=0, label="Target width (0 = use the scale)",
+                target_width = gr.Number(0, precision=0, minimum=0, label="Width (0 = scale)",
                                          elem_id="target-width")
-                target_height = gr.Number(0, precision=0, minimum=0, label="Target height (0 = use the scale)",
+                target_height = gr.Number(0, precision=0, minimum=0, label="Height (0 = scale)",
                                           elem_id="target-height")
-            stretch = gr.Checkbox(False, label="Stretch to exactly this width and height", elem_id="stretch",
+            stretch = gr.Checkbox(False, label="Stretch to exactly that size", elem_id="stretch",
                                   info="Otherwise the photo fits inside them, keeping its shape.")
             model = gr.Dropdown(shelf.choices, value=shelf.default_name, label="Model",
                                 visible=len(shelf.names) > 1, elem_id="model")
