@@ -44,6 +44,18 @@ def one_torch_thread():
     torch.set_num_threads(before)
 
 
+@pytest.fixture(scope="module")
+def weights_path(tmp_path_factory):
+    """A small untrained model (fixed seed) in a weights file: for tests of plumbing, not of quality."""
+    import torch
+
+    from liif.model import LIIF, LIIFConfig
+    from liif.weights import save_weights
+
+    torch.manual_seed(0)
+    return save_weights(LIIF(LIIFConfig(encoder="edsr-baseline")), tmp_path_factory.mktemp("weights") / "random.safetensors")
+
+
 @pytest.fixture
 def free_port() -> int:
     return _free_port()

@@ -17,19 +17,12 @@ import torch
 from PIL import Image
 
 from liif import imageio, session
-from liif.model import LIIF, LIIFConfig
-from liif.weights import WeightsError, save_weights
+from liif.weights import WeightsError
 
 CLIENT_TIMEOUT = 240  # seconds for any one API call on a busy 2-core machine
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
-
-@pytest.fixture(scope="module")
-def weights_path(tmp_path_factory):
-    torch.manual_seed(0)
-    return save_weights(LIIF(LIIFConfig(encoder="edsr-baseline")), tmp_path_factory.mktemp("weights") / "random.safetensors")
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@ and page handlers, with a small random model: the plumbing and the arithmetic, n
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from liif import check, cli, imageio, ladder, session, zoom
@@ -11,16 +10,8 @@ from liif.api import upscale_image
 from liif.engine import Upscaler
 from liif.explain import shrink
 from liif.metrics import psnr_y
-from liif.model import LIIF, LIIFConfig
-from liif.weights import save_weights
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
-
-@pytest.fixture(scope="module")
-def weights_path(tmp_path_factory):
-    torch.manual_seed(0)
-    return save_weights(LIIF(LIIFConfig(encoder="edsr-baseline")), tmp_path_factory.mktemp("w") / "random.safetensors")
 
 
 @pytest.fixture(scope="module")

@@ -20,23 +20,14 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 import visitors_client as web
 from liif import imageio, session, visitors
 from liif.engine import Speed
-from liif.model import LIIF, LIIFConfig
-from liif.weights import save_weights
 
 REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
-
-@pytest.fixture(scope="module")
-def weights_path(tmp_path_factory):
-    torch.manual_seed(0)
-    return save_weights(LIIF(LIIFConfig(encoder="edsr-baseline")), tmp_path_factory.mktemp("weights") / "random.safetensors")
 
 
 @pytest.fixture(scope="module")
