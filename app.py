@@ -319,11 +319,13 @@ def run_check(choice, own_photo, scale, model_name, progress=gr.Progress()):
     return (
         result,
         *check_panels(result, box),
-        gr.update(value=magnified, label=check_magnifier_label(result, box)),
+        gr.update(value=magnified, label=check_magnifier_label(result, box), visible=True),
         result.error_maps_picture(),
         result.closer_picture(),
         result.markdown(),
         gr.update(value=str(share), visible=True, label=f"Download the comparison, ×{result.scale} (PNG)"),
+        gr.update(visible=True),
+        gr.update(visible=True),
     )
 
 
@@ -470,18 +472,20 @@ def experiments_sections(run_state, upload, model, bicubic_view, liif_view):
                           f"reduced to {check.DEFAULT_WORKING_SIZE}× the scale)",
                     type="filepath", image_mode=None, sources=["upload", "clipboard"], height=200, scale=1,
                     min_width=240, elem_id="check-upload")
-            with gr.Row(equal_height=True, elem_id="check-results"):
+            # The pictures and maps appear with the first check (empty picture boxes before it are noise,
+            # and Gradio's empty-box markup fails an accessibility check).
+            with gr.Row(equal_height=True, elem_id="check-results", visible=False) as check_pictures:
                 check_tiny = check_picture("check-tiny", "Tiny input", elem_classes=["pixelated"])
                 check_bicubic = check_picture("check-bicubic", "Bicubic")
                 check_liif = check_picture("check-liif", "LIIF")
                 check_real = check_picture("check-real", "The real photo")
             with gr.Row(equal_height=False):
                 check_magnifier = gr.Image(label="Magnifier", format="png", type="numpy", interactive=False,
-                                           height=320, min_width=300, elem_id="check-magnifier",
+                                           height=320, min_width=300, elem_id="check-magnifier", visible=False,
                                            elem_classes=["pixelated"])
                 with gr.Column(scale=2, min_width=300):
                     check_text = gr.Markdown(elem_id="check-text")
-            with gr.Row(equal_height=False):
+            with gr.Row(equal_height=False, visible=False) as check_maps:
                 check_errors = gr.Image(label="How far off: bicubic (left) and LIIF (right) against the real photo",
                                         format="png", interactive=False, min_width=300, scale=2,
                                         elem_id="check-errors")
@@ -530,7 +534,7 @@ def experiments_sections(run_state, upload, model, bicubic_view, liif_view):
     check_panels_out = [check_tiny, check_bicubic, check_liif, check_real]
     check_button.click(run_check, [check_choice, check_upload, check_scale, model],
                        [check_state, *check_panels_out, check_magnifier, check_errors, check_closer, check_text,
-                        check_share],
+                        check_share, check_pictures, check_maps],
                        api_visibility="private", concurrency_id=MODEL_WORK, show_progress_on=[check_text])
     for panel in check_panels_out:
         panel.select(pick_check_region, [check_state], [*check_panels_out, check_magnifier], api_visibility="private")

@@ -257,8 +257,9 @@ def no_progress(fraction, desc=None):
 
 def test_check_handler_shows_four_pictures_maps_numbers_and_a_download(page, photo, tmp_path):
     out = page.run_check(page.OWN_PHOTO, str(photo), 4, None, progress=no_progress)
-    result, tiny, bicubic, liif, real, magnifier, errors, closer, text, share = out
+    result, tiny, bicubic, liif, real, magnifier, errors, closer, text, share, pictures, maps = out
     assert isinstance(result, check.Check)
+    assert pictures["visible"] and maps["visible"]  # hidden until the first check
     assert tiny["label"] == "Tiny input 25×18" and real["value"].shape == (72, 100, 3)
     assert "PSNR-Y" in text and share["visible"] and Image.open(share["value"]).size[0] == 4 * 100 + 18
     import gradio as gr
