@@ -200,14 +200,19 @@ def test_python_api_matches_the_command_line(capsys, tmp_path, photo, model_path
 # -- a public deployment's probes (issue 15) ------------------------------------------------------------
 
 
-def test_unwritable_output_is_refused_before_loading_the_model(capsys, tmp_path, photo, monkeypatch):
-    """A read-only folder used to be found after the whole render; the model was loaded first too."""
+@pytest.fixture
+def model_must_not_load(monkeypatch):
+    """Fail the test if the CLI builds a model: what it refuses must be refused before that."""
     from liif import engine
 
     def no_model(*args, **kwargs):
-        raise AssertionError("the model was loaded before the output was checked")
+        raise AssertionError("the model was loaded before the inputs and outputs were checked")
 
     monkeypatch.setattr(engine, "Upscaler", no_model)
+
+
+def test_unwritable_output_is_refused_before_loading_the_model(capsys, tmp_path, photo, model_must_not_load):
+    """A read-only folder used to be found after the whole render; the model was loaded first too."""
     a_file = tmp_path / "taken"
     a_file.write_text("x")
     for where in (["--out-dir", "/proc/liif-out"], ["-o", "/proc/x.png"], ["--out-dir", a_file]):
@@ -217,13 +222,7 @@ def test_unwritable_output_is_refused_before_loading_the_model(capsys, tmp_path,
         assert "File exists" not in err
 
 
-def test_bad_inputs_are_found_before_loading_the_model(capsys, tmp_path, monkeypatch):
-    from liif import engine
-
-    def no_model(*args, **kwargs):
-        raise AssertionError("the model was loaded for inputs that all fail their checks")
-
-    monkeypatch.setattr(engine, "Upscaler", no_model)
+def test_bad_inputs_are_found_before_loading_the_model(capsys, tmp_path, model_must_not_load):
     bad = tmp_path / "bad.png"
     bad.write_text("not a picture")
     code, _, err = run_main(capsys, "upscale", bad, "--scale", "2", "--out-dir", tmp_path / "out")

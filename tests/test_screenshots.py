@@ -306,14 +306,19 @@ def run_flow(browser, server, photo: Path) -> Run:
         shots["magnified"] = _shoot(page)
         return result
     except Exception as exc:
-        failure = SNAPSHOTS / "flow-failure.actual.png"
-        try:
-            page.screenshot(path=failure, full_page=True, timeout=30_000)
-        except Exception:  # the page may be gone; the original error matters more
-            failure = "(no screenshot could be taken)"
-        raise AssertionError(f"{exc}\n\nthe page at that moment: {failure}\napp log:\n{server.log_tail()}") from exc
+        raise flow_failure(exc, page, server, "flow") from exc
     finally:
         context.close()
+
+
+def flow_failure(exc: Exception, page, server, name: str) -> AssertionError:
+    """A browser flow's failure with what explains it: a screenshot of the page then, and the app's log."""
+    failure = SNAPSHOTS / f"{name}-failure.actual.png"
+    try:
+        page.screenshot(path=failure, full_page=True, timeout=30_000)
+    except Exception:  # the page may be gone; the original error matters more
+        failure = "(no screenshot could be taken)"
+    return AssertionError(f"{exc}\n\nthe page at that moment: {failure}\napp log:\n{server.log_tail()}")
 
 
 @pytest.fixture(scope="module")

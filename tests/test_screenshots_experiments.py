@@ -21,6 +21,7 @@ from test_screenshots import (  # noqa: F401  (fixtures are found by name)
     _time_dependent,
     app_env,
     browser,
+    flow_failure,
     model,
 )
 
@@ -85,12 +86,7 @@ def experiments_flow(browser, server, width: int) -> dict:
         shots["ladder"] = (_section_shot(page, "#ladder-section"), page.locator("#ladder-text").inner_text())
         return shots
     except Exception as exc:
-        failure = SNAPSHOTS / f"experiments-{width}-failure.actual.png"
-        try:
-            page.screenshot(path=failure, full_page=True, timeout=30_000)
-        except Exception:
-            failure = "(no screenshot could be taken)"
-        raise AssertionError(f"{exc}\n\nthe page at that moment: {failure}\napp log:\n{server.log_tail()}") from exc
+        raise flow_failure(exc, page, server, f"experiments-{width}") from exc
     finally:
         context.close()
 
