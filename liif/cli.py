@@ -35,8 +35,9 @@ def _add_train(sub):
     p.add_argument("--minutes", type=float, metavar="M",
                    help="time box: measure the step time after a warm-up and plan --steps so the run ends, "
                         "validated and exported, M minutes after it starts")
-    p.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
-                   help="torch.compile the model (off by default; see docs/training.md for when it pays)")
+    p.add_argument("--compile", nargs="?", const="default", metavar="MODE",
+                   help="torch.compile the model: default (plain --compile), reduce-overhead (adds CUDA graphs), "
+                        "max-autotune or off (the default); see docs/training.md for when it pays")
     p.add_argument("--profile", type=int, metavar="N", default=0,
                    help="profile N training steps after a warm-up, print the top operations and stop")
     p.set_defaults(func=_run_train)

@@ -33,6 +33,9 @@ from liif.model import LIIF, LIIFConfig, count_parameters
 from liif.weights import load_model, save_weights
 
 
+COMPILE_MODES = ("off", "default", "reduce-overhead", "max-autotune")
+
+
 @dataclass
 class TrainConfig:
     data: list = field(default_factory=list)  # image folders
@@ -63,7 +66,15 @@ class TrainConfig:
     data_on_device: bool = True  # keep decoded photos on the GPU and crop there
     init: str = ""  # start from these weights (ours or the authors' .pth) with a fresh optimiser and schedule
     minutes: float = 0.0  # >0: plan `steps` so the run ends, validated and exported, this many minutes after it starts
-    compile: bool = False  # torch.compile the encoder (pays on a GPU for long runs; see docs/training.md)
+    # torch.compile the model: "off", "default" (Triton fuses the elementwise work), "reduce-overhead"
+    # (also replays each step as CUDA graphs: one launch instead of ~1,500), "max-autotune". See docs/training.md.
+    compile: str = "off"
+
+    def __post_init__(self):
+        if isinstance(self.compile, bool):  # `compile: true` in older configs and checkpoints
+            self.compile = "default" if self.compile else "off"
+        if self.compile not in COMPILE_MODES:
+            raise ValueError(f"unknown compile mode {self.compile!r}: use one of {', '.join(COMPILE_MODES)}")
 
     @classmethod
     def from_sources(cls, yaml_path=None, **overrides):
@@ -136,8 +147,8 @@ class Run:
             self.net = torch.nn.parallel.DistributedDataParallel(
                 self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None
             )
-        if cfg.compile:
-            self.net = torch.compile(self.net)
+        if cfg.compile != "off":
+            self.net = torch.compile(self.net, mode=cfg.compile)
         # Fused Adam: one kernel for all parameters on CUDA instead of several per tensor.
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.lr, fused=self.device.type == "cuda")
         self.step = 0

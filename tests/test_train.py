@@ -109,6 +109,19 @@ def test_config_file_and_unknown_options(tmp_path):
         TrainConfig.from_sources(None, learning_rate=1)
 
 
+def test_compile_mode_reaches_torch_compile(photo_folder, tmp_path, monkeypatch):
+    """`--compile MODE` is handed to torch.compile as its mode; `compile: true` (older configs and
+    checkpoints) means the default mode; a misspelt mode is refused before any work."""
+    modes = []
+    monkeypatch.setattr(torch, "compile", lambda module, mode=None: modes.append(mode) or module)
+    Run(tiny_config(photo_folder, tmp_path))
+    Run(tiny_config(photo_folder, tmp_path, compile="reduce-overhead"))
+    Run(tiny_config(photo_folder, tmp_path, compile=True))
+    assert modes == ["reduce-overhead", "default"]
+    with pytest.raises(ValueError, match="unknown compile mode 'reduce_overhead'"):
+        TrainConfig(compile="reduce_overhead")
+
+
 def test_two_process_ddp_keeps_ranks_identical(photo_folder, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
