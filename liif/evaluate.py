@@ -1,4 +1,4 @@
-"""Benchmark evaluation (Set5, Set14, B100, ...) under the LIIF paper's protocol (PROTOCOL.md).
+"""Benchmark evaluation (Set5, Set14, B100, ...) under the LIIF paper's protocol (docs/evaluation-protocol.md).
 
     results = evaluate(bicubic_upscaler(), "../shared/data/benchmark", ["Set5"], [2, 4])
     print(format_table({"bicubic": results}))

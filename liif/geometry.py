@@ -1,6 +1,6 @@
 """Coordinates and the local ensemble: the maths shared by the fast query and the reference query.
 
-Conventions (LIIF_SPEC.md): coordinates are in [-1, 1] on both axes, (row, column) order, at pixel
+Conventions (docs/liif-spec.md): coordinates are in [-1, 1] on both axes, (row, column) order, at pixel
 centres; for n pixels the centre of pixel i is -1 + 1/n + 2i/n. A cell is one output pixel's size in
 the same units, (2 / H_out, 2 / W_out).
 """
@@ -92,7 +92,7 @@ def blend(preds: list, areas: list) -> torch.Tensor:
 def bicubic_at(image: torch.Tensor, coord: torch.Tensor) -> torch.Tensor:
     """Bicubic interpolation of image (B, C, h, w) at coord (B, Q, 2) -> (B, Q, C).
 
-    The `residual="bicubic"` term, exactly as LIIF_SPEC.md defines it.
+    The `residual="bicubic"` term, exactly as docs/liif-spec.md defines it.
     """
     grid = coord.flip(-1).unsqueeze(1).to(image.dtype)  # grid_sample wants (x, y)
     out = F.grid_sample(image, grid, mode="bicubic", padding_mode="border", align_corners=False)

@@ -1,4 +1,4 @@
-"""Image quality under the LIIF paper's protocol (see PROTOCOL.md): Y channel, border shaved, 8-bit."""
+"""Image quality under the LIIF paper's protocol (docs/evaluation-protocol.md): Y channel, border shaved, 8-bit."""
 
 import numpy as np
 

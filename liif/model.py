@@ -30,7 +30,7 @@ class LIIFConfig:
     feat_unfold: bool = True  # decoder sees each code's 3x3 neighbourhood (576 numbers, not 64)
     local_ensemble: bool = True  # blend the 4 nearest codes, area-weighted
     cell_decode: bool = True  # tell the decoder the output pixel's size
-    residual: str = "bicubic"  # our extension: "none" is the paper's LIIF, see LIIF_SPEC.md
+    residual: str = "bicubic"  # our extension: "none" is the paper's LIIF, see docs/liif-spec.md
     hidden: list = field(default_factory=lambda: [256, 256, 256, 256])
 
     def __post_init__(self):

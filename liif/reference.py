@@ -1,7 +1,7 @@
 """The paper's query written straight from the formula: slow, plain, and the oracle for the fast path.
 
 For every query and each of the four shifts it unfolds the features, looks the nearest code up with
-`grid_sample`, builds the full 580-number MLP input and runs the whole MLP, exactly as LIIF_SPEC.md
+`grid_sample`, builds the full 580-number MLP input and runs the whole MLP, exactly as docs/liif-spec.md
 describes. `LIIF.query` (model.py) must give the same numbers; tests/test_model.py checks it on random
 inputs with every combination of the switches.
 """

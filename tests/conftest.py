@@ -142,3 +142,40 @@ def _stop(process: subprocess.Popen) -> None:
             return
         except subprocess.TimeoutExpired:
             continue
+
+
+# -- markers ------------------------------------------------------------------------------------------
+# A test that starts the app (these fixtures) must be marked `server`; one that drives Chromium must be
+# marked `browser`, so `pytest -m "not browser and not server and not slow"` is the fast loop.
+# tests/test_repository.py checks it through `--marker-report`.
+SERVER_FIXTURES = {"app_server", "start_app"}
+BROWSER_FIXTURES = {"browser"}
+
+
+def pytest_addoption(parser):
+    parser.addoption("--marker-report", metavar="PATH",
+                     help="write each collected test's fixtures, markers and whether it drives a browser (JSON)")
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects anything
+def pytest_collection_modifyitems(config, items):
+    path = config.getoption("--marker-report")
+    if not path:
+        return
+    import inspect
+    import json
+
+    report = []
+    for item in items:
+        function = getattr(item, "function", None)
+        try:
+            source = inspect.getsource(function) if function is not None else ""
+        except (OSError, TypeError):
+            source = ""
+        report.append({
+            "id": item.nodeid,
+            "fixtures": sorted(item.fixturenames),
+            "markers": sorted({mark.name for mark in item.iter_markers()}),
+            "playwright": "sync_playwright" in source,
+        })
+    Path(path).write_text(json.dumps(report))

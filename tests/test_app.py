@@ -325,6 +325,7 @@ def client(app_server):
     return Client(app_server.url, verbose=False, httpx_kwargs={"timeout": CLIENT_TIMEOUT})
 
 
+@pytest.mark.server
 def test_upscale_endpoint_end_to_end(client, photo_path, weights_path):
     from gradio_client import handle_file
 
@@ -337,6 +338,7 @@ def test_upscale_endpoint_end_to_end(client, photo_path, weights_path):
     assert summary["decoder_queries"] == 60 * 48 * 4
 
 
+@pytest.mark.server
 def test_twenty_simultaneous_calls_finish_or_are_told_the_queue_is_full(client, app_server, tmp_path):
     from gradio_client import handle_file
     from gradio_client.utils import QueueError

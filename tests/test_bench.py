@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from liif import bench
 from liif.model import LIIF, LIIFConfig
 
@@ -41,6 +43,7 @@ def test_magnifier_workload_compares_a_crop_of_the_reference():
     assert rows[0]["fp32"]["max_abs_diff"] <= 1e-4
 
 
+@pytest.mark.slow
 def test_bench_quick_command(tmp_path):
     out = tmp_path / "bench.json"
     result = subprocess.run([sys.executable, "-m", "liif", "bench", "--quick", "--json", str(out)],

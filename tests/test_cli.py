@@ -272,6 +272,7 @@ def test_ctrl_c_is_one_line(capsys, tmp_path, photo, model_path, monkeypatch):
     assert code == 130 and err.strip() == "interrupted"
 
 
+@pytest.mark.slow
 def test_a_long_job_without_a_terminal_prints_progress_lines_and_an_estimate(tmp_path, model_path):
     """An 11-minute job used to print nothing when its output went to a log."""
     big = tmp_path / "big.png"

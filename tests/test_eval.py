@@ -121,7 +121,7 @@ def test_eval_command_explains_a_missing_set(tiny_benchmark, tmp_path, capsys):
     assert not (tmp_path / "x.json").exists()
 
 
-# Published MATLAB-bicubic baselines (PROTOCOL.md); our measurement must land within 0.05 dB.
+# Published MATLAB-bicubic baselines (docs/evaluation-protocol.md); our measurement must land within 0.05 dB.
 KNOWN_BICUBIC = {("Set5", 2): 33.66, ("Set5", 4): 28.42, ("B100", 4): 25.96}
 needs_benchmark = pytest.mark.skipif(
     not all((BENCHMARK / name / "HR").is_dir() for name in ("Set5", "B100")),

@@ -250,6 +250,7 @@ def app_env(weights_path):
             visitors.UNREAD_SECONDS_ENV: "1", session.PAGE_SECONDS_ENV: "30"}
 
 
+@pytest.mark.server
 def test_a_flood_from_one_client_leaves_room_for_another(app_server, photo):
     """17 fire-and-forget posts used to fill the queue, and every other visitor got "Queue is full"."""
     url = app_server.url
@@ -264,6 +265,7 @@ def test_a_flood_from_one_client_leaves_room_for_another(app_server, photo):
     assert other.outcome == "served", f"{other}\n{app_server.log_tail()}"
 
 
+@pytest.mark.server
 def test_a_posted_job_nobody_reads_leaves_the_queue(app_server, photo, tmp_path):
     """Jobs posted to /call/upscale used to wait and run even when nobody ever read the result."""
     url, client = app_server.url, "192.0.2.9"
@@ -285,6 +287,7 @@ def test_a_posted_job_nobody_reads_leaves_the_queue(app_server, photo, tmp_path)
         assert first.result()[0] == "complete" and second.result()[0] == "complete", (first.result(), second.result())
 
 
+@pytest.mark.server
 def test_a_web_address_is_refused_not_fetched(app_server):
     image = {"path": "http://127.0.0.1:9/photo.png", "url": "http://127.0.0.1:9/photo.png",
              "meta": {"_type": "gradio.FileData"}}
@@ -293,6 +296,7 @@ def test_a_web_address_is_refused_not_fetched(app_server):
     assert event == "error" and "not a web address" in json.dumps(data), (event, data)
 
 
+@pytest.mark.server
 def test_an_expired_download_link_says_so_on_the_server(app_server):
     gone = Path(tempfile.gettempdir()) / "liif-zoom-gone" / "result.png"
     response = httpx.get(f"{app_server.url}gradio_api/file={gone}", timeout=30)
@@ -308,6 +312,7 @@ def server_folder(pid: int) -> Path:
     return folders[0]
 
 
+@pytest.mark.server
 def test_sigterm_and_sigkill_leave_no_visitor_files(start_app, weights_path, photo):
     env = {"LIIF_WEIGHTS": str(weights_path)}
     killed = start_app(env)
@@ -378,6 +383,7 @@ print(json.dumps(results))
 """
 
 
+@pytest.mark.slow
 def test_the_heaviest_accepted_request_is_short_and_gives_its_memory_back(tmp_path):
     """A legal 1.95 MP request used to hold the only worker for 114 s and 3.8 GB (1.7 GB kept after).
     Goal on this 2-core CPU: at most 20 s, 3 GB peak, memory back within 200 MB of idle."""
@@ -395,6 +401,8 @@ def test_the_heaviest_accepted_request_is_short_and_gives_its_memory_back(tmp_pa
 # -- the page in a browser: the slider follows the photo (issue 12) ------------------------------------------
 
 
+@pytest.mark.browser
+@pytest.mark.server
 def test_in_the_browser_the_slider_stops_where_the_photo_allows_and_errors_clear_the_result(app_server, tmp_path):
     playwright_api = pytest.importorskip("playwright.sync_api")
     chromium = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")

@@ -328,6 +328,8 @@ def first_run(browser, app_server, photo):
 
 # ---- the tests ----------------------------------------------------------------------------------
 
+@pytest.mark.browser
+@pytest.mark.server
 def test_screenshots_match_baselines(first_run, model):
     failures = []
     for stage, png in first_run.shots.items():
@@ -338,11 +340,15 @@ def test_screenshots_match_baselines(first_run, model):
     assert not failures, "\n".join(failures)
 
 
+@pytest.mark.browser
+@pytest.mark.server
 def test_panels_are_visible(first_run):
     hidden = [panel for panel in PANELS if not first_run.visible[panel]]
     assert not hidden, f"panels not visible after a run: {hidden}"
 
 
+@pytest.mark.browser
+@pytest.mark.server
 def test_explanation_names_the_papers_and_the_run(first_run, photo):
     text, links = first_run.explanation, first_run.links
     for paper in ("2012.09161", "2302.07944", "2406.08249"):
@@ -355,6 +361,8 @@ def test_explanation_names_the_papers_and_the_run(first_run, photo):
         assert number in text, f"the explanation should say {number!r} for this run:\n{text}"
 
 
+@pytest.mark.browser
+@pytest.mark.server
 def test_same_input_gives_same_pixels(first_run, browser, start_app, app_env, photo):
     # A fresh app process: a second run in the same one reuses the cached encoding and says so in the
     # explanation, which is a different page.
@@ -372,6 +380,8 @@ def test_same_input_gives_same_pixels(first_run, browser, start_app, app_env, ph
     assert not failures, "\n".join(failures)
 
 
+@pytest.mark.browser
+@pytest.mark.server
 def test_comparer_catches_a_changed_panel(first_run, tmp_path):
     """The tolerance must not be so loose that a changed panel slips through."""
     shot = Image.open(io.BytesIO(first_run.shots["result"])).convert("RGB")
@@ -403,6 +413,8 @@ def test_comparer_tolerates_noise_but_not_size_or_large_changes():
     assert "size differs" in compare(page[:-1], page).reason
 
 
+@pytest.mark.browser
+@pytest.mark.server
 def test_page_has_no_serious_accessibility_problems(first_run):
     if first_run.axe.get("before a run") is None:
         message = f"axe-core is not installed at {AXE} (make test installs it: npm ci --prefix tests)"
@@ -428,6 +440,8 @@ def _upload(page, path: Path, scale=SCALE):
     box.press("Enter")
 
 
+@pytest.mark.browser
+@pytest.mark.server
 def test_a_queued_visitor_sees_their_place(browser, app_server, photo, model):
     """A second visitor who presses Run while the first one's run is going sees the queue on the status line."""
     first_context, first = new_page(browser, app_server)
@@ -454,6 +468,8 @@ def test_a_queued_visitor_sees_their_place(browser, app_server, photo, model):
         second_context.close()
 
 
+@pytest.mark.browser
+@pytest.mark.server
 def test_an_error_is_one_sentence(browser, app_server, tmp_path, model):
     not_an_image = tmp_path / "notes.png"
     not_an_image.write_text("these are notes, not a picture")
@@ -478,6 +494,8 @@ def _shoot_viewport(page) -> bytes:
     return page.screenshot(animations="disabled", caret="hide", mask=_time_dependent(page), mask_color="#ff00ff")
 
 
+@pytest.mark.browser
+@pytest.mark.server
 def test_compare_slider_fits_its_picture(browser, app_server, photo, model):
     context, page = new_page(browser, app_server)
     try:
@@ -494,6 +512,8 @@ def test_compare_slider_fits_its_picture(browser, app_server, photo, model):
         context.close()
 
 
+@pytest.mark.browser
+@pytest.mark.server
 def test_phone_page_answers_first_and_has_run_above_the_fold(browser, app_server, model):
     context, page = new_page(browser, app_server, viewport=PHONE)
     try:

@@ -96,6 +96,8 @@ def flows(browser, app_server):
     return {name: experiments_flow(browser, app_server, width) for name, width in WIDTHS.items()}
 
 
+@pytest.mark.browser
+@pytest.mark.server
 def test_experiment_screenshots_match_baselines(flows, model):
     failures = []
     for name, shots in flows.items():
@@ -107,6 +109,8 @@ def test_experiment_screenshots_match_baselines(flows, model):
     assert not failures, "\n".join(failures)
 
 
+@pytest.mark.browser
+@pytest.mark.server
 def test_check_shows_numbers_and_sentences_from_the_run(flows):
     text = flows["wide"]["check"][1]
     assert "PSNR-Y" in text and "SSIM-Y" in text
@@ -115,6 +119,8 @@ def test_check_shows_numbers_and_sentences_from_the_run(flows):
     assert "512×512" in text and "64×64" in text  # the default shipped photo at ×8
 
 
+@pytest.mark.browser
+@pytest.mark.server
 def test_zoom_movie_is_an_animated_webp_that_plays_in_the_page(flows):
     for name, shots in flows.items():
         src, changed = shots["zoom"][1]
@@ -122,11 +128,15 @@ def test_zoom_movie_is_an_animated_webp_that_plays_in_the_page(flows):
         assert changed, f"{name}: the movie did not move in 2 s"
 
 
+@pytest.mark.browser
+@pytest.mark.server
 def test_ladder_labels_training_and_extrapolation(flows):
     text = flows["narrow"]["ladder"][1]
     assert "64 output pixels share one input pixel" in text and "Extrapolation: beyond the ×4" in text
 
 
+@pytest.mark.browser
+@pytest.mark.server
 def test_narrow_window_keeps_the_section_inside(flows):
     for stage, (png, _) in flows["narrow"].items():
         width = Image.open(io.BytesIO(png)).size[0]

@@ -42,6 +42,7 @@ def tiny_config(folder, tmp_path, **overrides) -> TrainConfig:
     return TrainConfig(**values)
 
 
+@pytest.mark.slow
 def test_loss_goes_down(photo_folder, tmp_path):
     cfg = tiny_config(photo_folder, tmp_path, lr=1e-3, schedule="constant")
     run = Run(cfg)
@@ -122,6 +123,7 @@ def test_compile_mode_reaches_torch_compile(photo_folder, tmp_path, monkeypatch)
         TrainConfig(compile="reduce_overhead")
 
 
+@pytest.mark.slow
 def test_two_process_ddp_keeps_ranks_identical(photo_folder, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
@@ -204,6 +206,7 @@ def test_init_refuses_a_different_architecture(photo_folder, tmp_path):
         Run(tiny_config(photo_folder, tmp_path, init=str(path)))
 
 
+@pytest.mark.slow
 def test_time_box_ends_on_time_with_the_schedule_completed(photo_folder, tmp_path, one_torch_thread):
     minutes = 0.5
     cfg = tiny_config(photo_folder, tmp_path, minutes=minutes, steps=3, val_every=50, ckpt_every=50,
