@@ -118,7 +118,7 @@ def _add_model_options(p):
 
 
 def _add_upscale(sub):
-    from liif import imageio
+    from liif import imageio, settings
 
     p = sub.add_parser("upscale", help="upscale images to any size with LIIF (writes PNG)",
                        description="Upscale images to any size with LIIF. Outputs are lossless PNG; "
@@ -136,9 +136,9 @@ def _add_upscale(sub):
     p.add_argument("--region", type=_checked(imageio.parse_region), metavar="X0,Y0,X1,Y1",
                    help="render only this box of the input (input pixels, fractions allowed), at the chosen scale")
     p.add_argument("--max-input-pixels", type=_checked(_pixels), metavar="N",
-                   help=f"refuse larger inputs (default {imageio.DEFAULT_MAX_INPUT_PIXELS:,}, or ${imageio.INPUT_LIMIT_ENV})")
+                   help=f"refuse larger inputs (default {imageio.DEFAULT_MAX_INPUT_PIXELS:,}, or ${settings.MAX_INPUT_PIXELS})")
     p.add_argument("--max-output-pixels", type=_checked(_pixels), metavar="N",
-                   help=f"refuse larger outputs (default {imageio.DEFAULT_MAX_OUTPUT_PIXELS:,}, or ${imageio.OUTPUT_LIMIT_ENV})")
+                   help=f"refuse larger outputs (default {imageio.DEFAULT_MAX_OUTPUT_PIXELS:,}, or ${settings.MAX_OUTPUT_PIXELS})")
     p.set_defaults(func=_run_upscale)
 
 
@@ -230,8 +230,8 @@ def _run_upscale(args):
         return _fail(f"-o names one output file but {len(args.inputs)} inputs were given; use --out-dir DIR", 2)
     try:
         pairs = _output_paths(args)
-        max_in = imageio.pixel_limit(args.max_input_pixels, imageio.INPUT_LIMIT_ENV, imageio.DEFAULT_MAX_INPUT_PIXELS)
-        max_out = imageio.pixel_limit(args.max_output_pixels, imageio.OUTPUT_LIMIT_ENV, imageio.DEFAULT_MAX_OUTPUT_PIXELS)
+        max_in = imageio.max_input_pixels(args.max_input_pixels)
+        max_out = imageio.max_output_pixels(args.max_output_pixels)
     except imageio.ImageInputError as exc:
         return _fail(exc.for_command_line(), 2)
     upscaler = None  # loaded for the first input that passes its checks (2-4 s and ~650 MB)

@@ -23,11 +23,11 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from liif import settings
+
 # Defaults sized for a CPU (render time grows with output pixels); raise them on a GPU.
 DEFAULT_MAX_INPUT_PIXELS = 2_000_000
 DEFAULT_MAX_OUTPUT_PIXELS = 36_000_000
-INPUT_LIMIT_ENV = "LIIF_MAX_INPUT_PIXELS"
-OUTPUT_LIMIT_ENV = "LIIF_MAX_OUTPUT_PIXELS"
 
 # Pillow can open more than these, but some of its other plugins shell out to external programs (EPS)
 # or are rarely what a user meant. The MPO files many cameras and phones write open under "JPEG"; naming
@@ -77,31 +77,31 @@ class LoadedImage:
 # -- limits ---------------------------------------------------------------------------------------
 
 
-def pixel_limit(value, env: str, default: int) -> int:
-    """An explicit limit, else the one in environment variable `env`, else the default."""
-    if value is not None:
-        return parse_pixels(value, "the pixel limit")
-    text = os.environ.get(env, "").strip()
-    return parse_pixels(text, env) if text else default
-
-
 def parse_pixels(value, what: str = "a pixel count") -> int:
     """2000000, "2_000_000" or "2e6" -> 2000000."""
     try:
-        n = float(value.replace("_", "")) if isinstance(value, str) else float(value)
-    except (TypeError, ValueError):
-        raise ImageInputError(f"{what} must be a whole number of pixels, not {value!r}") from None
-    if not math.isfinite(n) or n < 1 or n != int(n):
-        raise ImageInputError(f"{what} must be a whole number of pixels, at least 1, not {value!r}")
-    return int(n)
+        return settings.parse_count(value, what)
+    except settings.SettingError as exc:
+        raise ImageInputError(str(exc)) from None
+
+
+def pixel_limit(value, read_setting, default: int) -> int:
+    """An explicit limit, else the one `read_setting` finds in the environment (liif.settings), else `default`."""
+    if value is not None:
+        return parse_pixels(value, "the pixel limit")
+    try:
+        limit = read_setting()
+    except settings.SettingError as exc:
+        raise ImageInputError(str(exc)) from None
+    return default if limit is None else limit
 
 
 def max_input_pixels(value=None) -> int:
-    return pixel_limit(value, INPUT_LIMIT_ENV, DEFAULT_MAX_INPUT_PIXELS)
+    return pixel_limit(value, settings.max_input_pixels, DEFAULT_MAX_INPUT_PIXELS)
 
 
 def max_output_pixels(value=None) -> int:
-    return pixel_limit(value, OUTPUT_LIMIT_ENV, DEFAULT_MAX_OUTPUT_PIXELS)
+    return pixel_limit(value, settings.max_output_pixels, DEFAULT_MAX_OUTPUT_PIXELS)
 
 
 def megapixels(n: float) -> str:
@@ -185,7 +185,7 @@ def _check_input_size(name: str, w: int, h: int, limit: int) -> None:
     if w * h > limit:
         raise ImageInputError(
             f"{name} is {w}×{h} = {megapixels(w * h)}; the limit here is {megapixels(limit)}; shrink the image first",
-            cli_hint=f"or raise the limit with --max-input-pixels or the {INPUT_LIMIT_ENV} environment variable")
+            cli_hint=f"or raise the limit with --max-input-pixels or the {settings.MAX_INPUT_PIXELS} environment variable")
 
 
 def _from_pil(im: Image.Image, name: str, limit: int) -> LoadedImage:
@@ -389,7 +389,7 @@ def check_output_size(in_w, in_h, out_w, out_h, max_pixels=None, what="image") -
     raise ImageInputError(
         f"{request} = {megapixels(n)}; the limit here is {megapixels(limit)}; choose a smaller scale",
         cli_hint=f"or render a part with --region, or raise the limit with --max-output-pixels or the "
-                 f"{OUTPUT_LIMIT_ENV} environment variable")
+                 f"{settings.MAX_OUTPUT_PIXELS} environment variable")
 
 
 def _dims(w, h) -> str:

@@ -28,16 +28,12 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
-from liif import explain, imageio
+from liif import explain, imageio, settings
 from liif.api import bicubic_image
 from liif.engine import Speed, Upscaler
 from liif.weights import WeightsError, default_weights_path, display_label, list_shipped, load_model
 from liif.weights import read_metadata
 
-WEIGHTS_ENV = "LIIF_WEIGHTS"
-# fp32 or bf16 forces the precision (e.g. fp32 for screenshots that must not depend on the CPU's bf16
-# unit); the default, auto, is bf16 where the hardware makes it fast.
-PRECISION_ENV = "LIIF_PRECISION"
 # The page says how long a run will take, before it starts, when the estimate is over this (seconds).
 SLOW_RUN_SECONDS = 5.0
 # The page's own output limit, lower than the command line's: one visitor's run holds the queue, and
@@ -51,7 +47,6 @@ PAGE_MAX_OUTPUT_PIXELS = 2_000_000
 # encoding of the pictures) adds a few seconds more, and tests/test_public_space.py checks the whole run stays under 20 s. $LIIF_PAGE_SECONDS
 # overrides it. Larger work stays possible from the command line.
 PAGE_MODEL_SECONDS = 10.0
-PAGE_SECONDS_ENV = "LIIF_PAGE_SECONDS"
 # The page's slider: its steps and its largest scale (lowered for each photo to what that photo allows).
 SCALE_STEP = 0.1
 SCALE_MAX = 30.0
@@ -83,8 +78,10 @@ class ModelShelf:
     """
 
     def __init__(self, weights_path=None, device="auto", precision=None):
-        weights_path = weights_path if weights_path is not None else os.environ.get(WEIGHTS_ENV) or None
-        precision = precision or os.environ.get(PRECISION_ENV) or "auto"
+        weights_path = weights_path if weights_path is not None else settings.weights()
+        # fp32 or bf16 forces the precision (e.g. fp32 for screenshots that must not depend on the CPU's
+        # bf16 unit); the default, auto, is bf16 where the hardware makes it fast.
+        precision = precision or settings.precision()
         self.device, self.precision = device, precision
         self.paths: dict[str, Path] = {}
         self.problem: str | None = None
@@ -94,7 +91,7 @@ class ModelShelf:
             if path.is_file():
                 self._offer(path)
             else:
-                self.problem = f"{WEIGHTS_ENV} names {path}, which is not a file; no model can run until it does."
+                self.problem = f"{settings.WEIGHTS} names {path}, which is not a file; no model can run until it does."
         else:
             try:
                 default = default_weights_path()
@@ -236,16 +233,11 @@ class Request:
 
 
 def max_output_pixels() -> int:
-    return imageio.max_output_pixels(os.environ.get(imageio.OUTPUT_LIMIT_ENV) or PAGE_MAX_OUTPUT_PIXELS)
+    return imageio.pixel_limit(None, settings.max_output_pixels, PAGE_MAX_OUTPUT_PIXELS)
 
 
 def page_model_seconds() -> float:
-    text = os.environ.get(PAGE_SECONDS_ENV, "").strip()
-    try:
-        seconds = float(text) if text else PAGE_MODEL_SECONDS
-    except ValueError:
-        seconds = PAGE_MODEL_SECONDS
-    return seconds if math.isfinite(seconds) and seconds > 0 else PAGE_MODEL_SECONDS
+    return settings.page_seconds() or PAGE_MODEL_SECONDS
 
 
 def max_scale(in_width: int, in_height: int, speed: Speed | None = None) -> float:

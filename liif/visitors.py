@@ -12,18 +12,17 @@ whose first entry is used). Trust that header only behind a proxy that sets it: 
 """
 
 import asyncio
-import os
 import re
 import threading
 import time
 from collections import OrderedDict, defaultdict, deque
 
-CLIENT_HEADER_ENV = "LIIF_CLIENT_HEADER"
+from liif import settings
+
 # A job posted to /call/<api> whose result nobody has started reading this many seconds later is taken
 # out of the queue (if it has not started): a script that posts and never reads holds no place.
 # Gradio already drops the jobs of a page whose visitor left. $LIIF_UNREAD_SECONDS overrides it.
 UNREAD_SECONDS = 10.0
-UNREAD_SECONDS_ENV = "LIIF_UNREAD_SECONDS"
 _CALL_RESULT = re.compile(r"/call/[^/]+/([0-9a-f]{32})/?$")
 _read_events: OrderedDict = OrderedDict()  # event ids whose result stream was opened (the latest 10,000)
 # What the page answers when a file link no longer leads anywhere (Gradio's own answer is a bare
@@ -35,7 +34,7 @@ EXPIRED_FILE = ("This file is no longer here: results and uploads are kept only 
 def client_key(headers, peer: str | None) -> str:
     """Who sent a request: `headers` maps lower-case header names to values, `peer` is the socket's
     address."""
-    name = os.environ.get(CLIENT_HEADER_ENV, "").strip().lower()
+    name = settings.client_header()
     if name:
         value = headers.get(name, "")
         if value:
@@ -81,10 +80,7 @@ def limit_jobs_per_client(queue, most: int) -> None:
 
 
 def _unread_seconds() -> float:
-    try:
-        return float(os.environ.get(UNREAD_SECONDS_ENV, "") or UNREAD_SECONDS)
-    except ValueError:
-        return UNREAD_SECONDS
+    return settings.unread_seconds() or UNREAD_SECONDS
 
 
 UNREAD_DROPPED = ("This job was taken out of the queue because nobody read its result within {seconds:g} s "

@@ -16,7 +16,7 @@ import pytest
 import torch
 from PIL import Image
 
-from liif import imageio, session
+from liif import imageio, session, settings
 from liif.weights import WeightsError
 
 CLIENT_TIMEOUT = 240  # seconds for any one API call on a busy 2-core machine
@@ -70,16 +70,16 @@ def test_prepare_refuses_bad_input_with_a_sentence(tmp_path, photo_path, monkeyp
         session.prepare(not_an_image, 2)
     with pytest.raises(imageio.ImageInputError, match="upload a picture first"):
         session.prepare(None, 2)
-    monkeypatch.setenv(imageio.OUTPUT_LIMIT_ENV, "10000")
+    monkeypatch.setenv(settings.MAX_OUTPUT_PIXELS, "10000")
     with pytest.raises(imageio.ImageInputError, match="the limit here is 0.01 MP"):
         session.prepare(photo_path, 8)  # 160x128 = 20480 pixels
 
 
 def test_page_limit_is_lower_than_the_command_lines_unless_set(monkeypatch):
-    monkeypatch.delenv(imageio.OUTPUT_LIMIT_ENV, raising=False)
+    monkeypatch.delenv(settings.MAX_OUTPUT_PIXELS, raising=False)
     assert session.max_output_pixels() == session.PAGE_MAX_OUTPUT_PIXELS
     assert "2 MP" in session.limits_text()
-    monkeypatch.setenv(imageio.OUTPUT_LIMIT_ENV, "5000000")
+    monkeypatch.setenv(settings.MAX_OUTPUT_PIXELS, "5000000")
     assert session.max_output_pixels() == 5_000_000
 
 
@@ -196,7 +196,7 @@ def test_enlarge_and_box_drawing():
 
 
 def test_missing_weights_are_explained(tmp_path, monkeypatch):
-    monkeypatch.setenv(session.WEIGHTS_ENV, str(tmp_path / "nowhere.safetensors"))
+    monkeypatch.setenv(settings.WEIGHTS, str(tmp_path / "nowhere.safetensors"))
     shelf = session.ModelShelf()
     assert shelf.names == [] and "LIIF_WEIGHTS names" in shelf.problem
     with pytest.raises(WeightsError, match="not a file"):
@@ -391,7 +391,7 @@ def test_status_names_the_model_file_hash_device_and_precision(shelf, photo_path
 
 
 def test_precision_can_be_forced_for_reproducible_pixels(weights_path, monkeypatch):
-    monkeypatch.setenv(session.PRECISION_ENV, "fp32")
+    monkeypatch.setenv(settings.PRECISION, "fp32")
     assert session.ModelShelf(weights_path, device="cpu").upscaler().precision == "fp32"
 
 

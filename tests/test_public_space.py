@@ -23,7 +23,7 @@ import pytest
 from PIL import Image
 
 import visitors_client as web
-from liif import imageio, session, visitors
+from liif import imageio, session, settings, visitors
 from liif.engine import Speed
 
 REPO = Path(__file__).resolve().parent.parent
@@ -65,7 +65,7 @@ SLOW = Speed(encoder_seconds_per_pixel=1e-3, decoder_seconds_per_pixel=1e-5)  # 
 
 
 def test_the_slider_stops_at_the_largest_scale_the_page_accepts(monkeypatch, photo):
-    monkeypatch.delenv(session.PAGE_SECONDS_ENV, raising=False)
+    monkeypatch.delenv(settings.PAGE_SECONDS, raising=False)
     most = session.max_scale(48, 32, SLOW)
     assert 1 <= most < session.SCALE_MAX
     accepted = session.prepare(photo, most, speed=SLOW)
@@ -80,7 +80,7 @@ def test_the_slider_stops_at_the_largest_scale_the_page_accepts(monkeypatch, pho
 
 def test_every_slider_value_works_for_each_example(monkeypatch):
     """x30 used to be refused for every shipped example. The slider's maximum for each is accepted."""
-    monkeypatch.delenv(session.PAGE_SECONDS_ENV, raising=False)
+    monkeypatch.delenv(settings.PAGE_SECONDS, raising=False)
     for example in sorted((REPO / "assets" / "examples").glob("*.png")):
         loaded = imageio.load_image(example)
         most = session.max_scale(loaded.width, loaded.height, SLOW)
@@ -93,7 +93,7 @@ def test_refusals_on_the_page_name_no_command_line_flags(monkeypatch, photo, tmp
     Image.new("RGB", (1500, 1400)).save(big)
     attempts = [lambda: session.prepare(photo, 400), lambda: session.prepare(photo, 30, speed=SLOW),
                 lambda: session.prepare(big, 1, speed=SLOW)]
-    monkeypatch.setenv(imageio.INPUT_LIMIT_ENV, "1000000")
+    monkeypatch.setenv(settings.MAX_INPUT_PIXELS, "1000000")
     attempts.append(lambda: session.prepare(big, 1))
     for attempt in attempts:
         with pytest.raises(imageio.ImageInputError) as caught:
@@ -246,8 +246,8 @@ def test_an_expired_file_link_says_so():
 def app_env(weights_path):
     # A generous work limit here: these tests need jobs of a few seconds to be accepted however busy the
     # machine was when the server timed its model (the limit itself is tested above and below).
-    return {"LIIF_WEIGHTS": str(weights_path), visitors.CLIENT_HEADER_ENV: "x-forwarded-for",
-            visitors.UNREAD_SECONDS_ENV: "1", session.PAGE_SECONDS_ENV: "30"}
+    return {"LIIF_WEIGHTS": str(weights_path), settings.CLIENT_HEADER: "x-forwarded-for",
+            settings.UNREAD_SECONDS: "1", settings.PAGE_SECONDS: "30"}
 
 
 @pytest.mark.server
