@@ -2,12 +2,12 @@
 
 The page answers one question: "I upscaled a tiny profile photo 8x and it looked like a new photo;
 how does AI fill in the missing detail?" This file only lays the page out and connects its events;
-the work is in liif/session.py (what a run does) and liif/explain.py (the explanation).
+the work is in liif/page/session.py (what a run does) and liif/lessons/explain.py (the explanation).
 
 Environment: LIIF_WEIGHTS (a weights file; default: the shipped one), GRADIO_SERVER_NAME and
 GRADIO_SERVER_PORT (read by Gradio itself), LIIF_MAX_INPUT_PIXELS / LIIF_MAX_OUTPUT_PIXELS (limits),
 LIIF_PAGE_SECONDS (the most model compute one request may ask for; default 10), LIIF_CLIENT_HEADER (behind a
-reverse proxy: the header with the visitor's address, e.g. X-Forwarded-For; see liif/visitors.py),
+reverse proxy: the header with the visitor's address, e.g. X-Forwarded-For; see liif/page/visitors.py),
 OMP_NUM_THREADS (torch threads; default: one per core, see below), LIIF_PRECISION (auto, fp32 or bf16:
 what the models compute in; auto picks bf16 where the CPU has fast bf16 units).
 """
@@ -33,8 +33,10 @@ import gradio as gr  # noqa: E402
 from gradio_client import utils as client_utils  # noqa: E402
 from starlette.middleware import Middleware  # noqa: E402
 
-from liif import check, explain, imageio, ladder, session, visitors, zoom  # noqa: E402
-from liif.weights import WeightsError  # noqa: E402
+from liif.lessons import check, explain, ladder, zoom  # noqa: E402
+from liif.page import session, visitors
+from liif.render import imageio
+from liif.core.weights import WeightsError  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 EXAMPLES = sorted((HERE / "assets" / "examples").glob("*.png"))
@@ -72,7 +74,7 @@ os.environ["GRADIO_TEMP_DIR"] = str(outputs.root)  # before any component exists
 
 
 class PhotoUpload(gr.Image):
-    """An image upload that passes the file on untouched, so liif.imageio judges every upload and a
+    """An image upload that passes the file on untouched, so liif.render.imageio judges every upload and a
     visitor gets its one-sentence reason (gr.Image would open it with Pillow first and fail with a
     traceback on a non-image). `is_template` makes Gradio draw it with gr.Image's frontend."""
 
@@ -300,7 +302,7 @@ def magnifier_image(magnified) -> dict:
 
 
 # -- the experiments: check against the real photo, zoom movie, scale ladder -------------------------
-# The work is in liif/check.py, liif/zoom.py and liif/ladder.py; these handlers only adapt it to the page.
+# The work is in liif/lessons/check.py, liif/lessons/zoom.py and liif/lessons/ladder.py; these handlers only adapt it to the page.
 
 
 def run_check(choice, own_photo, scale, model_name, progress=gr.Progress()):

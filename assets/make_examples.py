@@ -27,7 +27,7 @@ EXAMPLES = {
     "cat-48.png": ("chelsea.png", (70, 0, 370, 300), 48),
     "coffee-64.png": ("coffee.png", (150, 0, 460, 310), 64),
 }
-# name -> (source file, crop box (left, top, right, bottom) in source pixels); liif/check.py lists them
+# name -> (source file, crop box (left, top, right, bottom) in source pixels); liif/lessons/check.py lists them
 ORIGINALS = {
     "astronaut.jpg": ("astronaut.png", (0, 0, 512, 512)),
     "grace-hopper.jpg": ("grace_hopper.jpg", (0, 0, 512, 512)),

@@ -4,9 +4,9 @@
     upscale_file("photo.jpg", "photo_x3.png", scale=3)      # load the model, upscale, save a PNG
 
     from liif.api import upscale_image, bicubic_image       # or keep one engine for many images
-    from liif.engine import Upscaler
-    from liif.imageio import load_image
-    from liif.weights import load_model
+    from liif.render.engine import Upscaler
+    from liif.render.imageio import load_image
+    from liif.core.weights import load_model
     engine = Upscaler(load_model())
     loaded = load_image("photo.jpg")
     big = upscale_image(engine, loaded, 1920, 1080)         # a PIL image; greyscale and alpha kept
@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from liif.engine import Upscaler
-from liif.imageio import (
+from liif.render.engine import Upscaler
+from liif.render.imageio import (
     LoadedImage,
     check_output_size,
     check_region,
@@ -34,7 +34,7 @@ from liif.imageio import (
     to_tensor,
     to_uint8,
 )
-from liif.weights import load_model, resolve_weights
+from liif.core.weights import load_model, resolve_weights
 
 
 def upscale_image(upscaler: Upscaler, loaded: LoadedImage, out_w: int, out_h: int, progress=None,

@@ -44,8 +44,8 @@ def _add_train(sub):
 
 
 def _run_train(args):
-    from liif.train import TrainConfig, train
-    from liif.weights import WeightsError, resolve_weights
+    from liif.training.loop import TrainConfig, train
+    from liif.core.weights import WeightsError, resolve_weights
 
     options = {k: getattr(args, k) for k in (
         "data", "name", "encoder", "residual", "steps", "batch_size", "lr", "schedule", "warmup_steps",
@@ -74,7 +74,7 @@ def _checked(parse):
     """An argparse `type=` from one of imageio's parsers, so bad values get its one-line message."""
 
     def convert(text):
-        from liif.imageio import ImageInputError
+        from liif.render.imageio import ImageInputError
 
         try:
             return parse(text)
@@ -85,26 +85,26 @@ def _checked(parse):
 
 
 def _scale(text):
-    from liif.imageio import output_size
+    from liif.render.imageio import output_size
 
     output_size(1, 1, scale=text)  # validates: a positive, finite number
     return float(text)
 
 
 def _width(text):
-    from liif.imageio import output_size
+    from liif.render.imageio import output_size
 
     return output_size(1, 1, width=text)[0]
 
 
 def _height(text):
-    from liif.imageio import output_size
+    from liif.render.imageio import output_size
 
     return output_size(1, 1, height=text)[1]
 
 
 def _pixels(text):
-    from liif.imageio import parse_pixels
+    from liif.render.imageio import parse_pixels
 
     return parse_pixels(text, "a pixel limit")
 
@@ -118,7 +118,8 @@ def _add_model_options(p):
 
 
 def _add_upscale(sub):
-    from liif import imageio, settings
+    from liif import settings
+    from liif.render import imageio
 
     p = sub.add_parser("upscale", help="upscale images to any size with LIIF (writes PNG)",
                        description="Upscale images to any size with LIIF. Outputs are lossless PNG; "
@@ -149,8 +150,8 @@ def _fail(message: str, code: int) -> int:
 
 def _make_upscaler(args):
     """The model on the chosen device, or None after printing why not."""
-    from liif.engine import Upscaler
-    from liif.weights import WeightsError, load_model
+    from liif.render.engine import Upscaler
+    from liif.core.weights import WeightsError, load_model
 
     try:
         return Upscaler(load_model(args.model), device=args.device, precision=args.precision)
@@ -163,7 +164,7 @@ def _output_paths(args) -> list:
     """(input, output) pairs; raises ImageInputError for an unusable -o or --out-dir, before any work."""
     from pathlib import Path
 
-    from liif.imageio import ImageInputError, check_writable_folder
+    from liif.render.imageio import ImageInputError, check_writable_folder
 
     inputs = [Path(name) for name in args.inputs]
     if args.output is None:
@@ -223,7 +224,7 @@ def _run_upscale(args):
     import torch
     from tqdm import tqdm
 
-    from liif import imageio
+    from liif.render import imageio
     from liif.api import upscale_image
 
     if args.output is not None and len(args.inputs) > 1:
@@ -311,7 +312,7 @@ def _run_upscale(args):
 def _estimate(upscaler, source, in_pixels, out_w, out_h) -> None:
     """Before a job that will take minutes: say so, with the output size and an estimate measured on
     this machine (engine.Upscaler.speed times the model once, in about a second)."""
-    from liif.imageio import megapixels
+    from liif.render.imageio import megapixels
 
     if out_w * out_h < 1_000_000:  # under a megapixel: seconds, not minutes, on any machine this runs on
         return
@@ -330,7 +331,7 @@ def _add_info(sub):
 def _run_info(args):
     import json
 
-    from liif.model import count_parameters
+    from liif.core.model import count_parameters
 
     upscaler = _make_upscaler(args)
     if upscaler is None:
@@ -411,8 +412,8 @@ def _run_eval(args):
     import shlex
     from pathlib import Path
 
-    from liif.evaluate import format_table, run_benchmark
-    from liif.weights import WeightsError
+    from liif.evaluation.benchmark import format_table, run_benchmark
+    from liif.core.weights import WeightsError
 
     command = shlex.join(["python", "-m", "liif", *sys.argv[1:]])
     if args.jpeg_quality is not None and not 1 <= args.jpeg_quality <= 95:
@@ -455,7 +456,7 @@ def _run_bench(args):
 
     import torch
 
-    from liif import bench
+    from liif.evaluation import bench
 
     encoders = ["edsr-baseline"] if args.quick else [e.strip() for e in args.encoders.split(",") if e.strip()]
     workloads = bench.QUICK if args.quick else bench.WORKLOADS
@@ -481,8 +482,8 @@ def _add_card(sub):
 
 
 def _run_card(args):
-    from liif.card import render_card
-    from liif.weights import WEIGHTS_DIR
+    from liif.evaluation.card import render_card
+    from liif.core.weights import WEIGHTS_DIR
 
     card_path = WEIGHTS_DIR / "README.md"
     card = render_card()
@@ -500,7 +501,7 @@ def _run_card(args):
 
 
 def _add_check(sub):
-    from liif import check
+    from liif.lessons import check
 
     p = sub.add_parser("check", help="shrink a photo, bring it back with bicubic and LIIF, measure both against it",
                        description="Check against the real photo: shrink PHOTO by the scale (antialiased bicubic, "
@@ -522,7 +523,8 @@ def _add_check(sub):
 def _run_check(args):
     import json
 
-    from liif import check, imageio
+    from liif.lessons import check
+    from liif.render import imageio
 
     source = check.original_path(args.photo) if args.photo in check.ORIGINALS else args.photo
     upscaler = _make_upscaler(args)
@@ -542,7 +544,8 @@ def _run_check(args):
 
 
 def _add_zoom(sub):
-    from liif import imageio, zoom
+    from liif.lessons import zoom
+    from liif.render import imageio
 
     p = sub.add_parser("zoom", help="render a continuous zoom into a picture as an animated WebP",
                        description="Zoom from the whole picture down to a few input pixels around a point, "
@@ -559,7 +562,7 @@ def _add_zoom(sub):
 
 
 def _point(text):
-    from liif.imageio import ImageInputError
+    from liif.render.imageio import ImageInputError
 
     try:
         x, y = (float(part) for part in text.replace(" ", "").split(","))
@@ -571,7 +574,8 @@ def _point(text):
 def _run_zoom(args):
     from pathlib import Path
 
-    from liif import imageio, zoom
+    from liif.lessons import zoom
+    from liif.render import imageio
 
     if Path(args.output).suffix.lower() != ".webp":
         return _fail(f"-o {args.output}: the movie is an animated WebP, so name a .webp file", 2)

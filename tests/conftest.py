@@ -49,8 +49,8 @@ def weights_path(tmp_path_factory):
     """A small untrained model (fixed seed) in a weights file: for tests of plumbing, not of quality."""
     import torch
 
-    from liif.model import LIIF, LIIFConfig
-    from liif.weights import save_weights
+    from liif.core.model import LIIF, LIIFConfig
+    from liif.core.weights import save_weights
 
     torch.manual_seed(0)
     return save_weights(LIIF(LIIFConfig(encoder="edsr-baseline")), tmp_path_factory.mktemp("weights") / "random.safetensors")

@@ -1,4 +1,4 @@
-"""The web page: its per-run logic (liif/session.py), its handlers called as plain functions, and the
+"""The web page: its per-run logic (liif/page/session.py), its handlers called as plain functions, and the
 running app through its public API, including 20 simultaneous calls.
 
 Every model here is a randomly initialised LIIF: what is tested is the plumbing and the arithmetic,
@@ -16,8 +16,10 @@ import pytest
 import torch
 from PIL import Image
 
-from liif import imageio, session, settings
-from liif.weights import WeightsError
+from liif import settings
+from liif.page import session
+from liif.render import imageio
+from liif.core.weights import WeightsError
 
 CLIENT_TIMEOUT = 240  # seconds for any one API call on a busy 2-core machine
 

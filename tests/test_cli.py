@@ -14,8 +14,9 @@ import pytest
 import torch
 from PIL import Image
 
-from liif import cli, weights
-from liif.model import LIIF, LIIFConfig
+from liif import cli
+from liif.core import weights
+from liif.core.model import LIIF, LIIFConfig
 
 REPO = Path(__file__).resolve().parent.parent
 # Renders here are a few hundred pixels. On a shared 2-core machine (a training run beside the tests),
@@ -183,7 +184,7 @@ def test_missing_weights_say_how_to_get_them(capsys, tmp_path, photo, monkeypatc
 
 def test_python_api_matches_the_command_line(capsys, tmp_path, photo, model_path):
     from liif.api import bicubic_image, upscale_file
-    from liif.imageio import ImageInputError, load_image
+    from liif.render.imageio import ImageInputError, load_image
 
     image = upscale_file(photo, tmp_path / "api.png", scale=2, model_path=model_path, device="cpu", precision="fp32")
     assert image.size == (32, 24) and size_of(tmp_path / "api.png") == (32, 24)
@@ -203,7 +204,7 @@ def test_python_api_matches_the_command_line(capsys, tmp_path, photo, model_path
 @pytest.fixture
 def model_must_not_load(monkeypatch):
     """Fail the test if the CLI builds a model: what it refuses must be refused before that."""
-    from liif import engine
+    from liif.render import engine
 
     def no_model(*args, **kwargs):
         raise AssertionError("the model was loaded before the inputs and outputs were checked")

@@ -11,10 +11,10 @@ import pytest
 from PIL import Image
 
 from liif.cli import main
-from liif.evaluate import bicubic_upscaler, evaluate, format_table, jpeg_roundtrip, load_pairs
-from liif.model import LIIF, LIIFConfig
-from liif.resize import imresize
-from liif.weights import save_weights
+from liif.evaluation.benchmark import bicubic_upscaler, evaluate, format_table, jpeg_roundtrip, load_pairs
+from liif.core.model import LIIF, LIIFConfig
+from liif.evaluation.resize import imresize
+from liif.core.weights import save_weights
 
 REPO = Path(__file__).resolve().parents[1]
 BENCHMARK = Path(__file__).parents[1] / ".." / "shared" / "data" / "benchmark"

@@ -1,22 +1,25 @@
-"""The three experiments (liif/check.py, liif/zoom.py, liif/ladder.py), their command-line subcommands
+"""The three experiments (liif/lessons/check.py, liif/lessons/zoom.py, liif/lessons/ladder.py), their command-line subcommands
 and page handlers, with a small random model: the plumbing and the arithmetic, not picture quality."""
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from liif import check, cli, imageio, ladder, session, zoom
+from liif import cli
+from liif.lessons import check, ladder, zoom
+from liif.page import session
+from liif.render import imageio
 from liif.api import upscale_image
-from liif.engine import Upscaler
-from liif.explain import shrink
-from liif.metrics import psnr_y
+from liif.render.engine import Upscaler
+from liif.lessons.explain import shrink
+from liif.evaluation.metrics import psnr_y
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
 def engine(weights_path):
-    from liif.weights import load_model
+    from liif.core.weights import load_model
 
     return Upscaler(load_model(weights_path), device="cpu", precision="fp32")
 
@@ -147,7 +150,7 @@ def test_every_example_has_its_original_shipped():
 
     for example in EXAMPLES:
         key = check.original_for(example)
-        assert key is not None, f"{example.name} has no original in liif/check.py"
+        assert key is not None, f"{example.name} has no original in liif/lessons/check.py"
         with Image.open(check.original_path(key)) as original:
             assert max(original.size) <= 512 and min(original.size) >= 8 * 32  # ×8 leaves 32+ pixels a side
     assert check.original_for("/tmp/gradio/abc/grace-hopper-48.png") == "grace-hopper"

@@ -1,4 +1,4 @@
-"""The explanation's numbers and pictures (liif/explain.py): each is checked against a case whose answer
+"""The explanation's numbers and pictures (liif/lessons/explain.py): each is checked against a case whose answer
 is known independently of the code."""
 
 import json
@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from liif import colormaps, explain
+from liif.lessons import explain
+from liif.render import colormaps
 
 
 def facts(**overrides) -> explain.RunFacts:
@@ -212,7 +213,7 @@ def at_a_glance(markdown: str) -> str:
     ("edsr-baseline", 16, 2, 1.22),
 ])
 def test_model_facts_are_counted_from_the_model(encoder, blocks, convolutions, millions):
-    from liif.model import LIIF, LIIFConfig
+    from liif.core.model import LIIF, LIIFConfig
 
     model = LIIF(LIIFConfig(encoder=encoder))
     model.weights_metadata = {"training": json.dumps(RDN_RECORD)}

@@ -11,7 +11,7 @@ import pytest
 import torch
 from PIL import Image, ImageFile
 
-from liif.imageio import (
+from liif.render.imageio import (
     DEFAULT_MAX_INPUT_PIXELS,
     ImageInputError,
     check_output_size,

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from liif.metrics import _filter_valid, _gaussian_window, psnr, psnr_y, rgb_to_y, ssim_y
+from liif.evaluation.metrics import _filter_valid, _gaussian_window, psnr, psnr_y, rgb_to_y, ssim_y
 
 
 def _grey(value, shape=(32, 32)):

@@ -5,8 +5,8 @@ import itertools
 import pytest
 import torch
 
-from liif.model import LIIF, LIIFConfig, count_parameters
-from liif.reference import query_reference
+from liif.core.model import LIIF, LIIFConfig, count_parameters
+from liif.core.reference import query_reference
 
 SWITCHES = list(itertools.product([True, False], [True, False], [True, False], ["none", "bicubic"]))
 

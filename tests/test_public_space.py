@@ -23,8 +23,10 @@ import pytest
 from PIL import Image
 
 import visitors_client as web
-from liif import imageio, session, settings, visitors
-from liif.engine import Speed
+from liif import settings
+from liif.page import session, visitors
+from liif.render import imageio
+from liif.render.engine import Speed
 
 REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -343,7 +345,8 @@ HEAVIEST = r"""
 import gc, json, math, os, resource, sys, time
 import numpy as np
 from PIL import Image
-from liif import imageio, session
+from liif.page import session
+from liif.render import imageio
 
 
 def rss_now():

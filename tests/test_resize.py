@@ -5,7 +5,7 @@
 import numpy as np
 import pytest
 
-from liif.resize import cubic, imresize
+from liif.evaluation.resize import cubic, imresize
 
 
 def test_cubic_kernel_values():

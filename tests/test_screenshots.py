@@ -109,7 +109,7 @@ def _short_hash(path: Path) -> str:
 def model(tmp_path_factory):
     """(label for baseline names, environment for the app): the app's own weights when it has some,
     else a fixed-seed untrained EDSR-baseline LIIF, so the page can still be exercised."""
-    from liif.weights import WeightsError, default_weights_path
+    from liif.core.weights import WeightsError, default_weights_path
 
     if os.environ.get("LIIF_WEIGHTS"):
         path = Path(os.environ["LIIF_WEIGHTS"])
@@ -121,8 +121,8 @@ def model(tmp_path_factory):
     except WeightsError:
         import torch
 
-        from liif.model import LIIF, LIIFConfig
-        from liif.weights import save_weights
+        from liif.core.model import LIIF, LIIFConfig
+        from liif.core.weights import save_weights
 
         torch.manual_seed(0)
         path = save_weights(LIIF(LIIFConfig(encoder="edsr-baseline")),

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from liif.evaluate import format_table
-from liif.weights import WEIGHTS_DIR, default_weights_path, list_shipped, load_model, read_metadata
+from liif.evaluation.benchmark import format_table
+from liif.core.weights import WEIGHTS_DIR, default_weights_path, list_shipped, load_model, read_metadata
 
 shipped = list_shipped()
 pytestmark = pytest.mark.skipif(not shipped, reason="no trained weights in weights/ yet")
@@ -43,7 +43,7 @@ def test_shipped_model_beats_bicubic_everywhere(weights):
 def test_card_and_readme_say_what_the_files_say():
     """weights/README.md is exactly `python -m liif card`'s output (no number typed by hand), and the
     README's quality table is the card's summary."""
-    from liif.card import psnr_summary, render_card
+    from liif.evaluation.card import psnr_summary, render_card
 
     assert (WEIGHTS_DIR / "README.md").read_text() == render_card(), "run `python -m liif card`"
     readme = (WEIGHTS_DIR.parent / "README.md").read_text()

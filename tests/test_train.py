@@ -11,10 +11,10 @@ import pytest
 import torch
 from PIL import Image
 
-from liif.data import CropSampler, decode, list_images, split_holdout
-from liif.model import LIIF, LIIFConfig
-from liif.train import Run, TrainConfig, learning_rate, train
-from liif.weights import load_model, read_metadata, save_weights
+from liif.training.data import CropSampler, decode, list_images, split_holdout
+from liif.core.model import LIIF, LIIFConfig
+from liif.training.loop import Run, TrainConfig, learning_rate, train
+from liif.core.weights import load_model, read_metadata, save_weights
 
 REPO = Path(__file__).resolve().parents[1]
 

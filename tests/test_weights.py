@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from liif import weights
-from liif.model import LIIF, LIIFConfig
-from liif.weights import WeightsError, load_model, read_metadata, save_weights
+from liif.core import weights
+from liif.core.model import LIIF, LIIFConfig
+from liif.core.weights import WeightsError, load_model, read_metadata, save_weights
 
 
 def _same_outputs(a: LIIF, b: LIIF, atol=1e-6):

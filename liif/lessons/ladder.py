@@ -1,6 +1,6 @@
 """The scale ladder: one small region of the picture at ×2, ×4, ×6, ×8, ×16 (and the visitor's scale).
 
-    from liif.ladder import ladder
+    from liif.lessons.ladder import ladder
     rungs = ladder(engine, load_image("photo.png"), centre=(30, 24), extra_scale=8)
     for rung in rungs: rung.picture, rung.caption, rung.sentence
 
@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from liif import imageio
-from liif.session import flatten_image, nearest_region
+from liif.render import imageio
+from liif.page.session import flatten_image, nearest_region
 
 LADDER_SCALES = (2.0, 4.0, 6.0, 8.0, 16.0)
 DEFAULT_SIDE = 8.0  # input pixels across the region
@@ -36,7 +36,7 @@ class Rung:
 
 def training_scales(model) -> tuple:
     """(lowest, highest) scale the model's training crops were shrunk by: from the weights file when it
-    says, else the training recipe's defaults (liif.train.TrainConfig), which every shipped model used."""
+    says, else the training recipe's defaults (liif.training.loop.TrainConfig), which every shipped model used."""
     metadata = getattr(model, "weights_metadata", {}) or {}
     try:
         training = json.loads(metadata.get("training", "{}"))
@@ -44,7 +44,7 @@ def training_scales(model) -> tuple:
         training = {}
     if "scale_min" in training and "scale_max" in training:
         return float(training["scale_min"]), float(training["scale_max"])
-    from liif.train import TrainConfig
+    from liif.training.loop import TrainConfig
 
     return TrainConfig.scale_min, TrainConfig.scale_max
 

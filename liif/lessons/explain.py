@@ -25,8 +25,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from liif import colormaps
-from liif.metrics import psnr
+from liif.render import colormaps
+from liif.evaluation.metrics import psnr
 
 # |LIIF - bicubic| at or above this many levels (of 255) is drawn at the colour map's brightest.
 # Fixed, not per image, so two runs' heat maps can be compared by eye.
@@ -179,7 +179,7 @@ def with_colour_bar(heat_map: np.ndarray) -> np.ndarray:
 
 
 def shrink(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Antialiased bicubic reduction: how the training inputs were made from photos (liif/data.py)."""
+    """Antialiased bicubic reduction: how the training inputs were made from photos (liif/training/data.py)."""
     t = torch.from_numpy(np.array(rgb, dtype=np.float64)).permute(2, 0, 1)[None] / 255
     small = F.interpolate(t, size=(height, width), mode="bicubic", antialias=True, align_corners=False)
     return (small[0].clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()

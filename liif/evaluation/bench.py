@@ -1,7 +1,7 @@
 """`python -m liif bench`: how fast the engine is, against the paper's own algorithm on the same weights.
 
 For each workload and encoder it times the fast engine (fp32 and the `auto` precision) and the plain
-reference path (`liif/reference.py`: full 580-input MLP per query, queries in chunks of 30000, the
+reference path (`liif/core/reference.py`: full 580-input MLP per query, queries in chunks of 30000, the
 authors' algorithm), in the same process: warm-up, then the median of several runs. It reports
 encoder and decoder time, peak memory, output megapixels per second, achieved GFLOP/s against the
 model's FLOP count, and the speed-up and max abs difference of the fast path over the reference.
@@ -15,10 +15,10 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-from liif import geometry
-from liif.engine import Upscaler, pick_device
-from liif.model import LIIF, LIIFConfig
-from liif.reference import query_reference
+from liif.core import geometry
+from liif.render.engine import Upscaler, pick_device
+from liif.core.model import LIIF, LIIFConfig
+from liif.core.reference import query_reference
 
 
 @dataclass
@@ -192,7 +192,7 @@ def run_bench(encoders, workloads, device="auto", repeats=3, reference=True, max
         torch.manual_seed(0)
         model = LIIF(LIIFConfig(encoder=name, residual="bicubic")).eval()
         if weights and name in weights:
-            from liif.weights import load_model
+            from liif.core.weights import load_model
 
             model = load_model(weights[name])
         for work in workloads:

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
-from liif import geometry
-from liif.model import LIIF, Projected
+from liif.core import geometry
+from liif.core.model import LIIF, Projected
 
 # Encoder tiling, in input pixels. The overlap covers most of the encoder's effective receptive field;
 # tests/test_engine.py and docs/performance.md record what it changes.

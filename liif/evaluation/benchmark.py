@@ -25,8 +25,8 @@ import torch
 from PIL import Image
 from tqdm import tqdm
 
-from liif.metrics import psnr_y, ssim_y
-from liif.resize import imresize
+from liif.evaluation.metrics import psnr_y, ssim_y
+from liif.evaluation.resize import imresize
 
 # The scales the benchmark ships LR images for; any other scale is downsampled from HR here.
 PROVIDED_SCALES = (2, 3, 4)
@@ -143,7 +143,7 @@ def bicubic_upscaler():
 
 
 def liif_upscaler(upscaler):
-    """Wrap a `liif.engine.Upscaler`: uint8 -> [0, 1] tensor -> render -> rounded uint8."""
+    """Wrap a `liif.render.engine.Upscaler`: uint8 -> [0, 1] tensor -> render -> rounded uint8."""
 
     def upscale(lr: np.ndarray, out_h: int, out_w: int) -> np.ndarray:
         image01 = torch.tensor(lr).permute(2, 0, 1).unsqueeze(0).float() / 255  # a copy: lr may be read-only
@@ -165,8 +165,8 @@ def run_benchmark(data_root, sets, scales, model_path=None, device="auto", preci
               "jpeg_quality": jpeg_quality}
     upscalers = {}
     if not bicubic_only:
-        from liif.engine import TILE, TILE_OVERLAP, Upscaler
-        from liif.weights import load_model
+        from liif.render.engine import TILE, TILE_OVERLAP, Upscaler
+        from liif.core.weights import load_model
 
         if precision == "fp32":  # on CUDA, fp32 convolutions default to TF32 (10-bit mantissa): not fp32
             torch.backends.cudnn.allow_tf32 = False

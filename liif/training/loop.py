@@ -25,12 +25,12 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 
-from liif import geometry
-from liif.data import CropSampler, decode, list_images, split_holdout
-from liif.engine import Upscaler, cpu_has_fast_bf16, pick_device
-from liif.metrics import psnr_y
-from liif.model import LIIF, LIIFConfig, count_parameters
-from liif.weights import load_model, save_weights
+from liif.core import geometry
+from liif.training.data import CropSampler, decode, list_images, split_holdout
+from liif.render.engine import Upscaler, cpu_has_fast_bf16, pick_device
+from liif.evaluation.metrics import psnr_y
+from liif.core.model import LIIF, LIIFConfig, count_parameters
+from liif.core.weights import load_model, save_weights
 
 
 COMPILE_MODES = ("off", "default", "reduce-overhead", "max-autotune")

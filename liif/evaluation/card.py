@@ -14,9 +14,9 @@ import csv
 import json
 from pathlib import Path
 
-from liif.evaluate import format_table
-from liif.model import count_parameters
-from liif.weights import SHIPPED_MODELS, WEIGHTS_DIR, load_model, read_metadata
+from liif.evaluation.benchmark import format_table
+from liif.core.model import count_parameters
+from liif.core.weights import SHIPPED_MODELS, WEIGHTS_DIR, load_model, read_metadata
 
 # The LIIF paper's RDN-LIIF (Table 1 and 2 of arXiv 2012.09161), Y-channel PSNR in dB, as published.
 PAPER_RDN_LIIF = {

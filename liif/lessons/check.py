@@ -1,6 +1,6 @@
 """Check against the real photo: is what LIIF drew the real detail, or only a convincing one?
 
-    from liif.check import check, original_path
+    from liif.lessons.check import check, original_path
     result = check(engine, original_path("astronaut"), scale=8)      # or any photo of your own
     result.psnr, result.ssim, result.sentences, result.share_image()
 
@@ -25,13 +25,14 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from liif import colormaps, explain, imageio
+from liif.lessons import explain
+from liif.render import colormaps, imageio
 from liif.api import bicubic_image, upscale_image
-from liif import session
-from liif.explain import HEAT_FULL_SCALE, added_detail, shrink, side_by_side
-from liif.metrics import psnr_y, rgb_to_y, ssim_y
+from liif.page import session
+from liif.lessons.explain import HEAT_FULL_SCALE, added_detail, shrink, side_by_side
+from liif.evaluation.metrics import psnr_y, rgb_to_y, ssim_y
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 ORIGINALS_DIR = REPO / "assets" / "originals"
 
 # The scales the check offers. Whole numbers, so the real photo is exactly `scale` times the tiny one.

@@ -28,11 +28,13 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
-from liif import explain, imageio, settings
+from liif import settings
+from liif.lessons import explain
+from liif.render import imageio
 from liif.api import bicubic_image
-from liif.engine import Speed, Upscaler
-from liif.weights import WeightsError, default_weights_path, display_label, list_shipped, load_model
-from liif.weights import read_metadata
+from liif.render.engine import Speed, Upscaler
+from liif.core.weights import WeightsError, default_weights_path, display_label, list_shipped, load_model
+from liif.core.weights import read_metadata
 
 # The page says how long a run will take, before it starts, when the estimate is over this (seconds).
 SLOW_RUN_SECONDS = 5.0

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import torch
 
-from liif.model import LIIF, LIIFConfig
+from liif.core.model import LIIF, LIIFConfig
 
-WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
+WEIGHTS_DIR = Path(__file__).resolve().parents[2] / "weights"
 
 
 @dataclass(frozen=True)

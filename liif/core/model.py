@@ -3,7 +3,7 @@
 An encoder turns the image into a grid of 64-number latent codes. The colour at any continuous
 coordinate q is decoded by a small MLP from the latent codes nearest to q, the offset of q from each
 code's centre, and the size of the output pixel being asked for (the "cell"). Read this file top to
-bottom; `liif/reference.py` writes the same query in the paper's plain form and is the test oracle.
+bottom; `liif/core/reference.py` writes the same query in the paper's plain form and is the test oracle.
 
 The one thing done differently from a naive implementation: the MLP's first layer is linear in the
 unfolded 3x3 feature, so that part is a 3x3 convolution of the feature map computed once per latent code
@@ -18,8 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from liif import geometry
-from liif.encoders import make_encoder
+from liif.core import geometry
+from liif.core.encoders import make_encoder
 
 RESIDUAL_MODES = ("none", "bicubic")
 

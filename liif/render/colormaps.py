@@ -1,6 +1,6 @@
 """Colour maps for the page's maps, chosen to be readable with colour-blind vision, and their colour bars.
 
-    from liif import colormaps
+    from liif.render import colormaps
     picture = colormaps.sequential(errors / 32)            # 0 -> black, 1 -> pale yellow
     picture = colormaps.diverging(gain / 16)               # -1 blue, 0 light grey, +1 orange
     bar = colormaps.colour_bar(colormaps.sequential, "0", "32+ levels", width=256)

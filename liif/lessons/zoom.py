@@ -1,6 +1,6 @@
 """The continuous zoom movie: from the whole picture down to a few input pixels, LIIF at every frame.
 
-    from liif.zoom import zoom_movie
+    from liif.lessons.zoom import zoom_movie
     movie = zoom_movie(engine, load_image("photo.png"), centre=(30, 24), zoom=32, frames=40,
                        path="zoom.webp")           # an animated WebP: bicubic | LIIF, side by side
 
@@ -21,9 +21,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from liif import explain, imageio
+from liif.lessons import explain
+from liif.render import imageio
 from liif.api import bicubic_image
-from liif.session import flatten_image
+from liif.page.session import flatten_image
 
 DEFAULT_ZOOM = 32.0
 DEFAULT_FRAMES = 36  # the fewest that still look smooth at ×32 (each step ×1.1): the decoder's cost is per frame

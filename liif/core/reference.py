@@ -9,8 +9,8 @@ inputs with every combination of the switches.
 import torch
 import torch.nn.functional as F
 
-from liif import geometry
-from liif.model import LIIF
+from liif.core import geometry
+from liif.core.model import LIIF
 
 
 def _sample_nearest(grid_values: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
