@@ -35,7 +35,7 @@ from starlette.middleware import Middleware  # noqa: E402
 
 from liif.lessons import check, explain, ladder, zoom  # noqa: E402
 from liif.page import session, visitors
-from liif.render import imageio
+from liif.render import imageio, pictures
 from liif.core.weights import WeightsError  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -177,9 +177,9 @@ def finished_view(result: session.Run) -> dict:
     magnified = session.magnify(shelf, result)
     return explanation_view(result) | {
         run_state: result,
-        bicubic_view: gr.update(value=session.draw_box(result.bicubic_display, magnified.output_box),
+        bicubic_view: gr.update(value=pictures.draw_box(result.bicubic_display, magnified.output_box),
                                 label=output_label("Bicubic", request)),
-        liif_view: gr.update(value=session.draw_box(result.liif_display, magnified.output_box),
+        liif_view: gr.update(value=pictures.draw_box(result.liif_display, magnified.output_box),
                              label=output_label("LIIF", request)),
         magnifier_view: magnifier_image(magnified),
         compare_view: gr.update(value=session.compare_pair(result), visible=True),
@@ -199,10 +199,10 @@ def explanation_view(result: session.Run) -> dict:
     return {
         task_text: words.task,
         workflow_text: words.workflow,
-        feature_view: gr.update(value=session.enlarge_nearest(words.feature_image, 256), visible=True),
+        feature_view: gr.update(value=pictures.enlarge_nearest(words.feature_image, 256), visible=True),
         why_text: words.why,
         added_view: gr.update(value=explain.with_colour_bar(words.added_map), visible=True),
-        consistency_view: gr.update(value=session.enlarge_nearest(words.consistency_image, 256), visible=True),
+        consistency_view: gr.update(value=pictures.enlarge_nearest(words.consistency_image, 256), visible=True),
     }
 
 
@@ -266,8 +266,8 @@ def magnify_at(result, x, y):
     y = min(max(int(y), 0), result.request.out_height - 1)
     magnified = session.magnify(shelf, result, centre=(x, y))
     return (
-        session.draw_box(result.bicubic_display, magnified.output_box),
-        session.draw_box(result.liif_display, magnified.output_box),
+        pictures.draw_box(result.bicubic_display, magnified.output_box),
+        pictures.draw_box(result.liif_display, magnified.output_box),
         magnifier_image(magnified),
         x, y,  # the keyboard inputs follow a click
     )
@@ -288,7 +288,7 @@ def upscale_api(image, scale):
 
 def input_display(request) -> dict:
     loaded = request.loaded
-    picture = session.enlarge_nearest(session.flatten(loaded.rgb, loaded.alpha), max(request.out_width, request.out_height))
+    picture = pictures.enlarge_nearest(pictures.flatten(loaded.rgb, loaded.alpha), max(request.out_width, request.out_height))
     return gr.update(value=picture, label=f"Input: {loaded.width}×{loaded.height} pixels, each square one pixel")
 
 
@@ -336,10 +336,10 @@ def check_panels(result, box) -> list:
     real_h, real_w = result.real.shape[:2]
     return [
         # Short labels: two pictures a row in a 390 px window leave ~150 px for each.
-        gr.update(value=session.draw_box(result.tiny_enlarged, box), label=f"Tiny input {w}×{h}"),
-        gr.update(value=session.draw_box(result.bicubic, box), label=f"Bicubic ×{result.scale}"),
-        gr.update(value=session.draw_box(result.liif, box), label=f"LIIF ×{result.scale}"),
-        gr.update(value=session.draw_box(result.real, box), label=f"Real photo {real_w}×{real_h}"),
+        gr.update(value=pictures.draw_box(result.tiny_enlarged, box), label=f"Tiny input {w}×{h}"),
+        gr.update(value=pictures.draw_box(result.bicubic, box), label=f"Bicubic ×{result.scale}"),
+        gr.update(value=pictures.draw_box(result.liif, box), label=f"LIIF ×{result.scale}"),
+        gr.update(value=pictures.draw_box(result.real, box), label=f"Real photo {real_w}×{real_h}"),
     ]
 
 

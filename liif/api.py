@@ -19,44 +19,15 @@ checked here: callers decide with `imageio.output_size` and `imageio.check_outpu
 import functools
 from pathlib import Path
 
-import numpy as np
 from PIL import Image
 
+from liif.core.weights import WeightsError, load_model, resolve_weights
 from liif.render.engine import Upscaler
-from liif.render.imageio import (
-    LoadedImage,
-    check_output_size,
-    check_region,
-    compose_output,
-    load_image,
-    output_size,
-    save_png,
-    to_tensor,
-    to_uint8,
-)
-from liif.core.weights import load_model, resolve_weights
+from liif.render.imageio import ImageInputError, LoadedImage, check_output_size, check_region, load_image, output_size, save_png
+from liif.render.upscale import bicubic_image, upscale_image
 
-
-def upscale_image(upscaler: Upscaler, loaded: LoadedImage, out_w: int, out_h: int, progress=None,
-                  region=None) -> Image.Image:
-    """LIIF at out_w x out_h of the whole image, or of region = (x0, y0, x1, y1) in input pixels.
-
-    `progress`, if given, is called with the fraction of output rows done.
-    """
-    image01 = to_tensor(loaded.rgb)
-    if region is None:
-        out = upscaler.render(image01, out_h, out_w, progress=progress)
-        return compose_output(to_uint8(out), loaded)
-    x0, y0, x1, y1 = check_region(region, loaded.width, loaded.height)
-    out = upscaler.render_region(image01, (y0, x0, y1, x1), (out_h, out_w), progress=progress)
-    return compose_output(to_uint8(out), loaded, box=(x0, y0, x1, y1))
-
-
-def bicubic_image(loaded: LoadedImage, out_w: int, out_h: int, region=None) -> Image.Image:
-    """The baseline LIIF is compared with: Pillow's bicubic resize, same greyscale and alpha handling."""
-    box = None if region is None else check_region(region, loaded.width, loaded.height)
-    rgb = Image.fromarray(loaded.rgb, "RGB").resize((out_w, out_h), Image.Resampling.BICUBIC, box=box)
-    return compose_output(np.asarray(rgb), loaded, box=box)
+__all__ = ["ImageInputError", "LoadedImage", "Upscaler", "WeightsError", "bicubic_image", "load_image", "load_model",
+           "upscale_file", "upscale_image"]
 
 
 def upscale_file(path, out_path=None, scale=None, size=None, width=None, height=None, model_path=None,

@@ -4,6 +4,8 @@ import argparse
 import sys
 import time
 
+from liif.core import fmt
+
 STARTED = time.perf_counter()  # the start of a `train --minutes` time box
 
 
@@ -207,15 +209,8 @@ class _ProgressLines:
         self.last = now
         elapsed = now - self.start
         left = elapsed * (1 - fraction) / fraction if fraction > 0 else float("nan")
-        print(f"{self.name}: {fraction:.0%} of {self.rows} rows, {_duration(elapsed)} so far, "
-              f"about {_duration(left)} left", file=sys.stderr, flush=True)
-
-
-def _duration(seconds: float) -> str:
-    if seconds != seconds:  # nan
-        return "?"
-    minutes, rest = divmod(round(seconds), 60)
-    return f"{minutes}m{rest:02d}s" if minutes else f"{rest}s"
+        print(f"{self.name}: {fraction:.0%} of {self.rows} rows, {fmt.duration(elapsed)} so far, "
+              f"about {fmt.duration(left)} left", file=sys.stderr, flush=True)
 
 
 def _run_upscale(args):
@@ -225,7 +220,7 @@ def _run_upscale(args):
     from tqdm import tqdm
 
     from liif.render import imageio
-    from liif.api import upscale_image
+    from liif.render.upscale import upscale_image
 
     if args.output is not None and len(args.inputs) > 1:
         return _fail(f"-o names one output file but {len(args.inputs)} inputs were given; use --out-dir DIR", 2)
@@ -312,13 +307,12 @@ def _run_upscale(args):
 def _estimate(upscaler, source, in_pixels, out_w, out_h) -> None:
     """Before a job that will take minutes: say so, with the output size and an estimate measured on
     this machine (engine.Upscaler.speed times the model once, in about a second)."""
-    from liif.render.imageio import megapixels
 
     if out_w * out_h < 1_000_000:  # under a megapixel: seconds, not minutes, on any machine this runs on
         return
     seconds = upscaler.speed().seconds(in_pixels, out_w * out_h)
     if seconds >= ESTIMATE_AFTER_SECONDS:
-        print(f"{source}: {out_w}×{out_h} ({megapixels(out_w * out_h)}) will take about {_duration(seconds)} "
+        print(f"{source}: {out_w}×{out_h} ({fmt.megapixels(out_w * out_h)}) will take about {fmt.duration(seconds)} "
               "here (estimated from this machine's speed)", file=sys.stderr, flush=True)
 
 
@@ -433,7 +427,6 @@ def _run_eval(args):
     Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
     print(f"\nwrote {args.json}")
     return 0
-
 
 
 # ---- bench (owned by the performance work) ----

@@ -18,7 +18,7 @@ from PIL import Image
 
 from liif import settings
 from liif.page import session
-from liif.render import imageio
+from liif.render import imageio, pictures
 from liif.core.weights import WeightsError
 
 CLIENT_TIMEOUT = 240  # seconds for any one API call on a busy 2-core machine
@@ -181,16 +181,16 @@ def test_magnifier_region_follows_the_click_and_stays_inside(run_x4):
 
 def test_magnifier_input_tile_shows_the_real_pixels():
     rgb = np.arange(6 * 6 * 3, dtype=np.uint8).reshape(6, 6, 3)
-    tile = session.nearest_region(rgb, (2, 1, 4, 3), 8)
+    tile = pictures.nearest_region(rgb, (2, 1, 4, 3), 8)
     assert np.array_equal(tile[:4, :4], np.broadcast_to(rgb[1, 2], (4, 4, 3)))
     assert np.array_equal(tile[4:, 4:], np.broadcast_to(rgb[2, 3], (4, 4, 3)))
 
 
 def test_enlarge_and_box_drawing():
     rgb = np.zeros((3, 4, 3), np.uint8)
-    assert session.enlarge_nearest(rgb, 40).shape == (30, 40, 3)
-    assert session.enlarge_nearest(np.zeros((10, 1000, 3), np.uint8), 4000).shape == (20, 2000, 3)  # capped
-    boxed = session.draw_box(np.zeros((64, 64, 3), np.uint8), (16, 16, 48, 48))
+    assert pictures.enlarge_nearest(rgb, 40).shape == (30, 40, 3)
+    assert pictures.enlarge_nearest(np.zeros((10, 1000, 3), np.uint8), 4000).shape == (20, 2000, 3)  # capped
+    boxed = pictures.draw_box(np.zeros((64, 64, 3), np.uint8), (16, 16, 48, 48))
     assert tuple(boxed[16, 30]) == (255, 214, 0) and tuple(boxed[30, 30]) == (0, 0, 0)
 
 

@@ -242,9 +242,9 @@ def test_absurd_sizes_are_one_line_not_tracebacks(capsys, tmp_path, photo, model
 
 def test_an_allocation_failure_fails_that_file_and_the_batch_goes_on(capsys, tmp_path, photo, model_path, monkeypatch):
     """PyTorch reports a failed CPU allocation as RuntimeError, which used to abort the whole batch."""
-    from liif import api
+    from liif.render import upscale
 
-    real = api.upscale_image
+    real = upscale.upscale_image
     calls = []
 
     def first_fails(upscaler, loaded, *args, **kwargs):
@@ -253,7 +253,7 @@ def test_an_allocation_failure_fails_that_file_and_the_batch_goes_on(capsys, tmp
             raise RuntimeError("[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: can't allocate memory")
         return real(upscaler, loaded, *args, **kwargs)
 
-    monkeypatch.setattr(api, "upscale_image", first_fails)
+    monkeypatch.setattr(upscale, "upscale_image", first_fails)
     second = tmp_path / "second.png"
     Image.open(photo).save(second)
     code, out, err = run_main(capsys, "upscale", photo, second, "--scale", "2", "--out-dir", tmp_path / "out",
@@ -263,12 +263,12 @@ def test_an_allocation_failure_fails_that_file_and_the_batch_goes_on(capsys, tmp
 
 
 def test_ctrl_c_is_one_line(capsys, tmp_path, photo, model_path, monkeypatch):
-    from liif import api
+    from liif.render import upscale
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(api, "upscale_image", interrupted)
+    monkeypatch.setattr(upscale, "upscale_image", interrupted)
     code, _, err = run_main(capsys, "upscale", photo, "--scale", "2", "-o", tmp_path / "x.png", model=model_path)
     assert code == 130 and err.strip() == "interrupted"
 

@@ -8,10 +8,10 @@ from PIL import Image
 from liif import cli
 from liif.lessons import check, ladder, zoom
 from liif.page import session
-from liif.render import imageio
+from liif.render import imageio, pictures
 from liif.api import upscale_image
 from liif.render.engine import Upscaler
-from liif.lessons.explain import shrink
+from liif.render.pictures import shrink
 from liif.evaluation.metrics import psnr_y
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -180,10 +180,10 @@ def test_zoom_first_frame_is_the_whole_picture_and_last_the_magnified_region(eng
     loaded = imageio.load_image(photo)
     movie = zoom.zoom_movie(engine, loaded, centre=(30, 20), zoom=20, frames=6, size=48, path=tmp_path / "z.webp")
     assert movie.frame_size == (67, 48)  # the picture's shape, 48 pixels on the short side
-    whole = session.flatten_image(upscale_image(engine, loaded, 67, 48))
+    whole = pictures.flatten_image(upscale_image(engine, loaded, 67, 48))
     assert np.array_equal(movie.liif[0], whole)
     last = movie.boxes[-1]
-    region = session.flatten_image(upscale_image(engine, loaded, 67, 48, region=last))
+    region = pictures.flatten_image(upscale_image(engine, loaded, 67, 48, region=last))
     assert np.array_equal(movie.liif[-1], region)
     assert (last[2] - last[0]) == pytest.approx(100 / 20)
     with Image.open(movie.path) as webp:

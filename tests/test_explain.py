@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from liif.lessons import explain
-from liif.render import colormaps
+from liif.render import colormaps, pictures
 
 
 def facts(**overrides) -> explain.RunFacts:
@@ -115,7 +115,7 @@ def test_colour_map_runs_from_dark_to_bright():
 
 def test_consistency_is_exact_for_an_output_that_shrinks_to_the_input():
     high = smooth_image(128, 96)
-    low = explain.shrink(high, 24, 32)
+    low = pictures.shrink(high, 24, 32)
     shrunk, db = explain.consistency(high, low)
     assert shrunk.shape == low.shape and math.isinf(db)
 

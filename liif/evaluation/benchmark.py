@@ -27,6 +27,7 @@ from tqdm import tqdm
 
 from liif.evaluation.metrics import psnr_y, ssim_y
 from liif.evaluation.resize import imresize
+from liif.render.imageio import to_tensor, to_uint8
 
 # The scales the benchmark ships LR images for; any other scale is downsampled from HR here.
 PROVIDED_SCALES = (2, 3, 4)
@@ -146,9 +147,8 @@ def liif_upscaler(upscaler):
     """Wrap a `liif.render.engine.Upscaler`: uint8 -> [0, 1] tensor -> render -> rounded uint8."""
 
     def upscale(lr: np.ndarray, out_h: int, out_w: int) -> np.ndarray:
-        image01 = torch.tensor(lr).permute(2, 0, 1).unsqueeze(0).float() / 255  # a copy: lr may be read-only
-        out = upscaler.render(image01, out_h, out_w)
-        return (out[0].permute(1, 2, 0).clamp(0, 1) * 255).round().to(torch.uint8).cpu().numpy()
+        out = upscaler.render(to_tensor(lr.copy()), out_h, out_w)  # a copy: lr may be read-only
+        return to_uint8(out)
 
     return upscale
 

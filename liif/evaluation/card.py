@@ -12,10 +12,12 @@ published numbers are written here. tests/test_shipped_weights.py checks that th
 
 import csv
 import json
+import shlex
 from pathlib import Path
 
-from liif.evaluation.benchmark import format_table
+from liif.core import fmt
 from liif.core.model import count_parameters
+from liif.evaluation.benchmark import format_table
 from liif.core.weights import SHIPPED_MODELS, WEIGHTS_DIR, load_model, read_metadata
 
 # The LIIF paper's RDN-LIIF (Table 1 and 2 of arXiv 2012.09161), Y-channel PSNR in dB, as published.
@@ -52,6 +54,23 @@ HISTORY = {
 }
 
 
+# What an absolute folder in a recorded command becomes on the card: the card is read on other machines.
+PLACEHOLDERS = {"--data": "BENCHMARK_DIR", "--model": "WEIGHTS_FILE"}
+PLACEHOLDER_NOTE = "(BENCHMARK_DIR: the benchmark sets, laid out as docs/data.md describes.)"
+
+
+def portable_command(command: str, json_name: str) -> str:
+    """A recorded command as the card shows it: `--json` names the file beside the weights that holds
+    the results (`json_name`), and any other absolute folder of the machine it ran on is a placeholder."""
+    words = shlex.split(command)
+    for i, flag in enumerate(words[:-1]):
+        if flag == "--json":
+            words[i + 1] = f"weights/{json_name}"
+        elif words[i + 1].startswith("/"):
+            words[i + 1] = PLACEHOLDERS.get(flag, "PATH")
+    return shlex.join(words)
+
+
 def training_runs(metadata: dict) -> list:
     """This file's training record and those of the runs it continued, oldest first."""
     record = json.loads(metadata.get("training", "{}"))
@@ -67,12 +86,6 @@ def _validation_rows(log_path: Path) -> list:
         return []
     with open(log_path) as f:
         return [row for row in csv.DictReader(f) if row.get("val_x4")]
-
-
-def _fmt_seconds(seconds: float) -> str:
-    minutes, s = divmod(round(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {s:02d} s"
 
 
 def psnr_summary(weights_dir: Path = WEIGHTS_DIR) -> str:
@@ -163,7 +176,7 @@ def model_section(shipped, weights_dir: Path = WEIGHTS_DIR) -> str:
             f"- Run {i}: {run['steps']:,} steps of batch {run['batch_size']}, {run['schedule']} schedule with peak "
             f"learning rate {run['lr']:g}, {run['precision']} on {run['hardware']} ({run['processes']} process"
             f"{'es' if run['processes'] > 1 else ''}), {run['wall_seconds']:,} s of training steps "
-            f"({_fmt_seconds(run['wall_seconds'])}), {run['n_train_images']} training photos"
+            f"({fmt.duration(run['wall_seconds'])}), {run['n_train_images']} training photos"
             + (f", started from `{Path(run['init']).name}`" if run.get("init") else "") + ".")
     if len(runs) > 1:
         out.append(f"- In all: {total_steps:,} steps, {total_seconds:,} s of training steps.")
@@ -178,24 +191,27 @@ def model_section(shipped, weights_dir: Path = WEIGHTS_DIR) -> str:
     report = _read_json(weights_dir / f"{stem}.eval.json")
     if report is not None:
         model_info = report.get("model") or {}
-        out += ["### Benchmarks", "", "Measured by", "", f"    {report['command']}", "",
+        command = portable_command(report["command"], f"{stem}.eval.json")
+        out += ["### Benchmarks", "", "Measured by", "", f"    {command}", "",
+                *([PLACEHOLDER_NOTE, ""] if "BENCHMARK_DIR" in command else []),
                 f"({model_info.get('precision', '?')} on {model_info.get('device', '?')}; `{stem}.eval.json` "
                 "holds every number):", "", format_table(report["results"]), ""]
         if model_info.get("device", "").startswith("cuda"):
-            out += [cpu_check_words(report, _read_json(weights_dir / f"{stem}.eval-cpu.json")), ""]
+            out += [cpu_check_words(report, _read_json(weights_dir / f"{stem}.eval-cpu.json"), stem), ""]
     return "\n".join(out)
 
 
-def cpu_check_words(gpu_report: dict, cpu_report: dict | None) -> str:
+def cpu_check_words(gpu_report: dict, cpu_report: dict | None, stem: str) -> str:
     """A GPU-measured table is re-measured in part on the CPU: say how far the two agree."""
     where = ("This table was measured on one NVIDIA H100 of the lent GPU machine, with the benchmark sets "
-             "copied there (`/tmp/bench`), in fp32 with TF32 off.")
+             "copied there, in fp32 with TF32 off.")
     if cpu_report is None:
         return where + " It has not been re-measured on a CPU."
     diffs = [abs(cpu_report["results"]["model"][s][k]["psnr"] - gpu_report["results"]["model"][s][k]["psnr"])
              for s, scales in cpu_report["results"]["model"].items() for k in scales]
     cells = sum(len(v) for v in cpu_report["results"]["model"].values())
-    return (where + f" Re-measured on the 2-core CPU (`{cpu_report['command']}`), its {cells} "
+    command = portable_command(cpu_report["command"], f"{stem}.eval-cpu.json")
+    return (where + f" Re-measured on the 2-core CPU (`{command}`), its {cells} "
             f"{'/'.join(cpu_report['sets'])} cells agree within {max(diffs):.4f} dB.")
 
 

@@ -5,7 +5,7 @@
     result.psnr, result.ssim, result.sentences, result.share_image()
 
 A photo is shrunk by the scale the way the training inputs were made (antialiased bicubic,
-`explain.shrink`), the tiny version is brought back with bicubic and with LIIF, and both are measured
+`pictures.shrink`), the tiny version is brought back with bicubic and with LIIF, and both are measured
 against the photo itself. Nothing else on the page can say this: without the real photo, a sharp guess
 and the truth look alike.
 
@@ -25,12 +25,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from liif.lessons import explain
-from liif.render import colormaps, imageio
-from liif.api import bicubic_image, upscale_image
-from liif.page import session
-from liif.lessons.explain import HEAT_FULL_SCALE, added_detail, shrink, side_by_side
+from liif.core import fmt
 from liif.evaluation.metrics import psnr_y, rgb_to_y, ssim_y
+from liif.lessons.explain import HEAT_FULL_SCALE, added_detail
+from liif.render import colormaps, imageio, pictures
+from liif.render.pictures import shrink, side_by_side
+from liif.render.upscale import bicubic_image, upscale_image
 
 REPO = Path(__file__).resolve().parents[2]
 ORIGINALS_DIR = REPO / "assets" / "originals"
@@ -166,13 +166,11 @@ class Check:
             cx, cy = self.focus[0] * real_w, self.focus[1] * real_h
         else:
             cx, cy = centre[0] + 0.5, centre[1] + 0.5
-        x0 = min(max(cx - side / 2, 0), real_w - side)
-        y0 = min(max(cy - side / 2, 0), real_h - side)
-        box = (x0, y0, x0 + side, y0 + side)
+        box = pictures.box_around((cx, cy), (side, side), real_w, real_h)
         panels = ((self.tiny_enlarged, "input pixels"), (self.bicubic, "bicubic"), (self.liif, "LIIF"),
                   (self.real, "real photo"))
-        tiles = [session._label(session.nearest_region(rgb, box, tile), name) for rgb, name in panels]
-        grid = session.grid_2x2(tiles)
+        tiles = [pictures.label(pictures.nearest_region(rgb, box, tile), name) for rgb, name in panels]
+        grid = pictures.grid_2x2(tiles)
         # White above the tiles: the page draws the picture's label over its top-left corner.
         return np.concatenate([np.full((MAGNIFIER_TOP, grid.shape[1], 3), 255, np.uint8), grid]), box
 
@@ -190,7 +188,7 @@ class Check:
         how = (f"The real photo ({w * self.scale}×{h * self.scale}) was shrunk ×{self.scale} to {w}×{h}, the way "
                f"the model's training inputs were made; both methods brought that back to {w * self.scale}×"
                f"{h * self.scale}. Y channel, {self.scale} pixels left out at each border (the paper's protocol); "
-               f"{explain._seconds(self.seconds)}.")
+               f"{fmt.seconds(self.seconds)}.")
         return "\n\n".join([table, how, "\n".join(f"- {s}" for s in self.sentences)])
 
     def summary(self) -> dict:
@@ -251,7 +249,7 @@ def real_and_tiny(loaded: imageio.LoadedImage, scale: int, working_size: int = D
         raise imageio.ImageInputError(
             f"{name} is {w}×{h}; a check at ×{scale} needs at least {need}×{need} pixels so that its tiny "
             f"version keeps {MIN_TINY_SIDE} pixels a side: choose a smaller scale or a larger photo")
-    rgb = session.flatten(loaded.rgb, loaded.alpha)
+    rgb = pictures.flatten(loaded.rgb, loaded.alpha)
     reduce = max(tiny_w, tiny_h) > working_size
     if reduce:
         factor = working_size / max(tiny_w, tiny_h)
@@ -352,22 +350,22 @@ def findings(result: Check) -> list:
         k = kinds["edges"]
         verb = "removed" if k.error_removed >= 0 else "added"
         sentences.append(
-            f"**Edges** ({_percent(k.share)} of the picture, where the tiny input itself shows a boundary): LIIF "
+            f"**Edges** ({fmt.percent(k.share)} of the picture, where the tiny input itself shows a boundary): LIIF "
             f"was {k.liif_error:.1f} levels off on average, bicubic {k.bicubic_error:.1f}; LIIF {verb} "
-            f"{abs(k.error_removed):.0%} of bicubic's error and was closer in {_percent(k.liif_closer)} of these "
+            f"{abs(k.error_removed):.0%} of bicubic's error and was closer in {fmt.percent(k.liif_closer)} of these "
             "blocks. Where an edge runs was observed; how a sharp edge looks was learned, and that carries over.")
     if "fine texture" in kinds:
         k = kinds["fine texture"]
         sentences.append(
-            f"**Fine texture** ({_percent(k.share)} of the picture: hair, fabric, text, anything finer than one "
+            f"**Fine texture** ({fmt.percent(k.share)} of the picture: hair, fabric, text, anything finer than one "
             f"input pixel): LIIF was still {k.liif_error:.1f} levels off, against bicubic's {k.bicubic_error:.1f} "
-            f"({_signed_share(k.error_removed)} of the error), closer in {_percent(k.liif_closer)} of these blocks. "
+            f"({_signed_share(k.error_removed)} of the error), closer in {fmt.percent(k.liif_closer)} of these blocks. "
             "The tiny input kept only each block's average there, so the detail LIIF drew is a guess at what "
             "is typical, not the real detail: this is how an upscale can look like a photo without being this one.")
     if "smooth" in kinds:
         k = kinds["smooth"]
         sentences.append(
-            f"**Smooth areas** ({_percent(k.share)}): {k.liif_error:.1f} levels off for LIIF, "
+            f"**Smooth areas** ({fmt.percent(k.share)}): {k.liif_error:.1f} levels off for LIIF, "
             f"{k.bicubic_error:.1f} for bicubic; little had to be inferred there.")
     return sentences
 
@@ -411,10 +409,6 @@ def _over_bar(picture: np.ndarray, bar: np.ndarray) -> np.ndarray:
 def _centre_crop(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
     top, left = (rgb.shape[0] - height) // 2, (rgb.shape[1] - width) // 2
     return rgb[top : top + height, left : left + width]
-
-
-def _percent(fraction: float) -> str:
-    return f"{100 * fraction:.0f}%"
 
 
 def _signed_share(fraction: float) -> str:

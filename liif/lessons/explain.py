@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
-from liif.render import colormaps
+from liif.core import fmt
 from liif.evaluation.metrics import psnr
+from liif.render import colormaps
+from liif.render.pictures import shrink, side_by_side
 
 # |LIIF - bicubic| at or above this many levels (of 255) is drawn at the colour map's brightest.
 # Fixed, not per image, so two runs' heat maps can be compared by eye.
@@ -178,28 +179,11 @@ def with_colour_bar(heat_map: np.ndarray) -> np.ndarray:
     return np.concatenate([heat_map, gap, bar], axis=0)
 
 
-def shrink(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Antialiased bicubic reduction: how the training inputs were made from photos (liif/training/data.py)."""
-    t = torch.from_numpy(np.array(rgb, dtype=np.float64)).permute(2, 0, 1)[None] / 255
-    small = F.interpolate(t, size=(height, width), mode="bicubic", antialias=True, align_corners=False)
-    return (small[0].clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()
-
-
 def consistency(output_rgb: np.ndarray, input_rgb: np.ndarray):
     """Shrink the output back to the input's size and compare: (shrunk uint8, PSNR in dB)."""
     height, width = input_rgb.shape[:2]
     shrunk = shrink(output_rgb, width, height)
     return shrunk, float(psnr(shrunk, input_rgb))
-
-
-def side_by_side(*images: np.ndarray, gap: int = 1) -> np.ndarray:
-    """Same-height uint8 images in a row, separated by white columns."""
-    height = images[0].shape[0]
-    spacer = np.full((height, gap, 3), 255, np.uint8)
-    parts = []
-    for image in images:
-        parts += [image, spacer]
-    return np.concatenate(parts[:-1], axis=1)
 
 
 # -- the text --------------------------------------------------------------------------------------
@@ -257,13 +241,13 @@ def model_facts(model) -> dict:
 def scale_text(facts: RunFacts) -> str:
     sx, sy = facts.out_width / facts.in_width, facts.out_height / facts.in_height
     if math.isclose(sx, sy, rel_tol=0.01):
-        return f"×{_number(sx)}"
-    return f"×{_number(sx)} wide and ×{_number(sy)} tall"
+        return f"×{fmt.number(sx)}"
+    return f"×{fmt.number(sx)} wide and ×{fmt.number(sy)} tall"
 
 
 def block_text(facts: RunFacts) -> str:
     """The output block that one input pixel stands for, e.g. "8×8" (or "8×4" at uneven scales)."""
-    return f"{_number(facts.out_width / facts.in_width)}×{_number(facts.out_height / facts.in_height)}"
+    return f"{fmt.number(facts.out_width / facts.in_width)}×{fmt.number(facts.out_height / facts.in_height)}"
 
 
 def encoder_text(facts: RunFacts) -> str:
@@ -273,13 +257,13 @@ def encoder_text(facts: RunFacts) -> str:
         return name
     blocks = BLOCK_KINDS.get(facts.encoder, "blocks")
     return (f"{name}: {facts.encoder_blocks} {blocks} of {facts.block_convolutions} convolutions each, "
-            f"{_millions(facts.encoder_parameters)} parameters")
+            f"{fmt.millions(facts.encoder_parameters)} parameters")
 
 
 def encoder_short(facts: RunFacts) -> str:
     """The encoder's name and size, e.g. "RDN, 22.0 M parameters"."""
     name = ENCODER_NAMES.get(facts.encoder, facts.encoder)
-    return f"{name}, {_millions(facts.encoder_parameters)} parameters" if facts.encoder_parameters else name
+    return f"{name}, {fmt.millions(facts.encoder_parameters)} parameters" if facts.encoder_parameters else name
 
 
 def training_text(facts: RunFacts) -> str:
@@ -288,12 +272,12 @@ def training_text(facts: RunFacts) -> str:
     if not record.get("steps"):
         return "Its weights file carries no record of how it was trained."
     photos = record.get("n_train_images")
-    seen = f"{_count(photos)} photos (and their flips and transposes)" if photos else "its training photos"
-    took = _duration(record["wall_seconds"]) if record.get("wall_seconds") else ""
+    seen = f"{fmt.count(photos)} photos (and their flips and transposes)" if photos else "its training photos"
+    took = fmt.duration(record["wall_seconds"]) if record.get("wall_seconds") else ""
     where = f" on {_hardware(record)}" if record.get("hardware") else ""
     took = f" ({took}{where})" if took else where
     where = ""
-    return f"This model learned it from only {seen} in {_count(record['steps'])} training steps{took}{where}."
+    return f"This model learned it from only {seen} in {fmt.count(record['steps'])} training steps{took}{where}."
 
 
 def task_markdown(facts: RunFacts) -> str:
@@ -311,10 +295,10 @@ def task_markdown(facts: RunFacts) -> str:
 
 def workflow_markdown(facts: RunFacts, numbers: dict) -> str:
     if facts.encoder_reused:
-        first = f" (it took {_seconds(facts.first_encoder_seconds)} the first time)" if facts.first_encoder_seconds else ""
+        first = f" (it took {fmt.seconds(facts.first_encoder_seconds)} the first time)" if facts.first_encoder_seconds else ""
         encoder_time = f"Reused from an earlier run on this same picture{first}, so it cost nothing this time."
     else:
-        encoder_time = f"Took {_seconds(facts.encoder_seconds)}."
+        encoder_time = f"Took {fmt.seconds(facts.encoder_seconds)}."
     neighbours = "the 4 nearest grid points" if facts.local_ensemble else "the nearest grid point"
     per_pixel = "× 4 neighbours" if facts.local_ensemble else "× 1 grid point"
     residual = (
@@ -325,17 +309,17 @@ def workflow_markdown(facts: RunFacts, numbers: dict) -> str:
         if facts.residual == "bicubic" else ""
     )
     blend = " The four answers are blended, each weighted by how close its grid point is." if facts.local_ensemble else ""
-    parameters = (f" The whole model has {_millions(facts.model_parameters)} parameters."
+    parameters = (f" The whole model has {fmt.millions(facts.model_parameters)} parameters."
                   if facts.model_parameters else "")
     weights = f"`{facts.model_name}`" if facts.model_name else "the model"
     digest = f" (SHA-256 {facts.weights_sha256[:12]})" if facts.weights_sha256 else ""
     return (
         "### 2. Input → model → output\n"
-        f"An **encoder** ({encoder_short(facts)}) describes each of the {_count(facts.in_pixels)} input pixels with "
+        f"An **encoder** ({encoder_short(facts)}) describes each of the {fmt.count(facts.in_pixels)} input pixels with "
         f"{facts.feature_channels} numbers; then a small **decoder** network is asked for the colour at each of "
-        f"the {_count(facts.out_pixels)} output pixels: **{_count(numbers['queries'])} questions** in all.\n\n"
+        f"the {fmt.count(facts.out_pixels)} output pixels: **{fmt.count(numbers['queries'])} questions** in all.\n\n"
         "<details><summary>The steps, with this run's numbers</summary>\n\n"
-        f"1. **Input**: {_size(facts.in_width, facts.in_height)}, {_count(facts.in_pixels)} pixels of three numbers "
+        f"1. **Input**: {_size(facts.in_width, facts.in_height)}, {fmt.count(facts.in_pixels)} pixels of three numbers "
         "each (red, green, blue).\n"
         f"2. **Encoder** ({encoder_text(facts)}) turns every input pixel into a list of {facts.feature_channels} "
         "numbers that describe its neighbourhood: edges, textures, what lies around it. The picture beside this "
@@ -345,9 +329,9 @@ def workflow_markdown(facts: RunFacts, numbers: dict) -> str:
         "3. **Implicit decoder**: a small neural network is asked, for each output pixel, *what colour is at "
         f"this exact point?* It is given the feature vectors of {neighbours}, where the point lies relative to "
         f"each, and how big the output pixel is.{blend}{residual} This run asked it "
-        f"{_count(numbers['queries'])} questions ({_count(facts.out_pixels)} output pixels {per_pixel}), in "
-        f"{_seconds(facts.decoder_seconds)}.\n"
-        f"4. **Output**: {_size(facts.out_width, facts.out_height)}, {_count(facts.out_pixels)} pixels.\n\n"
+        f"{fmt.count(numbers['queries'])} questions ({fmt.count(facts.out_pixels)} output pixels {per_pixel}), in "
+        f"{fmt.seconds(facts.decoder_seconds)}.\n"
+        f"4. **Output**: {_size(facts.out_width, facts.out_height)}, {fmt.count(facts.out_pixels)} pixels.\n\n"
         f"Ran on **{facts.device}** in **{facts.precision}** with {weights}{digest}.{parameters}\n\n</details>"
     )
 
@@ -364,7 +348,7 @@ def why_markdown(facts: RunFacts, numbers: dict, enlarged: bool = True) -> str:
     block = block_text(facts)
     if enlarged:
         observed = (
-            f"- **Observed, from your photo**: its {_count(facts.in_pixels)} pixels, each roughly the average "
+            f"- **Observed, from your photo**: its {fmt.count(facts.in_pixels)} pixels, each roughly the average "
             f"colour of one {block} block of the output. They fix where the edges and the light and dark areas are.\n"
         )
         invented = (
@@ -438,36 +422,12 @@ def _size(width: int, height: int) -> str:
     return f"{width}×{height}"
 
 
-def _count(n: int) -> str:
-    return f"{n:,}"
-
-
-def _number(x: float) -> str:
-    return f"{x:.2f}".rstrip("0").rstrip(".")
-
-
-def _millions(n: int) -> str:
-    return f"{n / 1e6:.1f} M" if n >= 100_000 else _count(n)
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} minutes"
-    return f"{seconds / 3600:.1f} hours"
-
-
 def _hardware(record: dict) -> str:
     hardware = str(record["hardware"])
     processes = int(record.get("processes") or 1)
     if "GPU" in hardware.upper() or "NVIDIA" in hardware.upper():
         return f"{'one' if processes == 1 else processes} {hardware} GPU{'s' if processes > 1 else ''}"
     return hardware
-
-
-def _seconds(seconds: float) -> str:
-    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
 
 
 def _db(value: float) -> str:

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from liif.render import imageio
-from liif.page.session import flatten_image, nearest_region
+from liif.core.fmt import number
+from liif.render import imageio, pictures
+from liif.render.pictures import flatten_image, nearest_region
 
 LADDER_SCALES = (2.0, 4.0, 6.0, 8.0, 16.0)
 DEFAULT_SIDE = 8.0  # input pixels across the region
@@ -52,10 +53,7 @@ def training_scales(model) -> tuple:
 def region_box(width: int, height: int, centre=None, side=DEFAULT_SIDE) -> tuple:
     """A square of `side` input pixels around centre = (x, y) (default: the middle), kept inside."""
     side = min(float(side), width, height)
-    cx, cy = centre if centre is not None else (width / 2, height / 2)
-    x0 = min(max(float(cx) - side / 2, 0.0), width - side)
-    y0 = min(max(float(cy) - side / 2, 0.0), height - side)
-    return x0, y0, x0 + side, y0 + side
+    return pictures.box_around(centre, (side, side), width, height)
 
 
 def ladder(upscaler, loaded: imageio.LoadedImage, centre=None, extra_scale=None, side=DEFAULT_SIDE,
@@ -83,7 +81,7 @@ def ladder(upscaler, loaded: imageio.LoadedImage, centre=None, extra_scale=None,
 
 def caption(scale: float, trained: bool) -> str:
     # Short: a gallery tile on a phone shows about 17 characters.
-    return f"×{_number(scale)}: " + ("in training" if trained else "extrapolation")
+    return f"×{number(scale)}: " + ("in training" if trained else "extrapolation")
 
 
 def sentence(scale: float, trained: bool, trained_up_to: float) -> str:
@@ -91,12 +89,10 @@ def sentence(scale: float, trained: bool, trained_up_to: float) -> str:
     share = scale * scale
     count = f"{share:.0f}" if math.isclose(share, round(share)) else f"about {share:.0f}"
     if trained:
-        where = f"Seen in training (×1–×{_number(trained_up_to)})."
+        where = f"Seen in training (×1–×{number(trained_up_to)})."
     else:
-        where = f"Extrapolation: beyond the ×{_number(trained_up_to)} it was trained on."
-    return (f"**×{_number(scale)}**: {count} output pixels share one input pixel; what was recorded is their "
+        where = f"Extrapolation: beyond the ×{number(trained_up_to)} it was trained on."
+    return (f"**×{number(scale)}**: {count} output pixels share one input pixel; what was recorded is their "
             f"average, and how the colour varies across those {count} is inferred. {where}")
 
 
-def _number(x: float) -> str:
-    return f"{x:.2f}".rstrip("0").rstrip(".")

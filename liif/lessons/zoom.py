@@ -21,10 +21,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from liif.core import fmt
 from liif.lessons import explain
-from liif.render import imageio
-from liif.api import bicubic_image
-from liif.page.session import flatten_image
+from liif.render import imageio, pictures
+from liif.render.pictures import flatten_image
+from liif.render.upscale import bicubic_image
 
 DEFAULT_ZOOM = 32.0
 DEFAULT_FRAMES = 36  # the fewest that still look smooth at ×32 (each step ×1.1): the decoder's cost is per frame
@@ -63,7 +64,7 @@ class ZoomMovie:
         text = (
             f"**{len(self.liif)} frames** of {w}×{h} per method, from the whole picture to ×{self.zooms[-1]:.3g} "
             f"({x1 - x0:.3g} input pixels across), each rendered by LIIF at its own resolution, in "
-            f"{explain._seconds(self.seconds)}. LIIF (right) differs most from bicubic (left) at "
+            f"{fmt.seconds(self.seconds)}. LIIF (right) differs most from bicubic (left) at "
             f"×{self.zooms[peak]:.3g}, by {self.added[peak]:.1f} levels on average; at ×{self.zooms[-1]:.3g}, "
             f"by {self.added[-1]:.1f}.")
         if self.added[-1] < self.added[peak] / 2:
@@ -83,11 +84,9 @@ def zoom_boxes(width: int, height: int, centre=None, zoom=DEFAULT_ZOOM, frames=D
     """(boxes, zooms) of a zoom from the whole width x height picture to a box `zoom` times smaller
     around `centre` = (x, y) in input pixels (default: the middle)."""
     zoom, frames = float(zoom), int(frames)
-    cx, cy = centre if centre is not None else (width / 2, height / 2)
     side_w, side_h = width / zoom, height / zoom
     # The final box, kept inside the picture; then the fixed point p whose zoom ends on that box.
-    x0_end = min(max(float(cx) - side_w / 2, 0.0), width - side_w)
-    y0_end = min(max(float(cy) - side_h / 2, 0.0), height - side_h)
+    x0_end, y0_end, _, _ = pictures.box_around(centre, (side_w, side_h), width, height)
     px, py = x0_end / (1 - 1 / zoom), y0_end / (1 - 1 / zoom)
     zooms = [zoom ** (k / (frames - 1)) for k in range(frames)]
     boxes = []

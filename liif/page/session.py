@@ -26,12 +26,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
 from liif import settings
 from liif.lessons import explain
-from liif.render import imageio
-from liif.api import bicubic_image
+from liif.render import imageio, pictures
+from liif.render.pictures import flatten_image, label
+from liif.render.upscale import bicubic_image
+from liif.core import fmt
 from liif.render.engine import Speed, Upscaler
 from liif.core.weights import WeightsError, default_weights_path, display_label, list_shipped, load_model
 from liif.core.weights import read_metadata
@@ -61,8 +63,6 @@ MAGNIFIER_TILE = 256
 # The magnifier looks twice as close as the output: a region of TILE / (2 * scale) input pixels.
 MAGNIFIER_ZOOM_OVER_OUTPUT = 2.0
 MIN_REGION_PIXELS = 2.0
-# The enlarged input is drawn with whole pixels, no larger than this on its long side.
-MAX_DISPLAY_SIDE = 2048
 # How long the files made for downloads are kept (seconds); the page's cache uses the same age.
 OUTPUT_MAX_AGE = 1800
 # A page load waits this long (seconds) for the example answer made at start before showing the page without it.
@@ -463,7 +463,7 @@ def run_steps(shelf: ModelShelf, model_name, request: Request, outputs=None, pro
     scale = out_w / loaded.width
     png_path = None
     if outputs is not None:
-        png_path = outputs.save(composed, f"{request.name}-liif-x{_scale_label(scale)}-{out_w}x{out_h}.png")
+        png_path = outputs.save(composed, f"{request.name}-liif-x{fmt.number(scale)}-{out_w}x{out_h}.png")
     finished = Run(request, model_name, composed, bicubic, liif_seen, bicubic_rgb, facts, explanation, png_path,
                    seconds_to_first_result=first_result or 0.0, seconds_total=time.perf_counter() - start)
     shelf.record_costs(model_name, finished)
@@ -572,13 +572,8 @@ def region_around(run: Run, centre=None, tile=None, zoom_over_output=MAGNIFIER_Z
     sx, sy = run.scale
     side = (tile or MAGNIFIER_TILE) / (zoom_over_output * math.sqrt(sx * sy))
     side = min(max(side, MIN_REGION_PIXELS), w, h)
-    if centre is None:
-        cx, cy = w / 2, h / 2
-    else:
-        cx, cy = (centre[0] + 0.5) / sx, (centre[1] + 0.5) / sy
-    x0 = min(max(cx - side / 2, 0.0), w - side)
-    y0 = min(max(cy - side / 2, 0.0), h - side)
-    return x0, y0, x0 + side, y0 + side
+    point = None if centre is None else ((centre[0] + 0.5) / sx, (centre[1] + 0.5) / sy)
+    return pictures.box_around(point, (side, side), w, h)
 
 
 def magnify(shelf: ModelShelf, run: Run, centre=None, tile=None,
@@ -593,31 +588,12 @@ def magnify(shelf: ModelShelf, run: Run, centre=None, tile=None,
         liif = upscaler.render_region(imageio.to_tensor(loaded.rgb), (y0, x0, y1, x1), (tile, tile))
     liif_tile = np.asarray(imageio.compose_output(imageio.to_uint8(liif), loaded).convert("RGB"))
     bicubic_tile = np.asarray(bicubic_image(loaded, tile, tile, region=(x0, y0, x1, y1)).convert("RGB"))
-    pixels_tile = nearest_region(loaded.rgb, (x0, y0, x1, y1), tile)
+    pixels_tile = pictures.nearest_region(loaded.rgb, (x0, y0, x1, y1), tile)
     added, _ = explain.added_detail(liif_tile, bicubic_tile)
-    tiles = [_label(pixels_tile, "input pixels"), _label(bicubic_tile, "bicubic"),
-             _label(liif_tile, "LIIF"), _label(added, "added by LIIF")]
+    tiles = [label(pixels_tile, "input pixels"), label(bicubic_tile, "bicubic"),
+             label(liif_tile, "LIIF"), label(added, "added by LIIF")]
     sx, sy = run.scale
-    return Magnified(grid_2x2(tiles), (x0, y0, x1, y1), (x0 * sx, y0 * sy, x1 * sx, y1 * sy), liif_tile)
-
-
-def nearest_region(rgb: np.ndarray, box: tuple, size: int) -> np.ndarray:
-    """The input's own pixels over `box` (fractional input-pixel units), blown up to size x size."""
-    x0, y0, x1, y1 = box
-    h, w = rgb.shape[:2]
-    centres = (np.arange(size) + 0.5) / size
-    cols = np.clip(np.floor(x0 + centres * (x1 - x0)).astype(np.int64), 0, w - 1)
-    rows = np.clip(np.floor(y0 + centres * (y1 - y0)).astype(np.int64), 0, h - 1)
-    return rgb[rows][:, cols]
-
-
-def grid_2x2(tiles: list, gap: int = 4) -> np.ndarray:
-    size = tiles[0].shape[0]
-    out = np.full((2 * size + gap, 2 * size + gap, 3), 255, np.uint8)
-    for i, tile in enumerate(tiles):
-        r, c = divmod(i, 2)
-        out[r * (size + gap) : r * (size + gap) + size, c * (size + gap) : c * (size + gap) + size] = tile
-    return out
+    return Magnified(pictures.grid_2x2(tiles), (x0, y0, x1, y1), (x0 * sx, y0 * sy, x1 * sx, y1 * sy), liif_tile)
 
 
 # -- words and pictures for the page ---------------------------------------------------------------
@@ -653,62 +629,23 @@ def estimate_text(shelf: ModelShelf, model_name, request: Request) -> str:
     if seconds is None or seconds <= SLOW_RUN_SECONDS:
         return ""
     precision = shelf.upscaler(model_name).precision
-    return (f"This will take about {_about(seconds)} here ({request.out_width}×{request.out_height} output "
+    return (f"This will take about {fmt.duration(seconds)} here ({request.out_width}×{request.out_height} output "
             f"pixels in {precision}, at the speed measured on this machine). The picture fills in row by row "
             "meanwhile.")
-
-
-def _about(seconds: float) -> str:
-    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} minutes"
 
 
 def limits_text() -> str:
     out_limit, in_limit = max_output_pixels(), imageio.max_input_pixels()
     side = math.isqrt(out_limit)
     return (
-        f"Outputs of up to {imageio.megapixels(out_limit)} (e.g. {side}×{side}) and inputs of up to "
-        f"{imageio.megapixels(in_limit)}, and no request that would take this server more than about "
+        f"Outputs of up to {fmt.megapixels(out_limit)} (e.g. {side}×{side}) and inputs of up to "
+        f"{fmt.megapixels(in_limit)}, and no request that would take this server more than about "
         f"{page_model_seconds():.0f} s: the slider stops at the largest scale your photo allows. To look "
         "closer than that, click an output: the magnifier renders any region at any zoom."
     )
 
 
-def flatten_image(image: Image.Image) -> np.ndarray:
-    """(H, W, 3) uint8 for display: transparent areas shown over white, greyscale as grey."""
-    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
-        image = image.convert("RGBA")
-        background = Image.new("RGBA", image.size, (255, 255, 255, 255))
-        image = Image.alpha_composite(background, image)
-    return np.asarray(image.convert("RGB"))
-
-
-def flatten(rgb: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
-    """An input's RGB with its alpha, if any, shown over white."""
-    if alpha is None:
-        return rgb
-    a = alpha[..., None].astype(np.float64) / 255
-    return np.round(rgb * a + 255 * (1 - a)).astype(np.uint8)
-
-
 # -- pictures for the page -------------------------------------------------------------------------
-
-
-def enlarge_nearest(rgb: np.ndarray, target_side: int, max_side: int = MAX_DISPLAY_SIDE) -> np.ndarray:
-    """Blow each pixel up to a whole number of screen pixels, so the long side is about `target_side`."""
-    long_side = max(rgb.shape[:2])
-    factor = max(1, min(round(target_side / long_side), max_side // long_side))
-    return np.repeat(np.repeat(rgb, factor, axis=0), factor, axis=1)
-
-
-def draw_box(rgb: np.ndarray, box: tuple) -> np.ndarray:
-    """A copy of the image with the magnifier's region outlined (dark and light, visible on any photo)."""
-    image = Image.fromarray(rgb).convert("RGB")
-    draw = ImageDraw.Draw(image)
-    x0, y0, x1, y1 = (round(v) for v in box)
-    width = max(1, round(max(image.size) / 256))
-    draw.rectangle((x0 - width, y0 - width, x1 + width - 1, y1 + width - 1), outline=(0, 0, 0), width=width)
-    draw.rectangle((x0, y0, x1 - 1, y1 - 1), outline=(255, 214, 0), width=width)
-    return np.asarray(image)
 
 
 def _pending_over(done_rows: np.ndarray, bicubic_rgb: np.ndarray) -> np.ndarray:
@@ -719,24 +656,9 @@ def _pending_over(done_rows: np.ndarray, bicubic_rgb: np.ndarray) -> np.ndarray:
     return preview
 
 
-def _label(tile: np.ndarray, text: str, right: bool = False) -> np.ndarray:
-    """The picture with a caption in a bottom corner (the top-left one is under the page's panel label)."""
-    image = Image.fromarray(np.ascontiguousarray(tile)).convert("RGB")
-    draw = ImageDraw.Draw(image)
-    font = ImageFont.load_default(size=max(11, min(tile.shape[:2]) // 20))
-    width = draw.textbbox((0, 0), text, font=font)[2]
-    bottom_line = draw.textbbox((0, 0), "Ag", font=font)[3]
-    x = image.width - width - 6 if right else 6
-    y = image.height - bottom_line - 6
-    left, top, right_edge, bottom = draw.textbbox((x, y), text, font=font)
-    draw.rectangle((left - 4, top - 3, right_edge + 4, bottom + 3), fill=(0, 0, 0))
-    draw.text((x, y), text, fill=(255, 255, 255), font=font)
-    return np.asarray(image)
-
-
 def compare_pair(run: Run) -> tuple:
     """The compare slider's two pictures, each captioned on its own side: bicubic left, LIIF right."""
-    return _label(run.bicubic_display, "bicubic"), _label(run.liif_display, "LIIF", right=True)
+    return label(run.bicubic_display, "bicubic"), label(run.liif_display, "LIIF", right=True)
 
 
 def _report(progress, fraction: float, text: str) -> None:
@@ -746,10 +668,6 @@ def _report(progress, fraction: float, text: str) -> None:
 
 def _finite(x: float):
     return x if math.isfinite(x) else None
-
-
-def _scale_label(scale: float) -> str:
-    return f"{scale:.2f}".rstrip("0").rstrip(".")
 
 
 def _safe_name(stem: str) -> str:

@@ -24,6 +24,7 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from liif import settings
+from liif.core.fmt import megapixels
 
 # Defaults sized for a CPU (render time grows with output pixels); raise them on a GPU.
 DEFAULT_MAX_INPUT_PIXELS = 2_000_000
@@ -102,10 +103,6 @@ def max_input_pixels(value=None) -> int:
 
 def max_output_pixels(value=None) -> int:
     return pixel_limit(value, settings.max_output_pixels, DEFAULT_MAX_OUTPUT_PIXELS)
-
-
-def megapixels(n: float) -> str:
-    return f"{n / 1e6:.3g} MP"
 
 
 # -- reading --------------------------------------------------------------------------------------

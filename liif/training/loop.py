@@ -25,12 +25,13 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 
-from liif.core import geometry
-from liif.training.data import CropSampler, decode, list_images, split_holdout
-from liif.render.engine import Upscaler, cpu_has_fast_bf16, pick_device
-from liif.evaluation.metrics import psnr_y
 from liif.core.model import LIIF, LIIFConfig, count_parameters
 from liif.core.weights import load_model, save_weights
+from liif.evaluation.metrics import psnr_y
+from liif.render.engine import Upscaler, cpu_has_fast_bf16, pick_device
+from liif.render.imageio import to_uint8
+from liif.render.pictures import shrink_tensor
+from liif.training.data import CropSampler, decode, list_images, split_holdout
 
 
 COMPILE_MODES = ("off", "default", "reduce-overhead", "max-autotune")
@@ -217,16 +218,12 @@ def validate(model: LIIF, images: list, scales=(2, 4, 8), crop=240, precision="f
             size = min(crop, h, w) // s * s
             y0, x0 = (h - size) // 2, (w - size) // 2
             hr = image[:, y0 : y0 + size, x0 : x0 + size].float()[None] / 255
-            lr = F.interpolate(hr, size=(size // s, size // s), mode="bicubic", antialias=True, align_corners=False)
-            out = engine.render(lr.clamp(0, 1), size, size)
-            scores.append(psnr_y(_to_uint8(out), _to_uint8(hr), shave=s))
+            lr = shrink_tensor(hr, size // s, size // s)
+            out = engine.render(lr, size, size)
+            scores.append(psnr_y(to_uint8(out), to_uint8(hr), shave=s))
         result[f"val_x{s}"] = float(np.mean(scores))
     model.train(was_training)
     return result
-
-
-def _to_uint8(t: torch.Tensor) -> np.ndarray:
-    return (t[0].permute(1, 2, 0).float().cpu().clamp(0, 1) * 255).round().to(torch.uint8).numpy()
 
 
 def hardware_description(device: torch.device) -> str:

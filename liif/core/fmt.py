@@ -1,0 +1,44 @@
+"""How numbers are written for people: one wording for the page, the command line and the model card.
+
+    number(6.25) -> "6.25", number(8.0) -> "8"          count(1280) -> "1,280"
+    millions(22_000_000) -> "22.0 M"                     megapixels(2e6) -> "2 MP"
+    seconds(0.12) -> "120 ms", seconds(4.5) -> "4.5 s"   duration(200) -> "3 minutes"
+    percent(0.251) -> "25%"
+"""
+
+
+def number(x: float) -> str:
+    """At most two decimals, without trailing zeros: scales and ratios ("8", "6.25", "0.5")."""
+    return f"{x:.2f}".rstrip("0").rstrip(".")
+
+
+def count(n: int) -> str:
+    return f"{n:,}"
+
+
+def millions(n: int) -> str:
+    return f"{n / 1e6:.1f} M" if n >= 100_000 else count(n)
+
+
+def megapixels(n: float) -> str:
+    return f"{n / 1e6:.3g} MP"
+
+
+def seconds(s: float) -> str:
+    """A short measured time: milliseconds below one second."""
+    return f"{s * 1000:.0f} ms" if s < 1 else f"{s:.1f} s"
+
+
+def duration(s: float) -> str:
+    """A longer time, roughly: seconds, minutes or hours ("?" for an unknown one)."""
+    if s != s:  # nan: nothing to go on yet
+        return "?"
+    if s < 90:
+        return f"{s:.0f} s"
+    if s < 5400:
+        return f"{s / 60:.0f} minutes"
+    return f"{s / 3600:.1f} hours"
+
+
+def percent(fraction: float) -> str:
+    return f"{fraction:.0%}"
