@@ -21,13 +21,13 @@ from pathlib import Path
 
 from PIL import Image
 
-from liif.core.weights import WeightsError, load_model, resolve_weights
+from liif.core.weights import LoadedModel, WeightsError, load_model, load_weights, resolve_weights
 from liif.render.engine import Upscaler
 from liif.render.imageio import ImageInputError, LoadedImage, check_output_size, check_region, load_image, output_size, save_png
 from liif.render.upscale import bicubic_image, upscale_image
 
-__all__ = ["ImageInputError", "LoadedImage", "Upscaler", "WeightsError", "bicubic_image", "load_image", "load_model",
-           "upscale_file", "upscale_image"]
+__all__ = ["ImageInputError", "LoadedImage", "LoadedModel", "Upscaler", "WeightsError", "bicubic_image", "load_image",
+           "load_model", "load_weights", "upscale_file", "upscale_image"]
 
 
 def upscale_file(path, out_path=None, scale=None, size=None, width=None, height=None, model_path=None,
@@ -58,4 +58,4 @@ def upscale_file(path, out_path=None, scale=None, size=None, width=None, height=
 
 @functools.lru_cache(maxsize=1)
 def _cached_upscaler(model_path: Path, version: int, device: str, precision: str) -> Upscaler:
-    return Upscaler(load_model(model_path), device=device, precision=precision)
+    return Upscaler(load_weights(model_path), device=device, precision=precision)

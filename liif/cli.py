@@ -10,11 +10,13 @@ STARTED = time.perf_counter()  # the start of a `train --minutes` time box
 
 
 def _add_train(sub):
+    from liif.core import encoders
+
     p = sub.add_parser("train", help="train a LIIF model on folders of photos")
     p.add_argument("--data", nargs="+", help="image folders, e.g. ../shared/data/train/natural")
     p.add_argument("--config", help="YAML file of training options (see configs/)")
     p.add_argument("--name", help="run name: checkpoints in runs/NAME/, weights in weights/NAME.safetensors")
-    p.add_argument("--encoder", choices=["edsr-baseline", "rdn"])
+    p.add_argument("--encoder", choices=list(encoders.ENCODERS))
     p.add_argument("--residual", choices=["bicubic", "none"])
     p.add_argument("--steps", type=int, help="planned optimiser steps (the schedule ends there)")
     p.add_argument("--batch-size", type=int)
@@ -153,10 +155,10 @@ def _fail(message: str, code: int) -> int:
 def _make_upscaler(args):
     """The model on the chosen device, or None after printing why not."""
     from liif.render.engine import Upscaler
-    from liif.core.weights import WeightsError, load_model
+    from liif.core.weights import WeightsError, load_weights
 
     try:
-        return Upscaler(load_model(args.model), device=args.device, precision=args.precision)
+        return Upscaler(load_weights(args.model), device=args.device, precision=args.precision)
     except (WeightsError, RuntimeError, ValueError) as exc:
         _fail(str(exc), 2)
         return None
@@ -323,20 +325,17 @@ def _add_info(sub):
 
 
 def _run_info(args):
-    import json
-
     from liif.core.model import count_parameters
 
     upscaler = _make_upscaler(args)
     if upscaler is None:
         return 2
-    model = upscaler.model
-    config, metadata = model.config, getattr(model, "weights_metadata", {}) or {}
+    weights, model, config = upscaler.weights, upscaler.model, upscaler.model.config
     encoder, decoder = count_parameters(model.encoder), count_parameters(model.imnet)
     residual = {"none": "none (the paper's LIIF)", "bicubic": "bicubic (predicts the difference from bicubic)"}
     lines = [
-        ("model file", f"{model.weights_path} ({model.weights_path.stat().st_size / 1e6:.1f} MB)"),
-        ("format", metadata.get("format", "unknown")),
+        ("model file", f"{weights.path} ({weights.path.stat().st_size / 1e6:.1f} MB)"),
+        ("format", weights.format),
         ("encoder", config.encoder),
         ("residual", residual.get(config.residual, config.residual)),
         ("decoder", f"MLP {config.hidden}, feat_unfold={config.feat_unfold}, "
@@ -345,13 +344,11 @@ def _run_info(args):
         ("device", str(upscaler.device)),
         ("precision", upscaler.precision),
     ]
-    if "training" in metadata:
-        try:
-            training = json.loads(metadata["training"])
-        except ValueError:
-            training = {"(unreadable)": metadata["training"]}
+    if weights.training is not None:
         lines.append(("training", ""))
-        lines += [(f"  {key}", value) for key, value in training.items()]
+        lines += [(f"  {key}", value) for key, value in weights.training.items()]
+    elif "training" in weights.metadata:
+        lines.append(("training", f"(unreadable) {weights.metadata['training']}"))
     else:
         lines.append(("training", "no training record in this file"))
     width = max(len(key) for key, _ in lines)

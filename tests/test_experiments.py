@@ -219,7 +219,7 @@ def test_ladder_renders_each_scale_natively_and_labels_extrapolation(engine, pho
     assert "about 12 output pixels" in rungs[2].sentence
     native = engine.render_region(imageio.to_tensor(loaded.rgb), (32, 46, 40, 54), (64, 64))
     assert np.array_equal(rungs[5].picture, imageio.to_uint8(native))  # ×8 of 8 pixels is 64: shown 1:1
-    assert ladder.training_scales(engine.model) == (1.0, 4.0)
+    assert ladder.training_scales(engine.weights) == (1.0, 4.0)
 
 
 # -- command line ----------------------------------------------------------------------------------

@@ -1,7 +1,6 @@
 """The explanation's numbers and pictures (liif/lessons/explain.py): each is checked against a case whose answer
 is known independently of the code."""
 
-import json
 import math
 import re
 
@@ -216,8 +215,7 @@ def test_model_facts_are_counted_from_the_model(encoder, blocks, convolutions, m
     from liif.core.model import LIIF, LIIFConfig
 
     model = LIIF(LIIFConfig(encoder=encoder))
-    model.weights_metadata = {"training": json.dumps(RDN_RECORD)}
-    counted = explain.model_facts(model)
+    counted = explain.model_facts(model, RDN_RECORD)
     assert counted["encoder_blocks"] == blocks and counted["block_convolutions"] == convolutions
     assert counted["encoder_parameters"] / 1e6 == pytest.approx(millions, abs=0.005)
     assert counted["model_parameters"] - counted["encoder_parameters"] == pytest.approx(0.35e6, rel=0.01)  # the MLP

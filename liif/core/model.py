@@ -26,7 +26,7 @@ RESIDUAL_MODES = ("none", "bicubic")
 
 @dataclass
 class LIIFConfig:
-    encoder: str = "edsr-baseline"  # "edsr-baseline" or "rdn"
+    encoder: str = "edsr-baseline"  # a name in liif.core.encoders.ENCODERS: "edsr-baseline", "rdn"
     feat_unfold: bool = True  # decoder sees each code's 3x3 neighbourhood (576 numbers, not 64)
     local_ensemble: bool = True  # blend the 4 nearest codes, area-weighted
     cell_decode: bool = True  # tell the decoder the output pixel's size

@@ -7,7 +7,7 @@ Every failure is a `WeightsError` whose message names the file and the problem.
 """
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -36,6 +36,45 @@ IGNORED_KEYS = ("encoder.sub_mean.", "encoder.add_mean.")
 
 class WeightsError(Exception):
     pass
+
+
+@dataclass
+class LoadedModel:
+    """A LIIF and what its weights file says about it, read once: where it came from, its format and
+    its training record (with the records of the runs it continued). A model made in memory has none."""
+
+    model: LIIF
+    path: Path | None = None
+    format: str = "in memory"  # "liif-zoom" (ours, .safetensors) or "authors-pth"
+    metadata: dict = field(default_factory=dict)  # the file's raw metadata, strings as stored
+    training: dict | None = None  # the training record: steps, hardware, wall_seconds, n_train_images...
+
+    @property
+    def config(self) -> LIIFConfig:
+        return self.model.config
+
+    @property
+    def lineage(self) -> list:
+        """The training records of this file and of every run it continued, oldest first."""
+        if self.format == "authors-pth":
+            return [{"source": f"the LIIF authors' checkpoint {self.path.name}"}]
+        if self.training is None:
+            return [{"source": f"{self.path.name if self.path else 'this model'} (no training record)"}]
+        record = dict(self.training)
+        return [*record.pop("lineage", []), record]
+
+
+def training_record(metadata: dict) -> dict | None:
+    """The `training` entry of a weights file's metadata, parsed; None when absent or unreadable (an
+    unreadable record is left out rather than guessed at)."""
+    raw = metadata.get("training")
+    if not raw:
+        return None
+    try:
+        record = json.loads(raw) if isinstance(raw, str) else dict(raw)
+    except (TypeError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
 
 
 def default_weights_path() -> Path:
@@ -93,6 +132,11 @@ def save_weights(model: LIIF, path, dtype=torch.float16, extra_metadata: dict | 
 
 
 def load_model(path=None, device="cpu") -> LIIF:
+    """The LIIF network of a weights file (see `load_weights`), ready for `Upscaler` or training."""
+    return load_weights(path, device).model
+
+
+def load_weights(path=None, device="cpu") -> LoadedModel:
     """Build a LIIF from a weights file (ours or the authors'), or a shipped model's name (`rdn`,
     `edsr-baseline`); the default is the shipped default model."""
     path = resolve_weights(path)
@@ -121,9 +165,8 @@ def load_model(path=None, device="cpu") -> LIIF:
         if value.shape != expected[key].shape:
             raise WeightsError(f"{path}: parameter {key} has shape {tuple(value.shape)}, expected {tuple(expected[key].shape)}")
     model.load_state_dict({k: v.float() for k, v in state.items()})
-    model.weights_path = path
-    model.weights_metadata = metadata
-    return model.to(device).eval()
+    return LoadedModel(model.to(device).eval(), path, metadata.get("format", "liif-zoom"), metadata,
+                       training_record(metadata))
 
 
 def read_metadata(path) -> dict:

@@ -166,14 +166,14 @@ def run_benchmark(data_root, sets, scales, model_path=None, device="auto", preci
     upscalers = {}
     if not bicubic_only:
         from liif.render.engine import TILE, TILE_OVERLAP, Upscaler
-        from liif.core.weights import load_model
+        from liif.core.weights import load_weights
 
         if precision == "fp32":  # on CUDA, fp32 convolutions default to TF32 (10-bit mantissa): not fp32
             torch.backends.cudnn.allow_tf32 = False
             torch.backends.cuda.matmul.allow_tf32 = False
         tiling = {"tile": tile or TILE, "overlap": TILE_OVERLAP if overlap is None else overlap}
-        engine = Upscaler(load_model(model_path), device=device, precision=precision, **tiling)
-        report["model"] = {"file": str(engine.model.weights_path), "device": str(engine.device),
+        engine = Upscaler(load_weights(model_path), device=device, precision=precision, **tiling)
+        report["model"] = {"file": str(engine.weights.path), "device": str(engine.device),
                            "precision": engine.precision, "config": engine.model.config.to_dict(), **tiling}
         upscalers["model"] = liif_upscaler(engine)
     # Bicubic first: it is quick, so a data problem shows up before the model's long run.

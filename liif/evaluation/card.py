@@ -15,10 +15,10 @@ import json
 import shlex
 from pathlib import Path
 
-from liif.core import fmt
+from liif.core import encoders, fmt
 from liif.core.model import count_parameters
 from liif.evaluation.benchmark import format_table
-from liif.core.weights import SHIPPED_MODELS, WEIGHTS_DIR, load_model, read_metadata
+from liif.core.weights import SHIPPED_MODELS, WEIGHTS_DIR, LoadedModel, load_weights
 
 # The LIIF paper's RDN-LIIF (Table 1 and 2 of arXiv 2012.09161), Y-channel PSNR in dB, as published.
 PAPER_RDN_LIIF = {
@@ -27,12 +27,6 @@ PAPER_RDN_LIIF = {
     "B100": {"x2": 32.32, "x3": 29.26, "x4": 27.74, "x6": 25.98, "x8": 24.91},
 }
 JPEG_QUALITIES = (75, 50)
-
-ENCODER_TEXT = {
-    "rdn": "RDN (configuration B): 16 residual dense blocks of 8 convolutions each (growth 64), local and "
-           "global feature fusion, 64 output features, no upsampling tail",
-    "edsr-baseline": "EDSR-baseline: 16 residual blocks of 64 features, no upsampling tail",
-}
 
 # What the training records cannot say: how each shipped file's runs were started and what they used.
 HISTORY = {
@@ -69,12 +63,6 @@ def portable_command(command: str, json_name: str) -> str:
         elif words[i + 1].startswith("/"):
             words[i + 1] = PLACEHOLDERS.get(flag, "PATH")
     return shlex.join(words)
-
-
-def training_runs(metadata: dict) -> list:
-    """This file's training record and those of the runs it continued, oldest first."""
-    record = json.loads(metadata.get("training", "{}"))
-    return [*record.pop("lineage", []), record]
 
 
 def _read_json(path: Path):
@@ -139,19 +127,17 @@ def jpeg_table(weights_dir: Path = WEIGHTS_DIR) -> str:
     return "\n".join(lines)
 
 
-def model_section(shipped, weights_dir: Path = WEIGHTS_DIR) -> str:
-    path = weights_dir / shipped.filename
+def model_section(shipped, weights: LoadedModel, weights_dir: Path = WEIGHTS_DIR) -> str:
+    path, model = weights.path, weights.model
     stem = shipped.filename.replace(".safetensors", "")
-    metadata = read_metadata(path)
-    model = load_model(path)
     encoder_params, decoder_params = count_parameters(model.encoder), count_parameters(model.imnet)
-    runs = training_runs(metadata)
+    runs = weights.lineage
     total_steps = sum(r.get("steps", 0) for r in runs)
     total_seconds = sum(r.get("wall_seconds", 0) for r in runs)
     out = [f"## {shipped.label}: `{shipped.filename}`", ""]
     out += [
         "### Architecture",
-        f"- Encoder: {ENCODER_TEXT[model.config.encoder]}: {encoder_params / 1e6:.2f} M parameters.",
+        f"- Encoder: {encoders.ENCODERS[model.config.encoder].card_text}: {encoder_params / 1e6:.2f} M parameters.",
         f"- Decoder: the LIIF MLP {model.imnet.layers[0].in_features} → "
         + " → ".join(str(h) for h in model.config.hidden) + f" → 3 (ReLU), feature unfolding "
         f"{'on' if model.config.feat_unfold else 'off'}, local ensemble {'on' if model.config.local_ensemble else 'off'}, "
@@ -316,8 +302,9 @@ def render_card(weights_dir: Path = WEIGHTS_DIR) -> str:
     steps = {}
     for shipped in SHIPPED_MODELS:
         if (weights_dir / shipped.filename).exists():
-            sections.append(model_section(shipped, weights_dir))
-            steps[shipped.name] = sum(r.get("steps", 0) for r in training_runs(read_metadata(weights_dir / shipped.filename)))
+            weights = load_weights(weights_dir / shipped.filename)
+            sections.append(model_section(shipped, weights, weights_dir))
+            steps[shipped.name] = sum(r.get("steps", 0) for r in weights.lineage)
     sections.append(COMMON_BOTTOM.format(summary=psnr_summary(weights_dir), jpeg=jpeg_table(weights_dir),
                                          gap=gap_words(weights_dir), jpeg_words=jpeg_words(weights_dir),
                                          rdn_steps=steps.get("rdn", 0), edsr_steps=steps.get("edsr-baseline", 0)))

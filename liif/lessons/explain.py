@@ -17,14 +17,13 @@ observed (shrink the result back and compare with the input).
 Each section is a short paragraph to read at a glance, with its details folded (<details>).
 """
 
-import json
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
-from liif.core import fmt
+from liif.core import encoders, fmt
 from liif.evaluation.metrics import psnr
 from liif.render import colormaps
 from liif.render.pictures import shrink, side_by_side
@@ -48,8 +47,6 @@ DA_FUSION_CODE = "https://github.com/brandontrabucco/da-fusion"
 INSTANCE_AUG_ARXIV = "https://arxiv.org/abs/2406.08249"
 INSTANCE_AUG_CODE = "https://github.com/KupynOrest/instance_augmentation"
 
-ENCODER_NAMES = {"edsr-baseline": "EDSR-baseline", "rdn": "RDN"}
-BLOCK_KINDS = {"edsr-baseline": "residual blocks", "rdn": "residual dense blocks"}
 
 
 @dataclass
@@ -216,19 +213,13 @@ def explain(facts: RunFacts, feat: torch.Tensor, input_rgb: np.ndarray, bicubic_
     )
 
 
-def model_facts(model) -> dict:
+def model_facts(model, training: dict | None = None) -> dict:
     """What the explanation says about a model, counted from the model itself: its encoder's blocks and
-    the convolutions in each, parameter counts, and the training record its weights file carries."""
+    the convolutions in each, and parameter counts; `training` is its weights file's training record
+    (`LoadedModel.training`)."""
     encoder = model.encoder
-    blocks = list(getattr(encoder, "RDBs", None) or [m for m in getattr(encoder, "body", []) if hasattr(m, "body")])
+    blocks = list(getattr(encoder, "blocks", []))
     convolutions = sum(isinstance(m, torch.nn.Conv2d) and m.kernel_size == (3, 3) for m in blocks[0].modules()) if blocks else 0
-    training = None
-    raw = (getattr(model, "weights_metadata", None) or {}).get("training")
-    if raw:
-        try:
-            training = json.loads(raw) if isinstance(raw, str) else dict(raw)
-        except ValueError:
-            training = None  # an unreadable record is left out rather than guessed at
     return {
         "encoder_blocks": len(blocks),
         "block_convolutions": convolutions,
@@ -252,17 +243,17 @@ def block_text(facts: RunFacts) -> str:
 
 def encoder_text(facts: RunFacts) -> str:
     """The encoder that ran, e.g. "RDN: 16 residual dense blocks of 8 convolutions, 22.0 M parameters"."""
-    name = ENCODER_NAMES.get(facts.encoder, facts.encoder)
+    name = encoders.label(facts.encoder)
     if not facts.encoder_blocks:
         return name
-    blocks = BLOCK_KINDS.get(facts.encoder, "blocks")
+    blocks = encoders.ENCODERS[facts.encoder].block_kind if facts.encoder in encoders.ENCODERS else "blocks"
     return (f"{name}: {facts.encoder_blocks} {blocks} of {facts.block_convolutions} convolutions each, "
             f"{fmt.millions(facts.encoder_parameters)} parameters")
 
 
 def encoder_short(facts: RunFacts) -> str:
     """The encoder's name and size, e.g. "RDN, 22.0 M parameters"."""
-    name = ENCODER_NAMES.get(facts.encoder, facts.encoder)
+    name = encoders.label(facts.encoder)
     return f"{name}, {fmt.millions(facts.encoder_parameters)} parameters" if facts.encoder_parameters else name
 
 

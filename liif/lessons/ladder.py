@@ -9,7 +9,6 @@ what changes from rung to rung is only how much the model had to fill in. Each i
 the model saw that scale in training (its crops were shrunk ×1 to ×4) or whether it is extrapolating.
 """
 
-import json
 import math
 from dataclasses import dataclass
 
@@ -17,6 +16,7 @@ import numpy as np
 from PIL import Image
 
 from liif.core.fmt import number
+from liif.core.weights import LoadedModel
 from liif.render import imageio, pictures
 from liif.render.pictures import flatten_image, nearest_region
 
@@ -35,14 +35,10 @@ class Rung:
     sentence: str
 
 
-def training_scales(model) -> tuple:
+def training_scales(weights: LoadedModel) -> tuple:
     """(lowest, highest) scale the model's training crops were shrunk by: from the weights file when it
     says, else the training recipe's defaults (liif.training.loop.TrainConfig), which every shipped model used."""
-    metadata = getattr(model, "weights_metadata", {}) or {}
-    try:
-        training = json.loads(metadata.get("training", "{}"))
-    except (TypeError, ValueError):
-        training = {}
+    training = weights.training or {}
     if "scale_min" in training and "scale_max" in training:
         return float(training["scale_min"]), float(training["scale_max"])
     from liif.training.loop import TrainConfig
@@ -61,7 +57,7 @@ def ladder(upscaler, loaded: imageio.LoadedImage, centre=None, extra_scale=None,
     """The input's own pixels, then one rung per scale (the visitor's `extra_scale` added in order)."""
     box = region_box(loaded.width, loaded.height, centre, side)
     x0, y0, x1, y1 = box
-    low, high = training_scales(upscaler.model)
+    low, high = training_scales(upscaler.weights)
     wanted = sorted(set(float(s) for s in scales) | ({float(extra_scale)} if extra_scale else set()))
     image01 = imageio.to_tensor(loaded.rgb)
     across = x1 - x0

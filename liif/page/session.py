@@ -35,7 +35,7 @@ from liif.render.pictures import flatten_image, label
 from liif.render.upscale import bicubic_image
 from liif.core import fmt
 from liif.render.engine import Speed, Upscaler
-from liif.core.weights import WeightsError, default_weights_path, display_label, list_shipped, load_model
+from liif.core.weights import WeightsError, default_weights_path, display_label, list_shipped, load_weights
 from liif.core.weights import read_metadata
 
 # The page says how long a run will take, before it starts, when the estimate is over this (seconds).
@@ -162,7 +162,7 @@ class ModelShelf:
             raise WeightsError(f"unknown model {name!r}; available: {', '.join(self.names)}")
         with self._loading:
             if name not in self._upscalers:
-                self._upscalers[name] = Upscaler(load_model(self.paths[name]), self.device, self.precision)
+                self._upscalers[name] = Upscaler(load_weights(self.paths[name]), self.device, self.precision)
             return self._upscalers[name]
 
     def speed(self, name: str | None = None) -> Speed:
@@ -454,7 +454,7 @@ def run_steps(shelf: ModelShelf, model_name, request: Request, outputs=None, pro
         encoder=upscaler.model.config.encoder, feature_channels=int(encoded.feat.shape[1]),
         local_ensemble=upscaler.model.config.local_ensemble, residual=upscaler.model.config.residual,
         encoder_reused=uses > 0, first_encoder_seconds=encoded.seconds,
-        weights_sha256=shelf.sha256(model_name), **explain.model_facts(upscaler.model),
+        weights_sha256=shelf.sha256(model_name), **explain.model_facts(upscaler.model, upscaler.weights.training),
     )
     upscaler.note_timings(0 if uses else loaded.width * loaded.height, encoder_seconds, out_w * out_h, decoder_seconds)
     # The explanation compares what the visitor sees: colours as saved (a greyscale input gives greyscale).

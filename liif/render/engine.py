@@ -22,10 +22,10 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import torch
-import torch.nn.functional as F
 
 from liif.core import geometry
 from liif.core.model import LIIF, Projected
+from liif.core.weights import LoadedModel
 
 # Encoder tiling, in input pixels. The overlap covers most of the encoder's effective receptive field;
 # tests/test_engine.py and docs/performance.md record what it changes.
@@ -116,11 +116,13 @@ class Encoded:
 
 
 class Upscaler:
-    def __init__(self, model: LIIF, device="auto", precision="auto", tile=TILE, overlap=TILE_OVERLAP,
+    def __init__(self, model: LIIF | LoadedModel, device="auto", precision="auto", tile=TILE, overlap=TILE_OVERLAP,
                  chunk=QUERY_CHUNK, cache_size=2):
         self.device = pick_device(device) if isinstance(device, str) else device
         self.precision = pick_precision(precision, self.device)
-        self.model = model.to(self.device).eval()
+        # What the weights file says (path, training record), for the lessons; empty for a bare LIIF.
+        self.weights = model if isinstance(model, LoadedModel) else LoadedModel(model)
+        self.model = self.weights.model.to(self.device).eval()
         if self.device.type in ("cpu", "cuda"):
             self.model.encoder.to(memory_format=torch.channels_last)
         self.tile, self.overlap, self.chunk = tile, overlap, chunk

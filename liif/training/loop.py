@@ -12,7 +12,6 @@ exported fp16 weights.
 """
 
 import csv
-import json
 import math
 import os
 import platform
@@ -26,7 +25,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 
 from liif.core.model import LIIF, LIIFConfig, count_parameters
-from liif.core.weights import load_model, save_weights
+from liif.core.weights import load_weights, save_weights
 from liif.evaluation.metrics import psnr_y
 from liif.render.engine import Upscaler, cpu_has_fast_bf16, pick_device
 from liif.render.imageio import to_uint8
@@ -126,19 +125,19 @@ class Run:
         torch.manual_seed(cfg.seed)
         self.lineage = []  # training records of the runs this one continues (from --init), oldest first
         if cfg.init:
-            initial = load_model(cfg.init)
+            initial = load_weights(cfg.init)
             for key in ("encoder", "residual"):  # the weights decide what is trained
                 if getattr(initial.config, key) != getattr(cfg, key):
                     if rank == 0:
                         print(f"note: {cfg.init} has {key}={getattr(initial.config, key)!r}; training it as such")
                     setattr(cfg, key, getattr(initial.config, key))
-            self.lineage = training_lineage(cfg.init, getattr(initial, "weights_metadata", {}))
+            self.lineage = initial.lineage
         self.model = LIIF(LIIFConfig(encoder=cfg.encoder, residual=cfg.residual))
         if cfg.init:
             if initial.config != self.model.config:
                 raise ValueError(f"{cfg.init} holds a {initial.config.encoder} LIIF ({initial.config}); "
                                  f"this run trains {self.model.config}")
-            self.model.load_state_dict(initial.state_dict())
+            self.model.load_state_dict(initial.model.state_dict())
         self.model.to(self.device)
         self.model.encoder.to(memory_format=torch.channels_last)
         if self.device.type == "cuda":
@@ -230,20 +229,6 @@ def hardware_description(device: torch.device) -> str:
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
     return f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads"
-
-
-def training_lineage(path, metadata: dict) -> list:
-    """The training records of a weights file and of every run it continued, oldest first."""
-    if metadata.get("format") == "authors-pth":
-        return [{"source": f"the LIIF authors' checkpoint {Path(path).name}"}]
-    try:
-        record = json.loads(metadata.get("training", "null"))
-    except ValueError:
-        record = None
-    if not isinstance(record, dict):
-        return [{"source": f"{Path(path).name} (no training record)"}]
-    earlier = record.pop("lineage", [])
-    return [*earlier, record]
 
 
 def load_checkpoint(path: Path) -> dict:
