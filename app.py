@@ -33,7 +33,7 @@ import gradio as gr  # noqa: E402
 from gradio_client import utils as client_utils  # noqa: E402
 from starlette.middleware import Middleware  # noqa: E402
 
-from liif.lessons import check, explain, ladder, zoom  # noqa: E402
+from liif.lessons import check, explain, ladder, originals, zoom  # noqa: E402
 from liif.page import session, visitors
 from liif.render import imageio, pictures
 from liif.core.weights import WeightsError  # noqa: E402
@@ -307,13 +307,13 @@ def magnifier_image(magnified) -> dict:
 
 def run_check(choice, own_photo, scale, model_name, progress=gr.Progress()):
     """Shrink the chosen photo, bring it back with bicubic and LIIF, and compare with the real one."""
-    source = own_photo if choice == OWN_PHOTO else check.original_path(choice) if choice else None
+    source = own_photo if choice == OWN_PHOTO else originals.original_path(choice) if choice else None
     try:
         upscaler = shelf.upscaler(model_name)
         with shelf.lock(model_name):
             result = check.check(upscaler, source, scale, model_name=model_label(model_name),
                                  progress=lambda f: progress(f, desc="LIIF: bringing the tiny photo back"),
-                                 name=None if choice == OWN_PHOTO else check.ORIGINALS[choice].label)
+                                 name=None if choice == OWN_PHOTO else originals.ORIGINALS[choice].label)
     except (imageio.ImageInputError, WeightsError) as exc:
         raise gr.Error(str(exc), print_exception=False) from None
     share = outputs.save(result.share_image(), f"{result.name}-check-x{result.scale}.png")
@@ -359,7 +359,7 @@ def pick_check_region(result, evt: gr.SelectData):
 def follow_upload(upload):
     """The check starts from the picture above: a shipped example's original, or the visitor's own photo
     when it is large enough to be shrunk by the default scale."""
-    key = check.original_for(upload)
+    key = originals.original_for(upload)
     if key is not None:
         return key, gr.update()
     try:
@@ -463,9 +463,9 @@ def experiments_sections(run_state, upload, model, bicubic_view, liif_view):
             with gr.Row(equal_height=False):
                 with gr.Column(scale=2, min_width=280):
                     check_choice = gr.Radio(
-                        [(f"{o.label} ({o.credit})", o.key) for o in check.ORIGINALS.values()]
+                        [(f"{o.label} ({o.credit})", o.key) for o in originals.ORIGINALS.values()]
                         + [("My own photo", OWN_PHOTO)],
-                        value=next(iter(check.ORIGINALS)), label="The real photo", elem_id="check-choice")
+                        value=next(iter(originals.ORIGINALS)), label="The real photo", elem_id="check-choice")
                     check_scale = gr.Radio(list(check.SCALES), value=check.DEFAULT_SCALE, label="Shrink it by",
                                            elem_id="check-scale")
                     check_button = gr.Button("Check", variant="primary", elem_id="check-button")

@@ -13,7 +13,7 @@
     baseline = bicubic_image(loaded, 1920, 1080)
 
 Only the RGB goes through LIIF; `imageio.compose_output` puts greyscale and alpha back. Sizes are not
-checked here: callers decide with `imageio.output_size` and `imageio.check_output_size`.
+checked here: callers decide with `sizes.output_size` and `sizes.check_output_size`.
 """
 
 import functools
@@ -23,7 +23,8 @@ from PIL import Image
 
 from liif.core.weights import LoadedModel, WeightsError, load_model, load_weights, resolve_weights
 from liif.render.engine import Upscaler
-from liif.render.imageio import ImageInputError, LoadedImage, check_output_size, check_region, load_image, output_size, save_png
+from liif.render.imageio import ImageInputError, LoadedImage, load_image, save_png
+from liif.render.sizes import check_output_size, check_region, output_size
 from liif.render.upscale import bicubic_image, upscale_image
 
 __all__ = ["ImageInputError", "LoadedImage", "LoadedModel", "Upscaler", "WeightsError", "bicubic_image", "load_image",

@@ -89,20 +89,20 @@ def _checked(parse):
 
 
 def _scale(text):
-    from liif.render.imageio import output_size
+    from liif.render.sizes import output_size
 
     output_size(1, 1, scale=text)  # validates: a positive, finite number
     return float(text)
 
 
 def _width(text):
-    from liif.render.imageio import output_size
+    from liif.render.sizes import output_size
 
     return output_size(1, 1, width=text)[0]
 
 
 def _height(text):
-    from liif.render.imageio import output_size
+    from liif.render.sizes import output_size
 
     return output_size(1, 1, height=text)[1]
 
@@ -123,7 +123,7 @@ def _add_model_options(p):
 
 def _add_upscale(sub):
     from liif import settings
-    from liif.render import imageio
+    from liif.render import imageio, sizes
 
     p = sub.add_parser("upscale", help="upscale images to any size with LIIF (writes PNG)",
                        description="Upscale images to any size with LIIF. Outputs are lossless PNG; "
@@ -131,14 +131,14 @@ def _add_upscale(sub):
     p.add_argument("inputs", nargs="+", metavar="IN", help=f"image files ({imageio.SUPPORTED_NAMES})")
     size = p.add_mutually_exclusive_group(required=True)
     size.add_argument("--scale", type=_checked(_scale), metavar="S", help="scale factor, e.g. 4 or 3.5")
-    size.add_argument("--size", type=_checked(imageio.parse_size), metavar="WxH", help="exact output size, e.g. 1920x1080")
+    size.add_argument("--size", type=_checked(sizes.parse_size), metavar="WxH", help="exact output size, e.g. 1920x1080")
     size.add_argument("--width", type=_checked(_width), metavar="W", help="output width; height keeps the aspect ratio")
     size.add_argument("--height", type=_checked(_height), metavar="H", help="output height; width keeps the aspect ratio")
     out = p.add_mutually_exclusive_group(required=True)
     out.add_argument("-o", "--output", metavar="OUT", help="output .png file (one input only)")
     out.add_argument("--out-dir", metavar="DIR", help="folder for the outputs, named after each input (.png)")
     _add_model_options(p)
-    p.add_argument("--region", type=_checked(imageio.parse_region), metavar="X0,Y0,X1,Y1",
+    p.add_argument("--region", type=_checked(sizes.parse_region), metavar="X0,Y0,X1,Y1",
                    help="render only this box of the input (input pixels, fractions allowed), at the chosen scale")
     p.add_argument("--max-input-pixels", type=_checked(_pixels), metavar="N",
                    help=f"refuse larger inputs (default {imageio.DEFAULT_MAX_INPUT_PIXELS:,}, or ${settings.MAX_INPUT_PIXELS})")
@@ -221,7 +221,7 @@ def _run_upscale(args):
     import torch
     from tqdm import tqdm
 
-    from liif.render import imageio
+    from liif.render import imageio, sizes
     from liif.render.upscale import upscale_image
 
     if args.output is not None and len(args.inputs) > 1:
@@ -255,13 +255,13 @@ def _run_upscale(args):
             continue
         try:
             if args.region is not None:
-                x0, y0, x1, y1 = imageio.check_region(args.region, loaded.width, loaded.height)
+                x0, y0, x1, y1 = sizes.check_region(args.region, loaded.width, loaded.height)
                 in_w, in_h, what = x1 - x0, y1 - y0, "region"
             else:
                 in_w, in_h, what = loaded.width, loaded.height, "image"
-            out_w, out_h = imageio.output_size(in_w, in_h, scale=args.scale, size=args.size,
+            out_w, out_h = sizes.output_size(in_w, in_h, scale=args.scale, size=args.size,
                                                width=args.width, height=args.height)
-            imageio.check_output_size(in_w, in_h, out_w, out_h, max_pixels=max_out, what=what)
+            sizes.check_output_size(in_w, in_h, out_w, out_h, max_pixels=max_out, what=what)
             if upscaler is None:
                 upscaler = _make_upscaler(args)
                 if upscaler is None:
@@ -491,7 +491,7 @@ def _run_card(args):
 
 
 def _add_check(sub):
-    from liif.lessons import check
+    from liif.lessons import check, originals
 
     p = sub.add_parser("check", help="shrink a photo, bring it back with bicubic and LIIF, measure both against it",
                        description="Check against the real photo: shrink PHOTO by the scale (antialiased bicubic, "
@@ -499,7 +499,7 @@ def _add_check(sub):
                                    "with LIIF, and print PSNR-Y, SSIM-Y and where LIIF got closer.")
     p.add_argument("photo", metavar="PHOTO",
                    help=f"a photo at least scale x {check.MIN_TINY_SIDE} pixels a side, or a shipped one: "
-                        f"{', '.join(check.ORIGINALS)}")
+                        f"{', '.join(originals.ORIGINALS)}")
     p.add_argument("--scale", type=int, default=check.DEFAULT_SCALE, choices=check.SCALES)
     p.add_argument("--working-size", type=int, default=check.DEFAULT_WORKING_SIZE, metavar="N",
                    help="the tiny version's long side at most (a larger photo is reduced first)")
@@ -513,10 +513,10 @@ def _add_check(sub):
 def _run_check(args):
     import json
 
-    from liif.lessons import check
+    from liif.lessons import check, originals
     from liif.render import imageio
 
-    source = check.original_path(args.photo) if args.photo in check.ORIGINALS else args.photo
+    source = originals.original_path(args.photo) if args.photo in originals.ORIGINALS else args.photo
     upscaler = _make_upscaler(args)
     if upscaler is None:
         return 2

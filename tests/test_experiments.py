@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from liif import cli
-from liif.lessons import check, ladder, zoom
+from liif.lessons import check, ladder, originals, zoom
 from liif.page import session
 from liif.render import imageio, pictures
 from liif.api import upscale_image
@@ -139,8 +139,8 @@ def test_share_picture_and_magnifier(engine, photo):
 
 
 def test_a_shipped_original_starts_the_magnifier_on_its_face(engine):
-    result = check.check(engine, check.original_path("astronaut"), 4, working_size=32)
-    assert result.focus == check.ORIGINALS["astronaut"].focus == (0.44, 0.2)
+    result = check.check(engine, originals.original_path("astronaut"), 4, working_size=32)
+    assert result.focus == originals.ORIGINALS["astronaut"].focus == (0.44, 0.2)
     x0, y0, x1, y1 = result.magnify()[1]
     assert ((x0 + x1) / 2, (y0 + y1) / 2) == pytest.approx((0.44 * 128, 0.2 * 128))
 
@@ -149,14 +149,14 @@ def test_every_example_has_its_original_shipped():
     from app import EXAMPLES
 
     for example in EXAMPLES:
-        key = check.original_for(example)
+        key = originals.original_for(example)
         assert key is not None, f"{example.name} has no original in liif/lessons/check.py"
-        with Image.open(check.original_path(key)) as original:
+        with Image.open(originals.original_path(key)) as original:
             assert max(original.size) <= 512 and min(original.size) >= 8 * 32  # ×8 leaves 32+ pixels a side
-    assert check.original_for("/tmp/gradio/abc/grace-hopper-48.png") == "grace-hopper"
-    assert check.original_for("/tmp/holiday.jpg") is None
+    assert originals.original_for("/tmp/gradio/abc/grace-hopper-48.png") == "grace-hopper"
+    assert originals.original_for("/tmp/holiday.jpg") is None
     with pytest.raises(imageio.ImageInputError, match="no shipped photo called 'moon'"):
-        check.original_path("moon")
+        originals.original_path("moon")
 
 
 # -- the zoom movie --------------------------------------------------------------------------------

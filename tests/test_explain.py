@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from liif.lessons import explain
+from liif.lessons import explain, sources
 from liif.render import colormaps, pictures
 
 
@@ -173,7 +173,7 @@ def test_explanation_of_an_uneven_scale_and_a_paper_liif():
 
 
 def test_sources_are_exactly_the_three_papers_and_their_code():
-    links = set(re.findall(r"\((https?://[^)\s]+)\)", explain.sources_markdown()))
+    links = set(re.findall(r"\((https?://[^)\s]+)\)", sources.sources_markdown()))
     assert links == {
         "https://arxiv.org/abs/2012.09161", "https://github.com/yinboc/liif",
         "https://arxiv.org/abs/2302.07944", "https://github.com/brandontrabucco/da-fusion",

@@ -1,7 +1,7 @@
 """How numbers are written for people: one wording for the page, the command line and the model card.
 
     number(6.25) -> "6.25", number(8.0) -> "8"          count(1280) -> "1,280"
-    millions(22_000_000) -> "22.0 M"                     megapixels(2e6) -> "2 MP"
+    millions(22_000_000) -> "22.0 M"                     megapixels(2e6) -> "2 MP", size(64, 48) -> "64×48"
     seconds(0.12) -> "120 ms", seconds(4.5) -> "4.5 s"   duration(200) -> "3 minutes"
     percent(0.251) -> "25%"
 """
@@ -14,6 +14,10 @@ def number(x: float) -> str:
 
 def count(n: int) -> str:
     return f"{n:,}"
+
+
+def size(width: int, height: int) -> str:
+    return f"{width}×{height}"
 
 
 def millions(n: int) -> str:

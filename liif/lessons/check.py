@@ -27,13 +27,11 @@ from PIL import Image, ImageDraw, ImageFont
 
 from liif.core import fmt
 from liif.evaluation.metrics import psnr_y, rgb_to_y, ssim_y
+from liif.lessons import originals
 from liif.lessons.explain import HEAT_FULL_SCALE, added_detail
 from liif.render import colormaps, imageio, pictures
 from liif.render.pictures import shrink, side_by_side
 from liif.render.upscale import bicubic_image, upscale_image
-
-REPO = Path(__file__).resolve().parents[2]
-ORIGINALS_DIR = REPO / "assets" / "originals"
 
 # The scales the check offers. Whole numbers, so the real photo is exactly `scale` times the tiny one.
 SCALES = (2, 3, 4, 6, 8)
@@ -56,42 +54,6 @@ SHARE_PANEL_HEIGHT = 256
 MAGNIFIER_INPUT_PIXELS = 8
 MAGNIFIER_TILE = 256
 MAGNIFIER_TOP = 40
-
-
-@dataclass(frozen=True)
-class Original:
-    key: str
-    file: str
-    label: str  # what the page's menu says
-    credit: str  # who made it, and its terms
-    focus: tuple = (0.5, 0.5)  # where the magnifier starts (the face), as fractions of width and height
-
-
-# The shipped examples' originals (assets/make_examples.py cuts them from ../shared/assets-src; terms in
-# assets/README.md). An example file named "<key>-<size>.png" is a reduction of the original <key>.
-ORIGINALS = {
-    o.key: o for o in (
-        # The focus is the centre of the example's crop box (assets/make_examples.py) in the original.
-        Original("astronaut", "astronaut.jpg", "Astronaut Eileen Collins", "NASA, public domain", (0.44, 0.2)),
-        Original("grace-hopper", "grace-hopper.jpg", "Grace Hopper", "US Navy, public domain", (0.51, 0.36)),
-        Original("cat", "cat.jpg", "Chelsea the cat", "Stefan van der Walt, CC0", (0.49, 0.5)),
-        Original("coffee", "coffee.jpg", "A cup of coffee", "Rachel Michetti, CC0", (0.51, 0.39)),
-    )
-}
-
-
-def original_path(key: str) -> Path:
-    if key not in ORIGINALS:
-        raise imageio.ImageInputError(f"there is no shipped photo called {key!r}; choose one of {', '.join(ORIGINALS)}")
-    return ORIGINALS_DIR / ORIGINALS[key].file
-
-
-def original_for(path) -> str | None:
-    """The shipped original of an example file ("astronaut-64.png" -> "astronaut"), or None."""
-    if path is None:
-        return None
-    stem = Path(str(path)).stem
-    return next((key for key in ORIGINALS if stem == key or stem.startswith(key + "-")), None)
 
 
 @dataclass
@@ -292,7 +254,7 @@ def check(upscaler, source, scale=DEFAULT_SCALE, working_size=DEFAULT_WORKING_SI
         kinds=block_kinds(tiny, bicubic, liif, real, scale),
         model_name=model_name, notices=list(loaded.notices),
         name=Path(str(source)).stem if isinstance(source, (str, Path)) else "photo",
-        focus=_shipped_focus(source),
+        focus=originals.shipped_focus(source),
     )
     result.seconds = time.perf_counter() - start
     return result
@@ -371,15 +333,6 @@ def findings(result: Check) -> list:
 
 
 # -- helpers ---------------------------------------------------------------------------------------
-
-
-def _shipped_focus(source) -> tuple:
-    """A shipped original's focus; the middle for any other photo."""
-    if isinstance(source, (str, Path)):
-        for original in ORIGINALS.values():
-            if Path(source).resolve() == (ORIGINALS_DIR / original.file).resolve():
-                return original.focus
-    return (0.5, 0.5)
 
 
 def _abs_error(a: np.ndarray, b: np.ndarray) -> np.ndarray:

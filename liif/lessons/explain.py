@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from liif.core import encoders, fmt
+from liif.lessons.sources import sources_markdown
 from liif.evaluation.metrics import psnr
 from liif.render import colormaps
 from liif.render.pictures import shrink, side_by_side
@@ -39,14 +40,6 @@ NEARLY_NOTHING_ADDED_LEVELS = 1.0
 # Where the added detail lies: its share on this fraction of the output with the strongest bicubic edges.
 EDGE_FRACTION = 0.2
 EDGE_SHARE_TEXT = "fifth"
-
-LIIF_ARXIV = "https://arxiv.org/abs/2012.09161"
-LIIF_CODE = "https://github.com/yinboc/liif"
-DA_FUSION_ARXIV = "https://arxiv.org/abs/2302.07944"
-DA_FUSION_CODE = "https://github.com/brandontrabucco/da-fusion"
-INSTANCE_AUG_ARXIV = "https://arxiv.org/abs/2406.08249"
-INSTANCE_AUG_CODE = "https://github.com/KupynOrest/instance_augmentation"
-
 
 
 @dataclass
@@ -274,8 +267,8 @@ def training_text(facts: RunFacts) -> str:
 def task_markdown(facts: RunFacts) -> str:
     return (
         "### 1. The task: make a small photo larger\n"
-        f"From one photo of {_size(facts.in_width, facts.in_height)} pixels, make one of "
-        f"{_size(facts.out_width, facts.out_height)} ({scale_text(facts)}). The model gets this one picture and "
+        f"From one photo of {fmt.size(facts.in_width, facts.in_height)} pixels, make one of "
+        f"{fmt.size(facts.out_width, facts.out_height)} ({scale_text(facts)}). The model gets this one picture and "
         "nothing else: no other photo of the same scene or person.\n\n"
         "<details><summary>Why any scale works</summary>\n\n"
         "LIIF treats a picture as a continuous surface that can be asked for the colour at any point, not as a "
@@ -310,7 +303,7 @@ def workflow_markdown(facts: RunFacts, numbers: dict) -> str:
         f"{facts.feature_channels} numbers; then a small **decoder** network is asked for the colour at each of "
         f"the {fmt.count(facts.out_pixels)} output pixels: **{fmt.count(numbers['queries'])} questions** in all.\n\n"
         "<details><summary>The steps, with this run's numbers</summary>\n\n"
-        f"1. **Input**: {_size(facts.in_width, facts.in_height)}, {fmt.count(facts.in_pixels)} pixels of three numbers "
+        f"1. **Input**: {fmt.size(facts.in_width, facts.in_height)}, {fmt.count(facts.in_pixels)} pixels of three numbers "
         "each (red, green, blue).\n"
         f"2. **Encoder** ({encoder_text(facts)}) turns every input pixel into a list of {facts.feature_channels} "
         "numbers that describe its neighbourhood: edges, textures, what lies around it. The picture beside this "
@@ -322,7 +315,7 @@ def workflow_markdown(facts: RunFacts, numbers: dict) -> str:
         f"each, and how big the output pixel is.{blend}{residual} This run asked it "
         f"{fmt.count(numbers['queries'])} questions ({fmt.count(facts.out_pixels)} output pixels {per_pixel}), in "
         f"{fmt.seconds(facts.decoder_seconds)}.\n"
-        f"4. **Output**: {_size(facts.out_width, facts.out_height)}, {fmt.count(facts.out_pixels)} pixels.\n\n"
+        f"4. **Output**: {fmt.size(facts.out_width, facts.out_height)}, {fmt.count(facts.out_pixels)} pixels.\n\n"
         f"Ran on **{facts.device}** in **{facts.precision}** with {weights}{digest}.{parameters}\n\n</details>"
     )
 
@@ -382,35 +375,14 @@ def why_markdown(facts: RunFacts, numbers: dict, enlarged: bool = True) -> str:
         "training photos (counted above).\n"
         f"- **The heat map** shows |LIIF − bicubic| at every output pixel; black means no change, the brightest "
         f"colour {HEAT_FULL_SCALE:.0f} or more levels.\n"
-        f"- **Consistency check**: the LIIF output shrunk back to {_size(facts.in_width, facts.in_height)} "
+        f"- **Consistency check**: the LIIF output shrunk back to {fmt.size(facts.in_width, facts.in_height)} "
         "(antialiased bicubic, as the training inputs were made) compared with your input: "
         f"**{_db(liif_db)}** PSNR, {verdict} (Plain bicubic, shrunk back the same way: {_db(bicubic_db)}.)\n\n"
         "</details>"
     )
 
 
-def sources_markdown() -> str:
-    return (
-        "### Papers and tools\n"
-        f"- **LIIF**: Chen, Liu and Wang, *Learning Continuous Image Representation with Local Implicit "
-        f"Image Function* ([arXiv:2012.09161]({LIIF_ARXIV}), [code]({LIIF_CODE})). The method this page runs: "
-        "an encoder and a decoder that can be asked for the colour at any continuous coordinate, which is what "
-        "makes any scale possible. (The bicubic residual is this project's addition.)\n"
-        f"- **DA-Fusion**: Trabucco et al., *Effective Data Augmentation With Diffusion Models* "
-        f"([arXiv:2302.07944]({DA_FUSION_ARXIV}), [code]({DA_FUSION_CODE})). Widens the training set of an image "
-        "classifier by having a text-to-image diffusion model make new variations of its real images.\n"
-        f"- **Instance-Level Augmentations**: Kupyn and Rupprecht, *Dataset Enhancement with Instance-Level "
-        f"Augmentations* ([arXiv:2406.08249]({INSTANCE_AUG_ARXIV}), [code]({INSTANCE_AUG_CODE})). Widens training "
-        "data for detection and segmentation by redrawing individual objects in existing photos with a "
-        "diffusion model while keeping the scene's layout; the same redrawing can anonymise the people in them."
-    )
-
-
 # -- formatting ------------------------------------------------------------------------------------
-
-
-def _size(width: int, height: int) -> str:
-    return f"{width}×{height}"
 
 
 def _hardware(record: dict) -> str:

@@ -30,7 +30,7 @@ from PIL import Image
 
 from liif import settings
 from liif.lessons import explain
-from liif.render import imageio, pictures
+from liif.render import imageio, pictures, sizes
 from liif.render.pictures import flatten_image, label
 from liif.render.upscale import bicubic_image
 from liif.core import fmt
@@ -258,14 +258,14 @@ def max_scale(in_width: int, in_height: int, speed: Speed | None = None) -> floa
 
 
 def _accepted(in_width, in_height, scale, speed) -> bool:
-    out_w, out_h = imageio.output_size(in_width, in_height, scale=scale)
+    out_w, out_h = sizes.output_size(in_width, in_height, scale=scale)
     return _refusal(in_width, in_height, out_w, out_h, speed) is None
 
 
 def _refusal(in_w, in_h, out_w, out_h, speed) -> str | None:
     """Why the page refuses this request, in a sentence with no command-line advice; None if it does not."""
     try:
-        imageio.check_output_size(in_w, in_h, out_w, out_h, max_pixels=max_output_pixels())
+        sizes.check_output_size(in_w, in_h, out_w, out_h, max_pixels=max_output_pixels())
     except imageio.ImageInputError as exc:
         return str(exc)
     if speed is None:
@@ -288,20 +288,20 @@ def prepare(source, scale=None, target_width=0, target_height=0, stretch=False, 
     loaded = imageio.load_image(source)
     width, height = _target(target_width, "width"), _target(target_height, "height")
     if width and height and stretch:
-        out_w, out_h = imageio.output_size(loaded.width, loaded.height, size=(width, height))
+        out_w, out_h = sizes.output_size(loaded.width, loaded.height, size=(width, height))
     elif width and height:  # fit inside the box: the side that reaches it first decides
         if width * loaded.height <= height * loaded.width:
-            out_w, out_h = imageio.output_size(loaded.width, loaded.height, width=width)
+            out_w, out_h = sizes.output_size(loaded.width, loaded.height, width=width)
         else:
-            out_w, out_h = imageio.output_size(loaded.width, loaded.height, height=height)
+            out_w, out_h = sizes.output_size(loaded.width, loaded.height, height=height)
     elif width:
-        out_w, out_h = imageio.output_size(loaded.width, loaded.height, width=width)
+        out_w, out_h = sizes.output_size(loaded.width, loaded.height, width=width)
     elif height:
-        out_w, out_h = imageio.output_size(loaded.width, loaded.height, height=height)
+        out_w, out_h = sizes.output_size(loaded.width, loaded.height, height=height)
     elif scale is None or scale == "":
         raise imageio.ImageInputError("choose a scale (a number greater than 0), or a target width or height")
     else:
-        out_w, out_h = imageio.output_size(loaded.width, loaded.height, scale=scale)
+        out_w, out_h = sizes.output_size(loaded.width, loaded.height, scale=scale)
     refusal = _refusal(loaded.width, loaded.height, out_w, out_h, speed)
     if refusal is not None:
         most = max_scale(loaded.width, loaded.height, speed)
@@ -329,7 +329,7 @@ def _target(value, what: str) -> int:
         raise imageio.ImageInputError(f"the target {what} must be a number of pixels") from None
     if not math.isfinite(number) or number < 0:
         raise imageio.ImageInputError(f"the target {what} must be 0 (use the scale) or a number of pixels")
-    return imageio.output_size(1, 1, **{what: round(number) or 1})[0 if what == "width" else 1]
+    return sizes.output_size(1, 1, **{what: round(number) or 1})[0 if what == "width" else 1]
 
 
 def check_weights_file(path: Path) -> None:

@@ -4,14 +4,15 @@
     baseline = bicubic_image(loaded, 1920, 1080)             # what LIIF is compared with
 
 Only the RGB goes through LIIF; `imageio.compose_output` puts greyscale and alpha back. Sizes are not
-checked here: callers decide with `imageio.output_size` and `imageio.check_output_size`.
+checked here: callers decide with `sizes.output_size` and `sizes.check_output_size`.
 """
 
 import numpy as np
 from PIL import Image
 
 from liif.render.engine import Upscaler
-from liif.render.imageio import LoadedImage, check_region, compose_output, to_tensor, to_uint8
+from liif.render.imageio import LoadedImage, compose_output, to_tensor, to_uint8
+from liif.render.sizes import check_region
 
 
 def upscale_image(upscaler: Upscaler, loaded: LoadedImage, out_w: int, out_h: int, progress=None,

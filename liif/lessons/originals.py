@@ -1,0 +1,57 @@
+"""The shipped photos whose originals we have: the check compares against them, the examples are cut from them.
+
+assets/make_examples.py cuts the examples from ../shared/assets-src (terms in assets/README.md); an
+example file named "<key>-<size>.png" is a reduction of the original <key>.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from liif.render.imageio import ImageInputError
+
+ORIGINALS_DIR = Path(__file__).resolve().parents[2] / "assets" / "originals"
+
+
+@dataclass(frozen=True)
+class Original:
+    key: str
+    file: str
+    label: str  # what the page's menu says
+    credit: str  # who made it, and its terms
+    focus: tuple = (0.5, 0.5)  # where the magnifier starts (the face), as fractions of width and height
+
+
+# The shipped examples' originals (assets/make_examples.py cuts them from ../shared/assets-src; terms in
+# assets/README.md). An example file named "<key>-<size>.png" is a reduction of the original <key>.
+ORIGINALS = {
+    o.key: o for o in (
+        # The focus is the centre of the example's crop box (assets/make_examples.py) in the original.
+        Original("astronaut", "astronaut.jpg", "Astronaut Eileen Collins", "NASA, public domain", (0.44, 0.2)),
+        Original("grace-hopper", "grace-hopper.jpg", "Grace Hopper", "US Navy, public domain", (0.51, 0.36)),
+        Original("cat", "cat.jpg", "Chelsea the cat", "Stefan van der Walt, CC0", (0.49, 0.5)),
+        Original("coffee", "coffee.jpg", "A cup of coffee", "Rachel Michetti, CC0", (0.51, 0.39)),
+    )
+}
+
+
+def original_path(key: str) -> Path:
+    if key not in ORIGINALS:
+        raise ImageInputError(f"there is no shipped photo called {key!r}; choose one of {', '.join(ORIGINALS)}")
+    return ORIGINALS_DIR / ORIGINALS[key].file
+
+
+def original_for(path) -> str | None:
+    """The shipped original of an example file ("astronaut-64.png" -> "astronaut"), or None."""
+    if path is None:
+        return None
+    stem = Path(str(path)).stem
+    return next((key for key in ORIGINALS if stem == key or stem.startswith(key + "-")), None)
+
+
+def shipped_focus(source) -> tuple:
+    """A shipped original's focus; the middle for any other photo."""
+    if isinstance(source, (str, Path)):
+        for original in ORIGINALS.values():
+            if Path(source).resolve() == (ORIGINALS_DIR / original.file).resolve():
+                return original.focus
+    return (0.5, 0.5)
