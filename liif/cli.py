@@ -48,7 +48,8 @@ def _add_train(sub):
 
 
 def _run_train(args):
-    from liif.training.loop import TrainConfig, train
+    from liif.training.config import TrainConfig
+    from liif.training.loop import train
     from liif.core.weights import WeightsError, resolve_weights
 
     options = {k: getattr(args, k) for k in (

@@ -5,7 +5,8 @@ import sys
 import torch
 import torch.distributed as dist
 
-from liif.training.loop import TrainConfig, train
+from liif.training.config import TrainConfig
+from liif.training.loop import train
 
 data, runs_dir, out_dir = sys.argv[1:4]
 cfg = TrainConfig(data=[data], name="ddp", steps=3, batch_size=4, lr_size=16, n_queries=64, holdout=1,

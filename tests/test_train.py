@@ -13,7 +13,9 @@ from PIL import Image
 
 from liif.training.data import CropSampler, decode, list_images, split_holdout
 from liif.core.model import LIIF, LIIFConfig
-from liif.training.loop import Run, TrainConfig, learning_rate, train
+from liif.training.config import TrainConfig, learning_rate
+from liif.training.loop import train
+from liif.training.trainer import Trainer
 from liif.core.weights import load_model, read_metadata, save_weights
 
 REPO = Path(__file__).resolve().parents[1]
@@ -45,7 +47,7 @@ def tiny_config(folder, tmp_path, **overrides) -> TrainConfig:
 @pytest.mark.slow
 def test_loss_goes_down(photo_folder, tmp_path):
     cfg = tiny_config(photo_folder, tmp_path, lr=1e-3, schedule="constant")
-    run = Run(cfg)
+    run = Trainer(cfg)
     images = [decode(p) for p in list_images(cfg.data)]
     sampler = CropSampler(images, cfg.lr_size, (1.0, 4.0), cfg.n_queries)
     fixed = sampler.sample(8, torch.Generator().manual_seed(123))
@@ -115,9 +117,9 @@ def test_compile_mode_reaches_torch_compile(photo_folder, tmp_path, monkeypatch)
     checkpoints) means the default mode; a misspelt mode is refused before any work."""
     modes = []
     monkeypatch.setattr(torch, "compile", lambda module, mode=None: modes.append(mode) or module)
-    Run(tiny_config(photo_folder, tmp_path))
-    Run(tiny_config(photo_folder, tmp_path, compile="reduce-overhead"))
-    Run(tiny_config(photo_folder, tmp_path, compile=True))
+    Trainer(tiny_config(photo_folder, tmp_path))
+    Trainer(tiny_config(photo_folder, tmp_path, compile="reduce-overhead"))
+    Trainer(tiny_config(photo_folder, tmp_path, compile=True))
     assert modes == ["reduce-overhead", "default"]
     with pytest.raises(ValueError, match="unknown compile mode 'reduce_overhead'"):
         TrainConfig(compile="reduce_overhead")
@@ -171,7 +173,7 @@ def test_init_from_our_weights_keeps_the_lineage(photo_folder, tmp_path):
     first = tiny_config(photo_folder, tmp_path / "first", steps=3)
     train(first, show_progress=False)
     second = tiny_config(photo_folder, tmp_path / "second", steps=2, init=first.export, encoder="rdn", residual="none")
-    run = Run(second)
+    run = Trainer(second)
     assert second.encoder == "edsr-baseline" and second.residual == "bicubic"  # taken from the file
     assert _same_weights(run.model, load_model(first.export))
     assert run.optimizer.state_dict()["state"] == {} and run.step == 0  # fresh optimiser and schedule
@@ -203,7 +205,7 @@ def test_init_refuses_a_different_architecture(photo_folder, tmp_path):
     other = LIIF(LIIFConfig(encoder="edsr-baseline", hidden=[32, 32]))
     path = save_weights(other, tmp_path / "small.safetensors")
     with pytest.raises(ValueError, match="small.safetensors holds"):
-        Run(tiny_config(photo_folder, tmp_path, init=str(path)))
+        Trainer(tiny_config(photo_folder, tmp_path, init=str(path)))
 
 
 @pytest.mark.slow

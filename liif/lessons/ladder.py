@@ -37,11 +37,11 @@ class Rung:
 
 def training_scales(weights: LoadedModel) -> tuple:
     """(lowest, highest) scale the model's training crops were shrunk by: from the weights file when it
-    says, else the training recipe's defaults (liif.training.loop.TrainConfig), which every shipped model used."""
+    says, else the training recipe's defaults (liif.training.config.TrainConfig), which every shipped model used."""
     training = weights.training or {}
     if "scale_min" in training and "scale_max" in training:
         return float(training["scale_min"]), float(training["scale_max"])
-    from liif.training.loop import TrainConfig
+    from liif.training.config import TrainConfig
 
     return TrainConfig.scale_min, TrainConfig.scale_max
 

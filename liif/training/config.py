@@ -1,0 +1,77 @@
+"""What a training run is asked to do (`TrainConfig`, from flags and configs/*.yaml), and its learning rate."""
+
+import math
+from dataclasses import dataclass, field, fields
+
+COMPILE_MODES = ("off", "default", "reduce-overhead", "max-autotune")
+
+
+@dataclass
+class TrainConfig:
+    data: list = field(default_factory=list)  # image folders
+    name: str = "edsr-baseline-liif"
+    encoder: str = "edsr-baseline"
+    residual: str = "bicubic"
+    steps: int = 3000
+    batch_size: int = 16  # global: split across processes under torchrun
+    lr: float = 4e-4
+    # "onecycle": linear warm-up, then cosine decay to lr * final_lr_ratio at `steps` (suits short runs);
+    # "paper": constant lr halved at every 20% of `steps` (the LIIF paper's schedule; use lr 1e-4).
+    schedule: str = "onecycle"
+    warmup_steps: int = 50
+    final_lr_ratio: float = 0.02
+    lr_size: int = 48
+    scale_min: float = 1.0
+    scale_max: float = 4.0
+    n_queries: int = 2304
+    max_side: int = 2040  # larger photos are reduced to DIV2K's width: sharper pixels, less memory
+    holdout: int = 4  # training-folder images kept out for validation
+    val_every: int = 250
+    ckpt_every: int = 50
+    seed: int = 0
+    device: str = "auto"
+    precision: str = "auto"  # bf16 autocast where fast (CPU with AMX/AVX512-BF16, CUDA), else fp32
+    runs_dir: str = "runs"
+    export: str = ""  # weights/<name>.safetensors when empty
+    data_on_device: bool = True  # keep decoded photos on the GPU and crop there
+    init: str = ""  # start from these weights (ours or the authors' .pth) with a fresh optimiser and schedule
+    minutes: float = 0.0  # >0: plan `steps` so the run ends, validated and exported, this many minutes after it starts
+    # torch.compile the model: "off", "default" (Triton fuses the elementwise work), "reduce-overhead"
+    # (also replays each step as CUDA graphs: one launch instead of ~1,500), "max-autotune". See docs/training.md.
+    compile: str = "off"
+
+    def __post_init__(self):
+        if isinstance(self.compile, bool):  # `compile: true` in older configs and checkpoints
+            self.compile = "default" if self.compile else "off"
+        if self.compile not in COMPILE_MODES:
+            raise ValueError(f"unknown compile mode {self.compile!r}: use one of {', '.join(COMPILE_MODES)}")
+
+    @classmethod
+    def from_sources(cls, yaml_path=None, **overrides):
+        values = {}
+        if yaml_path:
+            import yaml
+
+            with open(yaml_path) as f:
+                values.update(yaml.safe_load(f) or {})
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown training options: {unknown}")
+        return cls(**values)
+
+
+def learning_rate(cfg: TrainConfig, step: int) -> float:
+    """Learning rate for optimiser step `step` (0-based); a pure function, so resuming needs no state."""
+    if cfg.schedule == "paper":
+        return cfg.lr * 0.5 ** math.floor(5 * step / cfg.steps)
+    if cfg.schedule == "onecycle":
+        if step < cfg.warmup_steps:
+            return cfg.lr * (step + 1) / cfg.warmup_steps
+        progress = (step - cfg.warmup_steps) / max(1, cfg.steps - cfg.warmup_steps)
+        floor = cfg.lr * cfg.final_lr_ratio
+        return floor + (cfg.lr - floor) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+    if cfg.schedule == "constant":
+        return cfg.lr
+    raise ValueError(f"unknown schedule {cfg.schedule!r}: use onecycle, paper or constant")
