@@ -279,8 +279,8 @@ def test_a_long_job_without_a_terminal_prints_progress_lines_and_an_estimate(tmp
     big = tmp_path / "big.png"
     Image.fromarray(np.random.default_rng(3).integers(0, 256, (40, 50, 3), dtype=np.uint8)).save(big)
     command = [sys.executable, "-c",
-               "import sys; from liif import cli; cli.PROGRESS_LINE_SECONDS = 0; cli.ESTIMATE_AFTER_SECONDS = 0; "
-               "sys.exit(cli.main(sys.argv[1:]))",
+               "import sys; from liif import cli; from liif.cli import upscale; upscale.PROGRESS_LINE_SECONDS = 0; "
+               "upscale.ESTIMATE_AFTER_SECONDS = 0; sys.exit(cli.main(sys.argv[1:]))",
                "upscale", str(big), "--scale", "25", "-o", str(tmp_path / "out.png"),
                "--model", str(model_path), "--device", "cpu"]
     done = subprocess.run(command, cwd=REPO, env=ONE_THREAD, capture_output=True, text=True, timeout=300)

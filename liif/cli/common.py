@@ -1,0 +1,46 @@
+"""What every command shares: one-line failures, argparse types from liif's parsers, the model options."""
+
+import argparse
+import sys
+import time
+
+STARTED = time.perf_counter()  # the start of a `train --minutes` time box: when the command began
+
+
+def fail(message: str, code: int) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+def checked(parse):
+    """An argparse `type=` from one of imageio's parsers, so bad values get its one-line message."""
+
+    def convert(text):
+        from liif.render.imageio import ImageInputError
+
+        try:
+            return parse(text)
+        except ImageInputError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return convert
+
+
+def add_model_options(p):
+    p.add_argument("--model", metavar="rdn|edsr-baseline|PATH",
+                   help="a shipped model (rdn, the default; edsr-baseline, faster) or a weights file "
+                        "(.safetensors of ours, or the authors' .pth)")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto")
+    p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto")
+
+
+def make_upscaler(args):
+    """The model on the chosen device, or None after printing why not."""
+    from liif.render.engine import Upscaler
+    from liif.core.weights import WeightsError, load_weights
+
+    try:
+        return Upscaler(load_weights(args.model), device=args.device, precision=args.precision)
+    except (WeightsError, RuntimeError, ValueError) as exc:
+        fail(str(exc), 2)
+        return None

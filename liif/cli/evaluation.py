@@ -1,0 +1,130 @@
+"""`python -m liif eval`, `bench` and `card`: quality under the paper's protocol, speed, the model card."""
+
+import argparse
+import sys
+
+from liif.cli.common import fail
+
+
+def _comma_list(text):
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    if not items:
+        raise argparse.ArgumentTypeError(f"expected a comma-separated list, got {text!r}")
+    return items
+
+
+def _scale_list(text):
+    try:
+        scales = [int(item) for item in _comma_list(text)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"scales must be whole numbers like 2,3,4,6,8, got {text!r}") from None
+    if min(scales) < 1:
+        raise argparse.ArgumentTypeError(f"scales must be at least 1, got {text!r}")
+    return scales
+
+
+def add_eval(sub):
+    p = sub.add_parser("eval", help="PSNR / SSIM on benchmark sets under the LIIF paper's protocol, beside bicubic")
+    p.add_argument("--data", required=True, help="benchmark root with <Set>/HR and <Set>/LR_bicubic/Xk, "
+                                                 "e.g. ../shared/data/benchmark")
+    p.add_argument("--sets", type=_comma_list, default=["Set5", "Set14", "B100"], help="default: Set5,Set14,B100")
+    p.add_argument("--scales", type=_scale_list, default=[2, 3, 4, 6, 8], help="default: 2,3,4,6,8")
+    p.add_argument("--model", metavar="rdn|edsr-baseline|PATH",
+                   help="a shipped model (rdn, the default; edsr-baseline) or a weights file: our .safetensors "
+                        "or the authors' .pth")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto")
+    p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="fp32",
+                   help="fp32 by default, so scores measure the model rather than bf16 rounding")
+    p.add_argument("--json", default="eval-results.json", help="where to write the results (default: %(default)s)")
+    p.add_argument("--bicubic-only", action="store_true", help="score only the bicubic baseline (no model needed)")
+    p.add_argument("--tile", type=int, help="encoder tile size in input pixels (to measure what tiling changes)")
+    p.add_argument("--overlap", type=int, help="encoder tile overlap in input pixels")
+    p.add_argument("--jpeg-quality", type=int, metavar="Q",
+                   help="save every LR input as a JPEG of quality Q (1-95) first, as a web thumbnail would be")
+    p.set_defaults(func=_run_eval)
+
+
+def _run_eval(args):
+    import json
+    import shlex
+    from pathlib import Path
+
+    from liif.evaluation.benchmark import format_table, run_benchmark
+    from liif.core.weights import WeightsError
+
+    command = shlex.join(["python", "-m", "liif", *sys.argv[1:]])
+    if args.jpeg_quality is not None and not 1 <= args.jpeg_quality <= 95:
+        print("error: --jpeg-quality must be between 1 and 95", file=sys.stderr)
+        return 2
+    try:
+        report = run_benchmark(args.data, args.sets, args.scales, model_path=args.model, device=args.device,
+                               precision=args.precision, bicubic_only=args.bicubic_only, command=command,
+                               tile=args.tile, overlap=args.overlap, jpeg_quality=args.jpeg_quality)
+    except (WeightsError, FileNotFoundError, ValueError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if report["model"]:
+        model = report["model"]
+        print(f"model: {model['file']} ({model['precision']}, {model['device']})\n")
+    print(format_table(report["results"]))
+    Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\nwrote {args.json}")
+    return 0
+
+
+def add_bench(sub):
+    p = sub.add_parser("bench", help="time the fast engine against the paper's reference algorithm")
+    p.add_argument("--quick", action="store_true", help="one small workload, EDSR-baseline only (under a minute)")
+    p.add_argument("--encoders", default="rdn,edsr-baseline", help="comma-separated: rdn, edsr-baseline")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    p.add_argument("--repeats", type=int, default=3, help="timed runs after one warm-up; the median is reported")
+    p.add_argument("--workloads", help="comma-separated parts of workload names to run (default: all)")
+    p.add_argument("--no-reference", action="store_true", help="skip the slow reference path")
+    p.add_argument("--json", help="also write the results here")
+    p.set_defaults(func=_run_bench)
+
+
+def _run_bench(args):
+    import platform
+
+    import torch
+
+    from liif.evaluation import bench
+
+    encoders = ["edsr-baseline"] if args.quick else [e.strip() for e in args.encoders.split(",") if e.strip()]
+    workloads = bench.QUICK if args.quick else bench.WORKLOADS
+    if args.workloads:
+        wanted = [w.strip() for w in args.workloads.split(",")]
+        workloads = [w for w in workloads if any(part in w.name for part in wanted)]
+    repeats = 1 if args.quick else args.repeats
+    print(f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, "
+          f"torch {torch.__version__}", file=sys.stderr)
+    rows = bench.run_bench(encoders, workloads, args.device, repeats, reference=not args.no_reference,
+                           progress=lambda m: print(m, file=sys.stderr))
+    print(bench.format_table(rows))
+    if args.json:
+        with open(args.json, "w") as f:
+            f.write(bench.to_json(rows))
+    return 0
+
+
+def add_card(sub):
+    p = sub.add_parser("card", help="write weights/README.md (the model card) from the shipped files' measurements")
+    p.add_argument("--check", action="store_true", help="only check that the card is up to date (exit 1 if not)")
+    p.set_defaults(func=_run_card)
+
+
+def _run_card(args):
+    from liif.evaluation.card import render_card
+    from liif.core.weights import WEIGHTS_DIR
+
+    card_path = WEIGHTS_DIR / "README.md"
+    card = render_card()
+    if args.check:
+        if card_path.exists() and card_path.read_text() == card:
+            print(f"{card_path} is up to date")
+            return 0
+        return fail(f"{card_path} differs from what the weights files say; run `python -m liif card`", 1)
+    card_path.write_text(card)
+    print(f"wrote {card_path}")
+    return 0

@@ -1,0 +1,96 @@
+"""`python -m liif check` and `zoom`: the page's experiments from the command line (liif/lessons/)."""
+
+from liif.cli.common import add_model_options, checked, fail, make_upscaler
+
+
+def add_check(sub):
+    from liif.lessons import check, originals
+
+    p = sub.add_parser("check", help="shrink a photo, bring it back with bicubic and LIIF, measure both against it",
+                       description="Check against the real photo: shrink PHOTO by the scale (antialiased bicubic, "
+                                   "as the training inputs were made), upscale the tiny version with bicubic and "
+                                   "with LIIF, and print PSNR-Y, SSIM-Y and where LIIF got closer.")
+    p.add_argument("photo", metavar="PHOTO",
+                   help=f"a photo at least scale x {check.MIN_TINY_SIDE} pixels a side, or a shipped one: "
+                        f"{', '.join(originals.ORIGINALS)}")
+    p.add_argument("--scale", type=int, default=check.DEFAULT_SCALE, choices=check.SCALES)
+    p.add_argument("--working-size", type=int, default=check.DEFAULT_WORKING_SIZE, metavar="N",
+                   help="the tiny version's long side at most (a larger photo is reduced first)")
+    p.add_argument("--share", metavar="OUT.png",
+                   help="write tiny | bicubic | LIIF | real, with the numbers, as one PNG")
+    p.add_argument("--json", action="store_true", help="print the numbers as JSON")
+    add_model_options(p)
+    p.set_defaults(func=_run_check)
+
+
+def _run_check(args):
+    import json
+
+    from liif.lessons import check, originals
+    from liif.render import imageio
+
+    source = originals.original_path(args.photo) if args.photo in originals.ORIGINALS else args.photo
+    upscaler = make_upscaler(args)
+    if upscaler is None:
+        return 2
+    try:
+        result = check.check(upscaler, source, args.scale, args.working_size, model_name=args.model or "rdn")
+    except imageio.ImageInputError as exc:
+        return fail(str(exc), 2)
+    if args.share:
+        imageio.save_png(result.share_image(), args.share)
+    if args.json:
+        print(json.dumps(result.summary(), indent=2))
+    else:
+        print(result.markdown().replace("**", ""))
+    return 0
+
+
+def add_zoom(sub):
+    from liif.lessons import zoom
+    from liif.render import imageio
+
+    p = sub.add_parser("zoom", help="render a continuous zoom into a picture as an animated WebP",
+                       description="Zoom from the whole picture down to a few input pixels around a point, "
+                                   "LIIF rendered at every frame next to bicubic; writes an animated WebP.")
+    p.add_argument("image", metavar="IN", help=f"an image file ({imageio.SUPPORTED_NAMES})")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.webp", help="the animated WebP to write")
+    p.add_argument("--centre", type=checked(_point), metavar="X,Y",
+                   help="where the zoom ends, in input pixels (default: the middle)")
+    p.add_argument("--zoom", type=float, default=zoom.DEFAULT_ZOOM, help="how many times closer the last frame is")
+    p.add_argument("--frames", type=int, default=zoom.DEFAULT_FRAMES)
+    p.add_argument("--size", type=int, default=zoom.DEFAULT_SIZE, help="each panel's short side in pixels")
+    add_model_options(p)
+    p.set_defaults(func=_run_zoom)
+
+
+def _point(text):
+    from liif.render.imageio import ImageInputError
+
+    try:
+        x, y = (float(part) for part in text.replace(" ", "").split(","))
+    except ValueError:
+        raise ImageInputError(f"a point must be two numbers X,Y, e.g. 30,24, not {text!r}") from None
+    return x, y
+
+
+def _run_zoom(args):
+    from pathlib import Path
+
+    from liif.lessons import zoom
+    from liif.render import imageio
+
+    if Path(args.output).suffix.lower() != ".webp":
+        return fail(f"-o {args.output}: the movie is an animated WebP, so name a .webp file", 2)
+    upscaler = make_upscaler(args)
+    if upscaler is None:
+        return 2
+    try:
+        loaded = imageio.load_image(args.image)
+        movie = zoom.zoom_movie(upscaler, loaded, args.centre, args.zoom, args.frames, args.size, path=args.output)
+    except imageio.ImageInputError as exc:
+        return fail(str(exc), 2)
+    w, h = movie.frame_size
+    print(f"{args.image} -> {args.output} ({len(movie.liif)} frames of {w}×{h} per method, ×{movie.zooms[-1]:.3g} "
+          f"at the end; {movie.render_seconds:.1f} s rendering, {movie.seconds:.1f} s in all)")
+    return 0
