@@ -156,3 +156,13 @@ def test_a_render_faster_than_the_measured_speed_refines_it(model):
     slower = engine.speed()
     engine.note_timings(100 * 100, 1e3, 512 * 512, 1e3)  # a slow run (a busy machine) changes nothing
     assert engine.speed() == slower
+
+
+def test_measured_speed_is_none_before_measuring_then_the_measured_speed(model):
+    """A property, not a method: a loaded-but-unmeasured model answers None (the page's estimate then
+    says nothing) instead of handing back a function whose `.seconds` is an AttributeError."""
+    engine = Upscaler(model, device="cpu", precision="fp32")
+    assert engine.measured_speed is None
+    speed = engine.speed(repeats=1)
+    assert engine.measured_speed is speed
+    assert engine.measured_speed.seconds(100, 400) > 0

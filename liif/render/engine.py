@@ -130,7 +130,6 @@ class Upscaler:
         self._cache_size = cache_size
         self._speed = None
 
-    @torch.no_grad()
     @property
     def measured_speed(self) -> Speed | None:
         """`speed()` if it has been measured, else None (without measuring)."""
