@@ -95,3 +95,21 @@ def test_shipped_models_by_name(tmp_path, monkeypatch):
     assert weights.load_model("edsr-baseline").config.encoder == "edsr-baseline"
     assert weights.display_label(tmp_path / "edsr-baseline-liif.safetensors").startswith("LIIF-EDSR-baseline")
     assert weights.display_label(tmp_path / "mine.safetensors") == "mine.safetensors"
+
+
+@pytest.mark.parametrize("garbage", [float("nan"), float("inf")])
+def test_non_finite_parameters_behind_an_intact_header_are_refused(tmp_path, garbage):
+    """Such a file parses, loads silently and renders an all-black picture; it must be refused at load
+    with one line that names the file and the parameter."""
+    model = LIIF(LIIFConfig())
+    with torch.no_grad():
+        next(model.parameters()).view(-1)[3] = garbage
+    name = next(iter(model.state_dict()))
+    for path in (save_weights(model, tmp_path / "bad.safetensors"), tmp_path / "bad.pth"):
+        if path.suffix == ".pth":
+            torch.save({"model": {"name": "liif", "args": {"encoder_spec": {"name": "edsr-baseline"}},
+                                  "sd": model.state_dict()}}, path)
+        with pytest.raises(WeightsError) as refused:
+            load_model(path)
+        message = str(refused.value)
+        assert "\n" not in message and path.name in message and name in message and "non-finite" in message

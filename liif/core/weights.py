@@ -164,9 +164,20 @@ def load_weights(path=None, device="cpu") -> LoadedModel:
     for key, value in state.items():
         if value.shape != expected[key].shape:
             raise WeightsError(f"{path}: parameter {key} has shape {tuple(value.shape)}, expected {tuple(expected[key].shape)}")
+    _refuse_non_finite(path, state)
     model.load_state_dict({k: v.float() for k, v in state.items()})
     return LoadedModel(model.to(device).eval(), path, metadata.get("format", "liif-zoom"), metadata,
                        training_record(metadata))
+
+
+def _refuse_non_finite(path: Path, state: dict) -> None:
+    """A file can parse and still hold garbage (a training run that diverged, a bit flip): NaN or Inf
+    parameters turn every output black without an error, so they are refused here with one line."""
+    for key, value in state.items():
+        if value.is_floating_point() and not torch.isfinite(value).all():
+            bad = int((~torch.isfinite(value)).sum())
+            raise WeightsError(f"{path}: parameter {key} holds {bad} non-finite values (NaN or Inf) of {value.numel()}; "
+                               "these weights would give a black picture (a training run that diverged?)")
 
 
 def read_metadata(path) -> dict:
