@@ -21,6 +21,8 @@ MAX_OUTPUT_PIXELS = "LIIF_MAX_OUTPUT_PIXELS"
 PAGE_SECONDS = "LIIF_PAGE_SECONDS"
 CLIENT_HEADER = "LIIF_CLIENT_HEADER"
 UNREAD_SECONDS = "LIIF_UNREAD_SECONDS"
+TRUSTED_PROXIES = "LIIF_TRUSTED_PROXIES"
+MAX_BODY_BYTES = "LIIF_MAX_BODY_BYTES"
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,8 @@ VARIABLES = (
     Variable(PAGE_SECONDS, "10", "the most model compute one page request may ask for, in seconds"),
     Variable(CLIENT_HEADER, "none", "behind a reverse proxy: the header with the visitor's address"),
     Variable(UNREAD_SECONDS, "10", "a posted job whose result nobody reads within this many seconds leaves the queue"),
+    Variable(TRUSTED_PROXIES, "1", "how many proxies append to LIIF_CLIENT_HEADER: the visitor is that many entries from its right end"),
+    Variable(MAX_BODY_BYTES, "4,000,000", "the largest request body other than a file upload, in bytes (JSON with a pasted picture)"),
 )
 
 
@@ -103,6 +107,22 @@ def unread_seconds(environ=None) -> float | None:
     return _seconds(UNREAD_SECONDS, environ)
 
 
+def _count_or_none(name: str, environ=None) -> int | None:
+    """A whole number at least 1, or None when unset or unusable (the caller's default applies)."""
+    try:
+        return parse_count(_text(name, environ), name) if _text(name, environ) else None
+    except SettingError:
+        return None
+
+
+def trusted_proxies(environ=None) -> int | None:
+    return _count_or_none(TRUSTED_PROXIES, environ)
+
+
+def max_body_bytes(environ=None) -> int | None:
+    return _count_or_none(MAX_BODY_BYTES, environ)
+
+
 @dataclass(frozen=True)
 class Settings:
     """All the variables at one moment; None means unset (the user of each value has its default)."""
@@ -114,8 +134,11 @@ class Settings:
     page_seconds: float | None = None
     client_header: str = ""
     unread_seconds: float | None = None
+    trusted_proxies: int | None = None
+    max_body_bytes: int | None = None
 
 
 def current(environ=None) -> Settings:
     return Settings(weights(environ), precision(environ), max_input_pixels(environ), max_output_pixels(environ),
-                    page_seconds(environ), client_header(environ), unread_seconds(environ))
+                    page_seconds(environ), client_header(environ), unread_seconds(environ),
+                    trusted_proxies(environ), max_body_bytes(environ))

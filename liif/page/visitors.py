@@ -7,8 +7,10 @@ Why: the model runs one job at a time, so without these one client can fill the 
 posts jobs and never reads them) or the disk (uploads), and every other visitor is turned away.
 
 A client is the address the request came from. Behind a reverse proxy every request comes from the
-proxy; set LIIF_CLIENT_HEADER to the header that carries the visitor's address (e.g. X-Forwarded-For,
-whose first entry is used). Trust that header only behind a proxy that sets it: anyone can send it.
+proxy; set LIIF_CLIENT_HEADER to the header that carries the visitor's address (e.g. X-Forwarded-For).
+Each proxy appends the address it saw to that header, and everything to the left of what our own proxies
+appended is the client's own claim: so the visitor is the entry LIIF_TRUSTED_PROXIES (default 1) from the
+right end. Trust that header only behind a proxy that sets it: anyone can send it.
 """
 
 import asyncio
@@ -36,9 +38,12 @@ def client_key(headers, peer: str | None) -> str:
     address."""
     name = settings.client_header()
     if name:
-        value = headers.get(name, "")
-        if value:
-            return value.split(",")[0].strip()
+        entries = [entry.strip() for entry in headers.get(name, "").split(",") if entry.strip()]
+        if entries:
+            # The right-most entries are our proxies' own; with fewer entries than proxies the left-most
+            # is still the nearest to the visitor that a proxy wrote.
+            trusted = settings.trusted_proxies() or 1
+            return entries[-min(trusted, len(entries))]
     return peer or "unknown"
 
 
