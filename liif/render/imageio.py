@@ -142,21 +142,39 @@ def load_image(source, max_pixels=None, name=None) -> LoadedImage:
     raise ImageInputError(f"cannot read an image from a {type(source).__name__}")
 
 
-def _from_stream(fp, name: str, limit: int) -> LoadedImage:
-    # Pillow warns (rather than refuses) between 1x and 2x its bomb limit; both are refusals here.
+def check_header(data: bytes, max_pixels=None, name: str = "the image") -> tuple:
+    """(format, width, height) of an encoded image, read from its header alone: the format list and the
+    size limit are checked before a single pixel is decoded (a bomb is refused in milliseconds).
+    Raises ImageInputError with the same sentences as `load_image`."""
+    if len(data) == 0:
+        raise ImageInputError(f"{name} is empty (0 bytes)")
+    limit = max_input_pixels(max_pixels)
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            im = Image.open(fp, formats=FORMATS)
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise ImageInputError(f"{name} declares a size too large to decode safely ({_bomb_size(exc)}); "
-                                  "it may be a decompression bomb") from None
-        except UnidentifiedImageError:
-            raise ImageInputError(f"{name} is not an image this program reads "
-                                  f"(supported: {SUPPORTED_NAMES})") from None
-        except Exception:  # damaged headers make Pillow raise OSError, SyntaxError, struct.error...
-            raise ImageInputError(f"{name} could not be read (truncated or corrupt file)") from None
-        with im:
+        with _open_header(io.BytesIO(bytes(data)), name) as im:
+            _check_input_size(name, *im.size, limit)
+            return im.format, *im.size
+
+
+def _open_header(fp, name: str) -> Image.Image:
+    """Pillow's lazy open (the header only), its failures as sentences. Call with the bomb warning made
+    an error: Pillow warns (rather than refuses) between 1x and 2x its bomb limit; both are refusals here."""
+    try:
+        return Image.open(fp, formats=FORMATS)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageInputError(f"{name} declares a size too large to decode safely ({_bomb_size(exc)}); "
+                              "it may be a decompression bomb") from None
+    except UnidentifiedImageError:
+        raise ImageInputError(f"{name} is not an image this program reads "
+                              f"(supported: {SUPPORTED_NAMES})") from None
+    except Exception:  # damaged headers make Pillow raise OSError, SyntaxError, struct.error...
+        raise ImageInputError(f"{name} could not be read (truncated or corrupt file)") from None
+
+
+def _from_stream(fp, name: str, limit: int) -> LoadedImage:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        with _open_header(fp, name) as im:
             return _from_pil(im, name, limit)
 
 
