@@ -381,3 +381,18 @@ def test_save_png_is_lossless_and_makes_folders(tmp_path):
     with Image.open(path) as back:
         assert back.format == "PNG" and back.mode == "RGBA"
         np.testing.assert_array_equal(np.asarray(back), np.asarray(image))
+
+
+def test_a_size_just_over_the_limit_says_the_pixel_counts_not_2_mp_against_2_mp():
+    """1415×1415 is 2,002,225 pixels: "2 MP; the limit here is 2 MP" would read as a contradiction."""
+    from liif.render.sizes import check_output_size
+
+    with pytest.raises(ImageInputError) as caught:
+        load_image(png_header_only(1415, 1415))
+    assert "2,002,225 pixels" in str(caught.value) and "2,000,000 pixels" in str(caught.value)
+    with pytest.raises(ImageInputError) as caught:
+        check_output_size(64, 64, 1415, 1415, max_pixels=2_000_000)
+    assert "2,002,225 pixels" in str(caught.value) and "the limit here is 2 MP (2,000,000 pixels)" in str(caught.value)
+    with pytest.raises(ImageInputError) as caught:  # far over: megapixels say it plainly
+        load_image(png_header_only(4000, 3000))
+    assert "pixels)" not in str(caught.value)

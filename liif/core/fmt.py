@@ -3,7 +3,7 @@
     number(6.25) -> "6.25", number(8.0) -> "8"          count(1280) -> "1,280"
     millions(22_000_000) -> "22.0 M"                     megapixels(2e6) -> "2 MP", size(64, 48) -> "64×48"
     seconds(0.12) -> "120 ms", seconds(4.5) -> "4.5 s"   duration(200) -> "3 minutes"
-    percent(0.251) -> "25%"
+    percent(0.251) -> "25%"                              pixels_over_limit(2_002_225, 2e6) -> counts
 """
 
 
@@ -26,6 +26,15 @@ def millions(n: int) -> str:
 
 def megapixels(n: float) -> str:
     return f"{n / 1e6:.3g} MP"
+
+
+def pixels_over_limit(n: int, limit: int) -> tuple:
+    """A pixel count and the limit it is over, for one sentence: in megapixels, with the exact counts
+    when the rounded megapixels would read the same ("is 2 MP; the limit here is 2 MP" says nothing)."""
+    said, said_limit = megapixels(n), megapixels(limit)
+    if said == said_limit:
+        return f"{said} ({count(n)} pixels)", f"{said_limit} ({count(limit)} pixels)"
+    return said, said_limit
 
 
 def seconds(s: float) -> str:

@@ -23,7 +23,7 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from liif import settings
-from liif.core.fmt import megapixels
+from liif.core.fmt import megapixels, pixels_over_limit
 
 # Defaults sized for a CPU (render time grows with output pixels); raise them on a GPU.
 DEFAULT_MAX_INPUT_PIXELS = 2_000_000
@@ -194,8 +194,9 @@ def _check_input_size(name: str, w: int, h: int, limit: int) -> None:
     if w == 0 or h == 0:
         raise ImageInputError(f"{name} has no pixels ({w}×{h})")
     if w * h > limit:
+        said, said_limit = pixels_over_limit(w * h, limit)
         raise ImageInputError(
-            f"{name} is {w}×{h} = {megapixels(w * h)}; the limit here is {megapixels(limit)}; shrink the image first",
+            f"{name} is {w}×{h} = {said}; the limit here is {said_limit}; shrink the image first",
             cli_hint=f"or raise the limit with --max-input-pixels or the {settings.MAX_INPUT_PIXELS} environment variable")
 
 

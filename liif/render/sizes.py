@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from liif import settings
-from liif.core.fmt import megapixels
+from liif.core.fmt import pixels_over_limit
 from liif.render.imageio import ImageInputError, max_output_pixels
 
 # The longest side a PNG can declare (its header holds 31-bit sizes); larger requests are refused as
@@ -105,13 +105,14 @@ def check_output_size(in_w, in_h, out_w, out_h, max_pixels=None, what="image") -
     n = out_w * out_h
     if n <= limit:
         return
+    said, said_limit = pixels_over_limit(n, limit)
     sx, sy = out_w / in_w, out_h / in_h
     if abs(sx - sy) <= 0.01 * max(sx, sy) or round(in_w * sy) == out_w or round(in_h * sx) == out_h:
         request = f"x{sx:.3g} of a {_dims(in_w, in_h)} {what} is {out_w}×{out_h}"
     else:
         request = f"{out_w}×{out_h} from a {_dims(in_w, in_h)} {what}"
     raise ImageInputError(
-        f"{request} = {megapixels(n)}; the limit here is {megapixels(limit)}; choose a smaller scale",
+        f"{request} = {said}; the limit here is {said_limit}; choose a smaller scale",
         cli_hint=f"or render a part with --region, or raise the limit with --max-output-pixels or the "
                  f"{settings.MAX_OUTPUT_PIXELS} environment variable")
 
