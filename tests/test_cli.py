@@ -288,3 +288,12 @@ def test_a_long_job_without_a_terminal_prints_progress_lines_and_an_estimate(tmp
     lines = done.stderr.strip().splitlines()
     assert "will take about" in lines[0] and "1250×1000" in lines[0]  # the estimate comes first
     assert sum("rows" in line and "left" in line for line in lines) >= 2
+
+
+def test_a_region_starting_below_zero_gets_the_regions_own_sentence(capsys, tmp_path, photo, model_path):
+    """`--region -1,0,4,4` used to fail in argparse with "expected one argument"."""
+    code, _, err = run_main(capsys, "upscale", photo, "--region", "-1,0,4,4", "--scale", "2",
+                            "-o", tmp_path / "x.png", model=model_path)
+    assert code == 1 and "the region -1,0,4,4 goes outside" in err and "expected one argument" not in err
+    assert cli.attach_negative_values(["--region", "-1,0,4,4", "--scale", "-2"]) == ["--region=-1,0,4,4", "--scale", "-2"]
+    assert cli.attach_negative_values(["--region", "--scale", "2"]) == ["--region", "--scale", "2"]

@@ -21,8 +21,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Options whose value may start with "-" (a region's X0): argparse takes "-1,0,4,4" for an option and
+# answers "expected one argument", so such a value is attached to its option ("--region=-1,0,4,4").
+NEGATIVE_VALUE_OPTIONS = ("--region",)
+
+
+def attach_negative_values(argv: list) -> list:
+    """`argv` with each `--region -X,...` written as `--region=-X,...`, so that the value reaches its own
+    check (here: "the region -1,0,4,4 goes outside the image") instead of an argparse puzzle."""
+    out, i = [], 0
+    while i < len(argv):
+        value = argv[i + 1] if i + 1 < len(argv) else ""
+        if argv[i] in NEGATIVE_VALUE_OPTIONS and value[:1] == "-" and value[1:2] in tuple("0123456789."):
+            out.append(f"{argv[i]}={argv[i + 1]}")
+            i += 2
+        else:
+            out.append(argv[i])
+            i += 1
+    return out
+
+
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(attach_negative_values(argv))
     try:
         return args.func(args)
     except KeyboardInterrupt:  # Ctrl-C while loading or between files: a line, not a traceback
