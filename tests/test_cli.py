@@ -297,3 +297,12 @@ def test_a_region_starting_below_zero_gets_the_regions_own_sentence(capsys, tmp_
     assert code == 1 and "the region -1,0,4,4 goes outside" in err and "expected one argument" not in err
     assert cli.attach_negative_values(["--region", "-1,0,4,4", "--scale", "-2"]) == ["--region=-1,0,4,4", "--scale", "-2"]
     assert cli.attach_negative_values(["--region", "--scale", "2"]) == ["--region", "--scale", "2"]
+
+
+def test_the_command_line_honours_liif_weights_as_the_app_does(capsys, tmp_path, model_path, monkeypatch):
+    monkeypatch.setattr(weights, "WEIGHTS_DIR", tmp_path / "no-weights-here")  # so nothing else could answer
+    monkeypatch.setenv("LIIF_WEIGHTS", str(model_path))
+    code, out, err = run_main(capsys, "info", "--device", "cpu")
+    assert code == 0 and str(model_path) in out, err
+    code, _, err = run_main(capsys, "info", "--model", tmp_path / "nothing.safetensors")  # --model still wins
+    assert code == 2 and "nothing.safetensors" in err

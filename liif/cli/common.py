@@ -4,6 +4,8 @@ import argparse
 import sys
 import time
 
+from liif import settings
+
 STARTED = time.perf_counter()  # the start of a `train --minutes` time box: when the command began
 
 
@@ -27,9 +29,11 @@ def checked(parse):
 
 
 def add_model_options(p):
-    p.add_argument("--model", metavar="rdn|edsr-baseline|PATH",
+    # The app's setting is honoured here too, so `python -m liif` and the page run the same model.
+    default = settings.weights()
+    p.add_argument("--model", metavar="rdn|edsr-baseline|PATH", default=str(default) if default else None,
                    help="a shipped model (rdn, the default; edsr-baseline, faster) or a weights file "
-                        "(.safetensors of ours, or the authors' .pth)")
+                        f"(.safetensors of ours, or the authors' .pth); default ${settings.WEIGHTS} when set")
     p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto")
     p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto")
 
