@@ -38,3 +38,73 @@ def test_an_unusable_proxy_count_falls_back_to_one(behind_a_proxy):
     behind_a_proxy.setenv(settings.TRUSTED_PROXIES, "two")
     assert settings.trusted_proxies() is None
     assert client_key({"x-forwarded-for": "6.6.6.6, 203.0.113.7"}, None) == "203.0.113.7"
+
+
+class _FakeQueue:
+    """What limit_jobs_per_client uses of Gradio's queue: push, the waiting events, clean_events."""
+
+    def __init__(self):
+        import asyncio
+        from types import SimpleNamespace
+
+        self.waiting, self.cleaned, self.active_jobs = [], [], []
+        self.event_queue_per_concurrency_id = {"model": SimpleNamespace(queue=self.waiting)}
+        self.pending_messages_per_session = {}
+        self._asyncio, self._ns = asyncio, SimpleNamespace
+
+    async def push(self, body, request, username):
+        event_id = f"{len(self.waiting) + len(self.cleaned):032x}"
+        self.waiting.append(self._ns(_id=event_id, session_hash=body.session_hash, request=request))
+        self.pending_messages_per_session.setdefault(body.session_hash, self._asyncio.Queue())
+        return True, event_id, "success"
+
+    async def clean_events(self, event_id=None, session_hash=None):
+        self.cleaned.append(event_id)
+        self.waiting[:] = [e for e in self.waiting if e._id != event_id]
+
+
+def _join(queue, session: str, path="/gradio_api/queue/join"):
+    from types import SimpleNamespace
+
+    request = SimpleNamespace(url=SimpleNamespace(path=path), headers={}, client=SimpleNamespace(host="203.0.113.9"))
+    return queue.push(SimpleNamespace(session_hash=session), request, None)
+
+
+def test_a_queue_join_whose_stream_is_never_opened_leaves_the_queue(monkeypatch):
+    """Like a /call job nobody reads: 30 joins that never open /queue/data must not hold the worker."""
+    import asyncio
+
+    from liif.page import visitors
+
+    monkeypatch.setenv(settings.UNREAD_SECONDS, "0.05")
+    monkeypatch.delenv(settings.CLIENT_HEADER, raising=False)
+
+    async def scenario():
+        queue = _FakeQueue()
+        visitors.limit_jobs_per_client(queue, 2)
+        _, abandoned, _ = await _join(queue, "never-reads")
+        _, honest, _ = await _join(queue, "reads")
+        visitors._note_read("/gradio_api/queue/data", "session_hash=reads")  # what UploadGuard notes on GET
+        await asyncio.sleep(0.2)
+        return queue, abandoned, honest
+
+    queue, abandoned, honest = asyncio.run(scenario())
+    assert queue.cleaned == [abandoned]
+    assert [event._id for event in queue.waiting] == [honest]
+    told = queue.pending_messages_per_session["never-reads"].get_nowait()
+    assert "nobody read its result" in told.output["error"]
+
+
+def test_the_upload_guard_notes_which_session_streams_are_open():
+    import asyncio
+
+    from liif.page import visitors
+
+    async def app(scope, receive, send):
+        return None
+
+    guard = visitors.UploadGuard(app, folder=None, total_bytes=1, client_bytes=1, window=1)
+    scope = {"type": "http", "method": "GET", "path": "/gradio_api/queue/data",
+             "query_string": b"session_hash=s3ss10n", "headers": []}
+    asyncio.run(guard(scope, None, None))
+    assert "s3ss10n" in visitors._read_sessions

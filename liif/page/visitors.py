@@ -27,6 +27,12 @@ from liif import settings
 UNREAD_SECONDS = 10.0
 _CALL_RESULT = re.compile(r"/call/[^/]+/([0-9a-f]{32})/?$")
 _read_events: OrderedDict = OrderedDict()  # event ids whose result stream was opened (the latest 10,000)
+# A job joined through /queue/join is read through its session's stream, /queue/data?session_hash=...;
+# the same rule applies to it: a session whose stream nobody opens holds no place either.
+_QUEUE_JOIN = re.compile(r"/queue/join/?$")
+_QUEUE_DATA = re.compile(r"/queue/data/?$")
+_SESSION_HASH = re.compile(r"(?:^|&)session_hash=([^&]+)")
+_read_sessions: OrderedDict = OrderedDict()  # session hashes whose /queue/data stream was opened
 # What the page answers when a file link no longer leads anywhere (Gradio's own answer is a bare
 # "File not allowed"): results are removed after a while, and with the server that made them.
 EXPIRED_FILE = ("This file is no longer here: results and uploads are kept only for a visit (at most 30 minutes) "
@@ -66,7 +72,8 @@ def jobs_of(queue, client: str) -> int:
 def limit_jobs_per_client(queue, most: int) -> None:
     """Refuse a client's job when it already has `most` waiting or running (Gradio's queue counts all
     clients together); the refusal is Gradio's "queue full" answer with a sentence saying why. A job
-    posted to /call/ and not read within UNREAD_SECONDS leaves the queue."""
+    posted to /call/, or joined through /queue/join, whose result stream is not opened within
+    UNREAD_SECONDS leaves the queue."""
     push = queue.push
 
     async def push_within_limit(body, request, username):
@@ -79,6 +86,10 @@ def limit_jobs_per_client(queue, most: int) -> None:
         if success and "/call/" in request.url.path:
             asyncio.get_running_loop().call_later(
                 _unread_seconds(), lambda: asyncio.ensure_future(_drop_if_unread(queue, event_id)))
+        elif success and _QUEUE_JOIN.search(request.url.path):
+            session = getattr(body, "session_hash", None)
+            asyncio.get_running_loop().call_later(
+                _unread_seconds(), lambda: asyncio.ensure_future(_drop_if_unread(queue, event_id, session)))
         return answer
 
     queue.push = push_within_limit
@@ -92,10 +103,12 @@ UNREAD_DROPPED = ("This job was taken out of the queue because nobody read its r
                   "of posting it; post it again and read the result at once.")
 
 
-async def _drop_if_unread(queue, event_id: str) -> None:
+async def _drop_if_unread(queue, event_id: str, session: str | None = None) -> None:
+    """Take the job out of the queue unless its result is being read: its /call/ stream (by event id)
+    or, for a /queue/join job, its session's /queue/data stream."""
     from gradio.server_messages import ProcessCompletedMessage
 
-    if _read_events.pop(event_id, None) is not None:
+    if _read_events.pop(event_id, None) is not None or (session is not None and session in _read_sessions):
         return
     waiting = [event for events in queue.event_queue_per_concurrency_id.values() for event in events.queue
                if event._id == event_id]
@@ -109,12 +122,18 @@ async def _drop_if_unread(queue, event_id: str) -> None:
             output={"error": UNREAD_DROPPED.format(seconds=_unread_seconds())}, success=False, event_id=event_id))
 
 
-def _note_read(path: str) -> None:
+def _note_read(path: str, query: str = "") -> None:
     match = _CALL_RESULT.search(path)
     if match:
         _read_events[match.group(1)] = True
         while len(_read_events) > 10_000:
             _read_events.popitem(last=False)
+    session = _SESSION_HASH.search(query) if _QUEUE_DATA.search(path) else None
+    if session:
+        _read_sessions[session.group(1)] = True
+        _read_sessions.move_to_end(session.group(1))
+        while len(_read_sessions) > 10_000:
+            _read_sessions.popitem(last=False)
 
 
 # -- uploads and file links ------------------------------------------------------------------------------
@@ -145,8 +164,8 @@ class UploadGuard:
                 return await _plain(send, 413, refusal)
         elif method in ("GET", "HEAD") and "/file=" in path:
             return await self.app(scope, receive, _replacing_403(send, EXPIRED_FILE))
-        elif method == "GET" and "/call/" in path:
-            _note_read(path)
+        elif method == "GET" and ("/call/" in path or "/queue/data" in path):
+            _note_read(path, scope.get("query_string", b"").decode("latin-1"))
         return await self.app(scope, receive, send)
 
     def _refusal(self, scope) -> str | None:
