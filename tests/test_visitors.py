@@ -108,3 +108,43 @@ def test_the_upload_guard_notes_which_session_streams_are_open():
              "query_string": b"session_hash=s3ss10n", "headers": []}
     asyncio.run(guard(scope, None, None))
     assert "s3ss10n" in visitors._read_sessions
+
+
+class _Folder:
+    def size_bytes(self):
+        return 0
+
+
+def _post(guard, size, path, status=200, client="203.0.113.9"):
+    import asyncio
+
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": status, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    guard.app, sent = app, []
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": path, "client": (client, 1),
+             "headers": [(b"content-length", str(size).encode())]}
+    asyncio.run(guard(scope, None, send))
+    return sent[0]["status"]
+
+
+def test_pasted_pictures_count_in_the_visitors_upload_share_and_refused_uploads_do_not(monkeypatch):
+    from liif.page import visitors
+
+    monkeypatch.delenv(settings.CLIENT_HEADER, raising=False)
+    share = 300_000
+    guard = visitors.UploadGuard(None, folder=_Folder(), total_bytes=10**9, client_bytes=share, window=60)
+    # Uploads Gradio refuses (too large for max_file_size: 413) occupy nothing and use up nothing.
+    for _ in range(5):
+        assert _post(guard, 200_000, "/gradio_api/upload", status=413) == 413
+    assert _post(guard, 200_000, "/gradio_api/upload") == 200
+    # A job whose JSON carries a pasted picture counts like an upload: this one is past the share.
+    assert _post(guard, 200_000, "/gradio_api/queue/join") == 413
+    assert _post(guard, 200_000, "/gradio_api/call/upscale", client="198.51.100.1") == 200
+    assert _post(guard, 200_000, "/gradio_api/call/upscale", client="198.51.100.1") == 413
+    assert _post(guard, 500, "/gradio_api/queue/join") == 200  # small JSON (no picture) is not counted

@@ -145,7 +145,8 @@ class UploadGuard:
 
     An upload is refused (HTTP 413, one sentence) when it would take the server's folder past
     `total_bytes`, or its client past `client_bytes` within the last `window` seconds, or when it does
-    not say its size. A 403 for a file link gets EXPIRED_FILE instead of a bare "File not allowed".
+    not say its size. A job's JSON body of PASTED_BYTES or more (a pasted picture) counts the same way;
+    a body the server refuses (4xx/5xx) is not counted. A 403 for a file link gets EXPIRED_FILE instead of a bare "File not allowed".
     """
 
     def __init__(self, app, folder, total_bytes: int, client_bytes: int, window: float):
@@ -158,22 +159,27 @@ class UploadGuard:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         path, method = scope.get("path", ""), scope.get("method", "")
-        if method == "POST" and path.rstrip("/").endswith("/upload"):
-            refusal = self._refusal(scope)
+        upload = method == "POST" and path.rstrip("/").endswith("/upload")
+        if upload or (method == "POST" and _carries_pictures(path) and _length(scope) >= PASTED_BYTES):
+            refusal, entry = self._take(scope, must_say_size=upload)
             if refusal is not None:
                 return await _plain(send, 413, refusal)
+            if entry is not None:
+                return await self.app(scope, receive, self._forgetting_if_refused(send, *entry))
         elif method in ("GET", "HEAD") and "/file=" in path:
             return await self.app(scope, receive, _replacing_403(send, EXPIRED_FILE))
         elif method == "GET" and ("/call/" in path or "/queue/data" in path):
             _note_read(path, scope.get("query_string", b"").decode("latin-1"))
         return await self.app(scope, receive, send)
 
-    def _refusal(self, scope) -> str | None:
+    def _take(self, scope, must_say_size: bool) -> tuple:
+        """(refusal, None), or (None, (client, entry)) with the body's bytes counted for its client."""
         headers = {key.decode("latin-1").lower(): value.decode("latin-1") for key, value in scope.get("headers", [])}
-        try:
-            size = int(headers.get("content-length", ""))
-        except ValueError:
-            return "Uploads must say their size (Content-Length); send the file as a browser does."
+        size = _length(scope)
+        if size < 0:
+            if must_say_size:
+                return "Uploads must say their size (Content-Length); send the file as a browser does.", None
+            return None, None  # a JSON body without a length: LIIF_MAX_BODY_BYTES bounds it (guard.BodyLimit)
         client = client_key(headers, (scope.get("client") or (None,))[0])
         now = time.monotonic()
         with self._lock:
@@ -182,11 +188,47 @@ class UploadGuard:
                 recent.popleft()
             if sum(n for _, n in recent) + size > self.client_bytes:
                 return (f"You have uploaded {self.client_bytes / 1e6:.0f} MB in the last {self.window / 60:.0f} minutes, "
-                        "as much as this page takes from one visitor; try again later.")
+                        "as much as this page takes from one visitor; try again later."), None
             if self.folder.size_bytes() + size > self.total_bytes:
-                return "This server's space for uploads is full just now; try again in a few minutes."
-            recent.append((now, size))
-        return None
+                return "This server's space for uploads is full just now; try again in a few minutes.", None
+            entry = (now, size)
+            recent.append(entry)
+        return None, (client, entry)
+
+    def _forgetting_if_refused(self, send, client, entry):
+        """A `send` that uncounts the body when the server refuses it (e.g. Gradio's max_file_size): a
+        refused upload occupies nothing, so it must not use up the visitor's share."""
+
+        async def wrapped(message):
+            if message["type"] == "http.response.start" and message["status"] >= 400:
+                with self._lock:
+                    try:
+                        self._recent[client].remove(entry)
+                    except ValueError:
+                        pass  # already out of the window
+            return await send(message)
+
+        return wrapped
+
+
+# A JSON body this large carries a pasted picture (a data URL): it counts in the visitor's upload share.
+PASTED_BYTES = 64_000
+_PICTURE_ROUTES = re.compile(r"/(queue/join|call/[^/]+|run/[^/]+|api/[^/]+)/?$")
+
+
+def _carries_pictures(path: str) -> bool:
+    return bool(_PICTURE_ROUTES.search(path))
+
+
+def _length(scope) -> int:
+    """The request's Content-Length, or -1 when it gives none (or not a number)."""
+    for key, value in scope.get("headers", []):
+        if key.lower() == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return -1
+    return -1
 
 
 async def _plain(send, status: int, text: str) -> None:
