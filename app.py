@@ -34,8 +34,8 @@ from gradio_client import utils as client_utils  # noqa: E402
 from starlette.middleware import Middleware  # noqa: E402
 
 from liif.lessons import check, explain, ladder, originals, zoom  # noqa: E402
-from liif.page import session, visitors
-from liif.render import imageio, pictures
+from liif.page import guard, session, visitors  # noqa: E402
+from liif.render import imageio, pictures  # noqa: E402
 from liif.core.weights import WeightsError  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -81,9 +81,17 @@ class PhotoUpload(gr.Image):
     is_template = True
 
     def preprocess(self, payload):
-        if payload is None or payload.path is None:
-            return super().preprocess(payload)  # pasted images arrive as data URLs
-        return str(payload.path)
+        # Every image input of every endpoint comes through here. A file object may name any path: only
+        # this server's own upload folder is read, and every other path gets one sentence (no oracle for
+        # which files exist). A pasted picture (data URL) is saved there after a header-only check.
+        if payload is None:
+            return None
+        try:
+            if payload.path is None and (payload.url or "").startswith("data:"):
+                return str(guard.save_data_url(payload.url, self.GRADIO_CACHE))
+            return guard.refuse_foreign_path(payload.path, [self.GRADIO_CACHE])
+        except imageio.ImageInputError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
 
     # Gradio downloads an image given as a web address, with no size limit: refuse it instead.
     def move_resource_to_block_cache(self, url_or_file_path):
@@ -696,11 +704,11 @@ if __name__ == "__main__":
     start_landing()
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=1)
     visitors.limit_jobs_per_client(demo._queue, JOBS_PER_CLIENT)
-    guard = Middleware(visitors.UploadGuard, folder=outputs, total_bytes=UPLOADS_TOTAL_BYTES,
+    upload_guard = Middleware(visitors.UploadGuard, folder=outputs, total_bytes=UPLOADS_TOTAL_BYTES,
                        client_bytes=UPLOADS_PER_CLIENT_BYTES, window=session.OUTPUT_MAX_AGE)
     try:
         demo.launch(max_file_size=UPLOAD_LIMIT, css_paths=[CSS_PATH], show_error=False,
-                    app_kwargs={"middleware": [guard]})
+                    app_kwargs={"middleware": [Middleware(guard.BodyLimit), upload_guard]})
     except KeyboardInterrupt:
         pass  # stopped while starting
     finally:
