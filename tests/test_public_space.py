@@ -445,3 +445,13 @@ def test_in_the_browser_the_slider_stops_where_the_photo_allows_and_errors_clear
         assert srcs == [], srcs
         browser.close()
     print(f"screenshots in {tmp_path}")
+
+
+def test_a_scale_past_the_stated_largest_is_refused_even_when_rounding_would_fit(tmp_path):
+    """64x64 at x22.1 rounds to 1414x1414 (under 2 MP) and used to be accepted while the page said x22."""
+    path = tmp_path / "square.png"
+    Image.fromarray(np.zeros((64, 64, 3), np.uint8)).save(path)
+    assert session.max_scale(64, 64) == pytest.approx(22.0)
+    assert session.prepare(path, 22).out_width == 1408
+    with pytest.raises(imageio.ImageInputError, match=r"the largest scale for this photo is ×22\b"):
+        session.prepare(path, 22.1)

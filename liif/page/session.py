@@ -303,8 +303,12 @@ def prepare(source, scale=None, target_width=0, target_height=0, stretch=False, 
     else:
         out_w, out_h = sizes.output_size(loaded.width, loaded.height, scale=scale)
     refusal = _refusal(loaded.width, loaded.height, out_w, out_h, speed)
+    most = max_scale(loaded.width, loaded.height, speed)
+    if refusal is None and not (width or height) and most and float(scale) > most + 1e-9:
+        # Whole-pixel rounding can let a scale just past the stated largest one through (x22.1 at 64x64):
+        # the page accepts what it says, no more.
+        refusal = f"×{float(scale):g} is more than this page takes for a {loaded.width}×{loaded.height} photo"
     if refusal is not None:
-        most = max_scale(loaded.width, loaded.height, speed)
         if most:
             advice = (f"the largest scale for this photo is ×{most:g}, and the magnifier (click an output) "
                       "shows any region at any zoom")
