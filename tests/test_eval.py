@@ -11,7 +11,8 @@ import pytest
 from PIL import Image
 
 from liif.cli import main
-from liif.evaluation.benchmark import bicubic_upscaler, evaluate, format_table, jpeg_roundtrip, load_pairs
+from liif.core.degrade import jpeg_roundtrip
+from liif.evaluation.benchmark import bicubic_upscaler, evaluate, format_table, load_pairs
 from liif.core.model import LIIF, LIIFConfig
 from liif.evaluation.resize import imresize
 from liif.core.weights import save_weights

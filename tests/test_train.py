@@ -250,3 +250,44 @@ def test_batched_sampler_matches_the_per_crop_recipe(photo_folder):
         assert len(set((r * size + c).tolist())) == 64  # distinct pixels
         assert torch.allclose(gt[b], crop[:, r, c].t() * 2 - 1)
         assert torch.allclose(cell[b], torch.full((64, 2), 2 / size))
+
+
+def test_jpeg_inputs_degrade_only_the_input_and_are_the_same_for_the_same_seed(photo_folder):
+    """With --jpeg-quality the LR input is what Pillow's JPEG of the drawn quality gives back, the share of
+    clean crops is left exactly as the clean recipe makes it, and queries, cells and targets are untouched."""
+    from liif.core.degrade import jpeg_roundtrip
+
+    images = [decode(p) for p in list_images([photo_folder])]
+    clean = CropSampler(images, lr_size=16, scale_range=(1.0, 4.0), n_queries=64)
+    jpeg = CropSampler(images, lr_size=16, scale_range=(1.0, 4.0), n_queries=64, jpeg_quality=(30, 95),
+                       jpeg_clean_share=0.3)
+    plan = jpeg.plan(24, torch.Generator().manual_seed(7))
+    again = jpeg.plan(24, torch.Generator().manual_seed(7))
+    assert torch.equal(plan.jpeg_quality, again.jpeg_quality)
+    q = plan.jpeg_quality
+    assert ((q == 0) | ((q >= 30) & (q <= 95))).all() and (q == 0).any() and (q > 0).any()
+    # Without JPEG the same generator draws the same crops: the choices before the qualities are unchanged.
+    plain = clean.plan(24, torch.Generator().manual_seed(7))
+    assert plain.jpeg_quality is None and torch.equal(plain.picks, plan.picks) and plain.seed == plan.seed
+
+    lr, coord, cell, gt = jpeg.make_batch(plan)
+    lr_clean, coord_clean, cell_clean, gt_clean = clean.make_batch(plain)
+    assert torch.equal(coord, coord_clean) and torch.equal(cell, cell_clean) and torch.equal(gt, gt_clean)
+    assert torch.equal(jpeg.make_batch(again)[0], lr)
+    for b in range(24):
+        if q[b] == 0:
+            assert torch.equal(lr[b], lr_clean[b])
+            continue
+        pixels = ((lr_clean[b] + 1) / 2 * 255).round().clamp(0, 255).to(torch.uint8).permute(1, 2, 0).numpy()
+        expected = torch.from_numpy(jpeg_roundtrip(pixels, int(q[b]))).permute(2, 0, 1).float() / 255
+        assert torch.allclose(lr[b], expected * 2 - 1, atol=1e-6)
+        assert not torch.allclose(lr[b], lr_clean[b], atol=1 / 255)  # compression did change the input
+
+
+def test_a_bad_jpeg_quality_range_is_refused_before_any_photo_is_decoded():
+    from liif.training.config import TrainConfig
+
+    for bad in ("95-30", "0-50", "30-100", "high"):
+        with pytest.raises(ValueError, match="JPEG quality"):
+            TrainConfig(data=["nowhere"], jpeg_quality=bad)
+    assert TrainConfig(jpeg_quality="30-95").jpeg_quality == "30-95"

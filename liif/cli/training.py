@@ -36,6 +36,11 @@ def add_train(sub):
     p.add_argument("--compile", nargs="?", const="default", metavar="MODE",
                    help="torch.compile the model: default (plain --compile), reduce-overhead (adds CUDA graphs), "
                         "max-autotune or off (the default); see docs/training.md for when it pays")
+    p.add_argument("--jpeg-quality", metavar="LO-HI",
+                   help="train on compressed inputs: save each crop's LR input as a JPEG of a random quality in "
+                        "LO-HI (e.g. 30-95); the target stays the clean photo")
+    p.add_argument("--jpeg-clean-share", type=float, metavar="P",
+                   help="with --jpeg-quality: the share of inputs left clean (default 0.2)")
     p.add_argument("--profile", type=int, metavar="N", default=0,
                    help="profile N training steps after a warm-up, print the top operations and stop")
     p.set_defaults(func=_run_train)
@@ -49,7 +54,7 @@ def _run_train(args):
     options = {k: getattr(args, k) for k in (
         "data", "name", "encoder", "residual", "steps", "batch_size", "lr", "schedule", "warmup_steps",
         "val_every", "ckpt_every", "holdout", "seed", "device", "precision", "runs_dir", "export", "minutes",
-        "compile")}
+        "compile", "jpeg_quality", "jpeg_clean_share")}
     try:
         if args.init:
             options["init"] = str(resolve_weights(args.init))

@@ -25,6 +25,7 @@ import torch
 from PIL import Image
 from tqdm import tqdm
 
+from liif.core.degrade import jpeg_roundtrip
 from liif.evaluation.metrics import psnr_y, ssim_y
 from liif.evaluation.resize import imresize
 from liif.render.imageio import to_tensor, to_uint8
@@ -83,18 +84,6 @@ def _find_lr(lr_dir: Path, stem: str, scale: int) -> Path:
         if path.is_file():
             return path
     raise FileNotFoundError(f"no LR image for {stem!r} in {lr_dir} (looked for {', '.join(p.name for p in candidates)})")
-
-
-def jpeg_roundtrip(rgb: np.ndarray, quality: int) -> np.ndarray:
-    """The image as a JPEG of this quality would give it back (Pillow's encoder, 4:2:0 chroma): what a
-    thumbnail found on the web looks like before it is upscaled."""
-    import io
-
-    buffer = io.BytesIO()
-    Image.fromarray(rgb).save(buffer, format="JPEG", quality=quality)
-    buffer.seek(0)
-    with Image.open(buffer) as image:
-        return np.asarray(image.convert("RGB"))
 
 
 def evaluate(upscale_fn, data_root, sets, scales, progress: bool = True, label: str = "",

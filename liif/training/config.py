@@ -39,12 +39,21 @@ class TrainConfig:
     # torch.compile the model: "off", "default" (Triton fuses the elementwise work), "reduce-overhead"
     # (also replays each step as CUDA graphs: one launch instead of ~1,500), "max-autotune". See docs/training.md.
     compile: str = "off"
+    # JPEG inputs: "30-95" saves each crop's LR input as a JPEG of a random quality in that range (a
+    # share `jpeg_clean_share` left clean), as a photo found on the web would be. "" trains on clean inputs.
+    jpeg_quality: str = ""
+    jpeg_clean_share: float = 0.2
 
     def __post_init__(self):
         if isinstance(self.compile, bool):  # `compile: true` in older configs and checkpoints
             self.compile = "default" if self.compile else "off"
         if self.compile not in COMPILE_MODES:
             raise ValueError(f"unknown compile mode {self.compile!r}: use one of {', '.join(COMPILE_MODES)}")
+        from liif.core.degrade import parse_quality_range
+
+        parse_quality_range(self.jpeg_quality)  # a bad range fails here, before the photos are decoded
+        if not 0 <= self.jpeg_clean_share <= 1:
+            raise ValueError(f"jpeg_clean_share {self.jpeg_clean_share} is not a share between 0 and 1")
 
     @classmethod
     def from_sources(cls, yaml_path=None, **overrides):

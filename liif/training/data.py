@@ -2,7 +2,9 @@
 
 The paper's recipe for one sample: a scale s ~ U[1, 4], an HR crop of round(48 s) pixels, its 48x48 LR
 by antialiased bicubic downsampling, random flips and transpose, and 2304 HR pixels sampled as queries
-with their coordinates and cells. Crops are drawn from images in proportion to their area, so a large
+with their coordinates and cells. Optionally (`jpeg_quality`) the LR input of a share of the crops is
+then saved as a JPEG of a random quality and decoded again, as a photo found on the web would be; the
+target pixels stay those of the clean photo. Crops are drawn from images in proportion to their area, so a large
 photo is seen as often as its pixels deserve. A whole batch is made in a few batched operations on the
 training device (a GPU step is ~15 ms: per-crop Python and host copies would dominate it).
 """
@@ -11,10 +13,12 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
 from liif.core import geometry
+from liif.core.degrade import jpeg_roundtrip
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
 
@@ -61,6 +65,7 @@ class CropPlan:
     x0: torch.Tensor
     flips: torch.Tensor  # (B, 3) bool: horizontal, vertical, transpose
     seed: int
+    jpeg_quality: torch.Tensor | None = None  # (B,) JPEG quality of each LR input, 0 = left clean
 
 
 class CropSampler:
@@ -74,8 +79,10 @@ class CropSampler:
     checkpoints); the per-query randomness is drawn on the device from a seed it provides.
     """
 
-    def __init__(self, images: list, lr_size=48, scale_range=(1.0, 4.0), n_queries=2304, device="cpu"):
+    def __init__(self, images: list, lr_size=48, scale_range=(1.0, 4.0), n_queries=2304, device="cpu",
+                 jpeg_quality: tuple = (), jpeg_clean_share: float = 0.0):
         self.lr_size, self.scale_range, self.n_queries = lr_size, scale_range, n_queries
+        self.jpeg_quality, self.jpeg_clean_share = tuple(jpeg_quality), jpeg_clean_share
         self.device = torch.device(device)
         images = [im for im in images if min(im.shape[1:]) >= lr_size]
         if not images:
@@ -114,7 +121,12 @@ class CropSampler:
         x0 = (torch.rand(n, generator=g, dtype=torch.float64) * (w - size + 1)).long()
         flips = torch.rand(n, 3, generator=g) < 0.5  # horizontal, vertical, transpose
         seed = int(torch.randint(0, 2**62, (1,), generator=g))
-        return CropPlan(picks, size, y0, x0, flips, seed)
+        quality = None
+        if self.jpeg_quality:  # drawn last, so a run without JPEG draws exactly what it always drew
+            lo, hi = self.jpeg_quality
+            quality = torch.randint(lo, hi + 1, (n,), generator=g)
+            quality[torch.rand(n, generator=g) < self.jpeg_clean_share] = 0
+        return CropPlan(picks, size, y0, x0, flips, seed, quality)
 
     def crop(self, plan: CropPlan) -> torch.Tensor:
         """The plan's HR crops, flipped and transposed, on one padded (B, 3, max, max) grid in [0, 1]."""
@@ -139,6 +151,8 @@ class CropSampler:
         hr = self.crop(plan)
         reduce = self.reductions[size - self.lr_size].unsqueeze(1)  # (n, 1, lr, m)
         lr = (reduce @ hr @ reduce.transpose(-1, -2)).clamp(0, 1)
+        if plan.jpeg_quality is not None and bool((plan.jpeg_quality > 0).any()):
+            lr = compress_inputs(lr, plan.jpeg_quality)
 
         # n_queries distinct pixels inside each crop: the smallest of uniform keys, padding excluded.
         self._device_generator.manual_seed(plan.seed)
@@ -151,6 +165,21 @@ class CropSampler:
         cell = (2 / s).unsqueeze(-1).expand(n, q, 2).contiguous()
         rgb = hr.view(n, 3, m * m).gather(2, keep.unsqueeze(1).expand(n, 3, q)).transpose(1, 2)
         return geometry.normalise(lr), coord, cell, geometry.normalise(rgb)
+
+
+def compress_inputs(lr: torch.Tensor, quality: torch.Tensor) -> torch.Tensor:
+    """(B, 3, h, w) in [0, 1] with input b saved as a JPEG of quality[b] and decoded (0: unchanged).
+
+    A 48x48 JPEG round trip costs about 0.1 ms, so a batch of 16 is ~2 ms beside a CPU step of seconds;
+    the rounding to 8 bits is part of it, as it is for a real JPEG.
+    """
+    out = lr.clone()
+    pixels = (lr.detach().float().cpu() * 255).round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).numpy()
+    for b, q in enumerate(quality.tolist()):
+        if q > 0:
+            back = torch.from_numpy(np.array(jpeg_roundtrip(pixels[b], q))).permute(2, 0, 1)
+            out[b] = back.to(lr.device, lr.dtype) / 255
+    return out
 
 
 def reduction_matrix(size: int, lr_size: int, width: int) -> torch.Tensor:

@@ -22,6 +22,7 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
+from liif.core.degrade import parse_quality_range
 from liif.core.model import count_parameters
 from liif.core.weights import save_weights
 from liif.training.config import TrainConfig, learning_rate
@@ -133,7 +134,8 @@ def _load_photos(cfg: TrainConfig, run: Trainer) -> tuple:
     t0 = time.perf_counter()
     data_device = run.device if cfg.data_on_device else torch.device("cpu")
     sampler = CropSampler([decode(p, cfg.max_side) for p in train_paths], cfg.lr_size,
-                          (cfg.scale_min, cfg.scale_max), cfg.n_queries, device=data_device)
+                          (cfg.scale_min, cfg.scale_max), cfg.n_queries, device=data_device,
+                          jpeg_quality=parse_quality_range(cfg.jpeg_quality), jpeg_clean_share=cfg.jpeg_clean_share)
     val_images = [decode(p, cfg.max_side) for p in val_paths]
     if run.rank == 0:
         print(f"{len(train_paths)} training photos ({sampler.n_pixels / 1e6:.0f} MP) decoded in "
@@ -238,6 +240,8 @@ def _export(run: Trainer, n_train: int, started: float) -> None:
     }
     if cfg.init:
         record["init"] = str(cfg.init)
+    if cfg.jpeg_quality:
+        record["jpeg_inputs"] = {"quality": cfg.jpeg_quality, "clean_share": cfg.jpeg_clean_share}
     if run.lineage:
         record["lineage"] = run.lineage
     save_weights(run.model, export, extra_metadata={"training": record})
