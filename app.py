@@ -148,10 +148,15 @@ def scale_limit(upload, scale, model_name):
             most = session.max_scale(loaded.width, loaded.height, shelf.speed(model_name))
         except (imageio.ImageInputError, WeightsError):
             return gr.update(maximum=session.SCALE_MAX, info=info)  # Run gives the reason
-        if most < 1:
-            return gr.update(maximum=1, value=1, info="This photo is too large for this page; shrink it first.")
+        if most < 1 + session.SCALE_STEP:
+            # Nothing above x1 fits. A slider of 1 to 1 is an error in Gradio (minimum must be below
+            # maximum), so it keeps its range, is held at 1, and says what the page can do instead.
+            others = {model_label(name): shelf.speed(name) for name in shelf.names if name != (model_name or shelf.default_name)}
+            text = session.cannot_enlarge_text(loaded.width, loaded.height, model_label(model_name),
+                                               shelf.speed(model_name), others)
+            return gr.update(maximum=session.SCALE_MAX, value=1, interactive=False, info=text)
         info += f" Up to ×{most:g} for this {loaded.width}×{loaded.height} photo with this model."
-    return gr.update(maximum=most, value=min(float(scale or 1), most), info=info)
+    return gr.update(maximum=most, value=min(float(scale or 1), most), interactive=True, info=info)
 
 
 def preview_view(request, partial) -> dict:
@@ -404,10 +409,12 @@ def experiment_picture(result, upload, point):
 def make_zoom(result, upload, point, zoom_factor, progress=gr.Progress()):
     try:
         loaded, model_name, centre = experiment_picture(result, upload, point)
+        speed = shelf.speed(model_name)  # takes the model's lock itself
         with shelf.lock(model_name):
             movie = zoom.zoom_movie(shelf.upscaler(model_name), loaded, centre, zoom_factor,
                                     path=outputs.new_path("zoom.webp"),
-                                    progress=lambda f, text: progress(f, desc=text))
+                                    progress=lambda f, text: progress(f, desc=text),
+                                    speed=speed, max_seconds=session.page_model_seconds())
     except (imageio.ImageInputError, WeightsError) as exc:
         raise gr.Error(str(exc), print_exception=False) from None
     return (gr.update(value=str(movie.path), label=f"Zoom movie ×1 → ×{movie.zooms[-1]:.3g}: bicubic | LIIF"),
@@ -419,8 +426,10 @@ def make_ladder(result, upload, point):
     try:
         loaded, model_name, centre = experiment_picture(result, upload, point)
         extra = result.scale[0] if result is not None else None
+        speed = shelf.speed(model_name)  # takes the model's lock itself
         with shelf.lock(model_name):
-            rungs = ladder.ladder(shelf.upscaler(model_name), loaded, centre, extra_scale=extra)
+            rungs = ladder.ladder(shelf.upscaler(model_name), loaded, centre, extra_scale=extra, speed=speed,
+                                  max_seconds=session.page_model_seconds())
     except (imageio.ImageInputError, WeightsError) as exc:
         raise gr.Error(str(exc), print_exception=False) from None
     return [(r.picture, r.caption) for r in rungs], "\n".join(f"- {r.sentence}" for r in rungs)
@@ -441,9 +450,11 @@ def zoom_api(image, x, y, zoom_factor):
     try:
         loaded = imageio.load_image(image)
         centre = None if x is None or y is None else (x, y)
+        speed = shelf.speed(None)  # takes the model's lock itself
         with shelf.lock(None):
             movie = zoom.zoom_movie(shelf.upscaler(None), loaded, centre, zoom_factor,
-                                    path=outputs.new_path("zoom.webp"))
+                                    path=outputs.new_path("zoom.webp"), speed=speed,
+                                    max_seconds=session.page_model_seconds())
     except (imageio.ImageInputError, WeightsError) as exc:
         raise gr.Error(str(exc), print_exception=False) from None
     return str(movie.path), movie.summary()

@@ -317,3 +317,56 @@ def test_zoom_sentences_follow_the_movies_numbers():
     assert "nearly agree" in fading.markdown()
     growing = zoom.ZoomMovie(boxes, zooms, [frame] * 3, [frame] * 3, added=[1.0, 2.0, 3.0])
     assert "at ×32, by 3.0" in growing.markdown() and "nearly agree" not in growing.markdown()
+
+
+# -- the zoom movie under a compute limit (issue 20 point 2) ---------------------------------------------
+
+SLOW = session.Speed(encoder_seconds_per_pixel=1e-5, decoder_seconds_per_pixel=4e-6)
+
+
+def test_a_zoom_movie_is_planned_to_fit_the_compute_limit_before_anything_is_rendered():
+    """A 2 MP picture's movie ran 390 s on the single worker. Now: as asked when it fits, fewer frames
+    and smaller panels when that is enough, and a sentence saying what fits when nothing does."""
+    assert zoom.fit_to_budget(100, 72, 12, 96, SLOW, 10.0) == (12, 96, "")
+    frames, size, note = zoom.fit_to_budget(640, 480, 36, 256, SLOW, 10.0)
+    assert (frames, size) != (36, 256) and zoom.movie_seconds(640, 480, frames, size, SLOW) <= 10.0
+    assert f"{frames} frames of {size} pixels (asked: 36 of 256)" in note and "10 s" in note
+    with pytest.raises(imageio.ImageInputError, match=r"1400×1100 picture would take about \d+ s.*up to 10 s"):
+        zoom.fit_to_budget(1400, 1100, 36, 256, SLOW, 10.0)
+
+
+def test_the_page_and_the_api_refuse_a_heavy_zoom_at_once(page, monkeypatch, tmp_path):
+    import time
+
+    import gradio as gr
+
+    monkeypatch.setattr(page.shelf, "speed", lambda name=None: SLOW)
+    big = tmp_path / "big.png"
+    Image.fromarray(structured(1400, 1100)).save(big)
+    for call in (lambda: page.zoom_api(str(big), None, None, 32),
+                 lambda: page.make_zoom(None, str(big), None, 32, progress=no_progress)):
+        start = time.perf_counter()
+        with pytest.raises(gr.Error, match="would take about"):
+            call()
+        assert time.perf_counter() - start < 2.0
+
+
+@pytest.mark.parametrize("centre", [(float("nan"), float("nan")), (float("inf"), 3), (-5, 3), (3, 1e9), ("a", 2)])
+def test_a_zoom_centre_that_is_not_inside_the_picture_is_a_sentence(engine, photo, centre):
+    """/zoom with x = y = NaN answered {"error": null} with a traceback in the server's log."""
+    with pytest.raises(imageio.ImageInputError, match="centre"):
+        zoom.zoom_movie(engine, imageio.load_image(photo), centre=centre, frames=2, size=16)
+
+
+def test_the_page_refuses_a_ladder_whose_encoding_alone_is_over_the_limit(page, monkeypatch, tmp_path):
+    import gradio as gr
+
+    monkeypatch.setattr(page.shelf, "speed", lambda name=None: SLOW)
+    big = tmp_path / "big.png"
+    Image.fromarray(structured(1400, 1100)).save(big)
+    with pytest.raises(gr.Error, match=r"scale ladder of this 1400×1100 picture would take about 1\d s"):
+        page.make_ladder(None, str(big), None)
+    small = tmp_path / "small.png"
+    Image.fromarray(structured(100, 72)).save(small)
+    gallery, _ = page.make_ladder(None, str(small), None)  # a small picture's ladder fits and is made
+    assert len(gallery) == 6

@@ -153,6 +153,26 @@ def test_choosing_a_photo_sets_the_slider_maximum(page, photo, monkeypatch):
     assert page.scale_limit(None, 8, None)["maximum"] == session.SCALE_MAX
 
 
+def test_a_photo_too_large_to_enlarge_holds_the_slider_at_1_and_says_what_fits(page, monkeypatch, tmp_path):
+    """Issue 20 point 5: a 1000x1000 photo made `scale_limit` send maximum=1 (the slider's minimum), which
+    Gradio answers with "Slider minimum must be less than maximum", a 500, and no word to the visitor."""
+    monkeypatch.delenv(settings.PAGE_SECONDS, raising=False)
+    monkeypatch.setattr(page.shelf, "speed", lambda name=None: SLOW)
+    for side in (320, 1000, 1400):  # 0.1 to 2 MP: the ordinary web photos of the report
+        photo = tmp_path / f"web_{side}.png"
+        Image.new("RGB", (side, side), (90, 120, 150)).save(photo)
+        update = page.scale_limit(str(photo), 8, None)
+        assert update.get("maximum", session.SCALE_MAX) > 1, update  # a slider of 1 to 1 is Gradio's 500
+        assert update["value"] == 1 and update["interactive"] is False
+        assert f"{side}×{side} photo" in update["info"] and "enlarged ×2" in update["info"]
+        w, h = map(int, update["info"].split("Shrunk to about ")[1].split(" ")[0].split("×"))
+        shrunk = tmp_path / f"shrunk_{side}.png"
+        Image.new("RGB", (w, h)).save(shrunk)
+        session.prepare(shrunk, 2, speed=SLOW)  # the advice is true: x2 of that size is accepted
+    small = page.scale_limit(str(REPO / "assets" / "examples" / sorted(p.name for p in (REPO / "assets" / "examples").glob("*.png"))[0]), 8, None)
+    assert small["interactive"] is True and small["maximum"] > 1
+
+
 # -- start-up: weights checked, leftovers removed (points 3 and 9) ----------------------------------------
 
 

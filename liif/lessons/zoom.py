@@ -14,6 +14,7 @@ last box is centred on `centre` (moved inside the picture where needed). The fir
 exactly the whole-picture render, and the last exactly the render of the final box.
 """
 
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,8 @@ DEFAULT_SIZE = 256  # each panel's short side, in pixels
 MIN_FRAMES, MAX_FRAMES = 2, 120
 MAX_SIZE = 512
 MAX_ASPECT = 3.0  # a panorama would make frames too wide to play smoothly
+# Under a compute limit (a public page), a movie gives up frames first, then panel size, down to these.
+FEWEST_FITTING_FRAMES, SMALLEST_FITTING_SIZE = 12, 96
 LABEL_HEIGHT = 22  # the line above the panels; it writes "x" for times: Pillow's built-in font has no "×"
 GAP = 4
 # Milliseconds each frame is shown: a pause on the whole picture and a longer one on the closest view.
@@ -50,6 +53,7 @@ class ZoomMovie:
     path: Path | None = None  # the animated WebP, if one was written
     seconds: float = 0.0
     render_seconds: float = 0.0
+    fitted: str = ""  # how the movie was made smaller to fit a compute limit, if it was
 
     @property
     def frame_size(self) -> tuple:
@@ -70,6 +74,8 @@ class ZoomMovie:
         if self.added[-1] < self.added[peak] / 2:
             text += (" Close up the two nearly agree: inside one input pixel nothing was recorded but its average, "
                      "so there is nothing left to sharpen, only to guess.")
+        if self.fitted:
+            text += f" {self.fitted}"
         return text
 
     def summary(self) -> dict:
@@ -116,22 +122,78 @@ def check_zoom(width: int, height: int, zoom, frames, size) -> tuple:
     return zoom, frames, size
 
 
+def check_centre(centre, width: int, height: int):
+    """The centre as two finite numbers inside the picture (None stays None: the middle)."""
+    if centre is None:
+        return None
+    try:
+        x, y = (float(v) for v in centre)
+    except (TypeError, ValueError):
+        raise imageio.ImageInputError("the zoom's centre must be two numbers, x and y in input pixels") from None
+    if not (math.isfinite(x) and math.isfinite(y) and 0 <= x <= width and 0 <= y <= height):
+        raise imageio.ImageInputError(
+            f"the zoom's centre must be inside the {width}×{height} picture (x from 0 to {width}, y from 0 to "
+            f"{height}), not ({x:g}, {y:g})")
+    return x, y
+
+
+def panel_size(width: int, height: int, size: int) -> tuple:
+    """(w, h) of one panel: the picture's shape with `size` pixels on the short side."""
+    return round(size * width / min(width, height)), round(size * height / min(width, height))
+
+
+def movie_seconds(width: int, height: int, frames: int, size: int, speed) -> float:
+    """The model's compute for a movie: one encoding of the picture, and every frame's decoder pixels."""
+    out_w, out_h = panel_size(width, height, size)
+    return speed.seconds(width * height, frames * out_w * out_h)
+
+
+def fit_to_budget(width: int, height: int, frames: int, size: int, speed, max_seconds: float) -> tuple:
+    """(frames, size, note): the movie as asked if its compute fits in `max_seconds`, else with fewer frames
+    (down to FEWEST_FITTING_FRAMES), then smaller panels (down to SMALLEST_FITTING_SIZE), with a sentence
+    saying so. ImageInputError, saying what would fit, when even the smallest movie is over the limit."""
+    asked = (frames, size)
+    while movie_seconds(width, height, frames, size, speed) > max_seconds:
+        if frames > FEWEST_FITTING_FRAMES:
+            frames = max(FEWEST_FITTING_FRAMES, frames * 2 // 3)
+        elif size > SMALLEST_FITTING_SIZE:
+            size = max(SMALLEST_FITTING_SIZE, size * 3 // 4)
+        else:
+            encode = speed.seconds(width * height, 0)
+            side = math.isqrt(int(max_seconds / 2 / speed.encoder_seconds_per_pixel))
+            raise imageio.ImageInputError(
+                f"a zoom movie of this {width}×{height} picture would take about "
+                f"{movie_seconds(width, height, frames, size, speed):.0f} s of computing here ({encode:.0f} s "
+                f"of it to encode the picture once); this server takes requests of up to {max_seconds:.0f} s. "
+                f"Shrink the picture to about {side}×{side} pixels, or zoom into a smaller crop of it")
+    if (frames, size) == asked:
+        return frames, size, ""
+    return frames, size, (f"To stay within this server's limit of {max_seconds:.0f} s of computing, the movie has "
+                          f"{frames} frames of {size} pixels (asked: {asked[0]} of {asked[1]}).")
+
+
 def zoom_movie(upscaler, loaded: imageio.LoadedImage, centre=None, zoom=DEFAULT_ZOOM, frames=None, size=None,
-               path=None, progress=None) -> ZoomMovie:
+               path=None, progress=None, speed=None, max_seconds=None) -> ZoomMovie:
     """Render the zoom (LIIF and bicubic per frame) and, if `path` is given, write it as an animated WebP.
 
     Panels keep the picture's shape, with `size` pixels (default DEFAULT_SIZE) on the short side;
     `frames` defaults to DEFAULT_FRAMES. `progress(fraction, text)`, if given, is called after each frame.
+    With `speed` (the model's measured Speed) and `max_seconds`, the movie is planned to fit that compute
+    before anything is rendered (fewer frames, smaller panels, or a refusal): see fit_to_budget.
     """
     start = time.perf_counter()
     w, h = loaded.width, loaded.height
     frames = DEFAULT_FRAMES if frames is None else frames
     size = DEFAULT_SIZE if size is None else size
     zoom, frames, size = check_zoom(w, h, zoom, frames, size)
-    out_w, out_h = round(size * w / min(w, h)), round(size * h / min(w, h))
+    centre = check_centre(centre, w, h)
+    fitted = ""
+    if speed is not None and max_seconds is not None:
+        frames, size, fitted = fit_to_budget(w, h, frames, size, speed, max_seconds)
+    out_w, out_h = panel_size(w, h, size)
     boxes, zooms = zoom_boxes(w, h, centre, zoom, frames)
     image01 = imageio.to_tensor(loaded.rgb)
-    movie = ZoomMovie(boxes, zooms, [], [])
+    movie = ZoomMovie(boxes, zooms, [], [], fitted=fitted)
     for k, (x0, y0, x1, y1) in enumerate(boxes):
         out = upscaler.render_region(image01, (y0, x0, y1, x1), (out_h, out_w))
         box = (x0, y0, x1, y1)

@@ -312,15 +312,41 @@ def prepare(source, scale=None, target_width=0, target_height=0, stretch=False, 
         if most:
             advice = (f"the largest scale for this photo is ×{most:g}, and the magnifier (click an output) "
                       "shows any region at any zoom")
-        elif speed is None:
-            advice = "this photo is too large for this page: shrink it first"
         else:
-            per_pixel = speed.encoder_seconds_per_pixel + speed.decoder_seconds_per_pixel
-            side = math.isqrt(int(page_model_seconds() / per_pixel))
-            advice = f"this photo is too large for this page with this model: shrink it to about {side}×{side} first"
+            w, h = shrunk_to_enlarge(loaded.width, loaded.height, speed)
+            advice = f"this photo is too large for this page: shrink it to about {w}×{h} first"
         raise imageio.ImageInputError(f"{refusal}; {advice}")
     name = Path(source).stem if isinstance(source, (str, os.PathLike)) else "image"
     return Request(loaded, out_w, out_h, name=_safe_name(name))
+
+
+def shrunk_to_enlarge(in_width: int, in_height: int, speed: Speed | None = None, scale: float = 2.0) -> tuple:
+    """(width, height): the photo's shape at the size this page enlarges `scale` times (with `speed`, inside
+    the work budget too), for advice to a visitor whose photo is too large."""
+    pixels = max_output_pixels() / scale**2
+    if speed is not None:
+        per_pixel = speed.encoder_seconds_per_pixel + scale**2 * speed.decoder_seconds_per_pixel
+        pixels = min(pixels, page_model_seconds() / per_pixel)
+    ratio = min(1.0, math.sqrt(pixels / (in_width * in_height)))
+    return max(1, math.floor(in_width * ratio)), max(1, math.floor(in_height * ratio))
+
+
+def cannot_enlarge_text(in_width: int, in_height: int, model_label: str, speed: Speed | None,
+                        others: dict) -> str:
+    """What the page can do with a photo it cannot enlarge with this model (the slider has no range
+    then): another model's largest scale, if one fits, and the size to shrink it to. `others` maps each
+    other model's label to its Speed."""
+    budget = page_model_seconds()
+    words = [f"This {in_width}×{in_height} photo ({fmt.megapixels(in_width * in_height)}) is more than this page "
+             f"enlarges with {model_label} (outputs up to {fmt.megapixels(max_output_pixels())}, about "
+             f"{budget:.0f} s of computing)."]
+    for label, other in others.items():
+        most = max_scale(in_width, in_height, other)
+        if most >= 1 + SCALE_STEP:
+            words.append(f"{label} takes it up to ×{most:g}.")
+    w, h = shrunk_to_enlarge(in_width, in_height, speed)
+    words.append(f"Shrunk to about {w}×{h} it can be enlarged ×2 with {model_label}.")
+    return " ".join(words)
 
 
 def _target(value, what: str) -> int:
