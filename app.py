@@ -46,10 +46,10 @@ gr.set_static_paths([HERE / "assets" / "fonts"])
 # The example run made at start, so the page answers the question before any visitor runs anything.
 LANDING_EXAMPLE, LANDING_SCALE = HERE / "assets" / "examples" / "grace-hopper-48.png", 8
 DISPLAY_HEIGHT = 360  # every picture in the results row is shown at this height
-# A public server: each visitor may have this many jobs waiting or running; the queue holds enough
-# for 16 visitors doing so. The heaviest job is bounded by session.PAGE_MODEL_SECONDS.
-JOBS_PER_CLIENT = 2
-QUEUE_SIZE = 16 * JOBS_PER_CLIENT
+# A public server: each browser session may have 2 jobs waiting or running, everyone behind one address
+# 40 (visitors.py; LIIF_JOBS_PER_SESSION, LIIF_JOBS_PER_ADDRESS), served in turns. The queue holds one
+# full address and 16 more visitors. The heaviest job is bounded by session.PAGE_MODEL_SECONDS.
+QUEUE_SIZE = visitors.jobs_per_address() + 16 * visitors.jobs_per_session()
 # One model computation at a time: torch already uses both cores of the 2-core CPU this runs on, and
 # the run, the magnifier and the API share one engine.
 MODEL_WORK = "liif-model"
@@ -714,7 +714,7 @@ if __name__ == "__main__":
     signal.signal(signal.SIGTERM, _stop)
     start_landing()
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=1)
-    visitors.limit_jobs_per_client(demo._queue, JOBS_PER_CLIENT)
+    visitors.limit_jobs_per_client(demo._queue)
     upload_guard = Middleware(visitors.UploadGuard, folder=outputs, total_bytes=UPLOADS_TOTAL_BYTES,
                        client_bytes=UPLOADS_PER_CLIENT_BYTES, window=session.OUTPUT_MAX_AGE)
     try:

@@ -23,6 +23,8 @@ CLIENT_HEADER = "LIIF_CLIENT_HEADER"
 UNREAD_SECONDS = "LIIF_UNREAD_SECONDS"
 TRUSTED_PROXIES = "LIIF_TRUSTED_PROXIES"
 MAX_BODY_BYTES = "LIIF_MAX_BODY_BYTES"
+JOBS_PER_SESSION = "LIIF_JOBS_PER_SESSION"
+JOBS_PER_ADDRESS = "LIIF_JOBS_PER_ADDRESS"
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,8 @@ VARIABLES = (
     Variable(UNREAD_SECONDS, "10", "a posted job whose result nobody reads within this many seconds leaves the queue"),
     Variable(TRUSTED_PROXIES, "1", "how many proxies append to LIIF_CLIENT_HEADER: the visitor is that many entries from its right end"),
     Variable(MAX_BODY_BYTES, "4,000,000", "the largest request body other than a file upload, in bytes (JSON with a pasted picture)"),
+    Variable(JOBS_PER_SESSION, "2", "jobs one browser session (or one API call) may have waiting or running"),
+    Variable(JOBS_PER_ADDRESS, "40", "jobs everyone behind one address (a school, an office) may have waiting or running"),
 )
 
 
@@ -123,6 +127,14 @@ def max_body_bytes(environ=None) -> int | None:
     return _count_or_none(MAX_BODY_BYTES, environ)
 
 
+def jobs_per_session(environ=None) -> int | None:
+    return _count_or_none(JOBS_PER_SESSION, environ)
+
+
+def jobs_per_address(environ=None) -> int | None:
+    return _count_or_none(JOBS_PER_ADDRESS, environ)
+
+
 @dataclass(frozen=True)
 class Settings:
     """All the variables at one moment; None means unset (the user of each value has its default)."""
@@ -136,9 +148,12 @@ class Settings:
     unread_seconds: float | None = None
     trusted_proxies: int | None = None
     max_body_bytes: int | None = None
+    jobs_per_session: int | None = None
+    jobs_per_address: int | None = None
 
 
 def current(environ=None) -> Settings:
     return Settings(weights(environ), precision(environ), max_input_pixels(environ), max_output_pixels(environ),
                     page_seconds(environ), client_header(environ), unread_seconds(environ),
-                    trusted_proxies(environ), max_body_bytes(environ))
+                    trusted_proxies(environ), max_body_bytes(environ), jobs_per_session(environ),
+                    jobs_per_address(environ))

@@ -148,3 +148,79 @@ def test_pasted_pictures_count_in_the_visitors_upload_share_and_refused_uploads_
     assert _post(guard, 200_000, "/gradio_api/call/upscale", client="198.51.100.1") == 200
     assert _post(guard, 200_000, "/gradio_api/call/upscale", client="198.51.100.1") == 413
     assert _post(guard, 500, "/gradio_api/queue/join") == 200  # small JSON (no picture) is not counted
+
+
+def _job(address: str, session: str, name: str):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(address=address, session=session, name=name)
+
+
+def _names(events) -> list:
+    return [event.name for event in events]
+
+
+def test_visitors_take_turns_behind_someone_elses_flood():
+    """The honest visitor's job goes right after the abuser's running one, not behind their 29 waiting."""
+    from liif.page.visitors import take_turns
+
+    who = lambda event: (event.address, event.session)  # noqa: E731
+    running = [_job("B", "b0", "b-run")]
+    waiting = [_job("B", f"b{k}", f"b{k}") for k in range(1, 30)] + [_job("A", "a", "honest")]
+    assert _names(take_turns(waiting, running, who))[0] == "honest"
+    # With nothing running, round 0 holds each address's first job in order of arrival.
+    order = _names(take_turns(waiting, [], who))
+    assert order[:2] == ["b1", "honest"] and order[2:] == [f"b{k}" for k in range(2, 30)]
+
+
+def test_a_class_behind_one_address_gets_everyones_first_run_before_anyones_second():
+    from liif.page.visitors import take_turns
+
+    who = lambda event: (event.address, event.session)  # noqa: E731
+    waiting = []
+    for pupil in range(30):
+        waiting += [_job("school", f"p{pupil}", f"p{pupil}-run"), _job("school", f"p{pupil}", f"p{pupil}-check")]
+    order = _names(take_turns(waiting, [], who))
+    assert order[:30] == [f"p{pupil}-run" for pupil in range(30)]
+    assert order[30:] == [f"p{pupil}-check" for pupil in range(30)]
+    assert sorted(order) == sorted(_names(waiting))  # nothing lost, nothing doubled
+
+
+def test_limits_count_per_session_inside_a_cap_per_address(monkeypatch):
+    """Three browser contexts on one address used to share 2 jobs: the third visitor was refused."""
+    import asyncio
+
+    from liif.page import visitors
+
+    monkeypatch.delenv(settings.CLIENT_HEADER, raising=False)
+    monkeypatch.setenv(settings.UNREAD_SECONDS, "60")
+
+    async def scenario():
+        queue = _FakeQueue()
+        visitors.limit_jobs_per_client(queue, per_session=2, per_address=5)
+        answers = [await _join(queue, f"visitor{k}") for k in (1, 1, 1, 2, 3, 4)]
+        return queue, answers
+
+    queue, answers = asyncio.run(scenario())
+    assert [a[0] for a in answers] == [True, True, False, True, True, True]
+    assert "You already have 2 requests waiting or running" in answers[2][1]
+    assert len(queue.waiting) == 5
+    # Visitors take turns in the queue itself: visitor 1's second job is after everyone's first.
+    assert [e.session_hash for e in queue.waiting] == ["visitor1", "visitor2", "visitor3", "visitor4", "visitor1"]
+
+    async def one_more():
+        return await _join(queue, "visitor5")
+
+    visitors.limit_jobs_per_client(queue, per_session=2, per_address=5)
+    refused = asyncio.run(one_more())
+    assert refused[0] is False and "5 requests from your network" in refused[1]
+
+
+def test_the_job_limits_are_settings(monkeypatch):
+    from liif.page import visitors
+
+    monkeypatch.setenv(settings.JOBS_PER_SESSION, "3")
+    monkeypatch.setenv(settings.JOBS_PER_ADDRESS, "100")
+    assert visitors.jobs_per_session() == 3 and visitors.jobs_per_address() == 100
+    monkeypatch.setenv(settings.JOBS_PER_ADDRESS, "lots")
+    assert visitors.jobs_per_address() == visitors.JOBS_PER_ADDRESS

@@ -62,27 +62,111 @@ def _request_client(request) -> str:
 # -- the queue -----------------------------------------------------------------------------------------
 
 
-def jobs_of(queue, client: str) -> int:
-    """Jobs of this client in Gradio's queue: waiting or running."""
-    waiting = [event for events in queue.event_queue_per_concurrency_id.values() for event in events.queue]
-    running = [event for job in queue.active_jobs if job for event in job]
-    return sum(1 for event in waiting + running if _request_client(event.request) == client)
+def _waiting(queue) -> list:
+    return [event for events in queue.event_queue_per_concurrency_id.values() for event in events.queue]
 
 
-def limit_jobs_per_client(queue, most: int) -> None:
-    """Refuse a client's job when it already has `most` waiting or running (Gradio's queue counts all
-    clients together); the refusal is Gradio's "queue full" answer with a sentence saying why. A job
-    posted to /call/, or joined through /queue/join, whose result stream is not opened within
-    UNREAD_SECONDS leaves the queue."""
+def _running(queue) -> list:
+    return [event for job in queue.active_jobs if job for event in job]
+
+
+def jobs_of(queue, client: str, session: str | None = None) -> int:
+    """Jobs in Gradio's queue, waiting or running, of this client (an address), or with `session` of
+    that one browser session only."""
+    return sum(1 for event in _waiting(queue) + _running(queue)
+               if _request_client(event.request) == client and (session is None or event.session_hash == session))
+
+
+def take_turns(waiting: list, running: list, who) -> list:
+    """The waiting jobs reordered so that visitors take turns: round k holds every address's k-th job
+    (counting its running job as its first), in order of arrival; within one address (a classroom behind
+    one public address), its browser sessions take turns the same way. `who(event)` -> (address, session).
+
+    So a visitor who joins behind someone else's 30 jobs waits for at most the one that is running, and
+    30 visitors behind one address each get their first run before anyone's second."""
+    address_served = defaultdict(int)
+    session_served = defaultdict(int)
+    for event in running:
+        address, session = who(event)
+        address_served[address] += 1
+        session_served[(address, session)] += 1
+    by_address = OrderedDict()
+    for arrival, event in enumerate(waiting):
+        by_address.setdefault(who(event)[0], []).append((arrival, event))
+    ranked = []
+    for address, events in by_address.items():
+        seen = defaultdict(int)
+        within = []
+        for arrival, event in events:
+            key = (address, who(event)[1])
+            within.append((session_served[key] + seen[key], arrival, event))
+            seen[key] += 1
+        within.sort(key=lambda item: item[:2])
+        for turn, (_, arrival, event) in enumerate(within):
+            ranked.append((address_served[address] + turn, arrival, event))
+    ranked.sort(key=lambda item: item[:2])
+    return [event for _, _, event in ranked]
+
+
+def _who(event) -> tuple:
+    return _request_client(event.request), event.session_hash
+
+
+def _reorder_in_turns(queue, event_id: str) -> None:
+    """Put the queue that now holds `event_id` in turns (take_turns); the other queues are untouched."""
+    for events in queue.event_queue_per_concurrency_id.values():
+        if any(event._id == event_id for event in events.queue):
+            concurrency = getattr(events, "concurrency_id", None)
+            running = [event for event in _running(queue) if getattr(event, "concurrency_id", None) == concurrency]
+            events.queue[:] = take_turns(list(events.queue), running, _who)
+            return
+
+
+# Defaults of the two limits; LIIF_JOBS_PER_SESSION and LIIF_JOBS_PER_ADDRESS override them.
+JOBS_PER_SESSION = 2
+JOBS_PER_ADDRESS = 40  # a class of 30 behind one school address, each with a run and a check
+
+
+def jobs_per_session() -> int:
+    return settings.jobs_per_session() or JOBS_PER_SESSION
+
+
+def jobs_per_address() -> int:
+    return settings.jobs_per_address() or JOBS_PER_ADDRESS
+
+
+def session_refusal(most: int) -> str:
+    return (f"You already have {most} requests waiting or running, as many as this page takes from one visitor "
+            "at a time: wait for one to finish, then press again.")
+
+
+def address_refusal(most: int) -> str:
+    return (f"{most} requests from your network (everyone behind your public address, e.g. a school or an "
+            "office) are waiting or running, as many as this page takes from one network at a time: wait a "
+            "minute, then press again.")
+
+
+def limit_jobs_per_client(queue, per_session: int | None = None, per_address: int | None = None) -> None:
+    """Refuse a job when its browser session already has `per_session` waiting or running, or its address
+    `per_address` (defaults: jobs_per_session(), jobs_per_address()); the refusal is Gradio's "queue full"
+    answer with a sentence saying why. Accepted jobs are served in turns (take_turns). A job posted to
+    /call/, or joined through /queue/join, whose result stream is not opened within UNREAD_SECONDS leaves
+    the queue."""
     push = queue.push
 
     async def push_within_limit(body, request, username):
         client = _request_client(request)
-        if jobs_of(queue, client) >= most:
-            return (False, f"Queue is full for you: you already have {most} requests waiting or running, and this "
-                           f"page takes at most {most} from each visitor at a time. Wait for one to finish.", "queue_full")
+        session = getattr(body, "session_hash", None)
+        most_session = per_session or jobs_per_session()
+        most_address = per_address or jobs_per_address()
+        if session is not None and jobs_of(queue, client, session) >= most_session:
+            return False, session_refusal(most_session), "queue_full"
+        if jobs_of(queue, client) >= most_address:
+            return False, address_refusal(most_address), "queue_full"
         answer = await push(body, request, username)
         success, event_id = answer[0], answer[1]
+        if success:
+            _reorder_in_turns(queue, event_id)
         if success and "/call/" in request.url.path:
             asyncio.get_running_loop().call_later(
                 _unread_seconds(), lambda: asyncio.ensure_future(_drop_if_unread(queue, event_id)))
