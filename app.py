@@ -112,13 +112,20 @@ def _refuse_web_address(path) -> None:
 # -- event handlers ---------------------------------------------------------------------------------
 
 
-def run(upload, scale, target_width, target_height, model_name, stretch=False):
+def visitor(request) -> str | None:
+    """Whose work this is: the browser session (an API call is a session of its own). The engine keeps
+    each visitor's encodings apart (ModelShelf.working)."""
+    return getattr(request, "session_hash", None) or None
+
+
+def run(upload, scale, target_width, target_height, model_name, stretch=False, request: gr.Request = None):
     """Upscale the upload; yields previews while the decoder works, then everything. The status line is
     the one progress readout (Gradio's own shows only the queue and the time)."""
     try:
+        owner = visitor(request)
         request = session.prepare(upload, scale, target_width, target_height, stretch=stretch,
                                   speed=shelf.speed(model_name))
-        steps = session.run_steps(shelf, model_name, request, outputs)
+        steps = session.run_steps(shelf, model_name, request, outputs, owner=owner)
         for step in steps:
             if isinstance(step, session.Partial):
                 yield preview_view(request, step)
@@ -286,11 +293,12 @@ def magnify_at(result, x, y):
     )
 
 
-def upscale_api(image, scale):
+def upscale_api(image, scale, request: gr.Request = None):
     """For scripts: (image file, scale) -> (the LIIF output as a lossless PNG, a JSON summary)."""
     try:
+        owner = visitor(request)
         request = session.prepare(image, scale, speed=shelf.speed())
-        result = session.run_to_end(shelf, None, request, outputs)
+        result = session.run_to_end(shelf, None, request, outputs, owner=owner)
     except (imageio.ImageInputError, WeightsError) as exc:
         raise gr.Error(str(exc), print_exception=False) from None
     answer = str(result.png_path), session.summary(result)
@@ -318,12 +326,11 @@ def magnifier_image(magnified) -> dict:
 # The work is in liif/lessons/check.py, liif/lessons/zoom.py and liif/lessons/ladder.py; these handlers only adapt it to the page.
 
 
-def run_check(choice, own_photo, scale, model_name, progress=gr.Progress()):
+def run_check(choice, own_photo, scale, model_name, progress=gr.Progress(), request: gr.Request = None):
     """Shrink the chosen photo, bring it back with bicubic and LIIF, and compare with the real one."""
     source = own_photo if choice == OWN_PHOTO else originals.original_path(choice) if choice else None
     try:
-        upscaler = shelf.upscaler(model_name)
-        with shelf.lock(model_name):
+        with shelf.working(model_name, visitor(request)) as upscaler:
             result = check.check(upscaler, source, scale, model_name=model_label(model_name),
                                  progress=lambda f: progress(f, desc="LIIF: bringing the tiny photo back"),
                                  name=None if choice == OWN_PHOTO else originals.ORIGINALS[choice].label)
@@ -406,12 +413,12 @@ def experiment_picture(result, upload, point):
     return loaded, model_name, centre
 
 
-def make_zoom(result, upload, point, zoom_factor, progress=gr.Progress()):
+def make_zoom(result, upload, point, zoom_factor, progress=gr.Progress(), request: gr.Request = None):
     try:
         loaded, model_name, centre = experiment_picture(result, upload, point)
         speed = shelf.speed(model_name)  # takes the model's lock itself
-        with shelf.lock(model_name):
-            movie = zoom.zoom_movie(shelf.upscaler(model_name), loaded, centre, zoom_factor,
+        with shelf.working(model_name, visitor(request)) as upscaler:
+            movie = zoom.zoom_movie(upscaler, loaded, centre, zoom_factor,
                                     path=outputs.new_path("zoom.webp"),
                                     progress=lambda f, text: progress(f, desc=text),
                                     speed=speed, max_seconds=session.page_model_seconds())
@@ -422,37 +429,37 @@ def make_zoom(result, upload, point, zoom_factor, progress=gr.Progress()):
             gr.update(value=str(movie.path), visible=True))
 
 
-def make_ladder(result, upload, point):
+def make_ladder(result, upload, point, request: gr.Request = None):
     try:
         loaded, model_name, centre = experiment_picture(result, upload, point)
         extra = result.scale[0] if result is not None else None
         speed = shelf.speed(model_name)  # takes the model's lock itself
-        with shelf.lock(model_name):
-            rungs = ladder.ladder(shelf.upscaler(model_name), loaded, centre, extra_scale=extra, speed=speed,
+        with shelf.working(model_name, visitor(request)) as upscaler:
+            rungs = ladder.ladder(upscaler, loaded, centre, extra_scale=extra, speed=speed,
                                   max_seconds=session.page_model_seconds())
     except (imageio.ImageInputError, WeightsError) as exc:
         raise gr.Error(str(exc), print_exception=False) from None
     return [(r.picture, r.caption) for r in rungs], "\n".join(f"- {r.sentence}" for r in rungs)
 
 
-def check_api(image, scale):
+def check_api(image, scale, request: gr.Request = None):
     """For scripts: (photo, scale) -> (tiny | bicubic | LIIF | real as one PNG, the numbers as JSON)."""
     try:
-        with shelf.lock(None):
-            result = check.check(shelf.upscaler(None), image, scale, model_name=model_label(None))
+        with shelf.working(None, visitor(request)) as upscaler:
+            result = check.check(upscaler, image, scale, model_name=model_label(None))
     except (imageio.ImageInputError, WeightsError) as exc:
         raise gr.Error(str(exc), print_exception=False) from None
     return str(outputs.save(result.share_image(), f"{result.name}-check-x{result.scale}.png")), result.summary()
 
 
-def zoom_api(image, x, y, zoom_factor):
+def zoom_api(image, x, y, zoom_factor, request: gr.Request = None):
     """For scripts: (picture, x, y in input pixels (empty: the middle), zoom) -> (animated WebP, JSON)."""
     try:
         loaded = imageio.load_image(image)
         centre = None if x is None or y is None else (x, y)
         speed = shelf.speed(None)  # takes the model's lock itself
-        with shelf.lock(None):
-            movie = zoom.zoom_movie(shelf.upscaler(None), loaded, centre, zoom_factor,
+        with shelf.working(None, visitor(request)) as upscaler:
+            movie = zoom.zoom_movie(upscaler, loaded, centre, zoom_factor,
                                     path=outputs.new_path("zoom.webp"), speed=speed,
                                     max_seconds=session.page_model_seconds())
     except (imageio.ImageInputError, WeightsError) as exc:

@@ -358,15 +358,20 @@ def test_a_zoom_centre_that_is_not_inside_the_picture_is_a_sentence(engine, phot
         zoom.zoom_movie(engine, imageio.load_image(photo), centre=centre, frames=2, size=16)
 
 
-def test_the_page_refuses_a_ladder_whose_encoding_alone_is_over_the_limit(page, monkeypatch, tmp_path):
+def test_the_ladder_is_estimated_from_what_the_engine_will_encode(page, engine, monkeypatch, tmp_path):
+    """A ladder of a large picture encodes only its region and the encoder's context: it fits, where a
+    whole-picture estimate would refuse it; with a much slower model it is refused, at once."""
     import gradio as gr
 
-    monkeypatch.setattr(page.shelf, "speed", lambda name=None: SLOW)
     big = tmp_path / "big.png"
     Image.fromarray(structured(1400, 1100)).save(big)
-    with pytest.raises(gr.Error, match=r"scale ladder of this 1400×1100 picture would take about 1\d s"):
-        page.make_ladder(None, str(big), None)
-    small = tmp_path / "small.png"
-    Image.fromarray(structured(100, 72)).save(small)
-    gallery, _ = page.make_ladder(None, str(small), None)  # a small picture's ladder fits and is made
+    image01 = imageio.to_tensor(imageio.load_image(big).rgb)
+    window = engine.pixels_to_encode(image01, (500, 600, 508, 608))
+    assert 0 < window < 1400 * 1100 / 10
+    monkeypatch.setattr(page.shelf, "speed", lambda name=None: SLOW)
+    gallery, _ = page.make_ladder(None, str(big), None)
     assert len(gallery) == 6
+    glacial = session.Speed(encoder_seconds_per_pixel=1e-2, decoder_seconds_per_pixel=1e-3)
+    monkeypatch.setattr(page.shelf, "speed", lambda name=None: glacial)
+    with pytest.raises(gr.Error, match=r"scale ladder of this 1400×1100 picture would take about \d+ s"):
+        page.make_ladder(None, str(big), None)

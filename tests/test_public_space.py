@@ -476,3 +476,21 @@ def test_a_scale_past_the_stated_largest_is_refused_even_when_rounding_would_fit
     assert session.prepare(path, 22).out_width == 1408
     with pytest.raises(imageio.ImageInputError, match=r"the largest scale for this photo is ×22\b"):
         session.prepare(path, 22.1)
+
+
+def test_one_visitors_encoding_is_never_reused_for_another(monkeypatch, weights_path, photo):
+    """Issue 20 point 7: a stranger uploading a picture someone else had run was told "Reused from an
+    earlier run on this same picture" (and was faster for it). Encodings are kept per visitor."""
+    shelf = session.ModelShelf(weights_path, device="cpu")
+    request = session.prepare(photo, 2)
+    first = session.run_to_end(shelf, None, request, owner="visitor-a")
+    again = session.run_to_end(shelf, None, request, owner="visitor-a")
+    stranger = session.run_to_end(shelf, None, request, owner="visitor-b")
+    assert not first.facts.encoder_reused and again.facts.encoder_reused
+    assert not stranger.facts.encoder_reused
+    assert "Reused" not in stranger.explanation.markdown() and "Reused" in again.explanation.markdown()
+    # The magnifier still reuses its own visitor's encoding, and the cache stays the engine's size.
+    session.magnify(shelf, again)
+    upscaler = shelf.upscaler()
+    assert len(upscaler._cache) <= upscaler._cache_size
+    assert {owner for owner, _ in upscaler._cache} <= {"visitor-a", "visitor-b"}

@@ -56,22 +56,22 @@ def ladder(upscaler, loaded: imageio.LoadedImage, centre=None, extra_scale=None,
            scales=LADDER_SCALES, display=DISPLAY, speed=None, max_seconds=None) -> list:
     """The input's own pixels, then one rung per scale (the visitor's `extra_scale` added in order).
 
-    With `speed` (the model's measured Speed) and `max_seconds`, a ladder whose compute (one encoding of
-    the whole picture, then every rung's pixels) is over that limit is refused before it starts."""
+    With `speed` (the model's measured Speed) and `max_seconds`, a ladder whose compute (the encoding of
+    what the region needs, then every rung's pixels) is over that limit is refused before it starts."""
     box = region_box(loaded.width, loaded.height, centre, side)
     x0, y0, x1, y1 = box
     low, high = training_scales(upscaler.weights)
     wanted = sorted(set(float(s) for s in scales) | ({float(extra_scale)} if extra_scale else set()))
+    image01 = imageio.to_tensor(loaded.rgb)
     if speed is not None and max_seconds is not None:
         out_pixels = sum(max(1, round((x1 - x0) * s)) ** 2 for s in wanted)
-        seconds = speed.seconds(loaded.width * loaded.height, out_pixels)
+        seconds = speed.seconds(upscaler.pixels_to_encode(image01, (y0, x0, y1, x1)), out_pixels)
         if seconds > max_seconds:
             side = math.isqrt(int(max_seconds / 2 / speed.encoder_seconds_per_pixel))
             raise imageio.ImageInputError(
                 f"the scale ladder of this {loaded.width}×{loaded.height} picture would take about {seconds:.0f} s "
-                f"of computing here (the model reads the whole picture first); this server takes requests of up "
+                f"of computing here; this server takes requests of up "
                 f"to {max_seconds:.0f} s. Shrink the picture to about {side}×{side} pixels first")
-    image01 = imageio.to_tensor(loaded.rgb)
     across = x1 - x0
     rungs = [Rung(None, nearest_region(flatten_image(imageio.compose_output(loaded.rgb, loaded)), box, display),
                   round(across), True, f"input: {across:.3g}×{across:.3g} pixels",

@@ -21,6 +21,7 @@ import shutil
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -197,6 +198,14 @@ class ModelShelf:
             speed = upscaler.measured_speed if upscaler is not None else None
             return None if speed is None else speed.seconds(in_pixels, out_pixels)
         return (encoder or 0.0) * in_pixels + decoder * out_pixels
+
+    @contextmanager
+    def working(self, name: str | None = None, owner=None):
+        """The model's upscaler, for one piece of work: its lock held, and its encodings kept for `owner`
+        (the visitor's session) alone (Upscaler.owned_by)."""
+        upscaler = self.upscaler(name)
+        with self.lock(name), upscaler.owned_by(owner):
+            yield upscaler
 
     def lock(self, name: str | None = None) -> threading.Lock:
         """Held while a model computes: an Upscaler's cache is not shared safely between threads."""
@@ -399,6 +408,7 @@ class Run:
     png_path: Path | None = None
     seconds_to_first_result: float = 0.0
     seconds_total: float = 0.0
+    owner: str | None = None  # the visitor's session whose encoding this run made (ModelShelf.working)
 
     @property
     def scale(self) -> tuple:
@@ -415,22 +425,22 @@ class Run:
 
 
 def run_steps(shelf: ModelShelf, model_name, request: Request, outputs=None, progress=None,
-              update_seconds=UPDATE_SECONDS, first_band_pixels=FIRST_BAND_PIXELS):
+              update_seconds=UPDATE_SECONDS, first_band_pixels=FIRST_BAND_PIXELS, owner=None):
     """Upscale `request`, yielding `Partial`s while the decoder works and the finished `Run` last.
 
     progress(fraction, text), if given, is fed from the engine's own progress callback. `outputs`, an
-    `OutputFolder`, receives the PNG for download.
+    `OutputFolder`, receives the PNG for download. `owner` (the visitor's session) keeps the encoding
+    for that visitor alone: the magnifier reuses it, nobody else does.
     """
     start = time.perf_counter()
     model_name = model_name or shelf.default_name
     upscaler = shelf.upscaler(model_name)
-    lock = shelf.lock(model_name)
     loaded = request.loaded
     out_w, out_h = request.out_width, request.out_height
     image01 = imageio.to_tensor(loaded.rgb)
 
     _report(progress, 0.0, "encoder: describing every input pixel")
-    with lock:
+    with shelf.working(model_name, owner):
         encode_start = time.perf_counter()
         encoded = upscaler.encode(image01)
         encoder_seconds = time.perf_counter() - encode_start
@@ -456,7 +466,7 @@ def run_steps(shelf: ModelShelf, model_name, request: Request, outputs=None, pro
             _report(progress, DECODER_SHARE * (row + fraction * rows) / out_h, "decoder: asking for every output pixel's colour")
 
         band_start = time.perf_counter()
-        with lock:
+        with shelf.working(model_name, owner):
             liif[:, :, row : row + rows] = render_rows(upscaler, image01, (out_h, out_w), row, row + rows, band_progress)
         seconds = time.perf_counter() - band_start
         decoder_seconds += seconds
@@ -495,7 +505,8 @@ def run_steps(shelf: ModelShelf, model_name, request: Request, outputs=None, pro
     if outputs is not None:
         png_path = outputs.save(composed, f"{request.name}-liif-x{fmt.number(scale)}-{out_w}x{out_h}.png")
     finished = Run(request, model_name, composed, bicubic, liif_seen, bicubic_rgb, facts, explanation, png_path,
-                   seconds_to_first_result=first_result or 0.0, seconds_total=time.perf_counter() - start)
+                   seconds_to_first_result=first_result or 0.0, seconds_total=time.perf_counter() - start,
+                   owner=owner)
     shelf.record_costs(model_name, finished)
     _report(progress, 1.0, "done")
     yield finished
@@ -522,10 +533,10 @@ def render_rows(upscaler: Upscaler, image01: torch.Tensor, out_size: tuple, row0
     return upscaler.render_region(image01, box, (row1 - row0, out_w), cell_size=(out_h, out_w), progress=progress)
 
 
-def run_to_end(shelf: ModelShelf, model_name, request: Request, outputs=None, progress=None) -> Run:
+def run_to_end(shelf: ModelShelf, model_name, request: Request, outputs=None, progress=None, owner=None) -> Run:
     """`run_steps` without the previews (for scripts and the API)."""
     result = None
-    for step in run_steps(shelf, model_name, request, outputs, progress, update_seconds=math.inf):
+    for step in run_steps(shelf, model_name, request, outputs, progress, update_seconds=math.inf, owner=owner):
         result = step
     return result
 
@@ -613,8 +624,7 @@ def magnify(shelf: ModelShelf, run: Run, centre=None, tile=None,
     tile = tile or MAGNIFIER_TILE
     x0, y0, x1, y1 = region_around(run, centre, tile, zoom_over_output)
     loaded = run.request.loaded
-    upscaler = shelf.upscaler(run.model_name)
-    with shelf.lock(run.model_name):
+    with shelf.working(run.model_name, run.owner) as upscaler:
         liif = upscaler.render_region(imageio.to_tensor(loaded.rgb), (y0, x0, y1, x1), (tile, tile))
     liif_tile = np.asarray(imageio.compose_output(imageio.to_uint8(liif), loaded).convert("RGB"))
     bicubic_tile = np.asarray(bicubic_image(loaded, tile, tile, region=(x0, y0, x1, y1)).convert("RGB"))

@@ -17,6 +17,7 @@ What it adds to `LIIF.query`, and why:
 
 import hashlib
 import math
+from contextlib import contextmanager
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -126,9 +127,22 @@ class Upscaler:
         if self.device.type in ("cpu", "cuda"):
             self.model.encoder.to(memory_format=torch.channels_last)
         self.tile, self.overlap, self.chunk = tile, overlap, chunk
-        self._cache = OrderedDict()
+        self._cache = OrderedDict()  # (owner, fingerprint) -> Encoded, the latest `cache_size`
         self._cache_size = cache_size
+        self._owner = None
         self._speed = None
+
+    @contextmanager
+    def owned_by(self, owner):
+        """Encodings made or reused inside belong to `owner` (a page visitor): an encoding of the same
+        picture made for someone else is neither reused nor visible (not even as a faster run). The
+        cache's size, and so its memory, stays the engine's one bound. The caller holds the model's lock
+        (the engine serves one request at a time)."""
+        previous, self._owner = self._owner, owner
+        try:
+            yield self
+        finally:
+            self._owner = previous
 
     @property
     def measured_speed(self) -> Speed | None:
@@ -182,8 +196,8 @@ class Upscaler:
 
     @torch.no_grad()
     def encode(self, image01: torch.Tensor) -> Encoded:
-        """Latent codes of a (1, 3, h, w) image in [0, 1]; cached by content."""
-        key = _fingerprint(image01)
+        """Latent codes of a (1, 3, h, w) image in [0, 1]; cached by content, for the current owner."""
+        key = (self._owner, _fingerprint(image01))
         if key in self._cache:
             self._cache.move_to_end(key)
             return self._cache[key]
@@ -243,16 +257,34 @@ class Upscaler:
         """The encoding a region's queries need, and the (row, column) of its first pixel in the image:
         the whole image's when it is cached or the region is most of it, else only the part the queries
         reach plus the encoder's context (tile overlap), encoded on its own."""
-        _, _, h, w = image01.shape
-        if _fingerprint(image01) in self._cache:
+        window = self._encode_window(image01, box)
+        if window is None:
             return self.encode(image01), (0, 0)
+        y0, x0, y1, x1 = window
+        return self.encode(image01[:, :, y0:y1, x0:x1]), (y0, x0)
+
+    def _encode_window(self, image01, box):
+        """(y0, x0, y1, x1) of the part a region render encodes, or None for the whole image."""
+        _, _, h, w = image01.shape
+        if (self._owner, _fingerprint(image01)) in self._cache:
+            return None
         top, left, bottom, right = box
         margin = self.overlap + QUERY_REACH
         y0, x0 = max(0, math.floor(top) - margin), max(0, math.floor(left) - margin)
         y1, x1 = min(h, math.ceil(bottom) + margin), min(w, math.ceil(right) + margin)
         if (y1 - y0) * (x1 - x0) > CROP_ENCODE_MAX_SHARE * h * w:
-            return self.encode(image01), (0, 0)
-        return self.encode(image01[:, :, y0:y1, x0:x1]), (y0, x0)
+            return None
+        return y0, x0, y1, x1
+
+    def pixels_to_encode(self, image01, box) -> int:
+        """Input pixels the encoder will read for a render of `box` (top, left, bottom, right) now: 0 when
+        the whole image is cached for the current owner, the region and its context when that is enough."""
+        window = self._encode_window(image01, box)
+        if window is None:
+            _, _, h, w = image01.shape
+            return 0 if (self._owner, _fingerprint(image01)) in self._cache else h * w
+        y0, x0, y1, x1 = window
+        return (y1 - y0) * (x1 - x0)
 
     def _decode(self, enc: Encoded, coord: torch.Tensor, cell: torch.Tensor) -> torch.Tensor:
         """Colours (1, Q, 3) for coordinates that span a band of latent rows."""
