@@ -150,19 +150,19 @@ def scale_limit(upload, scale, model_name):
     most = session.SCALE_MAX
     info = "How many times wider and taller the output is."
     if upload:
-        try:
-            loaded = imageio.load_image(upload)
-            most = session.max_scale(loaded.width, loaded.height, shelf.speed(model_name))
+        try:  # from the header alone: this answers every new photo, unqueued
+            width, height = imageio.image_size(upload)
+            most = session.max_scale(width, height, shelf.speed(model_name))
         except (imageio.ImageInputError, WeightsError):
             return gr.update(maximum=session.SCALE_MAX, info=info)  # Run gives the reason
         if most < 1 + session.SCALE_STEP:
             # Nothing above x1 fits. A slider of 1 to 1 is an error in Gradio (minimum must be below
             # maximum), so it keeps its range, is held at 1, and says what the page can do instead.
             others = {model_label(name): shelf.speed(name) for name in shelf.names if name != (model_name or shelf.default_name)}
-            text = session.cannot_enlarge_text(loaded.width, loaded.height, model_label(model_name),
-                                               shelf.speed(model_name), others)
+            text = session.cannot_enlarge_text(width, height, model_label(model_name), shelf.speed(model_name),
+                                               others)
             return gr.update(maximum=session.SCALE_MAX, value=1, interactive=False, info=text)
-        info += f" Up to ×{most:g} for this {loaded.width}×{loaded.height} photo with this model."
+        info += f" Up to ×{most:g} for this {width}×{height} photo with this model."
     return gr.update(maximum=most, value=min(float(scale or 1), most), interactive=True, info=info)
 
 
@@ -250,9 +250,12 @@ def start_landing() -> session.ExampleRun:
 
 def estimate(upload, scale, target_width, target_height, model_name):
     """Before a run: say how long it will take when that is more than a few seconds (else nothing)."""
-    try:
-        request = session.prepare(upload, scale, target_width, target_height)
-        return session.estimate_text(shelf, model_name, request)
+    if not upload:
+        return ""
+    try:  # from the header alone: this answers every change of a control, unqueued
+        size = imageio.image_size(upload)
+        out_size = session.output_size_for(*size, scale, target_width, target_height)
+        return session.estimate_text(shelf, model_name, size, out_size)
     except (imageio.ImageInputError, WeightsError):
         return ""  # Run says what is wrong, in one sentence
 

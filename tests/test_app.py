@@ -399,12 +399,13 @@ def test_precision_can_be_forced_for_reproducible_pixels(weights_path, monkeypat
 
 def test_estimate_before_a_run_uses_the_measured_costs(weights_path, photo_path):
     fresh = session.ModelShelf(weights_path, device="cpu")
-    big = session.prepare(photo_path, 20)  # 400x320 = 128,000 output pixels from 320 input pixels
-    assert session.estimate_text(fresh, None, big) == ""  # nothing measured yet: nothing promised
+    size = imageio.image_size(photo_path)
+    big = session.output_size_for(*size, 20)  # 400x320 = 128,000 output pixels from 320 input pixels
+    assert session.estimate_text(fresh, None, size, big) == ""  # nothing measured yet: nothing promised
     fresh.costs["random.safetensors"] = (1e-3, 1e-4)  # seconds per input pixel, per output pixel
     assert fresh.estimate_seconds(None, 320, 128_000) == pytest.approx(0.32 + 12.8)
-    assert "about 13 s" in session.estimate_text(fresh, None, big)
-    assert session.estimate_text(fresh, None, session.prepare(photo_path, 2)) == ""  # 0.45 s: says nothing
+    assert "about 13 s" in session.estimate_text(fresh, None, size, big)
+    assert session.estimate_text(fresh, None, size, session.output_size_for(*size, 2)) == ""  # 0.45 s: says nothing
     run = session.run_to_end(fresh, None, session.prepare(photo_path, 2))  # a run replaces them with its own
     encoder, rest = fresh.costs["random.safetensors"]
     assert encoder == pytest.approx(run.facts.encoder_seconds / 320)

@@ -396,3 +396,21 @@ def test_a_size_just_over_the_limit_says_the_pixel_counts_not_2_mp_against_2_mp(
     with pytest.raises(ImageInputError) as caught:  # far over: megapixels say it plainly
         load_image(png_header_only(4000, 3000))
     assert "pixels)" not in str(caught.value)
+
+
+def test_image_size_reads_the_header_alone_and_applies_exif_rotation(tmp_path, monkeypatch):
+    """The slider and the estimate answer every change of a control, unqueued: they must not decode."""
+    from PIL import Image as PILImage
+
+    from liif.render import imageio as io_
+
+    rotated = tmp_path / "rotated.jpg"
+    exif = PILImage.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees: a 40x30 file shows as 30x40
+    PILImage.new("RGB", (40, 30), (10, 20, 30)).save(rotated, exif=exif)
+    assert io_.image_size(rotated) == (30, 40) == io_.load_image(rotated).rgb.shape[1::-1]
+    decoded = []
+    monkeypatch.setattr(PILImage.Image, "load", lambda self: decoded.append(1))
+    assert io_.image_size(rotated) == (30, 40) and not decoded
+    with pytest.raises(io_.ImageInputError, match="the limit here"):
+        io_.image_size(rotated, max_pixels=1000)

@@ -295,38 +295,46 @@ def prepare(source, scale=None, target_width=0, target_height=0, stretch=False, 
     if source is None or source == "":
         raise imageio.ImageInputError("upload a picture first (or click one of the examples)")
     loaded = imageio.load_image(source)
+    out_w, out_h = output_size_for(loaded.width, loaded.height, scale, target_width, target_height, stretch, speed)
+    name = Path(source).stem if isinstance(source, (str, os.PathLike)) else "image"
+    return Request(loaded, out_w, out_h, name=_safe_name(name))
+
+
+def output_size_for(in_width: int, in_height: int, scale=None, target_width=0, target_height=0, stretch=False,
+                    speed: Speed | None = None) -> tuple:
+    """(out_width, out_height) the page makes of a photo of this size (see `prepare`), from the size alone,
+    so the instant answers (the estimate) need no decode. Raises ImageInputError with a sentence."""
     width, height = _target(target_width, "width"), _target(target_height, "height")
     if width and height and stretch:
-        out_w, out_h = sizes.output_size(loaded.width, loaded.height, size=(width, height))
+        out_w, out_h = sizes.output_size(in_width, in_height, size=(width, height))
     elif width and height:  # fit inside the box: the side that reaches it first decides
-        if width * loaded.height <= height * loaded.width:
-            out_w, out_h = sizes.output_size(loaded.width, loaded.height, width=width)
+        if width * in_height <= height * in_width:
+            out_w, out_h = sizes.output_size(in_width, in_height, width=width)
         else:
-            out_w, out_h = sizes.output_size(loaded.width, loaded.height, height=height)
+            out_w, out_h = sizes.output_size(in_width, in_height, height=height)
     elif width:
-        out_w, out_h = sizes.output_size(loaded.width, loaded.height, width=width)
+        out_w, out_h = sizes.output_size(in_width, in_height, width=width)
     elif height:
-        out_w, out_h = sizes.output_size(loaded.width, loaded.height, height=height)
+        out_w, out_h = sizes.output_size(in_width, in_height, height=height)
     elif scale is None or scale == "":
         raise imageio.ImageInputError("choose a scale (a number greater than 0), or a target width or height")
     else:
-        out_w, out_h = sizes.output_size(loaded.width, loaded.height, scale=scale)
-    refusal = _refusal(loaded.width, loaded.height, out_w, out_h, speed)
-    most = max_scale(loaded.width, loaded.height, speed)
+        out_w, out_h = sizes.output_size(in_width, in_height, scale=scale)
+    refusal = _refusal(in_width, in_height, out_w, out_h, speed)
+    most = max_scale(in_width, in_height, speed)
     if refusal is None and not (width or height) and most and float(scale) > most + 1e-9:
         # Whole-pixel rounding can let a scale just past the stated largest one through (x22.1 at 64x64):
         # the page accepts what it says, no more.
-        refusal = f"×{float(scale):g} is more than this page takes for a {loaded.width}×{loaded.height} photo"
+        refusal = f"×{float(scale):g} is more than this page takes for a {in_width}×{in_height} photo"
     if refusal is not None:
         if most:
             advice = (f"the largest scale for this photo is ×{most:g}, and the magnifier (click an output) "
                       "shows any region at any zoom")
         else:
-            w, h = shrunk_to_enlarge(loaded.width, loaded.height, speed)
+            w, h = shrunk_to_enlarge(in_width, in_height, speed)
             advice = f"this photo is too large for this page: shrink it to about {w}×{h} first"
         raise imageio.ImageInputError(f"{refusal}; {advice}")
-    name = Path(source).stem if isinstance(source, (str, os.PathLike)) else "image"
-    return Request(loaded, out_w, out_h, name=_safe_name(name))
+    return out_w, out_h
 
 
 def shrunk_to_enlarge(in_width: int, in_height: int, speed: Speed | None = None, scale: float = 2.0) -> tuple:
@@ -661,15 +669,15 @@ def model_line(facts: explain.RunFacts) -> str:
             f"in {facts.precision}.")
 
 
-def estimate_text(shelf: ModelShelf, model_name, request: Request) -> str:
-    """A sentence for the page before a run, when the run will take more than SLOW_RUN_SECONDS (else "")."""
-    in_pixels = request.loaded.width * request.loaded.height
-    out_pixels = request.out_width * request.out_height
-    seconds = shelf.estimate_seconds(model_name, in_pixels, out_pixels)
+def estimate_text(shelf: ModelShelf, model_name, in_size: tuple, out_size: tuple) -> str:
+    """A sentence for the page before a run of in_size -> out_size ((width, height) each), when the run will
+    take more than SLOW_RUN_SECONDS (else "")."""
+    (in_w, in_h), (out_w, out_h) = in_size, out_size
+    seconds = shelf.estimate_seconds(model_name, in_w * in_h, out_w * out_h)
     if seconds is None or seconds <= SLOW_RUN_SECONDS:
         return ""
     precision = shelf.upscaler(model_name).precision
-    return (f"This will take about {fmt.duration(seconds)} here ({request.out_width}×{request.out_height} output "
+    return (f"This will take about {fmt.duration(seconds)} here ({out_w}×{out_h} output "
             f"pixels in {precision}, at the speed measured on this machine). The picture fills in row by row "
             "meanwhile.")
 

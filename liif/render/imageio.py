@@ -142,6 +142,27 @@ def load_image(source, max_pixels=None, name=None) -> LoadedImage:
     raise ImageInputError(f"cannot read an image from a {type(source).__name__}")
 
 
+def image_size(path, max_pixels=None, name=None) -> tuple:
+    """(width, height) of an image file as `load_image` would give them (EXIF rotation applied), from its
+    header alone: for the page's instant answers (the slider, the estimate), which must not decode a
+    picture on every change of a control. Raises ImageInputError like `load_image`."""
+    path = Path(path)
+    name = name or path.name or str(path)
+    if not path.is_file():
+        raise ImageInputError(f"{name}: no such file")
+    limit = max_input_pixels(max_pixels)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        with open(path, "rb") as f, _open_header(f, name) as im:
+            w, h = im.size
+            _check_input_size(name, w, h, limit)
+            try:
+                orientation = im.getexif().get(EXIF_ORIENTATION, 1)
+            except Exception:  # a damaged EXIF block: load_image will say what is wrong
+                orientation = 1
+    return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
+
+
 def check_header(data: bytes, max_pixels=None, name: str = "the image") -> tuple:
     """(format, width, height) of an encoded image, read from its header alone: the format list and the
     size limit are checked before a single pixel is decoded (a bomb is refused in milliseconds).
