@@ -1,0 +1,286 @@
+"""A bounded hostile client against a local server (issue 20): loopback only, a fixed number of requests,
+and every wait has a deadline, so the module stops by itself.
+
+The test acts as the Space's trusted proxy: it appends each visitor's address as the right-most entry of
+X-Forwarded-For. The honest visitor is A; the abuser is B, writing a different left part ("its own
+claim") on every request. The server runs with LIIF_PAGE_SECONDS=3. In order:
+1. a server file named in a job is refused, with the sentence a missing file gets (no oracle);
+2. a heavy zoom is refused, before it runs, in under 2 s;
+3. a pasted picture (data URL) declaring 169 MP is refused without being decoded, four such bodies at
+   once leave the server's memory within 1.5 GB of idle, and a JSON body over 4 MB gets 413;
+8. 30 browser sessions behind one address (a class) each get their run;
+4. the abuser's 30 jobs (a mix of /call and /queue/join, each the largest the page allows) do not make
+   the honest visitor wait behind more than the one that is running, and rotating the left part of the
+   header makes no new visitor.
+"""
+
+import base64
+import io
+import json
+import re
+import struct
+import threading
+import time
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import numpy as np
+import pytest
+from PIL import Image
+
+from liif import settings
+from visitors_client import rss_bytes
+
+pytestmark = pytest.mark.server
+
+API = "gradio_api"
+PAGE_SECONDS = 3.0
+ADDRESS_CAP = 32  # jobs per address on this server: room for the class of 30, and a cap the abuser meets
+HONEST, ABUSER, SCHOOL = "203.0.113.10", "198.51.100.66", "192.0.2.30"
+
+
+@pytest.fixture(scope="module")
+def app_env(weights_path):
+    return {"LIIF_WEIGHTS": str(weights_path), settings.CLIENT_HEADER: "x-forwarded-for",
+            settings.PAGE_SECONDS: str(PAGE_SECONDS), settings.UNREAD_SECONDS: "5",
+            settings.JOBS_PER_ADDRESS: str(ADDRESS_CAP), settings.PRECISION: "fp32"}
+
+
+class Visitor:
+    """One client as the server sees it through the proxy: `address` is what the proxy appended; a
+    `rotating` visitor also writes a new left part of its own in every request."""
+
+    def __init__(self, url: str, address: str, rotating: bool = False):
+        self.url, self.address, self.rotating = f"{url}{API}", address, rotating
+        self._count = 0
+        self._lock = threading.Lock()
+
+    def headers(self) -> dict:
+        if not self.rotating:
+            return {"X-Forwarded-For": self.address}
+        with self._lock:
+            self._count += 1
+            claim = f"10.{self._count // 250}.{self._count % 250}.7"
+        return {"X-Forwarded-For": f"{claim}, {self.address}"}
+
+    def upload(self, picture: np.ndarray) -> dict:
+        buffer = io.BytesIO()
+        Image.fromarray(picture).save(buffer, "PNG")
+        answer = httpx.post(f"{self.url}/upload", files={"files": ("photo.png", buffer.getvalue(), "image/png")},
+                            headers=self.headers(), timeout=60)
+        answer.raise_for_status()
+        return {"path": answer.json()[0], "meta": {"_type": "gradio.FileData"}}
+
+    def call(self, endpoint: str, data: list) -> httpx.Response:
+        return httpx.post(f"{self.url}/call/{endpoint}", json={"data": data}, headers=self.headers(), timeout=60)
+
+    def read_call(self, endpoint: str, event_id: str, timeout: float = 120) -> tuple:
+        """("complete", data) or ("error", message) from a /call job's stream."""
+        event = None
+        with httpx.stream("GET", f"{self.url}/call/{endpoint}/{event_id}", headers=self.headers(),
+                          timeout=timeout) as stream:
+            for line in stream.iter_lines():
+                if line.startswith("event:"):
+                    event = line.split(":", 1)[1].strip()
+                elif line.startswith("data:") and event in ("complete", "error"):
+                    return event, json.loads(line.split(":", 1)[1])
+        return "closed", None
+
+    def join(self, fn_index: int, data: list, session: str) -> httpx.Response:
+        body = {"data": data, "fn_index": fn_index, "session_hash": session, "event_data": None, "trigger_id": None}
+        return httpx.post(f"{self.url}/queue/join", json=body, headers=self.headers(), timeout=60)
+
+    def read_session(self, session: str, jobs: int = 1, timeout: float = 120) -> list:
+        """The `process_completed` messages of a session's stream, until `jobs` of them have come."""
+        done = []
+        with httpx.stream("GET", f"{self.url}/queue/data", params={"session_hash": session},
+                          headers=self.headers(), timeout=timeout) as stream:
+            for line in stream.iter_lines():
+                if line.startswith("data:"):
+                    message = json.loads(line.split(":", 1)[1])
+                    if message.get("msg") == "process_completed":
+                        done.append(message)
+                        if len(done) >= jobs:
+                            break
+        return done
+
+    def run(self, picture_file: dict, scale) -> tuple:
+        """(outcome, data, seconds) of one /call/upscale job, posted and read at once."""
+        start = time.monotonic()
+        answer = self.call("upscale", [picture_file, scale])
+        if answer.status_code != 200:
+            return "refused", answer.text, time.monotonic() - start
+        outcome, data = self.read_call("upscale", answer.json()["event_id"])
+        return outcome, data, time.monotonic() - start
+
+
+def _fn_index(url: str, api_name: str) -> int:
+    config = httpx.get(f"{url}config", timeout=30).json()
+    return next(i for i, dependency in enumerate(config["dependencies"]) if dependency.get("api_name") == api_name)
+
+
+def _photo(width: int, height: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
+
+
+def _bomb_data_url(side: int = 13_000, padding: int = 0) -> str:
+    """A PNG whose header declares side×side pixels (169 MP: about 0.5 GB decoded) and holds almost
+    nothing, as a data URL; `padding` bytes after its end make the body as large as wanted."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+    return "data:image/png;base64," + base64.b64encode(png + b"\0" * padding).decode()
+
+
+def _pasted(url: str) -> dict:
+    return {"path": None, "url": url, "meta": {"_type": "gradio.FileData"}}
+
+
+def _message(data) -> str:
+    return json.dumps(data, ensure_ascii=False) if not isinstance(data, str) else data
+
+
+# -- 1. server files ---------------------------------------------------------------------------------------
+
+
+def test_a_server_file_is_refused_like_a_missing_one(app_server, tmp_path):
+    private = tmp_path / "private.png"
+    Image.fromarray(_photo(16, 16)).save(private)
+    stranger = Visitor(app_server.url, ABUSER, rotating=True)
+    answers = []
+    for path in (private, tmp_path / "missing.png"):
+        answer = stranger.call("upscale", [{"path": str(path)}, 2])
+        assert answer.status_code == 200
+        answers.append(stranger.read_call("upscale", answer.json()["event_id"]))
+    assert answers[0][0] == "error" and answers[0] == answers[1], answers
+
+
+# -- 2. a heavy zoom -----------------------------------------------------------------------------------------
+
+
+def test_a_heavy_zoom_is_refused_in_under_2_s(app_server):
+    visitor = Visitor(app_server.url, HONEST)
+    picture = visitor.upload(_photo(1400, 1100, seed=1))  # 1.5 MP: its movie was minutes of work
+    start = time.monotonic()
+    answer = visitor.call("zoom", [picture, None, None, 32])
+    outcome, data = visitor.read_call("zoom", answer.json()["event_id"])
+    seconds = time.monotonic() - start
+    assert outcome == "error" and "would take about" in _message(data), (outcome, data)
+    assert seconds < 2.0, f"refused after {seconds:.2f} s"
+
+
+# -- 3. pasted pictures and large bodies ---------------------------------------------------------------------
+
+
+def test_a_pasted_bomb_is_refused_without_being_decoded(app_server):
+    visitor = Visitor(app_server.url, ABUSER, rotating=True)
+    pid = app_server.process.pid
+    idle = rss_bytes(pid)
+    start = time.monotonic()
+    answer = visitor.call("upscale", [_pasted(_bomb_data_url()), 4])
+    outcome, data = visitor.read_call("upscale", answer.json()["event_id"])
+    said = _message(data)
+    assert outcome == "error" and ("too large" in said or "limit here" in said), (outcome, data)
+    assert time.monotonic() - start < 2.0
+    assert rss_bytes(pid) - idle < 300e6  # decoding it would have cost 13,000² × 3 bytes = 507 MB
+
+
+def test_four_hostile_bodies_at_once_leave_memory_within_1_5_gb_of_idle(app_server):
+    visitor = Visitor(app_server.url, ABUSER, rotating=True)
+    pid = app_server.process.pid
+    idle, peak = rss_bytes(pid), [0]
+    stop = threading.Event()
+
+    def watch():
+        while not stop.is_set():
+            peak[0] = max(peak[0], rss_bytes(pid))
+            time.sleep(0.02)
+
+    body = _bomb_data_url(padding=2_500_000)  # about 3.3 MB of JSON: under the 4 MB limit
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            answers = list(pool.map(lambda _: visitor.call("upscale", [_pasted(body), 4]), range(4)))
+            outcomes = list(pool.map(lambda a: visitor.read_call("upscale", a.json()["event_id"])
+                                     if a.status_code == 200 else ("refused", a.text), answers))
+    finally:
+        stop.set()
+        watcher.join()
+    assert all(outcome in ("error", "refused") for outcome, _ in outcomes), outcomes
+    assert peak[0] - idle < 1.5e9, f"peak {peak[0] / 1e9:.2f} GB, idle {idle / 1e9:.2f} GB"
+    print(f"four hostile bodies: idle {idle / 1e6:.0f} MB, peak {peak[0] / 1e6:.0f} MB")
+
+
+def test_a_json_body_over_4_mb_gets_413(app_server):
+    visitor = Visitor(app_server.url, ABUSER, rotating=True)
+    answer = visitor.call("upscale", [_pasted(_bomb_data_url(padding=3_200_000)), 4])  # about 4.3 MB
+    assert answer.status_code == 413 and "4,000,000" in answer.text
+
+
+# -- 8. a class behind one address ---------------------------------------------------------------------------
+
+
+def test_thirty_sessions_behind_one_address_each_get_their_run(app_server):
+    school = Visitor(app_server.url, SCHOOL)
+    picture = school.upload(_photo(24, 24, seed=2))
+    upscale = _fn_index(app_server.url, "upscale")
+    sessions = [f"pupil{k:02d}x" for k in range(30)]
+
+    def pupil(session):
+        answer = school.join(upscale, [picture, 2], session)
+        if answer.status_code != 200:
+            return "refused: " + answer.text
+        done = school.read_session(session)  # the stream opened at once, as the page does
+        return "served" if done and done[0].get("success") else f"failed: {done}"
+
+    with ThreadPoolExecutor(30) as pool:
+        outcomes = list(pool.map(pupil, sessions))
+    assert outcomes == ["served"] * 30, outcomes
+
+
+# -- 4. the abuser's flood, last: it leaves the worker busy --------------------------------------------------
+
+
+def test_the_honest_visitor_waits_behind_at_most_one_of_the_abusers_jobs(app_server):
+    honest = Visitor(app_server.url, HONEST)
+    abuser = Visitor(app_server.url, ABUSER, rotating=True)
+    mine = honest.upload(_photo(48, 48, seed=3))
+    outcome, _, alone = honest.run(mine, 4)
+    assert outcome == "complete"
+    outcome, _, alone_again = honest.run(mine, 4)  # the second is warm, like the one measured below
+    alone = min(alone, alone_again)
+
+    theirs = abuser.upload(_photo(48, 48, seed=4))
+    probe = abuser.run(theirs, 30)  # refused, and the refusal names the largest scale allowed
+    most = float(re.search(r"largest scale for this photo is ×([\d.]+)", _message(probe[1])).group(1))
+    outcome, _, heaviest = abuser.run(theirs, most)  # one of the abuser's jobs, alone
+    assert outcome == "complete"
+    upscale = _fn_index(app_server.url, "upscale")
+    readers = ThreadPoolExecutor(40)
+    accepted = 0
+    for k in range(15):  # /call jobs, read at once so none is dropped as unread
+        answer = abuser.call("upscale", [theirs, most])
+        if answer.status_code == 200:
+            accepted += 1
+            readers.submit(abuser.read_call, "upscale", answer.json()["event_id"], 300)
+    for k in range(8):  # /queue/join jobs, two per session (the per-session limit), streams open
+        session = f"abuser{k}x"
+        jobs = sum(abuser.join(upscale, [theirs, most], session).status_code == 200 for _ in range(2 if k < 7 else 1))
+        readers.submit(abuser.read_session, session, jobs, 300)
+        accepted += jobs
+    assert accepted == 30
+    # A new left part every time makes no new visitor: past the address's cap, the abuser is refused.
+    extra = [abuser.call("upscale", [theirs, most]) for _ in range(6)]
+    refused = [answer for answer in extra if answer.status_code != 200]
+    assert refused and "from your network" in refused[0].text, [a.status_code for a in extra]
+
+    outcome, _, waited = honest.run(mine, 4)
+    readers.shutdown(wait=False, cancel_futures=True)
+    assert outcome == "complete"
+    print(f"honest visitor: {alone:.2f} s alone, {waited:.2f} s behind 30 abusive jobs at ×{most:g} "
+          f"({heaviest:.2f} s each, alone)")
+    assert waited <= PAGE_SECONDS + alone + 2.0, f"waited {waited:.1f} s (alone {alone:.1f} s)"
