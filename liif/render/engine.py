@@ -103,7 +103,7 @@ class Speed:
 # output pixels a side): big enough that per-call overheads are small, small enough to take about a
 # second with the RDN encoder on one slow CPU core.
 SPEED_PROBE_INPUT = 48
-SPEED_PROBE_OUTPUT = 128
+SPEED_PROBE_OUTPUT = 256
 
 
 @dataclass
@@ -131,6 +131,7 @@ class Upscaler:
         self._cache_size = cache_size
         self._owner = None
         self._speed = None
+        self._renders_noted = 0
 
     @contextmanager
     def owned_by(self, owner):
@@ -151,40 +152,41 @@ class Upscaler:
 
     def speed(self, repeats: int = 3) -> Speed:
         """Seconds per encoder input pixel and per decoder output pixel, measured once on this machine
-        (the fastest of `repeats`: on a shared machine the slower runs measure the neighbours)."""
+        (the fastest of `repeats`: on a shared machine the slower runs measure the neighbours). The probe
+        goes through `encode` and `render_region`, the path every request takes, so it prices their work."""
         if self._speed is None:
             generator = torch.Generator().manual_seed(0)
             probe = torch.rand(1, 3, SPEED_PROBE_INPUT, SPEED_PROBE_INPUT, generator=generator)
-            inp = geometry.normalise(probe.to(self.device))
+            box = (0.0, 0.0, float(SPEED_PROBE_INPUT), float(SPEED_PROBE_INPUT))
             encoder, decoder = math.inf, math.inf
-            for _ in range(repeats):
-                start = time.perf_counter()
-                with self._autocast():
-                    feat = encode_tiled(self.model, inp, self.tile, self.overlap).float()
-                encoder = min(encoder, time.perf_counter() - start)
-                encoded = Encoded(inp, feat)
-                ys, xs, cell = geometry.region_grid((0, 0, SPEED_PROBE_INPUT, SPEED_PROBE_INPUT),
-                                                    (SPEED_PROBE_OUTPUT, SPEED_PROBE_OUTPUT),
-                                                    SPEED_PROBE_INPUT, SPEED_PROBE_INPUT, device=self.device)
-                start = time.perf_counter()
-                coord = torch.stack(torch.meshgrid(ys, xs, indexing="ij"), -1).reshape(1, -1, 2)
-                for chunk in coord.split(self.chunk, dim=1):
-                    self._decode(encoded, chunk, cell)
-                decoder = min(decoder, time.perf_counter() - start)
+            for k in range(repeats):
+                with self.owned_by(("speed probe", k)):  # a fresh encoding each time, never a visitor's
+                    encoded = self.encode(probe)
+                    self.render_region(probe, box, (SPEED_PROBE_OUTPUT, SPEED_PROBE_OUTPUT))
+                    self._cache.pop((self._owner, _fingerprint(probe)), None)
+                encoder = min(encoder, encoded.seconds)
+                decoder = min(decoder, encoded.timings["decode_seconds"])
             self._speed = Speed(encoder / SPEED_PROBE_INPUT**2, decoder / SPEED_PROBE_OUTPUT**2)
         return self._speed
 
     def note_timings(self, in_pixels: int, encoder_seconds: float, out_pixels: int, decoder_seconds: float) -> None:
-        """Refine the measured speed with a finished render's own timings: the lower cost per pixel is
-        kept, because a busy machine only ever makes a measurement slower (a speed measured while the
-        machine was busy at start would otherwise limit requests for the server's whole life)."""
+        """Follow the machine's real speed with a finished render's own timings: each cost per pixel moves
+        SPEED_FOLLOW of the way to what the render measured, by at most a factor SPEED_STEP per render.
+
+        Keeping only the lowest cost ever seen (as this once did) drifted to the cheapest shape of work
+        (large square outputs) and then under-priced others: a 400x20 photo at x8 took 1.7x its estimate.
+        Following recovers from a speed measured while the machine was busy at start, and one slow render
+        (a busy neighbour) moves the estimate by at most SPEED_STEP."""
         if self._speed is None:
             return
+        self._renders_noted += 1
+        if self._renders_noted == 1:
+            return  # the first render pays one-off costs (kernels chosen for new shapes): not the speed
         encoder, decoder = self._speed.encoder_seconds_per_pixel, self._speed.decoder_seconds_per_pixel
         if in_pixels >= SPEED_PROBE_INPUT**2 and encoder_seconds > 0:
-            encoder = min(encoder, encoder_seconds / in_pixels)
+            encoder = _follow(encoder, encoder_seconds / in_pixels)
         if out_pixels >= SPEED_PROBE_OUTPUT**2 and decoder_seconds > 0:
-            decoder = min(decoder, decoder_seconds / out_pixels)
+            decoder = _follow(decoder, decoder_seconds / out_pixels)
         self._speed = Speed(encoder, decoder)
 
     # -- stage 1: encoder ---------------------------------------------------------------------------
@@ -324,6 +326,15 @@ def encode_tiled(model: LIIF, inp: torch.Tensor, tile: int, overlap: int) -> tor
                 out = inp.new_empty(1, piece.shape[1], h, w, dtype=piece.dtype)
             out[:, :, y0:y1, x0:x1] = piece[:, :, y0 - ya : y0 - ya + (y1 - y0), x0 - xa : x0 - xa + (x1 - x0)]
     return out
+
+
+SPEED_FOLLOW = 0.5  # how far one render moves a cost per pixel towards its own measurement
+SPEED_STEP = 2.0  # ... and by at most this factor
+
+
+def _follow(cost: float, measured: float) -> float:
+    measured = min(max(measured, cost / SPEED_STEP), cost * SPEED_STEP)
+    return cost + SPEED_FOLLOW * (measured - cost)
 
 
 def _fingerprint(image: torch.Tensor) -> str:

@@ -1,0 +1,49 @@
+"""The compute estimates that the page's limits rely on are honest (issue 20): for the shipped model and
+examples, the model time a run measures is within 0.67-1.5x of what `Speed.seconds` predicted for it
+before it started. (A 400x20 photo at x8 was once promised "about 26 minutes" and took 8.3 s.)"""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from liif.core.weights import list_shipped
+from liif.page import session
+
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not list_shipped(), reason="no trained weights in weights/")]
+
+REPO_EXAMPLES = sorted((session.Path(__file__).resolve().parents[1] / "assets" / "examples").glob("*.png"))
+
+
+def _model_seconds(shelf, name, path, scale) -> tuple:
+    """(predicted, measured) model seconds of one page run; measured is the faster of two runs (by two
+    visitors, so neither reuses the other's encoding), which keeps a tiny run's timer noise out."""
+    speed = shelf.speed(name)
+    request = session.prepare(path, scale, speed=speed)
+    predicted = speed.seconds(request.loaded.width * request.loaded.height, request.out_width * request.out_height)
+    measured = []
+    for owner in ("first visitor", "second visitor"):
+        facts = session.run_to_end(shelf, name, request, owner=(owner, path, scale)).facts
+        measured.append(facts.encoder_seconds + facts.decoder_seconds)
+    return predicted, min(measured)
+
+
+def test_estimates_are_within_0_67_to_1_5_of_the_measured_model_time(tmp_path):
+    shelf = session.ModelShelf(None, device="cpu")
+    name = shelf.default_name
+    session.ExampleRun(shelf, REPO_EXAMPLES[0], 8).wait()  # as the app does at start
+    strip = tmp_path / "strip-400x20.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (20, 400, 3), dtype=np.uint8)).save(strip)
+    cases = [(path, scale) for path in REPO_EXAMPLES for scale in (2, 8)]
+    for side in (48, 64):  # the slider's maximum, once per example size
+        path = next(p for p in REPO_EXAMPLES if p.stem.endswith(str(side)))
+        cases.append((path, session.max_scale(side, side, shelf.speed(name))))
+    cases.append((strip, 8))
+    report, outside = [], []
+    for path, scale in cases:
+        predicted, measured = _model_seconds(shelf, name, path, scale)
+        ratio = measured / predicted
+        report.append(f"{path.name} ×{scale:g}: predicted {predicted:.2f} s, measured {measured:.2f} s ({ratio:.2f}x)")
+        if not 0.67 <= ratio <= 1.5:
+            outside.append(report[-1])
+    print("\n".join(report))
+    assert not outside, "\n".join(report)
