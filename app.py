@@ -136,6 +136,29 @@ def run(upload, scale, target_width, target_height, model_name, stretch=False, r
         raise gr.Error(str(exc), print_exception=False) from None
 
 
+def turn_check(request: gr.Request = None):
+    """Instant (unqueued), before the page queues a job: when this visitor's session, or their network,
+    already has as many jobs as the page takes, the sentence goes where they look (the text beside the
+    button); the queue's own refusal would reach the page only as Gradio's generic "busy"."""
+    queue = getattr(demo, "_queue", None)
+    refusal = visitors.refusal_for(queue, request) if request is not None and queue is not None else None
+    return (f"**Not started**: {refusal}" if refusal else gr.update()), refusal or ""
+
+
+def stop_if_refused(refusal: str):
+    if refusal:
+        raise gr.Error(refusal, print_exception=False)  # ends the chain: the job is never queued
+
+
+def click_in_turn(button, text_beside, fn, inputs, outputs, **kwargs):
+    """button.click(fn, ...) for a model job, after turn_check has had its say in `text_beside`."""
+    refusal = gr.State("")
+    private = {"api_visibility": "private", "queue": False}
+    (button.click(turn_check, None, [text_beside, refusal], show_progress="hidden", **private)
+        .success(stop_if_refused, [refusal], None, **private)
+        .success(fn, inputs, outputs, **kwargs))
+
+
 def failed_view(reason: str) -> dict:
     cleared = [gr.update(value=None) for _ in range(3)]  # one each: Gradio consumes an update as it applies it
     return {
@@ -563,20 +586,21 @@ def experiments_sections(run_state, upload, model, bicubic_view, liif_view):
         api_zoom = gr.Button("zoom")
 
     check_panels_out = [check_tiny, check_bicubic, check_liif, check_real]
-    check_button.click(run_check, [check_choice, check_upload, check_scale, model],
-                       [check_state, *check_panels_out, check_magnifier, check_errors, check_closer, check_text,
-                        check_share, check_pictures, check_maps],
-                       api_visibility="private", concurrency_id=MODEL_WORK, show_progress_on=[check_text])
+    click_in_turn(check_button, check_text, run_check, [check_choice, check_upload, check_scale, model],
+                  [check_state, *check_panels_out, check_magnifier, check_errors, check_closer, check_text,
+                   check_share, check_pictures, check_maps],
+                  api_visibility="private", concurrency_id=MODEL_WORK, show_progress_on=[check_text])
     for panel in check_panels_out:
         panel.select(pick_check_region, [check_state], [*check_panels_out, check_magnifier], api_visibility="private")
     check_upload.upload(lambda: OWN_PHOTO, None, [check_choice], api_visibility="private")
     upload.change(follow_upload, [upload], [check_choice, check_upload], api_visibility="private")
     for clickable in (bicubic_view, liif_view):
         clickable.select(remember_point, [run_state], [point_state], api_visibility="private")
-    zoom_button.click(make_zoom, [run_state, upload, point_state, zoom_factor], [zoom_view, zoom_text, zoom_download],
-                      api_visibility="private", concurrency_id=MODEL_WORK, show_progress_on=[zoom_text])
-    ladder_button.click(make_ladder, [run_state, upload, point_state], [ladder_gallery, ladder_text],
-                        api_visibility="private", concurrency_id=MODEL_WORK, show_progress_on=[ladder_text])
+    click_in_turn(zoom_button, zoom_text, make_zoom, [run_state, upload, point_state, zoom_factor],
+                  [zoom_view, zoom_text, zoom_download],
+                  api_visibility="private", concurrency_id=MODEL_WORK, show_progress_on=[zoom_text])
+    click_in_turn(ladder_button, ladder_text, make_ladder, [run_state, upload, point_state], [ladder_gallery, ladder_text],
+                  api_visibility="private", concurrency_id=MODEL_WORK, show_progress_on=[ladder_text])
     api_check.click(check_api, [api_photo, api_check_scale], [api_share, api_check_summary], api_name="check",
                     concurrency_id=MODEL_WORK)
     api_zoom.click(zoom_api, [api_zoom_image, api_x, api_y, api_zoom_factor], [api_movie, api_zoom_summary],
@@ -697,16 +721,16 @@ with gr.Blocks(title="LIIF Zoom", delete_cache=(600, session.OUTPUT_MAX_AGE)) as
         chosen(scale_limit, [upload, scale, model], [scale], api_visibility="private", queue=False)
     # Gradio's tracker sits on the status line (tall enough to show it): the queue place and the time,
     # "minimal" so that it does not cover the line's own progress text.
-    run_button.click(run, [upload, scale, target_width, target_height, model, stretch], run_outputs,
-                     api_visibility="private", concurrency_id=MODEL_WORK, show_progress_on=[status],
-                     show_progress="minimal")
+    click_in_turn(run_button, status, run, [upload, scale, target_width, target_height, model, stretch], run_outputs,
+                  api_visibility="private", concurrency_id=MODEL_WORK, show_progress_on=[status],
+                  show_progress="minimal")
     magnifier_outputs = [bicubic_view, liif_view, magnifier_view, magnify_x, magnify_y]
     for clickable in (bicubic_view, liif_view):
         clickable.select(pick_region, [run_state], magnifier_outputs,
                          api_visibility="private", concurrency_id=MODEL_WORK, show_progress_on=[magnifier_view])
     examples.select(pick_example, None, [upload], api_visibility="private", queue=False)
-    magnify_button.click(pick_point, [run_state, magnify_x, magnify_y], magnifier_outputs,
-                         api_visibility="private", concurrency_id=MODEL_WORK, show_progress_on=[magnifier_view])
+    click_in_turn(magnify_button, status, pick_point, [run_state, magnify_x, magnify_y], magnifier_outputs,
+                  api_visibility="private", concurrency_id=MODEL_WORK, show_progress_on=[magnifier_view])
     # Before a run: how long it will take, when that is more than a few seconds.
     for control in (upload, scale, target_width, target_height, model):
         control.change(estimate, [upload, scale, target_width, target_height, model], [estimate_note],

@@ -443,3 +443,17 @@ def test_magnifier_by_keyboard(page, photo_path):
 
 def test_examples_are_captioned_with_their_size(page):
     assert page.example_caption(page.HERE / "assets" / "examples" / "grace-hopper-48.png") == "Grace Hopper, 48×48"
+
+
+def test_every_model_button_asks_for_its_turn_before_queueing():
+    """Each button that queues model work first runs turn_check (unqueued), then stop_if_refused, and only
+    on their success the job: a refused visitor reads why beside the button, never only "Error" pills."""
+    import app
+
+    fns = app.demo.fns
+    for name in ("run", "run_check", "make_zoom", "make_ladder", "pick_point"):
+        job = next(f for f in fns.values() if f.name == name and f.trigger_after is not None)
+        gate = fns[job.trigger_after]
+        check = fns[gate.trigger_after]
+        assert job.trigger_only_on_success and gate.trigger_only_on_success, name
+        assert (gate.name, check.name) == ("stop_if_refused", "turn_check") and not check.queue and not gate.queue

@@ -224,3 +224,31 @@ def test_the_job_limits_are_settings(monkeypatch):
     assert visitors.jobs_per_session() == 3 and visitors.jobs_per_address() == 100
     monkeypatch.setenv(settings.JOBS_PER_ADDRESS, "lots")
     assert visitors.jobs_per_address() == visitors.JOBS_PER_ADDRESS
+
+
+def test_the_page_can_ask_before_queueing_and_gets_the_sentence(monkeypatch):
+    """Three browser tabs behind one address were shown only red "Error" pills: the queue's refusal
+    reaches the page as Gradio's generic "busy". The page asks first (refusal_for) and says why."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from liif.page import visitors
+
+    monkeypatch.delenv(settings.CLIENT_HEADER, raising=False)
+    monkeypatch.setenv(settings.UNREAD_SECONDS, "60")
+
+    async def fill():
+        queue = _FakeQueue()
+        visitors.limit_jobs_per_client(queue, per_session=2, per_address=40)
+        for _ in range(2):
+            await _join(queue, "busy-tab")
+        return queue
+
+    queue = asyncio.run(fill())
+
+    def tab(session):
+        return SimpleNamespace(session_hash=session, headers={}, client=SimpleNamespace(host="203.0.113.9"))
+
+    assert "You already have 2 requests waiting or running" in visitors.refusal_for(queue, tab("busy-tab"))
+    assert visitors.refusal_for(queue, tab("other-tab")) is None  # same address, another visitor: served
+    assert "from your network" in visitors.refusal_for(queue, tab("other-tab"), per_address=2)

@@ -146,6 +146,22 @@ def address_refusal(most: int) -> str:
             "minute, then press again.")
 
 
+def refusal_for(queue, request, per_session: int | None = None, per_address: int | None = None) -> str | None:
+    """The sentence a visitor gets when their browser session, or everyone behind their address, already
+    has as many jobs waiting or running as the page takes; None when a new job would be accepted. The page
+    asks this before queueing a job, to say it next to the button pressed (the queue's own refusal reaches
+    the page only as Gradio's generic "busy" message)."""
+    client = _request_client(request)
+    session = getattr(request, "session_hash", None)
+    most_session = per_session or jobs_per_session()
+    most_address = per_address or jobs_per_address()
+    if session is not None and jobs_of(queue, client, session) >= most_session:
+        return session_refusal(most_session)
+    if jobs_of(queue, client) >= most_address:
+        return address_refusal(most_address)
+    return None
+
+
 def limit_jobs_per_client(queue, per_session: int | None = None, per_address: int | None = None) -> None:
     """Refuse a job when its browser session already has `per_session` waiting or running, or its address
     `per_address` (defaults: jobs_per_session(), jobs_per_address()); the refusal is Gradio's "queue full"
@@ -155,14 +171,10 @@ def limit_jobs_per_client(queue, per_session: int | None = None, per_address: in
     push = queue.push
 
     async def push_within_limit(body, request, username):
-        client = _request_client(request)
-        session = getattr(body, "session_hash", None)
-        most_session = per_session or jobs_per_session()
-        most_address = per_address or jobs_per_address()
-        if session is not None and jobs_of(queue, client, session) >= most_session:
-            return False, session_refusal(most_session), "queue_full"
-        if jobs_of(queue, client) >= most_address:
-            return False, address_refusal(most_address), "queue_full"
+        asking = _Asking(request, getattr(body, "session_hash", None))
+        refusal = refusal_for(queue, asking, per_session, per_address)
+        if refusal is not None:
+            return False, refusal, "queue_full"
         answer = await push(body, request, username)
         success, event_id = answer[0], answer[1]
         if success:
@@ -177,6 +189,13 @@ def limit_jobs_per_client(queue, per_session: int | None = None, per_address: in
         return answer
 
     queue.push = push_within_limit
+
+
+class _Asking:
+    """A queued job's request with the session it is for (Gradio keeps the session in the body)."""
+
+    def __init__(self, request, session_hash):
+        self.client, self.headers, self.session_hash = getattr(request, "client", None), request.headers, session_hash
 
 
 def _unread_seconds() -> float:
