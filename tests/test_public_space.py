@@ -7,6 +7,7 @@ test uses the shipped default model, as a visitor gets it.
 """
 
 import asyncio
+import io
 import json
 import os
 import signal
@@ -494,3 +495,41 @@ def test_one_visitors_encoding_is_never_reused_for_another(monkeypatch, weights_
     upscaler = shelf.upscaler()
     assert len(upscaler._cache) <= upscaler._cache_size
     assert {owner for owner, _ in upscaler._cache} <= {"visitor-a", "visitor-b"}
+
+
+@pytest.mark.browser
+@pytest.mark.server
+def test_in_the_browser_a_pasted_picture_and_a_shipped_original_still_work(app_server, tmp_path):
+    """The guards (paths, pasted pictures, turns) must not stop a real visitor: a picture pasted from the
+    clipboard runs, and the check against a shipped original gives its numbers."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    chromium = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    if not os.access(chromium, os.X_OK):
+        pytest.skip(f"no Chromium at {chromium} (set CHROMIUM_PATH)")
+    url = app_server.url
+    buffer = io.BytesIO()
+    Image.fromarray(np.random.default_rng(8).integers(0, 256, (40, 40, 3), dtype=np.uint8)).save(buffer, "PNG")
+    png = list(buffer.getvalue())
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        context = browser.new_context(viewport={"width": 1280, "height": 1400})
+        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=url.rstrip("/"))
+        page = context.new_page()
+        page.set_default_timeout(240_000)
+        page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(url.rstrip("/"))
+                   or route.request.url.startswith(("data:", "blob:")) else route.abort())
+        page.goto(url)
+        page.locator("#run-button").wait_for(state="visible")
+        page.evaluate("""async bytes => {
+            const blob = new Blob([new Uint8Array(bytes)], {type: 'image/png'});
+            await navigator.clipboard.write([new ClipboardItem({'image/png': blob})]);
+        }""", png)
+        page.locator("#upload-image button[aria-label='Paste from clipboard']").click()
+        page.locator("#upload-image img").wait_for(state="visible")
+        page.locator("#run-button").click()
+        page.locator("#status strong").get_by_text("Done", exact=True).wait_for(state="visible")
+        assert "40×40" in page.locator("#status").inner_text()
+        page.locator("#check-button").click()  # the check's default choice: a shipped original
+        page.locator("#check-text").get_by_text("dB").first.wait_for(state="visible")
+        page.screenshot(path=str(tmp_path / "pasted-and-checked.png"), full_page=True)
+        browser.close()
