@@ -1,6 +1,6 @@
 # The two commands of the README:
 #   make demo   set up .venv (first time, or when requirements.txt changed) and start the demo
-#   make test   set up .venv with the test extras, fetch Chromium and axe-core if we can, run the whole test suite
+#   make test   set up .venv with the test extras, fetch Chromium and axe-core if we can, lint (ruff), run the whole test suite
 # The stamp files in .venv record which requirements file was installed, so pip only runs again
 # after that file changes.
 
@@ -19,6 +19,7 @@ demo: $(VENV)/.stamp-runtime
 	$(PY) app.py
 
 test: $(VENV)/.stamp-dev chromium $(AXE)
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q
 
 $(PY):

@@ -33,10 +33,10 @@ import gradio as gr  # noqa: E402
 from gradio_client import utils as client_utils  # noqa: E402
 from starlette.middleware import Middleware  # noqa: E402
 
+from liif.core.weights import WeightsError  # noqa: E402
 from liif.lessons import check, explain, ladder, originals, zoom  # noqa: E402
 from liif.page import guard, session, visitors  # noqa: E402
 from liif.render import imageio, pictures  # noqa: E402
-from liif.core.weights import WeightsError  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 EXAMPLES = sorted((HERE / "assets" / "examples").glob("*.png"))

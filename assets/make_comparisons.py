@@ -15,10 +15,10 @@ from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from liif.core.weights import load_model  # noqa: E402
+from liif.evaluation.metrics import psnr_y  # noqa: E402
 from liif.render.engine import Upscaler  # noqa: E402
 from liif.render.imageio import to_tensor, to_uint8  # noqa: E402
-from liif.evaluation.metrics import psnr_y  # noqa: E402
-from liif.core.weights import load_model  # noqa: E402
 
 # (file, crop box (left, top, right, bottom) in the original's pixels)
 PICTURES = [

@@ -17,9 +17,9 @@ import torch
 from PIL import Image
 
 from liif import settings
+from liif.core.weights import WeightsError
 from liif.page import session
 from liif.render import imageio, pictures
-from liif.core.weights import WeightsError
 
 CLIENT_TIMEOUT = 240  # seconds for any one API call on a busy 2-core machine
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from liif.evaluation import bench
 from liif.core.model import LIIF, LIIFConfig
+from liif.evaluation import bench
 
 REPO = Path(__file__).resolve().parents[1]
 

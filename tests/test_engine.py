@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from liif.render.engine import Upscaler, encode_tiled, pick_device, pick_precision
 from liif.core.model import LIIF, LIIFConfig
 from liif.core.reference import render_reference
+from liif.render.engine import Upscaler, encode_tiled, pick_device, pick_precision
 
 
 @pytest.fixture(scope="module")

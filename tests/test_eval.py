@@ -12,10 +12,10 @@ from PIL import Image
 
 from liif.cli import main
 from liif.core.degrade import jpeg_roundtrip
-from liif.evaluation.benchmark import bicubic_upscaler, evaluate, format_table, load_pairs
 from liif.core.model import LIIF, LIIFConfig
-from liif.evaluation.resize import imresize
 from liif.core.weights import save_weights
+from liif.evaluation.benchmark import bicubic_upscaler, evaluate, format_table, load_pairs
+from liif.evaluation.resize import imresize
 
 REPO = Path(__file__).resolve().parents[1]
 BENCHMARK = Path(__file__).parents[1] / ".." / "shared" / "data" / "benchmark"

@@ -6,13 +6,13 @@ import pytest
 from PIL import Image
 
 from liif import cli
+from liif.api import upscale_image
+from liif.evaluation.metrics import psnr_y
 from liif.lessons import check, ladder, originals, zoom
 from liif.page import session
 from liif.render import imageio, pictures
-from liif.api import upscale_image
 from liif.render.engine import Upscaler
 from liif.render.pictures import shrink
-from liif.evaluation.metrics import psnr_y
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

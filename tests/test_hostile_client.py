@@ -28,9 +28,9 @@ import httpx
 import numpy as np
 import pytest
 from PIL import Image
+from visitors_client import rss_bytes
 
 from liif import settings
-from visitors_client import rss_bytes
 
 pytestmark = pytest.mark.server
 

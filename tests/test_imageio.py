@@ -11,7 +11,15 @@ import pytest
 import torch
 from PIL import Image, ImageFile
 
-from liif.render.imageio import DEFAULT_MAX_INPUT_PIXELS, ImageInputError, compose_output, load_image, save_png, to_tensor, to_uint8
+from liif.render.imageio import (
+    DEFAULT_MAX_INPUT_PIXELS,
+    ImageInputError,
+    compose_output,
+    load_image,
+    save_png,
+    to_tensor,
+    to_uint8,
+)
 from liif.render.sizes import check_output_size, output_size
 
 RNG = np.random.default_rng(0)

@@ -21,9 +21,9 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
+import visitors_client as web
 from PIL import Image
 
-import visitors_client as web
 from liif import settings
 from liif.page import session, visitors
 from liif.render import imageio

@@ -23,7 +23,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
-
 from visual import assert_snapshot, compare
 
 REPO = Path(__file__).resolve().parent.parent

@@ -24,7 +24,6 @@ from test_screenshots import (  # noqa: F401  (fixtures are found by name)
     flow_failure,
     model,
 )
-
 from visual import assert_snapshot
 
 WIDTHS = {"wide": 1280, "narrow": 390}

@@ -5,9 +5,9 @@ import re
 
 import pytest
 
+from liif.core.weights import WEIGHTS_DIR, default_weights_path, list_shipped, load_model, read_metadata
 from liif.evaluation.benchmark import format_table
 from liif.evaluation.card import portable_command
-from liif.core.weights import WEIGHTS_DIR, default_weights_path, list_shipped, load_model, read_metadata
 
 shipped = list_shipped()
 pytestmark = pytest.mark.skipif(not shipped, reason="no trained weights in weights/ yet")

@@ -40,8 +40,8 @@ def add_model_options(p):
 
 def make_upscaler(args):
     """The model on the chosen device, or None after printing why not."""
-    from liif.render.engine import Upscaler
     from liif.core.weights import WeightsError, load_weights
+    from liif.render.engine import Upscaler
 
     try:
         return Upscaler(load_weights(args.model), device=args.device, precision=args.precision)

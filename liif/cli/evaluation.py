@@ -49,8 +49,8 @@ def _run_eval(args):
     import shlex
     from pathlib import Path
 
-    from liif.evaluation.benchmark import format_table, run_benchmark
     from liif.core.weights import WeightsError
+    from liif.evaluation.benchmark import format_table, run_benchmark
 
     command = shlex.join(["python", "-m", "liif", *sys.argv[1:]])
     if args.jpeg_quality is not None and not 1 <= args.jpeg_quality <= 95:
@@ -115,8 +115,8 @@ def add_card(sub):
 
 
 def _run_card(args):
-    from liif.evaluation.card import render_card
     from liif.core.weights import WEIGHTS_DIR
+    from liif.evaluation.card import render_card
 
     card_path = WEIGHTS_DIR / "README.md"
     card = render_card()

@@ -47,9 +47,9 @@ def add_train(sub):
 
 
 def _run_train(args):
+    from liif.core.weights import WeightsError, resolve_weights
     from liif.training.config import TrainConfig
     from liif.training.loop import train
-    from liif.core.weights import WeightsError, resolve_weights
 
     options = {k: getattr(args, k) for k in (
         "data", "name", "encoder", "residual", "steps", "batch_size", "lr", "schedule", "warmup_steps",

@@ -16,9 +16,9 @@ import torch
 from torch import nn
 
 from liif.core import geometry
-from liif.render.engine import Upscaler, pick_device
 from liif.core.model import LIIF, LIIFConfig
 from liif.core.reference import query_reference
+from liif.render.engine import Upscaler, pick_device
 
 
 @dataclass

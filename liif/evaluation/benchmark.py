@@ -154,8 +154,8 @@ def run_benchmark(data_root, sets, scales, model_path=None, device="auto", preci
               "jpeg_quality": jpeg_quality}
     upscalers = {}
     if not bicubic_only:
-        from liif.render.engine import TILE, TILE_OVERLAP, Upscaler
         from liif.core.weights import load_weights
+        from liif.render.engine import TILE, TILE_OVERLAP, Upscaler
 
         if precision == "fp32":  # on CUDA, fp32 convolutions default to TF32 (10-bit mantissa): not fp32
             torch.backends.cudnn.allow_tf32 = False

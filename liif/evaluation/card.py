@@ -17,8 +17,8 @@ from pathlib import Path
 
 from liif.core import encoders, fmt
 from liif.core.model import count_parameters
-from liif.evaluation.benchmark import format_table
 from liif.core.weights import SHIPPED_MODELS, WEIGHTS_DIR, LoadedModel, load_weights
+from liif.evaluation.benchmark import format_table
 
 # The LIIF paper's RDN-LIIF (Table 1 and 2 of arXiv 2012.09161), Y-channel PSNR in dB, as published.
 PAPER_RDN_LIIF = {

@@ -24,8 +24,8 @@ import numpy as np
 import torch
 
 from liif.core import encoders, fmt
-from liif.lessons.sources import sources_markdown
 from liif.evaluation.metrics import psnr
+from liif.lessons.sources import sources_markdown
 from liif.render import colormaps
 from liif.render.pictures import shrink, side_by_side
 

@@ -30,14 +30,20 @@ import torch
 from PIL import Image
 
 from liif import settings
+from liif.core import fmt
+from liif.core.weights import (
+    WeightsError,
+    default_weights_path,
+    display_label,
+    list_shipped,
+    load_weights,
+    read_metadata,
+)
 from liif.lessons import explain
 from liif.render import imageio, pictures, sizes
+from liif.render.engine import Speed, Upscaler
 from liif.render.pictures import flatten_image, label
 from liif.render.upscale import bicubic_image
-from liif.core import fmt
-from liif.render.engine import Speed, Upscaler
-from liif.core.weights import WeightsError, default_weights_path, display_label, list_shipped, load_weights
-from liif.core.weights import read_metadata
 
 # The page says how long a run will take, before it starts, when the estimate is over this (seconds).
 SLOW_RUN_SECONDS = 5.0
@@ -357,10 +363,10 @@ def cannot_enlarge_text(in_width: int, in_height: int, model_label: str, speed: 
     words = [f"This {in_width}×{in_height} photo ({fmt.megapixels(in_width * in_height)}) is more than this page "
              f"enlarges with {model_label} (outputs up to {fmt.megapixels(max_output_pixels())}, about "
              f"{budget:.0f} s of computing)."]
-    for label, other in others.items():
+    for other_label, other in others.items():
         most = max_scale(in_width, in_height, other)
         if most >= 1 + SCALE_STEP:
-            words.append(f"{label} takes it up to ×{most:g}.")
+            words.append(f"{other_label} takes it up to ×{most:g}.")
     w, h = shrunk_to_enlarge(in_width, in_height, speed)
     words.append(f"Shrunk to about {w}×{h} it can be enlarged ×2 with {model_label}.")
     return " ".join(words)

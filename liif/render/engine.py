@@ -17,9 +17,9 @@ What it adds to `LIIF.query`, and why:
 
 import hashlib
 import math
-from contextlib import contextmanager
 import time
 from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
