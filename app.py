@@ -481,9 +481,12 @@ def check_api(image, scale, request: gr.Request = None):
 def zoom_api(image, x, y, zoom_factor, request: gr.Request = None):
     """For scripts: (picture, x, y in input pixels (empty: the middle), zoom) -> (animated WebP, JSON)."""
     try:
+        speed = shelf.speed(None)  # takes the model's lock itself
+        if isinstance(image, str):  # a heavy movie is refused from the picture's header, before any decode
+            zoom.fit_to_budget(*imageio.image_size(image), zoom.DEFAULT_FRAMES, zoom.DEFAULT_SIZE, speed,
+                               session.page_model_seconds())
         loaded = imageio.load_image(image)
         centre = None if x is None or y is None else (x, y)
-        speed = shelf.speed(None)  # takes the model's lock itself
         with shelf.working(None, visitor(request)) as upscaler:
             movie = zoom.zoom_movie(upscaler, loaded, centre, zoom_factor,
                                     path=outputs.new_path("zoom.webp"), speed=speed,

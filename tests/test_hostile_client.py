@@ -143,6 +143,19 @@ def _message(data) -> str:
     return json.dumps(data, ensure_ascii=False) if not isinstance(data, str) else data
 
 
+def _warm_up(app_server, deadline: float = 90) -> None:
+    """Wait until the server is past its start-up (the model timed, the landing example made): a small
+    job then answers in well under a second. Timing tests start from there."""
+    visitor = Visitor(app_server.url, "192.0.2.250")
+    picture = visitor.upload(_photo(16, 16, seed=9))
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        outcome, _, seconds = visitor.run(picture, 2)
+        if outcome == "complete" and seconds < 0.5:
+            return
+    pytest.fail(f"the server was still slow {deadline:g} s after it started:\n{app_server.log_tail()}")
+
+
 # -- 1. server files ---------------------------------------------------------------------------------------
 
 
@@ -162,6 +175,7 @@ def test_a_server_file_is_refused_like_a_missing_one(app_server, tmp_path):
 
 
 def test_a_heavy_zoom_is_refused_in_under_2_s(app_server):
+    _warm_up(app_server)
     visitor = Visitor(app_server.url, HONEST)
     picture = visitor.upload(_photo(1400, 1100, seed=1))  # 1.5 MP: its movie was minutes of work
     start = time.monotonic()
@@ -246,6 +260,7 @@ def test_thirty_sessions_behind_one_address_each_get_their_run(app_server):
 
 
 def test_the_honest_visitor_waits_behind_at_most_one_of_the_abusers_jobs(app_server):
+    _warm_up(app_server)
     honest = Visitor(app_server.url, HONEST)
     abuser = Visitor(app_server.url, ABUSER, rotating=True)
     mine = honest.upload(_photo(48, 48, seed=3))

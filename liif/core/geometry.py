@@ -77,15 +77,22 @@ def area(rel: torch.Tensor) -> torch.Tensor:
     return (rel[..., 0] * rel[..., 1]).abs() + AREA_EPS
 
 
+def blend_weights(areas: list) -> list:
+    """Each shift's weight in the blend: the area of the diagonally opposite one over the total, so the
+    code nearest the query (the smallest rectangle of its own) takes the largest weight. They sum to 1."""
+    if len(areas) == 1:
+        return [torch.ones_like(areas[0])]
+    total = torch.stack(areas).sum(0)
+    return [area / total for area in (areas[3], areas[2], areas[1], areas[0])]
+
+
 def blend(preds: list, areas: list) -> torch.Tensor:
-    """Area-weighted blend; each prediction takes the area of the diagonally opposite one."""
+    """Area-weighted blend of the shifts' predictions, with `blend_weights`."""
     if len(preds) == 1:
         return preds[0]
-    total = torch.stack(areas).sum(0)
-    weights = [areas[3], areas[2], areas[1], areas[0]]
     out = 0
-    for pred, weight in zip(preds, weights):
-        out = out + pred * (weight / total).unsqueeze(-1)
+    for pred, weight in zip(preds, blend_weights(areas)):
+        out = out + pred * weight.unsqueeze(-1)
     return out
 
 

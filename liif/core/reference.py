@@ -3,8 +3,12 @@
 For every query and each of the four shifts it unfolds the features, looks the nearest code up with
 `grid_sample`, builds the full 580-number MLP input and runs the whole MLP, exactly as docs/liif-spec.md
 describes. `LIIF.query` (model.py) must give the same numbers; tests/test_model.py checks it on random
-inputs with every combination of the switches.
+inputs with every combination of the switches. `ensemble_terms` keeps every term of that formula (which
+code each shift used, what the decoder was given, what it answered, the weights, the bicubic term), so a
+lesson can show one output pixel's sum (liif/lessons/probe.py); `query_reference` adds them up.
 """
+
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -19,31 +23,59 @@ def _sample_nearest(grid_values: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
     return out[:, :, 0, :].permute(0, 2, 1)
 
 
+@dataclass
+class EnsembleTerms:
+    """Every term of the query formula, one list entry per shift of the local ensemble (one entry without
+    it), each (B, Q, ...) like the queries. Units are the model's: [-1, 1] coordinates, (row, column)."""
+
+    grid_points: list  # (B, Q, 2) long: (row, column) of the latent code the shift landed on
+    centres: list  # (B, Q, 2): that code's centre
+    positions: list  # (B, Q, 2 or 4): what the decoder is given besides the feature: the offset, the cell
+    preds: list  # (B, Q, 3): the decoder's answers (normalised units; a correction with the bicubic residual)
+    areas: list  # (B, Q): the rectangle between the query and the code's centre (latent-pixel units)
+    bicubic: torch.Tensor | None  # (B, Q, 3): the residual's bicubic term, None when the model has none
+
+    def weights(self) -> list:
+        return geometry.blend_weights(self.areas)
+
+    def output(self) -> torch.Tensor:
+        out = geometry.blend(self.preds, self.areas)
+        return out if self.bicubic is None else out + self.bicubic
+
+
 @torch.no_grad()
-def query_reference(model: LIIF, feat: torch.Tensor, coord: torch.Tensor, cell: torch.Tensor, inp=None):
-    """Same contract as `LIIF.query`, but from the encoder's raw features."""
+def ensemble_terms(model: LIIF, feat: torch.Tensor, coord: torch.Tensor, cell: torch.Tensor, inp=None) -> EnsembleTerms:
+    """The terms of `query_reference` (same arguments), before they are added up."""
     cfg = model.config
     b, c, h, w = feat.shape
     if cfg.feat_unfold:
         feat = F.unfold(feat, 3, padding=1).view(b, c * 9, h, w)
     centres = geometry.make_coord(h, w, device=feat.device).t().reshape(2, h, w)
     centres = centres.unsqueeze(0).expand(b, 2, h, w)
+    rows, cols = torch.meshgrid(torch.arange(h, device=feat.device), torch.arange(w, device=feat.device), indexing="ij")
+    indices = torch.stack([rows, cols]).float().unsqueeze(0).expand(b, 2, h, w)
     scale = coord.new_tensor([h, w])
 
-    preds, areas = [], []
+    terms = EnsembleTerms([], [], [], [], [], None)
     for q_shifted in geometry.neighbour_queries(coord, h, w, cfg.local_ensemble):
         code = _sample_nearest(feat, q_shifted)
         centre = _sample_nearest(centres, q_shifted)
         rel = (coord - centre) * scale
-        mlp_in = [code, rel]
-        if cfg.cell_decode:
-            mlp_in.append(cell * scale)
-        preds.append(model.imnet(torch.cat(mlp_in, dim=-1)))
-        areas.append(geometry.area(rel))
-    out = geometry.blend(preds, areas)
+        position = torch.cat([rel, cell * scale], dim=-1) if cfg.cell_decode else rel
+        terms.grid_points.append(_sample_nearest(indices, q_shifted).round().long())
+        terms.centres.append(centre)
+        terms.positions.append(position)
+        terms.preds.append(model.imnet(torch.cat([code, position], dim=-1)))
+        terms.areas.append(geometry.area(rel))
     if cfg.residual == "bicubic":
-        out = out + geometry.bicubic_at(inp, coord)
-    return out
+        terms.bicubic = geometry.bicubic_at(inp, coord)
+    return terms
+
+
+@torch.no_grad()
+def query_reference(model: LIIF, feat: torch.Tensor, coord: torch.Tensor, cell: torch.Tensor, inp=None):
+    """Same contract as `LIIF.query`, but from the encoder's raw features."""
+    return ensemble_terms(model, feat, coord, cell, inp).output()
 
 
 @torch.no_grad()

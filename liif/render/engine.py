@@ -191,6 +191,11 @@ class Upscaler:
 
     # -- stage 1: encoder ---------------------------------------------------------------------------
 
+    def autocast(self):
+        """The engine's precision as a context (bf16 autocast, or nothing for fp32): a lesson that runs the
+        model's formula on its own computes at the precision the renders do."""
+        return self._autocast()
+
     def _autocast(self):
         enabled = self.precision == "bf16"
         device_type = "cuda" if self.device.type == "cuda" else "cpu"
