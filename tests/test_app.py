@@ -18,7 +18,7 @@ from PIL import Image
 
 from liif import settings
 from liif.core.weights import WeightsError
-from liif.page import session
+from liif.page import files, limits, models, session
 from liif.render import imageio, pictures
 
 CLIENT_TIMEOUT = 240  # seconds for any one API call on a busy 2-core machine
@@ -29,7 +29,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 @pytest.fixture(scope="module")
 def shelf(weights_path):
-    return session.ModelShelf(weights_path, device="cpu")
+    return models.ModelShelf(weights_path, device="cpu")
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +44,7 @@ def photo_path(tmp_path_factory):
 
 @pytest.fixture
 def outputs():
-    folder = session.OutputFolder()
+    folder = files.OutputFolder()
     yield folder
     folder.cleanup()
 
@@ -53,41 +53,41 @@ def outputs():
 
 
 def test_prepare_works_out_the_output_size(photo_path):
-    assert (session.prepare(photo_path, 2.5).out_width, session.prepare(photo_path, 2.5).out_height) == (50, 40)
-    by_width = session.prepare(photo_path, 8, target_width=100)  # the scale is ignored; aspect kept
+    assert (limits.prepare(photo_path, 2.5).out_width, limits.prepare(photo_path, 2.5).out_height) == (50, 40)
+    by_width = limits.prepare(photo_path, 8, target_width=100)  # the scale is ignored; aspect kept
     assert (by_width.out_width, by_width.out_height) == (100, 80)
-    by_height = session.prepare(photo_path, 8, target_height=48)
+    by_height = limits.prepare(photo_path, 8, target_height=48)
     assert (by_height.out_width, by_height.out_height) == (60, 48)
-    both = session.prepare(photo_path, 8, target_width=33, target_height=17)  # fits inside, keeps the shape
+    both = limits.prepare(photo_path, 8, target_width=33, target_height=17)  # fits inside, keeps the shape
     assert (both.out_width, both.out_height) == (21, 17)
-    stretched = session.prepare(photo_path, 8, target_width=33, target_height=17, stretch=True)
+    stretched = limits.prepare(photo_path, 8, target_width=33, target_height=17, stretch=True)
     assert (stretched.out_width, stretched.out_height) == (33, 17)
-    assert session.prepare(photo_path, 2).name == "face"
+    assert limits.prepare(photo_path, 2).name == "face"
 
 
 def test_prepare_refuses_bad_input_with_a_sentence(tmp_path, photo_path, monkeypatch):
     not_an_image = tmp_path / "notes.png"
     not_an_image.write_text("hello")
     with pytest.raises(imageio.ImageInputError, match="notes.png is not an image"):
-        session.prepare(not_an_image, 2)
+        limits.prepare(not_an_image, 2)
     with pytest.raises(imageio.ImageInputError, match="upload a picture first"):
-        session.prepare(None, 2)
+        limits.prepare(None, 2)
     monkeypatch.setenv(settings.MAX_OUTPUT_PIXELS, "10000")
     with pytest.raises(imageio.ImageInputError, match="the limit here is 0.01 MP"):
-        session.prepare(photo_path, 8)  # 160x128 = 20480 pixels
+        limits.prepare(photo_path, 8)  # 160x128 = 20480 pixels
 
 
 def test_page_limit_is_lower_than_the_command_lines_unless_set(monkeypatch):
     monkeypatch.delenv(settings.MAX_OUTPUT_PIXELS, raising=False)
-    assert session.max_output_pixels() == session.PAGE_MAX_OUTPUT_PIXELS
-    assert "2 MP" in session.limits_text()
+    assert limits.max_output_pixels() == limits.PAGE_MAX_OUTPUT_PIXELS
+    assert "2 MP" in limits.limits_text()
     monkeypatch.setenv(settings.MAX_OUTPUT_PIXELS, "5000000")
-    assert session.max_output_pixels() == 5_000_000
+    assert limits.max_output_pixels() == 5_000_000
 
 
 def test_bands_stitched_together_are_the_full_render(shelf, photo_path):
     upscaler = shelf.upscaler()
-    image01 = imageio.to_tensor(session.prepare(photo_path, 1).loaded.rgb)
+    image01 = imageio.to_tensor(limits.prepare(photo_path, 1).loaded.rgb)
     size = (27, 34)  # odd sizes: band edges fall between input pixels
     bands = [session.render_rows(upscaler, image01, size, r0, r1) for r0, r1 in ((0, 5), (5, 13), (13, 27))]
     stitched, whole = torch.cat(bands, dim=2), upscaler.render(image01, *size)
@@ -98,7 +98,7 @@ def test_bands_stitched_together_are_the_full_render(shelf, photo_path):
 def test_a_run_streams_previews_then_the_result(shelf, tmp_path, outputs):
     tiny = tmp_path / "tiny.png"
     Image.fromarray(np.random.default_rng(0).integers(0, 256, (5, 6, 3), dtype=np.uint8)).save(tiny)
-    request = session.prepare(tiny, 2)  # 12x10: one row per band below
+    request = limits.prepare(tiny, 2)  # 12x10: one row per band below
     steps = list(session.run_steps(shelf, None, request, outputs, update_seconds=1e-9, first_band_pixels=1))
     partials, run = steps[:-1], steps[-1]
     assert isinstance(run, session.Run) and all(isinstance(p, session.Partial) for p in partials)
@@ -116,12 +116,12 @@ def test_a_run_streams_previews_then_the_result(shelf, tmp_path, outputs):
 
 def test_progress_is_fed_from_the_engine_and_reaches_one(shelf, photo_path):
     seen = []
-    session.run_to_end(shelf, None, session.prepare(photo_path, 2), progress=lambda f, text: seen.append(f))
+    session.run_to_end(shelf, None, limits.prepare(photo_path, 2), progress=lambda f, text: seen.append(f))
     assert seen[0] == 0 and seen[-1] == 1 and seen == sorted(seen) and len(seen) >= 3
 
 
 def test_summary_is_json_and_reports_the_run(shelf, photo_path, outputs):
-    run = session.run_to_end(shelf, None, session.prepare(photo_path, 2), outputs)
+    run = session.run_to_end(shelf, None, limits.prepare(photo_path, 2), outputs)
     summary = json.loads(json.dumps(session.summary(run)))
     assert summary["input"] == {"width": 20, "height": 16}
     assert summary["output"] == {"width": 40, "height": 32}
@@ -136,8 +136,8 @@ def test_summary_is_json_and_reports_the_run(shelf, photo_path, outputs):
 
 
 def test_second_run_on_the_same_picture_reuses_the_encoder(shelf, photo_path):
-    session.run_to_end(shelf, None, session.prepare(photo_path, 2))
-    again = session.run_to_end(shelf, None, session.prepare(photo_path, 3))
+    session.run_to_end(shelf, None, limits.prepare(photo_path, 2))
+    again = session.run_to_end(shelf, None, limits.prepare(photo_path, 3))
     assert again.facts.encoder_reused
     assert "Reused" in again.explanation.workflow
 
@@ -150,7 +150,7 @@ def run_x4(shelf, tmp_path_factory):
     rng = np.random.default_rng(3)
     path = tmp_path_factory.mktemp("magnifier") / "noise.png"
     Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(path)
-    return session.run_to_end(shelf, None, session.prepare(path, 4))
+    return session.run_to_end(shelf, None, limits.prepare(path, 4))
 
 
 def test_magnifier_at_the_outputs_zoom_matches_the_output(shelf, run_x4):
@@ -199,7 +199,7 @@ def test_enlarge_and_box_drawing():
 
 def test_missing_weights_are_explained(tmp_path, monkeypatch):
     monkeypatch.setenv(settings.WEIGHTS, str(tmp_path / "nowhere.safetensors"))
-    shelf = session.ModelShelf()
+    shelf = models.ModelShelf()
     assert shelf.names == [] and "LIIF_WEIGHTS names" in shelf.problem
     with pytest.raises(WeightsError, match="not a file"):
         shelf.upscaler()
@@ -213,27 +213,36 @@ def test_shelf_loads_each_model_once(shelf):
 # -- the handlers, as plain functions --------------------------------------------------------------
 
 
-@pytest.fixture
-def page(monkeypatch, shelf, outputs):
-    import app
+@pytest.fixture(scope="module")
+def built_page(shelf):
+    """One page for the module's handler tests (building one takes seconds); each test gets it with its
+    own output folder, and anything a test changes on its context is put back (monkeypatch)."""
+    from liif.page.context import PageContext
+    from liif.page.layout import build_page
 
-    monkeypatch.setattr(app, "shelf", shelf)
-    monkeypatch.setattr(app, "outputs", outputs)
+    folder = files.OutputFolder()
+    yield build_page(PageContext(shelf, folder))
+    folder.cleanup()
+
+
+@pytest.fixture
+def page(built_page, monkeypatch, outputs):
+    monkeypatch.setattr(built_page.ctx, "outputs", outputs)
     monkeypatch.setattr(session, "MAGNIFIER_TILE", 32)  # the handlers' plumbing, not the zoom, is tested here
-    return app
+    return built_page
 
 
 def test_run_handler_streams_previews_then_the_result(page, photo_path):
-    updates = list(page.run(str(photo_path), 2, 0, 0, None))
+    updates = list(page.upscale.run(str(photo_path), 2, 0, 0, None))
     first, last = updates[0], updates[-1]
-    assert first[page.input_view]["label"] == "Input: 20×16 pixels, each square one pixel"
+    assert first[page.upscale.input_view]["label"] == "Input: 20×16 pixels, each square one pixel"
     assert first[page.run_state] is None  # the previous run cannot be magnified meanwhile
     result = last[page.run_state]
     assert isinstance(result, session.Run)
-    assert last[page.liif_view]["label"] == "LIIF ×2: 40×32 pixels"
-    assert last[page.liif_view]["value"].shape == (32, 40, 3)
-    assert last[page.download]["visible"] and last[page.download]["value"] == str(result.png_path)
-    assert "1,280 pixels" in last[page.workflow_text] and "**Done**" in last[page.status]
+    assert last[page.upscale.liif_view]["label"] == "LIIF ×2: 40×32 pixels"
+    assert last[page.upscale.liif_view]["value"].shape == (32, 40, 3)
+    assert last[page.upscale.download]["visible"] and last[page.upscale.download]["value"] == str(result.png_path)
+    assert "1,280 pixels" in last[page.explanation.workflow_text] and "**Done**" in last[page.upscale.status]
 
 
 @pytest.mark.parametrize("kind, message", [("text", "upload.png is not an image"), ("truncated", "truncated or corrupt")])
@@ -244,14 +253,14 @@ def test_run_handler_turns_bad_input_into_a_sentence(page, tmp_path, photo_path,
     whole_png = photo_path.read_bytes()
     path.write_bytes(b"not an image at all" if kind == "text" else whole_png[: len(whole_png) // 2])
     with pytest.raises(gr.Error, match=message):
-        list(page.run(str(path), 2, 0, 0, None))
+        list(page.upscale.run(str(path), 2, 0, 0, None))
 
 
 def test_run_handler_explains_an_output_that_is_too_large(page, photo_path):
     import gradio as gr
 
     with pytest.raises(gr.Error, match="the limit here is 2 MP"):
-        list(page.run(str(photo_path), 0, 5000, 5000, None))
+        list(page.upscale.run(str(photo_path), 0, 5000, 5000, None))
 
 
 def test_run_handler_accepts_what_people_upload(page, tmp_path):
@@ -268,7 +277,7 @@ def test_run_handler_accepts_what_people_upload(page, tmp_path):
     }
     for name, write in files.items():
         write(tmp_path / name)
-        last = list(page.run(str(tmp_path / name), 2, 0, 0, None))[-1]
+        last = list(page.upscale.run(str(tmp_path / name), 2, 0, 0, None))[-1]
         result = last[page.run_state]
         assert result.liif.size == (2 * result.request.loaded.width, 2 * result.request.loaded.height), name
     assert Image.open(result.png_path).n_frames == 1  # the GIF's first frame, written as one PNG
@@ -277,36 +286,34 @@ def test_run_handler_accepts_what_people_upload(page, tmp_path):
 def test_run_handler_explains_missing_weights(page, photo_path, tmp_path, monkeypatch):
     import gradio as gr
 
-    monkeypatch.setattr(page, "shelf", session.ModelShelf(tmp_path / "none.safetensors"))
+    monkeypatch.setattr(page.ctx, "shelf", models.ModelShelf(tmp_path / "none.safetensors"))
     with pytest.raises(gr.Error, match="none.safetensors, which is not a file"):
-        list(page.run(str(photo_path), 2, 0, 0, None))
+        list(page.upscale.run(str(photo_path), 2, 0, 0, None))
 
 
 def test_pick_region_moves_the_magnifier(page, photo_path):
     import gradio as gr
 
-    result = list(page.run(str(photo_path), 4, 0, 0, None))[-1][page.run_state]
+    result = list(page.upscale.run(str(photo_path), 4, 0, 0, None))[-1][page.run_state]
     click = gr.SelectData(None, {"index": [5, 60], "value": None})
-    bicubic, liif, magnifier, x, y = page.pick_region(result, click)
+    bicubic, liif, magnifier, x, y = page.upscale.pick_region(result, click)
     assert (x, y) == (5, 60)  # the keyboard inputs follow the click
     assert liif.shape == (64, 80, 3) and bicubic.shape == (64, 80, 3)
     assert "x 0.0–" in magnifier["label"]  # a click near the left edge: the region starts at the edge
     with pytest.raises(gr.Error, match="Run the model first"):
-        page.pick_region(None, click)
+        page.upscale.pick_region(None, click)
 
 
 def test_api_handler_returns_a_png_and_a_summary(page, photo_path):
-    path, summary = page.upscale_api(str(photo_path), 1.5)
+    path, summary = page.api.upscale_api(str(photo_path), 1.5)
     assert Image.open(path).format == "PNG" and Image.open(path).size == (30, 24)
     assert summary["output"] == {"width": 30, "height": 24}
 
 
-def test_only_the_upscale_check_and_zoom_endpoints_are_public():
-    import app
-
-    public = sorted(fn.api_name for fn in app.demo.fns.values() if fn.api_visibility != "private")
+def test_only_the_upscale_check_and_zoom_endpoints_are_public(page):
+    public = sorted(fn.api_name for fn in page.demo.fns.values() if fn.api_visibility != "private")
     assert public == ["check", "upscale", "zoom"]
-    ids = {block.elem_id for block in app.demo.blocks.values()}
+    ids = {block.elem_id for block in page.demo.blocks.values()}
     assert {"input-image", "bicubic-output", "liif-output", "magnifier", "explanation", "run-button",
             "scale-slider"} <= ids
 
@@ -377,7 +384,7 @@ def test_done_is_reported_only_when_the_png_is_written(shelf, photo_path, output
     def progress(fraction, text):
         seen.append((fraction, text, sorted(p.name for p in outputs.root.rglob("*.png"))))
 
-    session.run_to_end(shelf, None, session.prepare(photo_path, 2), outputs, progress=progress)
+    session.run_to_end(shelf, None, limits.prepare(photo_path, 2), outputs, progress=progress)
     before_done = [written for fraction, _, written in seen if fraction < 1]
     assert not before_done[-1], "the PNG was already written before the last progress report under 1"
     assert "explanation" in seen[-2][1]
@@ -385,7 +392,7 @@ def test_done_is_reported_only_when_the_png_is_written(shelf, photo_path, output
 
 
 def test_status_names_the_model_file_hash_device_and_precision(shelf, photo_path):
-    run = session.run_to_end(shelf, None, session.prepare(photo_path, 2))
+    run = session.run_to_end(shelf, None, limits.prepare(photo_path, 2))
     digest = hashlib.sha256(shelf.paths["random.safetensors"].read_bytes()).hexdigest()
     text = session.status_text(run)
     assert f"`random.safetensors` (SHA-256 `{digest[:12]}`)" in text
@@ -394,19 +401,19 @@ def test_status_names_the_model_file_hash_device_and_precision(shelf, photo_path
 
 def test_precision_can_be_forced_for_reproducible_pixels(weights_path, monkeypatch):
     monkeypatch.setenv(settings.PRECISION, "fp32")
-    assert session.ModelShelf(weights_path, device="cpu").upscaler().precision == "fp32"
+    assert models.ModelShelf(weights_path, device="cpu").upscaler().precision == "fp32"
 
 
 def test_estimate_before_a_run_uses_the_measured_costs(weights_path, photo_path):
-    fresh = session.ModelShelf(weights_path, device="cpu")
+    fresh = models.ModelShelf(weights_path, device="cpu")
     size = imageio.image_size(photo_path)
-    big = session.output_size_for(*size, 20)  # 400x320 = 128,000 output pixels from 320 input pixels
-    assert session.estimate_text(fresh, None, size, big) == ""  # nothing measured yet: nothing promised
+    big = limits.output_size_for(*size, 20)  # 400x320 = 128,000 output pixels from 320 input pixels
+    assert limits.estimate_text(fresh, None, size, big) == ""  # nothing measured yet: nothing promised
     fresh.costs["random.safetensors"] = (1e-3, 1e-4)  # seconds per input pixel, per output pixel
     assert fresh.estimate_seconds(None, 320, 128_000) == pytest.approx(0.32 + 12.8)
-    assert "about 13 s" in session.estimate_text(fresh, None, size, big)
-    assert session.estimate_text(fresh, None, size, session.output_size_for(*size, 2)) == ""  # 0.45 s: says nothing
-    run = session.run_to_end(fresh, None, session.prepare(photo_path, 2))  # a run replaces them with its own
+    assert "about 13 s" in limits.estimate_text(fresh, None, size, big)
+    assert limits.estimate_text(fresh, None, size, limits.output_size_for(*size, 2)) == ""  # 0.45 s: says nothing
+    run = session.run_to_end(fresh, None, limits.prepare(photo_path, 2))  # a run replaces them with its own
     encoder, rest = fresh.costs["random.safetensors"]
     assert encoder == pytest.approx(run.facts.encoder_seconds / 320)
     assert rest == pytest.approx((run.seconds_total - run.facts.encoder_seconds) / (40 * 32))
@@ -417,40 +424,41 @@ def test_example_run_made_at_start(shelf, photo_path, tmp_path):
     example = session.ExampleRun(shelf, photo_path, 2)
     result = example.wait(timeout=CLIENT_TIMEOUT)
     assert isinstance(result, session.Run) and result.request.out_width == 40 and example.problem is None
-    broken = session.ExampleRun(session.ModelShelf(tmp_path / "none.safetensors"), photo_path, 2)
+    broken = session.ExampleRun(models.ModelShelf(tmp_path / "none.safetensors"), photo_path, 2)
     assert broken.wait(timeout=CLIENT_TIMEOUT) is None and "none.safetensors" in broken.problem
 
 
 def test_landing_shows_the_example_answer(page, shelf, photo_path, monkeypatch):
-    monkeypatch.setattr(page, "landing", session.ExampleRun(shelf, photo_path, 2))
-    view = page.landing_view()
-    assert "An example answer" in view[page.answer_note] and "×2" in view[page.answer_note]
-    assert "Model `random.safetensors` (SHA-256" in view[page.answer_note]
-    assert "Observed, from your photo" in view[page.why_text]
-    assert view[page.added_view]["value"].shape[1] == 40  # the heat map, with its colour bar under it
+    monkeypatch.setattr(page.ctx, "landing", session.ExampleRun(shelf, photo_path, 2))
+    view = page.explanation.landing_view()
+    assert "An example answer" in view[page.explanation.answer_note] and "×2" in view[page.explanation.answer_note]
+    assert "Model `random.safetensors` (SHA-256" in view[page.explanation.answer_note]
+    assert "Observed, from your photo" in view[page.explanation.why_text]
+    assert view[page.explanation.added_view]["value"].shape[1] == 40  # the heat map, with its colour bar under it
 
 
 def test_magnifier_by_keyboard(page, photo_path):
     import gradio as gr
 
-    result = list(page.run(str(photo_path), 4, 0, 0, None))[-1][page.run_state]
-    _, _, by_keys, _, _ = page.pick_point(result, 5, 60)
-    _, _, by_click, _, _ = page.pick_region(result, gr.SelectData(None, {"index": [5, 60], "value": None}))
+    result = list(page.upscale.run(str(photo_path), 4, 0, 0, None))[-1][page.run_state]
+    _, _, by_keys, _, _ = page.upscale.pick_point(result, 5, 60)
+    _, _, by_click, _, _ = page.upscale.pick_region(result, gr.SelectData(None, {"index": [5, 60], "value": None}))
     assert by_keys["label"] == by_click["label"]
-    *_, x, y = page.pick_point(result, 10_000, -3)  # kept inside the picture
+    *_, x, y = page.upscale.pick_point(result, 10_000, -3)  # kept inside the picture
     assert (x, y) == (79, 0)
 
 
-def test_examples_are_captioned_with_their_size(page):
-    assert page.example_caption(page.HERE / "assets" / "examples" / "grace-hopper-48.png") == "Grace Hopper, 48×48"
+def test_examples_are_captioned_with_their_size():
+    from liif.page.context import REPO
+    from liif.page.sections.upscale import example_caption
+
+    assert example_caption(REPO / "assets" / "examples" / "grace-hopper-48.png") == "Grace Hopper, 48×48"
 
 
-def test_every_model_button_asks_for_its_turn_before_queueing():
+def test_every_model_button_asks_for_its_turn_before_queueing(page):
     """Each button that queues model work first runs turn_check (unqueued), then stop_if_refused, and only
     on their success the job: a refused visitor reads why beside the button, never only "Error" pills."""
-    import app
-
-    fns = app.demo.fns
+    fns = page.demo.fns
     for name in ("run", "run_check", "make_zoom", "make_ladder", "pick_point"):
         job = next(f for f in fns.values() if f.name == name and f.trigger_after is not None)
         gate = fns[job.trigger_after]

@@ -9,7 +9,7 @@ from torch import nn
 from liif.core import encoders
 from liif.core.model import LIIF, LIIFConfig
 from liif.core.weights import load_model, save_weights
-from liif.page import session
+from liif.page import limits, models, session
 from liif.render.engine import Upscaler
 
 
@@ -47,12 +47,12 @@ def test_a_registered_encoder_renders_saves_loads_and_is_named_on_the_page(tiny,
     out = engine.render(image, 36, 30)
     assert out.shape == (1, 3, 36, 30) and torch.isfinite(out).all()
 
-    shelf = session.ModelShelf(path, device="cpu")
+    shelf = models.ModelShelf(path, device="cpu")
     photo = tmp_path / "photo.png"
     from PIL import Image
 
     Image.fromarray(np.random.default_rng(0).integers(0, 256, (12, 10, 3), dtype=np.uint8)).save(photo)
-    run = session.run_to_end(shelf, None, session.prepare(photo, 3))
+    run = session.run_to_end(shelf, None, limits.prepare(photo, 3))
     assert run.facts.encoder == "tiny"
     words = run.explanation.markdown()
     assert "Tiny" in words and "convolution pairs" in words

@@ -2,17 +2,19 @@
 examples, the model time a run measures is within 0.67-1.5x of what `Speed.seconds` predicted for it
 before it started. (A 400x20 photo at x8 was once promised "about 26 minutes" and took 8.3 s.)"""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
 
 from liif.core.weights import list_shipped
-from liif.page import session
+from liif.page import limits, models, session
 from liif.render import imageio
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not list_shipped(), reason="no trained weights in weights/")]
 
-REPO_EXAMPLES = sorted((session.Path(__file__).resolve().parents[1] / "assets" / "examples").glob("*.png"))
+REPO_EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "assets" / "examples").glob("*.png"))
 
 
 def _model_seconds(shelf, name, path, scale) -> tuple:
@@ -22,8 +24,8 @@ def _model_seconds(shelf, name, path, scale) -> tuple:
     speed = shelf.speed(name)
     if scale is None:
         width, height = imageio.image_size(path)
-        scale = session.max_scale(width, height, speed)
-    request = session.prepare(path, scale, speed=speed)
+        scale = limits.max_scale(width, height, speed)
+    request = limits.prepare(path, scale, speed=speed)
     predicted = speed.seconds(request.loaded.width * request.loaded.height, request.out_width * request.out_height)
     measured = []
     for owner in ("first visitor", "second visitor"):
@@ -33,7 +35,7 @@ def _model_seconds(shelf, name, path, scale) -> tuple:
 
 
 def test_estimates_are_within_0_67_to_1_5_of_the_measured_model_time(tmp_path):
-    shelf = session.ModelShelf(None, device="cpu")
+    shelf = models.ModelShelf(None, device="cpu")
     name = shelf.default_name
     session.ExampleRun(shelf, REPO_EXAMPLES[0], 8).wait()  # as the app does at start
     strip = tmp_path / "strip-400x20.png"

@@ -9,9 +9,10 @@ from liif import cli
 from liif.api import upscale_image
 from liif.evaluation.metrics import psnr_y
 from liif.lessons import check, ladder, originals, zoom
-from liif.page import session
+from liif.page import files, models
+from liif.page.sections.check import OWN_PHOTO
 from liif.render import imageio, pictures
-from liif.render.engine import Upscaler
+from liif.render.engine import Speed, Upscaler
 from liif.render.pictures import shrink
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -146,7 +147,7 @@ def test_a_shipped_original_starts_the_magnifier_on_its_face(engine):
 
 
 def test_every_example_has_its_original_shipped():
-    from app import EXAMPLES
+    from liif.page.context import EXAMPLES
 
     for example in EXAMPLES:
         key = originals.original_for(example)
@@ -243,14 +244,13 @@ def test_check_and_zoom_commands(capsys, tmp_path, photo, weights_path):
 # -- the page's handlers ---------------------------------------------------------------------------
 
 
-@pytest.fixture
-def page(monkeypatch, weights_path):
-    import app
+@pytest.fixture(scope="module")
+def page(weights_path):
+    from liif.page.context import PageContext
+    from liif.page.layout import build_page
 
-    folder = session.OutputFolder()
-    monkeypatch.setattr(app, "shelf", session.ModelShelf(weights_path, device="cpu"))
-    monkeypatch.setattr(app, "outputs", folder)
-    yield app
+    folder = files.OutputFolder()
+    yield build_page(PageContext(models.ModelShelf(weights_path, device="cpu"), folder))
     folder.cleanup()
 
 
@@ -259,7 +259,7 @@ def no_progress(fraction, desc=None):
 
 
 def test_check_handler_shows_four_pictures_maps_numbers_and_a_download(page, photo, tmp_path):
-    out = page.run_check(page.OWN_PHOTO, str(photo), 4, None, progress=no_progress)
+    out = page.check.run_check(OWN_PHOTO, str(photo), 4, None, progress=no_progress)
     result, tiny, bicubic, liif, real, magnifier, errors, closer, text, share, pictures, maps = out
     assert isinstance(result, check.Check)
     assert pictures["visible"] and maps["visible"]  # hidden until the first check
@@ -270,20 +270,20 @@ def test_check_handler_shows_four_pictures_maps_numbers_and_a_download(page, pho
     small = tmp_path / "small.png"
     Image.fromarray(structured(40, 40)).save(small)
     with pytest.raises(gr.Error, match="small.png is 40×40; a check at ×8 needs at least 64×64 pixels"):
-        page.run_check(page.OWN_PHOTO, str(small), 8, None, progress=no_progress)
+        page.check.run_check(OWN_PHOTO, str(small), 8, None, progress=no_progress)
     click = gr.SelectData(None, {"index": [90, 70], "value": None})
-    *panels, magnifier = page.pick_check_region(result, click)
+    *panels, magnifier = page.check.pick_region(result, click)
     assert "input x 17–25, y 10–18" in magnifier["label"]
 
 
 def test_upload_of_an_example_selects_its_original(page, photo, tmp_path):
-    assert page.follow_upload("/tmp/x/cat-48.png")[0] == "cat"
+    assert page.check.follow_upload("/tmp/x/cat-48.png")[0] == "cat"
     big = tmp_path / "big.png"
     Image.fromarray(structured(200, 160)).save(big)
-    assert page.follow_upload(str(big)) == (page.OWN_PHOTO, str(big))
+    assert page.check.follow_upload(str(big)) == (OWN_PHOTO, str(big))
     small = tmp_path / "small.png"
     Image.fromarray(structured(60, 60)).save(small)
-    kept = page.follow_upload(str(small))  # too small for ×8: the choice stays as it was
+    kept = page.check.follow_upload(str(small))  # too small for ×8: the choice stays as it was
     assert all(isinstance(update, dict) and "value" not in update for update in kept)
 
 
@@ -292,20 +292,20 @@ def test_zoom_and_ladder_handlers_use_the_upload_without_a_run(page, photo, monk
 
     monkeypatch.setattr(zoom, "DEFAULT_FRAMES", 3)
     monkeypatch.setattr(zoom, "DEFAULT_SIZE", 32)
-    view, text, download = page.make_zoom(None, str(photo), (0.5, 0.5), 8, progress=no_progress)
+    view, text, download = page.zoom.make_zoom(None, str(photo), (0.5, 0.5), 8, progress=no_progress)
     assert view["value"].endswith(".webp") and "**3 frames** of 44×32" in text and download["visible"]
-    gallery, words = page.make_ladder(None, str(photo), None)
+    gallery, words = page.ladder.make_ladder(None, str(photo), None)
     assert len(gallery) == 6 and gallery[4][1] == "×8: extrapolation" and "×16" in words
     with pytest.raises(gr.Error, match="run a photo first"):
-        page.make_zoom(None, None, None, 8, progress=no_progress)
+        page.zoom.make_zoom(None, None, None, 8, progress=no_progress)
 
 
 def test_check_and_zoom_api_handlers(page, photo, monkeypatch):
-    png, summary = page.check_api(str(photo), 4)
+    png, summary = page.api.check_api(str(photo), 4)
     assert Image.open(png).format == "PNG" and summary["scale"] == 4 and "psnr_y_db" in summary
     monkeypatch.setattr(zoom, "DEFAULT_FRAMES", 2)
     monkeypatch.setattr(zoom, "DEFAULT_SIZE", 16)
-    webp, summary = page.zoom_api(str(photo), None, None, 4)
+    webp, summary = page.api.zoom_api(str(photo), None, None, 4)
     assert Image.open(webp).n_frames == 2 and summary["zoom"] == pytest.approx(4)
 
 
@@ -321,7 +321,7 @@ def test_zoom_sentences_follow_the_movies_numbers():
 
 # -- the zoom movie under a compute limit (issue 20 point 2) ---------------------------------------------
 
-SLOW = session.Speed(encoder_seconds_per_pixel=1e-5, decoder_seconds_per_pixel=4e-6)
+SLOW = Speed(encoder_seconds_per_pixel=1e-5, decoder_seconds_per_pixel=4e-6)
 
 
 def test_a_zoom_movie_is_planned_to_fit_the_compute_limit_before_anything_is_rendered():
@@ -340,11 +340,11 @@ def test_the_page_and_the_api_refuse_a_heavy_zoom_at_once(page, monkeypatch, tmp
 
     import gradio as gr
 
-    monkeypatch.setattr(page.shelf, "speed", lambda name=None: SLOW)
+    monkeypatch.setattr(page.ctx.shelf, "speed", lambda name=None: SLOW)
     big = tmp_path / "big.png"
     Image.fromarray(structured(1400, 1100)).save(big)
-    for call in (lambda: page.zoom_api(str(big), None, None, 32),
-                 lambda: page.make_zoom(None, str(big), None, 32, progress=no_progress)):
+    for call in (lambda: page.api.zoom_api(str(big), None, None, 32),
+                 lambda: page.zoom.make_zoom(None, str(big), None, 32, progress=no_progress)):
         start = time.perf_counter()
         with pytest.raises(gr.Error, match="would take about"):
             call()
@@ -368,10 +368,10 @@ def test_the_ladder_is_estimated_from_what_the_engine_will_encode(page, engine, 
     image01 = imageio.to_tensor(imageio.load_image(big).rgb)
     window = engine.pixels_to_encode(image01, (500, 600, 508, 608))
     assert 0 < window < 1400 * 1100 / 10
-    monkeypatch.setattr(page.shelf, "speed", lambda name=None: SLOW)
-    gallery, _ = page.make_ladder(None, str(big), None)
+    monkeypatch.setattr(page.ctx.shelf, "speed", lambda name=None: SLOW)
+    gallery, _ = page.ladder.make_ladder(None, str(big), None)
     assert len(gallery) == 6
-    glacial = session.Speed(encoder_seconds_per_pixel=1e-2, decoder_seconds_per_pixel=1e-3)
-    monkeypatch.setattr(page.shelf, "speed", lambda name=None: glacial)
+    glacial = Speed(encoder_seconds_per_pixel=1e-2, decoder_seconds_per_pixel=1e-3)
+    monkeypatch.setattr(page.ctx.shelf, "speed", lambda name=None: glacial)
     with pytest.raises(gr.Error, match=r"scale ladder of this 1400×1100 picture would take about \d+ s"):
-        page.make_ladder(None, str(big), None)
+        page.ladder.make_ladder(None, str(big), None)

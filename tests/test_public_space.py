@@ -25,7 +25,7 @@ import visitors_client as web
 from PIL import Image
 
 from liif import settings
-from liif.page import session, visitors
+from liif.page import files, limits, models, session, visitors
 from liif.render import imageio
 from liif.render.engine import Speed
 
@@ -46,22 +46,21 @@ def photo(tmp_path_factory):
 
 
 def test_width_and_height_fit_the_photo_inside_unless_stretch_is_ticked(photo):
-    fitted = session.prepare(photo, 8, target_width=300, target_height=120)  # 48x32 used to become 300x120
+    fitted = limits.prepare(photo, 8, target_width=300, target_height=120)  # 48x32 used to become 300x120
     assert (fitted.out_width, fitted.out_height) == (180, 120) and not fitted.stretched
     assert fitted.scale_label() == "×3.75"
-    wide_box = session.prepare(photo, 8, target_width=96, target_height=500)
+    wide_box = limits.prepare(photo, 8, target_width=96, target_height=500)
     assert (wide_box.out_width, wide_box.out_height) == (96, 64)
-    stretched = session.prepare(photo, 8, target_width=300, target_height=120, stretch=True)
+    stretched = limits.prepare(photo, 8, target_width=300, target_height=120, stretch=True)
     assert (stretched.out_width, stretched.out_height) == (300, 120) and stretched.stretched
     assert stretched.scale_label() == "×6.25 wide × ×3.75 tall (stretched)"
 
 
-def test_page_labels_say_when_a_scale_is_not_uniform(monkeypatch, photo, weights_path):
-    import app
+def test_page_labels_say_when_a_scale_is_not_uniform(photo):
+    from liif.page.sections.upscale import output_label
 
-    monkeypatch.setattr(app, "shelf", session.ModelShelf(weights_path, device="cpu"))
-    request = session.prepare(photo, None, target_width=300, target_height=120, stretch=True)
-    assert app.output_label("LIIF", request) == "LIIF ×6.25 wide × ×3.75 tall (stretched): 300×120 pixels"
+    request = limits.prepare(photo, None, target_width=300, target_height=120, stretch=True)
+    assert output_label("LIIF", request) == "LIIF ×6.25 wide × ×3.75 tall (stretched): 300×120 pixels"
 
 
 SLOW = Speed(encoder_seconds_per_pixel=1e-3, decoder_seconds_per_pixel=1e-5)  # 1 ms per input pixel
@@ -69,16 +68,16 @@ SLOW = Speed(encoder_seconds_per_pixel=1e-3, decoder_seconds_per_pixel=1e-5)  # 
 
 def test_the_slider_stops_at_the_largest_scale_the_page_accepts(monkeypatch, photo):
     monkeypatch.delenv(settings.PAGE_SECONDS, raising=False)
-    most = session.max_scale(48, 32, SLOW)
-    assert 1 <= most < session.SCALE_MAX
-    accepted = session.prepare(photo, most, speed=SLOW)
-    assert SLOW.seconds(48 * 32, accepted.out_width * accepted.out_height) <= session.PAGE_MODEL_SECONDS
+    most = limits.max_scale(48, 32, SLOW)
+    assert 1 <= most < limits.SCALE_MAX
+    accepted = limits.prepare(photo, most, speed=SLOW)
+    assert SLOW.seconds(48 * 32, accepted.out_width * accepted.out_height) <= limits.PAGE_MODEL_SECONDS
     with pytest.raises(imageio.ImageInputError, match=f"the largest scale for this photo is ×{most:g}"):
-        session.prepare(photo, round(most + session.SCALE_STEP, 1), speed=SLOW)
+        limits.prepare(photo, round(most + limits.SCALE_STEP, 1), speed=SLOW)
     # Without a work limit, the 2 MP output limit decides: 48x32 at x30 = 1.38 MP is fine, so x30.
-    assert session.max_scale(48, 32) == session.SCALE_MAX
-    assert session.max_scale(64, 64) == pytest.approx(22.0)  # 64x64 at x22.1 would be 2.0003 MP
-    assert session.max_scale(1000, 1000, SLOW) == 0  # the encoder alone would take 1000 s
+    assert limits.max_scale(48, 32) == limits.SCALE_MAX
+    assert limits.max_scale(64, 64) == pytest.approx(22.0)  # 64x64 at x22.1 would be 2.0003 MP
+    assert limits.max_scale(1000, 1000, SLOW) == 0  # the encoder alone would take 1000 s
 
 
 def test_every_slider_value_works_for_each_example(monkeypatch):
@@ -86,18 +85,18 @@ def test_every_slider_value_works_for_each_example(monkeypatch):
     monkeypatch.delenv(settings.PAGE_SECONDS, raising=False)
     for example in sorted((REPO / "assets" / "examples").glob("*.png")):
         loaded = imageio.load_image(example)
-        most = session.max_scale(loaded.width, loaded.height, SLOW)
+        most = limits.max_scale(loaded.width, loaded.height, SLOW)
         assert most >= 1, example
-        session.prepare(example, most, speed=SLOW)
+        limits.prepare(example, most, speed=SLOW)
 
 
 def test_refusals_on_the_page_name_no_command_line_flags(monkeypatch, photo, tmp_path):
     big = tmp_path / "big.png"
     Image.new("RGB", (1500, 1400)).save(big)
-    attempts = [lambda: session.prepare(photo, 400), lambda: session.prepare(photo, 30, speed=SLOW),
-                lambda: session.prepare(big, 1, speed=SLOW)]
+    attempts = [lambda: limits.prepare(photo, 400), lambda: limits.prepare(photo, 30, speed=SLOW),
+                lambda: limits.prepare(big, 1, speed=SLOW)]
     monkeypatch.setenv(settings.MAX_INPUT_PIXELS, "1000000")
-    attempts.append(lambda: session.prepare(big, 1))
+    attempts.append(lambda: limits.prepare(big, 1))
     for attempt in attempts:
         with pytest.raises(imageio.ImageInputError) as caught:
             attempt()
@@ -108,69 +107,73 @@ def test_refusals_on_the_page_name_no_command_line_flags(monkeypatch, photo, tmp
 def test_the_api_without_a_scale_asks_for_one(photo):
     """It used to say "give exactly one of scale, size, width or height": parameters the API lacks."""
     with pytest.raises(imageio.ImageInputError) as caught:
-        session.prepare(photo, None)
+        limits.prepare(photo, None)
     assert "choose a scale" in str(caught.value) and "size" not in str(caught.value)
 
 
 @pytest.mark.parametrize("scale, width", [(1e308, 0), (8, 1e308), (float("inf"), 0), (8, 10**400)])
 def test_absurd_numbers_from_the_page_are_sentences(photo, scale, width):
     with pytest.raises(imageio.ImageInputError):
-        session.prepare(photo, scale, target_width=width)
+        limits.prepare(photo, scale, target_width=width)
+
+
+@pytest.fixture(scope="module")
+def built_page(weights_path):
+    from liif.page.context import PageContext
+    from liif.page.layout import build_page
+
+    folder = files.OutputFolder()
+    yield build_page(PageContext(models.ModelShelf(weights_path, device="cpu"), folder))
+    folder.cleanup()
 
 
 @pytest.fixture
-def page(monkeypatch, weights_path, tmp_path):
-    import app
-
-    monkeypatch.setattr(app, "shelf", session.ModelShelf(weights_path, device="cpu"))
-    folder = session.OutputFolder(parent=tmp_path)
-    monkeypatch.setattr(app, "outputs", folder)
+def page(built_page, monkeypatch):
     monkeypatch.setattr(session, "MAGNIFIER_TILE", 32)
-    yield app
-    folder.cleanup()
+    return built_page
 
 
 def test_a_failed_request_clears_the_previous_result(page, photo, tmp_path):
     import gradio as gr
 
-    done = list(page.run(str(photo), 2, 0, 0, None))[-1]
-    assert "**Done**" in done[page.status]
+    done = list(page.upscale.run(str(photo), 2, 0, 0, None))[-1]
+    assert "**Done**" in done[page.upscale.status]
     bad = tmp_path / "bad.png"
     bad.write_text("not a picture")
-    steps = page.run(str(bad), 2, 0, 0, None)
+    steps = page.upscale.run(str(bad), 2, 0, 0, None)
     cleared = next(steps)
-    assert cleared[page.run_state] is None and cleared[page.liif_view]["value"] is None
-    assert cleared[page.input_view]["value"] is None and not cleared[page.download]["visible"]
-    assert cleared[page.status].startswith("**Not run**") and "bad.png is not an image" in cleared[page.status]
+    assert cleared[page.run_state] is None and cleared[page.upscale.liif_view]["value"] is None
+    assert cleared[page.upscale.input_view]["value"] is None and not cleared[page.upscale.download]["visible"]
+    assert cleared[page.upscale.status].startswith("**Not run**") and "bad.png is not an image" in cleared[page.upscale.status]
     with pytest.raises(gr.Error):
         next(steps)
 
 
 def test_choosing_a_photo_sets_the_slider_maximum(page, photo, monkeypatch):
-    monkeypatch.setattr(page.shelf, "speed", lambda name=None: SLOW)
-    update = page.scale_limit(str(photo), 30, None)
-    most = session.max_scale(48, 32, SLOW)
+    monkeypatch.setattr(page.ctx.shelf, "speed", lambda name=None: SLOW)
+    update = page.upscale.scale_limit(str(photo), 30, None)
+    most = limits.max_scale(48, 32, SLOW)
     assert update["maximum"] == most and update["value"] == most and f"×{most:g}" in update["info"]
-    assert page.scale_limit(None, 8, None)["maximum"] == session.SCALE_MAX
+    assert page.upscale.scale_limit(None, 8, None)["maximum"] == limits.SCALE_MAX
 
 
 def test_a_photo_too_large_to_enlarge_holds_the_slider_at_1_and_says_what_fits(page, monkeypatch, tmp_path):
     """Issue 20 point 5: a 1000x1000 photo made `scale_limit` send maximum=1 (the slider's minimum), which
     Gradio answers with "Slider minimum must be less than maximum", a 500, and no word to the visitor."""
     monkeypatch.delenv(settings.PAGE_SECONDS, raising=False)
-    monkeypatch.setattr(page.shelf, "speed", lambda name=None: SLOW)
+    monkeypatch.setattr(page.ctx.shelf, "speed", lambda name=None: SLOW)
     for side in (320, 1000, 1400):  # 0.1 to 2 MP: the ordinary web photos of the report
         photo = tmp_path / f"web_{side}.png"
         Image.new("RGB", (side, side), (90, 120, 150)).save(photo)
-        update = page.scale_limit(str(photo), 8, None)
-        assert update.get("maximum", session.SCALE_MAX) > 1, update  # a slider of 1 to 1 is Gradio's 500
+        update = page.upscale.scale_limit(str(photo), 8, None)
+        assert update.get("maximum", limits.SCALE_MAX) > 1, update  # a slider of 1 to 1 is Gradio's 500
         assert update["value"] == 1 and update["interactive"] is False
         assert f"{side}×{side} photo" in update["info"] and "enlarged ×2" in update["info"]
         w, h = map(int, update["info"].split("Shrunk to about ")[1].split(" ")[0].split("×"))
         shrunk = tmp_path / f"shrunk_{side}.png"
         Image.new("RGB", (w, h)).save(shrunk)
-        session.prepare(shrunk, 2, speed=SLOW)  # the advice is true: x2 of that size is accepted
-    small = page.scale_limit(str(REPO / "assets" / "examples" / sorted(p.name for p in (REPO / "assets" / "examples").glob("*.png"))[0]), 8, None)
+        limits.prepare(shrunk, 2, speed=SLOW)  # the advice is true: x2 of that size is accepted
+    small = page.upscale.scale_limit(str(REPO / "assets" / "examples" / sorted(p.name for p in (REPO / "assets" / "examples").glob("*.png"))[0]), 8, None)
     assert small["interactive"] is True and small["maximum"] > 1
 
 
@@ -181,7 +184,7 @@ def test_a_corrupt_weights_file_is_reported_at_start(tmp_path):
     """It used to be found by the first visitor: "Error while deserializing header: header too large"."""
     corrupt = tmp_path / "broken.safetensors"
     corrupt.write_bytes((10**12).to_bytes(8, "little") + b"{}")
-    shelf = session.ModelShelf(corrupt)
+    shelf = models.ModelShelf(corrupt)
     assert shelf.names == [] and "broken.safetensors" in shelf.problem
 
 
@@ -190,10 +193,10 @@ def test_folders_of_servers_that_died_are_removed_at_start(tmp_path):
     orphan = tmp_path / f"liif-zoom-{int(dead.stdout)}-abc"
     (orphan / "gradio").mkdir(parents=True)
     (orphan / "gradio" / "upload.png").write_bytes(b"a visitor's photo")
-    mine = session.OutputFolder(parent=tmp_path)
+    mine = files.OutputFolder(parent=tmp_path)
     unrelated = tmp_path / "something-else"
     unrelated.mkdir()
-    assert session.OutputFolder.remove_leftovers(tmp_path) == [orphan]
+    assert files.OutputFolder.remove_leftovers(tmp_path) == [orphan]
     assert not orphan.exists() and mine.root.is_dir() and unrelated.is_dir()
     mine.cleanup()
     assert not mine.root.exists()
@@ -377,24 +380,24 @@ def rss_now():
         return next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmRSS:"))
 
 
-shelf = session.ModelShelf(device="cpu")
+shelf = models.ModelShelf(device="cpu")
 speed = shelf.speed()
 tmp = sys.argv[1]
 results = {"speed": [speed.encoder_seconds_per_pixel, speed.decoder_seconds_per_pixel], "runs": []}
-outputs = session.OutputFolder(parent=tmp)
+outputs = files.OutputFolder(parent=tmp)
 rng = np.random.default_rng(0)
 # The largest square photo the page takes at x1, then a 64x64 photo at the largest scale it allows.
 side = 8
-while session.max_scale(side + 8, side + 8, speed) >= 1:
+while limits.max_scale(side + 8, side + 8, speed) >= 1:
     side += 8
-cases = [(side, 1.0), (64, session.max_scale(64, 64, speed))]
+cases = [(side, 1.0), (64, limits.max_scale(64, 64, speed))]
 for side, scale in cases:
     path = os.path.join(tmp, f"p{side}.png")
     Image.fromarray(rng.integers(0, 256, (side, side, 3), dtype=np.uint8)).save(path)
     gc.collect()
     idle = rss_now()
     start = time.perf_counter()
-    request = session.prepare(path, scale, speed=speed)
+    request = limits.prepare(path, scale, speed=speed)
     result = session.run_to_end(shelf, None, request, outputs)
     session.magnify(shelf, result)  # the page shows the magnifier with every result
     seconds = time.perf_counter() - start
@@ -444,11 +447,11 @@ def test_in_the_browser_the_slider_stops_where_the_photo_allows_and_errors_clear
         page.goto(url)
         page.locator("#run-button").wait_for(state="visible")
         slider = page.locator("#scale-slider input[type=range]")
-        assert float(slider.get_attribute("max")) == session.SCALE_MAX
+        assert float(slider.get_attribute("max")) == limits.SCALE_MAX
         page.locator(".gallery-item").first.click()  # the first example: astronaut, 48x48
         page.wait_for_function("() => Number(document.querySelector('#scale-slider input[type=range]').max) < 30")
         most = float(slider.get_attribute("max"))
-        assert 1 <= most < session.SCALE_MAX
+        assert 1 <= most < limits.SCALE_MAX
         assert f"×{most:g}" in page.locator("#scale-slider").inner_text()
         number = page.locator("#scale-slider input[type=number]")
         number.fill(str(min(most, 8)))  # the slider's maximum itself is run by the heaviest-request test
@@ -474,17 +477,17 @@ def test_a_scale_past_the_stated_largest_is_refused_even_when_rounding_would_fit
     """64x64 at x22.1 rounds to 1414x1414 (under 2 MP) and used to be accepted while the page said x22."""
     path = tmp_path / "square.png"
     Image.fromarray(np.zeros((64, 64, 3), np.uint8)).save(path)
-    assert session.max_scale(64, 64) == pytest.approx(22.0)
-    assert session.prepare(path, 22).out_width == 1408
+    assert limits.max_scale(64, 64) == pytest.approx(22.0)
+    assert limits.prepare(path, 22).out_width == 1408
     with pytest.raises(imageio.ImageInputError, match=r"the largest scale for this photo is ×22\b"):
-        session.prepare(path, 22.1)
+        limits.prepare(path, 22.1)
 
 
 def test_one_visitors_encoding_is_never_reused_for_another(monkeypatch, weights_path, photo):
     """Issue 20 point 7: a stranger uploading a picture someone else had run was told "Reused from an
     earlier run on this same picture" (and was faster for it). Encodings are kept per visitor."""
-    shelf = session.ModelShelf(weights_path, device="cpu")
-    request = session.prepare(photo, 2)
+    shelf = models.ModelShelf(weights_path, device="cpu")
+    request = limits.prepare(photo, 2)
     first = session.run_to_end(shelf, None, request, owner="visitor-a")
     again = session.run_to_end(shelf, None, request, owner="visitor-a")
     stranger = session.run_to_end(shelf, None, request, owner="visitor-b")

@@ -40,9 +40,9 @@ def _run_answers(args):
             imageio.check_writable_folder(Path(args.output).parent, "the sheet's folder")
         if args.out_dir:
             imageio.check_writable_folder(args.out_dir, "--out-dir")
-        real = None
-        if args.photo in originals.ORIGINALS:
-            loaded = imageio.load_image(originals.original_path(args.photo))
+        real, shipped = None, _shipped_original(args.photo)
+        if shipped:  # its name, or its file: the tiny photo is made from it, as the check does
+            loaded = imageio.load_image(originals.original_path(shipped))
             real, tiny = check.real_and_tiny(loaded, args.scale, name=args.photo)
         else:
             tiny = imageio.load_image(args.photo)
@@ -52,7 +52,7 @@ def _run_answers(args):
     if upscaler is None:
         return 2
     try:
-        result = answers.answers(upscaler, tiny, args.scale, real=real, name=args.photo,
+        result = answers.answers(upscaler, tiny, args.scale, real=real, name=shipped or args.photo,
                                  model_name=args.model or "rdn")
     except imageio.ImageInputError as exc:
         return fail(exc.for_command_line(), 2)
@@ -66,3 +66,16 @@ def _run_answers(args):
     else:
         print(result.markdown().replace("**", "").replace("*", ""))
     return 0
+
+
+def _shipped_original(photo: str) -> str | None:
+    """The shipped original that PHOTO names (its key, or the path of its file), or None."""
+    from pathlib import Path
+
+    from liif.lessons import originals
+
+    if photo in originals.ORIGINALS:
+        return photo
+    path = Path(photo).resolve()
+    return next((key for key, o in originals.ORIGINALS.items() if path == (originals.ORIGINALS_DIR / o.file).resolve()),
+                None)

@@ -44,32 +44,62 @@ class EnsembleTerms:
 
 
 @torch.no_grad()
-def ensemble_terms(model: LIIF, feat: torch.Tensor, coord: torch.Tensor, cell: torch.Tensor, inp=None) -> EnsembleTerms:
-    """The terms of `query_reference` (same arguments), before they are added up."""
+def ensemble_terms(model: LIIF, feat: torch.Tensor, coord: torch.Tensor, cell: torch.Tensor, inp=None,
+                   window=None) -> EnsembleTerms:
+    """The terms of `query_reference` (same arguments), before they are added up.
+
+    `window` = (row0, col0, height, width): `feat` is only the rows from row0 and the columns from col0 of
+    a height x width grid (`inp` and the units of `coord` and `cell` stay the whole grid's), reaching every
+    code the queries use and its 3x3 neighbours. Each code is then found by index (`geometry.nearest_code`,
+    the choice grid_sample's nearest makes on the whole grid, ties included), so that one query costs the
+    same in any picture (liif/lessons/probe.py).
+    """
     cfg = model.config
-    b, c, h, w = feat.shape
+    b, c, fh, fw = feat.shape
+    h, w = (fh, fw) if window is None else window[2:]
     if cfg.feat_unfold:
-        feat = F.unfold(feat, 3, padding=1).view(b, c * 9, h, w)
-    centres = geometry.make_coord(h, w, device=feat.device).t().reshape(2, h, w)
-    centres = centres.unsqueeze(0).expand(b, 2, h, w)
-    rows, cols = torch.meshgrid(torch.arange(h, device=feat.device), torch.arange(w, device=feat.device), indexing="ij")
-    indices = torch.stack([rows, cols]).float().unsqueeze(0).expand(b, 2, h, w)
+        feat = F.unfold(feat, 3, padding=1).view(b, c * 9, fh, fw)
+    if window is None:
+        centres = geometry.make_coord(h, w, device=feat.device).t().reshape(2, h, w)
+        centres = centres.unsqueeze(0).expand(b, 2, h, w)
+        rows, cols = torch.meshgrid(torch.arange(h, device=feat.device), torch.arange(w, device=feat.device),
+                                    indexing="ij")
+        indices = torch.stack([rows, cols]).float().unsqueeze(0).expand(b, 2, h, w)
     scale = coord.new_tensor([h, w])
 
     terms = EnsembleTerms([], [], [], [], [], None)
+    mlp_in = []
     for q_shifted in geometry.neighbour_queries(coord, h, w, cfg.local_ensemble):
-        code = _sample_nearest(feat, q_shifted)
-        centre = _sample_nearest(centres, q_shifted)
+        if window is None:
+            code = _sample_nearest(feat, q_shifted)
+            centre = _sample_nearest(centres, q_shifted)
+            point = _sample_nearest(indices, q_shifted).round().long()
+        else:
+            code, centre, point = _window_lookup(feat, q_shifted, window)
         rel = (coord - centre) * scale
         position = torch.cat([rel, cell * scale], dim=-1) if cfg.cell_decode else rel
-        terms.grid_points.append(_sample_nearest(indices, q_shifted).round().long())
+        terms.grid_points.append(point)
         terms.centres.append(centre)
         terms.positions.append(position)
-        terms.preds.append(model.imnet(torch.cat([code, position], dim=-1)))
         terms.areas.append(geometry.area(rel))
+        mlp_in.append(torch.cat([code, position], dim=-1))
+    # The whole MLP on every shift's full input, all shifts in one call (row by row the same function).
+    terms.preds = list(model.imnet(torch.stack(mlp_in)).unbind(0))
     if cfg.residual == "bicubic":
         terms.bicubic = geometry.bicubic_at(inp, coord)
     return terms
+
+
+def _window_lookup(feat: torch.Tensor, q: torch.Tensor, window) -> tuple:
+    """(code (B, Q, C), centre (B, Q, 2), grid point (B, Q, 2)) of the code nearest q, from a window."""
+    row0, col0, h, w = window
+    index, centre = geometry.nearest_code(q, h, w)
+    rows, cols = index // w - row0, index % w - col0
+    if rows.min() < 0 or cols.min() < 0 or rows.max() >= feat.shape[2] or cols.max() >= feat.shape[3]:
+        raise ValueError("a query reaches a latent code outside the window it was given")
+    batch = torch.arange(feat.shape[0], device=feat.device).unsqueeze(1).expand_as(rows)
+    code = feat.permute(0, 2, 3, 1)[batch, rows, cols]
+    return code, centre, torch.stack([rows + row0, cols + col0], dim=-1)
 
 
 @torch.no_grad()

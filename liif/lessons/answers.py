@@ -17,8 +17,8 @@ with the input, each constructed here (not by a generative model) from a start w
 Each start is made consistent by back-projection: `ROUNDS` rounds of
 x += enlarge_bicubic(tiny - shrink(x)), clamped to [0, 1] every round, where `shrink` is the operator the
 model's training inputs were made with (antialiased bicubic: `pictures.shrink_tensor`, which
-liif/training/data.py applies as the matrices of `reduction_matrix`; this module uses those matrices,
-the same operator to about 1e-8). The pictures are then rounded to 8 bits and, where needed, corrected a
+liif/training/data.py applies as the matrices of `reduction_matrix`; this module uses those matrices in
+float32, the same operator to about 1e-6). The pictures are then rounded to 8 bits and, where needed, corrected a
 few more rounds, until each one, shrunk with `pictures.shrink` and rounded, differs from the input by at
 most `GOAL_LEVELS` level of 255 at every pixel. All numbers are measured on the 8-bit pictures.
 """
@@ -27,6 +27,7 @@ import functools
 import hashlib
 import math
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -153,8 +154,9 @@ class Answers:
 
     def markdown(self) -> str:
         real = self.candidate("real") is not None
-        rows = ["| answer | shrinks back: max | mean | consistency PSNR |" + (" PSNR-Y to the real photo |" if real else ""),
-                "| --- | --- | --- | --- |" + (" --- |" if real else "")]
+        rows = ["| answer | shrinks back: max | mean | consistency PSNR |", "| --- | --- | --- | --- |"]
+        if real:
+            rows = [rows[0] + " PSNR-Y to the real photo |", rows[1] + " --- |"]
         for c in self.candidates:
             row = (f"| {c.label} | {_levels(c.max_abs_levels)} | {c.mean_abs_levels:.2f} | "
                    f"{_db(c.consistency_psnr_db)} |")
@@ -229,7 +231,7 @@ def answers(upscaler, tiny, scale=DEFAULT_SCALE, real=None, donors=None, seed=No
     measured `speed` and `max_seconds`, a render over that limit is refused before it starts. Bad input
     raises `imageio.ImageInputError` with one sentence.
     """
-    start = time.perf_counter()
+    start_time = time.perf_counter()
     if tiny is None or (isinstance(tiny, str) and not tiny):
         raise imageio.ImageInputError("choose one of the shipped photos or upload a tiny photo first")
     label = name or (Path(tiny).name if isinstance(tiny, (str, Path)) else "the photo")
@@ -257,38 +259,43 @@ def answers(upscaler, tiny, scale=DEFAULT_SCALE, real=None, donors=None, seed=No
     liif = np.asarray(upscale_image(upscaler, opaque, big_w, big_h, progress=progress).convert("RGB"))
     liif_seconds = time.perf_counter() - liif_start
 
-    match = find_donor(rgb, scale, donor_list)
-    grain = np.random.default_rng(seed).normal(0.0, GRAIN_LEVELS, (big_h, big_w, 1))
-    different, different_name = different_picture(rgb, scale, donor_list, exclude=match.name)
-    starts = [
-        ("donor", f"donor-{_slug(match.name)}", f"donor detail: {match.name}",
-         f"the part of {match.name} most like the input ({match.where}), resized to {fmt.size(big_w, big_h)}",
-         match.picture),
-        ("texture", "liif-texture", "LIIF + texture",
-         f"LIIF's render plus fine random grain ({GRAIN_LEVELS:.0f} levels, seed {seed})",
-         np.clip(liif + grain, 0, 255)),
-    ]
-    real_consistency = consistency(real_rgb, rgb) if real_rgb is not None else None
-    if real_rgb is not None and real_consistency["max_abs_levels"] > GOAL_LEVELS:
-        starts.append(("real", "real", "the real photo", "the photo the input was shrunk from", real_rgb))
-    starts.append(("different", f"different-{_slug(different_name)}", f"a different picture: {different_name}",
-                   f"{different_name}, whole, resized to {fmt.size(big_w, big_h)}", different))
-    fitted, rounds = back_project([s[4] for s in starts], rgb)
+    with _one_torch_thread():
+        size = fmt.size(big_w, big_h)
+        match = find_donor(rgb, scale, donor_list)
+        grain = np.random.default_rng(seed).normal(0.0, GRAIN_LEVELS, (big_h, big_w, 1))
+        different, different_name = different_picture(rgb, scale, donor_list, exclude=match.name)
+        starts = [
+            _Start("donor", f"donor-{_slug(match.name)}", f"donor detail: {match.name}",
+                   f"the part of {match.name} most like the input ({match.where}), resized to {size}", match.picture,
+                   match.name),
+            _Start("texture", "liif-texture", "LIIF + texture",
+                   f"LIIF's render plus fine random grain ({GRAIN_LEVELS:.0f} levels, seed {seed})",
+                   np.clip(liif + grain, 0, 255)),
+        ]
+        real_as_it_is = None
+        if real_rgb is not None:
+            back = consistency(real_rgb, rgb)["max_abs_levels"]
+            if back <= GOAL_LEVELS:  # the input was made from it this way: shown untouched
+                real_as_it_is = _Start("real", "real", "the real photo", "the photo the input was shrunk from, "
+                                       "unchanged: it already shrinks back " + _within(back), real_rgb)
+            else:
+                starts.append(_Start("real", "real", "the real photo", "the photo the input was shrunk from",
+                                     real_rgb))
+        starts.append(_Start("different", f"different-{_slug(different_name)}",
+                             f"a different picture: {different_name}", f"{different_name}, whole, resized to {size}",
+                             different, different_name))
+        fitted, rounds = back_project([start.picture for start in starts], rgb)
 
-    candidates = [_candidate("liif", "liif", "LIIF (the average)",
-                             f"LIIF's own render at {fmt.size(big_w, big_h)}, as the model drew it; not adjusted",
-                             liif, rgb, liif, liif, real_rgb, scale, 0)]
-    for (kind, key, text, how, begin), picture, n in zip(starts, fitted, rounds):
-        how = f"{how}; then {n} rounds of back-projection to fit the input"
-        candidates.append(_candidate(kind, key, text, how, picture, rgb, begin, liif, real_rgb, scale, n))
-    if real_rgb is not None and real_consistency["max_abs_levels"] <= GOAL_LEVELS:
-        back = real_consistency["max_abs_levels"]
-        how = ("the photo the input was shrunk from, unchanged: it already shrinks back "
-               + ("exactly" if back == 0 else f"to within {_levels(back)}"))
-        candidates.append(_candidate("real", "real", "the real photo", how, real_rgb, rgb, real_rgb, liif,
-                                     real_rgb, scale, 0))
+        own = _Start("liif", "liif", "LIIF (the average)",
+                     f"LIIF's own render at {size}, as the model drew it; not adjusted", liif)
+        candidates = [_candidate(own, liif, 0, rgb, liif, real_rgb, scale)]
+        for start, picture, n in zip(starts, fitted, rounds):
+            start.how = f"{start.how}; then {n} rounds of back-projection to fit the input"
+            candidates.append(_candidate(start, picture, n, rgb, liif, real_rgb, scale))
+        if real_as_it_is is not None:
+            candidates.append(_candidate(real_as_it_is, real_rgb, 0, rgb, liif, real_rgb, scale))
     candidates.sort(key=lambda c: KINDS.index(c.kind))
-    return Answers(scale=scale, tiny=rgb, candidates=candidates, seed=seed, seconds=time.perf_counter() - start,
+    return Answers(scale=scale, tiny=rgb, candidates=candidates, seed=seed, seconds=time.perf_counter() - start_time,
                    liif_seconds=liif_seconds, model_name=model_name, notices=list(loaded.notices))
 
 
@@ -333,7 +340,7 @@ def back_project(starts: list, tiny: np.ndarray, rounds: int = ROUNDS) -> tuple:
     h, w = tiny.shape[:2]
     big_h, big_w = starts[0].shape[:2]
     ops = _operators(h, w, big_h, big_w)
-    target = torch.from_numpy(np.ascontiguousarray(tiny)).permute(2, 0, 1)[None].float() / 255
+    target = torch.from_numpy(np.array(tiny, dtype=np.float32)).permute(2, 0, 1)[None] / 255
     x = torch.stack([torch.from_numpy(np.asarray(s, dtype=np.float32)).permute(2, 0, 1) for s in starts]) / 255
     x = x.clamp(0, 1)
     for _ in range(rounds):
@@ -508,14 +515,27 @@ def _real_photo(real, big_w: int, big_h: int) -> np.ndarray | None:
     return rgb
 
 
-def _candidate(kind, key, label, how, picture, tiny, start, liif, real, scale, rounds) -> Candidate:
+@dataclass
+class _Start:
+    """A candidate before it is measured: what it is, how it was made, and the picture it started from."""
+
+    kind: str
+    key: str
+    label: str
+    how: str
+    picture: np.ndarray
+    source: str = ""
+
+
+def _candidate(start: _Start, picture, rounds, tiny, liif, real, scale) -> Candidate:
     fit = consistency(picture, tiny)
     return Candidate(
-        kind=kind, key=key, label=label, how=how, picture=picture, rounds=rounds,
+        kind=start.kind, key=start.key, label=start.label, how=start.how, picture=picture, rounds=rounds,
         max_abs_levels=fit["max_abs_levels"], mean_abs_levels=fit["mean_abs_levels"],
         consistency_psnr_db=fit["consistency_psnr_db"],
         psnr_to_real_db=psnr_y(picture, real, shave=scale) if real is not None else None,
-        changed_levels=_mean_abs(picture, start), liif_distance_levels=_mean_abs(picture, liif),
+        changed_levels=_mean_abs(picture, start.picture), liif_distance_levels=_mean_abs(picture, liif),
+        source=start.source,
     )
 
 
@@ -580,14 +600,27 @@ def findings(result: Answers) -> list:
         others = [c for c in result.candidates if c.kind != "real"]
         closest = max(others, key=lambda c: c.psnr_to_real_db)
         scores = ", ".join(f"{c.label} {_db(c.psnr_to_real_db)}" for c in others)
+        rest = [c for c in fitted if c.kind != "real"]
         sentences.append(
             f"**The real photo is one of them.** Against it (PSNR-Y): {scores}; {closest.label} is the closest. "
-            f"From the tiny photo alone nothing marks the real one out: it shrinks back to within "
-            f"{_levels(real.max_abs_levels)}, as the others do.")
+            f"From the tiny photo alone nothing marks the real one out: it shrinks back {_within(real.max_abs_levels)}"
+            + (f", the other sharp answers {_within(max(c.max_abs_levels for c in rest))}." if rest else "."))
     return sentences
 
 
 # -- helpers ---------------------------------------------------------------------------------------
+
+
+@contextmanager
+def _one_torch_thread():
+    """Torch on one thread for the lesson's own small sums (the LIIF render keeps every thread): on a busy
+    2-core machine two threads waiting on each other made them 4-8x slower (measured: 1-2 s, not 0.2 s)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _to_uint8(x255: torch.Tensor) -> np.ndarray:
@@ -605,6 +638,10 @@ def _slug(name: str) -> str:
 
 def _finite(value):
     return None if value is None or not math.isfinite(value) else float(value)
+
+
+def _within(n: int) -> str:
+    return "exactly" if n == 0 else f"to within {_levels(n)}"
 
 
 def _levels(n: int) -> str:

@@ -17,8 +17,8 @@ and `rgb` is the engine's render of that pixel (`rendered_rgb`) to within the la
 computes the same function another way (the decoder's first layer as a convolution, bands, chunks).
 
 It uses the engine's cached encoding (`Upscaler.encode`), so once a picture has been upscaled a probe
-costs a few decoder calls. The formula runs on the codes around the point only (a few input pixels each
-way), so its cost does not grow with the picture.
+costs a few decoder calls. The formula runs on a window of codes around the point (`ensemble_terms` with
+`window`: the same numbers as on the whole grid), so its cost does not grow with the picture.
 
 `profile` samples LIIF along the output row through the point, many times per input pixel, beside the
 model's bicubic and the input's own pixels: one continuous function, not squares. With `variants=True`
@@ -39,12 +39,11 @@ from PIL import Image, ImageDraw, ImageFont
 from liif.core import fmt, geometry
 from liif.core.reference import ensemble_terms
 from liif.render import imageio
-from liif.render.engine import QUERY_REACH
 
 # The formula runs on the latent codes this many input pixels around the point (each way): the ensemble's
-# neighbours (1), the decoder's 3x3 unfold (1) and the bicubic term's 4x4 support (2), as the engine's
-# regions reach.
-WINDOW_MARGIN = QUERY_REACH
+# neighbour codes (1) and their 3x3 unfold (1), and one to spare. (The bicubic term reads the whole input:
+# 16 of its pixels.)
+WINDOW_MARGIN = 3
 # The profile: this many input pixels across, sampled this many times per input pixel.
 PROFILE_SPAN = 4
 PROFILE_STEPS = 16
@@ -59,6 +58,10 @@ LEVELS = 255.0
 HALF = LEVELS / 2  # the model's [-1, 1] colour units are this many levels each
 FONT_DIR = Path(__file__).resolve().parents[2] / "assets" / "fonts"
 NOT_RETRAINED = "changed at rendering time, not retrained"
+# A probe is a few dozen small tensor operations. On a shared 2-core machine, each one split over two
+# threads waits for the busy core: 250 ms a probe on two threads against 11 ms on one (measured: 64x64 at
+# x8 beside a training run). The engine serves one request at a time, so a probe's work runs on one.
+PROBE_THREADS = 1
 
 
 # -- the results --------------------------------------------------------------------------------------
@@ -142,16 +145,17 @@ class Profile:
 class Variant:
     """A crop around the point rendered with one switch changed at rendering time (same weights)."""
 
-    name: str  # "as trained", "local ensemble off", "cell of x1"
+    name: str  # "as trained", "local ensemble off", "cell of ×1"
     label: str  # for a picture's caption
     what: str  # one sentence: what was changed
     image: np.ndarray = field(repr=False)  # (h, w, 3) uint8, the crop
     mean_abs_levels: float = 0.0  # mean |this - as trained| over the crop, levels of 255
     pixel_rgb: tuple = ()  # the probed pixel in this render
+    origin: tuple = (0, 0)  # (x, y) of the crop's first pixel in the whole output
 
     def summary(self) -> dict:
         return {"name": self.name, "label": self.label, "what": self.what, "mean_abs_levels": self.mean_abs_levels,
-                "pixel_rgb": list(self.pixel_rgb)}
+                "pixel_rgb": list(self.pixel_rgb), "origin": list(self.origin)}
 
 
 @dataclass
@@ -362,7 +366,7 @@ class Probe:
             raise ValueError("this probe was made without a profile (profile_span=0)")
         return self.profile.picture(width)
 
-    def variants_picture(self, side: int = 192) -> Image.Image:
+    def variants_picture(self, side: int = 224) -> Image.Image:
         if not self.variants:
             raise ValueError("this probe was made without variants (variants=True makes them)")
         return _variants_picture(self.variants, side)
@@ -394,7 +398,22 @@ def probe(upscaler, image, x, y, out_size, *, profile_span: float = PROFILE_SPAN
                 f"here; this server takes requests of up to {max_seconds:.0f} s. Shrink the picture to about "
                 f"{side}×{side} pixels first")
     enc = upscaler.encode(image01)
-    encoder_seconds = enc.seconds if to_encode else 0.0
+    with _one_thread():
+        result = _sum_at(upscaler, enc, image01, rgb, x, y, out_w, out_h)
+        if profile_span:
+            result.profile = _profile(upscaler, image01, rgb, x, y, out_w, out_h, profile_span, profile_steps)
+            result.profile.point_rgb = result.rgb
+        if variants:
+            result.variants = _variants(upscaler, image01, x, y, out_w, out_h, VARIANT_SIDE)
+    result.encoder_reused = not to_encode
+    result.encoder_seconds = enc.seconds if to_encode else 0.0
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def _sum_at(upscaler, enc, image01, rgb, x, y, out_w, out_h) -> Probe:
+    """The probe's numbers (without profile, variants and timings), from the picture's encoding."""
+    _, _, h, w = image01.shape
     model = upscaler.model
     cfg = model.config
 
@@ -404,18 +423,16 @@ def probe(upscaler, image, x, y, out_size, *, profile_span: float = PROFILE_SPAN
     py, px = (u_row + 1) * h / 2, (u_col + 1) * w / 2  # input pixels
     cell = (2.0 / out_h, 2.0 / out_w)
 
-    # The codes around the point, with the point in their own [-1, 1] coordinates (a linear map, as the
-    # engine's regions use): the formula at this point is the same, and costs the same in any picture.
+    # The formula on the codes around the point only (a window of the latent grid, in the whole grid's
+    # units): the same numbers as on the whole grid, at the same cost in any picture.
     r0, r1 = max(0, math.floor(py) - WINDOW_MARGIN), min(h, math.floor(py) + WINDOW_MARGIN + 1)
     c0, c1 = max(0, math.floor(px) - WINDOW_MARGIN), min(w, math.floor(px) + WINDOW_MARGIN + 1)
-    hc, wc = r1 - r0, c1 - c0
     device = enc.feat.device
-    coord = torch.tensor([[[-1 + 2 * (py - r0) / hc, -1 + 2 * (px - c0) / wc]]], device=device)
-    cell_c = torch.tensor([[[cell[0] * h / hc, cell[1] * w / wc]]], device=device)
-    inp = enc.inp[:, :, r0:r1, c0:c1]
+    coord = torch.tensor([[[u_row, u_col]]], device=device)
     with upscaler.autocast():  # the engine's precision: in bf16 the decoder rounds as the renders do
-        terms = ensemble_terms(model, enc.feat[:, :, r0:r1, c0:c1], coord, cell_c, inp)
-        model_bicubic = (terms.bicubic if terms.bicubic is not None else geometry.bicubic_at(inp, coord))[0, 0]
+        terms = ensemble_terms(model, enc.feat[:, :, r0:r1, c0:c1], coord, torch.tensor([[cell]], device=device),
+                               enc.inp, window=(r0, c0, h, w))
+        model_bicubic = (terms.bicubic if terms.bicubic is not None else geometry.bicubic_at(enc.inp, coord))[0, 0]
 
     neighbours = []
     shifts = geometry.ENSEMBLE_SHIFTS if cfg.local_ensemble else ((0, 0),)
@@ -425,7 +442,7 @@ def probe(upscaler, image, x, y, out_size, *, profile_span: float = PROFILE_SPAN
         decoder_input = tuple(float(v) for v in position[0, 0].float().tolist())
         answer = pred[0, 0].float() * HALF + (0 if cfg.residual == "bicubic" else HALF)
         neighbours.append(Neighbour(
-            shift=tuple(shift), grid_point=(row + r0, col + c0),
+            shift=tuple(shift), grid_point=(row, col),
             offset_px=(decoder_input[1] / 2, decoder_input[0] / 2),  # the model's offset is 2 per latent pixel
             decoder_input=decoder_input, answer=tuple(float(v) for v in answer.tolist()),
             weight=float(weight[0, 0].float().item())))
@@ -449,15 +466,9 @@ def probe(upscaler, image, x, y, out_size, *, profile_span: float = PROFILE_SPAN
         cell_px=(cell[1] * w / 2, cell[0] * h / 2), cell_model=cell, neighbours=neighbours, residual=cfg.residual,
         weighted_sum=weighted, bicubic_term=bicubic_term, model_bicubic=model_bicubic_levels, total=total, rgb=colour,
         rendered_rgb=rendered_rgb, page_bicubic_rgb=page_bicubic_rgb, precision=upscaler.precision,
-        feature_numbers=model.feat_dim, cell_decode=cfg.cell_decode, encoder_reused=not to_encode,
-        encoder_seconds=encoder_seconds, around=np.ascontiguousarray(rgb[ay : ay + side[1], ax : ax + side[0]]),
+        feature_numbers=model.feat_dim, cell_decode=cfg.cell_decode,
+        around=np.ascontiguousarray(rgb[ay : ay + side[1], ax : ax + side[0]]),
         around_origin=(ax, ay))
-    if profile_span:
-        result.profile = _profile(upscaler, image01, rgb, x, y, out_w, out_h, profile_span, profile_steps)
-        result.profile.point_rgb = colour
-    if variants:
-        result.variants = _variants(upscaler, image01, x, y, out_w, out_h, VARIANT_SIDE)
-    result.seconds = time.perf_counter() - start
     return result
 
 
@@ -466,7 +477,9 @@ def profile(upscaler, image, x, y, out_size, *, span: float = PROFILE_SPAN, step
     pixel, every sample with the full output's cell; beside it the model's bicubic and the input's pixels."""
     image01, rgb = _inputs(image)
     x, y, out_w, out_h = check_point(x, y, out_size)
-    return _profile(upscaler, image01, rgb, x, y, out_w, out_h, span, steps)
+    upscaler.encode(image01)  # the whole picture's encoding, as a full render has it (cached)
+    with _one_thread():
+        return _profile(upscaler, image01, rgb, x, y, out_w, out_h, span, steps)
 
 
 def _profile(upscaler, image01, rgb, x, y, out_w, out_h, span, steps) -> Profile:
@@ -480,7 +493,7 @@ def _profile(upscaler, image01, rgb, x, y, out_w, out_h, span, steps) -> Profile
     box = (y * h / out_h, left, (y + 1) * h / out_h, left + span)
     out = upscaler.render_region(image01, box, (1, n), cell_size=(out_h, out_w))
     liif = out[0, :, 0, :].t().float().cpu().numpy() * LEVELS
-    enc = upscaler.encode(image01)  # cached by render_region's own use, or by the probe
+    enc = upscaler.encode(image01)  # cached: the caller encoded the whole picture
     ys, xs, _ = geometry.region_grid(box, (1, n), h, w, device=enc.inp.device)
     coord = torch.stack(torch.meshgrid(ys, xs, indexing="ij"), -1).reshape(1, -1, 2)
     bicubic = (geometry.bicubic_at(enc.inp, coord)[0] * 0.5 + 0.5).clamp(0, 1).cpu().numpy() * LEVELS
@@ -498,7 +511,9 @@ def render_variants(upscaler, image, x, y, out_size, side: int = VARIANT_SIDE) -
     the output pixel is one input pixel wide). Each with its mean |difference| from the crop as trained."""
     image01, _ = _inputs(image)
     x, y, out_w, out_h = check_point(x, y, out_size)
-    return _variants(upscaler, image01, x, y, out_w, out_h, side)
+    upscaler.encode(image01)
+    with _one_thread():
+        return _variants(upscaler, image01, x, y, out_w, out_h, side)
 
 
 def _variants(upscaler, image01, x, y, out_w, out_h, side) -> list:
@@ -513,15 +528,15 @@ def _variants(upscaler, image01, x, y, out_w, out_h, side) -> list:
 
     base = crop()
     found = [Variant("as trained", "as trained", "the model as it renders the whole output", base, 0.0,
-                     tuple(int(v) for v in base[y - y0, x - x0]))]
+                     tuple(int(v) for v in base[y - y0, x - x0]), (x0, y0))]
     if cfg.local_ensemble:
         with _switched(cfg, local_ensemble=False):
             found.append(_variant("local ensemble off", "ensemble off", "each query asks only the code nearest "
-                                  "to it, with no blend of four", crop(), base, x - x0, y - y0))
+                                  "to it, with no blend of four", crop(), base, x - x0, y - y0, (x0, y0)))
     if cfg.cell_decode:
-        found.append(_variant("cell of x1", "cell of x1", f"the decoder is told each output pixel is one input pixel "
+        found.append(_variant("cell of ×1", "cell of ×1", f"the decoder is told each output pixel is one input pixel "
                               f"wide (the cell of ×1), not {_size((w / out_w, h / out_h))}", crop((h, w)), base,
-                              x - x0, y - y0))
+                              x - x0, y - y0, (x0, y0)))
     return found
 
 
@@ -588,6 +603,18 @@ def _colour(weighted: tuple, bicubic_term: tuple) -> tuple:
 
 
 @contextmanager
+def _one_thread():
+    before = torch.get_num_threads()
+    if before > PROBE_THREADS:
+        torch.set_num_threads(PROBE_THREADS)
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != before:
+            torch.set_num_threads(before)
+
+
+@contextmanager
 def _switched(config, **changes):
     """The model's config with some switches changed, put back afterwards (the caller holds the model)."""
     before = {name: getattr(config, name) for name in changes}
@@ -600,9 +627,9 @@ def _switched(config, **changes):
             setattr(config, name, value)
 
 
-def _variant(name, label, what, image, base, px, py) -> Variant:
+def _variant(name, label, what, image, base, px, py, base_origin) -> Variant:
     diff = float(np.abs(image.astype(np.int16) - base.astype(np.int16)).mean())
-    return Variant(name, label, what, image, diff, tuple(int(v) for v in image[py, px]))
+    return Variant(name, label, what, image, diff, tuple(int(v) for v in image[py, px]), base_origin)
 
 
 def _largest_step(values: np.ndarray) -> float:
@@ -754,7 +781,8 @@ def _profile_picture(prof: Profile, width: int) -> Image.Image:
         # the input's own pixels: flat steps, shaded down to the panel's floor
         for i in range(len(prof.x_px)):
             a, b = sx(prof.x_px[i] - 0.5 / prof.steps), sx(prof.x_px[i] + 0.5 / prof.steps)
-            draw.rectangle((a, sy(prof.nearest[i, k]), b, y_top + panel - 1), fill=(225, 225, 225))
+            draw.rectangle((a, min(sy(prof.nearest[i, k]), y_top + panel - 1), b, y_top + panel - 1),
+                           fill=(225, 225, 225))
         for edge in range(math.ceil(x0), math.floor(x1) + 1):
             for yy in range(int(y_top), int(y_top + panel), 6):
                 draw.line((sx(edge), yy, sx(edge), yy + 2), fill=(150, 150, 150))
@@ -768,7 +796,7 @@ def _profile_picture(prof: Profile, width: int) -> Image.Image:
             draw.ellipse((px - 4, py - 4, px + 4, py + 4), fill=colour, outline=(0, 0, 0))
         draw.text((left - 6, y_top), f"{hi:.0f}", fill=(70, 70, 70), font=font, anchor="ra")
         draw.text((left - 6, y_top + panel), f"{lo:.0f}", fill=(70, 70, 70), font=font, anchor="rd")
-        draw.text((left + 6, y_top + 4), name, fill=colour, font=_font(bold=True))
+        draw.text((left - 6, y_top + panel / 2), name, fill=colour, font=_font(bold=True), anchor="rm")
     base = top + 3 * panel + 2 * gap + 4
     for edge in range(math.ceil(x0), math.floor(x1) + 1):
         draw.text((sx(edge), base), f"x = {edge}", fill=(0, 0, 0), font=font, anchor="ma")
@@ -784,8 +812,7 @@ def _variants_picture(variants: list, side: int) -> Image.Image:
     for k, v in enumerate(variants):
         tile = Image.fromarray(v.image).resize((side, side), Image.Resampling.NEAREST)
         image.paste(tile, (k * (side + gap), label_height))
-        text = v.label if k == 0 else f"{v.label}: {v.mean_abs_levels:.1f} lv"
-        draw.text((k * (side + gap), 2), text, fill=(0, 0, 0), font=font)
-        draw.text((k * (side + gap), LABEL_SIZE + 10), "trained weights" if k == 0 else "not retrained",
-                  fill=(90, 90, 90), font=font)
+        below = "as the output has it" if k == 0 else f"{v.mean_abs_levels:.1f} levels off; not retrained"
+        draw.text((k * (side + gap), 2), v.label, fill=(0, 0, 0), font=font)
+        draw.text((k * (side + gap), LABEL_SIZE + 10), below, fill=(90, 90, 90), font=_font(LABEL_SIZE - 2))
     return image

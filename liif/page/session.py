@@ -1,4 +1,4 @@
-"""What the web page does for a visitor, without the page: `app.py` lays out components and calls this.
+"""One visitor's run, without the page: the progressive pipeline, the magnifier and the run's own words.
 
     shelf = ModelShelf()                                   # weights from $LIIF_WEIGHTS or weights/
     request = prepare("photo.png", scale=8)                # checks the file and the output size
@@ -12,16 +12,9 @@ LIIF pixels appear within a few seconds and the rest fill in over the bicubic gu
 render's grid are that render's rows exactly (engine.render_region), so nothing changes but the timing.
 """
 
-import atexit
-import hashlib
 import math
-import os
-import re
-import shutil
-import tempfile
 import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,373 +22,32 @@ import numpy as np
 import torch
 from PIL import Image
 
-from liif import settings
 from liif.core import fmt
-from liif.core.weights import (
-    WeightsError,
-    default_weights_path,
-    display_label,
-    list_shipped,
-    load_weights,
-    read_metadata,
-)
+from liif.core.weights import WeightsError
 from liif.lessons import explain
-from liif.render import imageio, pictures, sizes
-from liif.render.engine import Speed, Upscaler
+from liif.page.limits import Request, prepare
+from liif.page.models import ModelShelf
+from liif.render import imageio, pictures
+from liif.render.engine import Upscaler
 from liif.render.pictures import flatten_image, label
 from liif.render.upscale import bicubic_image
 
-# The page says how long a run will take, before it starts, when the estimate is over this (seconds).
-SLOW_RUN_SECONDS = 5.0
-# The page's own output limit, lower than the command line's: one visitor's run holds the queue, and
-# the decoder manages roughly 10-20 thousand output pixels a second on a 2-core CPU. $LIIF_MAX_OUTPUT_PIXELS
-# overrides it, as it does for the command line.
-PAGE_MAX_OUTPUT_PIXELS = 2_000_000
-# The page also limits a request by its work: the model's compute time for it, estimated from the
-# encoder's cost per input pixel and the decoder's per output pixel, both measured on this machine for
-# the model that runs (engine.Upscaler.speed). One visitor's run holds the only worker, so the heaviest
-# accepted request must stay short; the rest of a run (bicubic, explanation, PNG, magnifier, Gradio's own
-# encoding of the pictures) adds a few seconds more, and tests/test_public_space.py checks the whole run stays under 20 s. $LIIF_PAGE_SECONDS
-# overrides it. Larger work stays possible from the command line.
-PAGE_MODEL_SECONDS = 10.0
-# The page's slider: its steps and its largest scale (lowered for each photo to what that photo allows).
-SCALE_STEP = 0.1
-SCALE_MAX = 30.0
 # A progressive render shows its progress about this often (seconds); the first band is sized to be quick.
 UPDATE_SECONDS = 2.0
 FIRST_BAND_PIXELS = 8192
+
+
 DECODER_SHARE = 0.95  # of a run's progress; the explanation and the PNG take the rest
+
 # Each magnifier tile is rendered natively at this many pixels a side.
 MAGNIFIER_TILE = 256
+
 # The magnifier looks twice as close as the output: a region of TILE / (2 * scale) input pixels.
 MAGNIFIER_ZOOM_OVER_OUTPUT = 2.0
 MIN_REGION_PIXELS = 2.0
-# How long the files made for downloads are kept (seconds); the page's cache uses the same age.
-OUTPUT_MAX_AGE = 1800
+
 # A page load waits this long (seconds) for the example answer made at start before showing the page without it.
 EXAMPLE_WAIT_SECONDS = 120
-
-
-# -- models ----------------------------------------------------------------------------------------
-
-
-class ModelShelf:
-    """The weights files the page offers, each loaded once, on first use, into one `Upscaler`.
-
-    $LIIF_WEIGHTS names a single file; otherwise every file shipped in weights/ is offered, the library's
-    default first. When there is none, `problem` says why, in a sentence fit for the page.
-    """
-
-    def __init__(self, weights_path=None, device="auto", precision=None):
-        weights_path = weights_path if weights_path is not None else settings.weights()
-        # fp32 or bf16 forces the precision (e.g. fp32 for screenshots that must not depend on the CPU's
-        # bf16 unit); the default, auto, is bf16 where the hardware makes it fast.
-        precision = precision or settings.precision()
-        self.device, self.precision = device, precision
-        self.paths: dict[str, Path] = {}
-        self.problem: str | None = None
-        self.unusable: dict[str, str] = {}  # file name -> why it is not offered
-        if weights_path is not None:
-            path = Path(weights_path)
-            if path.is_file():
-                self._offer(path)
-            else:
-                self.problem = f"{settings.WEIGHTS} names {path}, which is not a file; no model can run until it does."
-        else:
-            try:
-                default = default_weights_path()
-            except WeightsError as exc:
-                self.problem = str(exc)
-            else:
-                for path in [default] + [p for p in list_shipped() if p != default]:
-                    self._offer(path)
-        if not self.paths and self.problem is None:
-            self.problem = " ".join(f"{reason}." for reason in self.unusable.values())
-        self._upscalers: dict[str, Upscaler] = {}
-        self._hashes: dict[str, str] = {}
-        # Measured seconds per input pixel (encoder) and per output pixel (decoder), from each model's
-        # latest run here: what the page's time estimate before a run is made of.
-        self.costs: dict[str, tuple] = {}
-        self._locks: dict[str, threading.Lock] = {name: threading.Lock() for name in self.paths}
-        self._loading = threading.Lock()
-
-    def _offer(self, path: Path) -> None:
-        """Offer a weights file if its header and architecture can be read: a corrupt file is found at
-        start, with its reason, not by the first visitor (the parameters load later, on first use)."""
-        try:
-            check_weights_file(path)
-        except WeightsError as exc:
-            self.unusable[path.name] = str(exc)
-            return
-        self.paths[path.name] = path
-
-    @property
-    def names(self) -> list:
-        return list(self.paths)
-
-    @property
-    def default_name(self) -> str | None:
-        return self.names[0] if self.names else None
-
-    @property
-    def choices(self) -> list:
-        """(what the menu shows, the model's name) pairs for the page's model menu."""
-        return [(display_label(path), name) for name, path in self.paths.items()]
-
-    def load_in_background(self) -> threading.Thread | None:
-        """Start loading the default model now, so no visitor waits for it; the page stays usable."""
-        if self.default_name is None:
-            return None
-
-        def load():
-            try:
-                self.speed(self.default_name)  # loads the model, then times it once (which warms it up)
-            except WeightsError:
-                pass  # the first run reports it with the reason
-
-        thread = threading.Thread(target=load, name="liif-model-preload", daemon=True)
-        thread.start()
-        # A process that ends while torch works in this thread aborts ("terminate called without an
-        # active exception", exit 134), e.g. a test run that imported the app: let the load finish first.
-        atexit.register(thread.join, timeout=120)
-        return thread
-
-    def upscaler(self, name: str | None = None) -> Upscaler:
-        """The model's engine, loaded on first use. Raises WeightsError with the reason if it cannot be."""
-        name = name or self.default_name
-        if name is None:
-            raise WeightsError(self.problem or "no model is available")
-        if name not in self.paths:
-            raise WeightsError(f"unknown model {name!r}; available: {', '.join(self.names)}")
-        with self._loading:
-            if name not in self._upscalers:
-                self._upscalers[name] = Upscaler(load_weights(self.paths[name]), self.device, self.precision)
-            return self._upscalers[name]
-
-    def speed(self, name: str | None = None) -> Speed:
-        """The model's measured cost per pixel on this machine (loads and times it on first use)."""
-        upscaler = self.upscaler(name)
-        with self.lock(name):
-            return upscaler.speed()
-
-    def sha256(self, name: str | None = None) -> str:
-        """The weights file's SHA-256 (hex), so a result can be tied to the exact model that made it."""
-        name = name or self.default_name
-        if name not in self._hashes:
-            self._hashes[name] = hashlib.sha256(self.paths[name].read_bytes()).hexdigest()
-        return self._hashes[name]
-
-    def record_costs(self, name: str, run: "Run") -> None:
-        """Keep a finished run's speed: the encoder's seconds per input pixel (unless it was reused), and
-        everything else (decoder, explanation, PNG) per output pixel."""
-        facts = run.facts
-        encoder = self.costs.get(name, (None, None))[0]
-        if not facts.encoder_reused:
-            encoder = facts.encoder_seconds / facts.in_pixels
-        self.costs[name] = (encoder, (run.seconds_total - facts.encoder_seconds) / facts.out_pixels)
-
-    def estimate_seconds(self, name, in_pixels: int, out_pixels: int) -> float | None:
-        """Seconds a run of this size should take with this model here, from the measured costs; None
-        before the model has run once."""
-        name = name or self.default_name
-        encoder, decoder = self.costs.get(name, (None, None))
-        if decoder is None:  # no run yet: the model's own compute, as measured when it was loaded
-            upscaler = self._upscalers.get(name)
-            speed = upscaler.measured_speed if upscaler is not None else None
-            return None if speed is None else speed.seconds(in_pixels, out_pixels)
-        return (encoder or 0.0) * in_pixels + decoder * out_pixels
-
-    @contextmanager
-    def working(self, name: str | None = None, owner=None):
-        """The model's upscaler, for one piece of work: its lock held, and its encodings kept for `owner`
-        (the visitor's session) alone (Upscaler.owned_by)."""
-        upscaler = self.upscaler(name)
-        with self.lock(name), upscaler.owned_by(owner):
-            yield upscaler
-
-    def lock(self, name: str | None = None) -> threading.Lock:
-        """Held while a model computes: an Upscaler's cache is not shared safely between threads."""
-        return self._locks[name or self.default_name]
-
-
-# -- one run ---------------------------------------------------------------------------------------
-
-
-@dataclass
-class Request:
-    """A checked request: the decoded input and the output size."""
-
-    loaded: imageio.LoadedImage
-    out_width: int
-    out_height: int
-    name: str = "image"  # the upload's file stem, for the download's name
-
-    @property
-    def scales(self) -> tuple:
-        return self.out_width / self.loaded.width, self.out_height / self.loaded.height
-
-    @property
-    def stretched(self) -> bool:
-        """Width and height scaled differently (beyond the rounding of whole pixels)."""
-        loaded = self.loaded
-        sx, sy = self.scales
-        return round(loaded.width * sy) != self.out_width and round(loaded.height * sx) != self.out_height
-
-    def scale_label(self) -> str:
-        """"×8", or "×6.25 wide × ×2.5 tall (stretched)" when the scales differ."""
-        sx, sy = self.scales
-        if not self.stretched:
-            return f"×{sx:.3g}"
-        return f"×{sx:.3g} wide × ×{sy:.3g} tall (stretched)"
-
-
-def max_output_pixels() -> int:
-    return imageio.pixel_limit(None, settings.max_output_pixels, PAGE_MAX_OUTPUT_PIXELS)
-
-
-def page_model_seconds() -> float:
-    return settings.page_seconds() or PAGE_MODEL_SECONDS
-
-
-def max_scale(in_width: int, in_height: int, speed: Speed | None = None) -> float:
-    """The largest scale (a multiple of SCALE_STEP, at most SCALE_MAX) the page accepts for a photo of
-    this size: inside the output limit and, with `speed`, inside the page's work budget. 0 when even
-    x1 is refused (the photo itself is too much work)."""
-    pixels = in_width * in_height
-    out_pixels = max_output_pixels()
-    if speed is not None:
-        left = page_model_seconds() - pixels * speed.encoder_seconds_per_pixel
-        out_pixels = min(out_pixels, max(0.0, left) / speed.decoder_seconds_per_pixel)
-    steps = math.floor(math.sqrt(out_pixels / pixels) / SCALE_STEP + 1e-9)
-    while steps > 0 and not _accepted(in_width, in_height, steps * SCALE_STEP, speed):
-        steps -= 1  # whole-pixel rounding can push the last step over
-    return min(SCALE_MAX, round(steps * SCALE_STEP, 1)) if steps >= 1 / SCALE_STEP else 0.0
-
-
-def _accepted(in_width, in_height, scale, speed) -> bool:
-    out_w, out_h = sizes.output_size(in_width, in_height, scale=scale)
-    return _refusal(in_width, in_height, out_w, out_h, speed) is None
-
-
-def _refusal(in_w, in_h, out_w, out_h, speed) -> str | None:
-    """Why the page refuses this request, in a sentence with no command-line advice; None if it does not."""
-    try:
-        sizes.check_output_size(in_w, in_h, out_w, out_h, max_pixels=max_output_pixels())
-    except imageio.ImageInputError as exc:
-        return str(exc)
-    if speed is None:
-        return None
-    seconds = speed.seconds(in_w * in_h, out_w * out_h)
-    budget = page_model_seconds()
-    if seconds <= budget:
-        return None
-    return (f"{out_w}×{out_h} from a {in_w}×{in_h} photo would take about {seconds:.0f} s of computing here; "
-            f"this page takes requests of up to {budget:.0f} s")
-
-
-def prepare(source, scale=None, target_width=0, target_height=0, stretch=False, speed: Speed | None = None) -> Request:
-    """Read the upload and work out the output size: target width and/or height when given (0 means
-    not given), otherwise the scale. Width and height together fit the photo inside that box, keeping
-    its shape, unless `stretch`. `speed` (the model's, from ModelShelf.speed) adds the page's work limit.
-    Raises ImageInputError with a sentence for the visitor."""
-    if source is None or source == "":
-        raise imageio.ImageInputError("upload a picture first (or click one of the examples)")
-    loaded = imageio.load_image(source)
-    out_w, out_h = output_size_for(loaded.width, loaded.height, scale, target_width, target_height, stretch, speed)
-    name = Path(source).stem if isinstance(source, (str, os.PathLike)) else "image"
-    return Request(loaded, out_w, out_h, name=_safe_name(name))
-
-
-def output_size_for(in_width: int, in_height: int, scale=None, target_width=0, target_height=0, stretch=False,
-                    speed: Speed | None = None) -> tuple:
-    """(out_width, out_height) the page makes of a photo of this size (see `prepare`), from the size alone,
-    so the instant answers (the estimate) need no decode. Raises ImageInputError with a sentence."""
-    width, height = _target(target_width, "width"), _target(target_height, "height")
-    if width and height and stretch:
-        out_w, out_h = sizes.output_size(in_width, in_height, size=(width, height))
-    elif width and height:  # fit inside the box: the side that reaches it first decides
-        if width * in_height <= height * in_width:
-            out_w, out_h = sizes.output_size(in_width, in_height, width=width)
-        else:
-            out_w, out_h = sizes.output_size(in_width, in_height, height=height)
-    elif width:
-        out_w, out_h = sizes.output_size(in_width, in_height, width=width)
-    elif height:
-        out_w, out_h = sizes.output_size(in_width, in_height, height=height)
-    elif scale is None or scale == "":
-        raise imageio.ImageInputError("choose a scale (a number greater than 0), or a target width or height")
-    else:
-        out_w, out_h = sizes.output_size(in_width, in_height, scale=scale)
-    refusal = _refusal(in_width, in_height, out_w, out_h, speed)
-    most = max_scale(in_width, in_height, speed)
-    if refusal is None and not (width or height) and most and float(scale) > most + 1e-9:
-        # Whole-pixel rounding can let a scale just past the stated largest one through (x22.1 at 64x64):
-        # the page accepts what it says, no more.
-        refusal = f"×{float(scale):g} is more than this page takes for a {in_width}×{in_height} photo"
-    if refusal is not None:
-        if most:
-            advice = (f"the largest scale for this photo is ×{most:g}, and the magnifier (click an output) "
-                      "shows any region at any zoom")
-        else:
-            w, h = shrunk_to_enlarge(in_width, in_height, speed)
-            advice = f"this photo is too large for this page: shrink it to about {w}×{h} first"
-        raise imageio.ImageInputError(f"{refusal}; {advice}")
-    return out_w, out_h
-
-
-def shrunk_to_enlarge(in_width: int, in_height: int, speed: Speed | None = None, scale: float = 2.0) -> tuple:
-    """(width, height): the photo's shape at the size this page enlarges `scale` times (with `speed`, inside
-    the work budget too), for advice to a visitor whose photo is too large."""
-    pixels = max_output_pixels() / scale**2
-    if speed is not None:
-        per_pixel = speed.encoder_seconds_per_pixel + scale**2 * speed.decoder_seconds_per_pixel
-        pixels = min(pixels, page_model_seconds() / per_pixel)
-    ratio = min(1.0, math.sqrt(pixels / (in_width * in_height)))
-    return max(1, math.floor(in_width * ratio)), max(1, math.floor(in_height * ratio))
-
-
-def cannot_enlarge_text(in_width: int, in_height: int, model_label: str, speed: Speed | None,
-                        others: dict) -> str:
-    """What the page can do with a photo it cannot enlarge with this model (the slider has no range
-    then): another model's largest scale, if one fits, and the size to shrink it to. `others` maps each
-    other model's label to its Speed."""
-    budget = page_model_seconds()
-    words = [f"This {in_width}×{in_height} photo ({fmt.megapixels(in_width * in_height)}) is more than this page "
-             f"enlarges with {model_label} (outputs up to {fmt.megapixels(max_output_pixels())}, about "
-             f"{budget:.0f} s of computing)."]
-    for other_label, other in others.items():
-        most = max_scale(in_width, in_height, other)
-        if most >= 1 + SCALE_STEP:
-            words.append(f"{other_label} takes it up to ×{most:g}.")
-    w, h = shrunk_to_enlarge(in_width, in_height, speed)
-    words.append(f"Shrunk to about {w}×{h} it can be enlarged ×2 with {model_label}.")
-    return " ".join(words)
-
-
-def _target(value, what: str) -> int:
-    """A target width or height from the page: 0 or empty means not given."""
-    if value is None or value == "" or value == 0:
-        return 0
-    try:
-        number = float(value)
-    except (TypeError, ValueError, OverflowError):
-        raise imageio.ImageInputError(f"the target {what} must be a number of pixels") from None
-    if not math.isfinite(number) or number < 0:
-        raise imageio.ImageInputError(f"the target {what} must be 0 (use the scale) or a number of pixels")
-    return sizes.output_size(1, 1, **{what: round(number) or 1})[0 if what == "width" else 1]
-
-
-def check_weights_file(path: Path) -> None:
-    """Raise WeightsError if a weights file's header or architecture cannot be read (cheap: the
-    parameters themselves are read on first use)."""
-    if path.suffix != ".safetensors":
-        return  # the authors' .pth files are pickles: only loading them checks them
-    try:
-        metadata = read_metadata(path)
-    except Exception as exc:  # safetensors raises its own error type, OSError, ValueError...
-        raise WeightsError(f"{path.name} could not be read (truncated or corrupt?): {exc}") from None
-    if "config" not in metadata:
-        raise WeightsError(f"{path.name} holds no model architecture; it was not written by liif")
 
 
 @dataclass
@@ -607,9 +259,6 @@ class ExampleRun:
         return self.run
 
 
-# -- the magnifier ---------------------------------------------------------------------------------
-
-
 @dataclass
 class Magnified:
     image: np.ndarray  # 2x2 tiles: input pixels | bicubic / LIIF | what was added
@@ -650,9 +299,6 @@ def magnify(shelf: ModelShelf, run: Run, centre=None, tile=None,
     return Magnified(pictures.grid_2x2(tiles), (x0, y0, x1, y1), (x0 * sx, y0 * sy, x1 * sx, y1 * sy), liif_tile)
 
 
-# -- words and pictures for the page ---------------------------------------------------------------
-
-
 def status_text(run: Run) -> str:
     facts = run.facts
     notices = run.request.loaded.notices
@@ -675,33 +321,6 @@ def model_line(facts: explain.RunFacts) -> str:
             f"in {facts.precision}.")
 
 
-def estimate_text(shelf: ModelShelf, model_name, in_size: tuple, out_size: tuple) -> str:
-    """A sentence for the page before a run of in_size -> out_size ((width, height) each), when the run will
-    take more than SLOW_RUN_SECONDS (else "")."""
-    (in_w, in_h), (out_w, out_h) = in_size, out_size
-    seconds = shelf.estimate_seconds(model_name, in_w * in_h, out_w * out_h)
-    if seconds is None or seconds <= SLOW_RUN_SECONDS:
-        return ""
-    precision = shelf.upscaler(model_name).precision
-    return (f"This will take about {fmt.duration(seconds)} here ({out_w}×{out_h} output "
-            f"pixels in {precision}, at the speed measured on this machine). The picture fills in row by row "
-            "meanwhile.")
-
-
-def limits_text() -> str:
-    out_limit, in_limit = max_output_pixels(), imageio.max_input_pixels()
-    side = math.isqrt(out_limit)
-    return (
-        f"Outputs of up to {fmt.megapixels(out_limit)} (e.g. {side}×{side}) and inputs of up to "
-        f"{fmt.megapixels(in_limit)}, and no request that would take this server more than about "
-        f"{page_model_seconds():.0f} s: the slider stops at the largest scale your photo allows. To look "
-        "closer than that, click an output: the magnifier renders any region at any zoom."
-    )
-
-
-# -- pictures for the page -------------------------------------------------------------------------
-
-
 def _pending_over(done_rows: np.ndarray, bicubic_rgb: np.ndarray) -> np.ndarray:
     """The rows rendered so far above the bicubic guess, faded so it is clearly not yet LIIF."""
     preview = (bicubic_rgb.astype(np.uint16) + 3 * 200) // 4  # a light veil over what is still to come
@@ -722,91 +341,3 @@ def _report(progress, fraction: float, text: str) -> None:
 
 def _finite(x: float):
     return x if math.isfinite(x) else None
-
-
-def _safe_name(stem: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._") or "image"
-
-
-# -- files for download ----------------------------------------------------------------------------
-
-
-class OutputFolder:
-    """This server's private temporary folder: the PNGs offered for download and, when the page points
-    Gradio's cache here ($GRADIO_TEMP_DIR), the uploads and the pictures the page shows, so each file is
-    stored once and one folder holds everything a visitor left.
-
-    Files older than `max_age` seconds are removed whenever a new one is written (the page's cache is
-    cleaned on the same schedule), the folder is removed when the app exits, and a folder left by a
-    server that was killed is removed by the next one to start (`remove_leftovers`): its name carries
-    the process id that made it.
-    """
-
-    PREFIX = "liif-zoom-"
-
-    def __init__(self, max_age: float = OUTPUT_MAX_AGE, parent=None):
-        self.root = Path(tempfile.mkdtemp(prefix=f"{self.PREFIX}{os.getpid()}-", dir=parent))
-        self.downloads = self.root / "downloads"
-        self.downloads.mkdir()
-        self.max_age = max_age
-
-    def save(self, image: Image.Image, filename: str) -> Path:
-        return imageio.save_png(image, self.new_path(filename))
-
-    def new_path(self, filename: str) -> Path:
-        """A fresh path for a download (in its own folder: same names never collide), pruned like the rest."""
-        self.prune()
-        return Path(tempfile.mkdtemp(dir=self.downloads)) / filename
-
-    def prune(self) -> None:
-        cutoff = time.time() - self.max_age
-        for folder in self.downloads.iterdir():
-            try:
-                if folder.stat().st_mtime < cutoff:
-                    shutil.rmtree(folder, ignore_errors=True)
-            except FileNotFoundError:
-                pass  # another thread removed it first
-
-    def size_bytes(self) -> int:
-        """Bytes held in the folder now (uploads, cached pictures, downloads)."""
-        total = 0
-        for dirpath, _, filenames in os.walk(self.root):
-            for filename in filenames:
-                try:
-                    total += os.lstat(os.path.join(dirpath, filename)).st_size
-                except OSError:
-                    pass  # removed meanwhile
-        return total
-
-    def cleanup(self) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)
-
-    @classmethod
-    def remove_leftovers(cls, parent=None) -> list:
-        """Remove the folders of servers that are no longer running (a crash, SIGKILL, a power cut),
-        in `parent` (default: the system's temporary folder). Returns what was removed."""
-        parent = Path(parent or tempfile.gettempdir())
-        removed = []
-        for folder in parent.glob(f"{cls.PREFIX}*"):
-            owner = folder.name[len(cls.PREFIX):].split("-", 1)[0]
-            if not folder.is_dir() or folder.is_symlink():
-                continue
-            if owner.isdigit() and _process_alive(int(owner)):
-                continue
-            if not owner.isdigit() and time.time() - folder.stat().st_mtime < OUTPUT_MAX_AGE:
-                continue  # an older server's folder without a process id: only once it has expired
-            shutil.rmtree(folder, ignore_errors=True)
-            removed.append(folder)
-        return removed
-
-
-def _process_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's process
-    return True

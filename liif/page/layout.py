@@ -1,0 +1,92 @@
+"""The page, section by section in the order of its story, built from a context:
+
+    page = build_page(PageContext.start())    # what app.py serves
+    page = build_page(PageContext(shelf, outputs))   # a test's own page; call page.upscale.run(...) directly
+
+Each section (liif/page/sections/) lays itself out when constructed and wires its events once all exist.
+"""
+
+import os
+
+import gradio as gr
+
+from liif.page import files
+from liif.page.context import REPO, PageContext
+from liif.page.sections.api import ApiSection
+from liif.page.sections.check import CheckSection
+from liif.page.sections.explanation import ExplanationSection
+from liif.page.sections.ladder import LadderSection
+from liif.page.sections.upscale import UpscaleSection
+from liif.page.sections.zoom import ZoomSection
+from liif.render import imageio
+
+CSS_PATH = REPO / "assets" / "app.css"
+FONTS = REPO / "assets" / "fonts"  # the page's font (DejaVu Sans, with its licence): nothing fetched elsewhere
+
+INTRO = ("# LIIF Zoom: where does the detail come from?\n"
+         "Upscale a tiny photo to any size with LIIF, compare it with plain bicubic interpolation, and see "
+         "which pixels were observed and which the model filled in.")
+EXPERIMENTS = "## Experiments: convincing or true?\nThree ways to see for yourself what the model drew."
+
+
+class Page:
+    """The built page: its gr.Blocks (`demo`), its context, the state the sections share, and the sections."""
+
+    def __init__(self, ctx: PageContext):
+        self.ctx = ctx
+        # Everything visitors leave (uploads, Gradio's cache, downloads) goes in the context's folder; each
+        # component reads this once, when it is made.
+        os.environ["GRADIO_TEMP_DIR"] = str(ctx.outputs.root)
+        gr.set_static_paths([FONTS])
+        with gr.Blocks(title="LIIF Zoom", delete_cache=(600, files.OUTPUT_MAX_AGE)) as self.demo:
+            self.run_state = gr.State(None, time_to_live=files.OUTPUT_MAX_AGE)
+            # The magnifier's point as fractions of width and height, for the movie and the ladder.
+            self.point_state = gr.State(None)
+            gr.Markdown(INTRO, elem_id="intro")
+            if ctx.shelf.problem:
+                gr.Markdown(f"**No model can run yet.** {ctx.shelf.problem}", elem_id="weights-warning")
+            self.upscale = UpscaleSection(self)
+            self.explanation = ExplanationSection(self)
+            with gr.Column(elem_id="experiments"):
+                gr.Markdown(EXPERIMENTS)
+                # Accordions rather than tabs: in a 390 px window tabs fold into a "..." menu nobody opens.
+                self.check = CheckSection(self)
+                self.zoom = ZoomSection(self)
+                self.ladder = LadderSection(self)
+            self.api = ApiSection(self)
+            for section in (self.upscale, self.explanation, self.check, self.zoom, self.ladder, self.api):
+                section.wire()
+            for clickable in (self.upscale.bicubic_view, self.upscale.liif_view):
+                clickable.select(self.remember_point, [self.run_state], [self.point_state], api_visibility="private")
+
+    def queue(self, **kwargs) -> gr.Blocks:
+        """Queue the page's events (demo.queue) and let the sections see the queue (visitor turns)."""
+        self.demo.queue(**kwargs)
+        self.ctx.queue = self.demo._queue
+        return self.demo
+
+    @staticmethod
+    def remember_point(result, evt: gr.SelectData):
+        """The magnifier's point, as fractions of the picture's width and height, for the movie and the ladder."""
+        if result is None:
+            return None
+        sx, sy = result.scale
+        loaded = result.request.loaded
+        return (evt.index[0] + 0.5) / sx / loaded.width, (evt.index[1] + 0.5) / sy / loaded.height
+
+    @staticmethod
+    def experiment_picture(result, upload, point):
+        """(loaded picture, model name, centre in input pixels) for the movie and the ladder: the last run's
+        picture, else the upload."""
+        if result is not None:
+            loaded, model_name = result.request.loaded, result.model_name
+        elif upload:
+            loaded, model_name = imageio.load_image(upload), None
+        else:
+            raise imageio.ImageInputError("run a photo first (try an example above): this zooms into that picture")
+        centre = None if point is None else (point[0] * loaded.width, point[1] * loaded.height)
+        return loaded, model_name, centre
+
+
+def build_page(ctx: PageContext) -> Page:
+    return Page(ctx)

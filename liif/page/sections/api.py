@@ -1,0 +1,84 @@
+"""The scripting API: hidden components whose events are the page's public endpoints (`upscale`, `check`,
+`zoom`). Every other event of the page is private. Each endpoint calls the same library function as the
+page and the command line, through the same guards (PhotoUpload, compute limits, per-visitor caches)."""
+
+import gradio as gr
+
+from liif.lessons import check, zoom
+from liif.page import limits, session
+from liif.page.context import visitor
+from liif.page.widgets import EXPECTED_PROBLEMS, MODEL_WORK, PhotoUpload, sentence
+from liif.render import imageio
+
+
+class ApiSection:
+    def __init__(self, page):
+        self.page, self.ctx = page, page.ctx
+        with gr.Row(visible=False):  # the experiments' endpoints
+            self.check_photo = PhotoUpload(label="photo", type="filepath", image_mode=None)
+            self.check_scale = gr.Number(check.DEFAULT_SCALE, label="scale")
+            self.check_share = gr.Image(label="tiny | bicubic | LIIF | real (PNG)", type="filepath", format="png")
+            self.check_summary = gr.JSON(label="check summary")
+            self.check_trigger = gr.Button("check")
+            self.zoom_image = PhotoUpload(label="image", type="filepath", image_mode=None)
+            self.zoom_x = gr.Number(None, label="x")
+            self.zoom_y = gr.Number(None, label="y")
+            self.zoom_factor = gr.Number(zoom.DEFAULT_ZOOM, label="zoom")
+            self.zoom_movie = gr.File(label="zoom movie (animated WebP)")
+            self.zoom_summary = gr.JSON(label="zoom summary")
+            self.zoom_trigger = gr.Button("zoom")
+        with gr.Row(visible=False):  # the upscaler's endpoint
+            self.image = PhotoUpload(label="image", type="filepath", image_mode=None)
+            self.scale = gr.Number(4, label="scale")
+            self.result = gr.Image(label="LIIF output (PNG)", type="filepath", format="png")
+            self.summary = gr.JSON(label="summary")
+            self.trigger = gr.Button("upscale")
+
+    def wire(self):
+        self.check_trigger.click(self.check_api, [self.check_photo, self.check_scale],
+                                 [self.check_share, self.check_summary], api_name="check", concurrency_id=MODEL_WORK)
+        self.zoom_trigger.click(self.zoom_api, [self.zoom_image, self.zoom_x, self.zoom_y, self.zoom_factor],
+                                [self.zoom_movie, self.zoom_summary], api_name="zoom", concurrency_id=MODEL_WORK)
+        self.trigger.click(self.upscale_api, [self.image, self.scale], [self.result, self.summary],
+                           api_name="upscale", concurrency_id=MODEL_WORK)
+
+    def upscale_api(self, image, scale, request: gr.Request = None):
+        """For scripts: (image file, scale) -> (the LIIF output as a lossless PNG, a JSON summary)."""
+        shelf = self.ctx.shelf
+        try:
+            owner = visitor(request)
+            request = limits.prepare(image, scale, speed=shelf.speed())
+            result = session.run_to_end(shelf, None, request, self.ctx.outputs, owner=owner)
+        except EXPECTED_PROBLEMS as exc:
+            raise sentence(exc) from None
+        answer = str(result.png_path), session.summary(result)
+        del result
+        session.give_back_memory()
+        return answer
+
+    def check_api(self, image, scale, request: gr.Request = None):
+        """For scripts: (photo, scale) -> (tiny | bicubic | LIIF | real as one PNG, the numbers as JSON)."""
+        try:
+            with self.ctx.shelf.working(None, visitor(request)) as upscaler:
+                result = check.check(upscaler, image, scale, model_name=self.ctx.model_label(None))
+        except EXPECTED_PROBLEMS as exc:
+            raise sentence(exc) from None
+        return str(self.ctx.outputs.save(result.share_image(), f"{result.name}-check-x{result.scale}.png")), result.summary()
+
+    def zoom_api(self, image, x, y, zoom_factor, request: gr.Request = None):
+        """For scripts: (picture, x, y in input pixels (empty: the middle), zoom) -> (animated WebP, JSON)."""
+        shelf = self.ctx.shelf
+        try:
+            speed = shelf.speed(None)  # takes the model's lock itself
+            if isinstance(image, str):  # a heavy movie is refused from the picture's header, before any decode
+                zoom.fit_to_budget(*imageio.image_size(image), zoom.DEFAULT_FRAMES, zoom.DEFAULT_SIZE, speed,
+                                   limits.page_model_seconds())
+            loaded = imageio.load_image(image)
+            centre = None if x is None or y is None else (x, y)
+            with shelf.working(None, visitor(request)) as upscaler:
+                movie = zoom.zoom_movie(upscaler, loaded, centre, zoom_factor,
+                                        path=self.ctx.outputs.new_path("zoom.webp"), speed=speed,
+                                        max_seconds=limits.page_model_seconds())
+        except EXPECTED_PROBLEMS as exc:
+            raise sentence(exc) from None
+        return str(movie.path), movie.summary()

@@ -1,0 +1,76 @@
+"""The answer: input -> model -> output with the numbers of the run that just happened (or of the example
+run made at start), its pictures, and the works it cites. The words are liif/lessons/explain.py's."""
+
+import gradio as gr
+
+from liif.lessons import explain
+from liif.page import session
+from liif.page.sections.upscale import example_caption
+from liif.render import pictures
+
+
+class ExplanationSection:
+    def __init__(self, page):
+        self.page, self.ctx = page, page.ctx
+        with gr.Column(elem_id="explanation"):
+            self.answer_note = gr.Markdown("The example answer is being made; it appears here in a moment.",
+                                           elem_id="answer-note")
+            self.task_text = gr.Markdown("")
+            with gr.Row(elem_classes=["text-and-picture"]):
+                self.workflow_text = gr.Markdown(scale=3, elem_id="workflow-text")
+                self.feature_view = gr.Image(label="The encoder's feature grid (first 3 principal components)",
+                                             format="png", interactive=False, visible=False, scale=1,
+                                             elem_id="feature-grid", elem_classes=["pixelated"],
+                                             alt_text="The encoder's description of each input pixel, in false colour")
+            with gr.Row(elem_classes=["text-and-picture"]):
+                self.why_text = gr.Markdown(scale=2)
+                with gr.Column(scale=1):
+                    self.added_view = gr.Image(
+                        label="What was added: |LIIF − bicubic|, with its colour scale", format="png",
+                        interactive=False, visible=False, height=320, elem_id="added-map",
+                        alt_text="Heat map of how much LIIF changed each pixel over bicubic, with its colour scale")
+                    self.consistency_view = gr.Image(
+                        label="Your input | the LIIF output shrunk back", format="png", interactive=False,
+                        visible=False, elem_id="consistency", elem_classes=["pixelated"],
+                        alt_text="Your input beside the LIIF output shrunk back to its size")
+            gr.Markdown(explain.sources_markdown(), elem_id="sources")
+        self.outputs = [self.answer_note, self.task_text, self.workflow_text, self.feature_view, self.why_text,
+                        self.added_view, self.consistency_view]
+
+    def wire(self):
+        self.page.demo.load(self.landing_view, None, self.outputs, api_visibility="private", concurrency_limit=None)
+
+    def explanation_view(self, result: session.Run) -> dict:
+        """The three-part answer of a run, with its pictures: for a visitor's run, and for the example run
+        that the page shows before any."""
+        words = result.explanation
+        return {
+            self.task_text: words.task,
+            self.workflow_text: words.workflow,
+            self.feature_view: gr.update(value=pictures.enlarge_nearest(words.feature_image, 256), visible=True),
+            self.why_text: words.why,
+            self.added_view: gr.update(value=explain.with_colour_bar(words.added_map), visible=True),
+            self.consistency_view: gr.update(value=pictures.enlarge_nearest(words.consistency_image, 256), visible=True),
+        }
+
+    def working_view(self) -> dict:
+        """While a new run works: the previous answer goes, so that nothing of it passes for this one's."""
+        return {
+            self.answer_note: "", self.task_text: "_Working on it: the answer for your run appears here when it is done._",
+            self.workflow_text: "", self.why_text: "", self.feature_view: gr.update(value=None, visible=False),
+            self.added_view: gr.update(value=None, visible=False),
+            self.consistency_view: gr.update(value=None, visible=False),
+        }
+
+    def landing_view(self):
+        """On page load: the answer from the example run made at start (waiting for it if it is still going)."""
+        landing = self.ctx.start_landing()
+        example = landing.wait(timeout=session.EXAMPLE_WAIT_SECONDS)
+        if example is None:
+            return {self.answer_note: landing.problem or "The example answer is not ready yet; run a photo meanwhile."}
+        facts = example.facts
+        return self.explanation_view(example) | {
+            self.answer_note: (f"**An example answer**, from *{example_caption(self.ctx.landing_example)}* upscaled "
+                               f"{explain.scale_text(facts)} when this page started. Run your own photo to replace "
+                               f"it with your run's numbers. {session.model_line(facts)}"),
+        }

@@ -1,0 +1,43 @@
+"""The scale ladder: one small region at ×2 to ×16 and the run's own scale, each shown at the same size,
+saying which scales the model saw in training. The work is liif/lessons/ladder.py's."""
+
+import gradio as gr
+
+from liif.lessons import ladder
+from liif.page import limits
+from liif.page.context import visitor
+from liif.page.widgets import EXPECTED_PROBLEMS, click_in_turn, sentence
+
+
+class LadderSection:
+    def __init__(self, page):
+        self.page, self.ctx = page, page.ctx
+        with gr.Accordion("3. Scale ladder: ×2 to ×16, what was seen in training and what is extrapolation",
+                          open=False, elem_id="ladder-section"):
+            gr.Markdown(
+                "The same small region (around the magnifier's point) rendered at ×2, ×4, ×6, ×8, ×16 and your "
+                "run's scale, each shown at the same size: watch how much has to be inferred as the scale grows.")
+            self.button = gr.Button("Build the ladder", variant="primary", elem_id="ladder-button")
+            self.gallery = gr.Gallery(label="Scale ladder", columns=6, height="auto", object_fit="contain",
+                                      format="png", preview=False, allow_preview=True, elem_id="ladder",
+                                      elem_classes=["pixelated"])
+            self.text = gr.Markdown(elem_id="ladder-text")
+
+    def wire(self):
+        page = self.page
+        click_in_turn(self.ctx, self.button, self.text, self.make_ladder,
+                      [page.run_state, page.upscale.upload, page.point_state], [self.gallery, self.text],
+                      show_progress_on=[self.text])
+
+    def make_ladder(self, result, upload, point, request: gr.Request = None):
+        shelf = self.ctx.shelf
+        try:
+            loaded, model_name, centre = self.page.experiment_picture(result, upload, point)
+            extra = result.scale[0] if result is not None else None
+            speed = shelf.speed(model_name)  # takes the model's lock itself
+            with shelf.working(model_name, visitor(request)) as upscaler:
+                rungs = ladder.ladder(upscaler, loaded, centre, extra_scale=extra, speed=speed,
+                                      max_seconds=limits.page_model_seconds())
+        except EXPECTED_PROBLEMS as exc:
+            raise sentence(exc) from None
+        return [(r.picture, r.caption) for r in rungs], "\n".join(f"- {r.sentence}" for r in rungs)

@@ -1,0 +1,239 @@
+"""Step 1 of the story: upscale your photo. The upload, the examples, the scale and size controls, Run,
+and the results row (input, bicubic, LIIF, magnifier) with the compare slider and the download."""
+
+from pathlib import Path
+
+import gradio as gr
+
+from liif.lessons import explain
+from liif.page import limits, session
+from liif.page.context import visitor
+from liif.page.widgets import EXPECTED_PROBLEMS, MODEL_WORK, PhotoUpload, click_in_turn, picture, sentence
+from liif.render import imageio, pictures
+
+INFO = "How many times wider and taller the output is."
+
+
+def example_caption(path: Path) -> str:
+    """"Grace Hopper, 48×48" for assets/examples/grace-hopper-48.png: what and how tiny."""
+    name = path.stem.rsplit("-", 1)[0].replace("-", " ").title()
+    width, height = imageio.image_size(path)
+    return f"{name}, {width}×{height}"
+
+
+def output_label(what: str, request) -> str:
+    return f"{what} {request.scale_label()}: {request.out_width}×{request.out_height} pixels"
+
+
+class UpscaleSection:
+    def __init__(self, page):
+        self.page, self.ctx = page, page.ctx
+        shelf = self.ctx.shelf
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=1, min_width=280):
+                self.upload = PhotoUpload(label="Your photo (kept only for this visit, never altered)",
+                                          type="filepath", image_mode=None, sources=["upload", "clipboard"],
+                                          height=220, elem_id="upload-image")
+                # A gallery rather than gr.Examples: its captions can sit under pictures that are shown
+                # pixel for pixel, so a visitor sees how tiny they are.
+                self.examples = gr.Gallery([(str(p), example_caption(p)) for p in self.ctx.examples],
+                                           label="Tiny profile photos: click one", columns=6, height="auto",
+                                           allow_preview=False, object_fit="contain", elem_id="examples", buttons=[])
+            with gr.Column(scale=1, min_width=280):
+                self.scale = gr.Slider(1, 30, value=8, step=0.1, label="Scale", elem_id="scale-slider", info=INFO)
+                with gr.Row():
+                    self.target_width = gr.Number(0, precision=0, minimum=0, label="Width (0 = scale)",
+                                                  elem_id="target-width")
+                    self.target_height = gr.Number(0, precision=0, minimum=0, label="Height (0 = scale)",
+                                                   elem_id="target-height")
+                self.stretch = gr.Checkbox(False, label="Stretch to exactly that size", elem_id="stretch",
+                                           info="Otherwise the photo fits inside them, keeping its shape.")
+                self.model = gr.Dropdown(shelf.choices, value=shelf.default_name, label="Model",
+                                         visible=len(shelf.names) > 1, elem_id="model")
+                gr.Markdown(limits.limits_text(), elem_id="limits")
+                self.estimate_note = gr.Markdown("", elem_id="estimate")
+                self.run_button = gr.Button("Run", variant="primary", elem_id="run-button")
+                self.status = gr.Markdown("", elem_id="status")
+                self.download = gr.DownloadButton("Download LIIF (PNG)", visible=False, elem_id="download")
+
+        # Hidden until the first run: before it, the answer below is the first thing to read.
+        with gr.Column(visible=False, elem_id="results-area") as self.results_area:
+            with gr.Row(equal_height=True, elem_id="results"):
+                self.input_view = picture("input-image", "Input", "Your photo, enlarged with its square pixels",
+                                          elem_classes=["pixelated"])
+                self.bicubic_view = picture("bicubic-output", "Bicubic (click to magnify)", "The bicubic enlargement")
+                self.liif_view = picture("liif-output", "LIIF (click to magnify)", "The LIIF result")
+                self.magnifier_view = picture("magnifier", "Magnifier",
+                                              "Magnified region: input pixels, bicubic, LIIF and what LIIF added")
+            with gr.Row(elem_id="magnify-keys"):
+                self.magnify_x = gr.Number(0, precision=0, minimum=0, label="Magnifier centre x (output pixels)",
+                                           elem_id="magnify-x")
+                self.magnify_y = gr.Number(0, precision=0, minimum=0, label="Magnifier centre y (output pixels)",
+                                           elem_id="magnify-y")
+                self.magnify_button = gr.Button("Magnify there", elem_id="magnify-button")
+            self.compare_view = gr.ImageSlider(label="Drag to compare: bicubic (left) | LIIF (right)", format="png",
+                                               type="numpy", visible=False, interactive=False, max_height=420,
+                                               elem_id="compare")
+
+    def wire(self):
+        page, explanation = self.page, self.page.explanation
+        controls = [self.upload, self.scale, self.target_width, self.target_height, self.model]
+        run_outputs = [page.run_state, self.results_area, self.input_view, self.bicubic_view, self.liif_view,
+                       self.magnifier_view, self.compare_view, self.download, self.status, self.magnify_x,
+                       self.magnify_y] + explanation.outputs
+        for chosen in (self.upload.change, self.model.change):
+            chosen(self.scale_limit, [self.upload, self.scale, self.model], [self.scale], api_visibility="private",
+                   queue=False)
+        # Gradio's tracker sits on the status line (tall enough to show it): the queue place and the time,
+        # "minimal" so that it does not cover the line's own progress text.
+        click_in_turn(self.ctx, self.run_button, self.status, self.run, controls[:4] + [self.model, self.stretch],
+                      run_outputs, show_progress_on=[self.status], show_progress="minimal")
+        magnifier_outputs = [self.bicubic_view, self.liif_view, self.magnifier_view, self.magnify_x, self.magnify_y]
+        for clickable in (self.bicubic_view, self.liif_view):
+            clickable.select(self.pick_region, [page.run_state], magnifier_outputs, api_visibility="private",
+                             concurrency_id=MODEL_WORK, show_progress_on=[self.magnifier_view])
+        self.examples.select(self.pick_example, None, [self.upload], api_visibility="private", queue=False)
+        click_in_turn(self.ctx, self.magnify_button, self.status, self.pick_point,
+                      [page.run_state, self.magnify_x, self.magnify_y], magnifier_outputs,
+                      show_progress_on=[self.magnifier_view])
+        # Before a run: how long it will take, when that is more than a few seconds.
+        for control in controls:
+            control.change(self.estimate, controls, [self.estimate_note], api_visibility="private",
+                           show_progress="hidden", queue=False)
+
+    # -- handlers ------------------------------------------------------------------------------------
+
+    def run(self, upload, scale, target_width, target_height, model_name, stretch=False, request: gr.Request = None):
+        """Upscale the upload; yields previews while the decoder works, then everything. The status line
+        is the one progress readout (Gradio's own shows only the queue and the time)."""
+        shelf = self.ctx.shelf
+        try:
+            owner = visitor(request)
+            request = limits.prepare(upload, scale, target_width, target_height, stretch=stretch,
+                                      speed=shelf.speed(model_name))
+            for step in session.run_steps(shelf, model_name, request, self.ctx.outputs, owner=owner):
+                if isinstance(step, session.Partial):
+                    yield self.preview_view(request, step)
+            yield self.finished_view(step)
+            session.give_back_memory()
+        except EXPECTED_PROBLEMS as exc:
+            yield self.failed_view(str(exc))  # the previous run's pictures and "Done" must not pass for this one's
+            raise sentence(exc) from None
+
+    def failed_view(self, reason: str) -> dict:
+        cleared = [gr.update(value=None) for _ in range(3)]  # one each: Gradio consumes an update as it applies it
+        return {
+            self.page.run_state: None, self.input_view: cleared[0], self.bicubic_view: cleared[1],
+            self.liif_view: cleared[2], self.magnifier_view: gr.update(value=None, label="Magnifier"),
+            self.compare_view: gr.update(value=None, visible=False), self.download: gr.update(visible=False),
+            self.status: f"**Not run**: {reason}.",
+        }
+
+    def scale_limit(self, upload, scale, model_name):
+        """After a photo or model is chosen: the slider goes only as far as the page accepts for it."""
+        shelf, most, info = self.ctx.shelf, limits.SCALE_MAX, INFO
+        if upload:
+            try:  # from the header alone: this answers every new photo, unqueued
+                width, height = imageio.image_size(upload)
+                most = limits.max_scale(width, height, shelf.speed(model_name))
+            except EXPECTED_PROBLEMS:
+                return gr.update(maximum=limits.SCALE_MAX, info=info)  # Run gives the reason
+            if most < 1 + limits.SCALE_STEP:
+                # Nothing above x1 fits. A slider of 1 to 1 is an error in Gradio (minimum must be below
+                # maximum), so it keeps its range, is held at 1, and says what the page can do instead.
+                chosen = model_name or shelf.default_name
+                others = {self.ctx.model_label(name): shelf.speed(name) for name in shelf.names if name != chosen}
+                text = limits.cannot_enlarge_text(width, height, self.ctx.model_label(model_name),
+                                                   shelf.speed(model_name), others)
+                return gr.update(maximum=limits.SCALE_MAX, value=1, interactive=False, info=text)
+            info += f" Up to ×{most:g} for this {width}×{height} photo with this model."
+        return gr.update(maximum=most, value=min(float(scale or 1), most), interactive=True, info=info)
+
+    def preview_view(self, request, partial) -> dict:
+        """While the decoder works: the LIIF rows done so far; input and bicubic once, at the start."""
+        loaded = request.loaded
+        if partial.fraction < 1:
+            doing = (f"Rendering {loaded.width}×{loaded.height} → {request.out_width}×{request.out_height}: "
+                     f"{partial.fraction:.0%} of the rows done (the rest shows the faded bicubic guess).")
+        else:
+            doing = "Every row is done; now writing the explanation and the PNG for download."
+        view = {
+            self.liif_view: gr.update(value=partial.preview, label="LIIF: rendering" if partial.fraction < 1 else "LIIF"),
+            self.status: doing,
+        }
+        if partial.fraction == 0:  # a new run: nothing of the previous one may pass for this one's
+            view |= self.page.explanation.working_view() | {
+                self.results_area: gr.update(visible=True), self.input_view: self.input_display(request),
+                self.bicubic_view: gr.update(value=partial.bicubic, label=output_label("Bicubic", request)),
+                self.page.run_state: None, self.magnifier_view: gr.update(value=None, label="Magnifier"),
+                self.compare_view: gr.update(value=None, visible=False), self.download: gr.update(visible=False),
+            }
+        return view
+
+    def finished_view(self, result: session.Run) -> dict:
+        request, facts = result.request, result.facts
+        magnified = session.magnify(self.ctx.shelf, result)
+        return self.page.explanation.explanation_view(result) | {
+            self.page.run_state: result,
+            self.bicubic_view: gr.update(value=pictures.draw_box(result.bicubic_display, magnified.output_box),
+                                         label=output_label("Bicubic", request)),
+            self.liif_view: gr.update(value=pictures.draw_box(result.liif_display, magnified.output_box),
+                                      label=output_label("LIIF", request)),
+            self.magnifier_view: self.magnifier_image(magnified),
+            self.compare_view: gr.update(value=session.compare_pair(result), visible=True),
+            self.download: gr.update(label=f"Download LIIF {facts.out_width}×{facts.out_height} (PNG, lossless)",
+                                     value=str(result.png_path), visible=True),
+            self.status: session.status_text(result),
+            self.page.explanation.answer_note:
+                f"**Your run**: {facts.in_width}×{facts.in_height} at {explain.scale_text(facts)}.",
+            self.magnify_x: round((magnified.output_box[0] + magnified.output_box[2]) / 2),
+            self.magnify_y: round((magnified.output_box[1] + magnified.output_box[3]) / 2),
+        }
+
+    def estimate(self, upload, scale, target_width, target_height, model_name):
+        """Before a run: say how long it will take when that is more than a few seconds (else nothing)."""
+        if not upload:
+            return ""
+        try:  # from the header alone: this answers every change of a control, unqueued
+            size = imageio.image_size(upload)
+            out_size = limits.output_size_for(*size, scale, target_width, target_height)
+            return limits.estimate_text(self.ctx.shelf, model_name, size, out_size)
+        except EXPECTED_PROBLEMS:
+            return ""  # Run says what is wrong, in one sentence
+
+    def pick_example(self, evt: gr.SelectData):
+        """A click on an example puts it in the upload box, as if the visitor had uploaded it."""
+        return str(self.ctx.examples[evt.index])
+
+    def pick_region(self, result, evt: gr.SelectData):
+        """A click on an output moves the magnifier there."""
+        return self.magnify_at(result, evt.index[0], evt.index[1])
+
+    def pick_point(self, result, x, y):
+        """The keyboard's way to the magnifier: x and y typed in output pixels."""
+        return self.magnify_at(result, x or 0, y or 0)
+
+    def magnify_at(self, result, x, y):
+        if result is None:
+            raise gr.Error("Run the model first; then click the output to look closer.", print_exception=False)
+        x = min(max(int(x), 0), result.request.out_width - 1)
+        y = min(max(int(y), 0), result.request.out_height - 1)
+        magnified = session.magnify(self.ctx.shelf, result, centre=(x, y))
+        return (
+            pictures.draw_box(result.bicubic_display, magnified.output_box),
+            pictures.draw_box(result.liif_display, magnified.output_box),
+            self.magnifier_image(magnified),
+            x, y,  # the keyboard inputs follow a click
+        )
+
+    @staticmethod
+    def input_display(request) -> dict:
+        loaded = request.loaded
+        shown = pictures.enlarge_nearest(pictures.flatten(loaded.rgb, loaded.alpha),
+                                         max(request.out_width, request.out_height))
+        return gr.update(value=shown, label=f"Input: {loaded.width}×{loaded.height} pixels, each square one pixel")
+
+    @staticmethod
+    def magnifier_image(magnified) -> dict:
+        x0, y0, x1, y1 = magnified.box
+        return gr.update(value=magnified.image, label=f"Magnifier: input pixels x {x0:.1f}–{x1:.1f}, y {y0:.1f}–{y1:.1f}")

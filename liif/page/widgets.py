@@ -1,0 +1,92 @@
+"""The page's building blocks that every section uses: the guarded image input, pictures of one look, the
+one way a button queues model work, and the one way a failure becomes a sentence."""
+
+import gradio as gr
+from gradio_client import utils as client_utils
+
+from liif.core.weights import WeightsError
+from liif.page import guard, visitors
+from liif.render import imageio
+
+DISPLAY_HEIGHT = 360  # every picture in the results row is shown at this height
+# One model computation at a time: torch already uses both cores of the 2-core CPU this runs on, and
+# the run, the magnifier, the experiments and the API share one engine.
+MODEL_WORK = "liif-model"
+# What a visitor's input can get wrong, or a model that cannot run: said in one sentence, never a traceback.
+EXPECTED_PROBLEMS = (imageio.ImageInputError, WeightsError)
+
+
+class PhotoUpload(gr.Image):
+    """An image upload that passes the file on untouched, so liif.render.imageio judges every upload and a
+    visitor gets its one-sentence reason (gr.Image would open it with Pillow first and fail with a
+    traceback on a non-image). `is_template` makes Gradio draw it with gr.Image's frontend."""
+
+    is_template = True
+
+    def preprocess(self, payload):
+        # Every image input of every endpoint comes through here. A file object may name any path: only
+        # this server's own upload folder is read, and every other path gets one sentence (no oracle for
+        # which files exist). A pasted picture (data URL) is saved there after a header-only check.
+        if payload is None:
+            return None
+        try:
+            if payload.path is None and (payload.url or "").startswith("data:"):
+                return str(guard.save_data_url(payload.url, self.GRADIO_CACHE))
+            return guard.refuse_foreign_path(payload.path, [self.GRADIO_CACHE])
+        except imageio.ImageInputError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+
+    # Gradio downloads an image given as a web address, with no size limit: refuse it instead.
+    def move_resource_to_block_cache(self, url_or_file_path):
+        _refuse_web_address(url_or_file_path)
+        return super().move_resource_to_block_cache(url_or_file_path)
+
+    async def async_move_resource_to_block_cache(self, url_or_file_path):
+        _refuse_web_address(url_or_file_path)
+        return await super().async_move_resource_to_block_cache(url_or_file_path)
+
+
+def _refuse_web_address(path) -> None:
+    if path is not None and client_utils.is_http_url_like(str(path)):
+        raise gr.Error("Send the picture itself, not a web address: this page fetches nothing from the internet.",
+                       print_exception=False)
+
+
+def sentence(exc: Exception) -> gr.Error:
+    """An expected problem as the error the page shows: its one sentence, no traceback."""
+    return gr.Error(str(exc), print_exception=False)
+
+
+def picture(elem_id: str, label: str, alt_text: str, **kwargs) -> gr.Image:
+    """An output picture of the results row: PNG (lossless), the same height as its neighbours, with a
+    text for screen readers."""
+    return gr.Image(label=label, elem_id=elem_id, format="png", type="numpy", interactive=False,
+                    height=DISPLAY_HEIGHT, buttons=["fullscreen"], alt_text=alt_text, **kwargs)
+
+
+def small_picture(elem_id: str, label: str, **kwargs) -> gr.Image:
+    """A picture of an experiment's row: 140 px wide at least (two a row in a 390 px window, four on a
+    wide screen), as tall as the picture."""
+    return gr.Image(label=label, elem_id=elem_id, format="png", type="numpy", interactive=False,
+                    min_width=140, buttons=["fullscreen"], **kwargs)
+
+
+def click_in_turn(ctx, button, text_beside, fn, inputs, outputs, **kwargs):
+    """button.click(fn, ...) for model work, after the visitor's turn is checked: when their session or
+    their network already has as many jobs as the page takes, the sentence goes into `text_beside` (where
+    they look) and the job is never queued; the queue's own refusal would reach the page only as Gradio's
+    generic "busy"."""
+
+    def turn_check(request: gr.Request = None):
+        refusal = visitors.refusal_for(ctx.queue, request) if request is not None and ctx.queue is not None else None
+        return (f"**Not started**: {refusal}" if refusal else gr.update()), refusal or ""
+
+    def stop_if_refused(refusal: str):
+        if refusal:
+            raise gr.Error(refusal, print_exception=False)  # ends the chain: the job is never queued
+
+    refusal = gr.State("")
+    private = {"api_visibility": "private", "queue": False}
+    (button.click(turn_check, None, [text_beside, refusal], show_progress="hidden", **private)
+        .success(stop_if_refused, [refusal], None, **private)
+        .success(fn, inputs, outputs, api_visibility="private", concurrency_id=MODEL_WORK, **kwargs))
