@@ -310,9 +310,9 @@ def test_api_handler_returns_a_png_and_a_summary(page, photo_path):
     assert summary["output"] == {"width": 30, "height": 24}
 
 
-def test_only_the_upscale_check_and_zoom_endpoints_are_public(page):
+def test_only_the_scripting_endpoints_are_public(page):
     public = sorted(fn.api_name for fn in page.demo.fns.values() if fn.api_visibility != "private")
-    assert public == ["check", "upscale", "zoom"]
+    assert public == ["answers", "check", "probe", "upscale", "zoom"]
     ids = {block.elem_id for block in page.demo.blocks.values()}
     assert {"input-image", "bicubic-output", "liif-output", "magnifier", "explanation", "run-button",
             "scale-slider"} <= ids
@@ -459,9 +459,42 @@ def test_every_model_button_asks_for_its_turn_before_queueing(page):
     """Each button that queues model work first runs turn_check (unqueued), then stop_if_refused, and only
     on their success the job: a refused visitor reads why beside the button, never only "Error" pills."""
     fns = page.demo.fns
-    for name in ("run", "run_check", "make_zoom", "make_ladder", "pick_point"):
+    for name in ("run", "run_check", "make_zoom", "make_ladder", "pick_point", "show_answers", "look_inside"):
         job = next(f for f in fns.values() if f.name == name and f.trigger_after is not None)
         gate = fns[job.trigger_after]
         check = fns[gate.trigger_after]
         assert job.trigger_only_on_success and gate.trigger_only_on_success, name
         assert (gate.name, check.name) == ("stop_if_refused", "turn_check") and not check.queue and not gate.queue
+
+
+def test_a_jpeg_photo_gets_the_model_trained_on_compressed_inputs(tmp_path, photo_path):
+    """Issue 26: the page detects a JPEG from the file, offers the JPEG-trained model with the measured
+    reason, and the run's status says which kind of model it used."""
+    import torch
+
+    from liif.core.model import LIIF, LIIFConfig
+    from liif.core.weights import save_weights
+    from liif.page.context import PageContext
+    from liif.page.layout import build_page
+
+    torch.manual_seed(1)
+    jpeg_weights = save_weights(LIIF(LIIFConfig(encoder="edsr-baseline")), tmp_path / "jpeg.safetensors",
+                                extra_metadata={"training": {"steps": 1, "jpeg_inputs": {"quality": "30-95",
+                                                                                         "clean_share": 0.5}}})
+    shelf = models.ModelShelf(jpeg_weights, device="cpu")
+    assert shelf.jpeg_trained() == "jpeg.safetensors"
+    page = build_page(PageContext(shelf, files.OutputFolder(parent=tmp_path)))
+    photo = tmp_path / "thumbnail.png"  # a JPEG whatever its name says
+    Image.open(photo_path).convert("RGB").save(photo, format="JPEG", quality=70)
+    chosen, note = page.upscale.suggest_model(str(photo), None)
+    assert chosen == "jpeg.safetensors" and "Your photo is a JPEG" in note
+    assert page.upscale.suggest_model(str(photo_path), None) == (gr_update(), "")  # a PNG: nothing changes
+    done = list(page.upscale.run(str(photo), 2, 0, 0, "jpeg.safetensors"))[-1]
+    assert "trained on compressed photos like it" in done[page.upscale.status]
+    page.ctx.outputs.cleanup()
+
+
+def gr_update():
+    import gradio as gr
+
+    return gr.update()

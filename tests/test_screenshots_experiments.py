@@ -1,4 +1,5 @@
-"""Screenshots of the three experiments (check against the real photo, zoom movie, scale ladder), driven
+"""Screenshots of the experiments (many answers fit, check against the real photo, inside one pixel, zoom
+movie, scale ladder), driven
 in headless Chromium like a visitor would, at 1280 and 390 pixels wide.
 
 The browser, the model fixture (baselines are named after the model that made them) and the way the
@@ -27,7 +28,7 @@ from test_screenshots import (  # noqa: F401  (fixtures are found by name)
 from visual import assert_snapshot
 
 WIDTHS = {"wide": 1280, "narrow": 390}
-SECTIONS = "#check-section, #zoom-section, #ladder-section"
+SECTIONS = "#answers-section, #check-section, #probe-section, #zoom-section, #ladder-section"
 
 
 def _section_shot(page, section: str, extra_masks=()) -> bytes:
@@ -44,8 +45,9 @@ def _section_shot(page, section: str, extra_masks=()) -> bytes:
 
 
 def experiments_flow(browser, server, width: int) -> dict:
-    """Upload a shipped example, check its original at ×8, then make the zoom movie and the ladder of the
-    uploaded picture; returns stage -> (PNG bytes, text read from the page)."""
+    """Upload a shipped example, show the answers that fit it, check its original at ×8, run it and look
+    inside one pixel, then make the zoom movie and the ladder; returns stage -> (PNG bytes, text read
+    from the page)."""
     url = server.url
     context = browser.new_context(viewport={"width": width, "height": 1400}, device_scale_factor=1, locale="en-US",
                                   timezone_id="UTC", color_scheme="light", reduced_motion="reduce")
@@ -62,10 +64,22 @@ def experiments_flow(browser, server, width: int) -> dict:
         page.locator("#upload-image input[type=file]").set_input_files(str(EXAMPLE))
         page.locator("#upload-image img").first.wait_for(state="visible")
         page.locator("#check-choice input[value=astronaut]").wait_for(state="attached")
+        page.locator("#answers-button").click()
+        page.locator("#answers-text table").wait_for(state="visible")
+        page.locator("#answers-share").wait_for(state="visible")
+        shots["answers"] = (_section_shot(page, "#answers-section"), page.locator("#answers-text").inner_text())
+
         page.locator("#check-button").click()
         page.locator("#check-text table").wait_for(state="visible")
         page.locator("#check-share").wait_for(state="visible")
         shots["check"] = (_section_shot(page, "#check-section"), page.locator("#check-text").inner_text())
+
+        page.locator("#run-button").click()
+        page.locator("#status strong").get_by_text("Done", exact=True).wait_for(state="visible")
+        page.locator("#probe-section button").first.click()  # opens the accordion
+        page.locator("#probe-button").click()
+        page.locator("#probe-profile img").first.wait_for(state="visible")
+        shots["probe"] = (_section_shot(page, "#probe-section"), page.locator("#probe-text").inner_text())
 
         page.locator("#zoom-section button").first.click()  # opens the accordion
         page.locator("#zoom-button").click()
@@ -140,3 +154,20 @@ def test_narrow_window_keeps_the_section_inside(flows):
     for stage, (png, _) in flows["narrow"].items():
         width = Image.open(io.BytesIO(png)).size[0]
         assert width <= WIDTHS["narrow"], f"the {stage} section is {width} px wide in a {WIDTHS['narrow']} px window"
+
+
+@pytest.mark.browser
+@pytest.mark.server
+def test_answers_say_how_they_were_made_and_how_exactly_they_fit(flows):
+    for name, shots in flows.items():
+        text = shots["answers"][1]
+        assert "not by a generative" in text.replace("\n", " ") or "generative model" in text, f"{name}:\n{text}"
+        assert "corrected" in text and "levels" in text, f"{name}:\n{text}"
+
+
+@pytest.mark.browser
+@pytest.mark.server
+def test_inside_one_pixel_shows_the_four_terms_of_the_runs_pixel(flows):
+    for name, shots in flows.items():
+        text = shots["probe"][1]
+        assert "4" in text and "weight" in text.lower(), f"{name}:\n{text}"

@@ -31,8 +31,9 @@ def checked(parse):
 def add_model_options(p):
     # The app's setting is honoured here too, so `python -m liif` and the page run the same model.
     default = settings.weights()
-    p.add_argument("--model", metavar="rdn|edsr-baseline|PATH", default=str(default) if default else None,
-                   help="a shipped model (rdn, the default; edsr-baseline, faster) or a weights file "
+    p.add_argument("--model", metavar="rdn|edsr-baseline|edsr-baseline-jpeg|PATH", default=str(default) if default else None,
+                   help="a shipped model (rdn, the default; edsr-baseline, faster; edsr-baseline-jpeg, for JPEG "
+                        "thumbnails) or a weights file "
                         f"(.safetensors of ours, or the authors' .pth); default ${settings.WEIGHTS} when set")
     p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto")
     p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto")

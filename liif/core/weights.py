@@ -28,6 +28,8 @@ class ShippedModel:
 SHIPPED_MODELS = (
     ShippedModel("rdn", "rdn-liif.safetensors", "LIIF-RDN (the paper's architecture, trained here)"),
     ShippedModel("edsr-baseline", "edsr-baseline-liif.safetensors", "LIIF-EDSR-baseline (faster, less sharp)"),
+    ShippedModel("edsr-baseline-jpeg", "edsr-baseline-jpeg-liif.safetensors",
+                 "LIIF-EDSR-baseline for JPEG inputs (trained on compressed photos)"),
 )
 DEFAULT_NAMES = tuple(m.filename for m in SHIPPED_MODELS)
 # Parameters the authors' EDSR state dict carries but never uses in its forward pass.

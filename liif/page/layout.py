@@ -12,10 +12,12 @@ import gradio as gr
 
 from liif.page import files
 from liif.page.context import REPO, PageContext
+from liif.page.sections.answers import AnswersSection
 from liif.page.sections.api import ApiSection
 from liif.page.sections.check import CheckSection
 from liif.page.sections.explanation import ExplanationSection
 from liif.page.sections.ladder import LadderSection
+from liif.page.sections.probe import ProbeSection
 from liif.page.sections.upscale import UpscaleSection
 from liif.page.sections.zoom import ZoomSection
 from liif.render import imageio
@@ -26,7 +28,7 @@ FONTS = REPO / "assets" / "fonts"  # the page's font (DejaVu Sans, with its lice
 INTRO = ("# LIIF Zoom: where does the detail come from?\n"
          "Upscale a tiny photo to any size with LIIF, compare it with plain bicubic interpolation, and see "
          "which pixels were observed and which the model filled in.")
-EXPERIMENTS = "## Experiments: convincing or true?\nThree ways to see for yourself what the model drew."
+EXPERIMENTS = "## Experiments: convincing or true?\nFive ways to see for yourself what the model drew, and why."
 
 
 class Page:
@@ -50,11 +52,14 @@ class Page:
             with gr.Column(elem_id="experiments"):
                 gr.Markdown(EXPERIMENTS)
                 # Accordions rather than tabs: in a 390 px window tabs fold into a "..." menu nobody opens.
+                self.answers = AnswersSection(self)
                 self.check = CheckSection(self)
+                self.probe = ProbeSection(self)
                 self.zoom = ZoomSection(self)
                 self.ladder = LadderSection(self)
             self.api = ApiSection(self)
-            for section in (self.upscale, self.explanation, self.check, self.zoom, self.ladder, self.api):
+            for section in (self.upscale, self.explanation, self.answers, self.check, self.probe, self.zoom,
+                            self.ladder, self.api):
                 section.wire()
             for clickable in (self.upscale.bicubic_view, self.upscale.liif_view):
                 clickable.select(self.remember_point, [self.run_state], [self.point_state], api_visibility="private")

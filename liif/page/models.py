@@ -8,12 +8,14 @@
 
 import atexit
 import hashlib
+import json
 import threading
 from contextlib import contextmanager
 from pathlib import Path
 
 from liif import settings
 from liif.core.weights import (
+    DEFAULT_NAMES,
     WeightsError,
     default_weights_path,
     display_label,
@@ -52,7 +54,10 @@ class ModelShelf:
             except WeightsError as exc:
                 self.problem = str(exc)
             else:
-                for path in [default] + [p for p in list_shipped() if p != default]:
+                # The shipped models in the library's order (SHIPPED_MODELS), then any other file by name.
+                others = sorted((p for p in list_shipped() if p != default),
+                                key=lambda p: (DEFAULT_NAMES.index(p.name) if p.name in DEFAULT_NAMES else len(DEFAULT_NAMES), p.name))
+                for path in [default] + others:
                     self._offer(path)
         if not self.paths and self.problem is None:
             self.problem = " ".join(f"{reason}." for reason in self.unusable.values())
@@ -122,6 +127,20 @@ class ModelShelf:
         upscaler = self.upscaler(name)
         with self.lock(name):
             return upscaler.speed()
+
+    def jpeg_trained(self) -> str | None:
+        """The name of the first model trained on JPEG-compressed inputs (its training record says so), if
+        the shelf has one: the page offers it for JPEG photos."""
+        for name, path in self.paths.items():
+            try:
+                training = read_metadata(path).get("training") or "{}"
+                training = json.loads(training) if isinstance(training, str) else training
+            except (WeightsError, ValueError):
+                continue
+            records = [training] + list(training.get("lineage", []) if isinstance(training, dict) else [])
+            if any(isinstance(r, dict) and r.get("jpeg_inputs") for r in records):
+                return name
+        return None
 
     def sha256(self, name: str | None = None) -> str:
         """The weights file's SHA-256 (hex), so a result can be tied to the exact model that made it."""

@@ -4,7 +4,7 @@ page and the command line, through the same guards (PhotoUpload, compute limits,
 
 import gradio as gr
 
-from liif.lessons import check, zoom
+from liif.lessons import answers, check, probe, zoom
 from liif.page import limits, session
 from liif.page.context import visitor
 from liif.page.widgets import EXPECTED_PROBLEMS, MODEL_WORK, PhotoUpload, sentence
@@ -27,6 +27,18 @@ class ApiSection:
             self.zoom_movie = gr.File(label="zoom movie (animated WebP)")
             self.zoom_summary = gr.JSON(label="zoom summary")
             self.zoom_trigger = gr.Button("zoom")
+        with gr.Row(visible=False):  # the lessons' endpoints
+            self.answers_photo = PhotoUpload(label="photo", type="filepath", image_mode=None)
+            self.answers_scale = gr.Number(answers.DEFAULT_SCALE, label="scale")
+            self.answers_sheet = gr.Image(label="the answers that fit, as one sheet (PNG)", type="filepath", format="png")
+            self.answers_summary = gr.JSON(label="answers summary")
+            self.answers_trigger = gr.Button("answers")
+            self.probe_photo = PhotoUpload(label="photo", type="filepath", image_mode=None)
+            self.probe_scale = gr.Number(8, label="scale")
+            self.probe_x = gr.Number(0, label="x (output pixels)")
+            self.probe_y = gr.Number(0, label="y (output pixels)")
+            self.probe_summary = gr.JSON(label="probe summary")
+            self.probe_trigger = gr.Button("probe")
         with gr.Row(visible=False):  # the upscaler's endpoint
             self.image = PhotoUpload(label="image", type="filepath", image_mode=None)
             self.scale = gr.Number(4, label="scale")
@@ -39,6 +51,11 @@ class ApiSection:
                                  [self.check_share, self.check_summary], api_name="check", concurrency_id=MODEL_WORK)
         self.zoom_trigger.click(self.zoom_api, [self.zoom_image, self.zoom_x, self.zoom_y, self.zoom_factor],
                                 [self.zoom_movie, self.zoom_summary], api_name="zoom", concurrency_id=MODEL_WORK)
+        self.answers_trigger.click(self.answers_api, [self.answers_photo, self.answers_scale],
+                                   [self.answers_sheet, self.answers_summary], api_name="answers",
+                                   concurrency_id=MODEL_WORK)
+        self.probe_trigger.click(self.probe_api, [self.probe_photo, self.probe_scale, self.probe_x, self.probe_y],
+                                 [self.probe_summary], api_name="probe", concurrency_id=MODEL_WORK)
         self.trigger.click(self.upscale_api, [self.image, self.scale], [self.result, self.summary],
                            api_name="upscale", concurrency_id=MODEL_WORK)
 
@@ -82,3 +99,30 @@ class ApiSection:
         except EXPECTED_PROBLEMS as exc:
             raise sentence(exc) from None
         return str(movie.path), movie.summary()
+
+    def answers_api(self, image, scale, request: gr.Request = None):
+        """For scripts: (tiny photo, scale) -> (the candidates as one PNG sheet, JSON with each one's numbers)."""
+        shelf = self.ctx.shelf
+        try:
+            speed = shelf.speed(None)  # takes the model's lock itself
+            with shelf.working(None, visitor(request)) as upscaler:
+                found = answers.answers(upscaler, image, scale, name=image, model_name=self.ctx.model_label(None),
+                                        speed=speed, max_seconds=limits.page_model_seconds())
+        except EXPECTED_PROBLEMS as exc:
+            raise sentence(exc) from None
+        return str(self.ctx.outputs.save(found.sheet(), f"answers-x{found.scale}.png")), found.summary()
+
+    def probe_api(self, image, scale, x, y, request: gr.Request = None):
+        """For scripts: (photo, scale, x, y in output pixels) -> JSON: the pixel's colour as the model computes it."""
+        shelf = self.ctx.shelf
+        try:
+            speed = shelf.speed(None)  # takes the model's lock itself
+            width, height = imageio.image_size(image)  # the output size from the header: nothing decoded yet
+            out_size = limits.output_size_for(width, height, scale, speed=speed)
+            loaded = imageio.load_image(image)
+            with shelf.working(None, visitor(request)) as upscaler:
+                found = probe.probe(upscaler, loaded, x, y, out_size, speed=speed,
+                                    max_seconds=limits.page_model_seconds())
+        except EXPECTED_PROBLEMS as exc:
+            raise sentence(exc) from None
+        return found.summary()

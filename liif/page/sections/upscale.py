@@ -4,7 +4,9 @@ and the results row (input, bicubic, LIIF, magnifier) with the compare slider an
 from pathlib import Path
 
 import gradio as gr
+from PIL import Image
 
+from liif.evaluation import card
 from liif.lessons import explain
 from liif.page import limits, session
 from liif.page.context import visitor
@@ -19,6 +21,15 @@ def example_caption(path: Path) -> str:
     name = path.stem.rsplit("-", 1)[0].replace("-", " ").title()
     width, height = imageio.image_size(path)
     return f"{name}, {width}×{height}"
+
+
+def is_jpeg(path) -> bool:
+    """The file is a JPEG, from its header (its name may say anything)."""
+    try:
+        with Image.open(path) as image:
+            return image.format == "JPEG"
+    except Exception:  # not an image at all: Run says so in its own sentence
+        return False
 
 
 def output_label(what: str, request) -> str:
@@ -50,6 +61,7 @@ class UpscaleSection:
                                            info="Otherwise the photo fits inside them, keeping its shape.")
                 self.model = gr.Dropdown(shelf.choices, value=shelf.default_name, label="Model",
                                          visible=len(shelf.names) > 1, elem_id="model")
+                self.jpeg_note = gr.Markdown("", elem_id="jpeg-note")
                 gr.Markdown(limits.limits_text(), elem_id="limits")
                 self.estimate_note = gr.Markdown("", elem_id="estimate")
                 self.run_button = gr.Button("Run", variant="primary", elem_id="run-button")
@@ -81,6 +93,8 @@ class UpscaleSection:
         run_outputs = [page.run_state, self.results_area, self.input_view, self.bicubic_view, self.liif_view,
                        self.magnifier_view, self.compare_view, self.download, self.status, self.magnify_x,
                        self.magnify_y] + explanation.outputs
+        self.upload.change(self.suggest_model, [self.upload, self.model], [self.model, self.jpeg_note],
+                           api_visibility="private", queue=False)
         for chosen in (self.upload.change, self.model.change):
             chosen(self.scale_limit, [self.upload, self.scale, self.model], [self.scale], api_visibility="private",
                    queue=False)
@@ -183,12 +197,26 @@ class UpscaleSection:
             self.compare_view: gr.update(value=session.compare_pair(result), visible=True),
             self.download: gr.update(label=f"Download LIIF {facts.out_width}×{facts.out_height} (PNG, lossless)",
                                      value=str(result.png_path), visible=True),
-            self.status: session.status_text(result),
+            self.status: session.status_text(result) + self.jpeg_words(result),
             self.page.explanation.answer_note:
                 f"**Your run**: {facts.in_width}×{facts.in_height} at {explain.scale_text(facts)}.",
             self.magnify_x: round((magnified.output_box[0] + magnified.output_box[2]) / 2),
             self.magnify_y: round((magnified.output_box[1] + magnified.output_box[3]) / 2),
         }
+
+    def suggest_model(self, upload, model_name):
+        """A JPEG photo gets the model trained on compressed inputs, when the page has one, and a sentence
+        saying why (with the measured gain); any other photo leaves the menu as it is."""
+        jpeg_model = self.ctx.shelf.jpeg_trained()
+        if not upload or jpeg_model is None or not is_jpeg(upload):
+            return gr.update(), ""
+        gain = card.jpeg_gain_db()
+        why = ("" if gain is None else f" On Set5's ×4 inputs saved as JPEG quality 50 it comes {gain:+.2f} dB closer "
+               "to the real photos than the same model trained on clean ones (weights/README.md).")
+        return model_name if model_name == jpeg_model else jpeg_model, (
+            f"**Your photo is a JPEG**: its 8×8 compression blocks are part of it now, and a model trained on clean "
+            f"photos sharpens them as if they were detail. The menu now says {self.ctx.model_label(jpeg_model)}, "
+            f"trained on compressed photos.{why} Choose another model if you prefer.")
 
     def estimate(self, upload, scale, target_width, target_height, model_name):
         """Before a run: say how long it will take when that is more than a few seconds (else nothing)."""
@@ -225,6 +253,19 @@ class UpscaleSection:
             self.magnifier_image(magnified),
             x, y,  # the keyboard inputs follow a click
         )
+
+    def jpeg_words(self, result) -> str:
+        """For a JPEG photo: which kind of model this run used, in a sentence ("" for other photos)."""
+        if result.request.loaded.format != "JPEG":
+            return ""
+        jpeg_model = self.ctx.shelf.jpeg_trained()
+        used = self.ctx.model_label(result.model_name)
+        if result.model_name == jpeg_model:
+            return f"\n\nYour photo is a JPEG, and {used} was trained on compressed photos like it."
+        advice = (f" {self.ctx.model_label(jpeg_model)}, in the Model menu, was trained on compressed photos."
+                  if jpeg_model else "")
+        return (f"\n\nYour photo is a JPEG: {used} was trained on clean photos and may sharpen the compression's "
+                f"8×8 blocks as if they were detail.{advice}")
 
     @staticmethod
     def input_display(request) -> dict:

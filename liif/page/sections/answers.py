@@ -1,0 +1,61 @@
+"""Many answers fit: sharp, different pictures that all shrink back to exactly the visitor's tiny photo,
+beside LIIF's soft average. The pictures are made by back-projection (liif/lessons/answers.py), not by a
+generative model, and the section says so."""
+
+import gradio as gr
+
+from liif.lessons import answers
+from liif.page import limits
+from liif.page.context import visitor
+from liif.page.widgets import EXPECTED_PROBLEMS, click_in_turn, sentence
+
+
+class AnswersSection:
+    def __init__(self, page):
+        self.page, self.ctx = page, page.ctx
+        with gr.Accordion("1. Many answers fit: sharp pictures that all shrink back to your photo", open=True,
+                          elem_id="answers-section"):
+            gr.Markdown(
+                "Your tiny photo is what many different sharp pictures look like when shrunk. Here are some, "
+                f"made for your photo by back-projection (correcting a picture until its {answers.OPERATOR}, the "
+                "way the model's training inputs were made, gives back your pixels), **not** by a generative "
+                "model: a detail taken from another photo, texture added to LIIF's answer, a completely different "
+                "picture. Each one's numbers say how exactly it shrinks back to your photo.")
+            with gr.Row():
+                self.scale = gr.Radio(list(answers.SCALES), value=answers.DEFAULT_SCALE, label="Enlarged by",
+                                      elem_id="answers-scale")
+                self.button = gr.Button("Show answers that fit", variant="primary", elem_id="answers-button")
+            self.gallery = gr.Gallery(label="Pictures that all shrink back to your photo", columns=5, height="auto",
+                                      object_fit="contain", format="png", preview=False, allow_preview=True,
+                                      elem_id="answers-gallery", visible=False)
+            self.text = gr.Markdown(elem_id="answers-text")
+            self.share = gr.DownloadButton("Download the sheet (PNG)", visible=False, elem_id="answers-share")
+
+    def wire(self):
+        page = self.page
+        click_in_turn(self.ctx, self.button, self.text, self.show_answers,
+                      [page.run_state, page.upscale.upload, self.scale, page.upscale.model],
+                      [self.gallery, self.text, self.share], show_progress_on=[self.text])
+
+    def show_answers(self, result, upload, scale, model_name, progress=gr.Progress(), request: gr.Request = None):
+        """The last run's photo (else the upload), enlarged by `scale` in several ways that all fit it."""
+        shelf = self.ctx.shelf
+        if result is not None:
+            tiny, model_name, name = result.request.loaded, result.model_name, result.request.name
+        elif upload:
+            tiny, name = upload, upload
+        else:
+            raise gr.Error("Run a photo first (try an example above): the answers are for that photo.",
+                           print_exception=False)
+        try:
+            speed = shelf.speed(model_name)  # takes the model's lock itself
+            with shelf.working(model_name, visitor(request)) as upscaler:
+                found = answers.answers(upscaler, tiny, scale, name=name, model_name=self.ctx.model_label(model_name),
+                                        progress=lambda f: progress(f, desc="LIIF's answer, then the others"),
+                                        speed=speed, max_seconds=limits.page_model_seconds())
+        except EXPECTED_PROBLEMS as exc:
+            raise sentence(exc) from None
+        sheet = self.ctx.outputs.save(found.sheet(), f"answers-x{found.scale}.png")
+        gallery = [(c.picture, f"{c.label}: {c.max_abs_levels:g} levels off at most") for c in found.candidates]
+        return (gr.update(value=gallery, visible=True), found.markdown(),
+                gr.update(value=str(sheet), visible=True))
