@@ -10,6 +10,7 @@ from liif.api import upscale_image
 from liif.evaluation.metrics import psnr_y
 from liif.lessons import check, ladder, originals, zoom
 from liif.page import files, models
+from liif.page.context import EXAMPLES
 from liif.page.sections.check import OWN_PHOTO
 from liif.render import imageio, pictures
 from liif.render.engine import Speed, Upscaler
@@ -260,7 +261,7 @@ def no_progress(fraction, desc=None):
 
 def test_check_handler_shows_four_pictures_maps_numbers_and_a_download(page, photo, tmp_path):
     out = page.check.run_check(OWN_PHOTO, str(photo), 4, None, progress=no_progress)
-    result, tiny, bicubic, liif, real, magnifier, errors, closer, text, share, pictures, maps = out
+    result, tiny, bicubic, liif, real, magnifier, errors, closer, text, share, pictures, maps, jpeg_liif = out
     assert isinstance(result, check.Check)
     assert pictures["visible"] and maps["visible"]  # hidden until the first check
     assert tiny["label"] == "Tiny input 25×18" and real["value"].shape == (72, 100, 3)
@@ -375,3 +376,235 @@ def test_the_ladder_is_estimated_from_what_the_engine_will_encode(page, engine, 
     monkeypatch.setattr(page.ctx.shelf, "speed", lambda name=None: glacial)
     with pytest.raises(gr.Error, match=r"scale ladder of this 1400×1100 picture would take about \d+ s"):
         page.ladder.make_ladder(None, str(big), None)
+
+
+# -- many answers fit, and inside one pixel, on the page (issues 22 and 25) --------------------------------
+
+
+def test_the_answers_section_shows_pictures_that_all_fit_the_run(page, monkeypatch):
+    example = str(EXAMPLES[0])
+    result = list(page.upscale.run(example, 8, 0, 0, None))[-1][page.run_state]
+    gallery, text, share = page.answers.show_answers(result, None, 8, None, progress=no_progress)
+    pictures_shown = gallery["value"]
+    assert len(pictures_shown) >= 4 and all(p.shape == (384, 384, 3) for p, _ in pictures_shown)
+    assert "not" in text and "generative" in text and share["visible"]
+    for picture, caption in pictures_shown[1:]:  # every constructed answer: at most 1 level off
+        assert caption.endswith("1 levels off at most") or caption.endswith("0 levels off at most"), caption
+    sheet, summary = page.api.answers_api(example, 4)
+    assert Image.open(sheet).format == "PNG"
+    assert all(c["max_abs_levels"] <= 1 for c in summary["candidates"][1:])
+
+
+def test_the_probe_section_computes_the_pixel_the_run_rendered(page):
+    example = str(EXAMPLES[0])
+    result = list(page.upscale.run(example, 8, 0, 0, None))[-1][page.run_state]
+    picture, profile, text = page.probe.look_inside(result, 100, 200)
+    assert picture["visible"] and profile["visible"] and "(100, 200)" in text
+    summary = page.api.probe_api(example, 8, 100, 200)
+    assert summary["rgb"] == list(result.liif_rgb[200, 100])  # computed = what the page showed
+    assert len(summary["neighbours"]) == 4 and abs(sum(n["weight"] for n in summary["neighbours"]) - 1) < 1e-6
+
+
+# -- the check on a JPEG tiny version, with the JPEG-trained model (issue 26) ------------------------------
+
+JPEG_TRAINING = {"steps": 1, "jpeg_inputs": {"quality": "30-95", "clean_share": 0.5}}
+
+
+@pytest.fixture(scope="module")
+def jpeg_weights_path(tmp_path_factory):
+    """A second small random model whose training record says it was trained on JPEG inputs."""
+    import torch
+
+    from liif.core.model import LIIF, LIIFConfig
+    from liif.core.weights import save_weights
+
+    torch.manual_seed(1)
+    return save_weights(LIIF(LIIFConfig(encoder="edsr-baseline")), tmp_path_factory.mktemp("jpeg") / "jpeg.safetensors",
+                        extra_metadata={"training": JPEG_TRAINING})
+
+
+@pytest.fixture(scope="module")
+def jpeg_engine(jpeg_weights_path):
+    from liif.core.weights import load_weights
+
+    return Upscaler(load_weights(jpeg_weights_path), device="cpu", precision="fp32")
+
+
+def test_a_jpeg_check_brings_back_exactly_the_jpeg_of_the_clean_tiny_with_both_models(engine, jpeg_engine, photo):
+    import json
+
+    from liif.core.degrade import jpeg_roundtrip
+    from liif.lessons import check_jpeg
+
+    result = check_jpeg.check_jpeg(engine, photo, 4, 75, second=jpeg_engine, model_name="clean",
+                                   second_name="jpeg-trained")
+    real, clean_tiny = check.real_and_tiny(imageio.load_image(photo), 4)
+    assert np.array_equal(result.clean_tiny, clean_tiny) and np.array_equal(result.real, real)
+    assert np.array_equal(result.tiny, jpeg_roundtrip(clean_tiny, 75))  # the benchmark's and training's JPEG
+    assert not np.array_equal(result.tiny, clean_tiny)
+    # Both models and bicubic were given the one compressed picture.
+    assert result.jpeg.tiny is result.photo.tiny and result.jpeg.bicubic is result.photo.bicubic
+    jpeg_tiny = imageio.load_image(result.tiny)
+    assert np.array_equal(result.photo.liif, np.asarray(upscale_image(engine, jpeg_tiny, 100, 72)))
+    assert np.array_equal(result.jpeg.liif, np.asarray(upscale_image(jpeg_engine, jpeg_tiny, 100, 72)))
+    assert not np.array_equal(result.photo.liif, result.jpeg.liif)
+    assert result.psnr == {"bicubic": psnr_y(result.bicubic, real, shave=4),
+                           "photo_model": psnr_y(result.photo.liif, real, shave=4),
+                           "jpeg_model": psnr_y(result.jpeg.liif, real, shave=4)}
+    assert result.jpeg_gain_db == result.psnr["jpeg_model"] - result.psnr["photo_model"]
+    plain = check.check(engine, photo, 4)  # bicubic from the clean tiny: the plain check's number
+    assert result.clean_bicubic_psnr == plain.psnr["bicubic"]
+    summary = json.loads(json.dumps(result.summary()))
+    assert summary["jpeg_quality"] == 75 and summary["jpeg_model_available"]
+    assert [(m["role"], m["model"], m["jpeg_trained"]) for m in summary["models"]] == [
+        ("photo_model", "clean", False), ("jpeg_model", "jpeg-trained", True)]
+    assert [m["psnr_y_db"] for m in summary["models"]] == [result.psnr["photo_model"], result.psnr["jpeg_model"]]
+    assert check_jpeg.jpeg_inputs(jpeg_engine) == JPEG_TRAINING["jpeg_inputs"] and check_jpeg.jpeg_inputs(engine) is None
+    text = result.markdown()
+    for label, db in (("bicubic", result.psnr["bicubic"]), ("LIIF, clean", result.psnr["photo_model"]),
+                      ("LIIF, jpeg-trained", result.psnr["jpeg_model"])):
+        assert f"| {label} | {db:.2f} dB |" in text
+    assert "JPEG of quality 75" in text and "8×8 blocks" in text
+    assert result.share_image().size[0] == 5 * 100 + 4 * 6
+    grid, box = result.magnify(centre=(0, 0), tile=64)
+    assert box == (0, 0, 32, 32) and grid.shape == (check.MAGNIFIER_TOP + 2 * 64 + 4, 3 * 64 + 2 * 4, 3)
+    assert result.error_maps_picture()[:72].shape[1] == 3 * 100 + 2 * 4
+
+
+def test_the_plain_check_is_unchanged_by_the_jpeg_option(engine, photo):
+    from liif.lessons import check_jpeg
+
+    result = check.check(engine, photo, 4)
+    real, tiny = check.real_and_tiny(imageio.load_image(photo), 4)
+    assert isinstance(result, check.Check) and np.array_equal(result.tiny, tiny)
+    assert np.array_equal(result.liif, np.asarray(upscale_image(engine, imageio.load_image(tiny), 100, 72)))
+    assert "jpeg_quality" not in result.summary() and "JPEG" not in result.markdown()
+    assert [check_jpeg.check_quality(v) for v in (None, "", 0, "none", "95", 75, "JPEG 50")] == [
+        None, None, None, None, 95, 75, 50]
+    with pytest.raises(imageio.ImageInputError, match="from 1 to 95, not 120"):
+        check_jpeg.check_quality(120)
+
+
+def fake_jpeg_check(photo_offset: int, jpeg_offset: int | None):
+    """A JPEG check whose models' pictures are the real photo plus a known error."""
+    from liif.core.degrade import jpeg_roundtrip
+    from liif.lessons import check_jpeg
+
+    real = structured(64, 48)
+    clean = shrink(real, 16, 12)
+    tiny = jpeg_roundtrip(clean, 50)
+    bicubic = np.asarray(Image.fromarray(tiny).resize((64, 48), Image.Resampling.BICUBIC))
+
+    def model(offset, name):
+        liif = np.clip(real.astype(int) + offset, 0, 255).astype(np.uint8)
+        return check.Check(4, tiny, bicubic, liif, real, model_name=name,
+                           psnr={"bicubic": psnr_y(bicubic, real, shave=4), "liif": psnr_y(liif, real, shave=4)},
+                           ssim={"bicubic": 0.5, "liif": 0.6}, kinds=check.block_kinds(tiny, bicubic, liif, real, 4))
+
+    return check_jpeg.JpegCheck(50, clean, model(photo_offset, "Clean"),
+                                None if jpeg_offset is None else model(jpeg_offset, "Jpeg"),
+                                clean_bicubic_psnr=psnr_y(np.asarray(Image.fromarray(clean).resize(
+                                    (64, 48), Image.Resampling.BICUBIC)), real, shave=4))
+
+
+def test_the_jpeg_check_words_follow_its_numbers():
+    closer = fake_jpeg_check(photo_offset=20, jpeg_offset=2)
+    said = closer.sentences
+    assert said[0].startswith("**The JPEG** (quality 50)")
+    assert f"Jpeg, trained on compressed photos, is **{closer.jpeg_gain_db:.2f} dB closer** to the real photo " \
+           "than Clean" in said[1]
+    assert "8×8 blocks" in said[2] and "sharpens them" in said[2]
+    further = fake_jpeg_check(photo_offset=2, jpeg_offset=20)
+    assert f"**{-further.jpeg_gain_db:.2f} dB further** from the real photo than Clean" in further.sentences[1]
+    assert "comes out **the same**" in fake_jpeg_check(5, 5).sentences[1]
+    alone = fake_jpeg_check(photo_offset=5, jpeg_offset=None)
+    assert alone.sentences[1].startswith("**The JPEG-trained model is not available**")
+    assert alone.summary()["psnr_y_db"]["jpeg_model"] is None and not alone.summary()["jpeg_model_available"]
+    # The block-edge measure: about 1 away from any JPEG, higher where the 8x8 grid shows.
+    from liif.lessons.check_jpeg import block_edge_ratio
+
+    flat = np.full((48, 64, 3), 128, np.uint8)
+    noisy = np.random.default_rng(0).integers(0, 255, (48, 64, 3)).astype(np.uint8)
+    stepped = noisy // 8 + 100
+    stepped[:, 32:] += 60  # a step exactly on the block edge at tiny pixel 8, x4
+    assert block_edge_ratio(noisy, 4) == pytest.approx(1, abs=0.1) and block_edge_ratio(stepped, 4) > 2
+    assert block_edge_ratio(flat[:32, :32], 4) is None  # a single block: no edge
+
+
+@pytest.fixture(scope="module")
+def jpeg_page(weights_path, jpeg_weights_path, tmp_path_factory):
+    """A page whose shelf has a clean model and the JPEG-trained one, under the shipped names."""
+    import shutil
+
+    from liif.core import weights
+    from liif.page.context import PageContext
+    from liif.page.layout import build_page
+
+    shelf_dir = tmp_path_factory.mktemp("shelf").resolve()
+    shutil.copy(weights_path, shelf_dir / "edsr-baseline-liif.safetensors")
+    shutil.copy(jpeg_weights_path, shelf_dir / "edsr-baseline-jpeg-liif.safetensors")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(weights, "WEIGHTS_DIR", shelf_dir)
+        mp.delenv("LIIF_WEIGHTS", raising=False)
+        folder = files.OutputFolder()
+        yield build_page(PageContext(models.ModelShelf(device="cpu"), folder))
+        folder.cleanup()
+
+
+def test_the_check_handler_shows_both_models_on_the_same_jpeg(jpeg_page, photo):
+    from liif.lessons import check_jpeg
+
+    assert jpeg_page.ctx.shelf.jpeg_trained() == "edsr-baseline-jpeg-liif.safetensors"
+    out = jpeg_page.check.run_check(OWN_PHOTO, str(photo), 4, "edsr-baseline-liif.safetensors", 50,
+                                    progress=no_progress)
+    assert len(out) == 13
+    result, tiny, bicubic, liif, real, magnifier, errors, closer, text, share, shown, maps, jpeg_liif = out
+    assert isinstance(result, check_jpeg.JpegCheck) and result.quality == 50 and result.jpeg is not None
+    assert tiny["label"] == "Tiny JPEG 50, 25×18" and liif["label"] == "Photo model ×4"
+    assert jpeg_liif["visible"] and jpeg_liif["label"] == "JPEG model ×4"
+    assert np.array_equal(jpeg_liif["value"], pictures.draw_box(result.jpeg.liif, result.magnify()[1]))
+    assert "JPEG model" in errors["label"] and "JPEG-trained model is closer" in closer["label"]
+    assert "LIIF-EDSR-baseline (faster, less sharp)" in text and "LIIF-EDSR-baseline for JPEG inputs" in text
+    assert f"{result.psnr['jpeg_model']:.2f} dB" in text and f"{result.psnr['photo_model']:.2f} dB" in text
+    assert share["value"].endswith("-jpeg50.png") and Image.open(share["value"]).size[0] == 5 * 100 + 24
+    # The JPEG-trained model named in the menu: the photo model is its clean twin.
+    again = jpeg_page.check.run_check(OWN_PHOTO, str(photo), 4, "edsr-baseline-jpeg-liif.safetensors", 50,
+                                      progress=no_progress)[0]
+    assert again.psnr == result.psnr
+    import gradio as gr
+
+    panels = jpeg_page.check.pick_region(result, gr.SelectData(None, {"index": [90, 70], "value": None}))
+    assert len(panels) == 6 and panels[4]["visible"]
+    # "none" is the plain check, with the JPEG panel hidden and the labels back.
+    plain = jpeg_page.check.run_check(OWN_PHOTO, str(photo), 4, None, 0, progress=no_progress)
+    assert isinstance(plain[0], check.Check) and not plain[-1]["visible"]
+    assert plain[6]["label"].startswith("How far off: bicubic (left) and LIIF (right)")
+
+
+def test_a_jpeg_check_without_the_jpeg_model_runs_the_one_and_says_so(page, photo):
+    out = page.check.run_check(OWN_PHOTO, str(photo), 4, None, 95, progress=no_progress)
+    result, text, jpeg_liif = out[0], out[8], out[-1]
+    assert result.quality == 95 and result.jpeg is None and not jpeg_liif["visible"]
+    assert "The JPEG-trained model is not available" in text
+    plain = page.check.run_check(OWN_PHOTO, str(photo), 4, None, progress=no_progress)
+    assert not plain[-1]["visible"] and "JPEG" not in plain[8]
+
+
+def test_the_check_command_prints_both_models_on_a_jpeg(capsys, photo, weights_path, jpeg_weights_path):
+    import json
+
+    model = ["--model", str(weights_path), "--device", "cpu", "--precision", "fp32"]
+    assert cli.main(["check", str(photo), "--scale", "4", "--jpeg-quality", "50", "--jpeg-model",
+                     str(jpeg_weights_path), "--json", *model]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["jpeg_quality"] == 50 and [m["role"] for m in summary["models"]] == ["photo_model", "jpeg_model"]
+    assert summary["models"][1]["model"] == str(jpeg_weights_path) and summary["models"][1]["jpeg_trained"]
+    assert cli.main(["check", str(photo), "--scale", "4", "--jpeg-quality", "50", "--jpeg-model",
+                     str(jpeg_weights_path), *model]) == 0
+    out = capsys.readouterr().out
+    assert f"LIIF, {weights_path}" in out and f"LIIF, {jpeg_weights_path}" in out and "8×8 blocks" in out
+    assert f"{summary['psnr_y_db']['jpeg_model']:.2f} dB" in out
+    assert cli.main(["check", str(photo), "--jpeg-quality", "120", *model]) == 2
+    assert "from 1 to 95" in capsys.readouterr().err
+    assert cli.main(["check", str(photo), "--jpeg-model", str(jpeg_weights_path), *model]) == 2
+    assert "give --jpeg-quality" in capsys.readouterr().err

@@ -63,3 +63,26 @@ def test_rdn_beats_edsr_baseline_everywhere():
     for set_name, scales in reports["edsr-baseline-liif"].items():
         for key, result in scales.items():
             assert reports["rdn-liif"][set_name][key]["psnr"] > result["psnr"], (set_name, key)
+
+
+def test_the_jpeg_trained_model_is_what_its_card_promises():
+    """Issue 26, from the measured files: on JPEG inputs the JPEG-trained EDSR-baseline is above bicubic at
+    every quality and ahead of the clean-trained one at quality 50 and 75; on clean inputs it gives up at
+    most 0.3 dB."""
+    names = {q: f"edsr-baseline-jpeg-liif.jpeg{q}.json" for q in (50, 75, 95)}
+    if not (WEIGHTS_DIR / "edsr-baseline-jpeg-liif.eval.json").exists():
+        pytest.skip("the JPEG-trained model is not shipped")
+    for q, name in names.items():
+        ours = json.loads((WEIGHTS_DIR / name).read_text())["results"]
+        clean = json.loads((WEIGHTS_DIR / f"edsr-baseline-liif.jpeg{q}.json").read_text())["results"]["model"]
+        for set_name in ("Set5", "Set14"):
+            for key in ("x4", "x8"):
+                psnr = ours["model"][set_name][key]["psnr"]
+                assert psnr > ours["bicubic"][set_name][key]["psnr"], (q, set_name, key)
+                if q <= 75:
+                    assert psnr > clean[set_name][key]["psnr"], (q, set_name, key)
+    ours = json.loads((WEIGHTS_DIR / "edsr-baseline-jpeg-liif.eval.json").read_text())["results"]["model"]
+    clean = json.loads((WEIGHTS_DIR / "edsr-baseline-liif.eval.json").read_text())["results"]["model"]
+    for set_name in ("Set5", "Set14"):
+        for key in ("x4", "x8"):
+            assert clean[set_name][key]["psnr"] - ours[set_name][key]["psnr"] <= 0.3, (set_name, key)

@@ -231,9 +231,19 @@ def check(upscaler, source, scale=DEFAULT_SCALE, working_size=DEFAULT_WORKING_SI
     """Shrink `source` (a path, bytes, array or PIL image) by `scale`, bring it back with bicubic and LIIF,
     and measure both against it. Bad input raises `imageio.ImageInputError` with one sentence.
 
-    `progress(fraction)`, if given, follows the LIIF render.
+    `progress(fraction)`, if given, follows the LIIF render. (`check_jpeg.check_jpeg` does the same with the
+    tiny version saved as a JPEG first, and a second model.)
     """
     start = time.perf_counter()
+    loaded, real, tiny = load_real_and_tiny(source, scale, working_size, name)
+    result = measure(upscaler, source, real, tiny, int(scale), progress=progress, model_name=model_name,
+                     notices=loaded.notices)
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def load_real_and_tiny(source, scale, working_size=DEFAULT_WORKING_SIZE, name: str | None = None) -> tuple:
+    """(the loaded photo, real photo, tiny version) for a check; bad input raises ImageInputError."""
     if source is None or (isinstance(source, str) and not source):
         raise imageio.ImageInputError("choose one of the shipped photos or upload a photo of your own first")
     working_size = int(working_size)
@@ -241,23 +251,27 @@ def check(upscaler, source, scale=DEFAULT_SCALE, working_size=DEFAULT_WORKING_SI
         raise imageio.ImageInputError(f"the working size must be at least {MIN_TINY_SIDE} pixels, not {working_size}")
     loaded = imageio.load_image(source)
     label = name or (Path(source).name if isinstance(source, (str, Path)) else "the photo")
-    real, tiny = real_and_tiny(loaded, scale, working_size, name=label)
-    scale = int(scale)
+    return (loaded, *real_and_tiny(loaded, scale, working_size, name=label))
+
+
+def measure(upscaler, source, real, tiny, scale: int, progress=None, model_name: str = "", notices=(),
+            bicubic=None) -> Check:
+    """Bring `tiny` back to the real photo's size with bicubic (unless given) and with the model, and
+    measure both against `real`."""
     tiny_loaded = imageio.load_image(tiny)
     real_h, real_w = real.shape[:2]
-    bicubic = np.asarray(bicubic_image(tiny_loaded, real_w, real_h).convert("RGB"))
+    if bicubic is None:
+        bicubic = np.asarray(bicubic_image(tiny_loaded, real_w, real_h).convert("RGB"))
     liif = np.asarray(upscale_image(upscaler, tiny_loaded, real_w, real_h, progress=progress).convert("RGB"))
-    result = Check(
+    return Check(
         scale=scale, tiny=tiny, bicubic=bicubic, liif=liif, real=real,
         psnr={"bicubic": psnr_y(bicubic, real, shave=scale), "liif": psnr_y(liif, real, shave=scale)},
         ssim={"bicubic": ssim_y(bicubic, real, shave=scale), "liif": ssim_y(liif, real, shave=scale)},
         kinds=block_kinds(tiny, bicubic, liif, real, scale),
-        model_name=model_name, notices=list(loaded.notices),
+        model_name=model_name, notices=list(notices),
         name=Path(str(source)).stem if isinstance(source, (str, Path)) else "photo",
         focus=originals.shipped_focus(source),
     )
-    result.seconds = time.perf_counter() - start
-    return result
 
 
 def check_scale(scale) -> int:

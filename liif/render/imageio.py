@@ -1,8 +1,8 @@
 """Reading photos the way people actually have them, and writing the results losslessly.
 
     loaded = load_image("photo.jpg")                  # LoadedImage: rgb uint8 (H, W, 3), alpha, notices
-    out_w, out_h = output_size(loaded.width, loaded.height, scale=4)
-    check_output_size(loaded.width, loaded.height, out_w, out_h)
+    out_w, out_h = sizes.output_size(loaded.width, loaded.height, scale=4)   # sizes: liif/render/sizes.py
+    sizes.check_output_size(loaded.width, loaded.height, out_w, out_h)
     save_png(compose_output(rgb_out, loaded), "photo_x4.png")
 
 The model sees 8-bit RGB only. Everything else a file can hold is handled here, once, for the CLI and
@@ -393,10 +393,5 @@ def check_writable_folder(folder, what: str) -> None:
         raise ImageInputError(f"{what} {folder} is not writable: {exc.strerror or exc}") from None
 
 
-def _current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _current_umask()  # read once, at import: os.umask cannot be read without setting it
+_UMASK = os.umask(0)  # read once, at import: os.umask cannot be read without setting it,
+os.umask(_UMASK)  # so it is set back at once

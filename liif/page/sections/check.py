@@ -1,22 +1,33 @@
 """Check against the real photo: a photo whose original we have (or the visitor's own) is shrunk, brought
-back by bicubic and LIIF, and both are compared with it. The work is liif/lessons/check.py's."""
+back by bicubic and LIIF, and both are compared with it. The work is liif/lessons/check.py's. With the
+tiny version saved as a JPEG first (liif/lessons/check_jpeg.py), the photo model and the JPEG-trained model
+both bring the same JPEG back."""
+
+from contextlib import ExitStack
 
 import gradio as gr
 
-from liif.lessons import check, originals
+from liif.core.weights import SHIPPED_MODELS
+from liif.lessons import check, check_jpeg, originals
 from liif.page import files
 from liif.page.context import visitor
 from liif.page.widgets import EXPECTED_PROBLEMS, PhotoUpload, click_in_turn, sentence, small_picture
 from liif.render import imageio, pictures
 
 OWN_PHOTO = "own"  # the check's choice for the visitor's own photo
+NO_JPEG = 0  # the JPEG choice for the plain check
+JPEG_CHOICES = [("none", NO_JPEG)] + [(f"JPEG {q}", q) for q in check_jpeg.JPEG_QUALITIES]
+# The photo model when the menu names the JPEG-trained one: its clean twin, trained the same way on clean photos.
+CLEAN_TWIN = next(m.filename for m in SHIPPED_MODELS if m.name == "edsr-baseline")
+ERRORS_LABEL = "How far off: bicubic (left) and LIIF (right) against the real photo"
+CLOSER_LABEL = "Where LIIF is closer to the real photo than bicubic, per input pixel"
 
 
 class CheckSection:
     def __init__(self, page):
         self.page, self.ctx = page, page.ctx
         self.state = gr.State(None, time_to_live=files.OUTPUT_MAX_AGE)
-        with gr.Accordion("1. Check against the real photo", open=True, elem_id="check-section"):
+        with gr.Accordion("2. Check against the real photo", open=True, elem_id="check-section"):
             gr.Markdown(
                 "Pick a photo whose original we have, or upload a large photo of your own. It is shrunk the way "
                 "the model's training inputs were made (antialiased bicubic), both methods bring the tiny version "
@@ -30,6 +41,8 @@ class CheckSection:
                         value=next(iter(originals.ORIGINALS)), label="The real photo", elem_id="check-choice")
                     self.scale = gr.Radio(list(check.SCALES), value=check.DEFAULT_SCALE, label="Shrink it by",
                                           elem_id="check-scale")
+                    self.jpeg = gr.Radio(JPEG_CHOICES, value=NO_JPEG, label="Save the tiny photo as",
+                                         elem_id="check-jpeg")
                     self.button = gr.Button("Check", variant="primary", elem_id="check-button")
                 self.upload = PhotoUpload(
                     label=f"My own photo (at least {check.MIN_TINY_SIDE}× the scale a side; larger ones are "
@@ -42,6 +55,8 @@ class CheckSection:
                 self.panels = [small_picture("check-tiny", "Tiny input", elem_classes=["pixelated"]),
                                small_picture("check-bicubic", "Bicubic"), small_picture("check-liif", "LIIF"),
                                small_picture("check-real", "The real photo")]
+                # The JPEG-trained model's picture, shown only by a JPEG check that had that model.
+                self.jpeg_panel = small_picture("check-liif-jpeg", "JPEG model", visible=False)
             with gr.Row(equal_height=False):
                 self.magnifier = gr.Image(label="Magnifier", format="png", type="numpy", interactive=False,
                                           height=320, min_width=300, elem_id="check-magnifier", visible=False,
@@ -49,57 +64,106 @@ class CheckSection:
                 with gr.Column(scale=2, min_width=300):
                     self.text = gr.Markdown(elem_id="check-text")
             with gr.Row(equal_height=False, visible=False) as self.maps:
-                self.errors = gr.Image(label="How far off: bicubic (left) and LIIF (right) against the real photo",
+                self.errors = gr.Image(label=ERRORS_LABEL,
                                        format="png", interactive=False, min_width=300, scale=2, elem_id="check-errors")
-                self.closer = gr.Image(label="Where LIIF is closer to the real photo than bicubic, per input pixel",
+                self.closer = gr.Image(label=CLOSER_LABEL,
                                        format="png", interactive=False, min_width=300, scale=1, elem_id="check-closer")
             self.share = gr.DownloadButton("Download the comparison (PNG)", visible=False, elem_id="check-share")
 
     def wire(self):
         upscale = self.page.upscale
         click_in_turn(self.ctx, self.button, self.text, self.run_check,
-                      [self.choice, self.upload, self.scale, upscale.model],
+                      [self.choice, self.upload, self.scale, upscale.model, self.jpeg],
                       [self.state, *self.panels, self.magnifier, self.errors, self.closer, self.text, self.share,
-                       self.pictures, self.maps],
+                       self.pictures, self.maps, self.jpeg_panel],
                       show_progress_on=[self.text])
-        for panel in self.panels:
-            panel.select(self.pick_region, [self.state], [*self.panels, self.magnifier], api_visibility="private")
+        for panel in [*self.panels, self.jpeg_panel]:
+            panel.select(self.pick_region, [self.state], [*self.panels, self.jpeg_panel, self.magnifier],
+                         api_visibility="private")
         self.upload.upload(lambda: OWN_PHOTO, None, [self.choice], api_visibility="private")
         upscale.upload.change(self.follow_upload, [upscale.upload], [self.choice, self.upload], api_visibility="private")
 
-    def run_check(self, choice, own_photo, scale, model_name, progress=gr.Progress(), request: gr.Request = None):
-        """Shrink the chosen photo, bring it back with bicubic and LIIF, and compare with the real one."""
+    def run_check(self, choice, own_photo, scale, model_name, jpeg=NO_JPEG, progress=gr.Progress(),
+                  request: gr.Request = None):
+        """Shrink the chosen photo, bring it back with bicubic and LIIF, and compare with the real one. With a
+        JPEG quality, the tiny version is saved as that JPEG first and the JPEG-trained model (when the shelf
+        has one) brings it back too."""
         source = own_photo if choice == OWN_PHOTO else originals.original_path(choice) if choice else None
+        name = None if choice == OWN_PHOTO else originals.ORIGINALS[choice].label
         try:
-            with self.ctx.shelf.working(model_name, visitor(request)) as upscaler:
-                result = check.check(upscaler, source, scale, model_name=self.ctx.model_label(model_name),
-                                     progress=lambda f: progress(f, desc="LIIF: bringing the tiny photo back"),
-                                     name=None if choice == OWN_PHOTO else originals.ORIGINALS[choice].label)
+            quality = check_jpeg.check_quality(jpeg)
+            with ExitStack() as held:
+                if quality is None:
+                    upscaler = held.enter_context(self.ctx.shelf.working(model_name, visitor(request)))
+                    result = check.check(upscaler, source, scale, model_name=self.ctx.model_label(model_name),
+                                         progress=lambda f: progress(f, desc="LIIF: bringing the tiny photo back"),
+                                         name=name)
+                else:
+                    photo_name, jpeg_name = self.jpeg_pair(model_name)
+                    # Always the photo model's lock first, then the JPEG model's: one order, no deadlock.
+                    upscaler = held.enter_context(self.ctx.shelf.working(photo_name, visitor(request)))
+                    second = (held.enter_context(self.ctx.shelf.working(jpeg_name, visitor(request)))
+                              if jpeg_name else None)
+                    result = check_jpeg.check_jpeg(
+                        upscaler, source, scale, quality, second=second, name=name,
+                        model_name=self.ctx.model_label(photo_name),
+                        second_name=self.ctx.model_label(jpeg_name) if jpeg_name else "",
+                        progress=lambda f: progress(f, desc="LIIF: bringing the tiny JPEG back"))
         except EXPECTED_PROBLEMS as exc:
             raise sentence(exc) from None
-        share = self.ctx.outputs.save(result.share_image(), f"{result.name}-check-x{result.scale}.png")
+        jpeg_run = isinstance(result, check_jpeg.JpegCheck)
+        file_name = f"{result.name}-check-x{result.scale}" + (f"-jpeg{result.quality}" if jpeg_run else "")
+        share = self.ctx.outputs.save(result.share_image(), f"{file_name}.png")
         magnified, box = result.magnify()
+        two = jpeg_run and result.jpeg is not None
         return (
             result,
             *self.panel_views(result, box),
             gr.update(value=magnified, label=self.magnifier_label(result, box), visible=True),
-            result.error_maps_picture(),
-            result.closer_picture(),
+            gr.update(value=result.error_maps_picture(), label=(
+                f"How far off: bicubic, {'the photo model and the JPEG model' if two else 'LIIF'} (left to right) "
+                "against the real photo" if jpeg_run else ERRORS_LABEL)),
+            gr.update(value=result.closer_picture(), label=(
+                "Where the JPEG-trained model is closer to the real photo than the photo model, per input pixel"
+                if two else CLOSER_LABEL)),
             result.markdown(),
             gr.update(value=str(share), visible=True, label=f"Download the comparison, ×{result.scale} (PNG)"),
             gr.update(visible=True),
             gr.update(visible=True),
+            self.jpeg_panel_view(result, box),
         )
+
+    def jpeg_pair(self, model_name) -> tuple:
+        """(the photo model, the JPEG-trained model or None) for a JPEG check: the menu's model and the shelf's
+        JPEG-trained one; when the menu names that one, the photo model is its clean twin (or another model)."""
+        shelf = self.ctx.shelf
+        photo, jpeg = model_name or shelf.default_name, shelf.jpeg_trained()
+        if jpeg is None or photo != jpeg:
+            return photo, jpeg
+        others = [name for name in shelf.names if name != jpeg]
+        if not others:
+            return jpeg, None  # the JPEG-trained model alone: the words say no clean model is there
+        return (CLEAN_TWIN if CLEAN_TWIN in others else others[0]), jpeg
+
+    @staticmethod
+    def jpeg_panel_view(result, box) -> dict:
+        if not isinstance(result, check_jpeg.JpegCheck) or result.jpeg is None:
+            return gr.update(visible=False)
+        return gr.update(value=pictures.draw_box(result.jpeg.liif, box), label=f"JPEG model ×{result.scale}",
+                         visible=True)
 
     @staticmethod
     def panel_views(result, box) -> list:
         h, w = result.tiny.shape[:2]
         real_h, real_w = result.real.shape[:2]
+        jpeg_run = isinstance(result, check_jpeg.JpegCheck)
         return [
             # Short labels: two pictures a row in a 390 px window leave ~150 px for each.
-            gr.update(value=pictures.draw_box(result.tiny_enlarged, box), label=f"Tiny input {w}×{h}"),
+            gr.update(value=pictures.draw_box(result.tiny_enlarged, box),
+                      label=f"Tiny JPEG {result.quality}, {w}×{h}" if jpeg_run else f"Tiny input {w}×{h}"),
             gr.update(value=pictures.draw_box(result.bicubic, box), label=f"Bicubic ×{result.scale}"),
-            gr.update(value=pictures.draw_box(result.liif, box), label=f"LIIF ×{result.scale}"),
+            gr.update(value=pictures.draw_box(result.liif, box),
+                      label=f"Photo model ×{result.scale}" if jpeg_run else f"LIIF ×{result.scale}"),
             gr.update(value=pictures.draw_box(result.real, box), label=f"Real photo {real_w}×{real_h}"),
         ]
 
@@ -109,11 +173,12 @@ class CheckSection:
         return f"Magnifier: input x {x0:.0f}–{x1:.0f}, y {y0:.0f}–{y1:.0f}"
 
     def pick_region(self, result, evt: gr.SelectData):
-        """A click on any of the four check panels moves the check's magnifier there."""
+        """A click on any of the check's panels moves the check's magnifier there."""
         if result is None:
             raise gr.Error("Press Check first; then click a picture to look closer.", print_exception=False)
         magnified, box = result.magnify(centre=(evt.index[0], evt.index[1]))
-        return (*self.panel_views(result, box), gr.update(value=magnified, label=self.magnifier_label(result, box)))
+        return (*self.panel_views(result, box), self.jpeg_panel_view(result, box),
+                gr.update(value=magnified, label=self.magnifier_label(result, box)))
 
     @staticmethod
     def follow_upload(upload):

@@ -1,0 +1,202 @@
+"""How a run of the answers lesson (liif/lessons/answers.py) is shown: its sentences, each generated from
+the run's own numbers, its table and its sheet, one PNG of the input beside every candidate.
+
+    findings(result), markdown(result), sheet(result)   # what Answers.sentences(), .markdown(), .sheet() return
+"""
+
+import functools
+import math
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from liif.core import fmt
+from liif.lessons.answers_fit import GOAL_LEVELS, mean_abs
+
+# The sheet: panels this high at most, labels and numbers in DejaVu Sans (assets/fonts/).
+SHEET_PANEL = 320
+FONTS_DIR = Path(__file__).resolve().parents[2] / "assets" / "fonts"
+LABEL_SIZE, NUMBERS_SIZE = 15, 13
+
+
+def findings(result) -> list:
+    """Sentences about an `Answers`, each from this run's own numbers, true for any picture."""
+    s = result.scale
+    (h, w), (big_w, big_h) = result.tiny.shape[:2], result.size
+    fitted = result.fitted
+    liif = result.candidate("liif")
+    worst = max(c.max_abs_levels for c in fitted)
+    mean = float(np.mean([c.mean_abs_levels for c in fitted]))
+    within = "exactly" if worst == 0 else f"to within {_levels(worst)} of 255 at every pixel"
+    sentences = [
+        f"**All {len(fitted)} sharp pictures fit.** Each is {fmt.size(big_w, big_h)}; shrunk ×{s} with the "
+        f"{result.operator} (how the model's training inputs were made) and rounded to 8 bits, each gives the "
+        f"{fmt.size(w, h)} input back {within} (on average {mean:.2f} levels off).",
+    ]
+    built = [c for c in fitted if c.constructed]
+    if built:
+        changed = [c.changed_levels for c in built]
+        sentences.append(
+            f"**Constructed, not generated.** The sharp ones were made here by back-projection, not by a "
+            f"generative model: each started from a picture with detail finer than one input pixel of its own "
+            f"({'; '.join(c.label for c in built)}) and was corrected {result.rounds} times or more by adding the "
+            f"bicubic enlargement of what its shrink still missed, clamped to 0–255 each time; that changed them "
+            f"by {_span(changed)} levels on average.")
+    if len(fitted) > 1:
+        apart = max(mean_abs(a.picture, b.picture) for i, a in enumerate(fitted) for b in fitted[i + 1 :])
+        sentences.append(
+            f"**These pixels cannot tell them apart.** The sharp pictures differ from one another by up to "
+            f"{apart:.1f} levels on average, yet shrink to the same tiny photo: what differs is finer than one "
+            f"input pixel, which recorded only the average of the {s * s} output pixels it stands for.")
+    different = result.candidate("different")
+    if different is not None:
+        sentences.append(
+            f"**Even a different picture fits.** The different picture ({different.source}) was changed by "
+            f"{different.changed_levels:.1f} levels on average to fit, each correction a {fmt.size(w, h)} difference "
+            f"enlarged; it stays {different.liif_distance_levels:.1f} levels from LIIF's answer on average. What one "
+            f"still sees of {different.source} in it, finer than an input pixel, is what the tiny photo does not "
+            f"hold at ×{s}.")
+    if liif.max_abs_levels <= GOAL_LEVELS:
+        fit = "as close as the constructed ones"
+    elif liif.mean_abs_levels <= 2 * GOAL_LEVELS:
+        fit = "close, not exact"
+    else:
+        fit = "not close: this model does not reproduce its input well"
+    sentences.append(
+        f"**LIIF draws the average.** Its own render, not adjusted here, shrinks back to within "
+        f"{_levels(liif.max_abs_levels)} ({liif.mean_abs_levels:.2f} on average, {_db(liif.consistency_psnr_db)}): "
+        f"{fit}. Trained to be right on average (an L1 loss over many photos), where the input cannot decide it "
+        f"draws something like the average of every picture that fits: that is why it is soft, and why it is "
+        f"none of the sharp ones.")
+    sentences.append(
+        "**A generative upscaler picks one.** It draws one of these many fitting pictures sharp, detail and all: "
+        "that is why its result looks like a new photo, and why a face it draws need not be the person's, since "
+        "the tiny photo cannot tell it which one was there.")
+    real = result.candidate("real")
+    if real is not None:
+        others = [c for c in result.candidates if c.kind != "real"]
+        closest = max(others, key=lambda c: c.psnr_to_real_db)
+        scores = ", ".join(f"{c.label} {_db(c.psnr_to_real_db)}" for c in others)
+        rest = [c for c in fitted if c.kind != "real"]
+        sentences.append(
+            f"**The real photo is one of them.** Against it (PSNR-Y): {scores}; {closest.label} is the closest. "
+            f"From the tiny photo alone nothing marks the real one out: it shrinks back "
+            f"{within_levels(real.max_abs_levels)}"
+            + (f", the other sharp answers {within_levels(max(c.max_abs_levels for c in rest))}." if rest else "."))
+    return sentences
+
+
+def markdown(result) -> str:
+    """The table of the candidates, how each was made, the sentences and the timing: for the page and the
+    command line."""
+    real = result.candidate("real") is not None
+    rows = ["| answer | shrinks back: max | mean | consistency PSNR |", "| --- | --- | --- | --- |"]
+    if real:
+        rows = [rows[0] + " PSNR-Y to the real photo |", rows[1] + " --- |"]
+    for c in result.candidates:
+        row = (f"| {c.label} | {_levels(c.max_abs_levels)} | {c.mean_abs_levels:.2f} | "
+               f"{_db(c.consistency_psnr_db)} |")
+        rows.append(row + (f" {_to_real(c.psnr_to_real_db)} |" if real else ""))
+    how = "\n".join(f"- *{c.label}*: {c.how}" for c in result.candidates)
+    timing = (f"{fmt.seconds(result.seconds)} in all, of which LIIF's render {fmt.seconds(result.liif_seconds)} "
+              f"and everything else {fmt.seconds(result.extra_seconds)}.")
+    return "\n\n".join(["\n".join(rows), how, "\n".join(f"- {s}" for s in result.sentences()), timing])
+
+
+def sheet(result) -> Image.Image:
+    """The input (its pixels as squares), then every candidate, side by side, each with its label and
+    its numbers: one PNG."""
+    big_w, big_h = result.size
+    height = min(SHEET_PANEL, big_h)
+    width = max(1, round(big_w * height / big_h))
+    h, w = result.tiny.shape[:2]
+    label_font, numbers_font = _font(LABEL_SIZE, bold=True), _font(NUMBERS_SIZE)
+    panels = [(np.repeat(np.repeat(result.tiny, result.scale, 0), result.scale, 1),
+               f"the input: {w}×{h} (each square one pixel)", [f"×{result.scale} makes {big_w}×{big_h}"])]
+    for c in result.candidates:
+        lines = [f"shrinks back: max {_levels(c.max_abs_levels)} off",
+                 f"mean {c.mean_abs_levels:.2f} levels, {_db(c.consistency_psnr_db)}"]
+        if c.psnr_to_real_db is not None:
+            lines.append(f"PSNR-Y to the real photo: {_to_real(c.psnr_to_real_db)}")
+        panels.append((c.picture, c.label, lines))
+    column = max(width, 180)
+    probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    wrapped = [(_wrap(probe, label, label_font, column), lines) for _, label, lines in panels]
+    label_lines = max(len(w_) for w_, _ in wrapped)
+    number_lines = max(len(lines) for _, lines in wrapped)
+    gap, line, number_line = 8, LABEL_SIZE + 5, NUMBERS_SIZE + 5
+    top = 6 + label_lines * line
+    bottom = 6 + number_lines * number_line
+    caption = (f"Every answer but LIIF's was made here by back-projection (not by a generative model) to fit "
+               f"the input: shrunk ×{result.scale} ({result.operator}) and rounded, each lands within "
+               f"{_levels(max((c.max_abs_levels for c in result.fitted), default=0))} of it.")
+    caption_lines = _wrap(probe, caption, numbers_font, len(panels) * (column + gap) - gap)
+    footer = 6 + (len(caption_lines) + 1) * number_line
+    canvas = Image.new("RGB", (len(panels) * (column + gap) - gap, top + height + bottom + footer), "white")
+    draw = ImageDraw.Draw(canvas)
+    for i, ((rgb, _, _), (label_lines_i, lines)) in enumerate(zip(panels, wrapped)):
+        x = i * (column + gap)
+        resample = Image.Resampling.NEAREST if i == 0 else Image.Resampling.LANCZOS
+        shown = Image.fromarray(rgb)
+        if shown.size != (width, height):
+            shown = shown.resize((width, height), resample)
+        canvas.paste(shown, (x + (column - width) // 2, top))
+        for j, text in enumerate(label_lines_i):
+            draw.text((x, 4 + j * line), text, fill="black", font=label_font)
+        for j, text in enumerate(lines):
+            draw.text((x, top + height + 4 + j * number_line), text, fill=(40, 40, 40), font=numbers_font)
+    y = top + height + bottom + 4
+    for j, text in enumerate(caption_lines):
+        draw.text((2, y + j * number_line), text, fill="black", font=numbers_font)
+    draw.text((2, y + len(caption_lines) * number_line), f"LIIF Zoom, model {result.model_name or 'LIIF'}",
+              fill=(90, 90, 90), font=numbers_font)
+    return canvas
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+
+
+def within_levels(n: int) -> str:
+    """How close a picture shrinks back: "exactly", or "to within n level(s)"."""
+    return "exactly" if n == 0 else f"to within {_levels(n)}"
+
+
+def _levels(n: int) -> str:
+    return f"{n} level" if n == 1 else f"{n} levels"
+
+
+def _db(value) -> str:
+    if value is None:
+        return "–"
+    return "exact" if math.isinf(value) else f"{value:.1f} dB"
+
+
+def _to_real(value) -> str:
+    return "identical" if value is not None and math.isinf(value) else _db(value)
+
+
+def _span(values: list) -> str:
+    low, high = min(values), max(values)
+    return f"{low:.1f}" if f"{low:.1f}" == f"{high:.1f}" else f"{low:.1f} to {high:.1f}"
+
+
+@functools.lru_cache(maxsize=4)
+def _font(size: int, bold: bool = False):
+    path = FONTS_DIR / ("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf")
+    try:
+        return ImageFont.truetype(str(path), size)
+    except OSError:
+        return ImageFont.load_default(size=size)
+
+
+def _wrap(draw: ImageDraw.ImageDraw, text: str, font, width: int) -> list:
+    lines, line = [], ""
+    for word in text.split():
+        candidate = f"{line} {word}".strip()
+        if line and draw.textlength(candidate, font=font) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = candidate
+    return lines + [line] if line else lines
