@@ -467,6 +467,16 @@ def test_every_model_button_asks_for_its_turn_before_queueing(page):
         assert (gate.name, check.name) == ("stop_if_refused", "turn_check") and not check.queue and not gate.queue
 
 
+def test_the_queue_holds_model_work_only(page):
+    """A visitor's share of the queue counts every queued event of their session. When the page's own
+    helpers (the upload's follow-ups, the landing example, remembering a click) were queued they took that
+    share, and one visitor pressing a button was refused with Gradio's "busy"."""
+    from liif.page.widgets import MODEL_WORK
+
+    queued = {fn.name: fn.concurrency_id for fn in page.demo.fns.values() if fn.queue is not False}
+    assert queued and all(kind == MODEL_WORK for kind in queued.values()), queued
+
+
 def test_a_jpeg_photo_gets_the_model_trained_on_compressed_inputs(tmp_path, photo_path):
     """Issue 26: the page detects a JPEG from the file, offers the JPEG-trained model with the measured
     reason, and the run's status says which kind of model it used."""

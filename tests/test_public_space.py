@@ -371,8 +371,7 @@ HEAVIEST = r"""
 import gc, json, math, os, resource, sys, time
 import numpy as np
 from PIL import Image
-from liif.page import session
-from liif.render import imageio
+from liif.page import files, limits, models, session
 
 
 def rss_now():

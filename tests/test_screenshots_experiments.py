@@ -29,6 +29,10 @@ from visual import assert_snapshot
 
 WIDTHS = {"wide": 1280, "narrow": 390}
 SECTIONS = "#answers-section, #check-section, #probe-section, #zoom-section, #ladder-section"
+# Gradio's pop-up messages; the page says its own refusals and problems beside the button pressed, so a
+# visitor going through the story should never see one (the queue's "busy" arrives only as such a toast).
+TOASTS = '[data-testid="toast-body"], .toast-body'
+TOASTS_SEEN: dict = {}  # window name -> the texts of the toasts shown during its flow
 
 
 def _section_shot(page, section: str, extra_masks=()) -> bytes:
@@ -56,6 +60,11 @@ def experiments_flow(browser, server, width: int) -> dict:
     page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(url.rstrip("/"))
                or route.request.url.startswith(("data:", "blob:")) else route.abort())
     shots = {}
+    toasts = TOASTS_SEEN.setdefault(width, [])
+
+    def note_toasts(stage):
+        toasts.extend(f"{stage}: {text}" for text in page.locator(TOASTS).all_inner_texts() if text.strip())
+
     try:
         page.goto(url)
         page.add_style_tag(content=STILL_CSS)
@@ -68,11 +77,13 @@ def experiments_flow(browser, server, width: int) -> dict:
         page.locator("#answers-text table").wait_for(state="visible")
         page.locator("#answers-share").wait_for(state="visible")
         shots["answers"] = (_section_shot(page, "#answers-section"), page.locator("#answers-text").inner_text())
+        note_toasts("answers")
 
         page.locator("#check-button").click()
         page.locator("#check-text table").wait_for(state="visible")
         page.locator("#check-share").wait_for(state="visible")
         shots["check"] = (_section_shot(page, "#check-section"), page.locator("#check-text").inner_text())
+        note_toasts("check")
 
         page.locator("#run-button").click()
         page.locator("#status strong").get_by_text("Done", exact=True).wait_for(state="visible")
@@ -80,6 +91,7 @@ def experiments_flow(browser, server, width: int) -> dict:
         page.locator("#probe-button").click()
         page.locator("#probe-profile img").first.wait_for(state="visible")
         shots["probe"] = (_section_shot(page, "#probe-section"), page.locator("#probe-text").inner_text())
+        note_toasts("probe")
 
         page.locator("#zoom-section button").first.click()  # opens the accordion
         page.locator("#zoom-button").click()
@@ -97,6 +109,7 @@ def experiments_flow(browser, server, width: int) -> dict:
         page.locator("#ladder-button").click()
         page.locator("#ladder-text li").first.wait_for(state="visible")
         shots["ladder"] = (_section_shot(page, "#ladder-section"), page.locator("#ladder-text").inner_text())
+        note_toasts("ladder")
         return shots
     except Exception as exc:
         raise flow_failure(exc, page, server, f"experiments-{width}") from exc
@@ -171,3 +184,13 @@ def test_inside_one_pixel_shows_the_four_terms_of_the_runs_pixel(flows):
     for name, shots in flows.items():
         text = shots["probe"][1]
         assert "4" in text and "weight" in text.lower(), f"{name}:\n{text}"
+
+
+@pytest.mark.browser
+@pytest.mark.server
+def test_one_visitor_going_through_the_story_is_never_told_the_page_is_busy(flows):
+    """The queue's share per visitor (2 jobs) used to be taken by the page's own helper events (the
+    upload's follow-ups, the landing example), so one visitor pressing a button read Gradio's "This
+    application is currently busy"."""
+    for width, toasts in TOASTS_SEEN.items():
+        assert not toasts, f"{width} px: {toasts}"

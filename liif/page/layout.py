@@ -62,7 +62,8 @@ class Page:
                             self.ladder, self.api):
                 section.wire()
             for clickable in (self.upscale.bicubic_view, self.upscale.liif_view):
-                clickable.select(self.remember_point, [self.run_state], [self.point_state], api_visibility="private")
+                clickable.select(self.remember_point, [self.run_state], [self.point_state], api_visibility="private",
+                                 queue=False)
 
     def queue(self, **kwargs) -> gr.Blocks:
         """Queue the page's events (demo.queue) and let the sections see the queue (visitor turns)."""

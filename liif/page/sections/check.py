@@ -11,7 +11,7 @@ from liif.core.weights import SHIPPED_MODELS
 from liif.lessons import check, check_jpeg, originals
 from liif.page import files
 from liif.page.context import visitor
-from liif.page.widgets import EXPECTED_PROBLEMS, PhotoUpload, click_in_turn, sentence, small_picture
+from liif.page.widgets import EXPECTED_PROBLEMS, MODEL_WORK, PhotoUpload, click_in_turn, sentence, small_picture
 from liif.render import imageio, pictures
 
 OWN_PHOTO = "own"  # the check's choice for the visitor's own photo
@@ -79,9 +79,12 @@ class CheckSection:
                       show_progress_on=[self.text])
         for panel in [*self.panels, self.jpeg_panel]:
             panel.select(self.pick_region, [self.state], [*self.panels, self.jpeg_panel, self.magnifier],
-                         api_visibility="private")
-        self.upload.upload(lambda: OWN_PHOTO, None, [self.choice], api_visibility="private")
-        upscale.upload.change(self.follow_upload, [upscale.upload], [self.choice, self.upload], api_visibility="private")
+                         api_visibility="private", concurrency_id=MODEL_WORK)
+        # Quick helpers (header reads at most) run unqueued: the queue, and each visitor's share of it,
+        # holds model work only (visitors.py).
+        self.upload.upload(lambda: OWN_PHOTO, None, [self.choice], api_visibility="private", queue=False)
+        upscale.upload.change(self.follow_upload, [upscale.upload], [self.choice, self.upload], api_visibility="private",
+                              queue=False)
 
     def run_check(self, choice, own_photo, scale, model_name, jpeg=NO_JPEG, progress=gr.Progress(),
                   request: gr.Request = None):

@@ -38,7 +38,8 @@ class ExplanationSection:
                         self.added_view, self.consistency_view]
 
     def wire(self):
-        self.page.demo.load(self.landing_view, None, self.outputs, api_visibility="private", concurrency_limit=None)
+        # Unqueued: the queue holds model work only, and the example waited for is made once, at start.
+        self.page.demo.load(self.landing_view, None, self.outputs, api_visibility="private", queue=False)
 
     def explanation_view(self, result: session.Run) -> dict:
         """The three-part answer of a run, with its pictures: for a visitor's run, and for the example run
