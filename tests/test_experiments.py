@@ -259,9 +259,15 @@ def no_progress(fraction, desc=None):
     pass
 
 
+CHECK_OUTPUTS = 13  # run_check's outputs before the guessing game's
+
+
 def test_check_handler_shows_four_pictures_maps_numbers_and_a_download(page, photo, tmp_path):
     out = page.check.run_check(OWN_PHOTO, str(photo), 4, None, progress=no_progress)
-    result, tiny, bicubic, liif, real, magnifier, errors, closer, text, share, pictures, maps, jpeg_liif = out
+    # The check's own 13 outputs, then the "Which one is real?" game's (tests/test_guess.py).
+    assert len(out) == CHECK_OUTPUTS + len(page.check.guess_outputs)
+    result, tiny, bicubic, liif, real, magnifier, errors, closer, text, share, pictures, maps, jpeg_liif = \
+        out[:CHECK_OUTPUTS]
     assert isinstance(result, check.Check)
     assert pictures["visible"] and maps["visible"]  # hidden until the first check
     assert tiny["label"] == "Tiny input 25×18" and real["value"].shape == (72, 100, 3)
@@ -557,8 +563,10 @@ def test_the_check_handler_shows_both_models_on_the_same_jpeg(jpeg_page, photo):
     assert jpeg_page.ctx.shelf.jpeg_trained() == "edsr-baseline-jpeg-liif.safetensors"
     out = jpeg_page.check.run_check(OWN_PHOTO, str(photo), 4, "edsr-baseline-liif.safetensors", 50,
                                     progress=no_progress)
-    assert len(out) == 13
-    result, tiny, bicubic, liif, real, magnifier, errors, closer, text, share, shown, maps, jpeg_liif = out
+    assert len(out) == CHECK_OUTPUTS + len(jpeg_page.check.guess_outputs)
+    result, tiny, bicubic, liif, real, magnifier, errors, closer, text, share, shown, maps, jpeg_liif = \
+        out[:CHECK_OUTPUTS]
+    assert out[CHECK_OUTPUTS] is None  # no guessing game with a JPEG: the real photo does not shrink to it
     assert isinstance(result, check_jpeg.JpegCheck) and result.quality == 50 and result.jpeg is not None
     assert tiny["label"] == "Tiny JPEG 50, 25×18" and liif["label"] == "Photo model ×4"
     assert jpeg_liif["visible"] and jpeg_liif["label"] == "JPEG model ×4"
@@ -577,17 +585,17 @@ def test_the_check_handler_shows_both_models_on_the_same_jpeg(jpeg_page, photo):
     assert len(panels) == 6 and panels[4]["visible"]
     # "none" is the plain check, with the JPEG panel hidden and the labels back.
     plain = jpeg_page.check.run_check(OWN_PHOTO, str(photo), 4, None, 0, progress=no_progress)
-    assert isinstance(plain[0], check.Check) and not plain[-1]["visible"]
+    assert isinstance(plain[0], check.Check) and not plain[CHECK_OUTPUTS - 1]["visible"]
     assert plain[6]["label"].startswith("How far off: bicubic (left) and LIIF (right)")
 
 
 def test_a_jpeg_check_without_the_jpeg_model_runs_the_one_and_says_so(page, photo):
     out = page.check.run_check(OWN_PHOTO, str(photo), 4, None, 95, progress=no_progress)
-    result, text, jpeg_liif = out[0], out[8], out[-1]
+    result, text, jpeg_liif = out[0], out[8], out[CHECK_OUTPUTS - 1]
     assert result.quality == 95 and result.jpeg is None and not jpeg_liif["visible"]
     assert "The JPEG-trained model is not available" in text
     plain = page.check.run_check(OWN_PHOTO, str(photo), 4, None, progress=no_progress)
-    assert not plain[-1]["visible"] and "JPEG" not in plain[8]
+    assert not plain[CHECK_OUTPUTS - 1]["visible"] and "JPEG" not in plain[8]
 
 
 def test_the_check_command_prints_both_models_on_a_jpeg(capsys, photo, weights_path, jpeg_weights_path):

@@ -20,7 +20,9 @@ def add_check(sub):
                    help="the tiny version's long side at most (a larger photo is reduced first)")
     p.add_argument("--share", metavar="OUT.png",
                    help="write tiny | bicubic | LIIF | real, with the numbers, as one PNG")
-    p.add_argument("--json", action="store_true", help="print the numbers as JSON")
+    p.add_argument("--json", action="store_true",
+                   help="print the numbers as JSON (the plain check adds which_one_is_real: the page's guessing "
+                        "game, its shuffled pictures' fit to the tiny input and distances to the real photo)")
     p.add_argument("--jpeg-quality", type=int, metavar="Q",
                    help="save the tiny version as a JPEG of quality Q (1-95) first, as a web thumbnail would be, "
                         "and compare the --model with the JPEG-trained model on it")
@@ -35,7 +37,7 @@ def _run_check(args):
     import json
 
     from liif.core.weights import WeightsError
-    from liif.lessons import check, check_jpeg, originals
+    from liif.lessons import check, check_jpeg, guess, originals
     from liif.render import imageio
 
     source = originals.original_path(args.photo) if args.photo in originals.ORIGINALS else args.photo
@@ -61,7 +63,13 @@ def _run_check(args):
     if args.share:
         imageio.save_png(result.share_image(), args.share)
     if args.json:
-        print(json.dumps(result.summary(), indent=2))
+        summary = result.summary()
+        if quality is None:  # the page's "Which one is real?": no model run, the check's pictures reused
+            try:
+                summary["which_one_is_real"] = guess.guess(result).summary()
+            except imageio.ImageInputError as exc:
+                summary["which_one_is_real"] = {"problem": str(exc)}
+        print(json.dumps(summary, indent=2))
     else:
         print(result.markdown().replace("**", ""))
     return 0

@@ -153,7 +153,7 @@ class Answers:
 
 
 def answers(upscaler, tiny, scale=DEFAULT_SCALE, real=None, donors=None, seed=None, name=None, progress=None,
-            model_name: str = "", speed=None, max_seconds=None) -> Answers:
+            model_name: str = "", speed=None, max_seconds=None, liif=None) -> Answers:
     """LIIF's answer for the tiny photo at ×scale, beside sharp answers made to shrink back to it.
 
     `tiny`: the tiny photo (a LoadedImage, or anything `imageio.load_image` reads). `real`: the photo it
@@ -161,8 +161,10 @@ def answers(upscaler, tiny, scale=DEFAULT_SCALE, real=None, donors=None, seed=No
     `donors`: shipped original keys, or (name, uint8 RGB) pairs (default: every shipped original except
     the one `name`, a file name such as "cat-48.png", was cut from). `seed`: the grain's and the shuffle's
     (default: from the picture's bytes). `progress(fraction)` follows the LIIF render. With the model's
-    measured `speed` and `max_seconds`, a render over that limit is refused before it starts. Bad input
-    raises `imageio.ImageInputError` with one sentence.
+    measured `speed` and `max_seconds`, a render over that limit is refused before it starts. `liif`: the
+    model's render at the output size when it is already made (as by the check, liif/lessons/guess.py):
+    then the model is not run (`upscaler` may be None). Bad input raises `imageio.ImageInputError` with one
+    sentence.
     """
     start_time = time.perf_counter()
     if tiny is None or (isinstance(tiny, str) and not tiny):
@@ -177,7 +179,7 @@ def answers(upscaler, tiny, scale=DEFAULT_SCALE, real=None, donors=None, seed=No
             f"{label} is {fmt.size(w, h)}; this lesson takes a tiny photo, {MIN_TINY_SIDE} to {MAX_TINY_SIDE} "
             f"pixels a side: shrink it first, or use a shipped photo")
     big_w, big_h = w * scale, h * scale
-    if speed is not None and max_seconds is not None:
+    if liif is None and speed is not None and max_seconds is not None:
         estimate = speed.seconds(w * h, big_w * big_h)
         if estimate > max_seconds:
             raise imageio.ImageInputError(
@@ -188,8 +190,11 @@ def answers(upscaler, tiny, scale=DEFAULT_SCALE, real=None, donors=None, seed=No
     seed = picture_seed(rgb, scale) if seed is None else int(seed)
 
     liif_start = time.perf_counter()
-    opaque = imageio.load_image(rgb)
-    liif = np.asarray(upscale_image(upscaler, opaque, big_w, big_h, progress=progress).convert("RGB"))
+    if liif is None:
+        opaque = imageio.load_image(rgb)
+        liif = np.asarray(upscale_image(upscaler, opaque, big_w, big_h, progress=progress).convert("RGB"))
+    else:  # made before (the check's render): shown and measured as it is
+        liif = _given_render(liif, big_w, big_h)
     liif_seconds = time.perf_counter() - liif_start
 
     with _one_torch_thread():
@@ -251,6 +256,15 @@ def picture_seed(tiny: np.ndarray, scale: int) -> int:
     return int.from_bytes(digest[:6], "big")  # 48 bits: exact in JSON and in a browser's numbers too
 
 
+
+
+def _given_render(liif, big_w: int, big_h: int) -> np.ndarray:
+    rgb = np.ascontiguousarray(np.asarray(liif, dtype=np.uint8)[..., :3])
+    if rgb.shape != (big_h, big_w, 3):
+        raise imageio.ImageInputError(
+            f"LIIF's render is {fmt.size(rgb.shape[1], rgb.shape[0])}; it must be {fmt.size(big_w, big_h)}, "
+            "the input's size times the scale")
+    return rgb
 
 
 def _real_photo(real, big_w: int, big_h: int) -> np.ndarray | None:

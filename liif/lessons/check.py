@@ -160,7 +160,7 @@ class Check:
             "scale": self.scale, "tiny": {"width": w, "height": h},
             "real": {"width": w * self.scale, "height": h * self.scale},
             "psnr_y_db": self.psnr, "ssim_y": self.ssim, "liif_gain_db": self.gain_db,
-            "goal_db": GOAL_DB, "goal_met": self.gain_db >= GOAL_DB,
+            "goal_db": GOAL_DB, "goal_met": bool(self.gain_db >= GOAL_DB),
             "kinds": [{"name": k.name, "share": k.share, "bicubic_error_levels": k.bicubic_error,
                        "liif_error_levels": k.liif_error, "liif_closer_share": k.liif_closer} for k in self.kinds],
             "findings": self.sentences, "seconds": self.seconds, "model": self.model_name,

@@ -1,14 +1,16 @@
 """Check against the real photo: a photo whose original we have (or the visitor's own) is shrunk, brought
 back by bicubic and LIIF, and both are compared with it. The work is liif/lessons/check.py's. With the
 tiny version saved as a JPEG first (liif/lessons/check_jpeg.py), the photo model and the JPEG-trained model
-both bring the same JPEG back."""
+both bring the same JPEG back. After a plain check, "Which one is real?" (liif/lessons/guess.py) shows the real
+photo among LIIF's answer and sharp pictures made to shrink back to the same tiny input, unlabelled until the
+visitor guesses."""
 
 from contextlib import ExitStack
 
 import gradio as gr
 
 from liif.core.weights import SHIPPED_MODELS
-from liif.lessons import check, check_jpeg, originals
+from liif.lessons import check, check_jpeg, guess, originals
 from liif.page import files
 from liif.page.context import visitor
 from liif.page.widgets import EXPECTED_PROBLEMS, MODEL_WORK, PhotoUpload, click_in_turn, sentence, small_picture
@@ -21,12 +23,17 @@ JPEG_CHOICES = [("none", NO_JPEG)] + [(f"JPEG {q}", q) for q in check_jpeg.JPEG_
 CLEAN_TWIN = next(m.filename for m in SHIPPED_MODELS if m.name == "edsr-baseline")
 ERRORS_LABEL = "How far off: bicubic (left) and LIIF (right) against the real photo"
 CLOSER_LABEL = "Where LIIF is closer to the real photo than bicubic, per input pixel"
+GUESS_SLOTS = 5  # the game's pictures: the real photo, LIIF's answer and the answers' three sharp ones
+GUESS_INTRO = ("### Which one is real?\nThe real photo shrinks to the tiny input; every other picture here but "
+               "LIIF's own answer was made to shrink back to that same tiny input. Guess which one is real before "
+               "you look at the real photo below.")
 
 
 class CheckSection:
     def __init__(self, page):
         self.page, self.ctx = page, page.ctx
         self.state = gr.State(None, time_to_live=files.OUTPUT_MAX_AGE)
+        self.guess_state = gr.State(None, time_to_live=files.OUTPUT_MAX_AGE)
         with gr.Accordion("2. Check against the real photo", open=True, elem_id="check-section"):
             gr.Markdown(
                 "Pick a photo whose original we have, or upload a large photo of your own. It is shrunk the way "
@@ -49,6 +56,17 @@ class CheckSection:
                           f"reduced to {check.DEFAULT_WORKING_SIZE}× the scale)",
                     type="filepath", image_mode=None, sources=["upload", "clipboard"], height=200, scale=1,
                     min_width=240, elem_id="check-upload")
+            # "Which one is real?": above the check's pictures, so that it is seen before the real photo is.
+            with gr.Column(visible=False, elem_id="check-guess") as self.guess_box:
+                gr.Markdown(GUESS_INTRO)
+                with gr.Row(equal_height=True):
+                    self.guess_pictures = [small_picture(f"check-guess-{letter.lower()}", letter)
+                                           for letter in guess.LETTERS[:GUESS_SLOTS]]
+                with gr.Row(equal_height=True):
+                    self.guess_choice = gr.Radio(list(guess.LETTERS[:GUESS_SLOTS]), value=None, scale=3,
+                                                 label="Which one is the real photo?", elem_id="check-guess-choice")
+                    self.guess_button = gr.Button("Reveal", scale=1, elem_id="check-guess-reveal")
+                self.guess_text = gr.Markdown(elem_id="check-guess-text")
             # The pictures and maps appear with the first check (empty picture boxes before it are noise,
             # and Gradio's empty-box markup fails an accessibility check).
             with gr.Row(equal_height=True, elem_id="check-results", visible=False) as self.pictures:
@@ -75,8 +93,15 @@ class CheckSection:
         click_in_turn(self.ctx, self.button, self.text, self.run_check,
                       [self.choice, self.upload, self.scale, upscale.model, self.jpeg],
                       [self.state, *self.panels, self.magnifier, self.errors, self.closer, self.text, self.share,
-                       self.pictures, self.maps, self.jpeg_panel],
+                       self.pictures, self.maps, self.jpeg_panel, *self.guess_outputs],
                       show_progress_on=[self.text])
+        # The guess only words what the check already measured: no model work, so no queue turn.
+        revealed = [*self.guess_pictures, self.guess_choice, self.guess_text]
+        self.guess_button.click(self.reveal_guess, [self.guess_state, self.guess_choice], revealed,
+                                api_visibility="private", queue=False)
+        for index, picture in enumerate(self.guess_pictures):
+            picture.select(self.guess_by_click(index), [self.guess_state], revealed, api_visibility="private",
+                           queue=False)
         for panel in [*self.panels, self.jpeg_panel]:
             panel.select(self.pick_region, [self.state], [*self.panels, self.jpeg_panel, self.magnifier],
                          api_visibility="private", concurrency_id=MODEL_WORK)
@@ -115,6 +140,13 @@ class CheckSection:
         except EXPECTED_PROBLEMS as exc:
             raise sentence(exc) from None
         jpeg_run = isinstance(result, check_jpeg.JpegCheck)
+        game, problem = None, ""
+        if not jpeg_run:  # a JPEG's tiny input is not the real photo's shrink: no game
+            progress(1.0, desc="Which one is real? Making sharp pictures that fit the tiny input")
+            try:
+                game = guess.guess(result)
+            except EXPECTED_PROBLEMS as exc:
+                problem = f"**Which one is real?** Not this time: {exc}."
         file_name = f"{result.name}-check-x{result.scale}" + (f"-jpeg{result.quality}" if jpeg_run else "")
         share = self.ctx.outputs.save(result.share_image(), f"{file_name}.png")
         magnified, box = result.magnify()
@@ -134,7 +166,49 @@ class CheckSection:
             gr.update(visible=True),
             gr.update(visible=True),
             self.jpeg_panel_view(result, box),
+            *self.guess_views(game, problem),
         )
+
+    @property
+    def guess_outputs(self) -> list:
+        """What a check sets up for the game: its state, its box, its pictures, the choice and the text."""
+        return [self.guess_state, self.guess_box, *self.guess_pictures, self.guess_choice, self.guess_text]
+
+    @staticmethod
+    def guess_views(game, problem: str = "") -> tuple:
+        """The game's row after a check, unlabelled (letters only); hidden after a JPEG check, and only the
+        sentence when the pictures could not be made."""
+        if game is None:
+            return (None, gr.update(visible=bool(problem)),
+                    *[gr.update(value=None, visible=False)] * GUESS_SLOTS, gr.update(value=None), problem)
+        pictures_ = [gr.update(value=e.picture, label=label, visible=True)
+                     for e, label in zip(game.entries, game.labels())]
+        pictures_ += [gr.update(value=None, visible=False)] * (GUESS_SLOTS - len(pictures_))
+        return (game, gr.update(visible=True), *pictures_, gr.update(choices=game.letters, value=None),
+                game.question())
+
+    def reveal_guess(self, game, letter):
+        """The visitor's guess (a letter): each picture's label gains what it is and how far it is from the real
+        photo, and the text says whether the guess was right. Words only: the check measured everything."""
+        if game is None:
+            raise gr.Error("Press Check first; then guess which picture is the real photo.", print_exception=False)
+        if not letter:
+            raise gr.Error("Choose a letter first (or click the picture you think is real).", print_exception=False)
+        try:
+            labels, words = game.labels(revealed=True, guess=letter), game.markdown(letter)
+        except imageio.ImageInputError as exc:
+            raise sentence(exc) from None
+        labels += [None] * (GUESS_SLOTS - len(labels))
+        return (*[gr.update(label=label) if label else gr.update() for label in labels],
+                gr.update(value=game.entry(letter).letter), words)
+
+    def guess_by_click(self, index: int):
+        """The handler of a click on the game's picture `index`: that picture is the guess."""
+        def guess_clicked(game):
+            if game is None or index >= len(game.entries):
+                raise gr.Error("Press Check first; then guess which picture is the real photo.", print_exception=False)
+            return self.reveal_guess(game, game.entries[index].letter)
+        return guess_clicked
 
     def jpeg_pair(self, model_name) -> tuple:
         """(the photo model, the JPEG-trained model or None) for a JPEG check: the menu's model and the shelf's
