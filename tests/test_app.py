@@ -7,6 +7,7 @@ not the picture quality.
 
 import hashlib
 import json
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -296,12 +297,12 @@ def test_pick_region_moves_the_magnifier(page, photo_path):
 
     result = list(page.upscale.run(str(photo_path), 4, 0, 0, None))[-1][page.run_state]
     click = gr.SelectData(None, {"index": [5, 60], "value": None})
-    bicubic, liif, magnifier, x, y = page.upscale.pick_region(result, click)
+    bicubic, liif, magnifier, x, y = page.upscale.pick_region(result, evt=click)
     assert (x, y) == (5, 60)  # the keyboard inputs follow the click
     assert liif.shape == (64, 80, 3) and bicubic.shape == (64, 80, 3)
     assert "x 0.0–" in magnifier["label"]  # a click near the left edge: the region starts at the edge
     with pytest.raises(gr.Error, match="Run the model first"):
-        page.upscale.pick_region(None, click)
+        page.upscale.pick_region(None, evt=click)
 
 
 def test_api_handler_returns_a_png_and_a_summary(page, photo_path):
@@ -441,11 +442,32 @@ def test_magnifier_by_keyboard(page, photo_path):
     import gradio as gr
 
     result = list(page.upscale.run(str(photo_path), 4, 0, 0, None))[-1][page.run_state]
-    _, _, by_keys, _, _ = page.upscale.pick_point(result, 5, 60)
-    _, _, by_click, _, _ = page.upscale.pick_region(result, gr.SelectData(None, {"index": [5, 60], "value": None}))
+    click = gr.SelectData(None, {"index": [5, 60], "value": None})
+    _, _, by_keys, _, _, point = page.upscale.pick_point(result, 5, 60)
+    _, _, by_click, _, _ = page.upscale.pick_region(result, evt=click)
     assert by_keys["label"] == by_click["label"]
-    *_, x, y = page.upscale.pick_point(result, 10_000, -3)  # kept inside the picture
-    assert (x, y) == (79, 0)
+    # The typed point is the one the movie and the ladder centre on, as a click's is.
+    assert point == page.remember_point(result, click)
+    *_, x, y, point = page.upscale.pick_point(result, 10_000, -3)  # kept inside the picture
+    assert (x, y) == (79, 0) and point[0] < 1 and point[1] < 0.05
+
+
+def test_magnifier_zoom_control_sets_how_many_input_pixels_it_shows(page, photo_path):
+    """The magnifier promised "any region at any zoom" with no way to zoom: its slider now says how many
+    input pixels across it shows, from 4 (close) to 32, starting twice as close as the output."""
+    from liif.page import session
+
+    done = list(page.upscale.run(str(photo_path), 2, 0, 0, None))[-1]
+    result = done[page.run_state]
+    # The page's tile is made small here (the page fixture); at the start, twice as close as the output.
+    assert done[page.upscale.magnify_side] == max(4, round(session.MAGNIFIER_TILE / (2 * 2)))
+    widths = {}
+    for side in (4, 12, 1, 99):  # outside the slider's range: held inside it (and inside the 20x16 photo)
+        *_, magnifier, _, _, _ = page.upscale.pick_point(result, 20, 16, side)
+        x0, x1 = (float(v) for v in re.search(r"x ([\d.]+)–([\d.]+)", magnifier["label"]).groups())
+        widths[side] = x1 - x0
+    assert widths[4] == pytest.approx(4) and widths[12] == pytest.approx(12)
+    assert widths[1] == widths[4] and widths[99] == pytest.approx(16)
 
 
 def test_examples_are_captioned_with_their_size():

@@ -469,6 +469,24 @@ def test_a_queued_visitor_sees_their_place(browser, app_server, photo, model):
 
 @pytest.mark.browser
 @pytest.mark.server
+def test_after_run_the_liif_picture_comes_on_screen(browser, app_server, photo, model):
+    """At 1280x900 the results row is below the fold; the row-by-row fill-in used to happen off screen."""
+    context, page = new_page(browser, app_server, viewport={"width": 1280, "height": 900})
+    try:
+        _upload(page, photo)
+        page.locator("#run-button").click()
+        picture = page.locator("#liif-output img").first
+        picture.wait_for(state="visible")
+        page.wait_for_timeout(1000)
+        box = picture.bounding_box()
+        assert box["y"] >= 0 and box["y"] + box["height"] <= 900, f"the LIIF picture is off screen: {box}"
+        page.locator("#status strong").get_by_text("Done", exact=True).wait_for(state="visible")
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.server
 def test_an_error_is_one_sentence(browser, app_server, tmp_path, model):
     not_an_image = tmp_path / "notes.png"
     not_an_image.write_text("these are notes, not a picture")

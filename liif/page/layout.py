@@ -10,7 +10,7 @@ import os
 
 import gradio as gr
 
-from liif.page import files
+from liif.page import files, session
 from liif.page.context import REPO, PageContext
 from liif.page.sections.answers import AnswersSection
 from liif.page.sections.api import ApiSection
@@ -74,11 +74,7 @@ class Page:
     @staticmethod
     def remember_point(result, evt: gr.SelectData):
         """The magnifier's point, as fractions of the picture's width and height, for the movie and the ladder."""
-        if result is None:
-            return None
-        sx, sy = result.scale
-        loaded = result.request.loaded
-        return (evt.index[0] + 0.5) / sx / loaded.width, (evt.index[1] + 0.5) / sy / loaded.height
+        return None if result is None else session.point_fraction(result, evt.index[0], evt.index[1])
 
     @staticmethod
     def experiment_picture(result, upload, point):

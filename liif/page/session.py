@@ -267,25 +267,41 @@ class Magnified:
     tile: np.ndarray = field(repr=False, default=None)  # the LIIF tile alone
 
 
-def region_around(run: Run, centre=None, tile=None, zoom_over_output=MAGNIFIER_ZOOM_OVER_OUTPUT) -> tuple:
+def magnifier_side(run: Run, tile=None, zoom_over_output=MAGNIFIER_ZOOM_OVER_OUTPUT) -> float:
+    """How many input pixels across the magnifier shows unless told: so many that a tile of `tile` pixels
+    shows them `zoom_over_output` times closer than the output does."""
+    sx, sy = run.scale
+    return (tile or MAGNIFIER_TILE) / (zoom_over_output * math.sqrt(sx * sy))
+
+
+def region_around(run: Run, centre=None, tile=None, zoom_over_output=MAGNIFIER_ZOOM_OVER_OUTPUT,
+                  side=None) -> tuple:
     """The magnifier's square region (x0, y0, x1, y1) in input pixels around an output pixel (x, y);
-    the image's centre when none is given. Kept inside the image. Its side is chosen so that a tile of
-    `tile` pixels shows it `zoom_over_output` times closer than the output does."""
+    the image's centre when none is given. Kept inside the image. Its side is `side` input pixels, or
+    magnifier_side's."""
     loaded = run.request.loaded
     w, h = loaded.width, loaded.height
     sx, sy = run.scale
-    side = (tile or MAGNIFIER_TILE) / (zoom_over_output * math.sqrt(sx * sy))
-    side = min(max(side, MIN_REGION_PIXELS), w, h)
+    side = min(max(side or magnifier_side(run, tile, zoom_over_output), MIN_REGION_PIXELS), w, h)
     point = None if centre is None else ((centre[0] + 0.5) / sx, (centre[1] + 0.5) / sy)
     return pictures.box_around(point, (side, side), w, h)
 
 
+def point_fraction(run: Run, x: float, y: float) -> tuple:
+    """Output pixel (x, y) of a run as fractions of the picture's width and height (the point the zoom
+    movie and the scale ladder centre on), from the pixel's centre."""
+    sx, sy = run.scale
+    loaded = run.request.loaded
+    return (x + 0.5) / sx / loaded.width, (y + 0.5) / sy / loaded.height
+
+
 def magnify(shelf: ModelShelf, run: Run, centre=None, tile=None,
-            zoom_over_output=MAGNIFIER_ZOOM_OVER_OUTPUT) -> Magnified:
-    """Input pixels, bicubic and LIIF for one region, each `tile` pixels a side. The LIIF tile is rendered
-    natively at that resolution from the cached encoding, not cut from the output and enlarged."""
+            zoom_over_output=MAGNIFIER_ZOOM_OVER_OUTPUT, side=None) -> Magnified:
+    """Input pixels, bicubic and LIIF for one region (`side` input pixels across, see region_around), each
+    `tile` pixels a side. The LIIF tile is rendered natively at that resolution from the cached encoding,
+    not cut from the output and enlarged."""
     tile = tile or MAGNIFIER_TILE
-    x0, y0, x1, y1 = region_around(run, centre, tile, zoom_over_output)
+    x0, y0, x1, y1 = region_around(run, centre, tile, zoom_over_output, side)
     loaded = run.request.loaded
     with shelf.working(run.model_name, run.owner) as upscaler:
         liif = upscaler.render_region(imageio.to_tensor(loaded.rgb), (y0, x0, y1, x1), (tile, tile))
@@ -293,8 +309,9 @@ def magnify(shelf: ModelShelf, run: Run, centre=None, tile=None,
     bicubic_tile = np.asarray(bicubic_image(loaded, tile, tile, region=(x0, y0, x1, y1)).convert("RGB"))
     pixels_tile = pictures.nearest_region(loaded.rgb, (x0, y0, x1, y1), tile)
     added, _ = explain.added_detail(liif_tile, bicubic_tile)
-    tiles = [label(pixels_tile, "input pixels"), label(bicubic_tile, "bicubic"),
-             label(liif_tile, "LIIF"), label(added, "added by LIIF")]
+    # Captions a tenth of the tile: the 2x2 grid is shown about 300 px wide, and they must stay readable.
+    tiles = [label(tile_, text, size=tile // 10) for tile_, text in
+             ((pixels_tile, "input pixels"), (bicubic_tile, "bicubic"), (liif_tile, "LIIF"), (added, "added by LIIF"))]
     sx, sy = run.scale
     return Magnified(pictures.grid_2x2(tiles), (x0, y0, x1, y1), (x0 * sx, y0 * sy, x1 * sx, y1 * sy), liif_tile)
 

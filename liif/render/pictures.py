@@ -68,11 +68,12 @@ def draw_box(rgb: np.ndarray, box: tuple) -> np.ndarray:
     return np.asarray(image)
 
 
-def label(tile: np.ndarray, text: str, right: bool = False) -> np.ndarray:
-    """The picture with a caption in a bottom corner (the top-left one is under the page's panel label)."""
+def label(tile: np.ndarray, text: str, right: bool = False, size: int | None = None) -> np.ndarray:
+    """The picture with a caption in a bottom corner (the top-left one is under the page's panel label),
+    `size` pixels tall (by default a twentieth of the picture, at least 11)."""
     image = Image.fromarray(np.ascontiguousarray(tile)).convert("RGB")
     draw = ImageDraw.Draw(image)
-    font = ImageFont.load_default(size=max(11, min(tile.shape[:2]) // 20))
+    font = ImageFont.load_default(size=size or max(11, min(tile.shape[:2]) // 20))
     width = draw.textbbox((0, 0), text, font=font)[2]
     bottom_line = draw.textbbox((0, 0), "Ag", font=font)[3]
     x = image.width - width - 6 if right else 6

@@ -36,6 +36,35 @@ def output_label(what: str, request) -> str:
     return f"{what} {request.scale_label()}: {request.out_width}×{request.out_height} pixels"
 
 
+# In the browser, on Run: the pictures fill in row by row below the controls, often below the fold on
+# a laptop; once the LIIF picture is shown, it is brought to the middle of the window (if it is not on
+# screen already). Waits at most 20 s for the first picture.
+SHOW_RESULTS_JS = """() => {
+  const started = Date.now();
+  const look = () => {
+    const picture = document.querySelector('#liif-output img');
+    const box = picture && picture.getBoundingClientRect();
+    if (box && box.height > 0) {
+      if (box.top < 0 || box.bottom > window.innerHeight) {
+        const still = window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+        picture.scrollIntoView({block: 'center', behavior: still ? 'auto' : 'smooth'});
+      }
+      return;
+    }
+    if (Date.now() - started < 20000) setTimeout(look, 100);
+  };
+  setTimeout(look, 100);
+}"""
+
+# The magnifier's zoom control: how many input pixels across it shows (4: very close, 32: a wide view).
+MAGNIFIER_SIDES = (4, 32)
+
+
+def magnifier_start(result) -> int:
+    """The magnifier's zoom after a run: twice as close as the output, within MAGNIFIER_SIDES."""
+    return int(min(max(round(session.magnifier_side(result)), MAGNIFIER_SIDES[0]), MAGNIFIER_SIDES[1]))
+
+
 class UpscaleSection:
     def __init__(self, page):
         self.page, self.ctx = page, page.ctx
@@ -83,6 +112,9 @@ class UpscaleSection:
                 self.magnify_y = gr.Number(0, precision=0, minimum=0, label="Magnifier centre y (output pixels)",
                                            elem_id="magnify-y")
                 self.magnify_button = gr.Button("Magnify there", elem_id="magnify-button")
+                self.magnify_side = gr.Slider(MAGNIFIER_SIDES[0], MAGNIFIER_SIDES[1], value=16, step=1,
+                                              label="Magnifier: input pixels across (fewer = closer)",
+                                              elem_id="magnify-side")
             self.compare_view = gr.ImageSlider(label="Drag to compare: bicubic (left) | LIIF (right)", format="png",
                                                type="numpy", visible=False, interactive=False, max_height=420,
                                                elem_id="compare")
@@ -92,7 +124,7 @@ class UpscaleSection:
         controls = [self.upload, self.scale, self.target_width, self.target_height, self.model]
         run_outputs = [page.run_state, self.results_area, self.input_view, self.bicubic_view, self.liif_view,
                        self.magnifier_view, self.compare_view, self.download, self.status, self.magnify_x,
-                       self.magnify_y] + explanation.outputs
+                       self.magnify_y, self.magnify_side] + explanation.outputs
         self.upload.change(self.suggest_model, [self.upload, self.model], [self.model, self.jpeg_note],
                            api_visibility="private", queue=False)
         for chosen in (self.upload.change, self.model.change):
@@ -102,13 +134,19 @@ class UpscaleSection:
         # "minimal" so that it does not cover the line's own progress text.
         click_in_turn(self.ctx, self.run_button, self.status, self.run, controls[:4] + [self.model, self.stretch],
                       run_outputs, show_progress_on=[self.status], show_progress="minimal")
+        self.run_button.click(None, None, None, js=SHOW_RESULTS_JS, api_visibility="private", queue=False)
         magnifier_outputs = [self.bicubic_view, self.liif_view, self.magnifier_view, self.magnify_x, self.magnify_y]
         for clickable in (self.bicubic_view, self.liif_view):
-            clickable.select(self.pick_region, [page.run_state], magnifier_outputs, api_visibility="private",
-                             concurrency_id=MODEL_WORK, show_progress_on=[self.magnifier_view])
+            clickable.select(self.pick_region, [page.run_state, self.magnify_side], magnifier_outputs,
+                             api_visibility="private", concurrency_id=MODEL_WORK, show_progress_on=[self.magnifier_view])
+        self.magnify_side.release(self.pick_point, [page.run_state, self.magnify_x, self.magnify_y, self.magnify_side],
+                                  magnifier_outputs + [page.point_state], api_visibility="private",
+                                  concurrency_id=MODEL_WORK, show_progress_on=[self.magnifier_view])
         self.examples.select(self.pick_example, None, [self.upload], api_visibility="private", queue=False)
+        # Typed coordinates move the point the movie and the ladder use too, as a click does.
         click_in_turn(self.ctx, self.magnify_button, self.status, self.pick_point,
-                      [page.run_state, self.magnify_x, self.magnify_y], magnifier_outputs,
+                      [page.run_state, self.magnify_x, self.magnify_y, self.magnify_side],
+                      magnifier_outputs + [page.point_state],
                       show_progress_on=[self.magnifier_view])
         # Before a run: how long it will take, when that is more than a few seconds.
         for control in controls:
@@ -186,7 +224,8 @@ class UpscaleSection:
 
     def finished_view(self, result: session.Run) -> dict:
         request, facts = result.request, result.facts
-        magnified = session.magnify(self.ctx.shelf, result)
+        side = magnifier_start(result)
+        magnified = session.magnify(self.ctx.shelf, result, side=side)
         return self.page.explanation.explanation_view(result) | {
             self.page.run_state: result,
             self.bicubic_view: gr.update(value=pictures.draw_box(result.bicubic_display, magnified.output_box),
@@ -202,6 +241,7 @@ class UpscaleSection:
                 f"**Your run**: {facts.in_width}×{facts.in_height} at {explain.scale_text(facts)}.",
             self.magnify_x: round((magnified.output_box[0] + magnified.output_box[2]) / 2),
             self.magnify_y: round((magnified.output_box[1] + magnified.output_box[3]) / 2),
+            self.magnify_side: side,
         }
 
     def suggest_model(self, upload, model_name):
@@ -233,20 +273,24 @@ class UpscaleSection:
         """A click on an example puts it in the upload box, as if the visitor had uploaded it."""
         return str(self.ctx.examples[evt.index])
 
-    def pick_region(self, result, evt: gr.SelectData):
+    def pick_region(self, result, side=None, evt: gr.SelectData = None):
         """A click on an output moves the magnifier there."""
-        return self.magnify_at(result, evt.index[0], evt.index[1])
+        return self.magnify_at(result, evt.index[0], evt.index[1], side)
 
-    def pick_point(self, result, x, y):
-        """The keyboard's way to the magnifier: x and y typed in output pixels."""
-        return self.magnify_at(result, x or 0, y or 0)
+    def pick_point(self, result, x, y, side=None):
+        """The keyboard's way to the magnifier (x and y typed in output pixels), and its zoom: `side` input
+        pixels across. The point also becomes the one the zoom movie and the scale ladder centre on (a
+        click sets it through remember_point)."""
+        *views, x, y = self.magnify_at(result, x or 0, y or 0, side)
+        return (*views, x, y, session.point_fraction(result, x, y))
 
-    def magnify_at(self, result, x, y):
+    def magnify_at(self, result, x, y, side=None):
         if result is None:
             raise gr.Error("Run the model first; then click the output to look closer.", print_exception=False)
         x = min(max(int(x), 0), result.request.out_width - 1)
         y = min(max(int(y), 0), result.request.out_height - 1)
-        magnified = session.magnify(self.ctx.shelf, result, centre=(x, y))
+        side = None if side is None else min(max(float(side), MAGNIFIER_SIDES[0]), MAGNIFIER_SIDES[1])
+        magnified = session.magnify(self.ctx.shelf, result, centre=(x, y), side=side)
         return (
             pictures.draw_box(result.bicubic_display, magnified.output_box),
             pictures.draw_box(result.liif_display, magnified.output_box),
