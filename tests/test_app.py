@@ -470,6 +470,21 @@ def test_magnifier_zoom_control_sets_how_many_input_pixels_it_shows(page, photo_
     assert widths[1] == widths[4] and widths[99] == pytest.approx(16)
 
 
+def test_a_photo_of_a_few_pixels_is_told_why_its_output_is_a_blur(page, tmp_path):
+    """A 1x1 photo gave an 8x8 dot with no word."""
+    one = tmp_path / "one.png"
+    Image.new("RGB", (1, 1), (200, 40, 90)).save(one)
+    done = list(page.upscale.run(str(one), 8, 0, 0, None))[-1]
+    assert "single pixel" in done[page.upscale.status]
+    few = tmp_path / "few.png"
+    Image.new("RGB", (3, 2), (200, 40, 90)).save(few)
+    done = list(page.upscale.run(str(few), 8, 0, 0, None))[-1]
+    assert "only 6 pixels" in done[page.upscale.status]
+    for status in (done[page.upscale.status], session.status_text(done[page.run_state])):
+        assert "single pixel" not in status
+    assert session.few_pixels_text(20, 16) == ""  # a small photo, but one with shapes in it
+
+
 def test_examples_are_captioned_with_their_size():
     from liif.page.context import REPO
     from liif.page.sections.upscale import example_caption

@@ -328,7 +328,26 @@ def status_text(run: Run) -> str:
     ]
     if notices:
         lines.append("Your file was read with these changes: " + "; ".join(notices) + ".")
+    few = few_pixels_text(facts.in_width, facts.in_height)
+    if few:
+        lines.append(few)
     return "\n\n".join(lines)
+
+
+# Below this many input pixels the output is mostly one smooth blend: the run says why.
+FEW_PIXELS = 16
+
+
+def few_pixels_text(width: int, height: int) -> str:
+    """A sentence for a photo of very few pixels ("" otherwise): there is next to nothing to enlarge."""
+    n = width * height
+    if n == 1:
+        return ("Your photo is a single pixel: one colour and nothing else, so every output pixel has that colour. "
+                "No method can find shapes in it: there are none to find.")
+    if n < FEW_PIXELS:
+        return (f"Your photo has only {n} pixels: the output can only blend their {n} colours smoothly; there is no "
+                "shape, edge or texture in them for a model to recognise.")
+    return ""
 
 
 def model_line(facts: explain.RunFacts) -> str:

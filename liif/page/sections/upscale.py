@@ -115,15 +115,19 @@ class UpscaleSection:
                 self.magnify_side = gr.Slider(MAGNIFIER_SIDES[0], MAGNIFIER_SIDES[1], value=16, step=1,
                                               label="Magnifier: input pixels across (fewer = closer)",
                                               elem_id="magnify-side")
-            self.compare_view = gr.ImageSlider(label="Drag to compare: bicubic (left) | LIIF (right)", format="png",
+            # No label: Gradio draws it over the picture's top. The handle starts a quarter in, off the middle
+            # (where a face's eyes usually are), so the picture is seen first.
+            self.compare_note = gr.Markdown("**Drag to compare**: bicubic on the left, LIIF on the right.",
+                                            visible=False, elem_id="compare-note")
+            self.compare_view = gr.ImageSlider(show_label=False, label="Bicubic (left) and LIIF (right)", format="png",
                                                type="numpy", visible=False, interactive=False, max_height=420,
-                                               elem_id="compare")
+                                               slider_position=25, elem_id="compare")
 
     def wire(self):
         page, explanation = self.page, self.page.explanation
         controls = [self.upload, self.scale, self.target_width, self.target_height, self.model]
         run_outputs = [page.run_state, self.results_area, self.input_view, self.bicubic_view, self.liif_view,
-                       self.magnifier_view, self.compare_view, self.download, self.status, self.magnify_x,
+                       self.magnifier_view, self.compare_view, self.compare_note, self.download, self.status, self.magnify_x,
                        self.magnify_y, self.magnify_side] + explanation.outputs
         self.upload.change(self.suggest_model, [self.upload, self.model], [self.model, self.jpeg_note],
                            api_visibility="private", queue=False)
@@ -177,7 +181,8 @@ class UpscaleSection:
         return {
             self.page.run_state: None, self.input_view: cleared[0], self.bicubic_view: cleared[1],
             self.liif_view: cleared[2], self.magnifier_view: gr.update(value=None, label="Magnifier"),
-            self.compare_view: gr.update(value=None, visible=False), self.download: gr.update(visible=False),
+            self.compare_view: gr.update(value=None, visible=False), self.compare_note: gr.update(visible=False),
+            self.download: gr.update(visible=False),
             self.status: f"**Not run**: {reason}.",
         }
 
@@ -218,7 +223,8 @@ class UpscaleSection:
                 self.results_area: gr.update(visible=True), self.input_view: self.input_display(request),
                 self.bicubic_view: gr.update(value=partial.bicubic, label=output_label("Bicubic", request)),
                 self.page.run_state: None, self.magnifier_view: gr.update(value=None, label="Magnifier"),
-                self.compare_view: gr.update(value=None, visible=False), self.download: gr.update(visible=False),
+                self.compare_view: gr.update(value=None, visible=False), self.compare_note: gr.update(visible=False),
+            self.download: gr.update(visible=False),
             }
         return view
 
@@ -234,6 +240,7 @@ class UpscaleSection:
                                       label=output_label("LIIF", request)),
             self.magnifier_view: self.magnifier_image(magnified),
             self.compare_view: gr.update(value=session.compare_pair(result), visible=True),
+            self.compare_note: gr.update(visible=True),
             self.download: gr.update(label=f"Download LIIF {facts.out_width}×{facts.out_height} (PNG, lossless)",
                                      value=str(result.png_path), visible=True),
             self.status: session.status_text(result) + self.jpeg_words(result),
