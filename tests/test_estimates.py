@@ -22,9 +22,11 @@ def _model_seconds(shelf, name, path, scale) -> tuple:
     visitors, so neither reuses the other's encoding), which keeps a tiny run's timer noise out. A scale
     of None is the slider's maximum for the photo, as the page computes it now."""
     speed = shelf.speed(name)
-    if scale is None:
-        width, height = imageio.image_size(path)
-        scale = limits.max_scale(width, height, speed)
+    width, height = imageio.image_size(path)
+    # None is the slider's maximum; a scale past it (on a slow CPU, x8 of a 64x64 can be) is held there,
+    # as the page's slider holds it: the estimates that matter are those of runs the page accepts.
+    most = limits.max_scale(width, height, speed)
+    scale = most if scale is None else min(scale, most)
     request = limits.prepare(path, scale, speed=speed)
     predicted = speed.seconds(request.loaded.width * request.loaded.height, request.out_width * request.out_height)
     measured = []
