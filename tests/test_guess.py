@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
+from test_answers import engine, small_weights  # noqa: F401  (the same small random model, found by name)
 
 from liif import cli
 from liif.evaluation.metrics import psnr_y
@@ -17,30 +17,10 @@ from liif.lessons import answers, check, guess, originals
 from liif.page import files, models
 from liif.page.sections.check import GUESS_SLOTS, OWN_PHOTO
 from liif.render import imageio, pictures
-from liif.render.engine import Upscaler
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "assets" / "examples").glob("*.png"))
-
-
-@pytest.fixture(scope="module")
-def small_weights(tmp_path_factory):
-    """A random LIIF with a small decoder (fixed seed): renders in milliseconds; the game's arithmetic does
-    not depend on how good the model is."""
-    from liif.core.model import LIIF, LIIFConfig
-    from liif.core.weights import save_weights
-
-    torch.manual_seed(0)
-    model = LIIF(LIIFConfig(encoder="edsr-baseline", feat_unfold=False, local_ensemble=False, hidden=[32]))
-    return save_weights(model, tmp_path_factory.mktemp("weights") / "small.safetensors")
-
-
-@pytest.fixture(scope="module")
-def engine(small_weights):
-    from liif.core.weights import load_model
-
-    return Upscaler(load_model(small_weights), device="cpu", precision="fp32")
 
 
 @pytest.fixture(scope="module")
