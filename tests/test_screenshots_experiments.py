@@ -48,22 +48,32 @@ def _section_shot(page, section: str, extra_masks=()) -> bytes:
     return out.getvalue()
 
 
-def experiments_flow(browser, server, width: int) -> dict:
+def experiments_flow(browser, server) -> dict:
     """Upload a shipped example, show the answers that fit it, check its original at ×8, run it and look
-    inside one pixel, then make the zoom movie and the ladder; returns stage -> (PNG bytes, text read
-    from the page)."""
+    inside one pixel, then make the zoom movie and the ladder; returns window name -> stage -> (PNG bytes,
+    text read from the page). The model work is done once: each stage is shot in a wide window, then the
+    window is made narrow (the page lays itself out again) and shot again, then made wide for the next
+    stage. (Two whole flows took most of the browser tests' time on a 2-core CPU.)"""
     url = server.url
-    context = browser.new_context(viewport={"width": width, "height": 1400}, device_scale_factor=1, locale="en-US",
-                                  timezone_id="UTC", color_scheme="light", reduced_motion="reduce")
+    context = browser.new_context(viewport={"width": WIDTHS["wide"], "height": 1400}, device_scale_factor=1,
+                                  locale="en-US", timezone_id="UTC", color_scheme="light", reduced_motion="reduce")
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(url.rstrip("/"))
                or route.request.url.startswith(("data:", "blob:")) else route.abort())
-    shots = {}
-    toasts = TOASTS_SEEN.setdefault(width, [])
+    shots = {name: {} for name in WIDTHS}
 
-    def note_toasts(stage):
-        toasts.extend(f"{stage}: {text}" for text in page.locator(TOASTS).all_inner_texts() if text.strip())
+    def note_toasts(stage, width):
+        TOASTS_SEEN.setdefault(width, []).extend(
+            f"{stage}: {text}" for text in page.locator(TOASTS).all_inner_texts() if text.strip())
+
+    def shoot_both(stage, section, read, extra_masks=()):
+        """The stage in each window: (picture of the section, read(page)); wide last, for what follows."""
+        for name in ("wide", "narrow", "wide"):
+            page.set_viewport_size({"width": WIDTHS[name], "height": 1400})
+            if stage not in shots[name]:
+                shots[name][stage] = (_section_shot(page, section, extra_masks), read())
+                note_toasts(stage, WIDTHS[name])
 
     try:
         page.goto(url)
@@ -76,22 +86,19 @@ def experiments_flow(browser, server, width: int) -> dict:
         page.locator("#answers-button").click()
         page.locator("#answers-text table").wait_for(state="visible")
         page.locator("#answers-share").wait_for(state="visible")
-        shots["answers"] = (_section_shot(page, "#answers-section"), page.locator("#answers-text").inner_text())
-        note_toasts("answers")
+        shoot_both("answers", "#answers-section", page.locator("#answers-text").inner_text)
 
         page.locator("#check-button").click()
         page.locator("#check-text table").wait_for(state="visible")
         page.locator("#check-share").wait_for(state="visible")
-        shots["check"] = (_section_shot(page, "#check-section"), page.locator("#check-text").inner_text())
-        note_toasts("check")
+        shoot_both("check", "#check-section", page.locator("#check-text").inner_text)
 
         page.locator("#run-button").click()
         page.locator("#status strong").get_by_text("Done", exact=True).wait_for(state="visible")
         page.locator("#probe-section button").first.click()  # opens the accordion
         page.locator("#probe-button").click()
         page.locator("#probe-profile img").first.wait_for(state="visible")
-        shots["probe"] = (_section_shot(page, "#probe-section"), page.locator("#probe-text").inner_text())
-        note_toasts("probe")
+        shoot_both("probe", "#probe-section", page.locator("#probe-text").inner_text)
 
         page.locator("#zoom-section button").first.click()  # opens the accordion
         page.locator("#zoom-button").click()
@@ -102,24 +109,23 @@ def experiments_flow(browser, server, width: int) -> dict:
         for _ in range(5):
             frames.append(movie.screenshot())
             page.wait_for_timeout(500)
-        shots["zoom"] = (_section_shot(page, "#zoom-section", ["#zoom-movie img"]),
-                         (movie.get_attribute("src"), len(set(frames)) > 1))
+        played = (movie.get_attribute("src"), len(set(frames)) > 1)
+        shoot_both("zoom", "#zoom-section", lambda: played, ["#zoom-movie img"])
 
         page.locator("#ladder-section button").first.click()
         page.locator("#ladder-button").click()
         page.locator("#ladder-text li").first.wait_for(state="visible")
-        shots["ladder"] = (_section_shot(page, "#ladder-section"), page.locator("#ladder-text").inner_text())
-        note_toasts("ladder")
+        shoot_both("ladder", "#ladder-section", page.locator("#ladder-text").inner_text)
         return shots
     except Exception as exc:
-        raise flow_failure(exc, page, server, f"experiments-{width}") from exc
+        raise flow_failure(exc, page, server, "experiments") from exc
     finally:
         context.close()
 
 
 @pytest.fixture(scope="module")
 def flows(browser, app_server):
-    return {name: experiments_flow(browser, app_server, width) for name, width in WIDTHS.items()}
+    return experiments_flow(browser, app_server)
 
 
 @pytest.mark.browser
