@@ -26,6 +26,8 @@ def _model_seconds(shelf, name, path, scale) -> tuple:
     # None is the slider's maximum; a scale past it (on a slow CPU, x8 of a 64x64 can be) is held there,
     # as the page's slider holds it: the estimates that matter are those of runs the page accepts.
     most = limits.max_scale(width, height, speed)
+    if most == 0:
+        return None  # even x1 of this photo is past the page's budget on this machine: nothing to estimate
     scale = most if scale is None else min(scale, most)
     request = limits.prepare(path, scale, speed=speed)
     predicted = speed.seconds(request.loaded.width * request.loaded.height, request.out_width * request.out_height)
@@ -42,17 +44,24 @@ def test_estimates_are_within_0_67_to_1_5_of_the_measured_model_time(tmp_path):
     session.ExampleRun(shelf, REPO_EXAMPLES[0], 8).wait()  # as the app does at start
     strip = tmp_path / "strip-400x20.png"
     Image.fromarray(np.random.default_rng(0).integers(0, 256, (20, 400, 3), dtype=np.uint8)).save(strip)
-    cases = [(path, scale) for path in REPO_EXAMPLES for scale in (2, 8)]
-    for side in (48, 64):  # the slider's maximum, once per example size
+    # Per example size (48 and 64 a side): one photo at x2, x8 and the slider's maximum; then the strip. (Every
+    # example at both scales took a minute and a half more and added no shape the estimate prices differently.)
+    cases = []
+    for side in (48, 64):
         path = next(p for p in REPO_EXAMPLES if p.stem.endswith(str(side)))
-        cases.append((path, None))
+        cases += [(path, 2), (path, 8), (path, None)]
     cases.append((strip, 8))
     report, outside = [], []
     for path, scale in cases:
-        predicted, measured = _model_seconds(shelf, name, path, scale)
+        timed = _model_seconds(shelf, name, path, scale)
+        if timed is None:
+            report.append(f"{path.name}: past the page's budget even at x1 here")
+            continue
+        predicted, measured = timed
         ratio = measured / predicted
         report.append(f"{path.name} ×{scale or 'max'}: predicted {predicted:.2f} s, measured {measured:.2f} s ({ratio:.2f}x)")
         if not 0.67 <= ratio <= 1.5:
             outside.append(report[-1])
     print("\n".join(report))
+    assert len(report) - sum("past the page's budget" in line for line in report) >= 4, "\n".join(report)
     assert not outside, "\n".join(report)
