@@ -8,15 +8,22 @@ site shrinks an uploaded photo to an avatar. Each original is a crop of at most 
 the same face, at the source's own resolution (never enlarged), saved as a high-quality JPEG (4:4:4, so
 colour edges are not halved) to keep the repository small. The crops are fixed numbers, so the files are
 reproducible; assets/README.md gives each source and its terms.
+
+The printed sign (originals/sign.png) is no photo: our text generator (liif/training/text_pictures.py)
+draws it from a fixed seed with the shipped DejaVu fonts, and seen/sign-x4.png is its tiny version, shrunk
+x4 as the check shrinks a photo (liif/lessons/check.py, antialiased bicubic): the "what it has seen" section's
+text input. Neither is read from --source.
 """
 
 import argparse
+import sys
 from pathlib import Path
 
 from PIL import Image
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_SOURCE = HERE.parent.parent / "shared" / "assets-src"
+sys.path.insert(0, str(HERE.parent))  # liif, for the generated sign
 
 # name -> (source file, square crop box (left, top, right, bottom) in source pixels, output side)
 EXAMPLES = {
@@ -35,6 +42,24 @@ ORIGINALS = {
     "coffee.jpg": ("coffee.png", (44, 0, 556, 400)),
 }
 ORIGINAL_QUALITY = 92
+# The generated sign: picture SIGN_PICTURE of the text set made from SIGN_SEED with this spec, 256x192.
+SIGN_SEED, SIGN_PICTURE = 2026, 4
+SIGN_SPEC = {"min_side": 192, "max_short_side": 192, "max_side": 256, "glyph_min": 20, "glyph_max": 36,
+             "backgrounds": ("plain", "linear")}
+SIGN_TINY_SCALE = 4
+
+
+def make_sign() -> tuple:
+    """(the printed sign, its tiny version at x4) as PIL images, from the seed alone."""
+    from liif.lessons.check import real_and_tiny
+    from liif.render.imageio import load_image
+    from liif.training import text_pictures as tp
+
+    spec = tp.TextPictureSpec(**SIGN_SPEC)
+    sign = tp.make_text_picture(tp.picture_rng(SIGN_SEED, SIGN_PICTURE), spec, fonts=tp.shipped_fonts(), photos=[])
+    real, tiny = real_and_tiny(load_image(sign), SIGN_TINY_SCALE)
+    assert real.shape[:2] == (sign.height, sign.width), "the sign must be a multiple of the scale, uncut"
+    return sign, Image.fromarray(tiny)
 
 
 def make_example(source: Path, box: tuple, side: int) -> Image.Image:
@@ -59,6 +84,12 @@ def main(argv=None):
             im.convert("RGB").crop(box).save(args.originals / name, quality=ORIGINAL_QUALITY, subsampling=0,
                                               optimize=True)
         print(f"{args.originals / name}: {box[2] - box[0]}x{box[3] - box[1]} from {source} {box}")
+    sign, tiny = make_sign()
+    sign.save(args.originals / "sign.png", optimize=True)
+    (HERE / "seen").mkdir(exist_ok=True)
+    tiny.save(HERE / "seen" / f"sign-x{SIGN_TINY_SCALE}.png", optimize=True)
+    print(f"{args.originals / 'sign.png'}: {sign.width}x{sign.height}, text picture {SIGN_PICTURE} of seed {SIGN_SEED}; "
+          f"{HERE / 'seen' / f'sign-x{SIGN_TINY_SCALE}.png'}: {tiny.width}x{tiny.height}")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,10 @@ from liif import cli
 from liif.core import geometry, weights
 from liif.core.model import LIIF, LIIFConfig
 from liif.core.reference import query_reference
+from liif.lessons.explain import feature_pca_image
 from liif.lessons.probe import check_point, probe, profile
+from liif.lessons.probe_pictures import LABEL_SIZE
+from liif.lessons.probe_results import PICTURE_CELL, PICTURE_WIDTH
 from liif.render import imageio
 from liif.render.engine import Speed, Upscaler, cpu_has_fast_bf16
 from liif.render.upscale import bicubic_image
@@ -26,6 +29,9 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 ENCODERS = ("edsr-baseline", "rdn")
 # The largest |rgb - rendered_rgb| seen, per precision, printed at the end of the module (pytest -s).
 GAPS = {"fp32": 0, "bf16": 0}
+# How wide a 390 px phone window shows the probe's pictures, CSS pixels (measured in Chromium: the
+# section's content box; tests/test_screenshots_experiments.py measures it on the page).
+PHONE_PICTURE_WIDTH = 298
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +187,39 @@ def test_profile_pictures_and_words(models, loaded):
     text = p.markdown()
     assert "(" + ", ".join(map(str, p.rgb)) + ")" in text and "| weight |" in text
     for picture in (p.picture(), p.profile_picture(), p.variants_picture()):
-        assert isinstance(picture, Image.Image) and picture.width >= 400 and picture.height >= 200
+        assert isinstance(picture, Image.Image) and picture.width >= PICTURE_WIDTH and picture.height >= 200
+
+
+def test_the_grid_points_are_marked_on_the_explanations_feature_grid(models, loaded):
+    """The probe's second panel is the explanation's picture of the feature grid, at the same place as the
+    input's pixels of the first (one code per input pixel), with the same grid points marked."""
+    upscaler = Upscaler(models["rdn"], device="cpu", precision="fp32")
+    p = probe(upscaler, loaded, 20, 14, (36, 30), profile_span=0)
+    whole = feature_pca_image(upscaler.encode(imageio.to_tensor(loaded.rgb)).feat.cpu())
+    (ax, ay), (rows, cols) = p.around_origin, p.around.shape[:2]
+    assert p.feature_around.shape == p.around.shape
+    assert np.array_equal(p.feature_around, whole[ay : ay + rows, ax : ax + cols])
+    for (row, col), _, _ in p.distinct_points:  # every grid point the query uses is inside the panels
+        assert ay <= row < ay + rows and ax <= col < ax + cols
+    # the panels are the pictures' own pixels, enlarged: the first panel shows the input, the second the codes
+    picture = np.asarray(p.picture())
+    cell = PICTURE_CELL
+    colours = {tuple(c) for c in picture.reshape(-1, 3)}
+    assert tuple(p.around[0, 0]) in colours and tuple(p.feature_around[0, 0]) in colours
+    assert picture.shape[0] > 2 * rows * cell  # both panels, stacked, and the table of answers
+
+
+def test_page_pictures_labels_are_readable_on_a_phone(models, loaded):
+    """Every label the page's probe pictures draw is LABEL_SIZE tall (each picture says its smallest in
+    info["label_px"]) on pictures PICTURE_WIDTH wide, so a phone that shows them PHONE_PICTURE_WIDTH wide
+    (measured on a 390 px window: tests/test_screenshots_experiments.py) still shows 11 px labels."""
+    upscaler = Upscaler(models["edsr-baseline"], device="cpu", precision="fp32")
+    for x, y, size in [(20, 14, (36, 30)), (0, 0, (96, 80)), (95, 79, (96, 80))]:
+        p = probe(upscaler, loaded, x, y, size, variants=True)
+        for picture in (p.picture(), p.profile_picture()):  # what the page shows
+            assert picture.info["label_px"] == LABEL_SIZE and picture.width == PICTURE_WIDTH
+            assert LABEL_SIZE * PHONE_PICTURE_WIDTH / picture.width >= 11
+        assert p.variants_picture().info["label_px"] == LABEL_SIZE
 
 
 def test_corner_words_say_what_happened(models, loaded):

@@ -1,5 +1,5 @@
-"""Screenshots of the experiments (many answers fit, check against the real photo, inside one pixel, zoom
-movie, scale ladder), driven
+"""Screenshots of the experiments (many answers fit, what it has seen, check against the real photo, inside
+one pixel, zoom movie, scale ladder), driven
 in headless Chromium like a visitor would, at 1280 and 390 pixels wide.
 
 The browser, the model fixture (baselines are named after the model that made them) and the way the
@@ -27,12 +27,36 @@ from test_screenshots import (  # noqa: F401  (fixtures are found by name)
 )
 from visual import assert_snapshot
 
+from liif.lessons.probe_pictures import LABEL_SIZE
+
 WIDTHS = {"wide": 1280, "narrow": 390}
-SECTIONS = "#answers-section, #check-section, #probe-section, #zoom-section, #ladder-section"
+SECTIONS = "#answers-section, #seen-section, #check-section, #probe-section, #zoom-section, #ladder-section"
 # Gradio's pop-up messages; the page says its own refusals and problems beside the button pressed, so a
 # visitor going through the story should never see one (the queue's "busy" arrives only as such a toast).
 TOASTS = '[data-testid="toast-body"], .toast-body'
 TOASTS_SEEN: dict = {}  # window name -> the texts of the toasts shown during its flow
+SIZES_SEEN: dict = {}  # window width -> what PROBE_SIZES measured in the probe section, once it showed a probe
+READABLE_PX = 11  # the smallest text, drawn in a picture or set by the page, a phone should show
+# The probe section as the visitor sees it: each picture's natural width and the width it is shown at (Gradio
+# draws it with object-fit: scale-down inside its box, so never enlarged), and the computed font size of every
+# element that holds visible text of its own (Gradio's labels and buttons, the section's Markdown).
+PROBE_SIZES = """() => {
+  const section = document.querySelector('#probe-section');
+  const pictures = [...section.querySelectorAll('img')].filter(img => img.getClientRects().length > 0).map(img => {
+    const r = img.getBoundingClientRect();
+    const scale = Math.min(1, r.width / img.naturalWidth, r.height / img.naturalHeight);
+    return {id: img.closest('[id]').id, natural_width: img.naturalWidth, box_width: r.width,
+            shown_width: img.naturalWidth * scale};
+  });
+  const texts = [];
+  for (const el of section.querySelectorAll('*')) {
+    const own = [...el.childNodes].some(n => n.nodeType === Node.TEXT_NODE && n.data.trim());
+    if (!own || el.getClientRects().length === 0 || getComputedStyle(el).visibility === 'hidden') continue;
+    texts.push({text: el.textContent.trim().slice(0, 40), tag: el.tagName.toLowerCase(),
+                px: parseFloat(getComputedStyle(el).fontSize)});
+  }
+  return {pictures, texts};
+}"""
 
 
 def _section_shot(page, section: str, extra_masks=()) -> bytes:
@@ -67,13 +91,15 @@ def experiments_flow(browser, server) -> dict:
         TOASTS_SEEN.setdefault(width, []).extend(
             f"{stage}: {text}" for text in page.locator(TOASTS).all_inner_texts() if text.strip())
 
-    def shoot_both(stage, section, read, extra_masks=()):
+    def shoot_both(stage, section, read, extra_masks=(), measure=None):
         """The stage in each window: (picture of the section, read(page)); wide last, for what follows."""
         for name in ("wide", "narrow", "wide"):
             page.set_viewport_size({"width": WIDTHS[name], "height": 1400})
             if stage not in shots[name]:
                 shots[name][stage] = (_section_shot(page, section, extra_masks), read())
                 note_toasts(stage, WIDTHS[name])
+                if measure is not None:
+                    measure(WIDTHS[name])
 
     try:
         page.goto(url)
@@ -88,6 +114,12 @@ def experiments_flow(browser, server) -> dict:
         page.locator("#answers-share").wait_for(state="visible")
         shoot_both("answers", "#answers-section", page.locator("#answers-text").inner_text)
 
+        page.locator("#seen-section button").first.click()  # opens the accordion: the shipped tiny sign
+        page.locator("#seen-button").click()
+        page.locator("#seen-text table").wait_for(state="visible")
+        page.locator("#seen-real img").first.wait_for(state="visible")
+        shoot_both("seen", "#seen-section", page.locator("#seen-text").inner_text)
+
         page.locator("#check-button").click()
         page.locator("#check-text table").wait_for(state="visible")
         page.locator("#check-share").wait_for(state="visible")
@@ -98,7 +130,8 @@ def experiments_flow(browser, server) -> dict:
         page.locator("#probe-section button").first.click()  # opens the accordion
         page.locator("#probe-button").click()
         page.locator("#probe-profile img").first.wait_for(state="visible")
-        shoot_both("probe", "#probe-section", page.locator("#probe-text").inner_text)
+        shoot_both("probe", "#probe-section", page.locator("#probe-text").inner_text,
+                   measure=lambda width: SIZES_SEEN.__setitem__(width, page.evaluate(PROBE_SIZES)))
 
         page.locator("#zoom-section button").first.click()  # opens the accordion
         page.locator("#zoom-button").click()
@@ -169,6 +202,14 @@ def test_ladder_labels_training_and_extrapolation(flows):
 
 @pytest.mark.browser
 @pytest.mark.server
+def test_what_it_has_seen_shows_both_models_against_the_real_sign(flows):
+    for name, shots in flows.items():
+        text = shots["seen"][1]
+        assert "against the real picture" in text and text.count(" dB") >= 3, f"{name}:\n{text}"  # bicubic, both
+
+
+@pytest.mark.browser
+@pytest.mark.server
 def test_narrow_window_keeps_the_section_inside(flows):
     for stage, (png, _) in flows["narrow"].items():
         width = Image.open(io.BytesIO(png)).size[0]
@@ -190,6 +231,31 @@ def test_inside_one_pixel_shows_the_four_terms_of_the_runs_pixel(flows):
     for name, shots in flows.items():
         text = shots["probe"][1]
         assert "4" in text and "weight" in text.lower(), f"{name}:\n{text}"
+
+
+@pytest.mark.browser
+@pytest.mark.server
+def test_inside_one_pixel_is_readable_on_a_phone(flows):
+    """Labels readable (at least 11 px) on a phone, as issue 25 asks, in a 390 px window and a wide one: a
+    label drawn in a probe picture is shown at probe_pictures.LABEL_SIZE x (shown width / natural width),
+    and the page's own text in the section (Gradio's labels, buttons, the Markdown) at its computed size."""
+    problems = []
+    for width in WIDTHS.values():
+        sizes = SIZES_SEEN[width]
+        ids = sorted(p["id"] for p in sizes["pictures"])
+        assert ids == ["probe-picture", "probe-profile"], f"{width} px: pictures shown {ids}"
+        for picture in sizes["pictures"]:
+            shown = LABEL_SIZE * picture["shown_width"] / picture["natural_width"]
+            print(f"{width} px: {picture['id']} {picture['natural_width']} px wide, shown "
+                  f"{picture['shown_width']:.0f}: labels {shown:.1f} px")
+            if shown < READABLE_PX:
+                problems.append(f"{width} px: {picture['id']}'s labels are shown {shown:.1f} px tall ({LABEL_SIZE} "
+                                f"drawn on {picture['natural_width']} px, shown {picture['shown_width']:.0f} wide)")
+        smallest = min(sizes["texts"], key=lambda t: t["px"])
+        print(f"{width} px: smallest page text {smallest['px']} px ({smallest['tag']}: {smallest['text']!r})")
+        problems += [f"{width} px: {t['tag']} {t['text']!r} is {t['px']} px" for t in sizes["texts"]
+                     if t["px"] < READABLE_PX]
+    assert not problems, "\n".join(problems)
 
 
 @pytest.mark.browser

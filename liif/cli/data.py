@@ -70,3 +70,54 @@ def _run_text(args):
     print(f"evaluate: python -m liif eval --data {out.resolve().parent} --sets {out.resolve().name} --bicubic-only")
     print(f"train:    python -m liif train --data {out / 'HR'} ...")
     return 0
+
+
+def add_data_facts(sub):
+    from liif.training.config import TrainConfig
+
+    p = sub.add_parser("data-facts", help="count what a folder of training pictures holds (sources, area, faces)",
+                       description="Measured facts about a folder of training pictures: how many, their megapixels "
+                                   "(as stored and as training reads them), each source's share of the area, and "
+                                   "how many show a face (OpenCV's Haar frontal-face cascade). A text set made by "
+                                   "make-data text is read from its text-set.json. The page and the model card read "
+                                   "the JSON written beside a model's weights (weights/NAME.data.json).")
+    p.add_argument("folder", metavar="FOLDER", help="the training folder (for a text set, DIR or DIR/HR)")
+    p.add_argument("--json", metavar="OUT", help="write the facts as JSON here (default: print them)")
+    p.add_argument("--max-side", type=int, default=TrainConfig().max_side,
+                   help="training's max_side: larger pictures count at this size (default: %(default)s)")
+    p.add_argument("--detect-max-side", type=int, default=None,
+                   help="faces are looked for in a copy at most this many pixels a side (default: 512)")
+    p.add_argument("--no-faces", action="store_true", help="skip the face count (quick)")
+    p.set_defaults(func=_run_data_facts)
+
+
+def _run_data_facts(args):
+    import json
+
+    from liif.evaluation import data_facts
+    from liif.training.data import list_images
+
+    record, pictures = data_facts.text_record(args.folder)
+    try:
+        files = list_images([pictures])
+    except FileNotFoundError as exc:
+        return fail(str(exc), 2)
+
+    def progress(done, count):
+        if done == count or done % 100 == 0:
+            print(f"faces: {done}/{count} pictures", file=sys.stderr, flush=True)
+
+    facts = data_facts.folder_facts(args.folder, files, max_side=args.max_side, detect_faces=not args.no_faces,
+                                    detect_max_side=args.detect_max_side or data_facts.DETECT_MAX_SIDE,
+                                    progress=progress)
+    command = ["python -m liif data-facts", args.folder] + (["--json", args.json] if args.json else [])
+    facts = {"command": " ".join(command), **facts}
+    if args.json:
+        data_facts.write_facts(facts, args.json)
+        found = facts.get("faces")
+        print(f"{facts['pictures']} pictures, {facts['training_megapixels']:.1f} MP as training reads them"
+              + (f", a face in {found['pictures_with_faces']}" if found else "")
+              + f"; wrote {args.json} in {facts['seconds']:.0f} s")
+    else:
+        print(json.dumps(facts, indent=2, ensure_ascii=False))
+    return 0

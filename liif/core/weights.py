@@ -30,7 +30,14 @@ SHIPPED_MODELS = (
     ShippedModel("edsr-baseline", "edsr-baseline-liif.safetensors", "LIIF-EDSR-baseline (faster, less sharp)"),
     ShippedModel("edsr-baseline-jpeg", "edsr-baseline-jpeg-liif.safetensors",
                  "LIIF-EDSR-baseline for JPEG inputs (trained on compressed photos)"),
+    # Continued from edsr-baseline on pictures of printed text (`python -m liif make-data text`). Like every
+    # shipped model it is offered only when its file is in weights/: without it the menu, the card and the
+    # "what it has seen" section go on without it, and `--model text` says the file is missing.
+    ShippedModel("edsr-baseline-text", "edsr-baseline-text-liif.safetensors",
+                 "LIIF-EDSR-baseline for text (trained on printed text)"),
 )
+# Short names `--model` also takes.
+ALIASES = {"text": "edsr-baseline-text"}
 DEFAULT_NAMES = tuple(m.filename for m in SHIPPED_MODELS)
 # Parameters the authors' EDSR state dict carries but never uses in its forward pass.
 IGNORED_KEYS = ("encoder.sub_mean.", "encoder.add_mean.")
@@ -99,14 +106,16 @@ def list_shipped() -> list:
 
 def resolve_weights(model=None) -> Path:
     """A weights file from `--model`'s value: None (the default), a shipped model's name (`rdn`,
-    `edsr-baseline`) or a path."""
+    `edsr-baseline`, `edsr-baseline-text` or its alias `text`) or a path."""
     if model is None:
         return default_weights_path()
+    name = ALIASES.get(str(model), str(model))
     for shipped in SHIPPED_MODELS:
-        if str(model) == shipped.name:
+        if name == shipped.name:
             path = WEIGHTS_DIR / shipped.filename
             if not path.is_file():
-                raise WeightsError(f"the {shipped.name} model is not shipped here: {path} is missing")
+                called = f"{shipped.name} (--model {model})" if name != str(model) else shipped.name
+                raise WeightsError(f"the {called} model is not shipped here: {path} is missing")
             return path
     return Path(model)
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from liif.core import encoders, fmt
 from liif.core.model import count_parameters
 from liif.core.weights import SHIPPED_MODELS, WEIGHTS_DIR, LoadedModel, load_weights
+from liif.evaluation import card_text
 from liif.evaluation.benchmark import format_table
 
 # The LIIF paper's RDN-LIIF (Table 1 and 2 of arXiv 2012.09161), Y-channel PSNR in dB, as published.
@@ -55,6 +56,7 @@ HISTORY = {
         "steps from the measured speed; the 2 cores were shared with tests and other work the whole time, so it "
         "re-planned to fewer steps as it went. It inherits the BSDS500 terms through `--init`."
     ),
+    "edsr-baseline-text": card_text.HISTORY,
 }
 
 
@@ -271,13 +273,15 @@ def cpu_check_words(gpu_report: dict, cpu_report: dict | None, stem: str) -> str
 
 COMMON_TOP = """# Model card: the shipped LIIF models
 
-Three models are shipped, all LIIF (Chen, Liu and Wang, CVPR 2021, [arXiv 2012.09161](https://arxiv.org/abs/2012.09161))
-trained by this project's own code (`python -m liif train`) on the same photos; the first is the demo's default,
-and the third is the second continued on JPEG-compressed inputs (for the thumbnails most tiny photos are).
+{count} models are shipped, all LIIF (Chen, Liu and Wang, CVPR 2021, [arXiv 2012.09161](https://arxiv.org/abs/2012.09161))
+trained by this project's own code (`python -m liif train`). The RDN and the EDSR-baseline learned from the same
+photos; the first is the demo's default. The EDSR-baseline was then continued twice, on its own photos saved as
+JPEG (for the thumbnails most tiny photos are) and on generated pictures of printed text (to show that what a
+model has seen decides what it draws).
 This file is written by `python -m liif card` from the weights files' metadata, their training logs and the
 `python -m liif eval` results beside them; do not edit it by hand.
 
-## Training data (all three models)
+## Training data (the photo models)
 `../shared/data/train/natural` of the development machines: 528 photographs, of which 524 were used for
 training and 4 were held out for validation (a fixed seed chooses them):
 - BSDS500 train and test splits (399 images, 481×321; its val split is B100 and was left out, as was
@@ -289,12 +293,14 @@ Crops are drawn in proportion to image area, so the wallpapers, which hold most 
 most. No benchmark image was used. The paper trains on DIV2K (800 2K images).
 The recipe is the paper's: per sample a scale s ~ U[1, 4], an HR crop of round(48 s) pixels, its 48×48
 LR by antialiased bicubic downsampling, 2304 HR pixels as queries, random flips and transposes, L1 loss.
-No other augmentation and no generated images were used.
+No other augmentation was used. The text model's own pictures are described in its section.
 
 ## Terms
 The code is MIT. The weights were trained partly on BSDS500, whose images are licensed for
 non-commercial research and education: use these weights on those terms.
 """
+
+NUMBER_WORDS = {1: "One", 2: "Two", 3: "Three", 4: "Four", 5: "Five"}
 
 COMMON_BOTTOM = """## The models side by side, and the paper
 
@@ -369,7 +375,8 @@ def jpeg_words(weights_dir: Path = WEIGHTS_DIR) -> str:
 
 
 def render_card(weights_dir: Path = WEIGHTS_DIR) -> str:
-    sections = [COMMON_TOP]
+    count = sum((weights_dir / shipped.filename).exists() for shipped in SHIPPED_MODELS)
+    sections = [COMMON_TOP.format(count=NUMBER_WORDS.get(count, str(count)))]
     steps = {}
     for shipped in SHIPPED_MODELS:
         if (weights_dir / shipped.filename).exists():
@@ -380,4 +387,5 @@ def render_card(weights_dir: Path = WEIGHTS_DIR) -> str:
                                          gap=gap_words(weights_dir), jpeg_words=jpeg_words(weights_dir),
                                          jpeg_training=jpeg_training_words(weights_dir),
                                          rdn_steps=steps.get("rdn", 0), edsr_steps=steps.get("edsr-baseline", 0)))
+    sections.append(card_text.text_section(weights_dir))
     return "\n".join(sections).rstrip() + "\n"

@@ -34,6 +34,27 @@ ORIGINALS = {
 }
 
 
+@dataclass(frozen=True)
+class Generated(Original):
+    """A picture our text generator (liif/training/text_pictures.py) drew: picture `picture` of seed `seed`."""
+
+    seed: int = 0
+    picture: int = 0
+
+
+# Pictures of printed text that assets/make_examples.py draws with the text generator from a fixed seed (no
+# photo, no terms beyond the DejaVu fonts'), with their tiny versions in assets/seen/. Kept apart from
+# ORIGINALS, the photos, so the check's menu and the answers' donors stay photos; the "what it has seen"
+# section (liif/lessons/seen.py) uses both.
+GENERATED = {
+    o.key: o for o in (
+        Generated("sign", "sign.png", "A printed sign", "drawn here by our text generator; DejaVu fonts",
+                  (0.5, 0.5), seed=2026, picture=4),
+    )
+}
+SEEN_DIR = ORIGINALS_DIR.parent / "seen"
+
+
 def original_path(key: str) -> Path:
     if key not in ORIGINALS:
         raise ImageInputError(f"there is no shipped photo called {key!r}; choose one of {', '.join(ORIGINALS)}")
@@ -55,3 +76,24 @@ def shipped_focus(source) -> tuple:
             if Path(source).resolve() == (ORIGINALS_DIR / original.file).resolve():
                 return original.focus
     return (0.5, 0.5)
+
+
+def known(source) -> Original | None:
+    """The shipped photo or generated picture that `source` names (its key, or its file), else None."""
+    if isinstance(source, str) and source in {**ORIGINALS, **GENERATED}:
+        return {**ORIGINALS, **GENERATED}[source]
+    if isinstance(source, (str, Path)):
+        try:
+            resolved = Path(source).resolve()
+        except (OSError, ValueError):
+            return None
+        return next((o for o in [*ORIGINALS.values(), *GENERATED.values()]
+                     if resolved == (ORIGINALS_DIR / o.file).resolve()), None)
+    return None
+
+
+def known_path(key: str) -> Path:
+    """The file of a shipped photo or of a generated picture, by its key."""
+    if key in GENERATED:
+        return ORIGINALS_DIR / GENERATED[key].file
+    return original_path(key)

@@ -4,6 +4,7 @@
     p = probe(engine, load_image("photo.png"), x=100, y=60, out_size=(512, 512))   # output pixel (100, 60)
     p.rgb, p.rendered_rgb            # the sum's colour, and the engine's render of that pixel
     p.summary(), p.sentences(), p.markdown(), p.picture(), p.profile_picture()
+    p.feature_around                 # the same place in the explanation's picture of the feature grid
 
 For one output pixel it writes out the model's own query formula (liif/core/reference.py's
 `ensemble_terms`, the paper's form of it, for this one query): the point's continuous coordinate, the
@@ -39,6 +40,7 @@ from PIL import Image
 
 from liif.core import geometry
 from liif.core.reference import ensemble_terms
+from liif.lessons.explain import feature_pca_image
 from liif.lessons.probe_results import LEVELS, Neighbour, Probe, Profile, Variant, clamped_colour, weighted_sum
 from liif.lessons.probe_words import xy_text
 from liif.render import imageio
@@ -157,7 +159,11 @@ def _sum_at(upscaler, enc, image01, rgb, x, y, out_w, out_h) -> Probe:
         rendered_rgb=rendered_rgb, page_bicubic_rgb=page_bicubic_rgb, precision=upscaler.precision,
         feature_numbers=model.feat_dim, cell_decode=cfg.cell_decode,
         around=np.ascontiguousarray(rgb[ay : ay + side[1], ax : ax + side[0]]),
-        around_origin=(ax, ay))
+        around_origin=(ax, ay),
+        # The explanation's picture of the whole feature grid, at the same place: the colours are the whole
+        # grid's principal components, so they match that picture (one code per input pixel).
+        feature_around=np.ascontiguousarray(feature_pca_image(enc.feat.float().cpu())[ay : ay + side[1],
+                                                                                        ax : ax + side[0]]))
     return result
 
 

@@ -1,7 +1,13 @@
-"""The pictures of a probe (liif/lessons/probe.py): the input's pixels around the point with the grid points
-and their weights, the profile along the row as three plots, and the variants side by side.
+"""The pictures of a probe (liif/lessons/probe.py): the four codes (where they sit on the input's pixels and
+on the encoder's feature grid, what each answered and how the answers add up), the profile along the row as
+three plots, and the variants side by side.
 
     grid_picture(p, cell), profile_picture(p.profile, width), variants_picture(p.variants, side)
+
+Every label is drawn LABEL_SIZE pixels tall, none smaller (each picture says so in `info["label_px"]`), on
+pictures PICTURE_WIDTH wide: a 390 px phone shows them about 300 px wide, so a label is about 12.5 px there.
+Titles are drawn in the pictures (the page shows no label over them) and keep clear of the top-right corner,
+where the page puts its full-screen button.
 """
 
 import math
@@ -10,13 +16,16 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from liif.lessons.probe_results import LEVELS, Probe, Profile
+from liif.lessons.probe_results import LEVELS, PICTURE_WIDTH, Probe, Profile
+from liif.render import colormaps
 
-PICTURE_MIN_WIDTH = 560  # room for the legend under a picture of fewer pixels
-LABEL_SIZE = 15  # font size of every label drawn, in pixels
+LABEL_SIZE = 16  # font size of every label drawn, in pixels
+LINE = LABEL_SIZE + 7  # one line of text
+CORNER = 40  # the top-right corner left free of text (the page's full-screen button)
 FONT_DIR = Path(__file__).resolve().parents[2] / "assets" / "fonts"
 # The profile's plots, one a channel: its name and its line's colour.
 CHANNELS = (("R", (200, 30, 30)), ("G", (20, 140, 40)), ("B", (30, 70, 210)))
+GREY, DARK = (90, 90, 90), (0, 0, 0)
 
 
 def _font(size: int = LABEL_SIZE, bold: bool = False):
@@ -25,6 +34,27 @@ def _font(size: int = LABEL_SIZE, bold: bool = False):
         return ImageFont.truetype(str(path), size)
     except OSError:  # installed without the repository's assets
         return ImageFont.load_default(size=size)
+
+
+def _wrap(text: str, font, width: float) -> list:
+    """`text` in lines of at most `width` pixels (a word longer than that gets a line of its own)."""
+    lines, line = [], ""
+    for word in text.split():
+        candidate = f"{line} {word}".strip()
+        if line and font.getlength(candidate) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = candidate
+    return lines + [line] if line else lines
+
+
+def _paragraph(draw, x, y, text, font, width, fill=DARK) -> float:
+    """Wrapped text from (x, y); returns the y below it."""
+    for line in _wrap(text, font, width):
+        draw.text((x, y), line, fill=fill, font=font)
+        y += LINE
+    return y
 
 
 def _text_box(draw, xy, text, font, fill=(255, 255, 255), background=(0, 0, 0), anchor="la", width=None):
@@ -38,24 +68,64 @@ def _text_box(draw, xy, text, font, fill=(255, 255, 255), background=(0, 0, 0), 
     draw.text(xy, text, fill=fill, font=font, anchor=anchor)
 
 
+def _text_height(text: str, font, width: float) -> int:
+    return len(_wrap(text, font, width)) * LINE
+
+
+def _stack(panels: list, gap: int = 14) -> Image.Image:
+    width = max(panel.width for panel in panels)
+    image = Image.new("RGB", (width, sum(panel.height for panel in panels) + gap * (len(panels) - 1)), (255, 255, 255))
+    draw, y = ImageDraw.Draw(image), 0
+    for k, panel in enumerate(panels):
+        if k:
+            draw.line((0, y - gap // 2, width, y - gap // 2), fill=(200, 200, 200), width=1)
+        image.paste(panel, (0, y))
+        y += panel.height + gap
+    image.info["label_px"] = LABEL_SIZE
+    return image
+
+
+# -- the four codes ----------------------------------------------------------------------------------
+
+
 def grid_picture(p: Probe, cell: int) -> Image.Image:
-    """The input's pixels around the point, each `cell` screen pixels wide, with the grid points (each dot's
-    area grows with its weight), their weights, and the query point with its cell: Probe.picture()."""
-    rows, cols = p.around.shape[:2]
+    """Probe.picture(): the input's pixels around the point with the grid points (each dot's area grows with
+    its weight), their weights and the query point with its cell; the same place in the feature grid with
+    the same points (when the probe has it); and what each code answered."""
+    width = max(p.around.shape[1] * cell, PICTURE_WIDTH)
+    panels = [points_panel(p, p.around, cell, width, "1. Your input's pixels", [
+        f"Output pixel ({p.x}, {p.y}) is the point ({p.coord_px[0]:.3f}, {p.coord_px[1]:.3f}) in input pixels "
+        "(red dot); the box is the output pixel (the cell).",
+        "Yellow: the grid points the decoder asks, each dot sized by its weight."], first=True)]
+    if p.feature_around is not None:
+        panels.append(points_panel(p, p.feature_around, cell, width, "2. The same place in the encoder's feature "
+                                   "grid", ["One code per input pixel, coloured as in the explanation's picture of "
+                                            "the feature grid (first 3 principal components)."]))
+    panels.append(terms_panel(p, width, f"{len(panels) + 1}."))
+    return _stack(panels)
+
+
+def points_panel(p: Probe, pixels: np.ndarray, cell: int, width: int, title: str, notes: list,
+                 first: bool = False) -> Image.Image:
+    """`pixels` (the input's, or the feature grid's, at p.around_origin) enlarged to `cell` a pixel, with the
+    grid points, their weights, the query point and its cell; `title` above and `notes` below."""
+    rows, cols = pixels.shape[:2]
     ax, ay = p.around_origin
-    legend_height = 2 * (LABEL_SIZE + 10) + 8
-    enlarged = np.repeat(np.repeat(p.around, cell, axis=0), cell, axis=1)
-    image = Image.new("RGB", (max(cols * cell, PICTURE_MIN_WIDTH), rows * cell + legend_height), (255, 255, 255))
-    image.paste(Image.fromarray(enlarged), (0, 0))
-    draw = ImageDraw.Draw(image)
     font, bold = _font(), _font(bold=True)
+    title_width = width - 12 - (CORNER if first else 0)
+    top = 6 + _text_height(title, bold, title_width)
+    notes_height = sum(_text_height(note, font, width - 12) for note in notes)
+    image = Image.new("RGB", (width, top + rows * cell + 8 + notes_height), (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    _paragraph(draw, 6, 6, title, bold, title_width)
+    image.paste(Image.fromarray(np.repeat(np.repeat(pixels, cell, axis=0), cell, axis=1)), (0, top))
     for i in range(1, cols):
-        draw.line((i * cell, 0, i * cell, rows * cell), fill=(128, 128, 128), width=1)
+        draw.line((i * cell, top, i * cell, top + rows * cell), fill=(128, 128, 128), width=1)
     for i in range(1, rows):
-        draw.line((0, i * cell, cols * cell, i * cell), fill=(128, 128, 128), width=1)
+        draw.line((0, top + i * cell, cols * cell, top + i * cell), fill=(128, 128, 128), width=1)
 
     def screen(x_px, y_px):
-        return (x_px - ax) * cell, (y_px - ay) * cell
+        return (x_px - ax) * cell, top + (y_px - ay) * cell
 
     qx, qy = screen(*p.coord_px)
     for point, _, _ in p.distinct_points:
@@ -68,47 +138,98 @@ def grid_picture(p: Probe, cell: int) -> Image.Image:
         draw.ellipse((gx - radius, gy - radius, gx + radius, gy + radius), fill=(255, 214, 0), outline=(0, 0, 0),
                      width=2)
         text = f"{weight:.2f}" + (f" ({count} shifts)" if count > 1 else "")
-        below = gy + radius + 4 if gy < rows * cell - 2 * LABEL_SIZE - radius - 8 else gy - radius - 4
+        below = gy + radius + 4 if gy < top + rows * cell - 2 * LABEL_SIZE - radius - 8 else gy - radius - 4
         _text_box(draw, (gx, below), text, bold, anchor="ma" if below > gy else "md", width=cols * cell)
     cw, ch = p.cell_px[0] * cell, p.cell_px[1] * cell
     draw.rectangle((qx - cw / 2, qy - ch / 2, qx + cw / 2, qy + ch / 2), outline=(0, 0, 0), width=3)
     draw.rectangle((qx - cw / 2, qy - ch / 2, qx + cw / 2, qy + ch / 2), outline=(255, 255, 255), width=1)
     draw.ellipse((qx - 4, qy - 4, qx + 4, qy + 4), fill=(230, 0, 60), outline=(255, 255, 255))
-    top = rows * cell + 6
-    lines = (f"output pixel ({p.x}, {p.y}) → input point ({p.coord_px[0]:.3f}, {p.coord_px[1]:.3f})",
-             "yellow: the grid points used, sized by weight; box: the cell")
-    for k, line in enumerate(lines):
-        draw.text((6, top + k * (LABEL_SIZE + 10)), line, fill=(0, 0, 0), font=font)
+    y = top + rows * cell + 6
+    for note in notes:
+        y = _paragraph(draw, 6, y, note, font, width - 12)
     return image
+
+
+def terms_panel(p: Probe, width: int, number: str = "") -> Image.Image:
+    """A table in R, G, B columns: each grid point's answer (on a diverging scale, blue below 0 and orange
+    above, when the answers are corrections to bicubic) with its weight, their weighted sum, the model's
+    bicubic term, the total and the colour it clamps and rounds to (with a swatch of it)."""
+    font, bold = _font(), _font(bold=True)
+    corrections = p.residual == "bicubic"
+    title = (f"{number} What the decoder answered for each grid point, in levels of 255" +
+             (" (corrections to bicubic)" if corrections else " (colours)")).strip()
+    answers = [(f"({n.grid_point[0]}, {n.grid_point[1]})", n.answer, f"{n.weight:.3f}") for n in p.neighbours]
+    sums = [("sum", p.weighted_sum, f"{sum(n.weight for n in p.neighbours):.3f}")]
+    rest = ([("+ bicubic", p.bicubic_term, "")] if corrections else []) + [("= total", p.total, ""),
+                                                                           ("colour", p.rgb, "")]
+    rows = answers + sums + rest
+    label_w = max(font.getlength(name) for name, _, _ in rows + [("(row, col)", 0, 0)]) + 10
+    weight_w = font.getlength("weight") + 10
+    cell_w = (width - 12 - label_w - weight_w) / 3
+    scale = max(1.0, max(abs(v) for _, row, _ in answers + sums for v in row))
+    legend = ((f"Blue: below 0, orange: above, full colour at ±{scale:.1f} levels. " if corrections else "") +
+              "sum: Σ weight × answer (the weights add up to 1)" +
+              ("; + bicubic: the model's own (grid_sample, a = -0.75)" if corrections else "") +
+              "; the total, clamped to 0..255 and rounded, is the colour.")
+    top = 6 + _text_height(title, bold, width - 12)
+    table_top, row_h = top + LINE, LINE + 6
+    table_bottom = table_top + len(rows) * row_h
+    image = Image.new("RGB", (width, int(table_bottom + 6 + _text_height(legend, font, width - 12) + 4)),
+                      (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    _paragraph(draw, 6, 6, title, bold, width - 12)
+    x0 = 6 + label_w
+    draw.text((6, top), "(row, col)", fill=GREY, font=font)
+    for c, (name, colour) in enumerate(CHANNELS):
+        draw.text((x0 + (c + 0.5) * cell_w, top), name, fill=colour, font=bold, anchor="ma")
+    draw.text((width - 6, top), "weight", fill=GREY, font=font, anchor="ra")
+    for r, (name, values, weight) in enumerate(rows):
+        y = table_top + r * row_h
+        scaled = corrections and r < len(answers) + len(sums)
+        if r in (len(answers), len(answers) + len(sums)):
+            draw.line((6, y - 3, width - 6, y - 3), fill=DARK, width=1)
+        draw.text((6, y + 3), name, fill=DARK, font=bold if r >= len(answers) else font)
+        for c, value in enumerate(values):
+            fill = tuple(int(v) for v in colormaps.diverging(np.array(value / scale))) if scaled else (245,) * 3
+            box = (x0 + c * cell_w + 2, y, x0 + (c + 1) * cell_w - 2, y + LINE + 2)
+            draw.rectangle(box, fill=fill)
+            text = str(int(value)) if name == "colour" else f"{value:+.2f}" if scaled else f"{value:.2f}"
+            ink = (255, 255, 255) if sum(fill) < 3 * 140 else DARK
+            draw.text(((box[0] + box[2]) / 2, y + 3), text, fill=ink, font=font, anchor="ma")
+        if weight:
+            draw.text((width - 6, y + 3), weight, fill=DARK, font=font, anchor="ra")
+        elif name == "colour":
+            draw.rectangle((width - 6 - weight_w + 10, y, width - 6, y + LINE + 2), fill=tuple(p.rgb), outline=DARK)
+    _paragraph(draw, 6, table_bottom + 6, legend, font, width - 12, fill=GREY)
+    return image
+
+
+# -- along the row -----------------------------------------------------------------------------------
 
 
 def profile_picture(prof: Profile, width: int) -> Image.Image:
     """LIIF, the model's bicubic and the input's own pixels along the row, one plot per channel."""
-    font = _font()
-    panel, left, right, top, gap = 130, 44, 12, 2 * (LABEL_SIZE + 10), 10
-    bottom = LABEL_SIZE + 14
-    height = top + 3 * panel + 2 * gap + bottom
+    font, bold = _font(), _font(bold=True)
+    title = "Along the row through the point"
+    subtitle = f"{prof.steps} samples per input pixel, each with the output's cell; x in input pixels"
+    panel, gap, right = 100, 8, 10
+    left = int(font.getlength("255")) + 14
+    top = 6 + _text_height(title, bold, width - 12 - CORNER)
+    top += _text_height(subtitle, font, width - 12) + 6
+    legend = (("LIIF", "liif"), ("the model's bicubic", "bicubic"), ("the input's pixels", "nearest"))
+    legend_rows = _legend_rows(legend, font, width - 12)
+    axis = top + 3 * panel + 2 * gap + 4
+    height = axis + LINE + 6 + len(legend_rows) * LINE + 4
     image = Image.new("RGB", (width, height), (255, 255, 255))
     draw = ImageDraw.Draw(image)
+    y = _paragraph(draw, 6, 6, title, bold, width - 12 - CORNER)
+    _paragraph(draw, 6, y, subtitle, font, width - 12, fill=GREY)
     x0 = prof.x_px[0] - 0.5 / prof.steps
     x1 = prof.x_px[-1] + 0.5 / prof.steps
 
     def sx(v):
         return left + (v - x0) / (x1 - x0) * (width - left - right)
 
-    # legend
-    lx = left
-    for name, style in (("LIIF (thick)", "liif"), ("model's bicubic", "bicubic"), ("input pixels (nearest)", "nearest")):
-        if style == "liif":
-            draw.line((lx, 12, lx + 24, 12), fill=(0, 0, 0), width=3)
-        elif style == "bicubic":
-            draw.line((lx, 12, lx + 24, 12), fill=(110, 110, 110), width=1)
-        else:
-            draw.rectangle((lx, 6, lx + 24, 18), fill=(225, 225, 225))
-        draw.text((lx + 30, 12), name, fill=(0, 0, 0), font=font, anchor="lm")
-        lx += 40 + draw.textlength(name, font=font)
-    draw.text((left, top - 8), f"along output row, {prof.steps} samples per input pixel, all with the output's cell",
-              fill=(70, 70, 70), font=font, anchor="ld")
     for k, (name, colour) in enumerate(CHANNELS):
         y_top = top + k * (panel + gap)
         values = np.concatenate([prof.liif[:, k], prof.bicubic[:, k], prof.nearest[:, k]])
@@ -137,26 +258,60 @@ def profile_picture(prof: Profile, width: int) -> Image.Image:
         if prof.point_rgb is not None:
             py = sy(prof.point_rgb[k])
             draw.ellipse((px - 4, py - 4, px + 4, py + 4), fill=colour, outline=(0, 0, 0))
-        draw.text((left - 6, y_top), f"{hi:.0f}", fill=(70, 70, 70), font=font, anchor="ra")
-        draw.text((left - 6, y_top + panel), f"{lo:.0f}", fill=(70, 70, 70), font=font, anchor="rd")
-        draw.text((left - 6, y_top + panel / 2), name, fill=colour, font=_font(bold=True), anchor="rm")
-    base = top + 3 * panel + 2 * gap + 4
+        draw.text((left - 6, y_top), f"{hi:.0f}", fill=GREY, font=font, anchor="ra")
+        draw.text((left - 6, y_top + panel), f"{lo:.0f}", fill=GREY, font=font, anchor="rd")
+        draw.text((left - 6, y_top + panel / 2), name, fill=colour, font=bold, anchor="rm")
     for edge in range(math.ceil(x0), math.floor(x1) + 1):
-        draw.text((sx(edge), base), f"x = {edge}", fill=(0, 0, 0), font=font, anchor="ma")
+        text = str(edge)
+        half = font.getlength(text) / 2 + 2
+        draw.text((min(max(sx(edge), half), width - half), axis), text, fill=DARK, font=font, anchor="ma")
+    y = axis + LINE + 6
+    for row in legend_rows:
+        lx = 6
+        for name, style in row:
+            mid = y + LABEL_SIZE / 2 + 2
+            if style == "liif":
+                draw.line((lx, mid, lx + 24, mid), fill=(0, 0, 0), width=3)
+            elif style == "bicubic":
+                draw.line((lx, mid, lx + 24, mid), fill=(110, 110, 110), width=1)
+            else:
+                draw.rectangle((lx, mid - 7, lx + 24, mid + 7), fill=(225, 225, 225))
+            draw.text((lx + 30, y), name, fill=DARK, font=font)
+            lx += 46 + font.getlength(name)
+        y += LINE
+    image.info["label_px"] = LABEL_SIZE
     return image
+
+
+def _legend_rows(items, font, width) -> list:
+    """The legend's items (each a 24-pixel sample, then its name) in rows of at most `width` pixels."""
+    rows, row, used = [], [], 0.0
+    for name, style in items:
+        need = 46 + font.getlength(name)
+        if row and used + need - 16 > width:
+            rows.append(row)
+            row, used = [], 0.0
+        row.append((name, style))
+        used += need
+    return rows + [row] if row else rows
+
+
+# -- the variants ------------------------------------------------------------------------------------
 
 
 def variants_picture(variants: list, side: int) -> Image.Image:
     """Each variant's crop, `side` pixels a side, with its label and how far it is from the one as trained."""
-    font = _font()
-    label_height = 2 * (LABEL_SIZE + 8)
+    font, bold = _font(), _font(bold=True)
     gap = 6
+    belows = ["as the output has it" if k == 0 else f"{v.mean_abs_levels:.1f} levels off; not retrained"
+              for k, v in enumerate(variants)]
+    label_height = LINE + max(_text_height(below, font, side) for below in belows) + 4
     image = Image.new("RGB", (len(variants) * (side + gap) - gap, side + label_height), (255, 255, 255))
     draw = ImageDraw.Draw(image)
-    for k, v in enumerate(variants):
+    for k, (v, below) in enumerate(zip(variants, belows)):
         tile = Image.fromarray(v.image).resize((side, side), Image.Resampling.NEAREST)
         image.paste(tile, (k * (side + gap), label_height))
-        below = "as the output has it" if k == 0 else f"{v.mean_abs_levels:.1f} levels off; not retrained"
-        draw.text((k * (side + gap), 2), v.label, fill=(0, 0, 0), font=font)
-        draw.text((k * (side + gap), LABEL_SIZE + 10), below, fill=(90, 90, 90), font=_font(LABEL_SIZE - 2))
+        draw.text((k * (side + gap), 2), v.label, fill=DARK, font=bold)
+        _paragraph(draw, k * (side + gap), 2 + LINE, below, font, side, fill=GREY)
+    image.info["label_px"] = LABEL_SIZE
     return image

@@ -10,7 +10,10 @@ import numpy as np
 from PIL import Image
 
 LEVELS = 255.0  # an 8-bit colour runs from 0 to this
-PICTURE_CELL = 150  # Probe.picture(): each input pixel drawn this many screen pixels wide
+# Every probe picture on the page is this many pixels wide: a phone shows it about 300 wide, so its labels
+# (probe_pictures.LABEL_SIZE) stay at least 11 px there (tests/test_screenshots_experiments.py measures it).
+PICTURE_WIDTH = 380
+PICTURE_CELL = 95  # Probe.picture(): each input pixel drawn this many screen pixels wide (4 of them: 380)
 
 
 @dataclass
@@ -68,7 +71,7 @@ class Profile:
 
         return probe_words.profile_sentences(self)
 
-    def picture(self, width: int = 640) -> Image.Image:
+    def picture(self, width: int = PICTURE_WIDTH) -> Image.Image:
         from liif.lessons import probe_pictures
 
         return probe_pictures.profile_picture(self, width)
@@ -121,6 +124,9 @@ class Probe:
     encoder_seconds: float = 0.0  # time spent encoding for this probe (0 when reused)
     around: np.ndarray = field(default=None, repr=False)  # input pixels around the point, for picture()
     around_origin: tuple = (0, 0)  # (x, y) of around's first pixel in the input
+    # The same place in the encoder's feature grid (one code per input pixel), coloured as the explanation's
+    # picture of it colours the whole grid (explain.feature_pca_image: first 3 principal components).
+    feature_around: np.ndarray = field(default=None, repr=False)
     profile: Profile | None = None
     variants: list = field(default_factory=list)
 
@@ -214,13 +220,15 @@ class Probe:
     # -- pictures --------------------------------------------------------------------------------------
 
     def picture(self, cell: int = PICTURE_CELL) -> Image.Image:
-        """The input's pixels around the point, enlarged, with the grid points (each dot's area grows with
-        its weight), their weights, and the query point with its cell."""
+        """The four codes: the input's pixels around the point, enlarged, with the grid points (each dot's
+        area grows with its weight), their weights and the query point with its cell; below it the same place
+        in the encoder's feature grid with the same points; then each code's answer on a diverging scale,
+        its weight, and how they add up to the colour."""
         from liif.lessons import probe_pictures
 
         return probe_pictures.grid_picture(self, cell)
 
-    def profile_picture(self, width: int = 640) -> Image.Image:
+    def profile_picture(self, width: int = PICTURE_WIDTH) -> Image.Image:
         if self.profile is None:
             raise ValueError("this probe was made without a profile (profile_span=0)")
         return self.profile.picture(width)

@@ -24,3 +24,14 @@ def sources_markdown() -> str:
         "data for detection and segmentation by redrawing individual objects in existing photos with a "
         "diffusion model while keeping the scene's layout; the same redrawing can anonymise the people in them."
     )
+
+
+def widening_what_was_seen() -> str:
+    """One sentence on the two diffusion works where the page talks about training data: what they do to a
+    training set, for which tasks, and that they are not upscalers."""
+    return (
+        f"Widening what a model has seen is what [DA-Fusion]({DA_FUSION_ARXIV}) and [Instance-Level "
+        f"Augmentations]({INSTANCE_AUG_ARXIV}) do: they add diffusion-edited copies of a model's own training "
+        "images to its training set (DA-Fusion edits whole images, for few-shot classification; Instance-Level "
+        "Augmentations repaints object instances, for detection and segmentation, and can repaint people to "
+        "anonymise them). Neither is an upscaler, and neither model here was trained with them.")

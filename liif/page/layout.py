@@ -18,6 +18,7 @@ from liif.page.sections.check import CheckSection
 from liif.page.sections.explanation import ExplanationSection
 from liif.page.sections.ladder import LadderSection
 from liif.page.sections.probe import ProbeSection
+from liif.page.sections.seen import SeenSection
 from liif.page.sections.upscale import UpscaleSection
 from liif.page.sections.zoom import ZoomSection
 from liif.render import imageio
@@ -28,7 +29,12 @@ FONTS = REPO / "assets" / "fonts"  # the page's font (DejaVu Sans, with its lice
 INTRO = ("# LIIF Zoom: where does the detail come from?\n"
          "Upscale a tiny photo to any size with LIIF, compare it with plain bicubic interpolation, and see "
          "which pixels were observed and which the model filled in.")
-EXPERIMENTS = "## Experiments: convincing or true?\nFive ways to see for yourself what the model drew, and why."
+# The page tells one story, in this order; each step is a section (liif/page/sections/) with its own anchor.
+STORY = (("1. Upscale your photo", "run-button"), ("2. Many answers fit", "answers-section"),
+         ("3. What it has seen decides what it draws", "seen-section"), ("4. Check against the real photo", "check-section"),
+         ("5. Inside one pixel", "probe-section"), ("6. Zoom and scale", "zoom-section"))
+EXPERIMENTS = ("## Experiments: convincing or true?\nSee for yourself what the model drew, and why, in "
+               f"{len(STORY) - 1} more steps: " + " · ".join(f"[{title}](#{anchor})" for title, anchor in STORY))
 
 
 class Page:
@@ -53,12 +59,13 @@ class Page:
                 gr.Markdown(EXPERIMENTS)
                 # Accordions rather than tabs: in a 390 px window tabs fold into a "..." menu nobody opens.
                 self.answers = AnswersSection(self)
+                self.seen = SeenSection(self)
                 self.check = CheckSection(self)
                 self.probe = ProbeSection(self)
                 self.zoom = ZoomSection(self)
                 self.ladder = LadderSection(self)
             self.api = ApiSection(self)
-            for section in (self.upscale, self.explanation, self.answers, self.check, self.probe, self.zoom,
+            for section in (self.upscale, self.explanation, self.answers, self.seen, self.check, self.probe, self.zoom,
                             self.ladder, self.api):
                 section.wire()
             for clickable in (self.upscale.bicubic_view, self.upscale.liif_view):

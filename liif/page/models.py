@@ -16,6 +16,7 @@ from pathlib import Path
 from liif import settings
 from liif.core.weights import (
     DEFAULT_NAMES,
+    SHIPPED_MODELS,
     WeightsError,
     default_weights_path,
     display_label,
@@ -23,7 +24,10 @@ from liif.core.weights import (
     load_weights,
     read_metadata,
 )
+from liif.evaluation.data_facts import facts_beside
 from liif.render.engine import Speed, Upscaler
+
+TEXT_MODEL_FILE = next(m.filename for m in SHIPPED_MODELS if m.name == "edsr-baseline-text")
 
 
 class ModelShelf:
@@ -141,6 +145,29 @@ class ModelShelf:
             if any(isinstance(r, dict) and r.get("jpeg_inputs") for r in records):
                 return name
         return None
+
+    def text_trained(self) -> str | None:
+        """The name of the first model trained on pictures of printed text, if the shelf has one: the model
+        whose data facts (`<weights>.data.json`, written by `python -m liif data-facts` from the generator's
+        text-set.json) say its pictures were a text set, or else the shipped text model's file."""
+        for name, path in self.paths.items():
+            facts = facts_beside(path)
+            if (facts or {}).get("kind") == "text" or (facts is None and path.name == TEXT_MODEL_FILE):
+                return name
+        return None
+
+    def trained_from(self, name: str) -> str | None:
+        """The shelf's name for the model whose weights `name`'s training started from (`--init`, in its
+        training record), if that file is on the shelf."""
+        try:
+            training = json.loads(read_metadata(self.paths[name]).get("training") or "{}")
+        except Exception:  # no such model, an authors' .pth, an unreadable record: nothing to go on
+            return None
+        init = training.get("init") if isinstance(training, dict) else None
+        if not init:
+            return None
+        return next((other for other, path in self.paths.items() if path.name == Path(str(init)).name and other != name),
+                    None)
 
     def sha256(self, name: str | None = None) -> str:
         """The weights file's SHA-256 (hex), so a result can be tied to the exact model that made it."""

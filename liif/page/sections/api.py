@@ -1,14 +1,16 @@
 """The scripting API: hidden components whose events are the page's public endpoints (`upscale`, `check`,
-`zoom`). Every other event of the page is private. Each endpoint calls the same library function as the
+`zoom`, `answers`, `probe`, `seen`). Every other event of the page is private. Each endpoint calls the same library function as the
 page and the command line, through the same guards (PhotoUpload, compute limits, per-visitor caches)."""
+
+from contextlib import ExitStack
 
 import gradio as gr
 
-from liif.lessons import answers, check, probe, zoom
+from liif.lessons import answers, check, probe, seen, zoom
 from liif.page import limits, session
 from liif.page.context import visitor
 from liif.page.widgets import EXPECTED_PROBLEMS, MODEL_WORK, PhotoUpload, sentence
-from liif.render import imageio
+from liif.render import imageio, sizes
 
 
 class ApiSection:
@@ -39,6 +41,12 @@ class ApiSection:
             self.probe_y = gr.Number(0, label="y (output pixels)")
             self.probe_summary = gr.JSON(label="probe summary")
             self.probe_trigger = gr.Button("probe")
+            self.seen_photo = PhotoUpload(label="tiny picture", type="filepath", image_mode=None)
+            self.seen_scale = gr.Number(seen.DEFAULT_SCALE, label="scale")
+            self.seen_sheet = gr.Image(label="tiny | bicubic | photo model | text model (| real), as one sheet (PNG)",
+                                       type="filepath", format="png")
+            self.seen_summary = gr.JSON(label="seen summary")
+            self.seen_trigger = gr.Button("seen")
         with gr.Row(visible=False):  # the upscaler's endpoint
             self.image = PhotoUpload(label="image", type="filepath", image_mode=None)
             self.scale = gr.Number(4, label="scale")
@@ -56,6 +64,8 @@ class ApiSection:
                                    concurrency_id=MODEL_WORK)
         self.probe_trigger.click(self.probe_api, [self.probe_photo, self.probe_scale, self.probe_x, self.probe_y],
                                  [self.probe_summary], api_name="probe", concurrency_id=MODEL_WORK)
+        self.seen_trigger.click(self.seen_api, [self.seen_photo, self.seen_scale], [self.seen_sheet, self.seen_summary],
+                                api_name="seen", concurrency_id=MODEL_WORK)
         self.trigger.click(self.upscale_api, [self.image, self.scale], [self.result, self.summary],
                            api_name="upscale", concurrency_id=MODEL_WORK)
 
@@ -126,3 +136,29 @@ class ApiSection:
         except EXPECTED_PROBLEMS as exc:
             raise sentence(exc) from None
         return found.summary()
+
+    def seen_api(self, image, scale, request: gr.Request = None):
+        """For scripts: (tiny picture, scale) -> (tiny | bicubic | photo model | text model (| real) as one PNG,
+        JSON with each model's numbers and what it was trained on). A shipped sign's or photo's exact shrink
+        (assets/seen/sign-x4.png) is recognised by its pixels and measured against its real picture."""
+        shelf, section = self.ctx.shelf, self.page.seen
+        missing = section.missing_sentence()
+        if missing:
+            raise gr.Error(missing, print_exception=False)
+        photo_name, text_name = section.photo_model, section.text_model
+        try:
+            scale = check.check_scale(scale)
+            speeds = [shelf.speed(photo_name), shelf.speed(text_name)]  # each takes its lock itself
+            if isinstance(image, str):  # a heavy request is refused from the picture's header, before any decode
+                width, height = imageio.image_size(image)
+                sizes.check_output_size(width, height, width * scale, height * scale,
+                                        max_pixels=limits.max_output_pixels())
+                seen.check_compute(width, height, scale, speeds, limits.page_model_seconds())
+            with ExitStack() as held:  # the photo model's lock first, then the text model's, as the section does
+                photo = held.enter_context(shelf.working(photo_name, visitor(request)))
+                text = held.enter_context(shelf.working(text_name, visitor(request)))
+                result = seen.seen(((self.ctx.model_label(photo_name), photo), (self.ctx.model_label(text_name), text)),
+                                   image, scale, speeds=speeds, max_seconds=limits.page_model_seconds())
+        except EXPECTED_PROBLEMS as exc:
+            raise sentence(exc) from None
+        return str(self.ctx.outputs.save(result.sheet(), f"{result.name}-seen-x{result.scale}.png")), result.summary()

@@ -12,7 +12,7 @@ from liif.page.widgets import EXPECTED_PROBLEMS, click_in_turn, sentence
 class LadderSection:
     def __init__(self, page):
         self.page, self.ctx = page, page.ctx
-        with gr.Accordion("5. Scale ladder: ×2 to ×16, what was seen in training and what is extrapolation",
+        with gr.Accordion("6b. Scale ladder: ×2 to ×16, what was seen in training and what is extrapolation",
                           open=False, elem_id="ladder-section"):
             gr.Markdown(
                 "The same small region (around the magnifier's point) rendered at ×2, ×4, ×6, ×8, ×16 and your "

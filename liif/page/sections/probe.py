@@ -12,20 +12,36 @@ from liif.page.widgets import EXPECTED_PROBLEMS, click_in_turn, sentence
 class ProbeSection:
     def __init__(self, page):
         self.page, self.ctx = page, page.ctx
-        with gr.Accordion("3. Inside one pixel: how its colour was computed", open=False, elem_id="probe-section"):
+        with gr.Accordion("5. Inside one pixel: how its colour was computed", open=False, elem_id="probe-section"):
             gr.Markdown(
                 "Click a point of the LIIF output above (or type the magnifier's x and y), then look inside that "
                 "one pixel: the four feature vectors around it, what the decoder was given for each, its four "
-                "answers, their weights, and how they add up to the colour you see.")
+                "answers, their weights, and how they add up to the colour you see. The first picture marks the "
+                "four grid points on your input's pixels and, below, on the encoder's feature grid (the "
+                "explanation's false-colour picture, at the same place), then tabulates the answers; the second "
+                "follows LIIF along the output row through the point.")
             self.button = gr.Button("Look inside the magnifier's pixel", variant="primary", elem_id="probe-button")
+            # The pictures carry their own titles (Gradio's label over them would hide their top) and are
+            # drawn probe_results.PICTURE_WIDTH wide, their labels probe_pictures.LABEL_SIZE tall: a 390 px phone
+            # shrinks them to about 300 px, the labels to about 12 px (tests/test_screenshots_experiments.py
+            # measures it). On a wide screen the text sits beside the tall first picture.
             with gr.Row(equal_height=False):
-                self.picture = gr.Image(label="The input's pixels around the point, with the four grid points",
-                                        format="png", type="pil", interactive=False, visible=False, min_width=280,
-                                        elem_id="probe-picture", buttons=["fullscreen"])
-                self.profile = gr.Image(label="Along the output row: LIIF, bicubic and the input's pixels",
-                                        format="png", type="pil", interactive=False, visible=False, min_width=280,
-                                        elem_id="probe-profile", buttons=["fullscreen"])
-            self.text = gr.Markdown(elem_id="probe-text")
+                with gr.Column(min_width=280):
+                    self.picture = gr.Image(
+                        label="The four grid points: on the input's pixels, on the feature grid, and their answers",
+                        show_label=False, format="png", type="pil", interactive=False, visible=False,
+                        elem_id="probe-picture", buttons=["fullscreen"],
+                        alt_text="The input's pixels around the point and the same place in the encoder's feature "
+                                 "grid, each with the four grid points the query uses and their weights; below, "
+                                 "each point's answer, the weighted sum, the bicubic term and the colour")
+                with gr.Column(min_width=280):
+                    self.profile = gr.Image(
+                        label="Along the output row: LIIF, bicubic and the input's pixels", show_label=False,
+                        format="png", type="pil", interactive=False, visible=False, elem_id="probe-profile",
+                        buttons=["fullscreen"],
+                        alt_text="Red, green and blue along the output row through the point: LIIF, the model's "
+                                 "bicubic and the input's own pixels")
+                    self.text = gr.Markdown(elem_id="probe-text")
 
     def wire(self):
         page, upscale = self.page, self.page.upscale

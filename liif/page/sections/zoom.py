@@ -12,7 +12,7 @@ from liif.page.widgets import EXPECTED_PROBLEMS, click_in_turn, sentence
 class ZoomSection:
     def __init__(self, page):
         self.page, self.ctx = page, page.ctx
-        with gr.Accordion("4. Zoom movie: from the whole picture to a few pixels", open=False, elem_id="zoom-section"):
+        with gr.Accordion("6a. Zoom movie: from the whole picture to a few pixels", open=False, elem_id="zoom-section"):
             gr.Markdown(
                 "LIIF can be asked for any rectangle at any resolution. This movie zooms from your whole picture "
                 "(the last run's, or the upload) down to a few input pixels around the magnifier's point (click "

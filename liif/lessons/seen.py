@@ -1,0 +1,258 @@
+"""What it has seen decides what it draws: the same tiny input through a model trained on photos and one
+trained on printed text, side by side, with bicubic, against the real picture when it is known.
+
+    from liif.lessons.seen import seen
+    result = seen((photo_engine, text_engine), "sign", scale=4)        # a shipped picture: shrunk, truth known
+    result = seen((photo_engine, text_engine), "tiny.png", 4)          # any tiny picture: truth unknown
+    result = seen((photo_engine, text_engine), "tiny.png", 4, real="big.png")
+    result.psnr, result.sentences, result.sheet(), result.summary()
+
+The real picture is known for the shipped photos and the generated sign (liif/lessons/originals.py): given
+by key or file, such a picture is shrunk by the scale exactly as the check shrinks a photo
+(`check.load_real_and_tiny`); a tiny picture whose pixels are that shrink (assets/seen/sign-x4.png) is
+recognised by its pixels. What each model has seen is read from its weights file's training record (the
+runs it continued included) and from the data facts beside it (`liif/evaluation/data_facts.py`), never typed
+in. The words are in liif/lessons/seen_words.py.
+"""
+
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from liif.core import fmt
+from liif.core.model import LIIF
+from liif.core.weights import LoadedModel
+from liif.evaluation.data_facts import facts_beside
+from liif.evaluation.metrics import psnr_y
+from liif.lessons import check, originals, seen_words
+from liif.render import imageio, pictures
+from liif.render.engine import Upscaler
+from liif.render.upscale import bicubic_image, upscale_image
+
+SCALES = check.SCALES
+DEFAULT_SCALE = 4  # the models trained on scales up to x4
+ROLES = ("photo model", "text model")
+DIFFERENT_LEVELS = 8  # two renders' pixels this far apart (mean of the channels) count as drawn differently
+
+
+@dataclass
+class Stage:
+    """One training run a model went through: its steps and pictures (from the weights file's record) and
+    the data facts of its folder (None when no facts file says)."""
+
+    steps: int
+    pictures: int | None
+    facts: dict | None = None
+    batch_size: int | None = None
+
+
+@dataclass
+class Drawn:
+    """One model's part: its render of the tiny input and what it had seen, oldest run first."""
+
+    label: str
+    role: str
+    picture: np.ndarray  # (H, W, 3) uint8
+    stages: list = field(default_factory=list)
+    psnr: float | None = None  # PSNR-Y against the real picture, when it is known
+
+
+@dataclass
+class SeenResult:
+    scale: int
+    tiny: np.ndarray  # (h, w, 3): what every method was given
+    bicubic: np.ndarray
+    models: list  # of Drawn, the photo model first
+    real: np.ndarray | None = None
+    bicubic_psnr: float | None = None
+    original: originals.Original | None = None  # the shipped or generated picture the tiny input came from
+    name: str = "picture"
+    seconds: float = 0.0
+    notices: list = field(default_factory=list)
+
+    @property
+    def kind(self) -> str | None:
+        """"text" or "photo" when the input's real picture is a known one, else None (not measured)."""
+        if self.original is None:
+            return None
+        return "text" if isinstance(self.original, originals.Generated) else "photo"
+
+    @property
+    def psnr(self) -> dict:
+        """{"bicubic", "photo model", "text model"}: dB against the real picture (None where unknown)."""
+        return {"bicubic": self.bicubic_psnr, **{m.role: m.psnr for m in self.models}}
+
+    @property
+    def gain_db(self) -> float | None:
+        """How much closer the text model came than the photo model (None without the real picture)."""
+        first, second = (m.psnr for m in self.models)
+        return None if first is None or second is None else second - first
+
+    def difference(self) -> dict:
+        """How far the two models' pictures are from each other: mean levels and the share drawn differently."""
+        first, second = (m.picture.astype(np.float64) for m in self.models)
+        per_pixel = np.abs(first - second).mean(axis=-1)
+        return {"mean_levels": float(per_pixel.mean()), "max_levels": float(per_pixel.max()),
+                "share_different": float((per_pixel >= DIFFERENT_LEVELS).mean()),
+                "different_levels": DIFFERENT_LEVELS}
+
+    @property
+    def tiny_enlarged(self) -> np.ndarray:
+        return np.repeat(np.repeat(self.tiny, self.scale, 0), self.scale, 1)
+
+    @property
+    def sentences(self) -> list:
+        return seen_words.findings(self)
+
+    def markdown(self) -> str:
+        return seen_words.markdown(self)
+
+    def summary(self) -> dict:
+        return seen_words.summary(self)
+
+    def sheet(self):
+        return seen_words.sheet(self)
+
+
+def seen(models, source, scale=DEFAULT_SCALE, real=None, *, shrink: bool = False,
+         working_size: int = check.DEFAULT_WORKING_SIZE, labels=None, speeds=None, max_seconds=None,
+         progress=None, name: str | None = None) -> SeenResult:
+    """Both models' renders of the same tiny input at `scale`, beside bicubic, and each one's PSNR-Y against
+    the real picture when it is known.
+
+    `models`: two models, the photo model first, each an `Upscaler`, a `LoadedModel` or a `LIIF` (or a
+    (label, model) pair). `source`: the tiny input (a path, bytes, array or picture); a shipped picture's key
+    or file ("sign", "grace-hopper"), or any photo with `shrink=True`, is the real picture instead and is
+    shrunk by `scale` first. `real`: the real picture of a tiny `source`, exactly `scale` times its size.
+    With `speeds` (each model's measured Speed) and `max_seconds`, a request whose model compute is estimated
+    above that is refused before either model runs. Bad input raises `imageio.ImageInputError`; `progress(f)`
+    follows the two renders."""
+    start = time.perf_counter()
+    scale = check.check_scale(scale)
+    engines = [_engine(m) for m in models]
+    if len(engines) != 2:
+        raise ValueError(f"seen compares two models (the photo model, then the text model), not {len(engines)}")
+    names = list(labels) if labels else [label for label, _ in engines]
+    tiny, real_rgb, original, notices, label = _inputs(source, scale, real, shrink, working_size, name)
+    h, w = tiny.shape[:2]
+    out_w, out_h = w * scale, h * scale
+    check_compute(w, h, scale, speeds, max_seconds)
+    loaded = imageio.load_image(tiny)
+    bicubic = np.asarray(bicubic_image(loaded, out_w, out_h).convert("RGB"))
+    drawn = []
+    for i, ((_, upscaler), role) in enumerate(zip(engines, ROLES)):
+        follow = None if progress is None else (lambda f, i=i: progress((i + f) / 2))
+        picture = np.asarray(upscale_image(upscaler, loaded, out_w, out_h, progress=follow).convert("RGB"))
+        drawn.append(Drawn(names[i] or role, role, picture, stages_seen(upscaler),
+                           None if real_rgb is None else psnr_y(picture, real_rgb, shave=scale)))
+    return SeenResult(scale=scale, tiny=tiny, bicubic=bicubic, models=drawn, real=real_rgb,
+                      bicubic_psnr=None if real_rgb is None else psnr_y(bicubic, real_rgb, shave=scale),
+                      original=original, name=label, seconds=time.perf_counter() - start, notices=notices)
+
+
+def check_compute(width: int, height: int, scale: int, speeds=None, max_seconds=None) -> float | None:
+    """The estimated model compute (seconds) of both models enlarging a width x height tiny input `scale`
+    times, from their measured speeds; raises ImageInputError above `max_seconds`. None without speeds."""
+    if speeds is None:
+        return None
+    out_w, out_h = width * scale, height * scale
+    estimate = sum(speed.seconds(width * height, out_w * out_h) for speed in speeds)
+    if max_seconds is not None and estimate > max_seconds:
+        raise imageio.ImageInputError(
+            f"both models at {fmt.size(out_w, out_h)} from a {fmt.size(width, height)} picture would take about "
+            f"{estimate:.0f} s of computing here; this server takes requests of up to {max_seconds:.0f} s: "
+            "choose a smaller scale or a smaller picture")
+    return estimate
+
+
+def stages_seen(upscaler) -> list:
+    """What a model has seen, oldest run first: each run of its training record (and of the runs it
+    continued) with the data facts of its pictures: the facts beside the weights file for its own run, and
+    beside the file each later run started from (`init`) for the earlier ones."""
+    weights = getattr(upscaler, "weights", None)
+    path = getattr(weights, "path", None)
+    if weights is None or weights.training is None:
+        return []
+    records = weights.lineage
+    stages = []
+    for i, record in enumerate(records):
+        if i == len(records) - 1:
+            source = path
+        else:
+            init = records[i + 1].get("init")
+            source = _beside(path, init) if init else None
+        stages.append(Stage(int(record.get("steps") or 0), record.get("n_train_images"),
+                            facts_beside(source) if source else None, record.get("batch_size")))
+    return stages
+
+
+def _beside(path, init) -> Path:
+    """The file a run started from: as recorded when it is there, else by its name beside this model's file."""
+    init = Path(str(init))
+    if init.is_file() or path is None:
+        return init
+    return Path(path).with_name(init.name)
+
+
+def _engine(model) -> tuple:
+    """(label, Upscaler) for a model given as an Upscaler, LoadedModel, LIIF or (label, one of those)."""
+    label = ""
+    if isinstance(model, tuple):
+        label, model = model
+    if isinstance(model, (LIIF, LoadedModel)):
+        model = Upscaler(model)
+    if not isinstance(model, Upscaler):
+        raise TypeError(f"expected an Upscaler, LoadedModel or LIIF, not {type(model).__name__}")
+    return label, model
+
+
+def _inputs(source, scale, real, shrink, working_size, name) -> tuple:
+    """(tiny, real or None, the known original or None, notices, name) for a request."""
+    if source is None or (isinstance(source, str) and not source):
+        raise imageio.ImageInputError("choose one of the shipped pictures or give a tiny picture first")
+    original = originals.known(source) if real is None else None
+    if original is not None or shrink:
+        path = originals.known_path(original.key) if original else source
+        loaded, real_rgb, tiny = check.load_real_and_tiny(path, scale, working_size, name or (original.label if original else None))
+        return tiny, real_rgb, original, list(loaded.notices), name or (original.key if original else _stem(source))
+    loaded = imageio.load_image(source)
+    tiny = np.ascontiguousarray(pictures.flatten(loaded.rgb, loaded.alpha))
+    label = name or _stem(source)
+    if real is not None:
+        real_rgb = imageio.load_image(real)
+        real_rgb = np.ascontiguousarray(pictures.flatten(real_rgb.rgb, real_rgb.alpha))
+        h, w = tiny.shape[:2]
+        if real_rgb.shape[:2] != (h * scale, w * scale):
+            raise imageio.ImageInputError(
+                f"the real picture is {fmt.size(real_rgb.shape[1], real_rgb.shape[0])}; at ×{scale} a "
+                f"{fmt.size(w, h)} tiny input needs one of exactly {fmt.size(w * scale, h * scale)}")
+        return tiny, real_rgb, None, list(loaded.notices), label
+    original = recognised(tiny, scale, working_size)
+    if original is None:
+        return tiny, None, None, list(loaded.notices), label
+    _, real_rgb, _ = check.load_real_and_tiny(originals.known_path(original.key), scale, working_size)
+    return tiny, real_rgb, original, list(loaded.notices), name or original.key
+
+
+def recognised(tiny: np.ndarray, scale: int, working_size: int = check.DEFAULT_WORKING_SIZE):
+    """The shipped or generated picture whose shrink by `scale` is exactly these pixels, else None."""
+    for key in [*originals.GENERATED, *originals.ORIGINALS]:
+        candidate = _shrunk(key, scale, working_size)
+        if candidate is not None and candidate.shape == tiny.shape and np.array_equal(candidate, tiny):
+            return originals.known(key)
+    return None
+
+
+@lru_cache(maxsize=64)
+def _shrunk(key: str, scale: int, working_size: int):
+    try:
+        return check.load_real_and_tiny(originals.known_path(key), scale, working_size)[2]
+    except (imageio.ImageInputError, OSError):
+        return None
+
+
+def _stem(source) -> str:
+    return Path(str(source)).stem if isinstance(source, (str, Path)) else "picture"

@@ -1,0 +1,124 @@
+"""What it has seen decides what it draws: the same tiny input through the model trained on photos and the
+model trained on printed text, side by side, with bicubic and, for the shipped sign and face, the real
+picture. The work and the words are liif/lessons/seen.py's; without the text model on the shelf the section
+says so in one sentence and offers no button."""
+
+from contextlib import ExitStack
+
+import gradio as gr
+
+from liif.lessons import originals, seen
+from liif.page import files, limits
+from liif.page.context import visitor
+from liif.page.widgets import EXPECTED_PROBLEMS, click_in_turn, sentence, small_picture
+
+TITLE = "3. What it has seen decides what it draws"
+OWN_PHOTO = "own"
+FACE = "grace-hopper"
+CHOICES = [("A tiny sign (printed text, drawn by our text generator)", "sign"),
+           (f"A tiny face ({originals.ORIGINALS[FACE].label}, {originals.ORIGINALS[FACE].credit})", FACE),
+           ("The photo above, as it is (its real picture is not known)", OWN_PHOTO)]
+PHOTO_TWIN = "edsr-baseline-liif.safetensors"  # the text model's starting point, when its record does not say
+INTRO = ("Two models with the same architecture, one trained on photographs and one that went on to train on "
+         "pictures of printed text, get the same tiny picture. Whatever differs between their drawings came from "
+         "their training pictures, not from the input. For the sign and the face the real picture is known, so "
+         "the numbers say which drawing is closer to the truth; below them, what each model was trained on, as "
+         "counted from its training pictures.")
+
+
+class SeenSection:
+    def __init__(self, page):
+        self.page, self.ctx = page, page.ctx
+        self.text_model, self.photo_model = self.model_pair(self.ctx.shelf)
+        self.button = None
+        with gr.Accordion(TITLE, open=False, elem_id="seen-section"):
+            gr.Markdown(INTRO)
+            missing = self.missing_sentence()
+            if missing:
+                gr.Markdown(missing, elem_id="seen-missing")
+                return
+            with gr.Row():
+                self.choice = gr.Radio(CHOICES, value="sign", label="The tiny picture", elem_id="seen-choice")
+                self.scale = gr.Radio(list(seen.SCALES), value=seen.DEFAULT_SCALE, label="Enlarged by",
+                                      elem_id="seen-scale")
+                self.button = gr.Button("Draw it with both models", variant="primary", elem_id="seen-button")
+            with gr.Row(equal_height=True, visible=False, elem_id="seen-results") as self.pictures:
+                self.panels = [small_picture("seen-tiny", "Tiny input", elem_classes=["pixelated"]),
+                               small_picture("seen-bicubic", "Bicubic"),
+                               small_picture("seen-photo-model", "Photo model"),
+                               small_picture("seen-text-model", "Text model"),
+                               small_picture("seen-real", "The real picture")]
+            self.text = gr.Markdown(elem_id="seen-text")
+            self.share = gr.DownloadButton("Download the sheet (PNG)", visible=False, elem_id="seen-share")
+            self.state = gr.State(None, time_to_live=files.OUTPUT_MAX_AGE)
+
+    @staticmethod
+    def model_pair(shelf) -> tuple:
+        """(the text-trained model, the photo model to compare it with): the model the text model's training
+        started from when it is on the shelf, else the clean EDSR-baseline, else any other; None where absent."""
+        text = shelf.text_trained()
+        if text is None:
+            return None, None
+        others = [name for name in shelf.names if name != text and name != shelf.jpeg_trained()] or \
+                 [name for name in shelf.names if name != text]
+        started = shelf.trained_from(text)
+        photo = started if started in others else PHOTO_TWIN if PHOTO_TWIN in others else (others or [None])[0]
+        return text, photo
+
+    def missing_sentence(self) -> str:
+        if self.text_model is None:
+            return ("The model trained on printed text is not on this server, so this comparison cannot run here.")
+        if self.photo_model is None:
+            return ("Only the model trained on printed text is on this server; the comparison needs a model "
+                    "trained on photos beside it.")
+        return ""
+
+    def wire(self):
+        if self.button is None:
+            return
+        click_in_turn(self.ctx, self.button, self.text, self.run_seen,
+                      [self.choice, self.scale, self.page.upscale.upload],
+                      [self.state, self.pictures, *self.panels, self.text, self.share], show_progress_on=[self.text])
+
+    def run_seen(self, choice, scale, upload, progress=gr.Progress(), request: gr.Request = None):
+        """The chosen tiny picture through both models (and bicubic), against its real picture when known."""
+        shelf = self.ctx.shelf
+        if choice == OWN_PHOTO:
+            if not upload:
+                raise gr.Error("Upload a photo above first (or choose the sign or the face).", print_exception=False)
+            source = upload
+        else:
+            source = choice or "sign"
+        try:
+            speeds = [shelf.speed(self.photo_model), shelf.speed(self.text_model)]  # each takes its lock itself
+            with ExitStack() as held:
+                # Always the photo model's lock first, then the text model's: one order, no deadlock.
+                photo = held.enter_context(shelf.working(self.photo_model, visitor(request)))
+                text = held.enter_context(shelf.working(self.text_model, visitor(request)))
+                result = seen.seen(((self.ctx.model_label(self.photo_model), photo),
+                                    (self.ctx.model_label(self.text_model), text)), source, scale,
+                                   speeds=speeds, max_seconds=limits.page_model_seconds(),
+                                   progress=lambda f: progress(f, desc="Both models: drawing the same tiny picture"))
+        except EXPECTED_PROBLEMS as exc:
+            raise sentence(exc) from None
+        sheet = self.ctx.outputs.save(result.sheet(), f"{result.name}-seen-x{result.scale}.png")
+        return (result, gr.update(visible=True), *self.panel_views(result), result.markdown(),
+                gr.update(value=str(sheet), visible=True, label=f"Download the sheet, ×{result.scale} (PNG)"))
+
+    @staticmethod
+    def panel_views(result) -> list:
+        h, w = result.tiny.shape[:2]
+        photo, text = result.models
+
+        def label(drawn):
+            return f"{drawn.role.capitalize()} ×{result.scale}" + (
+                "" if drawn.psnr is None else f", {drawn.psnr:.2f} dB")
+
+        real = (gr.update(value=None, visible=False) if result.real is None else
+                gr.update(value=result.real, label=f"The real picture {result.real.shape[1]}×{result.real.shape[0]}",
+                          visible=True))
+        return [gr.update(value=result.tiny_enlarged, label=f"Tiny input {w}×{h}"),
+                gr.update(value=result.bicubic, label=f"Bicubic ×{result.scale}" + (
+                    "" if result.bicubic_psnr is None else f", {result.bicubic_psnr:.2f} dB")),
+                gr.update(value=photo.picture, label=label(photo)), gr.update(value=text.picture, label=label(text)),
+                real]
