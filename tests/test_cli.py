@@ -277,16 +277,16 @@ def test_ctrl_c_is_one_line(capsys, tmp_path, photo, model_path, monkeypatch):
 def test_a_long_job_without_a_terminal_prints_progress_lines_and_an_estimate(tmp_path, model_path):
     """An 11-minute job used to print nothing when its output went to a log."""
     big = tmp_path / "big.png"
-    Image.fromarray(np.random.default_rng(3).integers(0, 256, (40, 50, 3), dtype=np.uint8)).save(big)
+    Image.fromarray(np.random.default_rng(3).integers(0, 256, (40, 40, 3), dtype=np.uint8)).save(big)
     command = [sys.executable, "-c",
                "import sys; from liif import cli; from liif.cli import upscale; upscale.PROGRESS_LINE_SECONDS = 0; "
                "upscale.ESTIMATE_AFTER_SECONDS = 0; sys.exit(cli.main(sys.argv[1:]))",
-               "upscale", str(big), "--scale", "16", "-o", str(tmp_path / "out.png"),
+               "upscale", str(big), "--scale", "25", "-o", str(tmp_path / "out.png"),
                "--model", str(model_path), "--device", "cpu"]
     done = subprocess.run(command, cwd=REPO, env=ONE_THREAD, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     lines = done.stderr.strip().splitlines()
-    assert "will take about" in lines[0] and "800×640" in lines[0]  # the estimate comes first
+    assert "will take about" in lines[0] and "1000×1000" in lines[0]  # first; 1 MP is the smallest job given one
     assert sum("rows" in line and "left" in line for line in lines) >= 2
 
 
