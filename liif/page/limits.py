@@ -32,6 +32,10 @@ PAGE_MAX_OUTPUT_PIXELS = 2_000_000
 # overrides it. Larger work stays possible from the command line.
 PAGE_MODEL_SECONDS = 10.0
 
+# Every page run also shows the magnifier, a fresh LIIF render of MAGNIFIER_TILE x MAGNIFIER_TILE pixels: its
+# decoder work is priced with the run's (on a slow CPU it was a third of the heaviest run's time).
+MAGNIFIER_TILE = 256
+
 # The page's slider: its steps and its largest scale (lowered for each photo to what that photo allows).
 SCALE_STEP = 0.1
 SCALE_MAX = 30.0
@@ -80,7 +84,7 @@ def max_scale(in_width: int, in_height: int, speed: Speed | None = None) -> floa
     pixels = in_width * in_height
     out_pixels = max_output_pixels()
     if speed is not None:
-        left = page_model_seconds() - pixels * speed.encoder_seconds_per_pixel
+        left = page_model_seconds() - speed.seconds(pixels, MAGNIFIER_TILE**2)
         out_pixels = min(out_pixels, max(0.0, left) / speed.decoder_seconds_per_pixel)
     steps = math.floor(math.sqrt(out_pixels / pixels) / SCALE_STEP + 1e-9)
     while steps > 0 and not _accepted(in_width, in_height, steps * SCALE_STEP, speed):
@@ -101,7 +105,7 @@ def _refusal(in_w, in_h, out_w, out_h, speed) -> str | None:
         return str(exc)
     if speed is None:
         return None
-    seconds = speed.seconds(in_w * in_h, out_w * out_h)
+    seconds = speed.seconds(in_w * in_h, out_w * out_h + MAGNIFIER_TILE**2)
     budget = page_model_seconds()
     if seconds <= budget:
         return None
@@ -165,7 +169,8 @@ def shrunk_to_enlarge(in_width: int, in_height: int, speed: Speed | None = None,
     pixels = max_output_pixels() / scale**2
     if speed is not None:
         per_pixel = speed.encoder_seconds_per_pixel + scale**2 * speed.decoder_seconds_per_pixel
-        pixels = min(pixels, page_model_seconds() / per_pixel)
+        left = page_model_seconds() - MAGNIFIER_TILE**2 * speed.decoder_seconds_per_pixel
+        pixels = min(pixels, max(0.0, left) / per_pixel)
     ratio = min(1.0, math.sqrt(pixels / (in_width * in_height)))
     return max(1, math.floor(in_width * ratio)), max(1, math.floor(in_height * ratio))
 

@@ -25,6 +25,7 @@ from PIL import Image
 from liif.core import fmt
 from liif.core.weights import WeightsError
 from liif.lessons import explain
+from liif.page import limits
 from liif.page.limits import Request, prepare
 from liif.page.models import ModelShelf
 from liif.render import imageio, pictures
@@ -40,7 +41,7 @@ FIRST_BAND_PIXELS = 8192
 DECODER_SHARE = 0.95  # of a run's progress; the explanation and the PNG take the rest
 
 # Each magnifier tile is rendered natively at this many pixels a side.
-MAGNIFIER_TILE = 256
+MAGNIFIER_TILE = limits.MAGNIFIER_TILE
 
 # The magnifier looks twice as close as the output: a region of TILE / (2 * scale) input pixels.
 MAGNIFIER_ZOOM_OVER_OUTPUT = 2.0
