@@ -33,8 +33,8 @@ INTRO = ("# LIIF Zoom: where does the detail come from?\n"
 STORY = (("1. Upscale your photo", "run-button"), ("2. Many answers fit", "answers-section"),
          ("3. What it has seen decides what it draws", "seen-section"), ("4. Check against the real photo", "check-section"),
          ("5. Inside one pixel", "probe-section"), ("6. Zoom and scale", "zoom-section"))
-EXPERIMENTS = ("## Experiments: convincing or true?\nSee for yourself what the model drew, and why, in "
-               f"{len(STORY) - 1} more steps: " + " · ".join(f"[{title}](#{anchor})" for title, anchor in STORY))
+EXPERIMENTS = ("## Experiments: convincing or true?\nSee for yourself what the model drew, and why. The story in "
+               f"{len(STORY)} steps: " + " · ".join(f"[{title}](#{anchor})" for title, anchor in STORY))
 
 
 class Page:
