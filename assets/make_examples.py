@@ -3,7 +3,7 @@ the originals that the "check against the real photo" section compares with.
 
     python assets/make_examples.py [--source ../shared/assets-src]
 
-Each example is a square crop around a face, reduced with Pillow's antialiased bicubic filter, as a
+Each example is a square crop around a face (or the lattice towers of a launch site), reduced with Pillow's antialiased bicubic filter, as a
 site shrinks an uploaded photo to an avatar. Each original is a crop of at most 512 pixels a side around
 the same face, at the source's own resolution (never enlarged), saved as a high-quality JPEG (4:4:4, so
 colour edges are not halved) to keep the repository small. The crops are fixed numbers, so the files are
@@ -33,6 +33,8 @@ EXAMPLES = {
     "grace-hopper-48.png": ("grace_hopper.jpg", (107, 30, 417, 340), 48),
     "cat-48.png": ("chelsea.png", (70, 0, 370, 300), 48),
     "coffee-64.png": ("coffee.png", (150, 0, 460, 310), 64),
+    # A regular structure, where a model's invention shows: the lattice of the launch site's towers.
+    "rocket-52.png": ("rocket.jpg", (0, 11, 416, 427), 52),
 }
 # name -> (source file, crop box (left, top, right, bottom) in source pixels); liif/lessons/check.py lists them
 ORIGINALS = {
@@ -40,6 +42,7 @@ ORIGINALS = {
     "grace-hopper.jpg": ("grace_hopper.jpg", (0, 0, 512, 512)),
     "cat.jpg": ("chelsea.png", (0, 0, 448, 296)),
     "coffee.jpg": ("coffee.png", (44, 0, 556, 400)),
+    "rocket.jpg": ("rocket.jpg", (0, 11, 416, 427)),
 }
 ORIGINAL_QUALITY = 92
 # The generated sign: picture SIGN_PICTURE of the text set made from SIGN_SEED with this spec, 256x192.

@@ -19,6 +19,7 @@ from PIL import Image
 
 from liif import settings
 from liif.core.weights import WeightsError
+from liif.lessons import explain_words
 from liif.page import files, limits, models, session
 from liif.render import imageio, pictures
 
@@ -486,7 +487,7 @@ def test_a_photo_of_a_few_pixels_is_told_why_its_output_is_a_blur(page, tmp_path
     assert "only 6 pixels" in done[page.upscale.status]
     for status in (done[page.upscale.status], session.status_text(done[page.run_state])):
         assert "single pixel" not in status
-    assert session.few_pixels_text(20, 16) == ""  # a small photo, but one with shapes in it
+    assert explain_words.few_pixels_text(20, 16) == ""  # a small photo, but one with shapes in it
 
 
 def test_examples_are_captioned_with_their_size():

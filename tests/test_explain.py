@@ -243,9 +243,10 @@ def test_section_three_separates_observed_learned_invented():
         assert part in at_a_glance(why), part
     assert "average colour of one 8×8 block" in why  # what was recorded, not "x% of the pixels are real"
     assert "% of the output" not in why and "pixels are" not in why
-    assert "L1 loss" in why and "*average*" in why and "*one* sharp" in why
-    assert "not evidence" in why and "different person" in why
-    assert "used neither" in why and "recognition tasks" in why
+    assert "L1 loss" in why and "*average*" in why and "picks *one* of them and draws it sharp" in why
+    assert "](#answers-section)" in why  # the invention is shown, in the many-answers step
+    assert "not evidence" in why and "different person" not in why  # no face was found in these colour waves
+    assert "used neither" in why and "Neither is an upscaler" in why
     assert "the face" not in words.markdown()  # the photo may be a cat or a cup
 
 
@@ -302,3 +303,72 @@ def test_heat_map_colour_bar_matches_the_map():
     bar_row = shown[44]  # the first row of the bar, below a 4-pixel gap
     assert np.array_equal(bar_row[0], colormaps.SEQUENTIAL_COLOURS[0].astype(np.uint8))
     assert np.array_equal(bar_row[-1], colormaps.SEQUENTIAL_COLOURS[-1].astype(np.uint8))
+
+
+# -- sentences for some pictures only --------------------------------------------------------------
+
+FACE_WORDS, GENERAL_WORDS = "A sharp face is not evidence of who it is", "Sharp detail is not evidence"
+JPEG_WORDS, FEW_WORDS = "JPEG of about quality", "Invented: nothing recognisable"
+
+
+def explain_picture(source, scale=8):
+    """The answer for a picture as the page loads it, enlarged `scale` times (bicubic stands in for LIIF:
+    which sentences appear depends on the picture's facts, not on the model's pixels)."""
+    from PIL import Image
+
+    from liif.render.imageio import load_image
+
+    loaded = load_image(source)
+    size = (loaded.width * scale, loaded.height * scale)
+    bicubic = np.asarray(Image.fromarray(loaded.rgb).resize(size, Image.Resampling.BICUBIC))
+    f = facts(in_width=loaded.width, in_height=loaded.height, out_width=size[0], out_height=size[1],
+              jpeg_quality=loaded.jpeg_quality, training=RDN_RECORD)
+    return explain.explain(f, torch.randn(1, 8, loaded.height, loaded.width), loaded.rgb, bicubic, bicubic)
+
+
+def jpeg_of(path, quality):
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.open(path).convert("RGB").save(buffer, format="JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+def picture_cases():
+    from liif.lessons.originals import ORIGINALS_DIR, SEEN_DIR
+
+    examples = ORIGINALS_DIR.parent / "examples"
+    strip = np.tile(smooth_image(20, 50), (1, 8, 1))  # 400x20
+    return {
+        "face": (examples / "grace-hopper-48.png", {FACE_WORDS}),
+        "building": (examples / "rocket-52.png", {GENERAL_WORDS}),
+        "one pixel": (np.full((1, 1, 3), 120, np.uint8), {FEW_WORDS}),
+        "strip 400x20": (strip, {GENERAL_WORDS}),
+        "JPEG 70": (jpeg_of(examples / "grace-hopper-48.png", 70), {JPEG_WORDS, FACE_WORDS}),
+        "printed text": (SEEN_DIR / "sign-x4.png", {GENERAL_WORDS}),
+    }
+
+
+@pytest.mark.parametrize("case", list(picture_cases()))
+def test_each_picture_gets_the_sentences_meant_for_it_and_no_others(case):
+    source, meant = picture_cases()[case]
+    why = explain_picture(source).why
+    for words in (FACE_WORDS, GENERAL_WORDS, JPEG_WORDS, FEW_WORDS):
+        assert (words in why) == (words in meant), f"{case}: {words!r} {'missing' if words in meant else 'shown'}:\n{why}"
+    if JPEG_WORDS in meant:
+        assert "JPEG of about quality 70**" in why  # estimated from the file's tables
+    else:
+        assert "JPEG" not in why.split("<details>")[0]
+    if FEW_WORDS in meant:
+        assert "single pixel" in why and "block is not in the input" not in why
+    else:
+        assert "average colour of one 8×8 block" in why or JPEG_WORDS in why
+
+
+def test_the_answer_says_whether_the_scale_was_trained_on():
+    _, words = run_explanation(training=RDN_RECORD)  # x8
+    assert "trained on enlargements of ×1 to ×4 only: at ×8 it extrapolates" in at_a_glance(words.why)
+    _, words = run_explanation(training=RDN_RECORD, out_width=192, out_height=192)  # x3
+    assert "×3 is among them" in at_a_glance(words.why) and "extrapolates" not in words.why

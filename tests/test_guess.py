@@ -170,6 +170,9 @@ def test_the_check_shows_letters_first_and_identities_after_the_guess(page, tmp_
     game, box, *rest = out[13:]
     shown, choice, text = rest[:GUESS_SLOTS], rest[GUESS_SLOTS], rest[GUESS_SLOTS + 1]
     assert isinstance(game, guess.Guess) and box["visible"] and not jpeg_panel["visible"]
+    # The real photo waits for the guess: the pictures, the magnifier, the maps and the download are hidden.
+    magnifier, share, pictures_row, maps = out[5], out[9], out[10], out[11]
+    assert not any(update["visible"] for update in (magnifier, share, pictures_row, maps))
     assert [p["label"] for p in shown] == list("ABCDE") and choice["choices"] == list("ABCDE")
     assert choice["value"] is None and "Which one is real?" in text and "real photo" not in " ".join(
         p["label"] for p in shown)
@@ -180,14 +183,16 @@ def test_the_check_shows_letters_first_and_identities_after_the_guess(page, tmp_
     assert np.array_equal(next(p["value"] for p, e in zip(shown, game.entries) if e.is_real), result.real)
 
     real = game.real.letter
-    *labels, choice, words = page.check.reveal_guess(game, real)
+    revealed = page.check.reveal_guess(game, real)
+    labels, (choice, words, *after) = revealed[:GUESS_SLOTS], revealed[GUESS_SLOTS:]
+    assert len(after) == 4 and all(update["visible"] for update in after)  # now the real photo is shown
     assert [label["label"].split(":")[0] for label in labels] == list("ABCDE")
     assert labels[game.letters.index(real)]["label"] == f"{real}: the real photo, identical (your guess)"
     assert all("dB" in label["label"] for label, e in zip(labels, game.entries) if not e.is_real)
     assert choice["value"] == real and words.startswith(f"- **Right: {real} is the real photo.**")
     # A click on a picture is a guess of that picture.
     wrong = next(i for i, e in enumerate(game.entries) if not e.is_real)
-    *labels, choice, words = page.check.guess_by_click(wrong)(game)
+    *labels, choice, words = page.check.guess_by_click(wrong)(game)[:GUESS_SLOTS + 2]
     assert choice["value"] == game.letters[wrong] and words.startswith(f"- **Not this one: {game.letters[wrong]}")
     with pytest.raises(gr.Error, match="Choose a letter first"):
         page.check.reveal_guess(game, None)
@@ -196,6 +201,7 @@ def test_the_check_shows_letters_first_and_identities_after_the_guess(page, tmp_
     # A JPEG check has no game: the row is hidden.
     out = page.check.run_check(OWN_PHOTO, str(photo), 4, None, 95, progress=no_progress)
     assert out[13] is None and not out[14]["visible"]
+    assert all(out[i]["visible"] for i in (5, 9, 10, 11))  # nothing to guess: the real photo is shown at once
 
 
 def test_the_guess_needs_no_queue_turn(page):

@@ -422,3 +422,14 @@ def test_image_size_reads_the_header_alone_and_applies_exif_rotation(tmp_path, m
     assert io_.image_size(rotated) == (30, 40) and not decoded
     with pytest.raises(io_.ImageInputError, match="the limit here"):
         io_.image_size(rotated, max_pixels=1000)
+
+
+@pytest.mark.parametrize("quality", [30, 50, 70, 95])
+def test_a_jpeg_says_its_quality_from_its_tables(quality):
+    buffer = io.BytesIO()
+    Image.fromarray(np.random.default_rng(quality).integers(0, 256, (24, 40, 3), dtype=np.uint8)).save(
+        buffer, format="JPEG", quality=quality)
+    assert load_image(buffer.getvalue()).jpeg_quality == quality
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(buffer, format="PNG")
+    assert load_image(buffer.getvalue()).jpeg_quality is None

@@ -122,8 +122,14 @@ def experiments_flow(browser, server) -> dict:
 
         page.locator("#check-button").click()
         page.locator("#check-text table").wait_for(state="visible")
+        page.locator("#check-guess-e img").first.wait_for(state="visible")
+        # Before the guess, nothing on screen shows the real photo; the guess (a click) reveals it.
+        hidden = page.locator("#check-results").is_hidden() and page.locator("#check-magnifier").is_hidden()
+        shoot_both("check", "#check-section", lambda: (page.locator("#check-text").inner_text(), hidden))
+        page.locator("#check-guess-a img").first.click()
+        page.locator("#check-real img").first.wait_for(state="visible")
         page.locator("#check-share").wait_for(state="visible")
-        shoot_both("check", "#check-section", page.locator("#check-text").inner_text)
+        shoot_both("check-revealed", "#check-section", page.locator("#check-guess-text").inner_text)
 
         page.locator("#run-button").click()
         page.locator("#status strong").get_by_text("Done", exact=True).wait_for(state="visible")
@@ -177,7 +183,10 @@ def test_experiment_screenshots_match_baselines(flows, model):
 @pytest.mark.browser
 @pytest.mark.server
 def test_check_shows_numbers_and_sentences_from_the_run(flows):
-    text = flows["wide"]["check"][1]
+    text, real_photo_hidden = flows["wide"]["check"][1]
+    assert real_photo_hidden, "the real photo was on screen before the guess"
+    guessed = flows["wide"]["check-revealed"][1]
+    assert "A" in guessed and " dB" in guessed, f"after the guess:\n{guessed}"
     assert "PSNR-Y" in text and "SSIM-Y" in text
     for kind in ("Overall", "Edges", "Smooth areas"):
         assert kind in text, f"the check should say something about {kind}:\n{text}"

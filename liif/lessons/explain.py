@@ -17,7 +17,6 @@ observed (shrink the result back and compare with the input).
 Each section is a short paragraph to read at a glance, with its details folded (<details>).
 """
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,21 +24,16 @@ import torch
 
 from liif.core import encoders, fmt
 from liif.evaluation.metrics import psnr
+from liif.lessons.explain_words import (
+    EDGE_FRACTION,
+    HEAT_FULL_SCALE,
+    count_faces,
+    scale_text,
+    why_markdown,
+)
 from liif.lessons.sources import sources_markdown
 from liif.render import colormaps
 from liif.render.pictures import shrink, side_by_side
-
-# |LIIF - bicubic| at or above this many levels (of 255) is drawn at the colour map's brightest.
-# Fixed, not per image, so two runs' heat maps can be compared by eye.
-HEAT_FULL_SCALE = 32.0
-# PSNR above which two 8-bit images are, for practical purposes, the same picture.
-SAME_PICTURE_DB = 40.0
-CLOSE_PICTURE_DB = 30.0
-# A mean |LIIF - bicubic| below this many levels shows as a nearly black heat map: the text says so.
-NEARLY_NOTHING_ADDED_LEVELS = 1.0
-# Where the added detail lies: its share on this fraction of the output with the strongest bicubic edges.
-EDGE_FRACTION = 0.2
-EDGE_SHARE_TEXT = "fifth"
 
 
 @dataclass
@@ -69,6 +63,7 @@ class RunFacts:
     # The weights file's own record of its training (steps, hardware, wall_seconds, n_train_images), if any.
     training: dict | None = None
     weights_sha256: str = ""  # the start of the weights file's SHA-256
+    jpeg_quality: int | None = None  # the photo is a JPEG of about this quality (from its tables)
 
     @property
     def in_pixels(self) -> int:
@@ -193,6 +188,7 @@ def explain(facts: RunFacts, feat: torch.Tensor, input_rgb: np.ndarray, bicubic_
         "added_on_edges_share": added_on_edges(liif_rgb, bicubic_rgb),
         "consistency_psnr_db": liif_db,
         "bicubic_consistency_psnr_db": bicubic_db,
+        "faces": count_faces(input_rgb),
     }
     return Explanation(
         task=task_markdown(facts),
@@ -222,18 +218,6 @@ def model_facts(model, training: dict | None = None) -> dict:
     }
 
 
-def scale_text(facts: RunFacts) -> str:
-    sx, sy = facts.out_width / facts.in_width, facts.out_height / facts.in_height
-    if math.isclose(sx, sy, rel_tol=0.01):
-        return f"×{fmt.number(sx)}"
-    return f"×{fmt.number(sx)} wide and ×{fmt.number(sy)} tall"
-
-
-def block_text(facts: RunFacts) -> str:
-    """The output block that one input pixel stands for, e.g. "8×8" (or "8×4" at uneven scales)."""
-    return f"{fmt.number(facts.out_width / facts.in_width)}×{fmt.number(facts.out_height / facts.in_height)}"
-
-
 def encoder_text(facts: RunFacts) -> str:
     """The encoder that ran, e.g. "RDN: 16 residual dense blocks of 8 convolutions, 22.0 M parameters"."""
     name = encoders.label(facts.encoder)
@@ -248,20 +232,6 @@ def encoder_short(facts: RunFacts) -> str:
     """The encoder's name and size, e.g. "RDN, 22.0 M parameters"."""
     name = encoders.label(facts.encoder)
     return f"{name}, {fmt.millions(facts.encoder_parameters)} parameters" if facts.encoder_parameters else name
-
-
-def training_text(facts: RunFacts) -> str:
-    """How small and briefly the running model was trained, from its weights file's own record."""
-    record = facts.training or {}
-    if not record.get("steps"):
-        return "Its weights file carries no record of how it was trained."
-    photos = record.get("n_train_images")
-    seen = f"{fmt.count(photos)} photos (and their flips and transposes)" if photos else "its training photos"
-    took = fmt.duration(record["wall_seconds"]) if record.get("wall_seconds") else ""
-    where = f" on {_hardware(record)}" if record.get("hardware") else ""
-    took = f" ({took}{where})" if took else where
-    where = ""
-    return f"This model learned it from only {seen} in {fmt.count(record['steps'])} training steps{took}{where}."
 
 
 def task_markdown(facts: RunFacts) -> str:
@@ -320,80 +290,3 @@ def workflow_markdown(facts: RunFacts, numbers: dict) -> str:
         f"4. **Output**: {fmt.size(facts.out_width, facts.out_height)}, {fmt.count(facts.out_pixels)} pixels.\n\n"
         f"Ran on **{facts.device}** in **{facts.precision}** with {weights}{digest}.{parameters}\n\n</details>"
     )
-
-
-def why_markdown(facts: RunFacts, numbers: dict, enlarged: bool = True) -> str:
-    liif_db, bicubic_db = numbers["consistency_psnr_db"], numbers["bicubic_consistency_psnr_db"]
-    if liif_db >= SAME_PICTURE_DB:
-        verdict = "practically the same picture: the model kept what was observed."
-    elif liif_db >= CLOSE_PICTURE_DB:
-        verdict = "close: the model mostly kept what was observed."
-    else:
-        verdict = ("noticeably different: this model changed what was observed. An untrained or unsuitable "
-                   "model does this; a trained one should not.")
-    block = block_text(facts)
-    if enlarged:
-        observed = (
-            f"- **Observed, from your photo**: its {fmt.count(facts.in_pixels)} pixels, each roughly the average "
-            f"colour of one {block} block of the output. They fix where the edges and the light and dark areas are.\n"
-        )
-        invented = (
-            f"- **Invented: what no one observed.** Whatever lies inside each {block} block (a freckle, a strand "
-            "of hair) is not in the input. Trained with an L1 loss (a small *average* error), this model draws "
-            "the *average* of the details that would fit, so its result is soft. An upscaler that makes a "
-            "\"new photo\" draws *one* sharp version instead, never observed: what generative models do (see the "
-            "two diffusion works below).\n"
-        )
-    else:
-        observed = ("- **Observed, from your photo**: this run made the picture smaller, so every output pixel "
-                    "is an average of pixels that were recorded.\n")
-        invented = "- **Invented: nothing.** Shrinking needs no detail that was not recorded.\n"
-    learned = f"- **Learned, from training photos**: how such structures usually look when sharp. {training_text(facts)}\n"
-    evidence = (
-        "- **A sharp face is not evidence of who it is.** Instance-Level Augmentations redraws people on "
-        "purpose, to anonymise photos: a convincing redrawn face can be a different person.\n"
-    )
-    added, on_edges = numbers["added_mean_levels"], numbers["added_on_edges_share"]
-    if added < NEARLY_NOTHING_ADDED_LEVELS:
-        heat = (f"**What was added** (heat map): the map is nearly black: at {scale_text(facts)} the model "
-                f"added almost nothing over bicubic interpolation (**{added:.2f} levels** of 255 on average).")
-    else:
-        heat = (f"**What was added** (heat map): on average **{added:.2f} levels** (of 255) per colour over plain "
-                f"bicubic interpolation; **{on_edges:.0%}** of it lies on the {EDGE_SHARE_TEXT} of the picture "
-                f"with the strongest edges (spread evenly, it would be {EDGE_FRACTION:.0%}).")
-    return (
-        "### 3. Where the detail comes from: observed, learned, invented\n"
-        f"{observed}{learned}{invented}{evidence}\n"
-        f"{heat}\n\n"
-        "<details><summary>More: the generative works, this model's training, the checks</summary>\n\n"
-        "- **What a generative model does.** DA-Fusion and Instance-Level Augmentations use diffusion models "
-        "to paint plausible new content into real photos: DA-Fusion changes what objects look like, "
-        "Instance-Level Augmentations repaints individual objects and people while keeping the scene's layout. "
-        "Both draw one convincing version that was never observed; LIIF, trained with an L1 loss, draws the "
-        "average instead.\n"
-        "- **What a model has seen bounds what it can fill in** ([two models compared](#seen-section)). Both works add "
-        "diffusion-edited copies of a model's training images (DA-Fusion whole ones, for few-shot classification; "
-        "Instance-Level Augmentations repainted objects, for detection and segmentation and to anonymise people): "
-        "recognition tasks, not upscaling. The model here used neither, only flips and transposes (counted above).\n"
-        f"- **The heat map** shows |LIIF − bicubic| at every output pixel; black means no change, the brightest "
-        f"colour {HEAT_FULL_SCALE:.0f} or more levels.\n"
-        f"- **Consistency check**: the LIIF output shrunk back to {fmt.size(facts.in_width, facts.in_height)} "
-        "(antialiased bicubic, as the training inputs were made) compared with your input: "
-        f"**{_db(liif_db)}** PSNR, {verdict} (Plain bicubic, shrunk back the same way: {_db(bicubic_db)}.)\n\n"
-        "</details>"
-    )
-
-
-# -- formatting ------------------------------------------------------------------------------------
-
-
-def _hardware(record: dict) -> str:
-    hardware = str(record["hardware"])
-    processes = int(record.get("processes") or 1)
-    if "GPU" in hardware.upper() or "NVIDIA" in hardware.upper():
-        return f"{'one' if processes == 1 else processes} {hardware} GPU{'s' if processes > 1 else ''}"
-    return hardware
-
-
-def _db(value: float) -> str:
-    return "∞ dB (identical)" if math.isinf(value) else f"{value:.1f} dB"

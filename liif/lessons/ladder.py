@@ -19,6 +19,7 @@ from liif.core.fmt import number
 from liif.core.weights import LoadedModel
 from liif.render import imageio, pictures
 from liif.render.pictures import flatten_image, nearest_region
+from liif.training.config import trained_scales
 
 LADDER_SCALES = (2.0, 4.0, 6.0, 8.0, 16.0)
 DEFAULT_SIDE = 8.0  # input pixels across the region
@@ -36,14 +37,8 @@ class Rung:
 
 
 def training_scales(weights: LoadedModel) -> tuple:
-    """(lowest, highest) scale the model's training crops were shrunk by: from the weights file when it
-    says, else the training recipe's defaults (liif.training.config.TrainConfig), which every shipped model used."""
-    training = weights.training or {}
-    if "scale_min" in training and "scale_max" in training:
-        return float(training["scale_min"]), float(training["scale_max"])
-    from liif.training.config import TrainConfig
-
-    return TrainConfig.scale_min, TrainConfig.scale_max
+    """(lowest, highest) scale the model's training crops were shrunk by (training.config.trained_scales)."""
+    return trained_scales(weights.training)
 
 
 def region_box(width: int, height: int, centre=None, side=DEFAULT_SIDE) -> tuple:

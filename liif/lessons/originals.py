@@ -30,6 +30,8 @@ ORIGINALS = {
         Original("grace-hopper", "grace-hopper.jpg", "Grace Hopper", "US Navy, public domain", (0.51, 0.36)),
         Original("cat", "cat.jpg", "Chelsea the cat", "Stefan van der Walt, CC0", (0.49, 0.5)),
         Original("coffee", "coffee.jpg", "A cup of coffee", "Rachel Michetti, CC0", (0.51, 0.39)),
+        # A regular structure: the launch site's lattice towers (the magnifier starts on the left one).
+        Original("rocket", "rocket.jpg", "Launch towers", "SpaceX, public domain", (0.1, 0.45)),
     )
 }
 

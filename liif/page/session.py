@@ -24,7 +24,7 @@ from PIL import Image
 
 from liif.core import fmt
 from liif.core.weights import WeightsError
-from liif.lessons import explain
+from liif.lessons import explain, explain_words
 from liif.page import limits
 from liif.page.limits import Request, prepare
 from liif.page.models import ModelShelf
@@ -161,7 +161,8 @@ def run_steps(shelf: ModelShelf, model_name, request: Request, outputs=None, pro
         encoder=upscaler.model.config.encoder, feature_channels=int(encoded.feat.shape[1]),
         local_ensemble=upscaler.model.config.local_ensemble, residual=upscaler.model.config.residual,
         encoder_reused=uses > 0, first_encoder_seconds=encoded.seconds,
-        weights_sha256=shelf.sha256(model_name), **explain.model_facts(upscaler.model, upscaler.weights.training),
+        weights_sha256=shelf.sha256(model_name), jpeg_quality=loaded.jpeg_quality,
+        **explain.model_facts(upscaler.model, upscaler.weights.training),
     )
     upscaler.note_timings(0 if uses else loaded.width * loaded.height, encoder_seconds, out_w * out_h, decoder_seconds)
     # The explanation compares what the visitor sees: colours as saved (a greyscale input gives greyscale).
@@ -329,26 +330,10 @@ def status_text(run: Run) -> str:
     ]
     if notices:
         lines.append("Your file was read with these changes: " + "; ".join(notices) + ".")
-    few = few_pixels_text(facts.in_width, facts.in_height)
+    few = explain_words.few_pixels_text(facts.in_width, facts.in_height)
     if few:
         lines.append(few)
     return "\n\n".join(lines)
-
-
-# Below this many input pixels the output is mostly one smooth blend: the run says why.
-FEW_PIXELS = 16
-
-
-def few_pixels_text(width: int, height: int) -> str:
-    """A sentence for a photo of very few pixels ("" otherwise): there is next to nothing to enlarge."""
-    n = width * height
-    if n == 1:
-        return ("Your photo is a single pixel: one colour and nothing else, so every output pixel has that colour. "
-                "No method can find shapes in it: there are none to find.")
-    if n < FEW_PIXELS:
-        return (f"Your photo has only {n} pixels: the output can only blend their {n} colours smoothly; there is no "
-                "shape, edge or texture in them for a model to recognise.")
-    return ""
 
 
 def model_line(facts: explain.RunFacts) -> str:

@@ -7,7 +7,7 @@
 
 The model sees 8-bit RGB only. Everything else a file can hold is handled here, once, for the CLI and
 the app alike: EXIF rotation, greyscale, transparency (kept aside and resized separately), palettes,
-CMYK, 16-bit samples, animations (first frame). Every refusal is an `ImageInputError` with a one-sentence
+CMYK, 16-bit samples, animations (first frame), a JPEG's quality. Every refusal is an `ImageInputError` with a one-sentence
 message fit to show a user; nothing here lets a Pillow traceback through.
 """
 
@@ -23,6 +23,7 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from liif import settings
+from liif.core import degrade
 from liif.core.fmt import megapixels, pixels_over_limit
 
 # Defaults sized for a CPU (render time grows with output pixels); raise them on a GPU.
@@ -61,6 +62,7 @@ class LoadedImage:
     original_mode: str = "RGB"  # Pillow's mode before conversion, e.g. "I;16", "P", "CMYK"
     format: str = ""  # "PNG", "JPEG", ...; "" for arrays and images made in memory
     notices: list = field(default_factory=list)  # what was changed on the way in, for the user
+    jpeg_quality: int | None = None  # a JPEG's quality, estimated from its quantisation tables (degrade.py)
 
     @property
     def width(self) -> int:
@@ -226,6 +228,8 @@ def _from_pil(im: Image.Image, name: str, limit: int) -> LoadedImage:
     _check_input_size(name, w, h, limit)
     notices = []
     original_mode, fmt = im.mode, im.format or ""
+    # From the header's tables, before an EXIF rotation makes a new image without them.
+    quality = degrade.estimate_quality(getattr(im, "quantization", None)) if fmt == "JPEG" else None
     sixteen_bit = _has_16bit_samples(im)  # only visible before decoding: Pillow reduces RGB itself
     try:
         if getattr(im, "is_animated", False) or getattr(im, "n_frames", 1) > 1:  # reads past frame 1
@@ -244,7 +248,7 @@ def _from_pil(im: Image.Image, name: str, limit: int) -> LoadedImage:
     if sixteen_bit:
         notices.append("16-bit image reduced to 8-bit")
     rgb, alpha, greyscale = _split_channels(im, notices)
-    return LoadedImage(rgb, alpha, greyscale, original_mode, fmt, notices)
+    return LoadedImage(rgb, alpha, greyscale, original_mode, fmt, notices=notices, jpeg_quality=quality)
 
 
 def _has_16bit_samples(im: Image.Image) -> bool:

@@ -84,3 +84,12 @@ def learning_rate(cfg: TrainConfig, step: int) -> float:
     if cfg.schedule == "constant":
         return cfg.lr
     raise ValueError(f"unknown schedule {cfg.schedule!r}: use onecycle, paper or constant")
+
+
+def trained_scales(training: dict | None) -> tuple:
+    """(lowest, highest) scale a model's training crops were shrunk by, from its weights file's training
+    record (`LoadedModel.training`) when it says, else this recipe's defaults, which every shipped model used."""
+    training = training or {}
+    if "scale_min" in training and "scale_max" in training:
+        return float(training["scale_min"]), float(training["scale_max"])
+    return TrainConfig.scale_min, TrainConfig.scale_max

@@ -25,8 +25,9 @@ ERRORS_LABEL = "How far off: bicubic (left) and LIIF (right) against the real ph
 CLOSER_LABEL = "Where LIIF is closer to the real photo than bicubic, per input pixel"
 GUESS_SLOTS = 5  # the game's pictures: the real photo, LIIF's answer and the answers' three sharp ones
 GUESS_INTRO = ("### Which one is real?\nThe real photo shrinks to the tiny input; every other picture here but "
-               "LIIF's own answer was made to shrink back to that same tiny input. Guess which one is real before "
-               "you look at the real photo below.")
+               "LIIF's own answer was made to shrink back to that same tiny input. Guess which one is real: click "
+               "it, or choose its letter and press Reveal. The real photo, the magnifier and the maps of the "
+               "errors appear below once you have guessed.")
 
 
 class CheckSection:
@@ -96,7 +97,7 @@ class CheckSection:
                        self.pictures, self.maps, self.jpeg_panel, *self.guess_outputs],
                       show_progress_on=[self.text])
         # The guess only words what the check already measured: no model work, so no queue turn.
-        revealed = [*self.guess_pictures, self.guess_choice, self.guess_text]
+        revealed = [*self.guess_pictures, self.guess_choice, self.guess_text, *self.after_guess]
         self.guess_button.click(self.reveal_guess, [self.guess_state, self.guess_choice], revealed,
                                 api_visibility="private", queue=False)
         for index, picture in enumerate(self.guess_pictures):
@@ -151,10 +152,12 @@ class CheckSection:
         share = self.ctx.outputs.save(result.share_image(), f"{file_name}.png")
         magnified, box = result.magnify()
         two = jpeg_run and result.jpeg is not None
+        # With a game, the real photo (in the pictures, the magnifier and the maps) waits for the guess.
+        shown = game is None
         return (
             result,
             *self.panel_views(result, box),
-            gr.update(value=magnified, label=self.magnifier_label(result, box), visible=True),
+            gr.update(value=magnified, label=self.magnifier_label(result, box), visible=shown),
             gr.update(value=result.error_maps_picture(), label=(
                 f"How far off: bicubic, {'the photo model and the JPEG model' if two else 'LIIF'} (left to right) "
                 "against the real photo" if jpeg_run else ERRORS_LABEL)),
@@ -162,9 +165,9 @@ class CheckSection:
                 "Where the JPEG-trained model is closer to the real photo than the photo model, per input pixel"
                 if two else CLOSER_LABEL)),
             result.markdown(),
-            gr.update(value=str(share), visible=True, label=f"Download the comparison, ×{result.scale} (PNG)"),
-            gr.update(visible=True),
-            gr.update(visible=True),
+            gr.update(value=str(share), visible=shown, label=f"Download the comparison, ×{result.scale} (PNG)"),
+            gr.update(visible=shown),
+            gr.update(visible=shown),
             self.jpeg_panel_view(result, box),
             *self.guess_views(game, problem),
         )
@@ -200,7 +203,13 @@ class CheckSection:
             raise sentence(exc) from None
         labels += [None] * (GUESS_SLOTS - len(labels))
         return (*[gr.update(label=label) if label else gr.update() for label in labels],
-                gr.update(value=game.entry(letter).letter), words)
+                gr.update(value=game.entry(letter).letter), words, *[gr.update(visible=True)] * len(self.after_guess))
+
+    @property
+    def after_guess(self) -> list:
+        """What shows the real photo, hidden while the game waits for a guess: the check's pictures, its
+        magnifier, the maps of the errors and the comparison's download."""
+        return [self.pictures, self.magnifier, self.maps, self.share]
 
     def guess_by_click(self, index: int):
         """The handler of a click on the game's picture `index`: that picture is the guess."""

@@ -1,0 +1,196 @@
+"""The answer's words that depend on the picture: its scale and blocks, where the detail comes from
+(observed, learned, invented), and the sentences meant for some pictures only.
+
+    why_markdown(facts, numbers)   # section 3 of the answer (explain.py puts the answer together)
+
+Every sentence is chosen by a fact of the run, so the answer stays true for any picture: a JPEG (its
+quality estimated from the file's quantisation tables: `RunFacts.jpeg_quality`), a photo of very few
+pixels, a scale beyond the ones the model was trained on, a face (found by OpenCV's Haar cascade,
+liif/evaluation/faces.py, in the bicubic enlargement: `numbers["faces"]`), or none of them (a building,
+a strip, printed text). tests/test_explain.py runs it on each.
+"""
+
+import math
+
+import numpy as np
+from PIL import Image
+
+from liif.core import fmt
+from liif.evaluation.faces import find_faces
+from liif.training.config import trained_scales
+
+# |LIIF - bicubic| at or above this many levels (of 255) is drawn at the colour map's brightest.
+# Fixed, not per image, so two runs' heat maps can be compared by eye.
+HEAT_FULL_SCALE = 32.0
+# PSNR above which two 8-bit images are, for practical purposes, the same picture.
+SAME_PICTURE_DB = 40.0
+CLOSE_PICTURE_DB = 30.0
+# A mean |LIIF - bicubic| below this many levels shows as a nearly black heat map: the text says so.
+NEARLY_NOTHING_ADDED_LEVELS = 1.0
+# Where the added detail lies: its share on this fraction of the output with the strongest bicubic edges.
+EDGE_FRACTION = 0.2
+EDGE_SHARE_TEXT = "fifth"
+# Below this many input pixels the output is mostly one smooth blend: the run says why.
+FEW_PIXELS = 16
+# Faces are looked for in the input enlarged (bicubic) to this many pixels on its long side: the cascade's
+# 24-pixel window then finds a face that fills a sixth of the picture or more, in about 0.1 s on 2 cores.
+FACE_SEARCH_SIDE = 160
+
+
+def count_faces(rgb: np.ndarray, side: int = FACE_SEARCH_SIDE) -> int:
+    """Frontal faces the Haar cascade finds in `rgb` (H, W, 3) uint8, looked for at `side` pixels on its
+    long side. A measurement with that method: it misses turned and small faces."""
+    h, w = rgb.shape[:2]
+    if min(h, w) < 2:
+        return 0
+    ratio = side / max(h, w)
+    size = (max(1, round(w * ratio)), max(1, round(h * ratio)))
+    if min(size) < 24:  # a strip: no face-sized window fits
+        return 0
+    return len(find_faces(np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BICUBIC))))
+
+
+def scale_text(facts) -> str:
+    sx, sy = facts.out_width / facts.in_width, facts.out_height / facts.in_height
+    if math.isclose(sx, sy, rel_tol=0.01):
+        return f"×{fmt.number(sx)}"
+    return f"×{fmt.number(sx)} wide and ×{fmt.number(sy)} tall"
+
+
+def block_text(facts) -> str:
+    """The output block that one input pixel stands for, e.g. "8×8" (or "8×4" at uneven scales)."""
+    return f"{fmt.number(facts.out_width / facts.in_width)}×{fmt.number(facts.out_height / facts.in_height)}"
+
+
+def training_text(facts) -> str:
+    """How small and briefly the running model was trained, from its weights file's own record."""
+    record = facts.training or {}
+    if not record.get("steps"):
+        return "Its weights file carries no record of how it was trained."
+    photos = record.get("n_train_images")
+    seen = f"{fmt.count(photos)} photos (and their flips and transposes)" if photos else "its training photos"
+    took = fmt.duration(record["wall_seconds"]) if record.get("wall_seconds") else ""
+    where = f" on {_hardware(record)}" if record.get("hardware") else ""
+    took = f" ({took}{where})" if took else where
+    return f"This model learned it from only {seen} in {fmt.count(record['steps'])} training steps{took}."
+
+
+def training_scale_text(facts) -> str:
+    """Whether this run's scale is one the model was trained on (from its weights file, else the recipe)."""
+    low, high = trained_scales(facts.training)
+    scale = max(facts.out_width / facts.in_width, facts.out_height / facts.in_height)
+    trained = f"×{fmt.number(low)} to ×{fmt.number(high)}"
+    if scale <= high * 1.001:
+        return f"It was trained on enlargements of {trained}; {scale_text(facts)} is among them."
+    return (f"It was trained on enlargements of {trained} only: at {scale_text(facts)} it extrapolates "
+            "([the scale ladder](#ladder-section) shows each scale).")
+
+
+def few_pixels_text(width: int, height: int) -> str:
+    """A sentence for a photo of very few pixels ("" otherwise): there is next to nothing to enlarge."""
+    n = width * height
+    if n == 1:
+        return ("Your photo is a single pixel: one colour and nothing else, so every output pixel has that colour. "
+                "No method can find shapes in it: there are none to find.")
+    if n < FEW_PIXELS:
+        return (f"Your photo has only {n} pixels: the output can only blend their {n} colours smoothly; there is no "
+                "shape, edge or texture in them for a model to recognise.")
+    return ""
+
+
+def observed_text(facts) -> str:
+    block = block_text(facts)
+    if facts.jpeg_quality:
+        return (
+            f"- **Observed, from your photo**: its {fmt.count(facts.in_pixels)} pixels, saved as a **JPEG of "
+            f"about quality {facts.jpeg_quality}** (read from the file's compression tables). Compression "
+            "rounded away part of each 8×8 group of them, so they are not quite the scene's colours: some of what "
+            "is there is the compression's blocks and ringing, which a model trained on clean photos sharpens as "
+            "if it were detail. [The check](#check-section) can save a tiny photo as a JPEG to show it.\n")
+    return (f"- **Observed, from your photo**: its {fmt.count(facts.in_pixels)} pixels, each roughly the average "
+            f"colour of one {block} block of the output. They fix where the edges and the light and dark areas are.\n")
+
+
+def invented_text(facts) -> str:
+    few = few_pixels_text(facts.in_width, facts.in_height)
+    if few:
+        return f"- **Invented: nothing recognisable.** {few}\n"
+    return (
+        f"- **Invented: what no one observed.** Whatever lies inside each {block_text(facts)} block is not in the "
+        "input. Trained with an L1 loss (a small *average* error), this model draws the *average* of the details "
+        "that would fit, so its result is soft. [Many sharp pictures fit your photo exactly](#answers-section); "
+        "an upscaler that makes a \"new photo\" picks *one* of them and draws it sharp.\n")
+
+
+def evidence_text(faces: int) -> str:
+    """What a sharp result is not evidence of: worded for a face only where the cascade found one."""
+    if faces:
+        return ("- **A sharp face is not evidence of who it is.** Fitting the same tiny pixels, a generative "
+                "upscaler can draw a different person; Instance-Level Augmentations redraws people on purpose, to "
+                "anonymise photos.\n")
+    return ("- **Sharp detail is not evidence of what was there.** Lines, letters and textures drawn finer than "
+            "one input pixel are what usually goes with such pixels, not a record: [the check](#check-section) "
+            "shows where the model drew them wrong.\n")
+
+
+def why_markdown(facts, numbers: dict, enlarged: bool = True) -> str:
+    liif_db, bicubic_db = numbers["consistency_psnr_db"], numbers["bicubic_consistency_psnr_db"]
+    if liif_db >= SAME_PICTURE_DB:
+        verdict = "practically the same picture: the model kept what was observed."
+    elif liif_db >= CLOSE_PICTURE_DB:
+        verdict = "close: the model mostly kept what was observed."
+    else:
+        verdict = ("noticeably different: this model changed what was observed. An untrained or unsuitable "
+                   "model does this; a trained one should not.")
+    if enlarged:
+        observed, invented = observed_text(facts), invented_text(facts)
+        learned = (f"- **Learned, from training photos**: how such structures usually look when sharp. "
+                   f"{training_text(facts)} {training_scale_text(facts)}\n")
+        evidence = evidence_text(numbers.get("faces", 0)) if not few_pixels_text(facts.in_width, facts.in_height) else ""
+    else:
+        observed = ("- **Observed, from your photo**: this run made the picture smaller, so every output pixel "
+                    "is an average of pixels that were recorded.\n")
+        invented = "- **Invented: nothing.** Shrinking needs no detail that was not recorded.\n"
+        learned = f"- **Learned, from training photos**: how such structures usually look when sharp. {training_text(facts)}\n"
+        evidence = ""
+    added, on_edges = numbers["added_mean_levels"], numbers["added_on_edges_share"]
+    if added < NEARLY_NOTHING_ADDED_LEVELS:
+        heat = (f"**What was added** (heat map): the map is nearly black: at {scale_text(facts)} the model "
+                f"added almost nothing over bicubic interpolation (**{added:.2f} levels** of 255 on average).")
+    else:
+        heat = (f"**What was added** (heat map): on average **{added:.2f} levels** (of 255) per colour over plain "
+                f"bicubic interpolation; **{on_edges:.0%}** of it lies on the {EDGE_SHARE_TEXT} of the picture "
+                f"with the strongest edges (spread evenly, it would be {EDGE_FRACTION:.0%}).")
+    return (
+        "### 3. Where the detail comes from: observed, learned, invented\n"
+        f"{observed}{learned}{invented}{evidence}\n"
+        f"{heat}\n\n"
+        "<details><summary>More: the diffusion works, this model's training, the checks</summary>\n\n"
+        "- **What the two diffusion works do.** DA-Fusion and Instance-Level Augmentations use diffusion models "
+        "to paint plausible new content into real photos: DA-Fusion changes what objects look like, "
+        "Instance-Level Augmentations repaints individual objects and people while keeping the scene's layout. "
+        "Both draw one convincing version that was never observed; LIIF, trained with an L1 loss, draws the "
+        "average instead. Neither is an upscaler: both add diffusion-edited copies of a model's training images (DA-Fusion whole ones, for few-shot "
+        "classification; Instance-Level Augmentations repainted objects, for detection and segmentation and to "
+        "anonymise people), and [what a model has seen bounds what it can fill in](#seen-section). The model "
+        "here used neither, only flips and transposes (counted above).\n"
+        f"- **The heat map** shows |LIIF − bicubic| at every output pixel: what the model drew over plain "
+        f"interpolation (bicubic guesses too, more smoothly); black means no change, the brightest colour "
+        f"{HEAT_FULL_SCALE:.0f} or more levels.\n"
+        f"- **Consistency check**: the LIIF output shrunk back to {fmt.size(facts.in_width, facts.in_height)} "
+        "(antialiased bicubic, as the training inputs were made) compared with your input: "
+        f"**{_db(liif_db)}** PSNR, {verdict} (Plain bicubic, shrunk back the same way: {_db(bicubic_db)}.)\n\n"
+        "</details>"
+    )
+
+
+def _hardware(record: dict) -> str:
+    hardware = str(record["hardware"])
+    processes = int(record.get("processes") or 1)
+    if "GPU" in hardware.upper() or "NVIDIA" in hardware.upper():
+        return f"{'one' if processes == 1 else processes} {hardware} GPU{'s' if processes > 1 else ''}"
+    return hardware
+
+
+def _db(value: float) -> str:
+    return "∞ dB (identical)" if math.isinf(value) else f"{value:.1f} dB"
