@@ -222,6 +222,22 @@ def test_ladder_renders_each_scale_natively_and_labels_extrapolation(engine, pho
     native = engine.render_region(imageio.to_tensor(loaded.rgb), (32, 46, 40, 54), (64, 64))
     assert np.array_equal(rungs[5].picture, imageio.to_uint8(native))  # ×8 of 8 pixels is 64: shown 1:1
     assert ladder.training_scales(engine.weights) == (1.0, 4.0)
+    steps = ladder.changes(rungs)
+    assert [(a, b) for a, b, _ in steps] == [(2, 3.5), (3.5, 4), (4, 6), (6, 8), (8, 16)]
+    first = np.abs(rungs[2].picture.astype(int) - rungs[1].picture.astype(int)).mean()
+    assert steps[0][2] == pytest.approx(first)
+    said = ladder.summary(rungs, 4.0)
+    assert f"×2 → ×3.5: {first:.1f}" in said
+
+
+def test_the_ladder_says_when_past_training_the_pictures_stop_changing():
+    def rung(scale, level):
+        return ladder.Rung(scale, np.full((4, 4, 3), level, np.uint8), 4, scale is None or scale <= 4, "", "")
+
+    flat_beyond = [rung(None, 0), rung(2, 0), rung(4, 20), rung(8, 22), rung(16, 23)]
+    assert "Past ×4 the pictures barely change" in ladder.summary(flat_beyond, 4.0)
+    still_moving = [rung(None, 0), rung(2, 0), rung(4, 20), rung(8, 40), rung(16, 60)]
+    assert "barely change" not in ladder.summary(still_moving, 4.0)
 
 
 # -- command line ----------------------------------------------------------------------------------
@@ -240,6 +256,18 @@ def test_check_and_zoom_commands(capsys, tmp_path, photo, weights_path):
     assert capsys.readouterr().err.strip() == "error: none.png: no such file"
     assert cli.main(["zoom", str(photo), "-o", str(tmp_path / "z.gif"), *model]) == 2
     assert "name a .webp file" in capsys.readouterr().err
+
+
+def test_ladder_command_writes_the_rungs_side_by_side(capsys, tmp_path, photo, weights_path):
+    model = ["--model", str(weights_path), "--device", "cpu"]
+    out_png = tmp_path / "ladder.png"
+    assert cli.main(["ladder", str(photo), "-o", str(out_png), "--centre", "50,36", "--scale", "3.5", *model]) == 0
+    out = capsys.readouterr().out
+    assert "64 output pixels share one input pixel" in out and "How much each step changes the picture" in out
+    sheet = Image.open(out_png)
+    assert sheet.size == (7 * ladder.DISPLAY + 6 * 4, ladder.DISPLAY)  # the input and 6 scales, 4 px apart
+    assert cli.main(["ladder", str(photo), "-o", str(tmp_path / "l.jpg"), *model]) == 2
+    assert "name a .png file" in capsys.readouterr().err
 
 
 # -- the page's handlers ---------------------------------------------------------------------------
@@ -269,9 +297,10 @@ def test_check_handler_shows_four_pictures_maps_numbers_and_a_download(page, pho
     result, tiny, bicubic, liif, real, magnifier, errors, closer, text, share, pictures, maps, jpeg_liif = \
         out[:CHECK_OUTPUTS]
     assert isinstance(result, check.Check)
-    assert pictures["visible"] and maps["visible"]  # hidden until the first check
+    # Hidden until the first check, and while "Which one is real?" waits for the guess (tests/test_guess.py).
+    assert out[CHECK_OUTPUTS] is not None and not any(u["visible"] for u in (pictures, maps, share, magnifier))
     assert tiny["label"] == "Tiny input 25×18" and real["value"].shape == (72, 100, 3)
-    assert "PSNR-Y" in text and share["visible"] and Image.open(share["value"]).size[0] == 4 * 100 + 18
+    assert "PSNR-Y" in text and Image.open(share["value"]).size[0] == 4 * 100 + 18
     import gradio as gr
 
     small = tmp_path / "small.png"
@@ -324,6 +353,10 @@ def test_zoom_sentences_follow_the_movies_numbers():
     assert "nearly agree" in fading.markdown()
     growing = zoom.ZoomMovie(boxes, zooms, [frame] * 3, [frame] * 3, added=[1.0, 2.0, 3.0])
     assert "at ×32, by 3.0" in growing.markdown() and "nearly agree" not in growing.markdown()
+    assert growing.markdown().count("×32") == 2  # the peak is the last frame: said once (and in the frame count)
+    assert "(2 input pixels across)" in growing.markdown() and "(2 input pixel " not in growing.markdown()
+    one_pixel = zoom.ZoomMovie([*boxes[:2], (10, 10, 11, 11)], zooms, [frame] * 3, [frame] * 3, added=[1.0, 2.0, 3.0])
+    assert "(1 input pixel across)" in one_pixel.markdown()
 
 
 # -- the zoom movie under a compute limit (issue 20 point 2) ---------------------------------------------

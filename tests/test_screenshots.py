@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
-from visual import assert_snapshot, compare
+from visual import assert_snapshot, compare, text_problems
 
 REPO = Path(__file__).resolve().parent.parent
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
@@ -544,5 +544,25 @@ def test_phone_page_answers_first_and_has_run_above_the_fold(browser, app_server
         text, picture = page.locator("#workflow-text").bounding_box(), page.locator("#feature-grid").bounding_box()
         assert picture["y"] >= text["y"] + text["height"] - 1, "the feature grid squeezes the text beside it"
         assert_snapshot(_shoot(page), SNAPSHOTS / f"phone--{model[0]}.png")
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.server
+def test_after_a_run_a_phone_shows_every_text_readable_and_whole(browser, app_server, photo, model):
+    """At 390 px after a run: no text under READABLE_PX, no label cut short ("first 3 prin…"); the page's
+    height before and after the run is printed (the closing note reports it)."""
+    context, page = new_page(browser, app_server, viewport=PHONE)
+    try:
+        before = page.evaluate("() => document.documentElement.scrollHeight")
+        _upload(page, photo)
+        page.locator("#run-button").click()
+        page.locator("#status strong").get_by_text("Done", exact=True).wait_for(state="visible")
+        page.locator("#feature-grid img").first.wait_for(state="visible")
+        after = page.evaluate("() => document.documentElement.scrollHeight")
+        print(f"page height at {PHONE['width']} px: {before} px before a run, {after} px after")
+        problems = text_problems(page, "body")
+        assert not problems, "\n".join(problems)
     finally:
         context.close()

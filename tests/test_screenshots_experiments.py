@@ -25,7 +25,7 @@ from test_screenshots import (  # noqa: F401  (fixtures are found by name)
     flow_failure,
     model,
 )
-from visual import assert_snapshot
+from visual import READABLE_PX, assert_snapshot, text_problems
 
 from liif.lessons.probe_pictures import LABEL_SIZE
 
@@ -36,7 +36,7 @@ SECTIONS = "#answers-section, #seen-section, #check-section, #probe-section, #zo
 TOASTS = '[data-testid="toast-body"], .toast-body'
 TOASTS_SEEN: dict = {}  # window name -> the texts of the toasts shown during its flow
 SIZES_SEEN: dict = {}  # window width -> what PROBE_SIZES measured in the probe section, once it showed a probe
-READABLE_PX = 11  # the smallest text, drawn in a picture or set by the page, a phone should show
+TEXT_PROBLEMS: dict = {}  # window width -> what text_problems found in each section it showed
 # The probe section as the visitor sees it: each picture's natural width and the width it is shown at (Gradio
 # draws it with object-fit: scale-down inside its box, so never enlarged), and the computed font size of every
 # element that holds visible text of its own (Gradio's labels and buttons, the section's Markdown).
@@ -98,6 +98,7 @@ def experiments_flow(browser, server) -> dict:
             if stage not in shots[name]:
                 shots[name][stage] = (_section_shot(page, section, extra_masks), read())
                 note_toasts(stage, WIDTHS[name])
+                TEXT_PROBLEMS.setdefault(WIDTHS[name], []).extend(text_problems(page, section, f"{stage}: "))
                 if measure is not None:
                     measure(WIDTHS[name])
 
@@ -275,3 +276,12 @@ def test_one_visitor_going_through_the_story_is_never_told_the_page_is_busy(flow
     application is currently busy"."""
     for width, toasts in TOASTS_SEEN.items():
         assert not toasts, f"{width} px: {toasts}"
+
+
+@pytest.mark.browser
+@pytest.mark.server
+def test_every_sections_text_is_readable_and_whole_on_a_phone_and_wide(flows):
+    """Every text each section shows after its work (labels, captions, buttons, the Markdown) is at least
+    READABLE_PX tall and not cut short by its box ("first 3 prin…", "×6: extrapol…"), at 390 and 1280 px."""
+    problems = [p for width, found in TEXT_PROBLEMS.items() for p in found]
+    assert not problems, "\n".join(problems)

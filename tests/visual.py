@@ -7,6 +7,8 @@ fraction lets a handful of such pixels through but not a changed panel (a 100×1
 
 `assert_snapshot` keeps the baselines: on a mismatch it writes `<name>.actual.png` and `<name>.diff.png`
 next to the baseline and fails with their paths. UPDATE_SNAPSHOTS=1 rewrites the baseline instead.
+
+`text_problems` reads a page as a person would: text smaller than READABLE_PX, or cut short by its box.
 """
 
 import io
@@ -88,3 +90,36 @@ def assert_snapshot(actual, baseline: Path) -> None:
         result.diff.save(diff_path)
         message += f"\n  diff:   {diff_path}"
     raise AssertionError(message)
+
+
+READABLE_PX = 11  # the smallest text a phone visitor should be shown
+
+# Every element inside `root` (a CSS selector) that shows text of its own, as a person sees it: rendered
+# (not hidden, not transparent, with a size), with its computed font size; and those whose text is cut
+# (wider than their box, which hides the rest: Gradio's labels end in "…" that way).
+TEXT_SEEN = """(root) => {
+  const texts = [];
+  for (const el of document.querySelectorAll(`${root} *`)) {
+    const own = [...el.childNodes].some(n => n.nodeType === Node.TEXT_NODE && n.data.trim());
+    if (!own || el.getClientRects().length === 0) continue;
+    const style = getComputedStyle(el);
+    if (style.visibility === 'hidden' || parseFloat(style.opacity) === 0) continue;
+    const box = el.getBoundingClientRect();
+    if (box.width === 0 || box.height === 0) continue;
+    const hides = ['hidden', 'clip'].includes(style.overflowX) || style.textOverflow === 'ellipsis';
+    texts.push({text: el.textContent.trim().slice(0, 60), tag: el.tagName.toLowerCase(),
+                px: parseFloat(style.fontSize), cut: hides && el.scrollWidth > el.clientWidth + 1});
+  }
+  return texts;
+}"""
+
+
+def text_problems(page, root: str = "body", where: str = "") -> list:
+    """What a visitor cannot read in `root`: text under READABLE_PX, and text cut short by its box."""
+    problems = []
+    for t in page.evaluate(TEXT_SEEN, root):
+        if t["px"] < READABLE_PX:
+            problems.append(f"{where}{t['tag']} {t['text']!r} is {t['px']} px")
+        if t["cut"]:
+            problems.append(f"{where}{t['tag']} {t['text']!r} is cut short by its box")
+    return problems

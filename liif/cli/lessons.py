@@ -1,4 +1,4 @@
-"""`python -m liif check` and `zoom`: the page's experiments from the command line (liif/lessons/)."""
+"""`python -m liif check`, `zoom` and `ladder`: the page's experiments from the command line (liif/lessons/)."""
 
 from liif.cli.common import add_model_options, checked, fail, make_upscaler
 
@@ -144,4 +144,48 @@ def _run_zoom(args):
     w, h = movie.frame_size
     print(f"{args.image} -> {args.output} ({len(movie.liif)} frames of {w}×{h} per method, ×{movie.zooms[-1]:.3g} "
           f"at the end; {movie.render_seconds:.1f} s rendering, {movie.seconds:.1f} s in all)")
+    return 0
+
+
+def add_ladder(sub):
+    from liif.lessons import ladder
+    from liif.render import imageio
+
+    p = sub.add_parser("ladder", help="render one small region at x2 to x16, side by side (the page's scale ladder)",
+                       description="The same few input pixels around a point rendered at each scale and shown at "
+                                   "one size: which scales the model was trained on, and how much each step changes "
+                                   "the picture. Writes the rungs side by side as a labelled PNG.")
+    p.add_argument("image", metavar="IN", help=f"an image file ({imageio.SUPPORTED_NAMES})")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.png", help="the labelled PNG to write")
+    p.add_argument("--centre", type=checked(_point), metavar="X,Y",
+                   help="the region's centre, in input pixels (default: the middle)")
+    p.add_argument("--side", type=float, default=ladder.DEFAULT_SIDE, help="input pixels across the region")
+    p.add_argument("--scale", type=float, help="one more scale to add to x2, x4, x6, x8 and x16")
+    add_model_options(p)
+    p.set_defaults(func=_run_ladder)
+
+
+def _run_ladder(args):
+    from pathlib import Path
+
+    from PIL import Image
+
+    from liif.lessons import ladder
+    from liif.render import imageio, pictures
+
+    if Path(args.output).suffix.lower() != ".png":
+        return fail(f"-o {args.output}: the ladder is written as a PNG, so name a .png file", 2)
+    upscaler = make_upscaler(args)
+    if upscaler is None:
+        return 2
+    try:
+        loaded = imageio.load_image(args.image)
+        rungs = ladder.ladder(upscaler, loaded, args.centre, extra_scale=args.scale, side=args.side)
+        sheet = pictures.side_by_side(*(pictures.label(r.picture, r.caption) for r in rungs), gap=4)
+        imageio.save_png(Image.fromarray(sheet), args.output)
+    except imageio.ImageInputError as exc:
+        return fail(str(exc), 2)
+    print("\n".join(f"- {r.sentence}" for r in rungs).replace("**", ""))
+    print(ladder.summary(rungs, ladder.training_scales(upscaler.weights)[1]).replace("**", ""))
+    print(f"{args.image} -> {args.output} ({len(rungs)} pictures of {rungs[0].picture.shape[1]} px)")
     return 0

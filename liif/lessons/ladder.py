@@ -99,3 +99,27 @@ def sentence(scale: float, trained: bool, trained_up_to: float) -> str:
             f"average, and how the colour varies across those {count} is inferred. {where}")
 
 
+
+
+def changes(rungs: list) -> list:
+    """(scale before, scale, mean |difference| in levels) between each rung and the one before it, both as
+    shown (the same size): how much a larger scale changes what one sees."""
+    return [(a.scale, b.scale, float(np.abs(b.picture.astype(np.int16) - a.picture.astype(np.int16)).mean()))
+            for a, b in zip(rungs[1:], rungs[2:])]
+
+
+def summary(rungs: list, trained_up_to: float) -> str:
+    """What the ladder shows, measured: how much the pictures change from scale to scale, within the
+    training scales and beyond them."""
+    steps = changes(rungs)
+    if not steps:
+        return ""
+    said = "; ".join(f"×{number(a)} → ×{number(b)}: {levels:.1f}" for a, b, levels in steps)
+    within = [levels for a, b, levels in steps if b <= trained_up_to]
+    beyond = [levels for a, b, levels in steps if a >= trained_up_to]
+    text = f"**How much each step changes the picture** (mean difference, levels of 255): {said}."
+    if within and beyond and max(beyond) < max(within) / 2:
+        text += (f" Past ×{number(trained_up_to)} the pictures barely change: the model draws no new detail there, "
+                 "it spreads the same smooth shapes over more pixels. Whatever a sharper result shows at these "
+                 "scales is invented.")
+    return text

@@ -65,12 +65,13 @@ class ZoomMovie:
         w, h = self.frame_size
         peak = int(np.argmax(self.added))
         x0, _, x1, _ = self.boxes[-1]
+        across = f"{x1 - x0:.3g} input pixel{'' if f'{x1 - x0:.3g}' == '1' else 's'} across"
+        last = "" if peak == len(self.added) - 1 else f"; at ×{self.zooms[-1]:.3g}, by {self.added[-1]:.1f}"
         text = (
             f"**{len(self.liif)} frames** of {w}×{h} per method, from the whole picture to ×{self.zooms[-1]:.3g} "
-            f"({x1 - x0:.3g} input pixels across), each rendered by LIIF at its own resolution, in "
+            f"({across}), each rendered by LIIF at its own resolution, in "
             f"{fmt.seconds(self.seconds)}. LIIF (right) differs most from bicubic (left) at "
-            f"×{self.zooms[peak]:.3g}, by {self.added[peak]:.1f} levels on average; at ×{self.zooms[-1]:.3g}, "
-            f"by {self.added[-1]:.1f}.")
+            f"×{self.zooms[peak]:.3g}, by {self.added[peak]:.1f} levels on average{last}.")
         if self.added[-1] < self.added[peak] / 2:
             text += (" Close up the two nearly agree: inside one input pixel nothing was recorded but its average, "
                      "so there is nothing left to sharpen, only to guess.")

@@ -28,7 +28,7 @@ FONTS = REPO / "assets" / "fonts"  # the page's font (DejaVu Sans, with its lice
 
 INTRO = ("# LIIF Zoom: where does the detail come from?\n"
          "Upscale a tiny photo to any size with LIIF, compare it with plain bicubic interpolation, and see "
-         "which pixels were observed and which the model filled in.")
+         "what your photo recorded, what the model drew on top of it (LIIF minus bicubic) and why.")
 # The page tells one story, in this order; each step is a section (liif/page/sections/) with its own anchor.
 STORY = (("1. Upscale your photo", "run-button"), ("2. Many answers fit", "answers-section"),
          ("3. What it has seen decides what it draws", "seen-section"), ("4. Check against the real photo", "check-section"),

@@ -18,7 +18,7 @@ class ExplanationSection:
             self.task_text = gr.Markdown("")
             with gr.Row(elem_classes=["text-and-picture"]):
                 self.workflow_text = gr.Markdown(scale=3, elem_id="workflow-text")
-                self.feature_view = gr.Image(label="The encoder's feature grid (first 3 principal components)",
+                self.feature_view = gr.Image(label="Encoder features (3 main components)",
                                              format="png", interactive=False, visible=False, scale=1,
                                              elem_id="feature-grid", elem_classes=["pixelated"],
                                              alt_text="The encoder's description of each input pixel, in false colour")

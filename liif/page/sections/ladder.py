@@ -16,7 +16,7 @@ class LadderSection:
                           open=False, elem_id="ladder-section"):
             gr.Markdown(
                 "The same small region (around the magnifier's point) rendered at ×2, ×4, ×6, ×8, ×16 and your "
-                "run's scale, each shown at the same size: watch how much has to be inferred as the scale grows.")
+                "run's scale, each shown at the same size; the text below measures how much each step changes it.")
             self.button = gr.Button("Build the ladder", variant="primary", elem_id="ladder-button")
             self.gallery = gr.Gallery(label="Scale ladder", columns=6, height="auto", object_fit="contain",
                                       format="png", preview=False, allow_preview=True, elem_id="ladder",
@@ -36,8 +36,10 @@ class LadderSection:
             extra = result.scale[0] if result is not None else None
             speed = shelf.speed(model_name)  # takes the model's lock itself
             with shelf.working(model_name, visitor(request)) as upscaler:
+                trained_up_to = ladder.training_scales(upscaler.weights)[1]
                 rungs = ladder.ladder(upscaler, loaded, centre, extra_scale=extra, speed=speed,
                                       max_seconds=limits.page_model_seconds())
         except EXPECTED_PROBLEMS as exc:
             raise sentence(exc) from None
-        return [(r.picture, r.caption) for r in rungs], "\n".join(f"- {r.sentence}" for r in rungs)
+        words = "\n".join(f"- {r.sentence}" for r in rungs)
+        return [(r.picture, r.caption) for r in rungs], f"{words}\n\n{ladder.summary(rungs, trained_up_to)}"
