@@ -566,3 +566,29 @@ def test_after_a_run_a_phone_shows_every_text_readable_and_whole(browser, app_se
         assert not problems, "\n".join(problems)
     finally:
         context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.server
+def test_a_jpeg_upload_is_named_and_given_the_jpeg_model(browser, app_server, photo, model, tmp_path):
+    """Issue 26: a JPEG upload (a tiny face saved at quality 70, as thumbnails are) gets a notice beside
+    the controls, the model trained on compressed photos in the menu, and an answer that names its quality."""
+    jpeg = tmp_path / "profile.jpg"
+    Image.open(photo).convert("RGB").save(jpeg, quality=70)
+    context, page = new_page(browser, app_server)
+    try:
+        _upload(page, jpeg)
+        note = page.locator("#jpeg-note").get_by_text("Your photo is a JPEG")
+        note.wait_for(state="visible")
+        menu = page.locator("#model input").first.input_value()
+        assert "JPEG" in menu, f"the menu says {menu!r}"
+        page.locator("#run-button").click()
+        page.locator("#status strong").get_by_text("Done", exact=True).wait_for(state="visible")
+        assert "trained on compressed photos" in page.locator("#status").inner_text()
+        page.get_by_text("JPEG of about quality 70").first.wait_for(state="visible")
+        _settle(page)
+        controls = page.locator("#run-button").locator("xpath=..")  # the controls, the notice, Run, the status
+        png = controls.screenshot(animations="disabled", caret="hide", mask=_time_dependent(page), mask_color="#ff00ff")
+        assert_snapshot(png, SNAPSHOTS / f"jpeg-notice--{model[0]}.png")
+    finally:
+        context.close()

@@ -106,9 +106,15 @@ TEXT_SEEN = """(root) => {
     if (style.visibility === 'hidden' || parseFloat(style.opacity) === 0) continue;
     const box = el.getBoundingClientRect();
     if (box.width === 0 || box.height === 0) continue;
-    const hides = ['hidden', 'clip'].includes(style.overflowX) || style.textOverflow === 'ellipsis';
+    // Cut: the element, or one of the two boxes around it, hides what does not fit and has more than fits.
+    let cut = false;
+    for (let a = el, up = 0; a && up < 3 && !cut; a = a.parentElement, up++) {
+      const st = up ? getComputedStyle(a) : style;
+      const hides = ['hidden', 'clip'].includes(st.overflowX) || st.textOverflow === 'ellipsis';
+      cut = hides && a.scrollWidth > a.clientWidth + 1;
+    }
     texts.push({text: el.textContent.trim().slice(0, 60), tag: el.tagName.toLowerCase(),
-                px: parseFloat(style.fontSize), cut: hides && el.scrollWidth > el.clientWidth + 1});
+                px: parseFloat(style.fontSize), cut});
   }
   return texts;
 }"""

@@ -24,6 +24,8 @@ from liif.training.config import trained_scales
 LADDER_SCALES = (2.0, 4.0, 6.0, 8.0, 16.0)
 DEFAULT_SIDE = 8.0  # input pixels across the region
 DISPLAY = 256  # every rung is shown at this many pixels a side
+# Two pictures whose mean difference is under this many levels (of 255) look alike side by side.
+BARELY_LEVELS = 2.0
 
 
 @dataclass
@@ -115,11 +117,10 @@ def summary(rungs: list, trained_up_to: float) -> str:
     if not steps:
         return ""
     said = "; ".join(f"×{number(a)} → ×{number(b)}: {levels:.1f}" for a, b, levels in steps)
-    within = [levels for a, b, levels in steps if b <= trained_up_to]
     beyond = [levels for a, b, levels in steps if a >= trained_up_to]
     text = f"**How much each step changes the picture** (mean difference, levels of 255): {said}."
-    if within and beyond and max(beyond) < max(within) / 2:
-        text += (f" Past ×{number(trained_up_to)} the pictures barely change: the model draws no new detail there, "
-                 "it spreads the same smooth shapes over more pixels. Whatever a sharper result shows at these "
-                 "scales is invented.")
+    if beyond and max(beyond) < BARELY_LEVELS:
+        text += (f" Past ×{number(trained_up_to)} the pictures barely change (under {BARELY_LEVELS:g} levels a step): "
+                 "the model draws no new detail there, it spreads the same smooth shapes over more pixels. "
+                 "Whatever a sharper result shows at these scales is invented.")
     return text

@@ -56,6 +56,6 @@ class AnswersSection:
         except EXPECTED_PROBLEMS as exc:
             raise sentence(exc) from None
         sheet = self.ctx.outputs.save(found.sheet(), f"answers-x{found.scale}.png")
-        gallery = [(c.picture, f"{c.label}: {c.max_abs_levels:g} levels off at most") for c in found.candidates]
+        gallery = [(c.picture, f"{c.label}: {c.max_abs_levels:g} level{'' if c.max_abs_levels == 1 else 's'} off at most") for c in found.candidates]
         return (gr.update(value=gallery, visible=True), found.markdown(),
                 gr.update(value=str(sheet), visible=True))

@@ -21,8 +21,9 @@ NO_JPEG = 0  # the JPEG choice for the plain check
 JPEG_CHOICES = [("none", NO_JPEG)] + [(f"JPEG {q}", q) for q in check_jpeg.JPEG_QUALITIES]
 # The photo model when the menu names the JPEG-trained one: its clean twin, trained the same way on clean photos.
 CLEAN_TWIN = next(m.filename for m in SHIPPED_MODELS if m.name == "edsr-baseline")
-ERRORS_LABEL = "How far off: bicubic (left) and LIIF (right) against the real photo"
-CLOSER_LABEL = "Where LIIF is closer to the real photo than bicubic, per input pixel"
+# Short: a label longer than its picture is cut ("…"); the check's text says the rest.
+ERRORS_LABEL = "How far off: bicubic (left), LIIF (right)"
+CLOSER_LABEL = "Where LIIF is closer than bicubic"
 GUESS_SLOTS = 5  # the game's pictures: the real photo, LIIF's answer and the answers' three sharp ones
 GUESS_INTRO = ("### Which one is real?\nThe real photo shrinks to the tiny input; every other picture here but "
                "LIIF's own answer was made to shrink back to that same tiny input. Guess which one is real: click "
@@ -159,11 +160,10 @@ class CheckSection:
             *self.panel_views(result, box),
             gr.update(value=magnified, label=self.magnifier_label(result, box), visible=shown),
             gr.update(value=result.error_maps_picture(), label=(
-                f"How far off: bicubic, {'the photo model and the JPEG model' if two else 'LIIF'} (left to right) "
-                "against the real photo" if jpeg_run else ERRORS_LABEL)),
+                f"How far off: bicubic, {'photo model, JPEG model' if two else 'LIIF'} (left to right)"
+                if jpeg_run else ERRORS_LABEL)),
             gr.update(value=result.closer_picture(), label=(
-                "Where the JPEG-trained model is closer to the real photo than the photo model, per input pixel"
-                if two else CLOSER_LABEL)),
+                "Where the JPEG model is closer than the photo model" if two else CLOSER_LABEL)),
             result.markdown(),
             gr.update(value=str(share), visible=shown, label=f"Download the comparison, ×{result.scale} (PNG)"),
             gr.update(visible=shown),
