@@ -605,7 +605,7 @@ def test_the_check_handler_shows_both_models_on_the_same_jpeg(jpeg_page, photo):
     assert jpeg_liif["visible"] and jpeg_liif["label"] == "JPEG model ×4"
     assert np.array_equal(jpeg_liif["value"], pictures.draw_box(result.jpeg.liif, result.magnify()[1]))
     assert "JPEG model" in errors["label"] and "JPEG model is closer" in closer["label"]
-    assert "LIIF-EDSR-baseline (faster, less sharp)" in text and "LIIF-EDSR-baseline for JPEG inputs" in text
+    assert "LIIF-EDSR-baseline (faster, softer)" in text and "LIIF-EDSR-baseline for JPEGs" in text
     assert f"{result.psnr['jpeg_model']:.2f} dB" in text and f"{result.psnr['photo_model']:.2f} dB" in text
     assert share["value"].endswith("-jpeg50.png") and Image.open(share["value"]).size[0] == 5 * 100 + 24
     # The JPEG-trained model named in the menu: the photo model is its clean twin.

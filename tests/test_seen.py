@@ -240,7 +240,7 @@ def test_the_section_draws_with_both_models(shipped_here, tmp_path):
     shelf = models.ModelShelf(device="cpu", precision="fp32")
     assert shelf.text_trained() == "edsr-baseline-text-liif.safetensors"
     assert shelf.trained_from("edsr-baseline-text-liif.safetensors") == "edsr-baseline-liif.safetensors"
-    assert ("LIIF-EDSR-baseline for text (trained on printed text)", "edsr-baseline-text-liif.safetensors") in shelf.choices
+    assert ("LIIF-EDSR-baseline for text", "edsr-baseline-text-liif.safetensors") in shelf.choices
     page = build(tmp_path, shelf)
     section = page.seen
     assert (section.photo_model, section.text_model) == ("edsr-baseline-liif.safetensors",

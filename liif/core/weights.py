@@ -21,20 +21,23 @@ WEIGHTS_DIR = Path(__file__).resolve().parents[2] / "weights"
 class ShippedModel:
     name: str  # what `--model` and the API take
     filename: str  # in weights/
-    label: str  # what the page's model menu shows a visitor
+    label: str  # what the model card calls it
+    menu_label: str  # what the page's model menu shows a visitor: short enough for a phone's menu (~35 characters)
 
 
 # The shipped models, the default first: `--model rdn` is weights/rdn-liif.safetensors.
 SHIPPED_MODELS = (
-    ShippedModel("rdn", "rdn-liif.safetensors", "LIIF-RDN (the paper's architecture, trained here)"),
-    ShippedModel("edsr-baseline", "edsr-baseline-liif.safetensors", "LIIF-EDSR-baseline (faster, less sharp)"),
+    ShippedModel("rdn", "rdn-liif.safetensors", "LIIF-RDN (the paper's architecture, trained here)",
+                 "LIIF-RDN (the paper's, sharper)"),
+    ShippedModel("edsr-baseline", "edsr-baseline-liif.safetensors", "LIIF-EDSR-baseline (faster, less sharp)",
+                 "LIIF-EDSR-baseline (faster, softer)"),
     ShippedModel("edsr-baseline-jpeg", "edsr-baseline-jpeg-liif.safetensors",
-                 "LIIF-EDSR-baseline for JPEG inputs (trained on compressed photos)"),
+                 "LIIF-EDSR-baseline for JPEG inputs (trained on compressed photos)", "LIIF-EDSR-baseline for JPEGs"),
     # Continued from edsr-baseline on pictures of printed text (`python -m liif make-data text`). Like every
     # shipped model it is offered only when its file is in weights/: without it the menu, the card and the
     # "what it has seen" section go on without it, and `--model text` says the file is missing.
     ShippedModel("edsr-baseline-text", "edsr-baseline-text-liif.safetensors",
-                 "LIIF-EDSR-baseline for text (trained on printed text)"),
+                 "LIIF-EDSR-baseline for text (trained on printed text)", "LIIF-EDSR-baseline for text"),
 )
 # Short names `--model` also takes.
 ALIASES = {"text": "edsr-baseline-text"}
@@ -121,11 +124,11 @@ def resolve_weights(model=None) -> Path:
 
 
 def display_label(path) -> str:
-    """The page's name for a weights file: the shipped model's label, else the file's name."""
+    """The page's name for a weights file: the shipped model's menu label, else the file's name."""
     path = Path(path)
     for shipped in SHIPPED_MODELS:
         if path.name == shipped.filename and path.resolve().parent == WEIGHTS_DIR:
-            return shipped.label
+            return shipped.menu_label
     return path.name
 
 

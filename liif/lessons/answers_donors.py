@@ -100,9 +100,10 @@ def _centre_fit(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
 
 def load_donors(donors, exclude: str | None) -> list:
     """Donors from shipped original keys, (name, picture) pairs or Donors (None: every shipped original
-    but `exclude`, the one the tiny photo was cut from)."""
+    meant as a donor but `exclude`, the one the tiny photo was cut from)."""
     if donors is None:
-        donors = [key for key in originals.ORIGINALS if key != exclude] or list(originals.ORIGINALS)
+        lenders = [key for key, o in originals.ORIGINALS.items() if o.donor]
+        donors = [key for key in lenders if key != exclude] or lenders
     out = []
     for donor in donors:
         if isinstance(donor, Donor):
