@@ -28,7 +28,7 @@ from starlette.middleware import Middleware  # noqa: E402
 
 from liif.page import files, guard, visitors  # noqa: E402
 from liif.page.context import PageContext  # noqa: E402
-from liif.page.layout import CSS_PATH, build_page  # noqa: E402
+from liif.page.layout import CSS_PATH, PAGE_JS, build_page  # noqa: E402
 
 UPLOAD_LIMIT = "20mb"
 # What uploads may occupy on disk: in all, and from one client within the time files are kept.
@@ -57,7 +57,7 @@ def main() -> None:
     upload_guard = Middleware(visitors.UploadGuard, folder=ctx.outputs, total_bytes=UPLOADS_TOTAL_BYTES,
                               client_bytes=UPLOADS_PER_CLIENT_BYTES, window=files.OUTPUT_MAX_AGE)
     try:
-        demo.launch(max_file_size=UPLOAD_LIMIT, css_paths=[CSS_PATH], show_error=False,
+        demo.launch(max_file_size=UPLOAD_LIMIT, css_paths=[CSS_PATH], js=PAGE_JS, show_error=False,
                     app_kwargs={"middleware": [Middleware(guard.BodyLimit), upload_guard]})
     except KeyboardInterrupt:
         pass  # stopped while starting

@@ -533,6 +533,7 @@ def test_in_the_browser_a_pasted_picture_and_a_shipped_original_still_work(app_s
         page.locator("#run-button").click()
         page.locator("#status strong").get_by_text("Done", exact=True).wait_for(state="visible")
         assert "40×40" in page.locator("#status").inner_text()
+        page.locator("#check-section button").first.click()  # unfolds the step
         page.locator("#check-button").click()  # the check's default choice: a shipped original
         page.locator("#check-text").get_by_text("dB").first.wait_for(state="visible")
         page.screenshot(path=str(tmp_path / "pasted-and-checked.png"), full_page=True)

@@ -105,11 +105,13 @@ def experiments_flow(browser, server) -> dict:
     try:
         page.goto(url)
         page.add_style_tag(content=STILL_CSS)
-        page.locator("#check-button").wait_for(state="visible")
+        page.locator("#run-button").wait_for(state="visible")
         # The visitor's picture above: a shipped example, so the check picks its original.
         page.locator("#upload-image input[type=file]").set_input_files(str(EXAMPLE))
         page.locator("#upload-image img").first.wait_for(state="visible")
         page.locator("#check-choice input[value=astronaut]").wait_for(state="attached")
+        # A link of the table of contents unfolds its step (every step after the first starts folded).
+        page.locator("#experiments a[href='#answers-section']").click()
         page.locator("#answers-button").click()
         page.locator("#answers-text table").wait_for(state="visible")
         page.locator("#answers-share").wait_for(state="visible")
@@ -121,6 +123,7 @@ def experiments_flow(browser, server) -> dict:
         page.locator("#seen-real img").first.wait_for(state="visible")
         shoot_both("seen", "#seen-section", page.locator("#seen-text").inner_text)
 
+        page.locator("#check-section button").first.click()  # opens the accordion
         page.locator("#check-button").click()
         page.locator("#check-text table").wait_for(state="visible")
         page.locator("#check-guess-e img").first.wait_for(state="visible")

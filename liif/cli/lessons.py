@@ -125,15 +125,22 @@ def _point(text):
     return x, y
 
 
-def _run_zoom(args):
+def _upscaler_writing(args, suffix: str, what: str):
+    """The model for a command that writes its picture to -o, once the name is checked to end in `suffix`;
+    None, with the reason said, when it does not or the model cannot be loaded."""
     from pathlib import Path
 
+    if Path(args.output).suffix.lower() != suffix:
+        fail(f"-o {args.output}: {what}, so name a {suffix} file", 2)
+        return None
+    return make_upscaler(args)
+
+
+def _run_zoom(args):
     from liif.lessons import zoom
     from liif.render import imageio
 
-    if Path(args.output).suffix.lower() != ".webp":
-        return fail(f"-o {args.output}: the movie is an animated WebP, so name a .webp file", 2)
-    upscaler = make_upscaler(args)
+    upscaler = _upscaler_writing(args, ".webp", "the movie is an animated WebP")
     if upscaler is None:
         return 2
     try:
@@ -166,16 +173,12 @@ def add_ladder(sub):
 
 
 def _run_ladder(args):
-    from pathlib import Path
-
     from PIL import Image
 
     from liif.lessons import ladder
     from liif.render import imageio, pictures
 
-    if Path(args.output).suffix.lower() != ".png":
-        return fail(f"-o {args.output}: the ladder is written as a PNG, so name a .png file", 2)
-    upscaler = make_upscaler(args)
+    upscaler = _upscaler_writing(args, ".png", "the ladder is written as a PNG")
     if upscaler is None:
         return 2
     try:

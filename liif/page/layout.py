@@ -33,6 +33,20 @@ INTRO = ("# LIIF Zoom: where does the detail come from?\n"
 STORY = (("1. Upscale your photo", "run-button"), ("2. Many answers fit", "answers-section"),
          ("3. What it has seen decides what it draws", "seen-section"), ("4. Check against the real photo", "check-section"),
          ("5. Inside one pixel", "probe-section"), ("6. Zoom and scale", "zoom-section"))
+# Every step after the first starts folded, so a phone shows the story's headings, not one long scroll; a
+# link to a step (the table of contents, the answer's links) unfolds it, then brings it on screen.
+# app.py hands it to launch(js=...), with the CSS.
+PAGE_JS = """() => {
+  document.addEventListener('click', (event) => {
+    const link = event.target.closest && event.target.closest('a[href^="#"]');
+    const target = link && document.getElementById(decodeURIComponent(link.getAttribute('href').slice(1)));
+    const toggle = target && target.querySelector('button.label-wrap');
+    if (!toggle || toggle.classList.contains('open')) return;
+    event.preventDefault();
+    toggle.click();
+    setTimeout(() => target.scrollIntoView({block: 'start'}), 50);
+  }, true);
+}"""
 EXPERIMENTS = ("## Experiments: convincing or true?\nSee for yourself what the model drew, and why. The story in "
                f"{len(STORY)} steps: " + " · ".join(f"[{title}](#{anchor})" for title, anchor in STORY))
 

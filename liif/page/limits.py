@@ -14,7 +14,7 @@ from pathlib import Path
 from liif import settings
 from liif.core import fmt
 from liif.render import imageio, sizes
-from liif.render.engine import Speed
+from liif.render.engine import Speed, encoded_pixels
 
 # The page says how long a run will take, before it starts, when the estimate is over this (seconds).
 SLOW_RUN_SECONDS = 5.0
@@ -84,7 +84,7 @@ def max_scale(in_width: int, in_height: int, speed: Speed | None = None) -> floa
     pixels = in_width * in_height
     out_pixels = max_output_pixels()
     if speed is not None:
-        left = page_model_seconds() - speed.seconds(pixels, MAGNIFIER_TILE**2)
+        left = page_model_seconds() - speed.seconds(encoded_pixels(in_width, in_height), MAGNIFIER_TILE**2)
         out_pixels = min(out_pixels, max(0.0, left) / speed.decoder_seconds_per_pixel)
     steps = math.floor(math.sqrt(out_pixels / pixels) / SCALE_STEP + 1e-9)
     while steps > 0 and not _accepted(in_width, in_height, steps * SCALE_STEP, speed):
@@ -105,7 +105,7 @@ def _refusal(in_w, in_h, out_w, out_h, speed) -> str | None:
         return str(exc)
     if speed is None:
         return None
-    seconds = speed.seconds(in_w * in_h, out_w * out_h + MAGNIFIER_TILE**2)
+    seconds = speed.seconds(encoded_pixels(in_w, in_h), out_w * out_h + MAGNIFIER_TILE**2)
     budget = page_model_seconds()
     if seconds <= budget:
         return None
@@ -214,7 +214,7 @@ def estimate_text(shelf, model_name, in_size: tuple, out_size: tuple) -> str:
     """A sentence for the page before a run of in_size -> out_size ((width, height) each), when the run will
     take more than SLOW_RUN_SECONDS (else "")."""
     (in_w, in_h), (out_w, out_h) = in_size, out_size
-    seconds = shelf.estimate_seconds(model_name, in_w * in_h, out_w * out_h)
+    seconds = shelf.estimate_seconds(model_name, encoded_pixels(in_w, in_h), out_w * out_h)
     if seconds is None or seconds <= SLOW_RUN_SECONDS:
         return ""
     precision = shelf.upscaler(model_name).precision

@@ -29,7 +29,7 @@ from liif.page import limits
 from liif.page.limits import Request, prepare
 from liif.page.models import ModelShelf
 from liif.render import imageio, pictures
-from liif.render.engine import Upscaler
+from liif.render.engine import Upscaler, encoded_pixels
 from liif.render.pictures import flatten_image, label
 from liif.render.upscale import bicubic_image
 
@@ -164,7 +164,8 @@ def run_steps(shelf: ModelShelf, model_name, request: Request, outputs=None, pro
         weights_sha256=shelf.sha256(model_name), jpeg_quality=loaded.jpeg_quality,
         **explain.model_facts(upscaler.model, upscaler.weights.training),
     )
-    upscaler.note_timings(0 if uses else loaded.width * loaded.height, encoder_seconds, out_w * out_h, decoder_seconds)
+    upscaler.note_timings(0 if uses else encoded_pixels(loaded.width, loaded.height), encoder_seconds, out_w * out_h,
+                          decoder_seconds)
     # The explanation compares what the visitor sees: colours as saved (a greyscale input gives greyscale).
     liif_seen = np.asarray(composed.convert("RGB"))
     explanation = explain.explain(facts, encoded.feat.cpu(), loaded.rgb, bicubic_rgb, liif_seen)

@@ -13,7 +13,7 @@ from liif.page.widgets import EXPECTED_PROBLEMS, click_in_turn, sentence
 class AnswersSection:
     def __init__(self, page):
         self.page, self.ctx = page, page.ctx
-        with gr.Accordion("2. Many answers fit: sharp pictures that all shrink back to your photo", open=True,
+        with gr.Accordion("2. Many answers fit: sharp pictures that all shrink back to your photo", open=False,
                           elem_id="answers-section"):
             gr.Markdown(
                 "Your tiny photo is what many different sharp pictures look like when shrunk. Here are some, "

@@ -36,7 +36,7 @@ class CheckSection:
         self.page, self.ctx = page, page.ctx
         self.state = gr.State(None, time_to_live=files.OUTPUT_MAX_AGE)
         self.guess_state = gr.State(None, time_to_live=files.OUTPUT_MAX_AGE)
-        with gr.Accordion("4. Check against the real photo", open=True, elem_id="check-section"):
+        with gr.Accordion("4. Check against the real photo", open=False, elem_id="check-section"):
             gr.Markdown(
                 "Pick a photo whose original we have, or upload a large photo of your own. It is shrunk the way "
                 "the model's training inputs were made (antialiased bicubic), both methods bring the tiny version "
