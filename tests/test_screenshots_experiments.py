@@ -109,7 +109,6 @@ def experiments_flow(browser, server) -> dict:
         # The visitor's picture above: a shipped example, so the check picks its original.
         page.locator("#upload-image input[type=file]").set_input_files(str(EXAMPLE))
         page.locator("#upload-image img").first.wait_for(state="visible")
-        page.locator("#check-choice input[value=astronaut]").wait_for(state="attached")
         # A link of the table of contents unfolds its step (every step after the first starts folded).
         page.locator("#experiments a[href='#answers-section']").click()
         page.locator("#answers-button").click()
@@ -124,6 +123,10 @@ def experiments_flow(browser, server) -> dict:
         shoot_both("seen", "#seen-section", page.locator("#seen-text").inner_text)
 
         page.locator("#check-section button").first.click()  # opens the accordion
+        # The upload above picked its original as the check's photo (a folded step is drawn when opened).
+        expect_checked = page.locator("#check-choice input[value=astronaut]")
+        expect_checked.wait_for(state="attached")
+        assert expect_checked.is_checked(), "the check did not follow the upload to its original"
         page.locator("#check-button").click()
         page.locator("#check-text table").wait_for(state="visible")
         page.locator("#check-guess-e img").first.wait_for(state="visible")
