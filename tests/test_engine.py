@@ -5,7 +5,7 @@ import torch
 
 from liif.core.model import LIIF, LIIFConfig
 from liif.core.reference import render_reference
-from liif.render.engine import Upscaler, cpu_has_fast_bf16, encode_tiled, pick_device, pick_precision
+from liif.render.engine import Upscaler, cpu_has_fast_bf16, encode_tiled, encoded_pixels, pick_device, pick_precision
 
 
 @pytest.fixture(scope="module")
@@ -183,3 +183,18 @@ def test_measured_speed_is_none_before_measuring_then_the_measured_speed(model):
     speed = engine.speed(repeats=1)
     assert engine.measured_speed is speed
     assert engine.measured_speed.seconds(100, 400) > 0
+
+
+@pytest.mark.parametrize("height, width", [(20, 400), (64, 64), (250, 90)])
+def test_encoded_pixels_counts_what_the_tiled_encoder_reads(height, width):
+    """The estimates price the encoder by encoded_pixels: it must be the pixels encode_tiled feeds it."""
+    read = []
+
+    class Counting(torch.nn.Module):
+        def encode(self, inp):
+            read.append(inp.shape[-2] * inp.shape[-1])
+            return torch.zeros(1, 2, *inp.shape[-2:])
+
+    encode_tiled(Counting(), torch.zeros(1, 3, height, width), tile=32, overlap=4)
+    assert sum(read) == encoded_pixels(width, height, tile=32, overlap=4)
+    assert encoded_pixels(400, 20) == 9760 and encoded_pixels(64, 64) == 64 * 64  # the shipped tile of 192

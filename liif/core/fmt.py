@@ -16,6 +16,11 @@ def count(n: int) -> str:
     return f"{n:,}"
 
 
+def plural(shown: str, word: str) -> str:
+    """A number as already formatted, with its word: "1 level", "0 levels", "2.5 input pixels"."""
+    return f"{shown} {word}" if shown == "1" else f"{shown} {word}s"
+
+
 def size(width: int, height: int) -> str:
     return f"{width}×{height}"
 

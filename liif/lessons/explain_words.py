@@ -6,8 +6,8 @@
 Every sentence is chosen by a fact of the run, so the answer stays true for any picture: a JPEG (its
 quality estimated from the file's quantisation tables: `RunFacts.jpeg_quality`), a photo of very few
 pixels, a scale beyond the ones the model was trained on, a face (found by OpenCV's Haar cascade,
-liif/evaluation/faces.py, in the bicubic enlargement: `numbers["faces"]`), or none of them (a building,
-a strip, printed text). tests/test_explain.py runs it on each.
+liif/evaluation/faces.py, in the input resized to FACE_SEARCH_SIDE: `numbers["faces"]`), or none of them
+(a building, a strip, printed text). tests/test_explain.py runs it on each.
 """
 
 import math
@@ -32,7 +32,7 @@ EDGE_FRACTION = 0.2
 EDGE_SHARE_TEXT = "fifth"
 # Below this many input pixels the output is mostly one smooth blend: the run says why.
 FEW_PIXELS = 16
-# Faces are looked for in the input enlarged (bicubic) to this many pixels on its long side: the cascade's
+# Faces are looked for in the input resized (bicubic) to this many pixels on its long side: the cascade's
 # 24-pixel window then finds a face that fills a sixth of the picture or more, in about 0.1 s on 2 cores.
 FACE_SEARCH_SIDE = 160
 
@@ -130,7 +130,7 @@ def evidence_text(faces: int) -> str:
                 "anonymise photos.\n")
     return ("- **Sharp detail is not evidence of what was there.** Lines, letters and textures drawn finer than "
             "one input pixel are what usually goes with such pixels, not a record: [the check](#check-section) "
-            "shows where the model drew them wrong.\n")
+            "measures, on a photo whose original is known, where such detail is wrong.\n")
 
 
 def why_markdown(facts, numbers: dict, enlarged: bool = True) -> str:
@@ -146,7 +146,8 @@ def why_markdown(facts, numbers: dict, enlarged: bool = True) -> str:
         observed, invented = observed_text(facts), invented_text(facts)
         learned = (f"- **Learned, from training photos**: how such structures usually look when sharp. "
                    f"{training_text(facts)} {training_scale_text(facts)}\n")
-        evidence = evidence_text(numbers.get("faces", 0)) if not few_pixels_text(facts.in_width, facts.in_height) else ""
+        few = few_pixels_text(facts.in_width, facts.in_height)
+        evidence = "" if few else evidence_text(numbers.get("faces", 0))  # nothing sharp to mistake
     else:
         observed = ("- **Observed, from your photo**: this run made the picture smaller, so every output pixel "
                     "is an average of pixels that were recorded.\n")
@@ -170,8 +171,8 @@ def why_markdown(facts, numbers: dict, enlarged: bool = True) -> str:
         "to paint plausible new content into real photos: DA-Fusion changes what objects look like, "
         "Instance-Level Augmentations repaints individual objects and people while keeping the scene's layout. "
         "Both draw one convincing version that was never observed; LIIF, trained with an L1 loss, draws the "
-        "average instead. Neither is an upscaler: both add diffusion-edited copies of a model's training images (DA-Fusion whole ones, for few-shot "
-        "classification; Instance-Level Augmentations repainted objects, for detection and segmentation and to "
+        "average instead. Neither is an upscaler: both add diffusion-edited copies of a model's training "
+        "images (DA-Fusion whole ones, for few-shot classification; Instance-Level Augmentations repainted objects, for detection and segmentation and to "
         "anonymise people), and [what a model has seen bounds what it can fill in](#seen-section). The model "
         "here used neither, only flips and transposes (counted above).\n"
         f"- **The heat map** shows |LIIF − bicubic| at every output pixel: what the model drew over plain "

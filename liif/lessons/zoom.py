@@ -65,7 +65,7 @@ class ZoomMovie:
         w, h = self.frame_size
         peak = int(np.argmax(self.added))
         x0, _, x1, _ = self.boxes[-1]
-        across = f"{x1 - x0:.3g} input pixel{'' if f'{x1 - x0:.3g}' == '1' else 's'} across"
+        across = f"{fmt.plural(f'{x1 - x0:.3g}', 'input pixel')} across"
         last = "" if peak == len(self.added) - 1 else f"; at ×{self.zooms[-1]:.3g}, by {self.added[-1]:.1f}"
         text = (
             f"**{len(self.liif)} frames** of {w}×{h} per method, from the whole picture to ×{self.zooms[-1]:.3g} "

@@ -314,35 +314,40 @@ class Upscaler:
         return Projected(band, h, w, row_offset=r0)
 
 
-def encoded_pixels(width: int, height: int, tile: int = TILE, overlap: int = TILE_OVERLAP) -> int:
-    """Input pixels the encoder reads for a whole picture, counting the overlaps of encode_tiled's tiles: a
-    wide strip pays for them more than a square does (400x20 reads 9,760 pixels, not 8,000). The compute
-    estimates price the encoder by this count."""
+def tile_windows(height: int, width: int, tile: int = TILE, overlap: int = TILE_OVERLAP) -> list:
+    """How encode_tiled reads a picture: ((y0, x0, y1, x1) kept, (ya, xa, yb, xb) read) per tile; a
+    picture that fits one tile with its overlaps is one window, read whole."""
     if height <= tile + 2 * overlap and width <= tile + 2 * overlap:
-        return width * height
+        return [((0, 0, height, width), (0, 0, height, width))]
+    windows = []
+    for y0 in range(0, height, tile):
+        for x0 in range(0, width, tile):
+            y1, x1 = min(height, y0 + tile), min(width, x0 + tile)
+            read = (max(0, y0 - overlap), max(0, x0 - overlap), min(height, y1 + overlap), min(width, x1 + overlap))
+            windows.append(((y0, x0, y1, x1), read))
+    return windows
 
-    def spans(n):  # the tiles' extents along one side, overlaps included
-        return sum(min(n, start + tile + overlap) - max(0, start - overlap) for start in range(0, n, tile))
 
-    return spans(width) * spans(height)
+def encoded_pixels(width: int, height: int, tile: int = TILE, overlap: int = TILE_OVERLAP) -> int:
+    """Input pixels the encoder reads for a whole picture, the tiles' overlaps included: a wide strip pays
+    for them more than a square does (400x20 reads 9,760 pixels, not 8,000). The compute estimates price
+    the encoder by this count."""
+    return sum((yb - ya) * (xb - xa) for _, (ya, xa, yb, xb) in tile_windows(height, width, tile, overlap))
 
 
 def encode_tiled(model: LIIF, inp: torch.Tensor, tile: int, overlap: int) -> torch.Tensor:
-    """Run the encoder on overlapping tiles, keep each tile's centre. Exact when overlap >= the
-    encoder's receptive field; in practice a small overlap is invisible (measured in tests)."""
+    """Run the encoder on overlapping tiles (tile_windows), keep each tile's centre. Exact when overlap >=
+    the encoder's receptive field; in practice a small overlap is invisible (measured in tests)."""
     _, _, h, w = inp.shape
-    if h <= tile + 2 * overlap and w <= tile + 2 * overlap:
+    windows = tile_windows(h, w, tile, overlap)
+    if len(windows) == 1:
         return model.encode(inp.contiguous(memory_format=torch.channels_last))
     out = None
-    for y0 in range(0, h, tile):
-        for x0 in range(0, w, tile):
-            y1, x1 = min(h, y0 + tile), min(w, x0 + tile)
-            ya, xa = max(0, y0 - overlap), max(0, x0 - overlap)
-            yb, xb = min(h, y1 + overlap), min(w, x1 + overlap)
-            piece = model.encode(inp[:, :, ya:yb, xa:xb].contiguous(memory_format=torch.channels_last))
-            if out is None:
-                out = inp.new_empty(1, piece.shape[1], h, w, dtype=piece.dtype)
-            out[:, :, y0:y1, x0:x1] = piece[:, :, y0 - ya : y0 - ya + (y1 - y0), x0 - xa : x0 - xa + (x1 - x0)]
+    for (y0, x0, y1, x1), (ya, xa, yb, xb) in windows:
+        piece = model.encode(inp[:, :, ya:yb, xa:xb].contiguous(memory_format=torch.channels_last))
+        if out is None:
+            out = inp.new_empty(1, piece.shape[1], h, w, dtype=piece.dtype)
+        out[:, :, y0:y1, x0:x1] = piece[:, :, y0 - ya : y0 - ya + (y1 - y0), x0 - xa : x0 - xa + (x1 - x0)]
     return out
 
 

@@ -4,6 +4,7 @@ generative model, and the section says so."""
 
 import gradio as gr
 
+from liif.core import fmt
 from liif.lessons import answers
 from liif.page import limits
 from liif.page.context import visitor
@@ -56,6 +57,7 @@ class AnswersSection:
         except EXPECTED_PROBLEMS as exc:
             raise sentence(exc) from None
         sheet = self.ctx.outputs.save(found.sheet(), f"answers-x{found.scale}.png")
-        gallery = [(c.picture, f"{c.label}: {c.max_abs_levels:g} level{'' if c.max_abs_levels == 1 else 's'} off at most") for c in found.candidates]
+        gallery = [(c.picture, f"{c.label}: {fmt.plural(f'{c.max_abs_levels:g}', 'level')} off at most")
+                   for c in found.candidates]
         return (gr.update(value=gallery, visible=True), found.markdown(),
                 gr.update(value=str(sheet), visible=True))

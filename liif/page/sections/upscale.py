@@ -263,7 +263,8 @@ class UpscaleSection:
         return model_name if model_name == jpeg_model else jpeg_model, (
             f"**Your photo is a JPEG**: its 8×8 compression blocks are part of it now, and a model trained on clean "
             f"photos sharpens them as if they were detail. The Model menu now picks "
-            f"{self.ctx.model_label(jpeg_model)}: it learned from JPEG inputs like yours.{why} Choose another model if you prefer.")
+            f"{self.ctx.model_label(jpeg_model)}: it learned from JPEG inputs like yours.{why} Choose another "
+            "model if you prefer.")
 
     def estimate(self, upload, scale, target_width, target_height, model_name):
         """Before a run: say how long it will take when that is more than a few seconds (else nothing)."""
