@@ -41,6 +41,20 @@ def add_train(sub):
                         "LO-HI (e.g. 30-95); the target stays the clean photo")
     p.add_argument("--jpeg-clean-share", type=float, metavar="P",
                    help="with --jpeg-quality: the share of inputs left clean (default 0.2)")
+    p.add_argument("--adversarial", action="store_true", default=None,
+                   help="train to look real: whole crops judged by a critic (liif/training/adversarial.py); "
+                        "start from an L1 model with --init")
+    p.add_argument("--crop-size", type=int, help="with --adversarial: side of the HR crops (default 96)")
+    p.add_argument("--scale-min", type=float, help="smallest scale a crop is shrunk by")
+    p.add_argument("--scale-max", type=float, help="largest scale a crop is shrunk by")
+    p.add_argument("--face-share", type=float, metavar="P",
+                   help="with --adversarial: share of crops framed on a face found by OpenCV's Haar cascade")
+    p.add_argument("--faces-from", metavar="JSON",
+                   help="data facts (python -m liif data-facts --json): look for faces only in the files it lists")
+    for name in ("pixel", "lowpass", "adversarial", "feature"):
+        p.add_argument(f"--{name}-weight", type=float, help=f"with --adversarial: weight of the {name} loss")
+    p.add_argument("--critic-lr", type=float, help="with --adversarial: the critic's peak learning rate")
+    p.add_argument("--ema-decay", type=float, help="with --adversarial: export a moving average of the weights")
     p.add_argument("--profile", type=int, metavar="N", default=0,
                    help="profile N training steps after a warm-up, print the top operations and stop")
     p.set_defaults(func=_run_train)
@@ -54,7 +68,9 @@ def _run_train(args):
     options = {k: getattr(args, k) for k in (
         "data", "name", "encoder", "residual", "steps", "batch_size", "lr", "schedule", "warmup_steps",
         "val_every", "ckpt_every", "holdout", "seed", "device", "precision", "runs_dir", "export", "minutes",
-        "compile", "jpeg_quality", "jpeg_clean_share")}
+        "compile", "jpeg_quality", "jpeg_clean_share", "adversarial", "crop_size", "scale_min", "scale_max",
+        "face_share", "faces_from", "pixel_weight", "lowpass_weight", "adversarial_weight", "feature_weight",
+        "critic_lr", "ema_decay")}
     try:
         if args.init:
             options["init"] = str(resolve_weights(args.init))

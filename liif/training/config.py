@@ -43,6 +43,21 @@ class TrainConfig:
     # share `jpeg_clean_share` left clean), as a photo found on the web would be. "" trains on clean inputs.
     jpeg_quality: str = ""
     jpeg_clean_share: float = 0.2
+    # Adversarial training (`--adversarial`, adversarial.py): whole `crop_size` crops rendered on their full
+    # grid, shrunk by one scale per batch from [scale_min, scale_max], judged by a critic. The renderer's loss
+    # is pixel_weight * L1 + lowpass_weight * L1 of both pictures box-shrunk by 4 (the content the input
+    # fixes) + adversarial_weight * the critic's verdict + feature_weight * feature matching.
+    adversarial: bool = False
+    crop_size: int = 96
+    face_share: float = 0.0  # share of crops framed on a detected face
+    faces_from: str = ""  # data facts JSON (python -m liif data-facts): look for faces only in the files it lists
+    pixel_weight: float = 0.1
+    lowpass_weight: float = 1.0
+    adversarial_weight: float = 0.01
+    feature_weight: float = 0.3
+    critic_lr: float = 1e-4
+    critic_width: int = 64
+    ema_decay: float = 0.0  # > 0: export an exponential moving average of the renderer's weights
 
     def __post_init__(self):
         if isinstance(self.compile, bool):  # `compile: true` in older configs and checkpoints

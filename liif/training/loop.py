@@ -15,6 +15,7 @@ until the planned steps are done, then export.
 """
 
 import csv
+import json
 import os
 import time
 from pathlib import Path
@@ -25,8 +26,10 @@ import torch.distributed as dist
 from liif.core.degrade import parse_quality_range
 from liif.core.model import count_parameters
 from liif.core.weights import save_weights
+from liif.training.adversarial import AdversarialTrainer
 from liif.training.config import TrainConfig, learning_rate
 from liif.training.data import CropSampler, decode, list_images, split_holdout
+from liif.training.full_crops import FullCropSampler, detect_training_faces
 from liif.training.timebox import TimeBox, TimeKeeper
 from liif.training.trainer import (
     Trainer,
@@ -39,6 +42,8 @@ from liif.training.trainer import (
 )
 
 LOG_FIELDS = ["step", "loss", "lr", "elapsed_s", "val_x2", "val_x4", "val_x8"]
+# An adversarial run also logs its other losses and the held-out renders' detail (a share of the photos').
+ADVERSARIAL_LOG_FIELDS = LOG_FIELDS + ["adversarial", "critic", "detail_x8"]
 
 
 def train(cfg: TrainConfig, resume: bool = True, max_steps_this_session: int | None = None, show_progress=True,
@@ -50,7 +55,7 @@ def train(cfg: TrainConfig, resume: bool = True, max_steps_this_session: int | N
     """
     started = time.perf_counter() if started is None else started
     rank, world = _join_processes(cfg)
-    run = Trainer(cfg, rank, world)
+    run = (AdversarialTrainer if cfg.adversarial else Trainer)(cfg, rank, world)
     run_dir = Path(cfg.runs_dir) / cfg.name
     ckpt_path = run_dir / "last.ckpt"
     if rank == 0:
@@ -64,7 +69,7 @@ def train(cfg: TrainConfig, resume: bool = True, max_steps_this_session: int | N
         profile(run, sampler, profile_steps)
         return run
 
-    log = _Log(run_dir / "log.csv", rank)
+    log = _Log(run_dir / "log.csv", rank, ADVERSARIAL_LOG_FIELDS if cfg.adversarial else LOG_FIELDS)
     keeper = None
     if cfg.minutes > 0 and not run.time_boxed:
         keeper = TimeKeeper(TimeBox(cfg.minutes, started), run.step, run.device)
@@ -97,7 +102,8 @@ def train(cfg: TrainConfig, resume: bool = True, max_steps_this_session: int | N
         if run.step % cfg.val_every == 0 or run.step == cfg.steps:
             row = _validate(run, val_images)
             if progress is not None:
-                progress.write(f"step {run.step}: " + ", ".join(f"{k} {v:.2f} dB" for k, v in row.items()))
+                progress.write(f"step {run.step}: " + ", ".join(
+                    f"{k} {v:.2f} dB" if k.startswith("val_") else f"{k} {v:.2f}" for k, v in row.items()))
         if rank == 0 and (run.step % 10 == 0 or row is not None):
             log.write(run, row, progress)
         if rank == 0 and (run.step % cfg.ckpt_every == 0 or run.step == last):
@@ -133,16 +139,35 @@ def _load_photos(cfg: TrainConfig, run: Trainer) -> tuple:
     train_paths, val_paths = split_holdout(list_images(cfg.data), cfg.holdout, cfg.seed)
     t0 = time.perf_counter()
     data_device = run.device if cfg.data_on_device else torch.device("cpu")
-    sampler = CropSampler([decode(p, cfg.max_side) for p in train_paths], cfg.lr_size,
-                          (cfg.scale_min, cfg.scale_max), cfg.n_queries, device=data_device,
-                          jpeg_quality=parse_quality_range(cfg.jpeg_quality), jpeg_clean_share=cfg.jpeg_clean_share)
+    images = [decode(p, cfg.max_side) for p in train_paths]
+    if cfg.adversarial:
+        sampler = _full_crop_sampler(cfg, train_paths, images)
+    else:
+        sampler = CropSampler(images, cfg.lr_size, (cfg.scale_min, cfg.scale_max), cfg.n_queries, device=data_device,
+                              jpeg_quality=parse_quality_range(cfg.jpeg_quality), jpeg_clean_share=cfg.jpeg_clean_share)
     val_images = [decode(p, cfg.max_side) for p in val_paths]
     if run.rank == 0:
-        print(f"{len(train_paths)} training photos ({sampler.n_pixels / 1e6:.0f} MP) decoded in "
+        n_pixels = sum(im.shape[1] * im.shape[2] for im in images)
+        print(f"{len(train_paths)} training photos ({n_pixels / 1e6:.0f} MP) decoded in "
               f"{time.perf_counter() - t0:.1f}s, {len(val_paths)} held out for validation; "
               f"{cfg.encoder} encoder, {count_parameters(run.model) / 1e6:.2f} M parameters, "
               f"{run.device} {'bf16' if run.bf16 else 'fp32'}, {run.world} process(es)")
     return sampler, val_images, len(train_paths)
+
+
+def _full_crop_sampler(cfg: TrainConfig, paths: list, images: list) -> FullCropSampler:
+    """Whole crops for the critic; with `face_share`, faces found once and kept in the run's folder."""
+    faces = None
+    if cfg.face_share > 0:
+        only = None
+        if cfg.faces_from:
+            facts = json.loads(Path(cfg.faces_from).read_text())
+            only = {entry["file"] for entry in facts.get("faces", {}).get("files", [])}
+        faces = detect_training_faces(paths, images, Path(cfg.runs_dir) / cfg.name / "faces.json", only)
+        print(f"faces: {sum(map(len, faces))} in {sum(1 for f in faces if f)} training photos; "
+              f"{cfg.face_share:.0%} of crops framed on one")
+    return FullCropSampler(images, faces, cfg.crop_size, (cfg.scale_min, cfg.scale_max), cfg.face_share,
+                           jpeg_quality=parse_quality_range(cfg.jpeg_quality), jpeg_clean_share=cfg.jpeg_clean_share)
 
 
 def _session_end(cfg: TrainConfig, session_first: int, max_steps_this_session: int | None) -> int:
@@ -157,7 +182,8 @@ def _progress_bar(cfg: TrainConfig, run: Trainer, keeper):
 
 def _validate(run: Trainer, val_images: list) -> dict:
     """Held-out PSNR on rank 0 ({} on the others); the model goes back to training mode."""
-    row = validate(run.model, val_images, precision="bf16" if run.bf16 else "fp32") if run.rank == 0 else {}
+    row = (validate(run.exported, val_images, precision="bf16" if run.bf16 else "fp32", detail=run.cfg.adversarial)
+           if run.rank == 0 else {})
     run.model.train()
     return row
 
@@ -197,12 +223,12 @@ def _plan_time_box(run: Trainer, keeper: TimeKeeper, measured: tuple, val_images
 class _Log:
     """runs/<name>/log.csv: the mean loss every 10 steps, and the validation scores when there are some."""
 
-    def __init__(self, path: Path, rank: int):
-        self.path = path
+    def __init__(self, path: Path, rank: int, fields: list = LOG_FIELDS):
+        self.path, self.fields = path, fields
         self.loss_sum, self.loss_count = None, 0
         if rank == 0 and not path.exists():
             with open(path, "w", newline="") as f:
-                csv.writer(f).writerow(LOG_FIELDS)
+                csv.writer(f).writerow(fields)
 
     def add_loss(self, loss: torch.Tensor) -> None:
         self.loss_sum = loss.clone() if self.loss_sum is None else self.loss_sum + loss  # no wait for the GPU
@@ -210,7 +236,9 @@ class _Log:
 
     def write(self, run: Trainer, row: dict | None, progress) -> None:
         wait = time.perf_counter()
-        mean_loss = (self.loss_sum / max(1, self.loss_count)).item()  # the one wait for the GPU, every 10 steps
+        # The one wait for the GPU, every 10 steps. An adversarial step returns (L1, adversarial, critic).
+        means = (self.loss_sum / max(1, self.loss_count)).reshape(-1).tolist()
+        mean_loss = means[0]
         run.elapsed += time.perf_counter() - wait  # the steps' GPU time that the host did not wait for
         self.loss_sum, self.loss_count = None, 0
         lr = learning_rate(run.cfg, run.step - 1)
@@ -219,7 +247,9 @@ class _Log:
         with open(self.path, "a", newline="") as f:
             values = {"step": run.step, "loss": f"{mean_loss:.5f}", "lr": f"{lr:.3e}", "elapsed_s": f"{run.elapsed:.1f}",
                       **{k: f"{v:.3f}" for k, v in (row or {}).items()}}
-            csv.DictWriter(f, LOG_FIELDS).writerow(values)
+            if len(means) == 3:
+                values.update(adversarial=f"{means[1]:.4f}", critic=f"{means[2]:.4f}")
+            csv.DictWriter(f, self.fields).writerow(values)
 
 
 def _report_session(run: Trainer, session_first: int, seconds: float) -> None:
@@ -244,5 +274,13 @@ def _export(run: Trainer, n_train: int, started: float) -> None:
         record["jpeg_inputs"] = {"quality": cfg.jpeg_quality, "clean_share": cfg.jpeg_clean_share}
     if run.lineage:
         record["lineage"] = run.lineage
-    save_weights(run.model, export, extra_metadata={"training": record})
+    if cfg.adversarial:
+        record["adversarial"] = {
+            "crop_size": cfg.crop_size, "scales": [cfg.scale_min, cfg.scale_max], "face_share": cfg.face_share,
+            "pixel_weight": cfg.pixel_weight, "lowpass_weight": cfg.lowpass_weight,
+            "adversarial_weight": cfg.adversarial_weight, "feature_weight": cfg.feature_weight,
+            "critic": f"PatchCritic width {cfg.critic_width}, spectral norm", "critic_lr": cfg.critic_lr,
+            "ema_decay": cfg.ema_decay,
+        }
+    save_weights(run.exported, export, extra_metadata={"training": record})
     print(f"exported {export} ({time.perf_counter() - started:.0f} s after the start)")
