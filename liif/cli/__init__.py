@@ -1,4 +1,4 @@
-"""`python -m liif {train,upscale,info,eval,bench,card,check,zoom,ladder,answers,probe,make-data,data-facts,seen}`: everything the
+"""`python -m liif {train,upscale,info,eval,bench,card,check,zoom,ladder,answers,probe,make-data,data-facts,seen,sharp}`: everything the
 demo does, from the command line. One module per group of commands; each `add_*` adds its subcommand's parser."""
 
 import argparse
@@ -11,11 +11,12 @@ from liif.cli.evaluation import add_bench, add_card, add_eval
 from liif.cli.lessons import add_check, add_ladder, add_zoom
 from liif.cli.probe import add_probe
 from liif.cli.seen import add_seen
+from liif.cli.sharp import add_sharp
 from liif.cli.training import add_train
 from liif.cli.upscale import add_info, add_upscale
 
 COMMANDS = (add_train, add_upscale, add_info, add_eval, add_bench, add_card, add_check, add_zoom, add_ladder, add_answers,
-            add_probe, add_make_data, add_data_facts, add_seen)
+            add_probe, add_make_data, add_data_facts, add_seen, add_sharp)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -35,6 +35,10 @@ def add_model_options(p):
                    help="a shipped model (rdn, the default; edsr-baseline, faster; edsr-baseline-jpeg, for JPEG "
                         "thumbnails) or a weights file "
                         f"(.safetensors of ours, or the authors' .pth); default ${settings.WEIGHTS} when set")
+    p.add_argument("--blend", type=float, metavar="W",
+                   help="with a model trained to look real (--model edsr-baseline-gan): run the blend of its weights "
+                        "and those of the model it was trained from, W of the way to it (0: the average, 1: the "
+                        "sharp guess)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto")
     p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto")
 
@@ -45,7 +49,24 @@ def make_upscaler(args):
     from liif.render.engine import Upscaler
 
     try:
-        return Upscaler(load_weights(args.model), device=args.device, precision=args.precision)
+        loaded = load_weights(args.model)
+        if getattr(args, "blend", None) is not None:
+            loaded = blended_weights(loaded, args.blend)
+        return Upscaler(loaded, device=args.device, precision=args.precision)
     except (WeightsError, RuntimeError, ValueError) as exc:
         fail(str(exc), 2)
         return None
+
+
+def blended_weights(sharp, weight: float):
+    """The LoadedModel `weight` of the way from the model `sharp` was trained from to `sharp` (--blend)."""
+    from liif.core.blend import blend, twin_path
+    from liif.core.weights import WEIGHTS_DIR, LoadedModel, WeightsError, load_weights
+
+    twin = twin_path(sharp.path, sharp.training, WEIGHTS_DIR)
+    if twin is None:
+        raise WeightsError(f"{sharp.path.name if sharp.path else 'this model'} names no model it was trained from "
+                           "that is here, so there is nothing to blend it with (--blend needs --model edsr-baseline-gan)")
+    average = load_weights(twin)
+    return LoadedModel(blend(average.model, sharp.model, weight), sharp.path, sharp.format, sharp.metadata,
+                       sharp.training)

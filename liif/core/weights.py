@@ -38,9 +38,13 @@ SHIPPED_MODELS = (
     # "what it has seen" section go on without it, and `--model text` says the file is missing.
     ShippedModel("edsr-baseline-text", "edsr-baseline-text-liif.safetensors",
                  "LIIF-EDSR-baseline for text (trained on printed text)", "LIIF-EDSR-baseline for text"),
+    # Continued from edsr-baseline with a critic (`python -m liif train --adversarial`): the same network
+    # trained to look real, not to be right on average. The page blends the two (liif/core/blend.py).
+    ShippedModel("edsr-baseline-gan", "edsr-baseline-gan-liif.safetensors",
+                 "LIIF-EDSR-baseline trained to look real (adversarial)", "LIIF-EDSR-baseline, sharp guess"),
 )
 # Short names `--model` also takes.
-ALIASES = {"text": "edsr-baseline-text"}
+ALIASES = {"text": "edsr-baseline-text", "gan": "edsr-baseline-gan", "sharp": "edsr-baseline-gan"}
 DEFAULT_NAMES = tuple(m.filename for m in SHIPPED_MODELS)
 # Parameters the authors' EDSR state dict carries but never uses in its forward pass.
 IGNORED_KEYS = ("encoder.sub_mean.", "encoder.add_mean.")

@@ -19,6 +19,7 @@ from liif.page.sections.explanation import ExplanationSection
 from liif.page.sections.ladder import LadderSection
 from liif.page.sections.probe import ProbeSection
 from liif.page.sections.seen import SeenSection
+from liif.page.sections.sharp import SharpSection
 from liif.page.sections.upscale import UpscaleSection
 from liif.page.sections.zoom import ZoomSection
 from liif.render import imageio
@@ -68,6 +69,7 @@ class Page:
             if ctx.shelf.problem:
                 gr.Markdown(f"**No model can run yet.** {ctx.shelf.problem}", elem_id="weights-warning")
             self.upscale = UpscaleSection(self)
+            self.sharp = SharpSection(self)
             self.explanation = ExplanationSection(self)
             with gr.Column(elem_id="experiments"):
                 gr.Markdown(EXPERIMENTS)
@@ -79,7 +81,7 @@ class Page:
                 self.zoom = ZoomSection(self)
                 self.ladder = LadderSection(self)
             self.api = ApiSection(self)
-            for section in (self.upscale, self.explanation, self.answers, self.seen, self.check, self.probe, self.zoom,
+            for section in (self.upscale, self.sharp, self.explanation, self.answers, self.seen, self.check, self.probe, self.zoom,
                             self.ladder, self.api):
                 section.wire()
             for clickable in (self.upscale.bicubic_view, self.upscale.liif_view):

@@ -10,11 +10,14 @@ import atexit
 import hashlib
 import json
 import threading
+from collections import OrderedDict
 from contextlib import contextmanager
 from pathlib import Path
 
 from liif import settings
+from liif.core.blend import blend
 from liif.core.weights import (
+    ALIASES,
     DEFAULT_NAMES,
     SHIPPED_MODELS,
     WeightsError,
@@ -27,6 +30,7 @@ from liif.core.weights import (
 from liif.evaluation.data_facts import facts_beside
 from liif.render.engine import Speed, Upscaler
 
+BLENDS_KEPT = 3  # blended engines kept (1.5 M parameters each for EDSR-baseline: a slider's last positions)
 TEXT_MODEL_FILE = next(m.filename for m in SHIPPED_MODELS if m.name == "edsr-baseline-text")
 
 
@@ -72,6 +76,7 @@ class ModelShelf:
         self.costs: dict[str, tuple] = {}
         self._locks: dict[str, threading.Lock] = {name: threading.Lock() for name in self.paths}
         self._loading = threading.Lock()
+        self._blends: OrderedDict = OrderedDict()  # blend_name -> Upscaler, the latest BLENDS_KEPT
 
     def _offer(self, path: Path) -> None:
         """Offer a weights file if its header and architecture can be read: a corrupt file is found at
@@ -115,8 +120,12 @@ class ModelShelf:
         return thread
 
     def upscaler(self, name: str | None = None) -> Upscaler:
-        """The model's engine, loaded on first use. Raises WeightsError with the reason if it cannot be."""
+        """The model's engine, loaded on first use. Raises WeightsError with the reason if it cannot be.
+        A blend's name (`blend_name`) gives a model between the sharp guesser and its twin (core/blend.py)."""
         name = name or self.default_name
+        base, weight = split_blend(name)
+        if weight is not None:
+            return self._blended(base, weight)
         if name is None:
             raise WeightsError(self.problem or "no model is available")
         if name not in self.paths:
@@ -127,7 +136,9 @@ class ModelShelf:
             return self._upscalers[name]
 
     def speed(self, name: str | None = None) -> Speed:
-        """The model's measured cost per pixel on this machine (loads and times it on first use)."""
+        """The model's measured cost per pixel on this machine (loads and times it on first use). A blend
+        is the same network as its ends, so it costs what they do."""
+        name = split_blend(name)[0] if name else name
         upscaler = self.upscaler(name)
         with self.lock(name):
             return upscaler.speed()
@@ -156,6 +167,70 @@ class ModelShelf:
                 return name
         return None
 
+    def model_named(self, model: str | None, blend: float | None = None) -> str | None:
+        """The shelf's name for what a script asks for: "" (the default), a shipped model's name (`rdn`,
+        `edsr-baseline-gan`, ...) or a file name on the shelf; with `blend`, that weight of the way from the
+        sharp guesser's twin to it (the model, if named, must be the sharp guesser)."""
+        name = None
+        if model:
+            shipped = {m.name: m.filename for m in SHIPPED_MODELS}
+            wanted = shipped.get(ALIASES.get(model, model), model)
+            if wanted not in self.paths:
+                raise WeightsError(f"there is no model {model!r} here; choose one of "
+                                   f"{', '.join(m.name for m in SHIPPED_MODELS if m.filename in self.paths)}")
+            name = wanted
+        if blend is None:
+            return name
+        pair = self.look_real_trained()
+        if pair is None:
+            raise WeightsError("this page has no model trained to look real, so there is nothing to blend")
+        if name not in (None, pair[1]):
+            raise WeightsError("a blend is of the model trained to look real and its twin; leave the model empty "
+                               "or name that one")
+        try:
+            weight = float(blend)
+        except (TypeError, ValueError):
+            raise WeightsError(f"the blend {blend!r} is not a number from 0 to 1") from None
+        if not 0 <= weight <= 1:
+            raise WeightsError(f"a blend weight is from 0 (the average) to 1 (the sharp guess), not {weight:g}")
+        return blend_name(pair[1], weight)
+
+    def look_real_trained(self) -> tuple | None:
+        """(the average-minded model, the sharp guesser): the first model trained adversarially (its training
+        record says so) and the model it was fine-tuned from, when the shelf has both; else None."""
+        for name, path in self.paths.items():
+            try:
+                training = json.loads(read_metadata(path).get("training") or "{}")
+            except (WeightsError, ValueError):
+                continue
+            if isinstance(training, dict) and training.get("adversarial"):
+                twin = self.trained_from(name)
+                if twin is not None:
+                    return twin, name
+        return None
+
+    def _blended(self, sharp: str, weight: float) -> Upscaler:
+        """The engine of `weight` of the way from the sharp model's twin to it; the last few are kept."""
+        pair = self.look_real_trained()
+        if pair is None or pair[1] != sharp:
+            raise WeightsError(f"{sharp} is not a model trained to look real with its twin on this page: "
+                               "it has nothing to blend with")
+        key = blend_name(sharp, weight)
+        with self._loading:
+            if key in self._blends:
+                self._blends.move_to_end(key)
+                return self._blends[key]
+        average, guesser = self.upscaler(pair[0]), self.upscaler(sharp)
+        if weight in (0.0, 1.0):
+            return average if weight == 0 else guesser
+        engine = Upscaler(blend(average.model, guesser.model, weight), average.device, average.precision)
+        engine.weights = guesser.weights  # its record: the sharp model's training, which the blend continues
+        with self._loading:
+            self._blends[key] = engine
+            while len(self._blends) > BLENDS_KEPT:
+                self._blends.popitem(last=False)
+        return engine
+
     def trained_from(self, name: str) -> str | None:
         """The shelf's name for the model whose weights `name`'s training started from (`--init`, in its
         training record), if that file is on the shelf."""
@@ -171,7 +246,7 @@ class ModelShelf:
 
     def sha256(self, name: str | None = None) -> str:
         """The weights file's SHA-256 (hex), so a result can be tied to the exact model that made it."""
-        name = name or self.default_name
+        name = split_blend(name or self.default_name)[0]
         if name not in self._hashes:
             self._hashes[name] = hashlib.sha256(self.paths[name].read_bytes()).hexdigest()
         return self._hashes[name]
@@ -179,7 +254,7 @@ class ModelShelf:
     def record_costs(self, name: str, run) -> None:
         """Keep a finished run's speed: the encoder's seconds per input pixel (unless it was reused), and
         everything else (decoder, explanation, PNG) per output pixel."""
-        facts = run.facts
+        facts, name = run.facts, split_blend(name)[0]  # a blend costs what its ends do
         encoder = self.costs.get(name, (None, None))[0]
         if not facts.encoder_reused:
             encoder = facts.encoder_seconds / facts.in_pixels
@@ -188,7 +263,7 @@ class ModelShelf:
     def estimate_seconds(self, name, in_pixels: int, out_pixels: int) -> float | None:
         """Seconds a run of this size should take with this model here, from the measured costs; None
         before the model has run once."""
-        name = name or self.default_name
+        name = split_blend(name or self.default_name)[0]
         encoder, decoder = self.costs.get(name, (None, None))
         if decoder is None:  # no run yet: the model's own compute, as measured when it was loaded
             upscaler = self._upscalers.get(name)
@@ -206,7 +281,26 @@ class ModelShelf:
 
     def lock(self, name: str | None = None) -> threading.Lock:
         """Held while a model computes: an Upscaler's cache is not shared safely between threads."""
-        return self._locks[name or self.default_name]
+        return self._locks[split_blend(name or self.default_name)[0]]
+
+
+def blend_name(sharp: str, weight: float) -> str:
+    """The shelf's name for the blend `weight` (0: the twin, 1: the sharp model) of a sharp model."""
+    return f"{sharp}@{round(float(weight), 2):g}"
+
+
+def split_blend(name: str) -> tuple:
+    """(model name, blend weight or None) of a shelf name: "x.safetensors@0.5" -> ("x.safetensors", 0.5)."""
+    base, at, weight = str(name).rpartition("@")
+    if not at:
+        return str(name), None
+    try:
+        value = float(weight)
+    except ValueError:
+        raise WeightsError(f"{name!r}: a blend is written MODEL@WEIGHT, with a weight from 0 to 1") from None
+    if not 0 <= value <= 1:
+        raise WeightsError(f"{name!r}: a blend weight is from 0 (the average) to 1 (the sharp guess)")
+    return base, value
 
 
 def check_weights_file(path: Path) -> None:

@@ -50,6 +50,8 @@ class ApiSection:
         with gr.Row(visible=False):  # the upscaler's endpoint
             self.image = PhotoUpload(label="image", type="filepath", image_mode=None)
             self.scale = gr.Number(4, label="scale")
+            self.model = gr.Textbox("", label="model (empty: the default; or rdn, edsr-baseline, edsr-baseline-gan, ...)")
+            self.blend = gr.Number(None, label="blend (0 the average .. 1 the sharp guess; empty: none)")
             self.result = gr.Image(label="LIIF output (PNG)", type="filepath", format="png")
             self.summary = gr.JSON(label="summary")
             self.trigger = gr.Button("upscale")
@@ -66,16 +68,18 @@ class ApiSection:
                                  [self.probe_summary], api_name="probe", concurrency_id=MODEL_WORK)
         self.seen_trigger.click(self.seen_api, [self.seen_photo, self.seen_scale], [self.seen_sheet, self.seen_summary],
                                 api_name="seen", concurrency_id=MODEL_WORK)
-        self.trigger.click(self.upscale_api, [self.image, self.scale], [self.result, self.summary],
+        self.trigger.click(self.upscale_api, [self.image, self.scale, self.model, self.blend], [self.result, self.summary],
                            api_name="upscale", concurrency_id=MODEL_WORK)
 
-    def upscale_api(self, image, scale, request: gr.Request = None):
-        """For scripts: (image file, scale) -> (the LIIF output as a lossless PNG, a JSON summary)."""
+    def upscale_api(self, image, scale, model="", blend=None, request: gr.Request = None):
+        """For scripts: (image file, scale, model name, blend) -> (the LIIF output as a lossless PNG, a JSON
+        summary). `blend` (0..1) runs the model between the one trained to look real and its twin."""
         shelf = self.ctx.shelf
         try:
             owner = visitor(request)
-            request = limits.prepare(image, scale, speed=shelf.speed())
-            result = session.run_to_end(shelf, None, request, self.ctx.outputs, owner=owner)
+            name = shelf.model_named(model, blend)
+            request = limits.prepare(image, scale, speed=shelf.speed(name))
+            result = session.run_to_end(shelf, name, request, self.ctx.outputs, owner=owner)
         except EXPECTED_PROBLEMS as exc:
             raise sentence(exc) from None
         answer = str(result.png_path), session.summary(result)

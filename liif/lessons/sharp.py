@@ -1,0 +1,183 @@
+"""The average and the sharp guess: the same network, trained two ways, on the same tiny photo.
+
+    guess = sharp_guess(average, sharp, loaded, scale=8, blend=0.5)     # two Upscalers of one architecture
+    guess.average, guess.sharp, guess.blended                           # three pictures, each measured
+    guess.markdown()                                                     # one plain sentence, numbers below
+
+An L1-trained LIIF is rewarded for being right on average, so where the tiny input leaves the detail open
+it draws the mean of every detail that would fit: a soft picture. The same network trained against a
+critic (liif/training/adversarial.py) is rewarded for looking real, so it draws one sharp guess. The
+slider between them is network interpolation (liif/core/blend.py): at every position one model, one render.
+
+What is measured for every picture: its fine detail (`detail_levels`: what a 4-times smaller picture
+cannot hold, so what was invented), and, where the real photo is known, its PSNR-Y against it.
+"""
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from liif.core import fmt
+from liif.core.blend import blend as blend_models
+from liif.evaluation.metrics import detail_levels, psnr_y
+from liif.lessons import explain_words
+from liif.render import imageio
+from liif.render.engine import Speed, Upscaler
+from liif.render.imageio import ImageInputError, LoadedImage
+from liif.render.upscale import bicubic_image
+
+DEFAULT_BLEND = 1.0
+BLEND_STEP = 0.05
+
+
+@dataclass
+class Rendition:
+    label: str
+    picture: np.ndarray = field(repr=False)  # (H, W, 3) uint8
+    detail: float  # levels of fine detail (detail_levels)
+    psnr_db: float | None = None  # against the real photo, where it is known
+
+
+@dataclass
+class SharpGuess:
+    in_size: tuple  # (width, height) of the tiny input
+    out_size: tuple
+    bicubic: Rendition
+    average: Rendition
+    sharp: Rendition
+    blended: Rendition
+    blend: float
+    faces: int  # frontal faces OpenCV's cascade finds in the tiny input
+    real: Rendition | None = None  # the real photo at the output size, where known
+    seconds: float = 0.0
+    tiny: np.ndarray | None = field(default=None, repr=False)  # the input's pixels, for a re-blend
+    scale_asked: float = 0.0  # the scale it was asked for (the output size is rounded from it)
+
+    @property
+    def scale(self) -> float:
+        return self.out_size[0] / self.in_size[0]
+
+    def headline(self) -> str:
+        """One plain sentence, true for any picture: what the two trainings drew from the same pixels."""
+        ratio = self.sharp.detail / max(self.average.detail, 1e-9)
+        subject = "the person" if self.faces else "what was photographed"
+        return (f"Same {self.in_size[0]}×{self.in_size[1]} pixels in, two trainings, two pictures: the network "
+                f"trained to be right on average drew {self.average.detail:.1f} levels of fine detail, the "
+                f"same network trained to look real drew {self.sharp.detail:.1f} ({ratio:.1f}× as "
+                f"much). The sharp one is a guess, drawn from what the model learned photos look like: that is why it "
+                f"can look like a new photo, and why it need not be {subject}.")
+
+    def numbers_markdown(self) -> str:
+        rows = [self.bicubic, self.average, self.blended, self.sharp] + ([self.real] if self.real else [])
+        seen, lines = set(), []
+        truth = self.real is not None
+        lines.append("| picture | fine detail (levels) |" + (" PSNR-Y to the real photo |" if truth else ""))
+        lines.append("| --- | --- |" + (" --- |" if truth else ""))
+        for r in rows:
+            if r.label in seen:
+                continue
+            seen.add(r.label)
+            psnr = "" if not truth else (" — |" if r.psnr_db is None else f" {r.psnr_db:.2f} dB |")
+            lines.append(f"| {r.label} | {r.detail:.2f} |" + psnr)
+        how = ("Fine detail is the mean difference, in levels of 255, between a picture and the same picture "
+               "shrunk 4 times (box average) and enlarged back (bicubic): what a 4-times smaller picture cannot "
+               "hold, so what the upscaler had to invent. "
+               + ("The real photo's own detail is the target a convincing guess reaches. " if truth else
+                  "Your photo's real detail is unknown: only a picture whose original we have can be checked "
+                  "(step 4). ")
+               + f"The slider blends the two models' weights (network interpolation): at {fmt.number(self.blend)} "
+               f"the model is {100 * (1 - self.blend):.0f}% the average-minded one and "
+               f"{100 * self.blend:.0f}% the sharp one, and a render costs what either model's does (this drawing took {self.seconds:.1f} s here).")
+        return "\n".join(lines) + "\n\n" + how
+
+    def markdown(self) -> str:
+        return (self.headline() + "\n\n<details><summary>How this was measured</summary>\n\n"
+                + self.numbers_markdown() + "\n\n</details>")
+
+
+def blended_upscaler(average: Upscaler, sharp: Upscaler, weight: float) -> Upscaler:
+    """One engine for the model `weight` of the way from `average` to `sharp` (the ends are the models)."""
+    if weight <= 0:
+        return average
+    if weight >= 1:
+        return sharp
+    return Upscaler(blend_models(average.model, sharp.model, weight), device=average.device,
+                    precision=average.precision)
+
+
+def render(upscaler: Upscaler, loaded: LoadedImage, out_size: tuple) -> np.ndarray:
+    out = upscaler.render(imageio.to_tensor(loaded.rgb), out_size[1], out_size[0])
+    return imageio.to_uint8(out)
+
+
+def estimate_seconds(speed: Speed, in_size: tuple, out_size: tuple, renders: int = 3) -> float:
+    """The average, the sharp guess and the blend: three renders of one network's cost."""
+    return renders * speed.seconds(in_size[0] * in_size[1], out_size[0] * out_size[1])
+
+
+def sharp_guess(average: Upscaler, sharp: Upscaler, loaded: LoadedImage, scale: float, blend: float = DEFAULT_BLEND,
+                real: np.ndarray | None = None, speed: Speed | None = None, max_seconds: float | None = None,
+                progress=None, reuse: SharpGuess | None = None) -> SharpGuess:
+    """Render `loaded` enlarged `scale` times by both trainings and by their blend; measure each.
+
+    `real`: the real photo at the output size (H, W, 3), when it is known, to measure the distance to it.
+    With `speed` and `max_seconds`, refuses before any work what would take longer. `reuse`: an earlier
+    guess of the same picture and scale, whose two ends are kept (a slider move renders the blend alone).
+    """
+    started = time.perf_counter()
+    if not 0 <= blend <= 1:
+        raise ImageInputError(f"the blend goes from 0 (the average) to 1 (the sharp guess), not {blend:g}")
+    in_size = (loaded.width, loaded.height)
+    out_size = (max(1, round(loaded.width * scale)), max(1, round(loaded.height * scale)))
+    if reuse is not None and (reuse.in_size != in_size or reuse.out_size != out_size):
+        reuse = None
+    renders = 1 if reuse is not None else 3
+    if speed is not None and max_seconds is not None:
+        needed = estimate_seconds(speed, in_size, out_size, renders)
+        if needed > max_seconds:
+            what = "at this blend" if renders == 1 else "three times (the average, the sharp guess and the blend)"
+            raise ImageInputError(
+                f"drawing a {in_size[0]}×{in_size[1]} photo at ×{fmt.number(scale)} {what} would take about "
+                f"{needed:.0f} s here, more than the {max_seconds:.0f} s this page allows; try a smaller scale")
+    if min(out_size) < 4:
+        raise ImageInputError("the output is too small to measure its detail; choose a larger scale")
+    pictures = {} if reuse is None else {"average": reuse.average.picture, "sharp": reuse.sharp.picture}
+    for i, (key, engine) in enumerate((("average", average), ("sharp", sharp),
+                                       ("blended", blended_upscaler(average, sharp, blend)))):
+        if key in pictures:
+            continue
+        if key == "blended" and blend in (0.0, 1.0):
+            pictures[key] = pictures["average" if blend == 0 else "sharp"]
+        else:
+            pictures[key] = render(engine, loaded, out_size)
+        if progress is not None:
+            progress((i + 1) / 3)
+    bicubic = np.asarray(bicubic_image(loaded, *out_size).convert("RGB"))
+
+    def measured(label: str, picture: np.ndarray) -> Rendition:
+        psnr = None if real is None else psnr_y(picture, real, shave=max(1, round(scale)))
+        return Rendition(label, picture, detail_levels(picture), psnr)
+
+    return SharpGuess(
+        in_size, out_size,
+        bicubic=measured("bicubic", bicubic),
+        average=measured("trained to be right on average", pictures["average"]),
+        sharp=measured("trained to look real (the sharp guess)", pictures["sharp"]),
+        blended=measured(f"the blend at {fmt.number(blend)}", pictures["blended"]),
+        blend=blend, faces=explain_words.count_faces(loaded.rgb),
+        real=None if real is None else Rendition("the real photo", real, detail_levels(real), None),
+        seconds=time.perf_counter() - started, tiny=loaded.rgb, scale_asked=scale,
+    )
+
+
+def blend_ladder(average: Upscaler, sharp: Upscaler, loaded: LoadedImage, scale: float, weights=(0, 0.25, 0.5, 0.75, 1),
+                 real: np.ndarray | None = None) -> list:
+    """(weight, detail, PSNR-Y or None) at each blend weight: the slider's whole range, measured."""
+    out_size = (max(1, round(loaded.width * scale)), max(1, round(loaded.height * scale)))
+    rows = []
+    for weight in weights:
+        picture = render(blended_upscaler(average, sharp, weight), loaded, out_size)
+        psnr = None if real is None else psnr_y(picture, real, shave=max(1, round(scale)))
+        rows.append((weight, detail_levels(picture), psnr))
+    return rows

@@ -1,0 +1,92 @@
+"""Step 1's second half: the average and the sharp guess. The visitor's photo through the same network
+trained two ways (to be right on average, to look real), side by side, and a slider between them that
+re-renders at that blend (liif/lessons/sharp.py). Shown when the page has both models."""
+
+import gradio as gr
+
+from liif.lessons import sharp
+from liif.page import limits
+from liif.page.context import visitor
+from liif.page.widgets import EXPECTED_PROBLEMS, MODEL_WORK, click_in_turn, picture, sentence
+from liif.render import imageio, sizes
+
+INTRO = ("**The average and the sharp guess.** The same network, trained two ways: once to be right on average "
+         "(it draws the mean of every detail that would fit, so it looks soft), once against a critic to look "
+         "real (it draws one sharp guess). The slider moves between the two.")
+
+
+class SharpSection:
+    def __init__(self, page):
+        self.page, self.ctx = page, page.ctx
+        self.pair = self.ctx.shelf.look_real_trained()  # (average-minded, sharp) model names, or None
+        self.state = gr.State(None)  # the last guess: the blend re-renders only its own picture
+        with gr.Column(visible=self.pair is not None, elem_id="sharp-section"):
+            gr.Markdown(INTRO, elem_id="sharp-intro")
+            with gr.Row(equal_height=False):
+                self.button = gr.Button("Draw the average and the sharp guess", variant="primary",
+                                        elem_id="sharp-button", scale=1)
+                self.blend = gr.Slider(0, 1, value=sharp.DEFAULT_BLEND, step=sharp.BLEND_STEP,
+                                       label="Average (0) ↔ sharp guess (1)", elem_id="sharp-blend", scale=2)
+            with gr.Row(equal_height=True):
+                self.average_view = picture("sharp-average", "Trained to be right on average",
+                                            "The photo drawn by the model trained to be right on average")
+                self.blend_view = picture("sharp-blended", "Trained to look real",
+                                          "The photo drawn by the blend of the two trainings")
+            self.text = gr.Markdown("", elem_id="sharp-text")
+
+    def wire(self):
+        up = self.page.upscale
+        outputs = [self.state, self.average_view, self.blend_view, self.text]
+        click_in_turn(self.ctx, self.button, self.text, self.draw,
+                      [self.page.run_state, up.upload, up.scale, self.blend], outputs, show_progress_on=[self.text])
+        self.blend.release(self.reblend, [self.state, self.blend], outputs, api_visibility="private",
+                           concurrency_id=MODEL_WORK, show_progress_on=[self.blend_view])
+
+    # -- handlers ------------------------------------------------------------------------------------
+
+    def draw(self, result, upload, scale, blend, progress=gr.Progress(), request: gr.Request = None):
+        """The last run's photo (else the upload) at its scale, by both trainings and by the blend."""
+        if self.pair is None:
+            raise gr.Error("This page has no model trained to look real.", print_exception=False)
+        try:
+            if result is not None:
+                loaded, scale = result.request.loaded, result.scale[0]
+            elif upload:
+                loaded = imageio.load_image(upload)
+            else:
+                raise imageio.ImageInputError("choose a photo first (try an example above)")
+            guess = self._guess(loaded, float(scale or 8), float(blend), request,
+                                lambda f: progress(f, desc="the average, the sharp guess, then the blend"))
+        except EXPECTED_PROBLEMS as exc:
+            raise sentence(exc) from None
+        return self._view(guess)
+
+    def reblend(self, guess, blend, request: gr.Request = None):
+        """The slider moved: one render at the new blend, beside the same average."""
+        if guess is None:
+            raise gr.Error("Press the button first: the slider blends the two pictures it draws.", print_exception=False)
+        try:
+            loaded = imageio.load_image(guess.tiny)
+            guess = self._guess(loaded, guess.scale_asked, float(blend), request, None, keep=guess)
+        except EXPECTED_PROBLEMS as exc:
+            raise sentence(exc) from None
+        return self._view(guess)
+
+    def _guess(self, loaded, scale, blend, request, progress, keep=None):
+        shelf, (average, sharp_name) = self.ctx.shelf, self.pair
+        speed = shelf.speed(average)  # takes the model's lock itself
+        sizes.check_output_size(loaded.width, loaded.height, round(loaded.width * scale), round(loaded.height * scale),
+                                max_pixels=limits.max_output_pixels())
+        with shelf.working(average, visitor(request)) as average_engine, \
+                shelf.working(sharp_name, visitor(request)) as sharp_engine:
+            guess = sharp.sharp_guess(average_engine, sharp_engine, loaded, scale, blend, speed=speed,
+                                      max_seconds=limits.page_model_seconds(), progress=progress, reuse=keep)
+        return guess
+
+    def _view(self, guess):
+        blended = guess.blended
+        label = ("Trained to look real (the sharp guess)" if guess.blend == 1 else
+                 "Trained to be right on average" if guess.blend == 0 else
+                 f"Blend {guess.blend:g}: {100 * guess.blend:.0f}% of the way to the sharp guess")
+        return (guess, gr.update(value=guess.average.picture, label="Trained to be right on average"),
+                gr.update(value=blended.picture, label=label), guess.markdown())
