@@ -4,6 +4,7 @@ page never uses. A Gradio upgrade that adds a route fails here until the route i
 
 import asyncio
 import json
+import socket
 
 import gradio
 import pytest
@@ -38,7 +39,11 @@ def launched(weights_path, tmp_path_factory):
     ctx = PageContext(models.ModelShelf(weights_path, device="cpu"), files.OutputFolder(parent=tmp_path_factory.mktemp("o")))
     page = build_page(ctx)
     demo = page.queue(max_size=8, default_concurrency_limit=1, **gradio_adapter.QUEUE_SETTINGS)
-    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True, **gradio_adapter.LAUNCH_SETTINGS)
+    with socket.socket() as probe:  # a free port on loopback, not Gradio's 7860 (another app may hold it)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True,
+                **gradio_adapter.LAUNCH_SETTINGS)
     yield demo
     demo.close()
     ctx.outputs.cleanup()
