@@ -26,7 +26,7 @@ import sys  # noqa: E402
 
 from starlette.middleware import Middleware  # noqa: E402
 
-from liif.page import files, guard, visitors  # noqa: E402
+from liif.page import files, gradio_adapter, guard, visitors  # noqa: E402
 from liif.page.context import PageContext  # noqa: E402
 from liif.page.layout import CSS_PATH, PAGE_JS, build_page  # noqa: E402
 
@@ -52,13 +52,18 @@ def main() -> None:
     ctx = PageContext.start()
     ctx.start_landing()  # the example answer is made while the page starts
     page = build_page(ctx)
-    demo = page.queue(max_size=queue_size(), default_concurrency_limit=1)
+    # Every route of Gradio's is guarded (liif/page/gradio_adapter.py lists them): model work only
+    # through the queue and its per-visitor limits, the visitor's address from the socket.
+    demo = page.queue(max_size=queue_size(), default_concurrency_limit=1, **gradio_adapter.QUEUE_SETTINGS)
     visitors.limit_jobs_per_client(demo._queue)
+    gradio_adapter.serve_socket_addresses()
     upload_guard = Middleware(visitors.UploadGuard, folder=ctx.outputs, total_bytes=UPLOADS_TOTAL_BYTES,
                               client_bytes=UPLOADS_PER_CLIENT_BYTES, window=files.OUTPUT_MAX_AGE)
+    route_guard = Middleware(gradio_adapter.RouteGuard, queue=demo._queue, folder=ctx.outputs.root)
     try:
         demo.launch(max_file_size=UPLOAD_LIMIT, css_paths=[CSS_PATH], js=PAGE_JS, show_error=False,
-                    app_kwargs={"middleware": [Middleware(guard.BodyLimit), upload_guard]})
+                    **gradio_adapter.LAUNCH_SETTINGS,
+                    app_kwargs={"middleware": [Middleware(guard.BodyLimit), route_guard, upload_guard]})
     except KeyboardInterrupt:
         pass  # stopped while starting
     finally:

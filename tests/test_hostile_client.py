@@ -19,6 +19,8 @@ import io
 import json
 import re
 import struct
+import subprocess
+import sys
 import threading
 import time
 import zlib
@@ -31,6 +33,7 @@ from PIL import Image
 from visitors_client import rss_bytes
 
 from liif import settings
+from liif.page import guard
 
 pytestmark = pytest.mark.server
 
@@ -165,10 +168,10 @@ def test_a_server_file_is_refused_like_a_missing_one(app_server, tmp_path):
     stranger = Visitor(app_server.url, ABUSER, rotating=True)
     answers = []
     for path in (private, tmp_path / "missing.png"):
-        answer = stranger.call("upscale", [{"path": str(path)}, 2])
-        assert answer.status_code == 200
-        answers.append(stranger.read_call("upscale", answer.json()["event_id"]))
-    assert answers[0][0] == "error" and answers[0] == answers[1], answers
+        for meta in ({}, {"meta": {"_type": "gradio.FileData"}}):
+            answer = stranger.call("upscale", [{"path": str(path), **meta}, 2])  # refused at the door (RouteGuard)
+            answers.append((answer.status_code, answer.text))
+    assert answers == [(400, guard.FOREIGN_PATH)] * 4, answers
 
 
 # -- 2. a heavy zoom -----------------------------------------------------------------------------------------
@@ -257,6 +260,165 @@ def test_thirty_sessions_behind_one_address_each_get_their_run(app_server):
     with ThreadPoolExecutor(30) as pool:
         outcomes = list(pool.map(pupil, sessions))
     assert outcomes == ["served"] * 30, outcomes
+
+
+# -- issue 32: every route, one rule ---------------------------------------------------------------------
+
+ENDPOINT_ARGUMENTS = {"upscale": [2], "check": [4], "zoom": [None, None, 4], "answers": [4], "probe": [4, 0, 0],
+                      "seen": [4]}
+
+
+def _log_lines(app_server) -> int:
+    return app_server.log_path.read_text(errors="replace").count("\n")
+
+
+def test_no_refusal_shows_the_upload_folder_and_a_folder_gets_one_answer_everywhere(app_server):
+    visitor = Visitor(app_server.url, HONEST)
+    y, x = np.mgrid[0:1500, 0:1500]
+    big = visitor.upload(np.stack([x % 256, y % 256, (x + y) % 256], -1).astype(np.uint8))  # 2.25 MP: over 2 MP
+    root = big["path"].rsplit("/", 2)[0]  # Gradio's answer to an upload names the file in its folder
+    folder = {"path": big["path"].rsplit("/", 1)[0], "meta": {"_type": "gradio.FileData"}}
+    said, folder_answers = [], set()
+    for endpoint, rest in ENDPOINT_ARGUMENTS.items():
+        for picture in (big, folder):
+            answer = visitor.call(endpoint, [picture, *rest])
+            outcome, data = (visitor.read_call(endpoint, answer.json()["event_id"]) if answer.status_code == 200
+                             else ("refused", answer.text))
+            assert outcome != "complete", (endpoint, picture)
+            said.append(_message(data))
+            if picture is folder:
+                folder_answers.add(_message(data))
+    assert not [sentence for sentence in said if root in sentence or "/tmp" in sentence], said
+    assert len(folder_answers) == 1 and guard.UPLOAD_GONE in folder_answers.pop()
+    print(f"{len(said)} refusals on {len(ENDPOINT_ARGUMENTS)} endpoints, none with the upload folder {root}")
+
+
+def test_a_run_caller_gets_404_and_no_caller_sees_anothers_encoding(app_server):
+    _warm_up(app_server)
+    first, second = Visitor(app_server.url, HONEST), Visitor(app_server.url, ABUSER)
+    picture = first.upload(_photo(40, 40, seed=11))
+    for route, body in (("run/upscale", {"data": [picture, 2]}), ("api/upscale", {"data": [picture, 2]}),
+                        ("run/predict", {"data": [picture, 2, None, None, None, False], "fn_index": 5})):
+        answer = httpx.post(f"{first.url}/{route}", json=body, headers=first.headers(), timeout=30)
+        assert answer.status_code == 404, (route, answer.status_code, answer.text[:200])
+    reused = []
+    for visitor in (first, second, first):  # each call is its own owner: no session, nothing shared
+        outcome, data, _ = visitor.run(picture, 2)
+        assert outcome == "complete", data
+        reused.append(data[1]["timings"]["encoder_reused"])
+    assert reused == [False, False, False], reused
+    # Within one browser session the encoding is reused, as it should be: the check above can see reuse.
+    upscale, session = _fn_index(app_server.url, "upscale"), "one-visitor-session"
+    for _ in range(2):
+        assert first.join(upscale, [picture, 2], session).status_code == 200
+        done = first.read_session(session)
+        reused.append(done[0]["output"]["data"][1]["timings"]["encoder_reused"])
+    assert reused[3:] == [False, True], reused
+
+
+def test_unknown_streams_and_foreign_paths_write_at_most_one_log_line_each(app_server):
+    stranger = Visitor(app_server.url, ABUSER, rotating=True)
+    time.sleep(1.0)
+    before = _log_lines(app_server)
+    statuses = []
+    for k in range(40):
+        statuses.append(httpx.get(f"{stranger.url}/queue/data", params={"session_hash": f"nosuch{k}"},
+                                  headers=stranger.headers(), timeout=30).status_code)
+    for k in range(30):
+        statuses.append(httpx.get(f"{stranger.url}/call/upscale/{k:032x}", headers=stranger.headers(),
+                                  timeout=30).status_code)
+    for k in range(30):
+        statuses.append(stranger.call("upscale", [{"path": f"/etc/x{k}.png", "meta": {"_type": "gradio.FileData"}},
+                                                  2]).status_code)
+    time.sleep(1.0)
+    log = app_server.log_path.read_text(errors="replace")
+    added = log.count("\n") - before
+    assert statuses == [404] * 70 + [400] * 30, statuses
+    assert added <= 100 and "Traceback" not in log, log[-3000:]
+    print(f"100 unknown-session and foreign-path requests: {added} log lines")
+
+
+def _about_a_second(visitor: Visitor, picture: dict) -> float:
+    """A scale near the largest the page allows (its estimate is cautious: about a second here): long enough that the HTTP round
+    trips are noise beside it, found from the refusal of a too-large scale, which names the largest."""
+    refused = visitor.run(picture, 30)
+    most = float(re.search(r"largest scale for this photo is ×([\d.]+)", _message(refused[1])).group(1))
+    return round(most * 0.9, 1)
+
+
+def _honest_alone(honest: Visitor, picture: dict, scale) -> float:
+    times = []
+    for _ in range(3):  # the first pays one-off costs; the best of the others is the honest time alone
+        outcome, _, seconds = honest.run(picture, scale)
+        assert outcome == "complete"
+        times.append(seconds)
+    return min(times[1:])
+
+
+# The /run flood runs in a process of its own: threads of this process would take the interpreter's lock
+# from the honest visitor's client, and measure the test rather than the server.
+RUN_FLOOD = """
+import json, sys, time
+from concurrent.futures import ThreadPoolExecutor
+import httpx
+url, picture, count = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3])
+def one(k):
+    route, body = (("run/upscale", {"data": [picture, 8]}) if k % 5 else
+                   ("run/predict", {"data": [picture, 8, None, None, None, False], "fn_index": 5}))
+    start = time.monotonic()
+    answer = httpx.post(f"{url}/{route}", json=body, headers={"X-Forwarded-For": f"10.0.{k}.7, 198.51.100.66"},
+                        timeout=60)
+    return answer.status_code, time.monotonic() - start
+with ThreadPoolExecutor(10) as pool:
+    print(json.dumps(list(pool.map(one, range(count)))))
+"""
+
+
+def test_a_run_flood_leaves_the_honest_visitor_within_twice_its_time_alone(app_server):
+    _warm_up(app_server)
+    honest, abuser = Visitor(app_server.url, HONEST), Visitor(app_server.url, ABUSER, rotating=True)
+    mine, theirs = honest.upload(_photo(64, 64, seed=5)), abuser.upload(_photo(64, 64, seed=6))
+    scale = _about_a_second(honest, mine)
+    alone = _honest_alone(honest, mine, scale)
+    flood = subprocess.Popen([sys.executable, "-c", RUN_FLOOD, honest.url, json.dumps(theirs), "50"],
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.3)  # the flood under way
+        outcome, _, waited = honest.run(mine, scale)
+        answers = json.loads(flood.communicate(timeout=120)[0])
+    finally:
+        flood.kill()
+    statuses, slowest = {status for status, _ in answers}, max(seconds for _, seconds in answers)
+    print(f"/run flood: {len(answers)} calls (10 at a time), statuses {statuses}, slowest answer {slowest:.2f} s; "
+          f"honest 64x64 x{scale:g} {alone:.2f} s alone, {waited:.2f} s during the flood")
+    assert outcome == "complete" and statuses == {404} and len(answers) == 50
+    assert waited <= 2 * alone, f"honest {waited:.2f} s, alone {alone:.2f} s"
+
+
+def test_a_call_v2_flood_leaves_the_honest_visitor_within_twice_its_time_alone(app_server):
+    honest, abuser = Visitor(app_server.url, HONEST), Visitor(app_server.url, ABUSER, rotating=True)
+    mine, theirs = honest.upload(_photo(64, 64, seed=7)), abuser.upload(_photo(16, 16, seed=8))
+    scale = _about_a_second(honest, mine)
+    alone = _honest_alone(honest, mine, scale)
+    readers = ThreadPoolExecutor(40)
+    accepted, outcomes = 0, []
+    for _ in range(40):  # the abuser's jobs, through /call/v2, read through its own read route
+        answer = httpx.post(f"{abuser.url}/call/v2/upscale", json={"image": theirs, "scale": 2},
+                            headers=abuser.headers(), timeout=60)
+        if answer.status_code == 200:
+            accepted += 1
+            outcomes.append(readers.submit(
+                lambda event_id: abuser.read_call("v2/upscale", event_id, 120)[0], answer.json()["event_id"]))
+        else:
+            assert "from your network" in answer.text, answer.text
+    outcome, _, waited = honest.run(mine, scale)
+    served = [job.result() for job in outcomes]
+    readers.shutdown()
+    print(f"/call/v2 flood: {accepted} of 40 accepted ({served.count('complete')} served), honest 64x64 x{scale:g} "
+          f"{alone:.2f} s alone, {waited:.2f} s behind them")
+    assert outcome == "complete" and accepted >= 20
+    assert served == ["complete"] * accepted  # read through /call/v2/<api>/<id>: none dropped as unread
+    assert waited <= 2 * alone, f"honest {waited:.2f} s, alone {alone:.2f} s"
 
 
 # -- 4. the abuser's flood, last: it leaves the worker busy --------------------------------------------------

@@ -6,6 +6,7 @@ the examples, the example run made at start. Sections read it; nothing here is b
 """
 
 import atexit
+import secrets
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -56,7 +57,8 @@ class PageContext:
         return dict((value, label) for label, value in self.shelf.choices).get(name, name or "")
 
 
-def visitor(request) -> str | None:
+def visitor(request) -> str:
     """Whose work this is: the browser session (an API call is a session of its own). The engine keeps
-    each visitor's encodings apart (ModelShelf.working)."""
-    return getattr(request, "session_hash", None) or None
+    each visitor's encodings apart (ModelShelf.working). A call without a session is an owner of its own:
+    were they all one owner, a caller would see (as a faster run) that someone else ran the same picture."""
+    return getattr(request, "session_hash", None) or f"call-{secrets.token_hex(8)}"

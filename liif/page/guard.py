@@ -26,6 +26,10 @@ from liif.render.imageio import ImageInputError
 # (different answers would tell a stranger which files the server holds).
 FOREIGN_PATH = ("This picture did not come from this page: send the picture itself (upload or paste it), "
                 "not the name of a file on the server.")
+# A path inside the upload folder that is not a file (a folder, an upload removed after its visit): one
+# sentence for every endpoint (they used to say "a folder" or "no such file", each its own way).
+UPLOAD_GONE = ("This picture is no longer on the server (uploads are kept for a visit, at most 30 minutes): "
+               "upload it again.")
 # The largest request body other than a file upload: a pasted 2 MP photo as JPEG or WebP fits easily.
 MAX_BODY_BYTES = 4_000_000
 TOO_LARGE_BODY = ("This request is larger than {limit:,} bytes, the most this page takes in one request; "
@@ -39,16 +43,30 @@ def _inside(path: str, root: str) -> bool:
 
 
 def refuse_foreign_path(path, allowed_roots) -> str:
-    """`path` resolved (symlinks followed, `..` removed), when it lies inside one of `allowed_roots` (this
-    server's upload and cache folders, also resolved); else ImageInputError(FOREIGN_PATH)."""
+    """`path` resolved (symlinks followed, `..` removed), when it is a file inside one of `allowed_roots`
+    (this server's upload and cache folders, also resolved); else ImageInputError(FOREIGN_PATH), or
+    ImageInputError(UPLOAD_GONE) for what lies inside but is no file."""
     try:
         real = os.path.realpath(os.fspath(path))
     except (TypeError, ValueError, OSError):  # not a path at all, or a NUL byte in it
         raise ImageInputError(FOREIGN_PATH) from None
     for root in allowed_roots:
         if _inside(real, os.path.realpath(os.fspath(root))):
+            if not os.path.isfile(real):
+                raise ImageInputError(UPLOAD_GONE)
             return real
     raise ImageInputError(FOREIGN_PATH)
+
+
+# An absolute path in a sentence: a sentence keeps only its last part (the file's name).
+_SERVER_PATH = re.compile(r"(?<![\w.~:/-])/(?:[^\s/'\"`,;:()]+/)+([^\s/'\"`,;:()]+)")
+
+
+def without_paths(text: str) -> str:
+    """`text` with every absolute path cut to its file's name: what a visitor reads never shows where the
+    server keeps its uploads or its weights ("/tmp/liif-zoom-41-x/3fa.../big.png is 1400×1400" becomes
+    "big.png is 1400×1400")."""
+    return _SERVER_PATH.sub(lambda match: match.group(1), text)
 
 
 def max_body_bytes() -> int:

@@ -70,6 +70,9 @@ class ModelShelf:
         if not self.paths and self.problem is None:
             self.problem = " ".join(f"{reason}." for reason in self.unusable.values())
         self._upscalers: dict[str, Upscaler] = {}
+        # Why a model failed to load (NaN weights, a truncated file): said again at once, never loaded again
+        # per request (each try held the whole file in memory again: 0.85 -> 2 GB).
+        self._failed: dict[str, str] = {}
         self._hashes: dict[str, str] = {}
         # Measured seconds per input pixel (encoder) and per output pixel (decoder), from each model's
         # latest run here: what the page's time estimate before a run is made of.
@@ -131,8 +134,15 @@ class ModelShelf:
         if name not in self.paths:
             raise WeightsError(f"unknown model {name!r}; available: {', '.join(self.names)}")
         with self._loading:
+            if name in self._failed:
+                raise WeightsError(self._failed[name])
             if name not in self._upscalers:
-                self._upscalers[name] = Upscaler(load_weights(self.paths[name]), self.device, self.precision)
+                path = self.paths[name]
+                try:
+                    self._upscalers[name] = Upscaler(load_weights(path), self.device, self.precision)
+                except WeightsError as exc:
+                    self._failed[name] = str(exc).replace(str(path), path.name)  # visitors see no server path
+                    raise WeightsError(self._failed[name]) from None
             return self._upscalers[name]
 
     def speed(self, name: str | None = None) -> Speed:

@@ -25,7 +25,7 @@ from liif import settings
 # out of the queue (if it has not started): a script that posts and never reads holds no place.
 # Gradio already drops the jobs of a page whose visitor left. $LIIF_UNREAD_SECONDS overrides it.
 UNREAD_SECONDS = 10.0
-_CALL_RESULT = re.compile(r"/call/[^/]+/([0-9a-f]{32})/?$")
+_CALL_RESULT = re.compile(r"/call/(?:v2/)?[^/]+/([0-9a-f]{32})/?$")  # /call/v2/<api>/<id> reads too
 _read_events: OrderedDict = OrderedDict()  # event ids whose result stream was opened (the latest 10,000)
 # A job joined through /queue/join is read through its session's stream, /queue/data?session_hash=...;
 # the same rule applies to it: a session whose stream nobody opens holds no place either.
@@ -316,7 +316,7 @@ class UploadGuard:
 
 # A JSON body this large carries a pasted picture (a data URL): it counts in the visitor's upload share.
 PASTED_BYTES = 64_000
-_PICTURE_ROUTES = re.compile(r"/(queue/join|call/[^/]+|run/[^/]+|api/[^/]+)/?$")
+_PICTURE_ROUTES = re.compile(r"/(queue/join|call/(?:v2/)?[^/]+|run/[^/]+|api/[^/]+)/?$")
 
 
 def _carries_pictures(path: str) -> bool:

@@ -34,7 +34,7 @@ class PhotoUpload(gr.Image):
                 return str(guard.save_data_url(payload.url, self.GRADIO_CACHE))
             return guard.refuse_foreign_path(payload.path, [self.GRADIO_CACHE])
         except imageio.ImageInputError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
+            raise sentence(exc) from None
 
     # Gradio downloads an image given as a web address, with no size limit: refuse it instead.
     def move_resource_to_block_cache(self, url_or_file_path):
@@ -53,8 +53,8 @@ def _refuse_web_address(path) -> None:
 
 
 def sentence(exc: Exception) -> gr.Error:
-    """An expected problem as the error the page shows: its one sentence, no traceback."""
-    return gr.Error(str(exc), print_exception=False)
+    """An expected problem as the error the page shows: its one sentence, no traceback, no server path."""
+    return gr.Error(guard.without_paths(str(exc)), print_exception=False)
 
 
 def picture(elem_id: str, label: str, alt_text: str, **kwargs) -> gr.Image:

@@ -152,11 +152,12 @@ class ApiSection:
         photo_name, text_name = section.photo_model, section.text_model
         try:
             scale = check.check_scale(scale)
-            speeds = [shelf.speed(photo_name), shelf.speed(text_name)]  # each takes its lock itself
-            if isinstance(image, str):  # a heavy request is refused from the picture's header, before any decode
+            if isinstance(image, str):  # what the header rules out is refused before any model loads (16 s)
                 width, height = imageio.image_size(image)
                 sizes.check_output_size(width, height, width * scale, height * scale,
                                         max_pixels=limits.max_output_pixels())
+            speeds = [shelf.speed(photo_name), shelf.speed(text_name)]  # each takes its lock itself
+            if isinstance(image, str):  # a heavy request is refused from the picture's header, before any decode
                 seen.check_compute(width, height, scale, speeds, limits.page_model_seconds())
             with ExitStack() as held:  # the photo model's lock first, then the text model's, as the section does
                 photo = held.enter_context(shelf.working(photo_name, visitor(request)))

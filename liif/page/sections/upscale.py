@@ -173,7 +173,8 @@ class UpscaleSection:
             yield self.finished_view(step)
             session.give_back_memory()
         except EXPECTED_PROBLEMS as exc:
-            yield self.failed_view(str(exc))  # the previous run's pictures and "Done" must not pass for this one's
+            # no server path (sentence()); the previous run's pictures and "Done" must not pass for this one's
+            yield self.failed_view(sentence(exc).message)
             raise sentence(exc) from None
 
     def failed_view(self, reason: str) -> dict:

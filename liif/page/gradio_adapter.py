@@ -1,0 +1,193 @@
+"""Every route Gradio serves, and how the page guards each one: Gradio's own switches where it has them
+(`QUEUE_SETTINGS`, `LAUNCH_SETTINGS`), uvicorn's for the visitor's address (`serve_socket_addresses`), and
+one ASGI middleware (`RouteGuard`) for the rest.
+
+    serve_socket_addresses()                              # before launch: the address is the socket's
+    demo = page.queue(..., **QUEUE_SETTINGS)
+    demo.launch(..., **LAUNCH_SETTINGS, app_kwargs={"middleware": [..., Middleware(RouteGuard, queue=demo._queue,
+                                                                                   folder=outputs.root)]})
+
+Why one module: these lean on how Gradio GRADIO_VERSION names and serves its routes, and an upgrade can add
+a route that runs work. `ROUTES` lists every route of the running app with its guard, and
+tests/test_gradio_adapter.py fails when the app serves a route the list does not name.
+"""
+
+import json
+import os
+import re
+import sys
+
+from liif.page.guard import FOREIGN_PATH
+
+GRADIO_VERSION = "6.31.0"  # what ROUTES and RouteGuard were read from
+API = "/gradio_api"
+
+# Gradio's switches. api_open=False: /run/<api> and /api/<api> refuse every queued event (404), so model
+# work goes through the queue and its per-visitor limits; they still run the page's unqueued helpers,
+# which the browser posts there and which read headers at most. run_history=False: no /run-history routes.
+QUEUE_SETTINGS = {"api_open": False}
+LAUNCH_SETTINGS = {"run_history": False}
+
+QUEUED = "queued: visitors.limit_jobs_per_client (per session and per address, in turns, unread jobs leave)"
+UNQUEUED = "queued events refused (api_open=False, 404); runs only the page's unqueued helpers"
+READ = "a result stream: unknown session or event -> 404 (RouteGuard); opening it marks the job read"
+CLOSED = "closed: 404 (RouteGuard), the page never uses it"
+UPLOAD = "visitors.UploadGuard (1 GB in all, 100 MB per address in 30 min) and max_file_size"
+FILES = "Gradio's allowed paths; an expired link gets one sentence (visitors.UploadGuard)"
+QUIET = "no model work, no files: the page's own, or a setting that is off (auth, monitoring)"
+# Every route of the app as Gradio GRADIO_VERSION serves it: (method, path) -> its guard. A bare path
+# stands for itself and itself with a trailing slash.
+ROUTES = {
+    **{("POST", f"{API}/{route}"): QUEUED for route in ("call/{api_name}", "call/v2/{api_name}", "queue/join")},
+    **{("POST", f"{API}/{route}"): UNQUEUED for route in ("run/{api_name}", "api/{api_name}")},
+    **{("GET", f"{API}/{route}"): READ for route in ("queue/data", "call/{api_name}/{event_id}",
+                                                      "call/v2/{api_name}/{event_id}")},
+    ("POST", f"{API}/upload"): UPLOAD,
+    **{(method, f"{API}/{route}"): FILES for route in ("file={path_or_url:path}", "proxy={url_path:path}")
+       for method in ("GET", "HEAD")},
+    ("GET", f"{API}/file/{{path:path}}"): FILES,
+    **{(method, f"{API}/{route}"): CLOSED for method, route in (
+        ("POST", "process_recording"), ("POST", "component_server"), ("POST", "stream/{event_id}"),
+        ("POST", "stream/{event_id}/close"), ("GET", "stream/{session_hash}/{run}/{component_id}/playlist.m3u8"),
+        ("GET", "stream/{session_hash}/{run}/{component_id}/{segment_id}.{ext}"),
+        ("GET", "stream/{session_hash}/{run}/{component_id}/playlist-file"), ("POST", "vibe-edit"),
+        ("POST", "undo-vibe-edit"), ("GET", "vibe-code"), ("POST", "vibe-code"), ("POST", "vibe-starter-queries"),
+        ("GET", "dev/reload"), ("GET", "runs"))},
+    **{(method, path): QUIET for method, path in (
+        ("GET", "/"), ("HEAD", "/"), ("GET", "/config"), ("GET", "/openapi.json"), ("HEAD", "/openapi.json"),
+        ("POST", "/login"), ("GET", "/logout"), ("GET", "/svelte/{path:path}"), ("GET", "/static/{path:path}"),
+        ("GET", "/assets/{path:path}"), ("GET", "/favicon.ico"), ("GET", "/theme.css"), ("GET", "/robots.txt"),
+        ("GET", "/pwa_icon"), ("GET", "/pwa_icon/{size}"), ("GET", "/manifest.json"), ("GET", "/monitoring"),
+        ("GET", "/monitoring/summary"), ("GET", "/monitoring/{key}"), ("GET", f"{API}/deep_link"),
+        ("GET", f"{API}/user"), ("GET", f"{API}/login_check"), ("GET", f"{API}/token"), ("GET", f"{API}/app_id"),
+        ("GET", f"{API}/info"), ("GET", f"{API}/openapi.json"), ("GET", f"{API}/theme.css"),
+        ("GET", f"{API}/custom_component/{{id}}/{{environment}}/{{type}}/{{file_name}}"),
+        ("POST", f"{API}/reset"), ("GET", f"{API}/heartbeat/{{session_hash}}"), ("POST", f"{API}/cancel"),
+        ("GET", f"{API}/queue/status"), ("GET", f"{API}/upload_progress"), ("GET", f"{API}/startup-events"))},
+}
+
+
+def serve_socket_addresses() -> None:
+    """Make uvicorn leave the client's address as the socket gave it. By default it trusts
+    X-Forwarded-For from 127.0.0.1, so anyone on the machine (or a proxy that passes the header on)
+    could be any visitor; the page reads that header itself, and only when LIIF_CLIENT_HEADER says so
+    (visitors.client_key). FORWARDED_ALLOW_IPS is uvicorn's own setting, read when Gradio starts it."""
+    os.environ["FORWARDED_ALLOW_IPS"] = ""
+
+
+# -- the middleware -------------------------------------------------------------------------------------
+
+_CLOSED = re.compile(API + r"/(process_recording|component_server|stream/|vibe-|undo-vibe-edit|dev/reload|runs)")
+_QUEUE_DATA = re.compile(API + r"/queue/data/?$")
+_CALL_READ = re.compile(API + r"/call/(?:v2/)?[^/]+/([^/]+)/?$")
+_CARRIES_DATA = re.compile(API + r"/(run|api|call|call/v2)/[^/]+/?$|" + API + r"/queue/join/?$")
+_SESSION = re.compile(r"(?:^|&)session_hash=([^&]*)")
+UNKNOWN_STREAM = "No job of this page has this id (it has ended, or never was)."
+
+
+class RouteGuard:
+    """ASGI middleware, inside guard.BodyLimit (it reads bodies whole): closed routes get 404; a result
+    stream for a session or event the queue does not hold gets 404 before Gradio opens it (Gradio would
+    answer from inside the stream, with three tracebacks in the log); a job whose body names a file
+    outside `folder` (the upload folder) is refused before Gradio checks it (a 24-line traceback), with
+    guard.FOREIGN_PATH, the answer every such path gets. Each refusal writes one log line."""
+
+    def __init__(self, app, queue, folder):
+        self.app, self.queue, self.folder = app, queue, os.path.realpath(os.fspath(folder))
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        path, method = scope.get("path", ""), scope.get("method", "")
+        if _CLOSED.match(path):
+            return await _refuse(send, 404, "Not found.", method, path, "closed route")
+        if method == "GET" and (_QUEUE_DATA.match(path) or _CALL_READ.match(path)):
+            if not self._stream_known(path, scope.get("query_string", b"").decode("latin-1")):
+                return await _refuse(send, 404, UNKNOWN_STREAM, method, path, "unknown session")
+        if method == "POST" and _CARRIES_DATA.match(path) and _is_json(scope):
+            messages, body = await _read_body(receive)
+            if body is not None and self._names_foreign_file(body):
+                return await _refuse(send, 400, FOREIGN_PATH, method, path, "a file outside the upload folder")
+            return await self.app(scope, _replay(messages, receive), send)
+        return await self.app(scope, receive, send)
+
+    def _stream_known(self, path: str, query: str) -> bool:
+        """Whether Gradio's queue would find the stream, found as its routes find it."""
+        queue = self.queue
+        match = _CALL_READ.match(path)
+        if match:
+            event_id = match.group(1)
+            event = queue.event_ids_to_events.get(event_id)
+            session = event.session_hash if event is not None else next(
+                (s for s, ids in list(queue.pending_event_ids_session.items()) if event_id in ids), event_id)
+        else:
+            found = _SESSION.search(query)
+            session = found.group(1) if found else None
+        return session is not None and session in queue.pending_messages_per_session
+
+    def _names_foreign_file(self, body: bytes) -> bool:
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return False  # Gradio answers malformed JSON itself (422), without a traceback
+        root = self.folder.rstrip(os.sep) + os.sep
+        for path in file_paths(data):
+            if path.startswith(("http://", "https://")):
+                continue  # a web address: the image input refuses it with its own sentence
+            try:
+                real = os.path.realpath(path)
+            except (ValueError, OSError):
+                return True
+            if real != self.folder and not real.startswith(root):
+                return True
+        return False
+
+
+def file_paths(data, depth: int = 0):
+    """The `path` of every file object (a dict with a string `path`, as Gradio reads them) in a JSON body."""
+    if depth > 32:
+        return
+    if isinstance(data, dict):
+        if isinstance(data.get("path"), str):
+            yield data["path"]
+        for value in data.values():
+            yield from file_paths(value, depth + 1)
+    elif isinstance(data, list):
+        for value in data:
+            yield from file_paths(value, depth + 1)
+
+
+def _is_json(scope) -> bool:
+    for key, value in scope.get("headers", []):
+        if key.lower() == b"content-type":
+            return b"json" in value.lower()
+    return True  # Gradio parses a body without a type as JSON too
+
+
+async def _read_body(receive) -> tuple:
+    """(messages, body), body None when the client went away (Gradio then sees that too). guard.BodyLimit,
+    outside, bounds the body."""
+    messages, chunks = [], []
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            return messages, None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return messages, b"".join(chunks)
+
+
+def _replay(messages, receive):
+    async def replay():
+        return messages.pop(0) if messages else await receive()
+
+    return replay
+
+
+async def _refuse(send, status: int, text: str, method: str, path: str, why: str) -> None:
+    print(f"refused {method} {path[:120]}: {why} ({status})", file=sys.stderr, flush=True)  # one line, no traceback
+    body = text.encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
