@@ -32,6 +32,7 @@ def add_eval(sub):
     p.add_argument("--model", metavar="rdn|edsr-baseline|PATH",
                    help="a shipped model (rdn, the default; edsr-baseline) or a weights file: our .safetensors "
                         "or the authors' .pth")
+    p.add_argument("--compare", metavar="MODEL", help="a second model scored beside --model (a shipped name or a file)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto")
     p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="fp32",
                    help="fp32 by default, so scores measure the model rather than bf16 rounding")
@@ -49,7 +50,7 @@ def _run_eval(args):
     import shlex
     from pathlib import Path
 
-    from liif.core.weights import WeightsError
+    from liif.core.weights import WeightsError, resolve_weights
     from liif.evaluation.benchmark import format_table, run_benchmark
 
     command = shlex.join(["python", "-m", "liif", *sys.argv[1:]])
@@ -59,7 +60,8 @@ def _run_eval(args):
     try:
         report = run_benchmark(args.data, args.sets, args.scales, model_path=args.model, device=args.device,
                                precision=args.precision, bicubic_only=args.bicubic_only, command=command,
-                               tile=args.tile, overlap=args.overlap, jpeg_quality=args.jpeg_quality)
+                               tile=args.tile, overlap=args.overlap, jpeg_quality=args.jpeg_quality,
+                               compare_path=resolve_weights(args.compare) if args.compare else None)
     except (WeightsError, FileNotFoundError, ValueError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

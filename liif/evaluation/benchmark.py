@@ -26,7 +26,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from liif.core.degrade import jpeg_roundtrip
-from liif.evaluation.metrics import psnr_y, ssim_y
+from liif.evaluation.metrics import detail_levels, psnr_y, ssim_y
 from liif.evaluation.resize import imresize
 from liif.render.imageio import to_tensor, to_uint8
 
@@ -90,7 +90,8 @@ def evaluate(upscale_fn, data_root, sets, scales, progress: bool = True, label: 
              jpeg_quality: int | None = None) -> dict:
     """Score `upscale_fn(lr_uint8_hwc, out_h, out_w) -> uint8_hwc` on each set at each scale.
 
-    Returns {set: {"x<scale>": {"scale", "psnr", "ssim", "n_images", "lr_source", "seconds"}}};
+    Returns {set: {"x<scale>": {"scale", "psnr", "ssim", "detail", "detail_real", "n_images", "lr_source",
+    "seconds"}}}; `detail` is the outputs' mean fine detail (`detail_levels`), `detail_real` the ground truth's;
     `label` names the method in the progress bar. With `jpeg_quality`, every LR input is first saved as
     a JPEG of that quality and read back (the ground truth stays the clean HR).
     """
@@ -99,7 +100,7 @@ def evaluate(upscale_fn, data_root, sets, scales, progress: bool = True, label: 
         results[set_name] = {}
         for scale in scales:
             pairs, source = load_pairs(Path(data_root) / set_name, scale)
-            psnrs, ssims = [], []
+            psnrs, ssims, details, real_details = [], [], [], []
             start = time.perf_counter()
             bar = tqdm(pairs, desc=f"{label} {set_name} x{scale}".strip(), unit="img", disable=not progress, leave=False)
             for pair in bar:
@@ -110,10 +111,14 @@ def evaluate(upscale_fn, data_root, sets, scales, progress: bool = True, label: 
                                      f"expected uint8 {pair.hr.shape}")
                 psnrs.append(psnr_y(out, pair.hr, shave=scale))
                 ssims.append(ssim_y(out, pair.hr, shave=scale))
+                details.append(detail_levels(out))
+                real_details.append(detail_levels(pair.hr))
             results[set_name][f"x{scale}"] = {
                 "scale": scale,
                 "psnr": float(np.mean(psnrs)),
                 "ssim": float(np.mean(ssims)),
+                "detail": float(np.mean(details)),
+                "detail_real": float(np.mean(real_details)),
                 "n_images": len(pairs),
                 "lr_source": source,
                 "jpeg_quality": jpeg_quality,
@@ -144,8 +149,9 @@ def liif_upscaler(upscaler):
 
 def run_benchmark(data_root, sets, scales, model_path=None, device="auto", precision="fp32",
                   bicubic_only=False, progress=True, command=None, tile=None, overlap=None,
-                  jpeg_quality=None) -> dict:
-    """Bicubic and (unless bicubic_only) the LIIF model on every set and scale: the `eval` command's report."""
+                  jpeg_quality=None, compare_path=None) -> dict:
+    """Bicubic and (unless bicubic_only) the LIIF model on every set and scale: the `eval` command's report.
+    `compare_path`: a second model scored beside it (e.g. the L1 twin of a model trained to look real)."""
     data_root = Path(data_root)
     missing = [s for s in sets if not (data_root / s / "HR").is_dir()]
     if missing:
@@ -165,6 +171,10 @@ def run_benchmark(data_root, sets, scales, model_path=None, device="auto", preci
         report["model"] = {"file": str(engine.weights.path), "device": str(engine.device),
                            "precision": engine.precision, "config": engine.model.config.to_dict(), **tiling}
         upscalers["model"] = liif_upscaler(engine)
+        if compare_path is not None:
+            other = Upscaler(load_weights(compare_path), device=device, precision=precision, **tiling)
+            report["compare"] = {"file": str(other.weights.path), "config": other.model.config.to_dict()}
+            upscalers["compare"] = liif_upscaler(other)
     # Bicubic first: it is quick, so a data problem shows up before the model's long run.
     upscalers = {"bicubic": bicubic_upscaler(), **upscalers}
     report["results"] = {name: evaluate(fn, data_root, sets, scales, progress, label=name, jpeg_quality=jpeg_quality)
