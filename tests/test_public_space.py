@@ -155,7 +155,7 @@ def test_choosing_a_photo_sets_the_slider_maximum(page, photo, monkeypatch):
     most = limits.max_scale(48, 32, SLOW)
     assert update["maximum"] == most and update["value"] == most
     note, cap = page.upscale.cap.show(str(photo), None)  # beside the slider, on a phone too
-    assert f"Up to ×{most:g}** for this 48×32 photo" in note and cap == (most, 48, 32, None)
+    assert note["visible"] and f"Up to ×{most:g}** for this 48×32 photo" in note["value"] and cap == (most, 48, 32, None)
     assert page.upscale.scale_limit(None, 8, None)["maximum"] == limits.SCALE_MAX
 
 
@@ -170,7 +170,7 @@ def test_a_photo_too_large_to_enlarge_holds_the_slider_at_1_and_says_what_fits(p
         update = page.upscale.scale_limit(str(photo), 8, None)
         assert update.get("maximum", limits.SCALE_MAX) > 1, update  # a slider of 1 to 1 is Gradio's 500
         assert update["value"] == 1 and update["interactive"] is False
-        note, _ = page.upscale.cap.show(str(photo), None)  # beside the slider, on a phone too
+        note = page.upscale.cap.show(str(photo), None)[0]["value"]  # beside the slider, on a phone too
         assert f"{side}×{side} photo" in note and "enlarged ×2" in note
         w, h = map(int, note.split("Shrunk to about ")[1].split(" ")[0].split("×"))
         shrunk = tmp_path / f"shrunk_{side}.png"

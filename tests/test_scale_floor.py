@@ -86,15 +86,16 @@ def test_the_cap_is_said_beside_the_slider_and_a_typed_scale_past_it_is_put_back
     photo = str(photo_of(100, 100))
     most = limits.max_scale(100, 100, GLACIAL)
     note, cap = page.upscale.cap.show(photo, None)
-    assert f"**Up to ×{most:g}** for this 100×100 photo" in note and "s of computing" in note
+    note = note["value"]
+    assert note and f"**Up to ×{most:g}** for this 100×100 photo" in note and "s of computing" in note
     slider, said = page.upscale.cap.hold(8, cap)  # typed 8: the box gets the largest, and why
     assert slider["value"] == most
     assert f"×8 is more than this page takes for this 100×100 photo, so the scale is set to ×{most:g}" in said
     assert page.upscale.cap.hold(most, cap) == ({"__type__": "update"}, {"__type__": "update"})  # the sentence stays
     assert "Up to" in page.upscale.cap.hold(1.5, cap)[1]
     assert page.upscale.cap.hold("not a number", cap)[0] == {"__type__": "update"}
-    assert page.upscale.cap.show(str(photo_of(64, 64)), None)[0].startswith(f"**Up to ×{limits.max_scale(64, 64, GLACIAL):g}")
-    assert page.upscale.cap.show(None, None) == ("", None)
+    assert page.upscale.cap.show(str(photo_of(64, 64)), None)[0]["value"].startswith(f"**Up to ×{limits.max_scale(64, 64, GLACIAL):g}")
+    assert page.upscale.cap.show(None, None) == ({"__type__": "update", "value": "", "visible": False}, None)
 
 
 def test_the_slider_holds_a_typed_number_past_its_end_to_its_end(page):

@@ -31,7 +31,8 @@ class ScaleSlider(gr.Slider):
 class ScaleCap:
     def __init__(self, ctx):
         self.ctx = ctx
-        self.note = gr.Markdown("", elem_id="scale-cap")
+        # Hidden while empty: an empty block still takes a row's gap, and a phone needs Run above the fold.
+        self.note = gr.Markdown("", visible=False, elem_id="scale-cap")
         self.state = gr.State(None)  # (largest scale, width, height, model) of the photo and model chosen
 
     def wire(self, upload, model, scale):
@@ -56,7 +57,8 @@ class ScaleCap:
     def show(self, upload, model_name):
         """After a photo or a model is chosen: (the note, the state)."""
         cap = self.photo_cap(upload, model_name)
-        return ("", None) if cap is None else (self.text(cap), cap)
+        text = "" if cap is None else self.text(cap)
+        return gr.update(value=text, visible=bool(text)), cap
 
     def text(self, cap) -> str:
         """How far the slider goes for this photo and why, or, when it cannot go past x1, what the page can
