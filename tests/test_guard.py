@@ -4,7 +4,6 @@ import asyncio
 import base64
 import io
 import os
-import time
 
 import pytest
 from PIL import Image
@@ -85,10 +84,8 @@ def test_a_pasted_bomb_is_refused_from_its_header_without_being_decoded(tmp_path
 
     monkeypatch.setattr(Image.Image, "load", no_decoding)
     monkeypatch.setattr(Image.Image, "convert", no_decoding)
-    start = time.perf_counter()
-    with pytest.raises(ImageInputError, match="(too large|the limit here)"):
+    with pytest.raises(ImageInputError, match="(too large|the limit here)"):  # and no pixel decoded (above)
         guard.save_data_url(_data_url(_bomb_png(side)), tmp_path)
-    assert time.perf_counter() - start < 0.5
     assert list(tmp_path.iterdir()) == []  # nothing written
 
 

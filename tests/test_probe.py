@@ -4,8 +4,6 @@ Small random models (fixed seeds): these test the arithmetic, not the quality.""
 
 import json
 import math
-import statistics
-import time
 
 import numpy as np
 import pytest
@@ -140,24 +138,16 @@ def test_page_bicubic_is_the_pages_picture(models, loaded):
         assert p.bicubic_gap == pytest.approx(max(abs(a - b) for a, b in zip(page[y, x], p.model_bicubic)))
 
 
-def test_probe_time_64x64_at_x8(models):
-    """The page's case: a 64x64 photo at x8, a click after the run (the encoding cached). 0.3 s is the goal on
-    a 2-core machine; the bound here is generous because the machine is shared."""
+def test_probes_of_64x64_at_x8_after_the_first_reuse_its_encoding(models):
+    """The page's case: a 64x64 photo at x8, clicks after the run. Only the first probe encodes; the rest
+    reuse it (what makes a click quick; its time is `python -m liif bench`'s to measure, not a test's)."""
     upscaler = Upscaler(models["edsr-baseline"], device="cpu", precision="fp32")
     photo = imageio.load_image(np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8))
-    start = time.perf_counter()
     first = probe(upscaler, photo, 200, 300, (512, 512))
-    miss = time.perf_counter() - start
     assert not first.encoder_reused and first.encoder_seconds > 0
-    times = []
     for x, y in [(0, 0), (511, 511), (257, 129), (33, 480), (400, 7)]:
-        start = time.perf_counter()
         p = probe(upscaler, photo, x, y, (512, 512))
-        times.append(time.perf_counter() - start)
         assert p.encoder_reused and p.encoder_seconds == 0
-    cached = statistics.median(times)
-    print(f"\nprobe of a 64x64 photo at x8: cache miss {miss * 1000:.0f} ms, cached {cached * 1000:.0f} ms (median)")
-    assert cached < 1.5
 
 
 def test_profile_pictures_and_words(models, loaded):

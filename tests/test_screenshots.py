@@ -25,6 +25,8 @@ import pytest
 from PIL import Image, ImageDraw
 from visual import assert_snapshot, compare, text_problems
 
+from liif.page import limits
+
 REPO = Path(__file__).resolve().parent.parent
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 EXAMPLE = REPO / "assets" / "examples" / "astronaut-64.png"
@@ -564,6 +566,37 @@ def test_after_a_run_a_phone_shows_every_text_readable_and_whole(browser, app_se
         print(f"page height at {PHONE['width']} px: {before} px before a run, {after} px after")
         problems = text_problems(page, "body")
         assert not problems, "\n".join(problems)
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.server
+def test_on_a_phone_a_capped_scale_is_shown_and_a_typed_one_past_it_is_put_back(browser, app_server, photo, model):
+    """At 390 px (where the slider's own hint is hidden): the photo's largest scale is said under the slider,
+    and a scale typed past it is put back to it in the box, with the sentence why, on screen."""
+    context, page = new_page(browser, app_server, viewport=PHONE)
+    try:
+        _upload(page, photo, scale=SCALE)
+        note = page.locator("#scale-cap")
+        note.get_by_text("Up to ×").wait_for(state="visible")
+        most = float(page.locator("#scale-slider input[type=range]").get_attribute("max"))
+        assert most < limits.SCALE_MAX and f"Up to ×{most:g}" in note.inner_text()
+        box = page.locator("#scale-slider input[type=number]")
+        box.fill("30")
+        box.press("Enter")
+        note.get_by_text("is more than this page takes").wait_for(state="visible")
+        page.wait_for_function(f"() => Number(document.querySelector('#scale-slider input[type=number]').value) == {most}")
+        assert f"×30 is more than this page takes for this 64×64 photo, so the scale is set to ×{most:g}" in note.inner_text()
+        shown = note.bounding_box()
+        assert shown["x"] >= 0 and shown["x"] + shown["width"] <= PHONE["width"], shown
+        _settle(page)
+        top, bottom = page.locator("#scale-slider").bounding_box(), note.bounding_box()
+        scroll = page.evaluate("() => window.scrollY")
+        clip = {"x": 0, "y": top["y"] + scroll - 8, "width": PHONE["width"],
+                "height": bottom["y"] + bottom["height"] - top["y"] + 16}
+        assert_snapshot(page.screenshot(full_page=True, clip=clip, animations="disabled", caret="hide"),
+                        SNAPSHOTS / f"capped-phone--{model[0]}.png")
     finally:
         context.close()
 

@@ -96,8 +96,20 @@ READABLE_PX = 11  # the smallest text a phone visitor should be shown
 
 # Every element inside `root` (a CSS selector) that shows text of its own, as a person sees it: rendered
 # (not hidden, not transparent, with a size), with its computed font size; and those whose text is cut
-# (wider than their box, which hides the rest: Gradio's labels end in "…" that way).
+# (wider than their box, which hides the rest: Gradio's labels end in "…" that way). Text for screen
+# readers only is not seen: clipped to nothing on purpose (the .sr-only pattern: clip rect(0 0 0 0) or
+# clip-path inset(50%), a box of 1 px or less), on the element or a box around it, like the
+# "common.complete" that Gradio's status tracker puts in its aria-live region for a moment.
 TEXT_SEEN = """(root) => {
+  const screenReaderOnly = (el) => {
+    for (let a = el; a && a !== document.body; a = a.parentElement) {
+      const st = getComputedStyle(a), box = a.getBoundingClientRect();
+      const clipped = /rect\(0(px)?,? 0(px)?,? 0(px)?,? 0(px)?\)/.test(st.clip) || st.clipPath === 'inset(50%)';
+      const tiny = st.position === 'absolute' && box.width <= 1 && box.height <= 1;
+      if (clipped || tiny || a.classList.contains('sr-only') || a.classList.contains('visually-hidden')) return true;
+    }
+    return false;
+  };
   const texts = [];
   for (const el of document.querySelectorAll(`${root} *`)) {
     const own = [...el.childNodes].some(n => n.nodeType === Node.TEXT_NODE && n.data.trim());
@@ -106,6 +118,7 @@ TEXT_SEEN = """(root) => {
     if (style.visibility === 'hidden' || parseFloat(style.opacity) === 0) continue;
     const box = el.getBoundingClientRect();
     if (box.width === 0 || box.height === 0) continue;
+    if (screenReaderOnly(el)) continue;
     // Cut: the element, or one of the two boxes around it, hides what does not fit and has more than fits.
     let cut = false;
     for (let a = el, up = 0; a && up < 3 && !cut; a = a.parentElement, up++) {

@@ -32,6 +32,12 @@ PAGE_MAX_OUTPUT_PIXELS = 2_000_000
 # overrides it. Larger work stays possible from the command line.
 PAGE_MODEL_SECONDS = 10.0
 
+# A floor under that budget: a request no heavier than x8 of a 64x64 photo (the story's own case: a tiny
+# profile photo at x8) is always accepted, however slow this CPU measured. On a 2-core CPU without bf16 that
+# run is 10-20 s of computing, but the render is progressive (the first rows show within a second or two,
+# the rest fill in), so a visitor watches it happen rather than waits on a refusal of the page's main action.
+FLOOR_SIDE, FLOOR_SCALE = 64, 8
+
 # Every page run also shows the magnifier, a fresh LIIF render of MAGNIFIER_TILE x MAGNIFIER_TILE pixels: its
 # decoder work is priced with the run's (on a slow CPU it was a third of the heaviest run's time).
 MAGNIFIER_TILE = 256
@@ -77,6 +83,14 @@ def page_model_seconds() -> float:
     return settings.page_seconds() or PAGE_MODEL_SECONDS
 
 
+def budget_seconds(*speeds: Speed) -> float:
+    """The model compute a request may take with these speeds (one per model it runs): the page's budget,
+    or the floor's work (x8 of a 64x64 photo with each model, and the magnifier) when that is more."""
+    floor_out = (FLOOR_SIDE * FLOOR_SCALE) ** 2 + MAGNIFIER_TILE**2
+    floor = sum(speed.seconds(encoded_pixels(FLOOR_SIDE, FLOOR_SIDE), floor_out) for speed in speeds)
+    return max(page_model_seconds(), floor)
+
+
 def max_scale(in_width: int, in_height: int, speed: Speed | None = None) -> float:
     """The largest scale (a multiple of SCALE_STEP, at most SCALE_MAX) the page accepts for a photo of
     this size: inside the output limit and, with `speed`, inside the page's work budget. 0 when even
@@ -84,12 +98,47 @@ def max_scale(in_width: int, in_height: int, speed: Speed | None = None) -> floa
     pixels = in_width * in_height
     out_pixels = max_output_pixels()
     if speed is not None:
-        left = page_model_seconds() - speed.seconds(encoded_pixels(in_width, in_height), MAGNIFIER_TILE**2)
+        left = budget_seconds(speed) - speed.seconds(encoded_pixels(in_width, in_height), MAGNIFIER_TILE**2)
         out_pixels = min(out_pixels, max(0.0, left) / speed.decoder_seconds_per_pixel)
     steps = math.floor(math.sqrt(out_pixels / pixels) / SCALE_STEP + 1e-9)
     while steps > 0 and not _accepted(in_width, in_height, steps * SCALE_STEP, speed):
         steps -= 1  # whole-pixel rounding can push the last step over
     return min(SCALE_MAX, round(steps * SCALE_STEP, 1)) if steps >= 1 / SCALE_STEP else 0.0
+
+
+def cap_text(in_width: int, in_height: int, most: float, speed: Speed | None = None) -> str:
+    """Beside the slider, on every screen: the photo's largest scale and which limit sets it ("" when the
+    slider's own end is the limit)."""
+    if most >= SCALE_MAX or most < 1:
+        return ""
+    if most >= max_scale(in_width, in_height):  # the output size decides, not the work
+        why = f"outputs of up to {fmt.megapixels(max_output_pixels())}"
+    else:
+        budget = budget_seconds(speed) if speed is not None else page_model_seconds()
+        why = f"about {budget:.0f} s of computing on this server"
+    return f"**Up to ×{most:g}** for this {in_width}×{in_height} photo with this model ({why})."
+
+
+def capped_text(asked: float, most: float, in_width: int, in_height: int, speed: Speed | None = None) -> str:
+    """When a typed scale is past the photo's largest: that the box now holds the largest, and why."""
+    return (f"×{asked:g} is more than this page takes for this {in_width}×{in_height} photo, so the scale is "
+            f"set to ×{most:g}. " + cap_text(in_width, in_height, most, speed))
+
+
+def experiment_scale(choices, default, in_width: int, in_height: int, *speeds: Speed) -> int:
+    """The scale an experiment's control starts at for a photo: `default` when the photo allows it, else the
+    largest of `choices` below it whose renders (one per model speed) fit the output limit and the budget;
+    the smallest choice when none does (its button then says why)."""
+    budget = budget_seconds(*speeds) if speeds else math.inf
+    pixels = encoded_pixels(in_width, in_height)
+
+    def fits(scale) -> bool:
+        out = sizes.output_size(in_width, in_height, scale=scale)
+        return (out[0] * out[1] <= max_output_pixels()
+                and sum(speed.seconds(pixels, out[0] * out[1]) for speed in speeds) <= budget)
+
+    allowed = [scale for scale in choices if scale <= default and fits(scale)]
+    return max(allowed) if allowed else min(choices)
 
 
 def _accepted(in_width, in_height, scale, speed) -> bool:
@@ -106,7 +155,7 @@ def _refusal(in_w, in_h, out_w, out_h, speed) -> str | None:
     if speed is None:
         return None
     seconds = speed.seconds(encoded_pixels(in_w, in_h), out_w * out_h + MAGNIFIER_TILE**2)
-    budget = page_model_seconds()
+    budget = budget_seconds(speed)
     if seconds <= budget:
         return None
     return (f"{out_w}×{out_h} from a {in_w}×{in_h} photo would take about {seconds:.0f} s of computing here; "
@@ -169,7 +218,7 @@ def shrunk_to_enlarge(in_width: int, in_height: int, speed: Speed | None = None,
     pixels = max_output_pixels() / scale**2
     if speed is not None:
         per_pixel = speed.encoder_seconds_per_pixel + scale**2 * speed.decoder_seconds_per_pixel
-        left = page_model_seconds() - MAGNIFIER_TILE**2 * speed.decoder_seconds_per_pixel
+        left = budget_seconds(speed) - MAGNIFIER_TILE**2 * speed.decoder_seconds_per_pixel
         pixels = min(pixels, max(0.0, left) / per_pixel)
     ratio = min(1.0, math.sqrt(pixels / (in_width * in_height)))
     return max(1, math.floor(in_width * ratio)), max(1, math.floor(in_height * ratio))
@@ -180,7 +229,7 @@ def cannot_enlarge_text(in_width: int, in_height: int, model_label: str, speed: 
     """What the page can do with a photo it cannot enlarge with this model (the slider has no range
     then): another model's largest scale, if one fits, and the size to shrink it to. `others` maps each
     other model's label to its Speed."""
-    budget = page_model_seconds()
+    budget = budget_seconds(speed) if speed is not None else page_model_seconds()
     words = [f"This {in_width}×{in_height} photo ({fmt.megapixels(in_width * in_height)}) is more than this page "
              f"enlarges with {model_label} (outputs up to {fmt.megapixels(max_output_pixels())}, about "
              f"{budget:.0f} s of computing)."]
@@ -229,6 +278,7 @@ def limits_text() -> str:
     return (
         f"Outputs of up to {fmt.megapixels(out_limit)} (e.g. {side}×{side}) and inputs of up to "
         f"{fmt.megapixels(in_limit)}, and no request that would take this server more than about "
-        f"{page_model_seconds():.0f} s: the slider stops at the largest scale your photo allows. To look "
+        f"{page_model_seconds():.0f} s (×{FLOOR_SCALE} of a photo up to {FLOOR_SIDE}×{FLOOR_SIDE} is always taken): "
+        "the slider stops at the largest scale your photo allows. To look "
         "closer than that, click an output: the magnifier renders any region at any zoom."
     )

@@ -106,6 +106,14 @@ def run_steps(shelf: ModelShelf, model_name, request: Request, outputs=None, pro
     out_w, out_h = request.out_width, request.out_height
     image01 = imageio.to_tensor(loaded.rgb)
 
+    bicubic = bicubic_image(loaded, out_w, out_h)
+    bicubic_rgb = np.asarray(bicubic.convert("RGB"))
+    bicubic_shown = flatten_image(bicubic)
+    previews = math.isfinite(update_seconds)
+    if previews:  # the first thing to look at, before the model has done anything: the encoder alone takes
+        # seconds on a slow CPU (x8 of a 64x64 photo in fp32 on 2 busy cores), the bicubic picture milliseconds
+        yield Partial(_pending_over(np.zeros((0, out_w, 3), np.uint8), bicubic_shown), bicubic_shown, 0.0)
+
     _report(progress, 0.0, "encoder: describing every input pixel")
     with shelf.working(model_name, owner):
         encode_start = time.perf_counter()
@@ -114,12 +122,6 @@ def run_steps(shelf: ModelShelf, model_name, request: Request, outputs=None, pro
         # The engine caches encodings by content; count uses so the explanation can say it was reused.
         uses = encoded.timings.get("runs", 0)
         encoded.timings["runs"] = uses + 1
-    bicubic = bicubic_image(loaded, out_w, out_h)
-    bicubic_rgb = np.asarray(bicubic.convert("RGB"))
-    bicubic_shown = flatten_image(bicubic)
-    previews = math.isfinite(update_seconds)
-    if previews:  # the first thing to look at, before the decoder has done anything
-        yield Partial(_pending_over(np.zeros((0, out_w, 3), np.uint8), bicubic_shown), bicubic_shown, 0.0)
 
     liif = torch.empty(1, 3, out_h, out_w)
     decoder_seconds, first_result = 0.0, None

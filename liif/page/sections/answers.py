@@ -9,6 +9,7 @@ from liif.lessons import answers
 from liif.page import limits
 from liif.page.context import visitor
 from liif.page.widgets import EXPECTED_PROBLEMS, click_in_turn, sentence
+from liif.render import imageio
 
 
 class AnswersSection:
@@ -37,6 +38,21 @@ class AnswersSection:
         click_in_turn(self.ctx, self.button, self.text, self.show_answers,
                       [page.run_state, page.upscale.upload, self.scale, page.upscale.model],
                       [self.gallery, self.text, self.share], show_progress_on=[self.text])
+        for chosen in (page.upscale.upload.change, page.upscale.model.change):
+            chosen(self.follow_photo, [page.upscale.upload, page.upscale.model], [self.scale], api_visibility="private",
+                   queue=False)
+
+    def follow_photo(self, upload, model_name):
+        """A new photo or model: the scale starts at the default when the photo allows it, else at the largest
+        that it allows (a step that starts refused shows nothing but a passing toast)."""
+        try:  # from the header alone, unqueued
+            width, height = imageio.image_size(upload) if upload else (None, None)
+        except EXPECTED_PROBLEMS:
+            width = None
+        if width is None:
+            return gr.update()
+        return limits.experiment_scale(answers.SCALES, answers.DEFAULT_SCALE, width, height,
+                                       self.ctx.shelf.speed(model_name))
 
     def show_answers(self, result, upload, scale, model_name, progress=gr.Progress(), request: gr.Request = None):
         """The last run's photo (else the upload), enlarged by `scale` in several ways that all fit it."""
@@ -53,7 +69,7 @@ class AnswersSection:
             with shelf.working(model_name, visitor(request)) as upscaler:
                 found = answers.answers(upscaler, tiny, scale, name=name, model_name=self.ctx.model_label(model_name),
                                         progress=lambda f: progress(f, desc="LIIF's answer, then the others"),
-                                        speed=speed, max_seconds=limits.page_model_seconds())
+                                        speed=speed, max_seconds=limits.budget_seconds(speed))
         except EXPECTED_PROBLEMS as exc:
             raise sentence(exc) from None
         sheet = self.ctx.outputs.save(found.sheet(), f"answers-x{found.scale}.png")

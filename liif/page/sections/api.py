@@ -121,7 +121,7 @@ class ApiSection:
             speed = shelf.speed(None)  # takes the model's lock itself
             with shelf.working(None, visitor(request)) as upscaler:
                 found = answers.answers(upscaler, image, scale, name=image, model_name=self.ctx.model_label(None),
-                                        speed=speed, max_seconds=limits.page_model_seconds())
+                                        speed=speed, max_seconds=limits.budget_seconds(speed))
         except EXPECTED_PROBLEMS as exc:
             raise sentence(exc) from None
         return str(self.ctx.outputs.save(found.sheet(), f"answers-x{found.scale}.png")), found.summary()
@@ -158,12 +158,12 @@ class ApiSection:
                                         max_pixels=limits.max_output_pixels())
             speeds = [shelf.speed(photo_name), shelf.speed(text_name)]  # each takes its lock itself
             if isinstance(image, str):  # a heavy request is refused from the picture's header, before any decode
-                seen.check_compute(width, height, scale, speeds, limits.page_model_seconds())
+                seen.check_compute(width, height, scale, speeds, limits.budget_seconds(*speeds))
             with ExitStack() as held:  # the photo model's lock first, then the text model's, as the section does
                 photo = held.enter_context(shelf.working(photo_name, visitor(request)))
                 text = held.enter_context(shelf.working(text_name, visitor(request)))
                 result = seen.seen(((self.ctx.model_label(photo_name), photo), (self.ctx.model_label(text_name), text)),
-                                   image, scale, speeds=speeds, max_seconds=limits.page_model_seconds())
+                                   image, scale, speeds=speeds, max_seconds=limits.budget_seconds(*speeds))
         except EXPECTED_PROBLEMS as exc:
             raise sentence(exc) from None
         return str(self.ctx.outputs.save(result.sheet(), f"{result.name}-seen-x{result.scale}.png")), result.summary()

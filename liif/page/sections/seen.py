@@ -11,6 +11,7 @@ from liif.lessons import originals, seen
 from liif.page import files, limits
 from liif.page.context import visitor
 from liif.page.widgets import EXPECTED_PROBLEMS, click_in_turn, sentence, small_picture
+from liif.render import imageio
 
 TITLE = "3. What it has seen decides what it draws"
 OWN_PHOTO = "own"
@@ -79,6 +80,21 @@ class SeenSection:
         click_in_turn(self.ctx, self.button, self.text, self.run_seen,
                       [self.choice, self.scale, self.page.upscale.upload],
                       [self.state, self.pictures, *self.panels, self.text, self.share], show_progress_on=[self.text])
+        for chosen in (self.page.upscale.upload.change, self.choice.change):
+            chosen(self.follow_photo, [self.choice, self.page.upscale.upload], [self.scale], api_visibility="private",
+                   queue=False)
+
+    def follow_photo(self, choice, upload):
+        """With the visitor's own photo chosen, the scale starts at the default when the photo allows it with
+        both models, else at the largest it allows (the sign and the face take the default)."""
+        if choice != OWN_PHOTO or not upload:
+            return gr.update()
+        try:  # from the header alone, unqueued
+            width, height = imageio.image_size(upload)
+        except EXPECTED_PROBLEMS:
+            return gr.update()
+        speeds = [self.ctx.shelf.speed(self.photo_model), self.ctx.shelf.speed(self.text_model)]
+        return limits.experiment_scale(seen.SCALES, seen.DEFAULT_SCALE, width, height, *speeds)
 
     def run_seen(self, choice, scale, upload, progress=gr.Progress(), request: gr.Request = None):
         """The chosen tiny picture through both models (and bicubic), against its real picture when known."""
@@ -97,7 +113,7 @@ class SeenSection:
                 text = held.enter_context(shelf.working(self.text_model, visitor(request)))
                 result = seen.seen(((self.ctx.model_label(self.photo_model), photo),
                                     (self.ctx.model_label(self.text_model), text)), source, scale,
-                                   speeds=speeds, max_seconds=limits.page_model_seconds(),
+                                   speeds=speeds, max_seconds=limits.budget_seconds(*speeds),
                                    progress=lambda f: progress(f, desc="Both models: drawing the same tiny picture"))
         except EXPECTED_PROBLEMS as exc:
             raise sentence(exc) from None

@@ -8,7 +8,7 @@ from PIL import Image
 
 from liif.evaluation import card
 from liif.lessons import explain
-from liif.page import limits, session
+from liif.page import limits, scale_cap, session
 from liif.page.context import visitor
 from liif.page.widgets import EXPECTED_PROBLEMS, MODEL_WORK, PhotoUpload, click_in_turn, picture, sentence
 from liif.render import imageio, pictures
@@ -80,7 +80,8 @@ class UpscaleSection:
                                            label="Tiny profile photos: click one", columns=6, height="auto",
                                            allow_preview=False, object_fit="contain", elem_id="examples", buttons=[])
             with gr.Column(scale=1, min_width=280):
-                self.scale = gr.Slider(1, 30, value=8, step=0.1, label="Scale", elem_id="scale-slider", info=INFO)
+                self.scale = scale_cap.ScaleSlider(1, 30, value=8, step=0.1, label="Scale", elem_id="scale-slider", info=INFO)
+                self.cap = scale_cap.ScaleCap(self.ctx)  # the photo's largest scale, beside the slider
                 with gr.Row():
                     self.target_width = gr.Number(0, precision=0, minimum=0, label="Width (0 = scale)",
                                                   elem_id="target-width")
@@ -156,6 +157,7 @@ class UpscaleSection:
         for control in controls:
             control.change(self.estimate, controls, [self.estimate_note], api_visibility="private",
                            show_progress="hidden", queue=False)
+        self.cap.wire(self.upload, self.model, self.scale)
 
     # -- handlers ------------------------------------------------------------------------------------
 
@@ -188,24 +190,20 @@ class UpscaleSection:
         }
 
     def scale_limit(self, upload, scale, model_name):
-        """After a photo or model is chosen: the slider goes only as far as the page accepts for it."""
-        shelf, most, info = self.ctx.shelf, limits.SCALE_MAX, INFO
+        """After a photo or model is chosen: the slider goes only as far as the page accepts for it (the
+        note beside it says how far, and why: ScaleCap.show)."""
+        most = limits.SCALE_MAX
         if upload:
             try:  # from the header alone: this answers every new photo, unqueued
                 width, height = imageio.image_size(upload)
-                most = limits.max_scale(width, height, shelf.speed(model_name))
+                most = limits.max_scale(width, height, self.ctx.shelf.speed(model_name))
             except EXPECTED_PROBLEMS:
-                return gr.update(maximum=limits.SCALE_MAX, info=info)  # Run gives the reason
+                return gr.update(maximum=limits.SCALE_MAX, info=INFO)  # Run gives the reason
             if most < 1 + limits.SCALE_STEP:
                 # Nothing above x1 fits. A slider of 1 to 1 is an error in Gradio (minimum must be below
-                # maximum), so it keeps its range, is held at 1, and says what the page can do instead.
-                chosen = model_name or shelf.default_name
-                others = {self.ctx.model_label(name): shelf.speed(name) for name in shelf.names if name != chosen}
-                text = limits.cannot_enlarge_text(width, height, self.ctx.model_label(model_name),
-                                                   shelf.speed(model_name), others)
-                return gr.update(maximum=limits.SCALE_MAX, value=1, interactive=False, info=text)
-            info += f" Up to ×{most:g} for this {width}×{height} photo with this model."
-        return gr.update(maximum=most, value=min(float(scale or 1), most), interactive=True, info=info)
+                # maximum), so it keeps its range and is held at 1; the note says what the page can do instead.
+                return gr.update(maximum=limits.SCALE_MAX, value=1, interactive=False, info=INFO)
+        return gr.update(maximum=most, value=min(float(scale or 1), most), interactive=True, info=INFO)
 
     def preview_view(self, request, partial) -> dict:
         """While the decoder works: the LIIF rows done so far; input and bicubic once, at the start."""
@@ -244,7 +242,7 @@ class UpscaleSection:
             self.compare_note: gr.update(visible=True),
             self.download: gr.update(label=f"Download LIIF {facts.out_width}×{facts.out_height} (PNG, lossless)",
                                      value=str(result.png_path), visible=True),
-            self.status: session.status_text(result) + self.jpeg_words(result),
+            self.status: session.status_text(result) + self.cap.status_words(result) + self.jpeg_words(result),
             self.page.explanation.answer_note:
                 f"**Your run**: {facts.in_width}×{facts.in_height} at {explain.scale_text(facts)}.",
             self.magnify_x: round((magnified.output_box[0] + magnified.output_box[2]) / 2),
