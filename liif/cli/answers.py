@@ -1,6 +1,6 @@
 """`python -m liif answers`: many sharp pictures that all shrink back to one tiny photo (liif/lessons/answers.py)."""
 
-from liif.cli.common import add_model_options, fail, make_upscaler
+from liif.cli.common import add_model_options, fail, make_upscaler, sharp_guess
 
 
 def add_answers(sub):
@@ -53,7 +53,7 @@ def _run_answers(args):
         return 2
     try:
         result = answers.answers(upscaler, tiny, args.scale, real=real, name=shipped or args.photo,
-                                 model_name=args.model or "rdn")
+                                 model_name=args.model or "rdn", sharp=sharp_guess(tiny, args.scale))
     except imageio.ImageInputError as exc:
         return fail(exc.for_command_line(), 2)
     if args.output:
@@ -79,3 +79,4 @@ def _shipped_original(photo: str) -> str | None:
     path = Path(photo).resolve()
     return next((key for key, o in originals.ORIGINALS.items() if path == (originals.ORIGINALS_DIR / o.file).resolve()),
                 None)
+

@@ -1,6 +1,6 @@
 """`python -m liif check`, `zoom` and `ladder`: the page's experiments from the command line (liif/lessons/)."""
 
-from liif.cli.common import add_model_options, checked, fail, make_upscaler
+from liif.cli.common import add_model_options, checked, fail, make_upscaler, sharp_guess
 
 
 def add_check(sub):
@@ -66,7 +66,8 @@ def _run_check(args):
         summary = result.summary()
         if quality is None:  # the page's "Which one is real?": no model run, the check's pictures reused
             try:
-                summary["which_one_is_real"] = guess.guess(result).summary()
+                guessed = sharp_guess(result.tiny, result.scale)
+                summary["which_one_is_real"] = guess.guess(result, sharp=guessed).summary()
             except imageio.ImageInputError as exc:
                 summary["which_one_is_real"] = {"problem": str(exc)}
         print(json.dumps(summary, indent=2))

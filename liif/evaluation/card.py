@@ -18,7 +18,7 @@ from pathlib import Path
 from liif.core import encoders, fmt
 from liif.core.model import count_parameters
 from liif.core.weights import SHIPPED_MODELS, WEIGHTS_DIR, LoadedModel, load_weights
-from liif.evaluation import card_text
+from liif.evaluation import card_sharp, card_text
 from liif.evaluation.benchmark import format_table
 
 # The LIIF paper's RDN-LIIF (Table 1 and 2 of arXiv 2012.09161), Y-channel PSNR in dB, as published.
@@ -57,6 +57,7 @@ HISTORY = {
         "re-planned to fewer steps as it went. It inherits the BSDS500 terms through `--init`."
     ),
     "edsr-baseline-text": card_text.HISTORY,
+    "edsr-baseline-gan": card_sharp.HISTORY,
 }
 
 
@@ -388,4 +389,5 @@ def render_card(weights_dir: Path = WEIGHTS_DIR) -> str:
                                          jpeg_training=jpeg_training_words(weights_dir),
                                          rdn_steps=steps.get("rdn", 0), edsr_steps=steps.get("edsr-baseline", 0)))
     sections.append(card_text.text_section(weights_dir))
+    sections.append(card_sharp.sharp_section(weights_dir))
     return "\n".join(sections).rstrip() + "\n"

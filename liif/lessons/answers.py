@@ -45,6 +45,7 @@ from liif.lessons.answers_fit import _operators as _operators
 from liif.lessons.answers_sheet import LABEL_SIZE as LABEL_SIZE
 from liif.lessons.answers_sheet import SHEET_PANEL as SHEET_PANEL
 from liif.lessons.answers_sheet import _font as _font
+from liif.lessons.explain_words import count_faces
 from liif.render import imageio, pictures
 from liif.render.upscale import upscale_image
 
@@ -54,7 +55,7 @@ MIN_TINY_SIDE = 8
 MAX_TINY_SIDE = 128  # a tiny photo: at ×8 this is already 1024 pixels a side
 GRAIN_LEVELS = 10.0  # the random grain added to LIIF's render: its standard deviation, in levels of 255
 
-KINDS = ("liif", "donor", "texture", "real", "different")
+KINDS = ("liif", "guess", "guess-fit", "donor", "texture", "real", "different")
 
 
 @dataclass
@@ -117,8 +118,8 @@ class Answers:
 
     @property
     def fitted(self) -> list:
-        """Every candidate but LIIF's own: the ones made to fit."""
-        return [c for c in self.candidates if c.kind != "liif"]
+        """Every candidate but the models' own drawings (LIIF's and the sharp guess as drawn): the ones made to fit."""
+        return [c for c in self.candidates if c.kind not in ("liif", "guess")]
 
     def shuffled(self, seed: int | None = None) -> list:
         """The candidates in an order drawn from `seed` (default: this run's, from the picture's bytes), for
@@ -153,7 +154,7 @@ class Answers:
 
 
 def answers(upscaler, tiny, scale=DEFAULT_SCALE, real=None, donors=None, seed=None, name=None, progress=None,
-            model_name: str = "", speed=None, max_seconds=None, liif=None) -> Answers:
+            model_name: str = "", speed=None, max_seconds=None, liif=None, sharp=None) -> Answers:
     """LIIF's answer for the tiny photo at ×scale, beside sharp answers made to shrink back to it.
 
     `tiny`: the tiny photo (a LoadedImage, or anything `imageio.load_image` reads). `real`: the photo it
@@ -163,8 +164,10 @@ def answers(upscaler, tiny, scale=DEFAULT_SCALE, real=None, donors=None, seed=No
     (default: from the picture's bytes). `progress(fraction)` follows the LIIF render. With the model's
     measured `speed` and `max_seconds`, a render over that limit is refused before it starts. `liif`: the
     model's render at the output size when it is already made (as by the check, liif/lessons/guess.py):
-    then the model is not run (`upscaler` may be None). Bad input raises `imageio.ImageInputError` with one
-    sentence.
+    then the model is not run (`upscaler` may be None). `sharp`: the render of the model trained to look
+    real (liif/lessons/sharp.py) at the output size: shown as drawn, and made to fit. A face (OpenCV's
+    cascade finds one in the tiny photo) is given a portrait as its donor, so that detail is a face's. Bad
+    input raises `imageio.ImageInputError` with one sentence.
     """
     start_time = time.perf_counter()
     if tiny is None or (isinstance(tiny, str) and not tiny):
@@ -186,7 +189,13 @@ def answers(upscaler, tiny, scale=DEFAULT_SCALE, real=None, donors=None, seed=No
                 f"LIIF's answer at {fmt.size(big_w, big_h)} would take about {estimate:.0f} s of computing here; "
                 f"this server takes requests of up to {max_seconds:.0f} s: choose a smaller scale")
     real_rgb = _real_photo(real, big_w, big_h)
-    donor_list = load_donors(donors, exclude=originals.original_for(name) if name else None)
+    own = originals.original_for(name) if name else None
+    donor_list = load_donors(donors, exclude=own)
+    if donors is None and count_faces(rgb):
+        faces = [d for d in donor_list if originals.ORIGINALS.get(d.name) and originals.ORIGINALS[d.name].face]
+        face_donors = faces or None
+    else:
+        face_donors = None
     seed = picture_seed(rgb, scale) if seed is None else int(seed)
 
     liif_start = time.perf_counter()
@@ -199,10 +208,13 @@ def answers(upscaler, tiny, scale=DEFAULT_SCALE, real=None, donors=None, seed=No
 
     with _one_torch_thread():
         size = fmt.size(big_w, big_h)
-        match = find_donor(rgb, scale, donor_list)
+        match = find_donor(rgb, scale, face_donors or donor_list)
         grain = np.random.default_rng(seed).normal(0.0, GRAIN_LEVELS, (big_h, big_w, 1))
         different, different_name = different_picture(rgb, scale, donor_list, exclude=match.name)
-        starts = [
+        guessed = [] if sharp is None else [
+            _Start("guess-fit", "sharp-guess-fit", "the sharp guess, made to fit",
+                   "the model trained to look real, as it drew the photo", _given_render(sharp, big_w, big_h))]
+        starts = guessed + [
             _Start("donor", f"donor-{_slug(match.name)}", f"donor detail: {match.name}",
                    f"the part of {match.name} most like the input ({match.where}), resized to {size}", match.picture,
                    match.name),
@@ -225,9 +237,14 @@ def answers(upscaler, tiny, scale=DEFAULT_SCALE, real=None, donors=None, seed=No
                              different, different_name))
         fitted, rounds = back_project([start.picture for start in starts], rgb)
 
-        own = _Start("liif", "liif", "LIIF (the average)",
+        mine = _Start("liif", "liif", "LIIF (the average)",
                      f"LIIF's own render at {size}, as the model drew it; not adjusted", liif)
-        candidates = [_candidate(own, liif, 0, rgb, liif, real_rgb, scale)]
+        candidates = [_candidate(mine, liif, 0, rgb, liif, real_rgb, scale)]
+        if sharp is not None:
+            drawn = _Start("guess", "sharp-guess", "the sharp guess (as drawn)",
+                           "the same network trained to look real (adversarially), as it drew the photo; not adjusted",
+                           guessed[0].picture)
+            candidates.append(_candidate(drawn, drawn.picture, 0, rgb, liif, real_rgb, scale))
         for start, picture, n in zip(starts, fitted, rounds):
             start.how = f"{start.how}; then {n} rounds of back-projection to fit the input"
             candidates.append(_candidate(start, picture, n, rgb, liif, real_rgb, scale))

@@ -37,9 +37,14 @@ def findings(result) -> list:
     built = [c for c in fitted if c.constructed]
     if built:
         changed = [c.changed_levels for c in built]
+        generated = result.candidate("guess-fit") is not None
         sentences.append(
-            f"**Constructed, not generated.** The sharp ones were made here by back-projection, not by a "
-            f"generative model: each started from a picture with detail finer than one input pixel of its own "
+            ("**Made to fit.** The sharp ones were made to fit here by back-projection (one starting from the "
+             "sharp guess, the others not from any generative model): each started "
+             if generated else
+             "**Constructed, not generated.** The sharp ones were made here by back-projection, not by a "
+             "generative model: each started ")
+            + f"from a picture with detail finer than one input pixel of its own "
             f"({'; '.join(c.label for c in built)}) and was corrected {result.rounds} times or more by adding the "
             f"bicubic enlargement of what its shrink still missed, clamped to 0–255 each time; that changed them "
             f"by {_span(changed)} levels on average.")
@@ -69,10 +74,20 @@ def findings(result) -> list:
         f"{fit}. Trained to be right on average (an L1 loss over many photos), where the input cannot decide it "
         f"draws something like the average of every picture that fits: that is why it is soft, and why it is "
         f"none of the sharp ones.")
-    sentences.append(
-        "**A generative upscaler picks one.** It draws one of these many fitting pictures sharp, detail and all: "
-        "that is why its result looks like a new photo, and why a face it draws need not be the person's, since "
-        "the tiny photo cannot tell it which one was there.")
+    drawn = result.candidate("guess")
+    if drawn is None:
+        sentences.append(
+            "**A generative upscaler picks one.** It draws one of these many fitting pictures sharp, detail and all: "
+            "that is why its result looks like a new photo, and why a face it draws need not be the person's, since "
+            "the tiny photo cannot tell it which one was there.")
+    else:
+        made = result.candidate("guess-fit")
+        sentences.append(
+            f"**The sharp guess picks one.** The same network trained to look real drew it from the same pixels: "
+            f"as drawn it shrinks back to within {_levels(drawn.max_abs_levels)} ({drawn.mean_abs_levels:.2f} on "
+            "average)" + (f", and made to fit {within_levels(made.max_abs_levels)}" if made is not None else "")
+            + ". It is one of the many pictures that fit, drawn from what the model learned photos look like: that "
+            "is why it looks like a new photo, and why a face it draws need not be the person's.")
     real = result.candidate("real")
     if real is not None:
         others = [c for c in result.candidates if c.kind != "real"]
@@ -128,7 +143,8 @@ def sheet(result) -> Image.Image:
     gap, line, number_line = 8, LABEL_SIZE + 5, NUMBERS_SIZE + 5
     top = 6 + label_lines * line
     bottom = 6 + number_lines * number_line
-    caption = (f"Every answer but LIIF's was made here by back-projection (not by a generative model) to fit "
+    drawn = " and the sharp guess as drawn" if result.candidate("guess") is not None else ""
+    caption = (f"Every answer but LIIF's{drawn} was made here by back-projection to fit "
                f"the input: shrunk ×{result.scale} ({result.operator}) and rounded, each lands within "
                f"{_levels(max((c.max_abs_levels for c in result.fitted), default=0))} of it.")
     caption_lines = _wrap(probe, caption, numbers_font, len(panels) * (column + gap) - gap)

@@ -31,6 +31,7 @@ from liif.evaluation.metrics import psnr_y
 from liif.lessons import answers, check
 from liif.lessons.answers_fit import GOAL_LEVELS, OPERATOR
 from liif.lessons.answers_sheet import within_levels
+from liif.lessons.explain_words import count_faces
 from liif.render import imageio
 
 LETTERS = "ABCDEFGH"  # the neutral labels, in the order shown
@@ -77,6 +78,7 @@ class Guess:
     seed: int  # answers.picture_seed(tiny, scale): the order's
     seconds: float = 0.0  # making the pictures (the donor search and the back-projections; no model run)
     operator: str = OPERATOR
+    faces: int = 0  # frontal faces OpenCV's cascade finds in the tiny input (the reveal's words)
 
     @property
     def letters(self) -> list:
@@ -109,10 +111,12 @@ class Guess:
     def question(self) -> str:
         """What the visitor is asked, before the guess: no identities, no numbers that would give one away."""
         h, w = self.tiny.shape[:2]
-        made = len([e for e in self.entries if e.kind not in ("real", "liif")])
+        made = len([e for e in self.entries if e.kind not in ("real", "liif", "guess")])
+        drawn = (", one was drawn by the same network trained to look real (the sharp guess)"
+                 if self.kind("guess") is not None else "")
         return (f"**Which one is real?** One of these {len(self.entries)} pictures ({', '.join(self.letters)}) is "
-                f"the real photo the {fmt.size(w, h)} tiny input was shrunk from; one is LIIF's answer, and {made} "
-                f"were made here by back-projection (not by a generative model) to shrink back ×{self.scale} to that "
+                f"the real photo the {fmt.size(w, h)} tiny input was shrunk from; one is LIIF's answer{drawn}, and "
+                f"{made} were made here by back-projection to shrink back ×{self.scale} to that "
                 "same tiny input. Click the one you think is real, or choose its letter and press Reveal. "
                 f"(Made in {fmt.seconds(self.seconds)} from the check's own pictures: the model did not run again.)")
 
@@ -142,18 +146,19 @@ class Guess:
 # -- the game --------------------------------------------------------------------------------------
 
 
-def guess(result, donors=None) -> Guess:
+def guess(result, donors=None, sharp=None) -> Guess:
     """The game for a plain check (`check.check`'s result): its real photo, its LIIF render and the answers'
     sharp pictures for its tiny input, shuffled by `order`. The model is not run again. `donors`: as in
     `answers.answers` (default: every shipped original but the one checked). A JPEG check (whose tiny input
-    the real photo does not shrink to) is refused with one sentence."""
+    the real photo does not shrink to) is refused with one sentence. `sharp`: the render of the model trained to
+    look real at the real photo's size (lessons/sharp.guess_picture), added as drawn and made to fit."""
     if not isinstance(result, check.Check):
         raise imageio.ImageInputError(
             "the guessing game takes the plain check: with a JPEG the real photo no longer shrinks back to the "
             "tiny input")
     start = time.perf_counter()
     found = answers.answers(None, result.tiny, result.scale, real=result.real, liif=result.liif, donors=donors,
-                            name=result.name, model_name=result.model_name)
+                            name=result.name, model_name=result.model_name, sharp=sharp)
     game = from_answers(found, result.real)
     game.seconds = time.perf_counter() - start
     return game
@@ -180,7 +185,7 @@ def from_answers(found: answers.Answers, real: np.ndarray) -> Guess:
             consistency_psnr_db=c.consistency_psnr_db, psnr_to_real_db=psnr_y(c.picture, real, shave=found.scale),
             max_levels_to_real=int(off.max()), mean_levels_to_real=float(off.mean())))
     return Guess(scale=found.scale, tiny=found.tiny, entries=entries, seed=answers.picture_seed(found.tiny, found.scale),
-                 seconds=found.seconds, operator=found.operator)
+                 seconds=found.seconds, operator=found.operator, faces=count_faces(found.tiny))
 
 
 def order(tiny: np.ndarray, scale: int, n: int) -> list:
@@ -210,6 +215,15 @@ def reveal(game: Guess, guess) -> list:
     listing = "; ".join(f"{e.letter}, {e.identity}: {e.distance()}" for e in [real, *others])
     sentences.append(f"**How close each one is** to the real photo (PSNR-Y, higher is closer): {listing}.")
     sentences.append(_cannot_tell(game))
+    drawn = game.kind("guess")
+    if drawn is not None:
+        face = "faces" if game.faces else "photos"
+        sentences.append(
+            f"**What you decided with.** Not the tiny input: every picture gives it back. You judged which one looks "
+            f"like a real photo, from what you know {face} look like. The sharp guess ({drawn.letter}) was drawn the "
+            f"same way, from what the model learned {face} look like in its training photos: that is what makes it "
+            f"convincing, and it is {drawn.distance()} from the real photo"
+            + (f", against {game.kind('liif').distance()} for LIIF's average." if game.kind("liif") else "."))
     liif = game.kind("liif")
     sharp = [e for e in others if e.kind != "liif"]
     if liif is not None and sharp:

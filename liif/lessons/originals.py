@@ -20,6 +20,7 @@ class Original:
     credit: str  # who made it, and its terms
     focus: tuple = (0.5, 0.5)  # where the magnifier starts (the face), as fractions of width and height
     donor: bool = True  # lends its detail to the many-answers step (liif/lessons/answers_donors.py)
+    face: bool = False  # a portrait: the donor a face is given, so one sharp candidate is a plausible face
 
 
 # The shipped examples' originals (assets/make_examples.py cuts them from ../shared/assets-src; terms in
@@ -27,8 +28,10 @@ class Original:
 ORIGINALS = {
     o.key: o for o in (
         # The focus is the centre of the example's crop box (assets/make_examples.py) in the original.
-        Original("astronaut", "astronaut.jpg", "Astronaut Eileen Collins", "NASA, public domain", (0.44, 0.2)),
-        Original("grace-hopper", "grace-hopper.jpg", "Grace Hopper", "US Navy, public domain", (0.51, 0.36)),
+        Original("astronaut", "astronaut.jpg", "Astronaut Eileen Collins", "NASA, public domain", (0.44, 0.2),
+                 face=True),
+        Original("grace-hopper", "grace-hopper.jpg", "Grace Hopper", "US Navy, public domain", (0.51, 0.36),
+                 face=True),
         Original("cat", "cat.jpg", "Chelsea the cat", "Stefan van der Walt, CC0", (0.49, 0.5)),
         Original("coffee", "coffee.jpg", "A cup of coffee", "Rachel Michetti, CC0", (0.51, 0.39)),
         # A regular structure: the launch site's lattice towers (the magnifier starts on the left one). No

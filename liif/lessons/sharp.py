@@ -132,7 +132,7 @@ def sharp_guess(average: Upscaler, sharp: Upscaler, loaded: LoadedImage, scale: 
     out_size = (max(1, round(loaded.width * scale)), max(1, round(loaded.height * scale)))
     if reuse is not None and (reuse.in_size != in_size or reuse.out_size != out_size):
         reuse = None
-    renders = 1 if reuse is not None else 3
+    renders = 1 if reuse is not None else (2 if blend in (0.0, 1.0) else 3)
     if speed is not None and max_seconds is not None:
         needed = estimate_seconds(speed, in_size, out_size, renders)
         if needed > max_seconds:
@@ -181,3 +181,13 @@ def blend_ladder(average: Upscaler, sharp: Upscaler, loaded: LoadedImage, scale:
         psnr = None if real is None else psnr_y(picture, real, shave=max(1, round(scale)))
         rows.append((weight, detail_levels(picture), psnr))
     return rows
+
+
+def guess_picture(sharp: Upscaler, tiny, scale: int) -> np.ndarray:
+    """The sharp guesser's render of a tiny photo at `scale` times its size (alpha flattened as the answers
+    lesson flattens it): the generative candidate of "many answers fit" and of "which one is real?"."""
+    from liif.render import pictures
+
+    loaded = tiny if isinstance(tiny, LoadedImage) else imageio.load_image(tiny)
+    rgb = np.ascontiguousarray(pictures.flatten(loaded.rgb, loaded.alpha))
+    return render(sharp, imageio.load_image(rgb), (rgb.shape[1] * int(scale), rgb.shape[0] * int(scale)))

@@ -10,8 +10,9 @@ import os
 
 import gradio as gr
 
+from liif.lessons import answers, sharp
 from liif.page import files, session
-from liif.page.context import REPO, PageContext
+from liif.page.context import REPO, PageContext, visitor
 from liif.page.sections.answers import AnswersSection
 from liif.page.sections.api import ApiSection
 from liif.page.sections.check import CheckSection
@@ -93,6 +94,20 @@ class Page:
         self.demo.queue(**kwargs)
         self.ctx.queue = self.demo._queue
         return self.demo
+
+    def sharp_render(self, tiny, scale, request=None):
+        """The sharp guesser's render of a tiny photo at ×scale (its own lock held, the visitor's cache), for the
+        answers and the guessing game; None when the page has no model trained to look real."""
+        pair = self.ctx.shelf.look_real_trained()
+        if pair is None or tiny is None:
+            return None
+        scale = answers.answers_scale(scale)  # the answers' whole scales, refused with their sentence
+        width, height = (tiny.width, tiny.height) if isinstance(tiny, imageio.LoadedImage) else (
+            (tiny.shape[1], tiny.shape[0]) if hasattr(tiny, "shape") else imageio.image_size(tiny))
+        if not answers.MIN_TINY_SIDE <= min(width, height) <= max(width, height) <= answers.MAX_TINY_SIDE:
+            return None  # not a tiny photo: the lesson refuses it with its own sentence, before any model work
+        with self.ctx.shelf.working(pair[1], visitor(request)) as engine:
+            return sharp.guess_picture(engine, tiny, scale)
 
     @staticmethod
     def remember_point(result, evt: gr.SelectData):

@@ -62,17 +62,18 @@ class Request:
 
     @property
     def stretched(self) -> bool:
-        """Width and height scaled differently (beyond the rounding of whole pixels)."""
+        """Width and height scaled differently, beyond the rounding of whole pixels (each side may be a pixel
+        off the other's scale: 64×48 at ×5.6 is 358×269, not stretched)."""
         loaded = self.loaded
         sx, sy = self.scales
-        return round(loaded.width * sy) != self.out_width and round(loaded.height * sx) != self.out_height
+        return abs(loaded.width * sy - self.out_width) > 1 and abs(loaded.height * sx - self.out_height) > 1
 
     def scale_label(self) -> str:
-        """"×8", or "×6.25 wide × ×2.5 tall (stretched)" when the scales differ."""
+        """"×8", or "×6.25 wide, ×2.5 tall (stretched)" when the scales differ."""
         sx, sy = self.scales
         if not self.stretched:
             return f"×{sx:.3g}"
-        return f"×{sx:.3g} wide × ×{sy:.3g} tall (stretched)"
+        return f"×{sx:.3g} wide, ×{sy:.3g} tall (stretched)"
 
 
 def max_output_pixels() -> int:

@@ -66,8 +66,10 @@ class AnswersSection:
                            print_exception=False)
         try:
             speed = shelf.speed(model_name)  # takes the model's lock itself
+            guessed = self.page.sharp_render(tiny, scale, request)
             with shelf.working(model_name, visitor(request)) as upscaler:
                 found = answers.answers(upscaler, tiny, scale, name=name, model_name=self.ctx.model_label(model_name),
+                                        sharp=guessed,
                                         progress=lambda f: progress(f, desc="LIIF's answer, then the others"),
                                         speed=speed, max_seconds=limits.budget_seconds(speed))
         except EXPECTED_PROBLEMS as exc:

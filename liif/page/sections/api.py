@@ -119,8 +119,10 @@ class ApiSection:
         shelf = self.ctx.shelf
         try:
             speed = shelf.speed(None)  # takes the model's lock itself
+            guessed = self.page.sharp_render(image, scale, request)
             with shelf.working(None, visitor(request)) as upscaler:
                 found = answers.answers(upscaler, image, scale, name=image, model_name=self.ctx.model_label(None),
+                                        sharp=guessed,
                                         speed=speed, max_seconds=limits.budget_seconds(speed))
         except EXPECTED_PROBLEMS as exc:
             raise sentence(exc) from None

@@ -146,7 +146,7 @@ class CheckSection:
         if not jpeg_run:  # a JPEG's tiny input is not the real photo's shrink: no game
             progress(1.0, desc="Which one is real? Making sharp pictures that fit the tiny input")
             try:
-                game = guess.guess(result)
+                game = guess.guess(result, sharp=self.page.sharp_render(result.tiny, result.scale, request))
             except EXPECTED_PROBLEMS as exc:
                 problem = f"**Which one is real?** Not this time: {exc}."
         file_name = f"{result.name}-check-x{result.scale}" + (f"-jpeg{result.quality}" if jpeg_run else "")

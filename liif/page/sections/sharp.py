@@ -27,7 +27,7 @@ class SharpSection:
                                         elem_id="sharp-button", scale=1)
                 self.blend = gr.Slider(0, 1, value=sharp.DEFAULT_BLEND, step=sharp.BLEND_STEP,
                                        label="Average (0) ↔ sharp guess (1)", elem_id="sharp-blend", scale=2)
-            with gr.Row(equal_height=True):
+            with gr.Row(equal_height=True, visible=False) as self.pictures:  # shown once drawn
                 self.average_view = picture("sharp-average", "Trained to be right on average",
                                             "The photo drawn by the model trained to be right on average")
                 self.blend_view = picture("sharp-blended", "Trained to look real",
@@ -36,7 +36,7 @@ class SharpSection:
 
     def wire(self):
         up = self.page.upscale
-        outputs = [self.state, self.average_view, self.blend_view, self.text]
+        outputs = [self.state, self.average_view, self.blend_view, self.text, self.pictures]
         click_in_turn(self.ctx, self.button, self.text, self.draw,
                       [self.page.run_state, up.upload, up.scale, self.blend], outputs, show_progress_on=[self.text])
         self.blend.release(self.reblend, [self.state, self.blend], outputs, api_visibility="private",
@@ -80,7 +80,8 @@ class SharpSection:
         with shelf.working(average, visitor(request)) as average_engine, \
                 shelf.working(sharp_name, visitor(request)) as sharp_engine:
             guess = sharp.sharp_guess(average_engine, sharp_engine, loaded, scale, blend, speed=speed,
-                                      max_seconds=limits.page_model_seconds(), progress=progress, reuse=keep)
+                                      max_seconds=limits.budget_seconds(speed, speed, speed), progress=progress,
+                                      reuse=keep)
         return guess
 
     def _view(self, guess):
@@ -89,4 +90,4 @@ class SharpSection:
                  "Trained to be right on average" if guess.blend == 0 else
                  f"Blend {guess.blend:g}: {100 * guess.blend:.0f}% of the way to the sharp guess")
         return (guess, gr.update(value=guess.average.picture, label="Trained to be right on average"),
-                gr.update(value=blended.picture, label=label), guess.markdown())
+                gr.update(value=blended.picture, label=label), guess.markdown(), gr.update(visible=True))
