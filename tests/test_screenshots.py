@@ -625,3 +625,43 @@ def test_a_jpeg_upload_is_named_and_given_the_jpeg_model(browser, app_server, ph
         assert_snapshot(png, SNAPSHOTS / f"jpeg-notice--{model[0]}.png")
     finally:
         context.close()
+
+
+SHARP_WEIGHTS = REPO / "weights" / "edsr-baseline-gan-liif.safetensors"
+
+
+@pytest.mark.browser
+@pytest.mark.server
+@pytest.mark.parametrize("viewport", [VIEWPORT, PHONE], ids=["wide", "phone"])
+def test_the_average_and_the_sharp_guess_side_by_side_with_a_slider(browser, app_server, photo, model, viewport):
+    """Step 1's second half: the photo through the L1 model and the model trained to look real, drawn side by
+    side and readable at 1280 and 390 px; a click on the slider redraws the right-hand picture at that blend.
+    Baselines are named after the sharp model's weights, which draw them."""
+    if not SHARP_WEIGHTS.is_file():
+        pytest.skip("no model trained to look real is shipped")
+    context, page = new_page(browser, app_server, viewport=viewport)
+    try:
+        _upload(page, photo, scale=4)
+        page.locator("#sharp-button").click()
+        page.locator("#sharp-average img").first.wait_for(state="visible")
+        page.locator("#sharp-text").get_by_text("two trainings").wait_for(state="visible")
+        first = _img_src(page, "sharp-blended")
+        problems = text_problems(page, "#sharp-section")
+        assert not problems, "\n".join(problems)
+        _settle(page)
+        section = _page_box(page.locator("#sharp-section"))
+        assert section["x"] >= 0 and section["x"] + section["width"] <= viewport["width"], section
+        name = f"sharp-{'phone' if viewport is PHONE else 'wide'}--{SHARP_WEIGHTS.stem}-{_short_hash(SHARP_WEIGHTS)}.png"
+        assert_snapshot(page.screenshot(full_page=True, clip=section, animations="disabled", caret="hide",
+                                        mask=_time_dependent(page), mask_color="#ff00ff"), SNAPSHOTS / name)
+        # About half way along the slider (where exactly depends on the track's ends): the blend is redrawn.
+        slider = page.locator("#sharp-blend input[type=range]")
+        box = slider.bounding_box()
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.locator("#sharp-blended").get_by_text(re.compile(r"Blend 0\.[3-7]")).wait_for(state="visible")
+        page.wait_for_function("([before]) => { const img = document.querySelector('#sharp-blended img');"
+                               " return img && img.getAttribute('src') !== before && img.complete; }", arg=[first])
+    except Exception as exc:
+        raise flow_failure(exc, page, app_server, "sharp") from exc
+    finally:
+        context.close()

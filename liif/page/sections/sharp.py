@@ -7,7 +7,7 @@ import gradio as gr
 from liif.lessons import sharp
 from liif.page import limits
 from liif.page.context import visitor
-from liif.page.widgets import EXPECTED_PROBLEMS, MODEL_WORK, click_in_turn, picture, sentence
+from liif.page.widgets import EXPECTED_PROBLEMS, MODEL_WORK, click_in_turn, sentence, small_picture
 from liif.render import imageio, sizes
 
 INTRO = ("**The average and the sharp guess.** The same network, trained two ways: once to be right on average "
@@ -28,10 +28,11 @@ class SharpSection:
                 self.blend = gr.Slider(0, 1, value=sharp.DEFAULT_BLEND, step=sharp.BLEND_STEP,
                                        label="Average (0) ↔ sharp guess (1)", elem_id="sharp-blend", scale=2)
             with gr.Row(equal_height=True, visible=False) as self.pictures:  # shown once drawn
-                self.average_view = picture("sharp-average", "Trained to be right on average",
-                                            "The photo drawn by the model trained to be right on average")
-                self.blend_view = picture("sharp-blended", "Trained to look real",
-                                          "The photo drawn by the blend of the two trainings")
+                # Small pictures: two side by side even in a 390 px window.
+                self.average_view = small_picture("sharp-average", "Trained to be right on average",
+                                                  alt_text="The photo drawn by the model trained to be right on average")
+                self.blend_view = small_picture("sharp-blended", "Trained to look real",
+                                                alt_text="The photo drawn by the blend of the two trainings")
             self.text = gr.Markdown("", elem_id="sharp-text")
 
     def wire(self):
