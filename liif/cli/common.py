@@ -36,7 +36,7 @@ def add_model_options(p):
                         "thumbnails) or a weights file "
                         f"(.safetensors of ours, or the authors' .pth); default ${settings.WEIGHTS} when set")
     p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto")
-    p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto")
+    p.add_argument("--precision", choices=["auto", *settings.PRECISIONS], default="auto")
 
 
 def make_upscaler(args):

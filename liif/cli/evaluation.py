@@ -3,6 +3,7 @@
 import argparse
 import sys
 
+from liif import settings
 from liif.cli.common import fail
 
 
@@ -33,10 +34,13 @@ def add_eval(sub):
                    help="a shipped model (rdn, the default; edsr-baseline) or a weights file: our .safetensors "
                         "or the authors' .pth")
     p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto")
-    p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="fp32",
+    p.add_argument("--precision", choices=["auto", *settings.PRECISIONS], default="fp32",
                    help="fp32 by default, so scores measure the model rather than bf16 rounding")
     p.add_argument("--json", default="eval-results.json", help="where to write the results (default: %(default)s)")
     p.add_argument("--bicubic-only", action="store_true", help="score only the bicubic baseline (no model needed)")
+    p.add_argument("--against", choices=settings.PRECISIONS, metavar="PRECISION",
+                   help="score the model in --precision and in this one on the same images: PSNR-Y of each, the "
+                        "change and the largest pixel difference (e.g. --precision int8 --against fp32)")
     p.add_argument("--tile", type=int, help="encoder tile size in input pixels (to measure what tiling changes)")
     p.add_argument("--overlap", type=int, help="encoder tile overlap in input pixels")
     p.add_argument("--jpeg-quality", type=int, metavar="Q",
@@ -53,6 +57,8 @@ def _run_eval(args):
     from liif.evaluation.benchmark import format_table, run_benchmark
 
     command = shlex.join(["python", "-m", "liif", *sys.argv[1:]])
+    if args.against:
+        return _run_comparison(args, command)
     if args.jpeg_quality is not None and not 1 <= args.jpeg_quality <= 95:
         print("error: --jpeg-quality must be between 1 and 95", file=sys.stderr)
         return 2
@@ -67,6 +73,26 @@ def _run_eval(args):
         model = report["model"]
         print(f"model: {model['file']} ({model['precision']}, {model['device']})\n")
     print(format_table(report["results"]))
+    Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\nwrote {args.json}")
+    return 0
+
+
+def _run_comparison(args, command):
+    import json
+    from pathlib import Path
+
+    from liif.evaluation.benchmark import compare_precisions, format_comparison
+
+    try:
+        report = compare_precisions(args.data, args.sets, args.scales, args.precision, args.against,
+                                    model_path=args.model, device=args.device)
+    except (FileNotFoundError, ValueError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    report["command"] = command
+    print(f"model: {report['model']} ({report['engines']})\n")
+    print(format_comparison(report))
     Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
     print(f"\nwrote {args.json}")
     return 0
