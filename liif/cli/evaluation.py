@@ -106,16 +106,17 @@ def add_bench(sub):
     p.add_argument("--repeats", type=int, default=3, help="timed runs after one warm-up; the median is reported")
     p.add_argument("--workloads", help="comma-separated parts of workload names to run (default: all)")
     p.add_argument("--no-reference", action="store_true", help="skip the slow reference path")
+    p.add_argument("--precisions", type=_comma_list, help="comma-separated: fp32, bf16, int8 (default: every one "
+                                                           "this machine runs fast, and fp32)")
     p.add_argument("--json", help="also write the results here")
     p.set_defaults(func=_run_bench)
 
 
 def _run_bench(args):
-    import platform
-
     import torch
 
     from liif.evaluation import bench
+    from liif.render.precision import cpu_facts, cpu_name
 
     encoders = ["edsr-baseline"] if args.quick else [e.strip() for e in args.encoders.split(",") if e.strip()]
     workloads = bench.QUICK if args.quick else bench.WORKLOADS
@@ -123,10 +124,14 @@ def _run_bench(args):
         wanted = [w.strip() for w in args.workloads.split(",")]
         workloads = [w for w in workloads if any(part in w.name for part in wanted)]
     repeats = 1 if args.quick else args.repeats
-    print(f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, "
-          f"torch {torch.__version__}", file=sys.stderr)
+    unknown = sorted(set(args.precisions or []) - set(settings.PRECISIONS))
+    if unknown:
+        return fail(f"unknown precision {', '.join(unknown)}: use {', '.join(settings.PRECISIONS)}", 2)
+    facts = cpu_facts()
+    print(f"machine: {cpu_name()} (bf16 units: {'yes' if facts.fast_bf16 else 'no'}, int8 dot products: "
+          f"{facts.int8 or 'none'}), {torch.get_num_threads()} threads, torch {torch.__version__}\n")
     rows = bench.run_bench(encoders, workloads, args.device, repeats, reference=not args.no_reference,
-                           progress=lambda m: print(m, file=sys.stderr))
+                           precisions=args.precisions, progress=lambda m: print(m, file=sys.stderr))
     print(bench.format_table(rows))
     if args.json:
         with open(args.json, "w") as f:

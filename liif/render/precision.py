@@ -33,6 +33,20 @@ def _linux_flags() -> set | None:
         return None
 
 
+def cpu_name() -> str:
+    """The CPU's model name as Linux gives it (e.g. "AMD EPYC"), else the platform's word for it."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            line = next((line for line in f if line.startswith("model name")), "")
+        if line:
+            return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or platform.machine()
+
+
 def cpu_facts(flags: set | None = None) -> CpuFacts:
     """What this CPU has, from Linux's list of its flags; elsewhere (no /proc/cpuinfo) from PyTorch's own
     checks. The list comes first because it is what a VM or `shared/tools/avx2-only` says the CPU is:
