@@ -26,6 +26,9 @@ MAX_BODY_BYTES = "LIIF_MAX_BODY_BYTES"
 JOBS_PER_SESSION = "LIIF_JOBS_PER_SESSION"
 JOBS_PER_ADDRESS = "LIIF_JOBS_PER_ADDRESS"
 
+# What the engine can compute in (liif/render/precision.py says what each one means and how auto chooses).
+PRECISIONS = ("fp32", "bf16", "int8")
+
 
 @dataclass(frozen=True)
 class Variable:
@@ -36,7 +39,7 @@ class Variable:
 
 VARIABLES = (
     Variable(WEIGHTS, "every file in weights/", "the one weights file the page offers (ours or the authors' .pth)"),
-    Variable(PRECISION, "auto", "fp32, bf16 or auto: what the page's models compute in"),
+    Variable(PRECISION, "auto", "fp32, bf16, int8 or auto: what the page's models compute in (auto: bf16 on CPUs with bf16 units, int8 on other x86 CPUs, fp32 elsewhere)"),
     Variable(MAX_INPUT_PIXELS, "2,000,000", "the largest input accepted, in pixels"),
     Variable(MAX_OUTPUT_PIXELS, "36,000,000 (the page: 2,000,000)", "the largest output made, in pixels"),
     Variable(PAGE_SECONDS, "10", "the most model compute one page request may ask for, in seconds"),
@@ -85,7 +88,12 @@ def weights(environ=None) -> Path | None:
 
 
 def precision(environ=None) -> str:
-    return _text(PRECISION, environ) or "auto"
+    """fp32, bf16, int8 or auto (unset). Raises SettingError for anything else: a typo must not quietly
+    run another precision than the one asked for."""
+    text = _text(PRECISION, environ).lower() or "auto"
+    if text not in PRECISIONS + ("auto",):
+        raise SettingError(f"{PRECISION} must be one of {', '.join(PRECISIONS)} or auto, not {text!r}")
+    return text
 
 
 def max_input_pixels(environ=None) -> int | None:

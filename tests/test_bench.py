@@ -27,11 +27,24 @@ def test_fast_path_matches_reference_in_the_bench():
     rows = bench.run_bench(["edsr-baseline"], [bench.Workload("tiny", 12, 3)], device="cpu", repeats=1,
                            progress=lambda m: None)
     (row,) = rows
-    assert row["fp32"]["max_abs_diff"] <= 1e-4
-    assert row["auto"]["max_abs_diff"] < 0.05
-    assert row["fp32"]["total_s"] > 0 and row["reference"]["total_s"] > 0
+    paths = row["paths"]
+    assert set(paths) == set(bench.precisions_here("cpu")) and row["auto"] in paths
+    assert paths["fp32"]["max_abs_diff"] <= 1e-4
+    assert all(p["max_abs_diff"] < 0.05 for p in paths.values())
+    assert paths["fp32"]["total_s"] > 0 and row["reference"]["total_s"] > 0
     table = bench.format_table(rows)
-    assert "reference" in table and "fast fp32" in table
+    assert "reference" in table and "fast fp32" in table and f"fast {row['auto']} (auto)" in table
+
+
+def test_several_pictures_are_each_encoded_and_compared():
+    work = bench.Workload("two", 10, 2, count=2)
+    rows = bench.run_bench(["edsr-baseline"], [work], device="cpu", repeats=2, precisions=["fp32"],
+                           progress=lambda m: None)
+    fp32 = rows[0]["paths"]["fp32"]
+    assert len(fp32["runs_total_s"]) == 2 and fp32["max_abs_diff"] <= 1e-4
+    assert fp32["gflop"] == 2 * bench.run_bench(["edsr-baseline"], [bench.Workload("one", 10, 2)], device="cpu",
+                                                repeats=1, precisions=["fp32"], reference=False,
+                                                progress=lambda m: None)[0]["paths"]["fp32"]["gflop"]
 
 
 def test_magnifier_workload_compares_a_crop_of_the_reference():
@@ -40,7 +53,7 @@ def test_magnifier_workload_compares_a_crop_of_the_reference():
                            progress=lambda m: None)
     ref = rows[0]["reference"]
     assert ref["subset"] and ref["n_queries"] == 320
-    assert rows[0]["fp32"]["max_abs_diff"] <= 1e-4
+    assert rows[0]["paths"]["fp32"]["max_abs_diff"] <= 1e-4
 
 
 @pytest.mark.slow
@@ -49,5 +62,5 @@ def test_bench_quick_command(tmp_path):
     result = subprocess.run([sys.executable, "-m", "liif", "bench", "--quick", "--json", str(out)],
                             cwd=REPO, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "| edsr-baseline | quick 32->x4 | fast fp32 |" in result.stdout
+    assert "| edsr-baseline | quick 32->x4 | fast fp32" in result.stdout and "machine: " in result.stdout
     assert out.exists() and '"speedup"' in out.read_text()

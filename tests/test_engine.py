@@ -113,7 +113,7 @@ def test_device_and_precision_choice():
     assert pick_device("cpu").type == "cpu"
     assert pick_device("auto").type in ("cpu", "cuda", "mps")
     assert pick_precision("fp32", torch.device("cpu")) == "fp32"
-    assert pick_precision("auto", torch.device("cpu")) in ("fp32", "bf16")
+    assert pick_precision("auto", torch.device("cpu")) in ("fp32", "bf16", "int8")
     with pytest.raises(ValueError):
         pick_precision("fp8", torch.device("cpu"))
     if not torch.cuda.is_available():
@@ -198,3 +198,14 @@ def test_encoded_pixels_counts_what_the_tiled_encoder_reads(height, width):
     encode_tiled(Counting(), torch.zeros(1, 3, height, width), tile=32, overlap=4)
     assert sum(read) == encoded_pixels(width, height, tile=32, overlap=4)
     assert encoded_pixels(400, 20) == 9760 and encoded_pixels(64, 64) == 64 * 64  # the shipped tile of 192
+
+
+def test_a_render_projects_each_latent_row_once(model, image, monkeypatch):
+    """Chunks smaller than a latent row reuse one projected band: 23 rows fit one band of BAND_ROWS."""
+    engine = Upscaler(model, device="cpu", precision="fp32", chunk=100)
+    calls = []
+    project = model.project
+    monkeypatch.setattr(model, "project", lambda feat: calls.append(feat.shape[2]) or project(feat))
+    out = engine.render(image, 184, 248)  # x8: each chunk is under half an output row
+    assert calls == [23]
+    assert (out - Upscaler(model, device="cpu", precision="fp32", chunk=100000).render(image, 184, 248)).abs().max() <= 1e-5

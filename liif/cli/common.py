@@ -40,7 +40,7 @@ def add_model_options(p):
                         "and those of the model it was trained from, W of the way to it (0: the average, 1: the "
                         "sharp guess)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto")
-    p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto")
+    p.add_argument("--precision", choices=["auto", *settings.PRECISIONS], default="auto")
 
 
 def make_upscaler(args):

@@ -3,6 +3,7 @@
 import argparse
 import sys
 
+from liif import settings
 from liif.cli.common import fail
 
 
@@ -34,10 +35,13 @@ def add_eval(sub):
                         "or the authors' .pth")
     p.add_argument("--compare", metavar="MODEL", help="a second model scored beside --model (a shipped name or a file)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto")
-    p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="fp32",
+    p.add_argument("--precision", choices=["auto", *settings.PRECISIONS], default="fp32",
                    help="fp32 by default, so scores measure the model rather than bf16 rounding")
     p.add_argument("--json", default="eval-results.json", help="where to write the results (default: %(default)s)")
     p.add_argument("--bicubic-only", action="store_true", help="score only the bicubic baseline (no model needed)")
+    p.add_argument("--against", choices=settings.PRECISIONS, metavar="PRECISION",
+                   help="score the model in --precision and in this one on the same images: PSNR-Y of each, the "
+                        "change and the largest pixel difference (e.g. --precision int8 --against fp32)")
     p.add_argument("--tile", type=int, help="encoder tile size in input pixels (to measure what tiling changes)")
     p.add_argument("--overlap", type=int, help="encoder tile overlap in input pixels")
     p.add_argument("--jpeg-quality", type=int, metavar="Q",
@@ -54,6 +58,8 @@ def _run_eval(args):
     from liif.evaluation.benchmark import format_table, run_benchmark
 
     command = shlex.join(["python", "-m", "liif", *sys.argv[1:]])
+    if args.against:
+        return _run_comparison(args, command)
     if args.jpeg_quality is not None and not 1 <= args.jpeg_quality <= 95:
         print("error: --jpeg-quality must be between 1 and 95", file=sys.stderr)
         return 2
@@ -74,6 +80,26 @@ def _run_eval(args):
     return 0
 
 
+def _run_comparison(args, command):
+    import json
+    from pathlib import Path
+
+    from liif.evaluation.benchmark import compare_precisions, format_comparison
+
+    try:
+        report = compare_precisions(args.data, args.sets, args.scales, args.precision, args.against,
+                                    model_path=args.model, device=args.device)
+    except (FileNotFoundError, ValueError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    report["command"] = command
+    print(f"model: {report['model']} ({report['engines']})\n")
+    print(format_comparison(report))
+    Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\nwrote {args.json}")
+    return 0
+
+
 def add_bench(sub):
     p = sub.add_parser("bench", help="time the fast engine against the paper's reference algorithm")
     p.add_argument("--quick", action="store_true", help="one small workload, EDSR-baseline only (under a minute)")
@@ -82,16 +108,17 @@ def add_bench(sub):
     p.add_argument("--repeats", type=int, default=3, help="timed runs after one warm-up; the median is reported")
     p.add_argument("--workloads", help="comma-separated parts of workload names to run (default: all)")
     p.add_argument("--no-reference", action="store_true", help="skip the slow reference path")
+    p.add_argument("--precisions", type=_comma_list, help="comma-separated: fp32, bf16, int8 (default: every one "
+                                                           "this machine runs fast, and fp32)")
     p.add_argument("--json", help="also write the results here")
     p.set_defaults(func=_run_bench)
 
 
 def _run_bench(args):
-    import platform
-
     import torch
 
     from liif.evaluation import bench
+    from liif.render.precision import cpu_facts, cpu_name
 
     encoders = ["edsr-baseline"] if args.quick else [e.strip() for e in args.encoders.split(",") if e.strip()]
     workloads = bench.QUICK if args.quick else bench.WORKLOADS
@@ -99,10 +126,14 @@ def _run_bench(args):
         wanted = [w.strip() for w in args.workloads.split(",")]
         workloads = [w for w in workloads if any(part in w.name for part in wanted)]
     repeats = 1 if args.quick else args.repeats
-    print(f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, "
-          f"torch {torch.__version__}", file=sys.stderr)
+    unknown = sorted(set(args.precisions or []) - set(settings.PRECISIONS))
+    if unknown:
+        return fail(f"unknown precision {', '.join(unknown)}: use {', '.join(settings.PRECISIONS)}", 2)
+    facts = cpu_facts()
+    print(f"machine: {cpu_name()} (bf16 units: {'yes' if facts.fast_bf16 else 'no'}, int8 dot products: "
+          f"{facts.int8 or 'none'}), {torch.get_num_threads()} threads, torch {torch.__version__}\n")
     rows = bench.run_bench(encoders, workloads, args.device, repeats, reference=not args.no_reference,
-                           progress=lambda m: print(m, file=sys.stderr))
+                           precisions=args.precisions, progress=lambda m: print(m, file=sys.stderr))
     print(bench.format_table(rows))
     if args.json:
         with open(args.json, "w") as f:

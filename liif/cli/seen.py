@@ -1,5 +1,6 @@
 """`python -m liif seen`: the same tiny picture through the photo model and the text model (liif/lessons/seen.py)."""
 
+from liif import settings
 from liif.cli.common import fail
 
 
@@ -27,7 +28,7 @@ def add_seen(sub):
     p.add_argument("--text-model", metavar="text|PATH", default="text",
                    help="the model trained on printed text (default: the shipped edsr-baseline-text)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto")
-    p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto")
+    p.add_argument("--precision", choices=["auto", *settings.PRECISIONS], default="auto")
     p.set_defaults(func=_run_seen)
 
 

@@ -98,11 +98,14 @@ class LIIF(nn.Module):
         b, d, h, w = p.shape
         return Projected(p.permute(0, 2, 3, 1).reshape(b, h * w, d), h, w)
 
-    def query(self, proj: Projected, coord: torch.Tensor, cell: torch.Tensor, inp: torch.Tensor | None = None):
+    def query(self, proj: Projected, coord: torch.Tensor, cell: torch.Tensor, inp: torch.Tensor | None = None,
+              tail=None):
         """Colours at continuous coordinates.
 
         coord, cell: (B, Q, 2) in (row, column) order, [-1, 1] units (see geometry.py).
         inp: the normalised input image, needed only for the bicubic residual.
+        tail: what runs the MLP after its first layer (ReLU, Linear, ..., Linear) on (N, hidden) rows;
+        None: the model's own layers (an engine passes its int8 copy of them, `liif/core/int8.py`).
         Returns (B, Q, 3) in the normalised [-1, 1] space (not clamped).
         """
         h, w = proj.height, proj.width
@@ -126,7 +129,7 @@ class LIIF(nn.Module):
         rows = table.index_select(0, torch.stack(indices, 1).reshape(-1))
         position = torch.stack(positions, 1).reshape(-1, w_position.shape[1])
         x = torch.addmm(rows, position.to(rows.dtype), w_position.t().to(rows.dtype))
-        x = _mlp_tail(self.imnet.layers[1:], x)
+        x = _mlp_tail(self.imnet.layers[1:], x) if tail is None else tail(x)
         preds = x.float().view(b, n, q, -1).unbind(1)
         out = geometry.blend(preds, areas)
         if self.config.residual == "bicubic":

@@ -1,8 +1,10 @@
 """`python -m liif bench`: how fast the engine is, against the paper's own algorithm on the same weights.
 
-For each workload and encoder it times the fast engine (fp32 and the `auto` precision) and the plain
+For each workload and encoder it times the fast engine in every precision this machine runs (fp32; bf16
+where the hardware has bf16 units; int8 on x86 CPUs; `auto` marks the one the engine picks) and the plain
 reference path (`liif/core/reference.py`: full 580-input MLP per query, queries in chunks of 30000, the
-authors' algorithm), in the same process: warm-up, then the median of several runs. It reports
+authors' algorithm), in the same process: warm-up, then the median of several runs, the precisions'
+runs interleaved so that a busy neighbour's drift falls on all of them. It reports
 encoder and decoder time, peak memory, output megapixels per second, achieved GFLOP/s against the
 model's FLOP count, and the speed-up and max abs difference of the fast path over the reference.
 """
@@ -15,10 +17,11 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-from liif.core import geometry
+from liif.core import geometry, int8
 from liif.core.model import LIIF, LIIFConfig
 from liif.core.reference import query_reference
 from liif.render.engine import Upscaler, pick_device
+from liif.render.precision import cpu_facts, cpu_has_fast_bf16, pick_precision
 
 
 @dataclass
@@ -27,9 +30,12 @@ class Workload:
     in_size: int  # square input, pixels per side
     scale: int
     window: int = 0  # magnifier: render only a window of this many input pixels per side
+    count: int = 1  # different pictures, each encoded and rendered (a batch of visitors' photos)
 
 
 WORKLOADS = [
+    # The issue's comparison: four different 64x64 faces at x8, each encoded and decoded.
+    Workload("4 faces 64->x8", 64, 8, count=4),
     Workload("profile photo 64->x8", 64, 8),
     Workload("128->x4", 128, 4),
     Workload("256->x8", 256, 8),
@@ -102,18 +108,6 @@ def _sync(device):
         torch.cuda.synchronize(device)
 
 
-def _median_time(fn, repeats: int, device) -> tuple:
-    fn()  # warm-up: allocator, oneDNN kernels, caches
-    times, result = [], None
-    for _ in range(repeats):
-        _sync(device)
-        start = time.perf_counter()
-        result = fn()
-        _sync(device)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
-
-
 def _region(work: Workload):
     """(box in input pixels, output size) of a workload."""
     if work.window:
@@ -124,35 +118,83 @@ def _region(work: Workload):
     return (0.0, 0.0, float(work.in_size), float(work.in_size)), (work.in_size * work.scale,) * 2
 
 
-def bench_one(model: LIIF, work: Workload, device, precision: str, repeats: int) -> dict:
-    engine = Upscaler(model, device=device, precision=precision)
+def _pictures(work: Workload, device) -> list:
     torch.manual_seed(0)
-    image = torch.rand(1, 3, work.in_size, work.in_size, device=engine.device)
-    box, out_size = _region(work)
+    return [torch.rand(1, 3, work.in_size, work.in_size, device=device) for _ in range(work.count)]
 
-    def encode():
-        engine._cache.clear()
-        return engine.encode(image)
 
-    enc_s, _ = _median_time(encode, repeats, engine.device)
-    with PeakMemory(engine.device) as mem:
-        dec_s, out = _median_time(lambda: engine.render_region(image, box, out_size), repeats, engine.device)
-    n_out = out_size[0] * out_size[1]
-    flops = encoder_flops(model.encoder, work.in_size, work.in_size) + decoder_flops(model, n_out, work.in_size**2, True)
-    total = enc_s + dec_s
-    return {
-        "precision": engine.precision, "encoder_s": enc_s, "decoder_s": dec_s, "total_s": total,
-        "peak_rss_mib": mem.rss_mib, "peak_cuda_mib": mem.cuda_mib, "out_mp_per_s": n_out / 1e6 / total,
-        "gflop": flops / 1e9, "gflop_per_s": flops / 1e9 / total, "output": out,
-    }
+def precisions_here(device) -> list:
+    """Every precision the engine can run on `device`: fp32, bf16 where it is fast, int8 on CPUs with its
+    kernels (x86). bf16 is left out where it is slow: oneDNN emulates it there, or refuses."""
+    device = pick_device(device) if isinstance(device, str) else device
+    here = ["fp32"]
+    if (device.type == "cuda" and torch.cuda.is_bf16_supported()) or (device.type == "cpu" and cpu_has_fast_bf16()):
+        here.append("bf16")
+    if device.type == "cpu" and int8.kernels_available() and cpu_facts().int8:
+        here.append("int8")
+    return here
+
+
+class FastPath:
+    """The engine in one precision on a workload's pictures; `once()` is one timed run of all of them."""
+
+    def __init__(self, model: LIIF, work: Workload, device, precision: str):
+        self.engine = Upscaler(model, device=device, precision=precision)
+        self.work, self.images = work, _pictures(work, self.engine.device)
+        self.box, self.out_size = _region(work)
+        self.times, self.peak_rss_mib, self.output = [], 0.0, None
+
+    def once(self) -> None:
+        engine, device = self.engine, self.engine.device
+        enc_s = dec_s = 0.0
+        outs = []
+        with PeakMemory(device) as mem:
+            for image in self.images:
+                engine._cache.clear()  # every run encodes: the pictures are new to the engine
+                _sync(device)
+                t0 = time.perf_counter()
+                engine.encode(image)
+                _sync(device)
+                t1 = time.perf_counter()
+                outs.append(engine.render_region(image, self.box, self.out_size))
+                _sync(device)
+                enc_s, dec_s = enc_s + t1 - t0, dec_s + time.perf_counter() - t1
+        self.times.append((enc_s, dec_s))
+        self.peak_rss_mib = max(self.peak_rss_mib, mem.rss_mib)
+        self.output = outs
+
+    def result(self, model: LIIF) -> dict:
+        work = self.work
+        enc_s = statistics.median(t[0] for t in self.times)
+        dec_s = statistics.median(t[1] for t in self.times)
+        n_out = self.out_size[0] * self.out_size[1] * work.count
+        flops = work.count * (encoder_flops(model.encoder, work.in_size, work.in_size)
+                              + decoder_flops(model, n_out // work.count, work.in_size**2, True))
+        total = enc_s + dec_s
+        return {"precision": self.engine.precision, "encoder_s": enc_s, "decoder_s": dec_s, "total_s": total,
+                "runs_total_s": [round(a + b, 3) for a, b in self.times], "peak_rss_mib": self.peak_rss_mib,
+                "out_mp_per_s": n_out / 1e6 / total, "gflop": flops / 1e9, "gflop_per_s": flops / 1e9 / total,
+                "output": self.output}
+
+
+def bench_fast(model: LIIF, work: Workload, device, precisions: list, repeats: int) -> dict:
+    """Each precision's median of `repeats` runs after a warm-up, the runs interleaved (A B A B ...) so
+    that a neighbour's load, which drifts, falls on every path alike."""
+    paths = {p: FastPath(model, work, device, p) for p in precisions}
+    for path in paths.values():
+        path.once()  # warm-up: allocator, oneDNN kernels, caches
+        path.times.clear()
+    for _ in range(repeats):
+        for path in paths.values():
+            path.once()
+    return {p: path.result(model) for p, path in paths.items()}
 
 
 def bench_reference(model: LIIF, work: Workload, device, repeats: int, max_queries: int) -> dict:
-    """The authors' algorithm on the same image; on huge outputs only a centre crop is compared."""
-    torch.manual_seed(0)
+    """The authors' algorithm on the same pictures; on huge outputs only a centre crop is compared."""
     device = pick_device(device) if isinstance(device, str) else device
     model = model.to(device).eval()
-    image = torch.rand(1, 3, work.in_size, work.in_size, device=device)
+    images = _pictures(work, device)
     box, out_size = _region(work)
     rows, cols = out_size
     h = w = work.in_size
@@ -164,7 +206,7 @@ def bench_reference(model: LIIF, work: Workload, device, repeats: int, max_queri
         coord = coord[:, start : start + max_queries // cols * cols]
     cell = cell.expand_as(coord)
 
-    def run():
+    def run(image):
         inp = geometry.normalise(image)
         t0 = time.perf_counter()
         feat = model.encode(inp)
@@ -177,8 +219,11 @@ def bench_reference(model: LIIF, work: Workload, device, repeats: int, max_queri
         return t1 - t0, time.perf_counter() - t1, out
 
     with torch.no_grad():
-        run()
-        runs = [run() for _ in range(repeats)]
+        run(images[0])  # warm-up on one picture
+        runs = []
+        for _ in range(repeats):
+            each = [run(image) for image in images]
+            runs.append((sum(r[0] for r in each), sum(r[1] for r in each), [r[2] for r in each]))
     enc_s = statistics.median(r[0] for r in runs)
     dec_s = statistics.median(r[1] for r in runs)
     return {"encoder_s": enc_s, "decoder_s": dec_s, "total_s": enc_s + dec_s, "subset": subset,
@@ -186,8 +231,12 @@ def bench_reference(model: LIIF, work: Workload, device, repeats: int, max_queri
 
 
 def run_bench(encoders, workloads, device="auto", repeats=3, reference=True, max_reference_queries=300_000,
-              weights=None, progress=print) -> list:
+              weights=None, precisions=None, progress=print) -> list:
+    """One row per encoder and workload: {"paths": {precision: result}, "auto": the precision `auto` takes
+    here, "reference": the authors' algorithm}. `precisions`: default every one this device runs."""
     rows = []
+    precisions = precisions or precisions_here(device)
+    auto = pick_precision("auto", pick_device(device) if isinstance(device, str) else device)
     for name in encoders:
         torch.manual_seed(0)
         model = LIIF(LIIFConfig(encoder=name, residual="bicubic")).eval()
@@ -197,21 +246,24 @@ def run_bench(encoders, workloads, device="auto", repeats=3, reference=True, max
             model = load_model(weights[name])
         for work in workloads:
             progress(f"{name}: {work.name} ...")
-            fp32 = bench_one(model, work, device, "fp32", repeats)
-            auto = bench_one(model, work, device, "auto", repeats)
-            row = {"encoder": name, "workload": work.name, "fp32": fp32, "auto": auto}
+            paths = bench_fast(model, work, device, precisions, repeats)
+            row = {"encoder": name, "workload": work.name, "pictures": work.count, "paths": paths, "auto": auto}
             if reference:
                 ref = bench_reference(model, work, device, max(1, repeats // 2), max_reference_queries)
-                for result in (fp32, auto):
-                    fast = result.pop("output").permute(0, 2, 3, 1).reshape(1, -1, 3)
-                    fast = fast[:, ref["start"] : ref["start"] + ref["n_queries"]].to(ref["output"].device)
-                    result["max_abs_diff"] = (fast - ref["output"]).abs().max().item()
+                for result in paths.values():
+                    diffs = []
+                    for fast, slow in zip(result.pop("output"), ref["output"]):
+                        fast = fast.permute(0, 2, 3, 1).reshape(1, -1, 3)
+                        fast = fast[:, ref["start"] : ref["start"] + ref["n_queries"]].to(slow.device)
+                        diffs.append((fast - slow).abs().max().item())
+                    result["max_abs_diff"] = max(diffs)
                     if not ref["subset"]:
                         result["speedup"] = ref["total_s"] / result["total_s"]
                 ref.pop("output")
                 row["reference"] = ref
             else:
-                fp32.pop("output"), auto.pop("output")
+                for result in paths.values():
+                    result.pop("output")
             rows.append(row)
     return rows
 
@@ -227,9 +279,8 @@ def format_table(rows) -> str:
             note = " (crop)" if ref["subset"] else ""
             lines.append(f"| {row['encoder']} | {row['workload']} | reference{note} | {ref['encoder_s']:.2f} | "
                          f"{ref['decoder_s']:.2f} | {ref['total_s']:.2f} | 1.0 | 0 | | | |")
-        for key in ("fp32", "auto"):
-            r = row[key]
-            label = "fast fp32" if key == "fp32" else f"fast auto ({r['precision']})"
+        for precision, r in row["paths"].items():
+            label = f"fast {precision}" + (" (auto)" if precision == row["auto"] else "")
             speed = f"{r['speedup']:.1f}x" if "speedup" in r else "-"
             diff = f"{r['max_abs_diff']:.1e}" if "max_abs_diff" in r else "-"
             lines.append(f"| {row['encoder']} | {row['workload']} | {label} | {r['encoder_s']:.2f} | {r['decoder_s']:.2f} | "

@@ -34,6 +34,7 @@ from liif.lessons.explain_words import (
 from liif.lessons.sources import sources_markdown
 from liif.render import colormaps
 from liif.render.pictures import shrink, side_by_side
+from liif.render.precision import precision_words
 
 
 @dataclass
@@ -288,5 +289,5 @@ def workflow_markdown(facts: RunFacts, numbers: dict) -> str:
         f"{fmt.count(numbers['queries'])} questions ({fmt.count(facts.out_pixels)} output pixels {per_pixel}), in "
         f"{fmt.seconds(facts.decoder_seconds)}.\n"
         f"4. **Output**: {fmt.size(facts.out_width, facts.out_height)}, {fmt.count(facts.out_pixels)} pixels.\n\n"
-        f"Ran on **{facts.device}** in **{facts.precision}** with {weights}{digest}.{parameters}\n\n</details>"
+        f"Ran on **{facts.device}** in **{precision_words(facts.precision)}** with {weights}{digest}.{parameters}\n\n</details>"
     )

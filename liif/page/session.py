@@ -31,6 +31,7 @@ from liif.page.models import ModelShelf
 from liif.render import imageio, pictures
 from liif.render.engine import Upscaler, encoded_pixels
 from liif.render.pictures import flatten_image, label
+from liif.render.precision import precision_words
 from liif.render.upscale import bicubic_image
 
 # A progressive render shows its progress about this often (seconds); the first band is sized to be quick.
@@ -340,10 +341,10 @@ def status_text(run: Run) -> str:
 
 
 def model_line(facts: explain.RunFacts) -> str:
-    """Which model made this, where and how exactly: pixels differ between machines (bf16 or fp32 is the
-    hardware's choice), so a result is only reproducible with all three."""
+    """Which model made this, where and how exactly: pixels differ between machines (bf16, int8 or fp32 is
+    the hardware's choice), so a result is only reproducible with all three."""
     return (f"Model `{facts.model_name}` (SHA-256 `{facts.weights_sha256[:12]}`), on {facts.device} "
-            f"in {facts.precision}.")
+            f"in {precision_words(facts.precision)}.")
 
 
 def _pending_over(done_rows: np.ndarray, bicubic_rgb: np.ndarray) -> np.ndarray:

@@ -12,7 +12,8 @@ What it adds to `LIIF.query`, and why:
 - the encoder's output is cached per image, so the magnifier and re-renders at another scale skip it;
 - a region of an image not yet encoded encodes only the input around it (the region plus the encoder's
   context), so a small crop of a large photo costs about what the crop does;
-- precision: fp32, or bf16 autocast where the hardware makes it fast (`auto`).
+- precision: fp32, bf16 autocast where the hardware makes it fast, or the decoder's hidden layers in int8
+  where it has no bf16 units (`auto` chooses: liif/render/precision.py).
 """
 
 import hashlib
@@ -25,16 +26,20 @@ from dataclasses import dataclass, field
 import torch
 
 from liif.core import geometry
+from liif.core.int8 import Int8MLP
 from liif.core.model import LIIF, Projected
 from liif.core.weights import LoadedModel
+from liif.render.precision import CpuFacts, cpu_facts, cpu_has_fast_bf16, pick_precision, precision_words  # noqa: F401
 
 # Encoder tiling, in input pixels. The overlap covers most of the encoder's effective receptive field;
 # tests/test_engine.py and docs/performance.md record what it changes.
 TILE = 192
 TILE_OVERLAP = 24
-# Output pixels decoded per chunk (x4 ensemble queries): sized to stay in cache-friendly matmuls.
-QUERY_CHUNK = 8192
-# Latent rows projected at once (each row: width x 256 numbers).
+# Output pixels decoded per chunk (x4 ensemble queries). Small enough that a chunk's layers (4 x 1024 x 256
+# numbers, 4 MiB in fp32) stay in the CPU's caches between the passes over them: 8192 spent ~25% of
+# the decoder's time waiting on memory on a busy 2-core machine (measured, docs/performance.md).
+QUERY_CHUNK = 1024
+# Latent rows projected at once (each row: width x 256 numbers), reused by every chunk inside them.
 BAND_ROWS = 32
 # Input pixels a region's queries reach beyond the region: the local ensemble's neighbour codes (1),
 # the decoder's 3x3 unfold (1) and the bicubic residual's 4x4 support (2). The encoder's own context is
@@ -59,32 +64,6 @@ def pick_device(name: str = "auto") -> torch.device:
     if name not in ("cpu", "cuda", "mps"):
         raise ValueError(f"unknown device {name!r}: use cpu, cuda, mps or auto")
     return torch.device(name)
-
-
-def cpu_has_fast_bf16() -> bool:
-    """AMX or AVX-512 BF16: where bf16 matrix products are several times faster than fp32."""
-    cpu = getattr(torch._C, "_cpu", None)
-    checks = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
-    if cpu is not None and any(getattr(cpu, name, lambda: False)() for name in checks):
-        return True
-    try:  # this PyTorch build may not expose the checks; Linux lists the CPU's flags
-        with open("/proc/cpuinfo") as f:
-            flags = next((line for line in f if line.startswith("flags")), "").split()
-    except OSError:
-        return False
-    return "amx_bf16" in flags or "avx512_bf16" in flags
-
-
-def pick_precision(name: str, device: torch.device) -> str:
-    if name in ("fp32", "bf16"):
-        return name
-    if name != "auto":
-        raise ValueError(f"unknown precision {name!r}: use fp32, bf16 or auto")
-    if device.type == "cuda":
-        return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
-    if device.type == "cpu":
-        return "bf16" if cpu_has_fast_bf16() else "fp32"
-    return "fp32"
 
 
 @dataclass(frozen=True)
@@ -124,6 +103,8 @@ class Upscaler:
         # What the weights file says (path, training record), for the lessons; empty for a bare LIIF.
         self.weights = model if isinstance(model, LoadedModel) else LoadedModel(model)
         self.model = self.weights.model.to(self.device).eval()
+        # int8: a quantised copy of the decoder's hidden layers, made once from the weights as they are now.
+        self._tail = Int8MLP(self.model.imnet.layers[1:]) if self.precision == "int8" else None
         if self.device.type in ("cpu", "cuda"):
             self.model.encoder.to(memory_format=torch.channels_last)
         self.tile, self.overlap, self.chunk = tile, overlap, chunk
@@ -132,6 +113,14 @@ class Upscaler:
         self._owner = None
         self._speed = None
         self._renders_noted = 0
+
+    def share_encodings(self, other: "Upscaler") -> None:
+        """Read and fill `other`'s encoder cache: for a comparison of two engines that encode alike (fp32 and
+        int8 differ only in the decoder), so each picture is encoded once."""
+        if {self.precision, other.precision} & {"bf16"} or (self.tile, self.overlap, self.device) != (
+                other.tile, other.overlap, other.device):
+            raise ValueError("only engines that encode alike (fp32 or int8, same tiles, same device) share encodings")
+        self._cache = other._cache
 
     @contextmanager
     def owned_by(self, owner):
@@ -251,10 +240,13 @@ class Upscaler:
         out = torch.empty(rows, cols, 3, device=self.device)
         start = time.perf_counter()
         rows_per_chunk = max(1, self.chunk // cols)
+        last_row = _latent_rows(ys, hc)[1]
+        band = None
         for r0 in range(0, rows, rows_per_chunk):
             r1 = min(rows, r0 + rows_per_chunk)
+            band = self._band_for(enc, ys[r0:r1], last_row, band)
             coord = torch.stack(torch.meshgrid(ys[r0:r1], xs, indexing="ij"), -1).reshape(1, -1, 2)
-            out[r0:r1] = self._decode(enc, coord, cell).view(r1 - r0, cols, 3)
+            out[r0:r1] = self._decode(enc, band, coord, cell).view(r1 - r0, cols, 3)
             if progress is not None:
                 progress(r1 / rows)
         enc.timings["decode_seconds"] = time.perf_counter() - start
@@ -293,25 +285,38 @@ class Upscaler:
         y0, x0, y1, x1 = window
         return (y1 - y0) * (x1 - x0)
 
-    def _decode(self, enc: Encoded, coord: torch.Tensor, cell: torch.Tensor) -> torch.Tensor:
-        """Colours (1, Q, 3) for coordinates that span a band of latent rows."""
-        proj = self._project_band(enc, coord)
+    def _decode(self, enc: Encoded, band: Projected, coord: torch.Tensor, cell: torch.Tensor) -> torch.Tensor:
+        """Colours (1, Q, 3) for coordinates whose latent rows `band` holds."""
         with self._autocast():
-            pred = self.model.query(proj, coord, cell.expand_as(coord), enc.inp)
+            pred = self.model.query(band, coord, cell.expand_as(coord), enc.inp, tail=self._tail)
         return pred.float()
 
-    def _project_band(self, enc: Encoded, coord: torch.Tensor) -> Projected:
-        """Project only the latent rows these queries can reach (nearest code +-1 row)."""
+    def _band_for(self, enc: Encoded, ys: torch.Tensor, last_row: int, band: Projected | None) -> Projected:
+        """The projected latent rows that queries at rows `ys` reach: `band` again when it holds them all,
+        else a new band from the first of them, BAND_ROWS deep (at most to `last_row`, the last row the
+        render needs). A chunk of queries covers a fraction of a latent row at large scales: projecting
+        each chunk's own rows (as this once did) projected every row ~5 times, 10-17% of a render."""
+        r0, r1 = _latent_rows(ys, enc.feat.shape[2])
+        if band is not None and band.row_offset <= r0 and r1 <= band.row_offset + band.first_layer.shape[1] // band.width:
+            return band
+        return self._project_rows(enc, r0, max(r1, min(last_row, r0 + BAND_ROWS)))
+
+    def _project_rows(self, enc: Encoded, r0: int, r1: int) -> Projected:
+        """The decoder's first layer on the latent rows r0..r1 (the 3x3 unfold reads one more each side)."""
         _, _, h, w = enc.feat.shape
-        iy = ((coord[..., 0] + 1) * h - 1) / 2
-        r0 = max(0, math.floor(iy.min().item()) - 2)
-        r1 = min(h, math.ceil(iy.max().item()) + 3)
-        halo0, halo1 = max(0, r0 - 1), min(h, r1 + 1)  # the 3x3 unfold needs one more row each side
+        halo0, halo1 = max(0, r0 - 1), min(h, r1 + 1)
         with self._autocast():
             proj = self.model.project(enc.feat[:, :, halo0:halo1])
         d = proj.first_layer.shape[-1]
         band = proj.first_layer.view(1, halo1 - halo0, w, d)[:, r0 - halo0 : r1 - halo0].reshape(1, -1, d)
         return Projected(band, h, w, row_offset=r0)
+
+
+def _latent_rows(ys: torch.Tensor, h: int) -> tuple:
+    """(first, end) of the latent rows that queries at output rows `ys` ([-1, 1] units) can reach: the
+    nearest code's row with a margin of 2 (the ensemble's neighbour row and rounding)."""
+    iy = ((ys + 1) * h - 1) / 2
+    return max(0, math.floor(iy.min().item()) - 2), min(h, math.ceil(iy.max().item()) + 3)
 
 
 def tile_windows(height: int, width: int, tile: int = TILE, overlap: int = TILE_OVERLAP) -> list:
