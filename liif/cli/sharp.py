@@ -1,6 +1,7 @@
 """`python -m liif sharp PHOTO --scale 8 [--blend W] [--real] [-o sheet.png] [--json]`: the average and the
 sharp guess (liif/lessons/sharp.py) from the command line, with the same models the page uses."""
 
+from liif import settings
 from liif.cli.common import checked, fail
 
 SHEET_LABEL = 14  # caption size on the sheet, in pixels
@@ -25,7 +26,7 @@ def add_sharp(sub):
     p.add_argument("--ladder", action="store_true", help="also measure the blend at 0, 0.25, 0.5, 0.75 and 1")
     p.add_argument("-o", "--output", metavar="OUT.png", help="write tiny | average | blend | sharp (| real) as one PNG")
     p.add_argument("--json", action="store_true", help="print the numbers as JSON")
-    p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto")
+    p.add_argument("--precision", choices=["auto", *settings.PRECISIONS], default="auto")
     p.set_defaults(func=_run_sharp)
 
 
