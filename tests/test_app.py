@@ -130,7 +130,7 @@ def test_summary_is_json_and_reports_the_run(shelf, photo_path, outputs):
     assert summary["scale"] == {"x": 2.0, "y": 2.0}
     assert summary["model"] == "random.safetensors"
     assert summary["weights_sha256"] == hashlib.sha256(shelf.paths["random.safetensors"].read_bytes()).hexdigest()
-    assert summary["device"] == "cpu" and summary["precision"] in ("fp32", "bf16")
+    assert summary["device"] == "cpu" and summary["precision"] in ("fp32", "bf16", "int8")  # int8 on a CPU without bf16
     assert summary["decoder_queries"] == 40 * 32 * 4
     assert summary["observed_share"] == pytest.approx(0.25)
     assert summary["timings"]["decoder_seconds"] > 0
