@@ -61,3 +61,9 @@ def test_a_registered_encoder_renders_saves_loads_and_is_named_on_the_page(tiny,
 def test_an_unknown_encoder_is_a_sentence_naming_the_registered_ones():
     with pytest.raises(ValueError, match="unknown encoder 'nope'.*edsr-baseline.*rdn"):
         encoders.make_encoder("nope")
+
+
+def test_a_second_encoder_of_the_same_name_is_refused(tiny):
+    with pytest.raises(ValueError, match="'tiny' is registered already"):
+        encoders.register(encoders.Encoder("tiny", TinyEncoder, "Tiny 2", "pairs", "another tiny encoder"))
+    assert encoders.ENCODERS["tiny"].label == "Tiny"

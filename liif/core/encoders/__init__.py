@@ -29,6 +29,10 @@ ENCODERS: dict[str, Encoder] = {}
 
 
 def register(encoder: Encoder) -> Encoder:
+    """Add an encoder to the table. A name already there is refused: a second entry would silently change
+    what every weights file of that name loads into."""
+    if encoder.name in ENCODERS:
+        raise ValueError(f"an encoder called {encoder.name!r} is registered already")
     ENCODERS[encoder.name] = encoder
     return encoder
 
