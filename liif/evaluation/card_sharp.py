@@ -34,6 +34,16 @@ HISTORY = (
 )
 
 
+# What a person saw, not a measurement: the pictures looked at, at 100%, when this model was shipped.
+LOOKED_AT = (
+    "**Looked at** (at 100%: Grace Hopper 64→512 and the shipped 48×48 at ×8, through `python -m liif sharp "
+    "--ladder` and the page): the sharp guess draws crisper glasses, wrinkles and hair than the L1 model, and also "
+    "a faint grid at the input's pixel spacing (the edges between the latent codes' cells), visible from a blend "
+    "of about 0.6 and plain at 1. That misses the goal of no visible artefacts; the page's slider starts at 0.5, "
+    "where the screenshots looked at show none. More steps with a critic that sees the grid are the next try."
+)
+
+
 def _read(path: Path):
     return json.loads(path.read_text()) if path.is_file() else None
 
@@ -104,4 +114,5 @@ def sharp_section(weights_dir: Path = WEIGHTS_DIR) -> str:
             words.append(f"{what}: {value:.2f} against a goal of {goal:g} "
                          + ("(met)" if met else f"(missed by {goal - value:.2f})"))
         lines += ["**Goals at ×8 on faces**: " + "; ".join(words) + ".", ""]
+    lines += [LOOKED_AT, ""]
     return "\n".join(lines)

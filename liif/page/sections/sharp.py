@@ -12,7 +12,8 @@ from liif.render import imageio, sizes
 
 INTRO = ("**The average and the sharp guess.** The same network, trained two ways: once to be right on average "
          "(it draws the mean of every detail that would fit, so it looks soft), once against a critic to look "
-         "real (it draws one sharp guess). The slider moves between the two.")
+         "real (it draws one sharp guess). The slider moves between the two; it starts half way, since towards the "
+         "sharp end our briefly trained model also draws a faint grid at the input's pixel spacing.")
 
 
 class SharpSection:
