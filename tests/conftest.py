@@ -56,6 +56,18 @@ def weights_path(tmp_path_factory):
     return save_weights(LIIF(LIIFConfig(encoder="edsr-baseline")), tmp_path_factory.mktemp("weights") / "random.safetensors")
 
 
+@pytest.fixture(scope="module")
+def built_page(weights_path):
+    """A page of its own (liif/page/layout.py) on the small random weights, with its own visitors' folder."""
+    from liif.page import files, models
+    from liif.page.context import PageContext
+    from liif.page.layout import build_page
+
+    folder = files.OutputFolder()
+    yield build_page(PageContext(models.ModelShelf(weights_path, device="cpu"), folder))
+    folder.cleanup()
+
+
 @pytest.fixture
 def free_port() -> int:
     return _free_port()

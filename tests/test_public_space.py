@@ -117,16 +117,6 @@ def test_absurd_numbers_from_the_page_are_sentences(photo, scale, width):
         limits.prepare(photo, scale, target_width=width)
 
 
-@pytest.fixture(scope="module")
-def built_page(weights_path):
-    from liif.page.context import PageContext
-    from liif.page.layout import build_page
-
-    folder = files.OutputFolder()
-    yield build_page(PageContext(models.ModelShelf(weights_path, device="cpu"), folder))
-    folder.cleanup()
-
-
 @pytest.fixture
 def page(built_page, monkeypatch):
     monkeypatch.setattr(session, "MAGNIFIER_TILE", 32)

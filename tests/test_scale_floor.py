@@ -10,7 +10,7 @@ from PIL import Image
 
 from liif import settings
 from liif.lessons import answers as answers_lesson
-from liif.page import files, limits, models
+from liif.page import limits
 from liif.render.engine import Speed, encoded_pixels
 
 # Far slower than any CPU the page runs on: x8 of a 64x64 photo would be about 6 minutes of computing.
@@ -64,16 +64,6 @@ def test_the_experiments_start_at_a_scale_the_photo_allows():
     assert smaller < 8 and GLACIAL.seconds(encoded_pixels(100, 100), (100 * smaller) ** 2) <= limits.budget_seconds(GLACIAL)
     assert limits.experiment_scale((2, 3, 4, 6, 8), 4, 64, 64, FAST) == 4  # never above the default
     assert limits.experiment_scale((2, 3, 4, 6, 8), 8, 2000, 1000, GLACIAL) == 2  # none fits: the smallest
-
-
-@pytest.fixture(scope="module")
-def built_page(weights_path):
-    from liif.page.context import PageContext
-    from liif.page.layout import build_page
-
-    folder = files.OutputFolder()
-    yield build_page(PageContext(models.ModelShelf(weights_path, device="cpu"), folder))
-    folder.cleanup()
 
 
 @pytest.fixture

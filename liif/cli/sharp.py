@@ -3,6 +3,7 @@ sharp guess (liif/lessons/sharp.py) from the command line, with the same models 
 
 from liif import settings
 from liif.cli.common import checked, fail
+from liif.cli.upscale import scale_factor
 
 SHEET_LABEL = 14  # caption size on the sheet, in pixels
 
@@ -16,7 +17,7 @@ def add_sharp(sub):
                                    "measure each picture's invented detail and, with --real, its distance to the "
                                    "real photo.")
     p.add_argument("photo", metavar="PHOTO", help=f"an image file ({imageio.SUPPORTED_NAMES})")
-    p.add_argument("--scale", type=checked(_scale), default=8.0, metavar="S", help="scale factor (default 8)")
+    p.add_argument("--scale", type=checked(scale_factor), default=8.0, metavar="S", help="scale factor (default 8)")
     p.add_argument("--blend", type=float, default=0.5, metavar="W",
                    help="the blend's weight: 0 is the average, 1 the sharp guess (default 0.5)")
     p.add_argument("--real", action="store_true",
@@ -28,18 +29,6 @@ def add_sharp(sub):
     p.add_argument("--json", action="store_true", help="print the numbers as JSON")
     p.add_argument("--precision", choices=["auto", *settings.PRECISIONS], default="auto")
     p.set_defaults(func=_run_sharp)
-
-
-def _scale(text):
-    from liif.render.imageio import ImageInputError
-
-    try:
-        value = float(text)
-    except ValueError:
-        raise ImageInputError(f"the scale {text!r} is not a number") from None
-    if not 1 <= value <= 30:
-        raise ImageInputError(f"the scale {value:g} is outside 1 to 30")
-    return value
 
 
 def _run_sharp(args):

@@ -6,7 +6,8 @@ from liif.cli.common import add_model_options, checked, fail, make_upscaler
 from liif.core import fmt
 
 
-def _scale(text):
+def scale_factor(text):
+    """A scale factor on the command line: a positive, finite number (ImageInputError otherwise)."""
     from liif.render.sizes import output_size
 
     output_size(1, 1, scale=text)  # validates: a positive, finite number
@@ -40,7 +41,7 @@ def add_upscale(sub):
                                    "greyscale and transparency are kept.")
     p.add_argument("inputs", nargs="+", metavar="IN", help=f"image files ({imageio.SUPPORTED_NAMES})")
     size = p.add_mutually_exclusive_group(required=True)
-    size.add_argument("--scale", type=checked(_scale), metavar="S", help="scale factor, e.g. 4 or 3.5")
+    size.add_argument("--scale", type=checked(scale_factor), metavar="S", help="scale factor, e.g. 4 or 3.5")
     size.add_argument("--size", type=checked(sizes.parse_size), metavar="WxH", help="exact output size, e.g. 1920x1080")
     size.add_argument("--width", type=checked(_width), metavar="W", help="output width; height keeps the aspect ratio")
     size.add_argument("--height", type=checked(_height), metavar="H", help="output height; width keeps the aspect ratio")
