@@ -35,6 +35,7 @@ from liif.lessons.explain_words import count_faces
 from liif.render import imageio
 
 LETTERS = "ABCDEFGH"  # the neutral labels, in the order shown
+GAME_LEAVES_OUT = ("guess-fit", "different")  # when the sharp guess plays (see from_answers)
 
 
 @dataclass
@@ -172,12 +173,16 @@ def from_answers(found: answers.Answers, real: np.ndarray) -> Guess:
         raise imageio.ImageInputError(
             "the real photo does not shrink back to the tiny input within "
             f"{_levels(GOAL_LEVELS)}, so it cannot be shown unchanged among the answers")
-    if len(found.candidates) > len(LETTERS):
-        raise ValueError(f"at most {len(LETTERS)} pictures, not {len(found.candidates)}")
+    # With a sharp guess the game shows it as drawn, and leaves out its made-to-fit twin (nearly the same
+    # picture) and the completely different picture (no one takes it for the photo): five pictures again.
+    shown = [c for c in found.candidates
+             if found.candidate("guess") is None or c.kind not in GAME_LEAVES_OUT]
+    if len(shown) > len(LETTERS):
+        raise ValueError(f"at most {len(LETTERS)} pictures, not {len(shown)}")
     real = np.asarray(real)
     entries = []
-    for letter, i in zip(LETTERS, order(found.tiny, found.scale, len(found.candidates))):
-        c = found.candidates[i]
+    for letter, i in zip(LETTERS, order(found.tiny, found.scale, len(shown))):
+        c = shown[i]
         off = np.abs(c.picture.astype(np.int16) - real.astype(np.int16))
         entries.append(Entry(
             letter=letter, kind=c.kind, identity=c.label, how=c.how, picture=c.picture,
@@ -244,8 +249,8 @@ def reveal(game: Guess, guess) -> list:
 def _cannot_tell(game: Guess) -> str:
     """How exactly each picture shrinks back to the tiny input, and what that means for telling them apart."""
     h, w = game.tiny.shape[:2]
-    real, liif = game.real, game.kind("liif")
-    sharp = [e for e in game.entries if e.kind != "liif"]
+    real, liif, drawn = game.real, game.kind("liif"), game.kind("guess")
+    sharp = [e for e in game.entries if e.kind not in ("liif", "guess")]  # the models' drawings are not adjusted
     worst = max(e.max_abs_levels for e in sharp)
     alike = sharp + ([liif] if liif is not None and liif.max_abs_levels <= worst else [])
     who = f"all {len(alike)}" if len(alike) == len(game.entries) else ", ".join(
@@ -259,6 +264,9 @@ def _cannot_tell(game: Guess) -> str:
     if liif is not None and liif not in alike:
         text += (f" LIIF's answer ({liif.letter}), as the model drew it and not adjusted, gives it back only "
                  f"{within_levels(liif.max_abs_levels)} ({liif.mean_abs_levels:.2f} on average).")
+    if drawn is not None:
+        text += (f" The sharp guess ({drawn.letter}), as drawn, gives it back {within_levels(drawn.max_abs_levels)} "
+                 f"({drawn.mean_abs_levels:.2f} on average).")
     return text
 
 
