@@ -561,6 +561,8 @@ def test_after_a_run_a_phone_shows_every_text_readable_and_whole(browser, app_se
         _upload(page, photo)
         page.locator("#run-button").click()
         page.locator("#status strong").get_by_text("Done", exact=True).wait_for(state="visible")
+        # Scrolled to, as a visitor would: the browser loads a picture this far down (lazily) only then.
+        page.locator("#feature-grid").scroll_into_view_if_needed()
         page.locator("#feature-grid img").first.wait_for(state="visible")
         after = page.evaluate("() => document.documentElement.scrollHeight")
         print(f"page height at {PHONE['width']} px: {before} px before a run, {after} px after")
