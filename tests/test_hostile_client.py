@@ -226,7 +226,7 @@ def test_four_hostile_bodies_at_once_leave_memory_within_1_5_gb_of_idle(app_serv
     watcher.start()
     try:
         with ThreadPoolExecutor(4) as pool:
-            answers = list(pool.map(lambda _: visitor.call("upscale", [_pasted(body), 4]), range(4)))
+            answers = list(pool.map(lambda _: visitor.call("upscale", [_pasted(body), 4, "", None]), range(4)))
             outcomes = list(pool.map(lambda a: visitor.read_call("upscale", a.json()["event_id"])
                                      if a.status_code == 200 else ("refused", a.text), answers))
     finally:
@@ -239,7 +239,7 @@ def test_four_hostile_bodies_at_once_leave_memory_within_1_5_gb_of_idle(app_serv
 
 def test_a_json_body_over_4_mb_gets_413(app_server):
     visitor = Visitor(app_server.url, ABUSER, rotating=True)
-    answer = visitor.call("upscale", [_pasted(_bomb_data_url(padding=3_200_000)), 4])  # about 4.3 MB
+    answer = visitor.call("upscale", [_pasted(_bomb_data_url(padding=3_200_000)), 4, "", None])  # about 4.3 MB
     assert answer.status_code == 413 and "4,000,000" in answer.text
 
 
@@ -253,7 +253,7 @@ def test_thirty_sessions_behind_one_address_each_get_their_run(app_server):
     sessions = [f"pupil{k:02d}x" for k in range(30)]
 
     def pupil(session):
-        answer = school.join(upscale, [picture, 2], session)
+        answer = school.join(upscale, [picture, 2, "", None], session)
         if answer.status_code != 200:
             return "refused: " + answer.text
         done = school.read_session(session)  # the stream opened at once, as the page does
@@ -266,7 +266,7 @@ def test_thirty_sessions_behind_one_address_each_get_their_run(app_server):
 
 # -- issue 32: every route, one rule ---------------------------------------------------------------------
 
-ENDPOINT_ARGUMENTS = {"upscale": [2], "check": [4], "zoom": [None, None, 4], "answers": [4], "probe": [4, 0, 0],
+ENDPOINT_ARGUMENTS = {"upscale": [2, "", None], "check": [4], "zoom": [None, None, 4], "answers": [4], "probe": [4, 0, 0],
                       "seen": [4]}
 
 
@@ -299,7 +299,7 @@ def test_a_run_caller_gets_404_and_no_caller_sees_anothers_encoding(app_server):
     _warm_up(app_server)
     first, second = Visitor(app_server.url, HONEST), Visitor(app_server.url, ABUSER)
     picture = first.upload(_photo(40, 40, seed=11))
-    for route, body in (("run/upscale", {"data": [picture, 2]}), ("api/upscale", {"data": [picture, 2]}),
+    for route, body in (("run/upscale", {"data": [picture, 2, "", None]}), ("api/upscale", {"data": [picture, 2, "", None]}),
                         ("run/predict", {"data": [picture, 2, None, None, None, False], "fn_index": 5})):
         answer = httpx.post(f"{first.url}/{route}", json=body, headers=first.headers(), timeout=30)
         assert answer.status_code == 404, (route, answer.status_code, answer.text[:200])
@@ -312,7 +312,7 @@ def test_a_run_caller_gets_404_and_no_caller_sees_anothers_encoding(app_server):
     # Within one browser session the encoding is reused, as it should be: the check above can see reuse.
     upscale, session = _fn_index(app_server.url, "upscale"), "one-visitor-session"
     for _ in range(2):
-        assert first.join(upscale, [picture, 2], session).status_code == 200
+        assert first.join(upscale, [picture, 2, "", None], session).status_code == 200
         done = first.read_session(session)
         reused.append(done[0]["output"]["data"][1]["timings"]["encoder_reused"])
     assert reused[3:] == [False, True], reused
@@ -331,7 +331,7 @@ def test_unknown_streams_and_foreign_paths_write_at_most_one_log_line_each(app_s
                                   timeout=30).status_code)
     for k in range(30):
         statuses.append(stranger.call("upscale", [{"path": f"/etc/x{k}.png", "meta": {"_type": "gradio.FileData"}},
-                                                  2]).status_code)
+                                                  2, "", None]).status_code)
     time.sleep(1.0)
     log = app_server.log_path.read_text(errors="replace")
     added = log.count("\n") - before
@@ -365,7 +365,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 url, picture, count = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3])
 def one(k):
-    route, body = (("run/upscale", {"data": [picture, 8]}) if k % 5 else
+    route, body = (("run/upscale", {"data": [picture, 8, "", None]}) if k % 5 else
                    ("run/predict", {"data": [picture, 8, None, None, None, False], "fn_index": 5}))
     start = time.monotonic()
     answer = httpx.post(f"{url}/{route}", json=body, headers={"X-Forwarded-For": f"10.0.{k}.7, 198.51.100.66"},
@@ -405,7 +405,7 @@ def test_a_call_v2_flood_leaves_the_honest_visitor_within_twice_its_time_alone(a
     readers = ThreadPoolExecutor(40)
     accepted, outcomes = 0, []
     for _ in range(40):  # the abuser's jobs, through /call/v2, read through its own read route
-        answer = httpx.post(f"{abuser.url}/call/v2/upscale", json={"image": theirs, "scale": 2},
+        answer = httpx.post(f"{abuser.url}/call/v2/upscale", json={"image": theirs, "scale": 2, "model": "", "blend": None},
                             headers=abuser.headers(), timeout=60)
         if answer.status_code == 200:
             accepted += 1

@@ -17,12 +17,14 @@ class AnswersSection:
         self.page, self.ctx = page, page.ctx
         with gr.Accordion("2. Many answers fit: sharp pictures that all shrink back to your photo", open=False,
                           elem_id="answers-section"):
+            sharp = ("the sharp guess of the same network trained to look real, as it drew your photo and made "
+                     "to fit; then " if self.ctx.shelf.look_real_trained() else "")
             gr.Markdown(
-                "Your tiny photo is what many different sharp pictures look like when shrunk. Here are some, "
-                f"made for your photo by back-projection (correcting a picture until its {answers.OPERATOR}, the "
-                "way the model's training inputs were made, gives back your pixels), **not** by a generative "
-                "model: a detail taken from another photo, texture added to LIIF's answer, a completely different "
-                "picture. Each one's numbers say how exactly it shrinks back to your photo.")
+                "Your tiny photo is what many different sharp pictures look like when shrunk. Here are some: "
+                f"{sharp}pictures made for your photo by back-projection (correcting a picture until its "
+                f"{answers.OPERATOR}, the way the model's training inputs were made, gives back your pixels), "
+                "**not** by a generative model: a detail taken from another photo, texture added to LIIF's answer, "
+                "a completely different picture. Each one's numbers say how exactly it shrinks back to your photo.")
             with gr.Row():
                 self.scale = gr.Radio(list(answers.SCALES), value=answers.DEFAULT_SCALE, label="Enlarged by",
                                       elem_id="answers-scale")

@@ -26,7 +26,8 @@ ERRORS_LABEL = "How far off: bicubic (left), LIIF (right)"
 CLOSER_LABEL = "Where LIIF is closer than bicubic"
 GUESS_SLOTS = 5  # the game's pictures: the real photo, LIIF's answer and the answers' three sharp ones
 GUESS_INTRO = ("### Which one is real?\nThe real photo shrinks to the tiny input; every other picture here but "
-               "LIIF's own answer was made to shrink back to that same tiny input. Guess which one is real: click "
+               "the models' own drawings (shown as they drew them) was made to shrink back "
+               "to that same tiny input. Guess which one is real: click "
                "it, or choose its letter and press Reveal. The real photo, the magnifier and the maps of the "
                "errors appear below once you have guessed.")
 
