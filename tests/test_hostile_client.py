@@ -445,13 +445,13 @@ def test_the_honest_visitor_waits_behind_at_most_one_of_the_abusers_jobs(app_ser
     readers = ThreadPoolExecutor(40)
     accepted = 0
     for k in range(15):  # /call jobs, read at once so none is dropped as unread
-        answer = abuser.call("upscale", [theirs, most])
+        answer = abuser.call("upscale", [theirs, most, "", None])
         if answer.status_code == 200:
             accepted += 1
             readers.submit(abuser.read_call, "upscale", answer.json()["event_id"], 300)
     for k in range(8):  # /queue/join jobs, two per session (the per-session limit), streams open
         session = f"abuser{k}x"
-        jobs = sum(abuser.join(upscale, [theirs, most], session).status_code == 200 for _ in range(2 if k < 7 else 1))
+        jobs = sum(abuser.join(upscale, [theirs, most, "", None], session).status_code == 200 for _ in range(2 if k < 7 else 1))
         readers.submit(abuser.read_session, session, jobs, 300)
         accepted += jobs
     assert accepted == 30
@@ -460,7 +460,7 @@ def test_the_honest_visitor_waits_behind_at_most_one_of_the_abusers_jobs(app_ser
     # posted, so the abuser now posts a burst of as many again at once (the accepted ones read at once):
     # with a new visitor per left part none of them would be refused.
     with ThreadPoolExecutor(16) as burst:
-        extra = list(burst.map(lambda _: abuser.call("upscale", [theirs, most]), range(ADDRESS_CAP)))
+        extra = list(burst.map(lambda _: abuser.call("upscale", [theirs, most, "", None]), range(ADDRESS_CAP)))
     for answer in extra:
         if answer.status_code == 200:
             readers.submit(abuser.read_call, "upscale", answer.json()["event_id"], 300)
