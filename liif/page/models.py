@@ -30,6 +30,7 @@ from liif.core.weights import (
 from liif.evaluation.data_facts import facts_beside
 from liif.render.engine import Speed, Upscaler
 
+_UNREAD = object()  # a cached answer not yet worked out
 BLENDS_KEPT = 3  # blended engines kept (1.5 M parameters each for EDSR-baseline: a slider's last positions)
 TEXT_MODEL_FILE = next(m.filename for m in SHIPPED_MODELS if m.name == "edsr-baseline-text")
 
@@ -80,6 +81,7 @@ class ModelShelf:
         self._locks: dict[str, threading.Lock] = {name: threading.Lock() for name in self.paths}
         self._loading = threading.Lock()
         self._blends: OrderedDict = OrderedDict()  # blend_name -> Upscaler, the latest BLENDS_KEPT
+        self._look_real_pair = _UNREAD  # look_real_trained's answer, read on first use
 
     def _offer(self, path: Path) -> None:
         """Offer a weights file if its header and architecture can be read: a corrupt file is found at
@@ -207,7 +209,13 @@ class ModelShelf:
 
     def look_real_trained(self) -> tuple | None:
         """(the average-minded model, the sharp guesser): the first model trained adversarially (its training
-        record says so) and the model it was fine-tuned from, when the shelf has both; else None."""
+        record says so) and the model it was fine-tuned from, when the shelf has both; else None. Read from the
+        files' headers once: every blended request asks."""
+        if self._look_real_pair is _UNREAD:
+            self._look_real_pair = self._find_look_real_pair()
+        return self._look_real_pair
+
+    def _find_look_real_pair(self) -> tuple | None:
         for name, path in self.paths.items():
             try:
                 training = json.loads(read_metadata(path).get("training") or "{}")
