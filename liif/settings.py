@@ -39,7 +39,7 @@ class Variable:
 
 VARIABLES = (
     Variable(WEIGHTS, "every file in weights/", "the one weights file the page offers (ours or the authors' .pth)"),
-    Variable(PRECISION, "auto", "fp32, bf16, int8 or auto: what the page's models compute in (auto: bf16 on CPUs with bf16 units, int8 on other x86 CPUs, fp32 elsewhere)"),
+    Variable(PRECISION, "auto", "fp32, bf16, int8 or auto: what the page's models compute in (auto: int8 on x86 CPUs, with a bf16 encoder where the CPU has bf16 units; bf16 on CUDA; fp32 elsewhere)"),
     Variable(MAX_INPUT_PIXELS, "2,000,000", "the largest input accepted, in pixels"),
     Variable(MAX_OUTPUT_PIXELS, "36,000,000 (the page: 2,000,000)", "the largest output made, in pixels"),
     Variable(PAGE_SECONDS, "10", "the most model compute one page request may ask for, in seconds"),

@@ -9,7 +9,7 @@ from liif import settings
 from liif.core import int8
 from liif.core.model import LIIF, LIIFConfig, _mlp_tail
 from liif.render.engine import Upscaler
-from liif.render.precision import CpuFacts, cpu_facts, pick_precision, precision_words
+from liif.render.precision import CpuFacts, cpu_facts, encoder_precision, pick_precision, precision_words
 
 NEEDS_INT8 = pytest.mark.skipif(not int8.kernels_available(), reason="this PyTorch has no oneDNN int8 kernels")
 CPU = torch.device("cpu")
@@ -36,17 +36,50 @@ def test_int8_mlp_is_close_to_the_fp32_layers(model):
 
 @NEEDS_INT8
 def test_int8_products_do_not_saturate():
-    """Inputs and weights at their largest: AVX2's 16-bit pair sums would halve this with 8-bit weights."""
-    layer = nn.Linear(256, 4)
+    """Inputs and weights at their largest: AVX2's 16-bit pair sums would halve this with 8-bit weights.
+    (Weights of one value per layer: int8 holds them exactly, so any difference would be saturation.)"""
+    layer, last = nn.Linear(256, 4), nn.Linear(4, 1)
     with torch.no_grad():
         layer.weight.fill_(0.5)
         layer.bias.zero_()
-    last = nn.Linear(4, 1)
+        last.weight.fill_(0.25)
+        last.bias.zero_()
     mlp = int8.Int8MLP(nn.Sequential(nn.ReLU(), layer, nn.ReLU(), last))
     x = torch.full((8, 256), 3.0)
     with torch.no_grad():
         exact = last(torch.relu(layer(x)))
     assert torch.allclose(mlp(x), exact, rtol=1e-4)
+
+
+def _exact_tail(layers, x):
+    with torch.no_grad():
+        return _mlp_tail(layers, x.clone())
+
+
+@NEEDS_INT8
+def test_a_render_pass_writes_uint8_between_layers_and_redoes_a_chunk_it_would_clip(model):
+    """Later chunks of a render get each hidden layer's output straight in uint8 at a scale the first chunk
+    measured; a chunk whose values outgrow it (or shrink far below it) has that layer run again, so every
+    chunk stays as close to the fp32 layers as a chunk computed on its own."""
+    layers = model.imnet.layers[1:]
+    mlp = int8.Int8MLP(layers)
+    torch.manual_seed(3)
+    first, alike = torch.randn(2000, 256) * 2, torch.randn(2000, 256) * 2
+    run = mlp.render_pass()
+    run(first)
+    got = run(alike)
+    assert run.redone == 0  # the predicted scales held: the uint8 outputs were used as they came
+    exact = _exact_tail(layers, alike)
+    alone_error = (mlp(alike) - exact).abs().max().item()
+    assert (got - exact).abs().max().item() < 2 * alone_error + 1e-3
+    for factor in (20.0, 0.02):  # a chunk far brighter, then far darker, than the first
+        chunk = alike * factor
+        got = run(chunk)
+        exact = _exact_tail(layers, chunk)
+        assert (got - exact).abs().max().item() < 0.05 * exact.abs().max().item()
+    assert run.redone >= 2
+    one, other = mlp.render_pass(), mlp.render_pass()  # the same chunks in a new pass: the same numbers
+    assert all(torch.equal(one(chunk), other(chunk)) for chunk in (first, alike, alike * 20))
 
 
 @NEEDS_INT8
@@ -61,12 +94,13 @@ def test_int8_render_is_close_to_fp32(model):
     assert torch.equal(fast, engine.render(image, 92, 124))  # deterministic
 
 
-def test_auto_picks_bf16_then_int8_then_fp32():
-    with_bf16 = CpuFacts(fast_bf16=True, int8="vnni")
+def test_auto_picks_int8_then_bf16_then_fp32():
+    with_bf16, bf16_alone = CpuFacts(fast_bf16=True, int8="vnni"), CpuFacts(fast_bf16=True, int8=None)
     avx2, vnni, neither = CpuFacts(False, "avx2"), CpuFacts(False, "vnni"), CpuFacts(False, None)
-    assert pick_precision("auto", CPU, with_bf16) == "bf16"
     expected = "int8" if int8.kernels_available() else "fp32"
     assert pick_precision("auto", CPU, avx2) == expected and pick_precision("auto", CPU, vnni) == expected
+    assert pick_precision("auto", CPU, with_bf16) == ("int8" if int8.kernels_available() else "bf16")
+    assert pick_precision("auto", CPU, bf16_alone) == "bf16"
     assert pick_precision("auto", CPU, neither) == "fp32"
     assert pick_precision("fp32", CPU, avx2) == "fp32"  # asked for: not the CPU's choice
     assert pick_precision("auto", torch.device("mps"), avx2) == "fp32"
@@ -87,5 +121,26 @@ def test_precision_setting_and_words():
     assert settings.precision({settings.PRECISION: " INT8 "}) == "int8"
     with pytest.raises(settings.SettingError, match="LIIF_PRECISION"):
         settings.precision({settings.PRECISION: "fp8"})
-    assert "int8" in precision_words("int8") and "fp32" in precision_words("int8")
     assert precision_words("bf16") == "bf16"
+    without, with_bf16 = precision_words("int8", CpuFacts(False, "avx2")), precision_words("int8", CpuFacts(True, "vnni"))
+    assert "int8" in without and "fp32" in without and "bf16" not in without
+    assert "int8" in with_bf16 and "encoder bf16" in with_bf16
+
+
+def test_int8_encodes_in_bf16_only_where_the_cpu_has_bf16_units():
+    assert encoder_precision("int8", CPU, CpuFacts(True, "vnni")) == "bf16"
+    assert encoder_precision("int8", CPU, CpuFacts(False, "avx2")) == "fp32"
+    assert encoder_precision("fp32", CPU, CpuFacts(True, "vnni")) == "fp32"
+    assert encoder_precision("bf16", CPU, CpuFacts(True, None)) == "bf16"
+
+
+@NEEDS_INT8
+def test_engines_share_encodings_only_when_they_encode_alike(model):
+    fp32, int8_engine = Upscaler(model, device="cpu", precision="fp32"), Upscaler(model, device="cpu", precision="int8")
+    if int8_engine.encoder_precision == "fp32":
+        int8_engine.share_encodings(fp32)
+        image = torch.rand(1, 3, 8, 8)
+        assert int8_engine.encode(image) is fp32.encode(image)
+    else:  # a bf16 encoder: its codes are not fp32's
+        with pytest.raises(ValueError, match="encode alike"):
+            int8_engine.share_encodings(fp32)

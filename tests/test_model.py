@@ -5,7 +5,8 @@ import itertools
 import pytest
 import torch
 
-from liif.core.model import LIIF, LIIFConfig, count_parameters
+from liif.core import geometry
+from liif.core.model import LIIF, LIIFConfig, Projected, count_parameters
 from liif.core.reference import query_reference
 
 SWITCHES = list(itertools.product([True, False], [True, False], [True, False], ["none", "bicubic"]))
@@ -55,6 +56,26 @@ def test_fast_query_equals_reference(unfold, ensemble, cell, residual):
         slow = query_reference(model, feat, coord, cell_size, inp)
     assert fast.shape == (2, 333, 3)
     assert (fast - slow).abs().max().item() < 1e-5
+
+
+@pytest.mark.parametrize("unfold,ensemble,cell,residual", SWITCHES)
+def test_grid_query_equals_the_pointwise_query(unfold, ensemble, cell, residual):
+    """`query_grid` finds codes per row and per column: the same numbers as `query` on every point, in a
+    projected band that starts below the first latent row (as the engine's bands do), with queries at
+    the grid's edges (clamped ensemble shifts)."""
+    torch.manual_seed(hash((unfold, ensemble, cell, residual, "grid")) % 1000)
+    config = LIIFConfig(encoder="edsr-baseline", feat_unfold=unfold, local_ensemble=ensemble,
+                        cell_decode=cell, residual=residual)
+    model = LIIF(config).eval()
+    inp = torch.rand(1, 3, 11, 13) * 2 - 1
+    ys, xs, cell_size = geometry.region_grid((4.0, 0.0, 11.0, 13.0), (17, 29), 11, 13)
+    coord = torch.stack(torch.meshgrid(ys, xs, indexing="ij"), -1).reshape(1, -1, 2)
+    with torch.no_grad():
+        whole = model.project(model.encode(inp))
+        band = Projected(whole.first_layer[:, 2 * 13 :], 11, 13, row_offset=2)  # latent rows 2..10
+        pointwise = model.query(band, coord, cell_size.expand_as(coord), inp)
+        grid = model.query_grid(band, ys, xs, cell_size, inp)
+    assert torch.equal(grid, pointwise)
 
 
 def test_residual_model_starts_near_bicubic():

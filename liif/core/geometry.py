@@ -72,6 +72,20 @@ def nearest_code(q: torch.Tensor, h: int, w: int):
     return iy * w + ix, centre
 
 
+def axis_codes(values: torch.Tensor, n: int, shift: int | None):
+    """One axis of `neighbour_queries` and `nearest_code` for the points of a grid, whose rows (or columns)
+    share it: for positions `values` (k,) along an axis of n codes and an ensemble shift along it (-1 or +1;
+    None without the ensemble), each value's code index along the axis and its offset from that code's
+    centre in code units, (k,) long and (k,) float. The same arithmetic, element by element, as the two
+    functions it mirrors (which the reference keeps using as written), so `LIIF.query_grid` gives the same
+    numbers as `LIIF.query`."""
+    q = values
+    if shift is not None:
+        q = (values + values.new_tensor(shift / n + ENSEMBLE_EPS)).clamp(-1 + ENSEMBLE_EPS, 1 - ENSEMBLE_EPS)
+    index = torch.round(((q + 1) * n - 1) / 2).clamp(0, n - 1).long()
+    return index, (values - pixel_centres(n, device=values.device)[index]) * n
+
+
 def area(rel: torch.Tensor) -> torch.Tensor:
     """Area of the rectangle between the query and a code's centre, in latent-pixel units."""
     return (rel[..., 0] * rel[..., 1]).abs() + AREA_EPS

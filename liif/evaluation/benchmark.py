@@ -191,8 +191,8 @@ def compare_precisions(data_root, sets, scales, precision: str, against: str = "
     from liif.render.engine import Upscaler
 
     engines = {p: Upscaler(load_weights(model_path), device=device, precision=p) for p in (against, precision)}
-    if "bf16" not in engines:  # int8 is the decoder's: one encoding serves both (RDN's is most of the time)
-        engines[precision].share_encodings(engines[against])
+    if engines[precision].encoder_precision == engines[against].encoder_precision:
+        engines[precision].share_encodings(engines[against])  # one encoding serves both (RDN's is most of the time)
     results = {}
     for set_name in sets:
         for scale in scales:

@@ -64,7 +64,7 @@ def probe_sentences(probe) -> list:
     else:
         lines.append(f"This model's answers are colours (no bicubic term): their weighted sum "
                      f"{_levels(probe.total)} {how} to {_ints(probe.rgb)}.")
-    precision = {"bf16": "in bf16, ", "int8": "its hidden layers in int8, "}.get(probe.precision, "")
+    precision = {"bf16": "in bf16, ", "int8": "its layers after the first in int8, "}.get(probe.precision, "")
     if probe.rendered_rgb == probe.rgb:
         lines.append(f"The engine's render of the whole picture has exactly {_ints(probe.rendered_rgb)} here: the "
                      "sum above is the model, computed by hand.")

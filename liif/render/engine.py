@@ -12,8 +12,9 @@ What it adds to `LIIF.query`, and why:
 - the encoder's output is cached per image, so the magnifier and re-renders at another scale skip it;
 - a region of an image not yet encoded encodes only the input around it (the region plus the encoder's
   context), so a small crop of a large photo costs about what the crop does;
-- precision: fp32, bf16 autocast where the hardware makes it fast, or the decoder's hidden layers in int8
-  where it has no bf16 units (`auto` chooses: liif/render/precision.py).
+- precision: fp32, bf16 autocast where the hardware makes it fast, or the decoder's layers after the first
+  in int8 (`auto` chooses: liif/render/precision.py);
+- the decoder asks for a grid of rows x columns at a time (`LIIF.query_grid`), chunk by chunk.
 """
 
 import hashlib
@@ -29,6 +30,7 @@ from liif.core import geometry
 from liif.core.int8 import Int8MLP
 from liif.core.model import LIIF, Projected
 from liif.core.weights import LoadedModel
+from liif.render import precision as precisions
 from liif.render.precision import CpuFacts, cpu_facts, cpu_has_fast_bf16, pick_precision, precision_words  # noqa: F401
 
 # Encoder tiling, in input pixels. The overlap covers most of the encoder's effective receptive field;
@@ -100,10 +102,12 @@ class Upscaler:
                  chunk=QUERY_CHUNK, cache_size=2):
         self.device = pick_device(device) if isinstance(device, str) else device
         self.precision = pick_precision(precision, self.device)
+        # What the encoder computes in: int8 is the decoder's, bf16 encodes where the hardware has bf16 units.
+        self.encoder_precision = precisions.encoder_precision(self.precision, self.device)
         # What the weights file says (path, training record), for the lessons; empty for a bare LIIF.
         self.weights = model if isinstance(model, LoadedModel) else LoadedModel(model)
         self.model = self.weights.model.to(self.device).eval()
-        # int8: a quantised copy of the decoder's hidden layers, made once from the weights as they are now.
+        # int8: a quantised copy of the decoder's layers after the first, made once from the weights as they are now.
         self._tail = Int8MLP(self.model.imnet.layers[1:]) if self.precision == "int8" else None
         if self.device.type in ("cpu", "cuda"):
             self.model.encoder.to(memory_format=torch.channels_last)
@@ -117,9 +121,9 @@ class Upscaler:
     def share_encodings(self, other: "Upscaler") -> None:
         """Read and fill `other`'s encoder cache: for a comparison of two engines that encode alike (fp32 and
         int8 differ only in the decoder), so each picture is encoded once."""
-        if {self.precision, other.precision} & {"bf16"} or (self.tile, self.overlap, self.device) != (
-                other.tile, other.overlap, other.device):
-            raise ValueError("only engines that encode alike (fp32 or int8, same tiles, same device) share encodings")
+        if (self.encoder_precision, self.tile, self.overlap, self.device) != (
+                other.encoder_precision, other.tile, other.overlap, other.device):
+            raise ValueError("only engines that encode alike (same encoder precision, tiles and device) share encodings")
         self._cache = other._cache
 
     @contextmanager
@@ -185,8 +189,8 @@ class Upscaler:
         model's formula on its own computes at the precision the renders do."""
         return self._autocast()
 
-    def _autocast(self):
-        enabled = self.precision == "bf16"
+    def _autocast(self, precision=None):
+        enabled = (precision or self.precision) == "bf16"
         device_type = "cuda" if self.device.type == "cuda" else "cpu"
         return torch.autocast(device_type, dtype=torch.bfloat16, enabled=enabled and self.device.type != "mps")
 
@@ -199,7 +203,7 @@ class Upscaler:
             return self._cache[key]
         start = time.perf_counter()
         inp = geometry.normalise(image01.to(self.device, torch.float32))
-        with self._autocast():
+        with self._autocast(self.encoder_precision):
             feat = encode_tiled(self.model, inp, self.tile, self.overlap).float()
         encoded = Encoded(inp, feat, time.perf_counter() - start)
         self._cache[key] = encoded
@@ -242,11 +246,11 @@ class Upscaler:
         rows_per_chunk = max(1, self.chunk // cols)
         last_row = _latent_rows(ys, hc)[1]
         band = None
+        tail = self._tail.render_pass() if self._tail is not None else None  # int8: one pass per render
         for r0 in range(0, rows, rows_per_chunk):
             r1 = min(rows, r0 + rows_per_chunk)
             band = self._band_for(enc, ys[r0:r1], last_row, band)
-            coord = torch.stack(torch.meshgrid(ys[r0:r1], xs, indexing="ij"), -1).reshape(1, -1, 2)
-            out[r0:r1] = self._decode(enc, band, coord, cell).view(r1 - r0, cols, 3)
+            out[r0:r1] = self._decode(enc, band, ys[r0:r1], xs, cell, tail).view(r1 - r0, cols, 3)
             if progress is not None:
                 progress(r1 / rows)
         enc.timings["decode_seconds"] = time.perf_counter() - start
@@ -285,10 +289,10 @@ class Upscaler:
         y0, x0, y1, x1 = window
         return (y1 - y0) * (x1 - x0)
 
-    def _decode(self, enc: Encoded, band: Projected, coord: torch.Tensor, cell: torch.Tensor) -> torch.Tensor:
-        """Colours (1, Q, 3) for coordinates whose latent rows `band` holds."""
+    def _decode(self, enc: Encoded, band: Projected, ys, xs, cell, tail) -> torch.Tensor:
+        """Colours (1, rows x cols, 3) of the grid `ys` x `xs`, whose latent rows `band` holds."""
         with self._autocast():
-            pred = self.model.query(band, coord, cell.expand_as(coord), enc.inp, tail=self._tail)
+            pred = self.model.query_grid(band, ys, xs, cell, enc.inp, tail=tail)
         return pred.float()
 
     def _band_for(self, enc: Encoded, ys: torch.Tensor, last_row: int, band: Projected | None) -> Projected:

@@ -3,12 +3,14 @@
 - fp32: everything; the reference's arithmetic, the oracle.
 - bf16: autocast for the encoder and the decoder, where the hardware has bf16 matrix units (AMX, AVX-512
   BF16, CUDA): several times fp32 there, and far slower than fp32 elsewhere.
-- int8: the decoder's hidden layers in int8 (`liif/core/int8.py`), everything else fp32: for CPUs
-  without bf16 units, where fp32 matrix products were the floor. oneDNN's int8 products run on AVX2
-  (about 2x fp32, measured) and AVX-512 VNNI / AVX-VNNI (3-4x).
+- int8: the decoder's layers after the first in int8 (`liif/core/int8.py`); the encoder in bf16 where the
+  CPU has bf16 units, else fp32; the rest fp32. oneDNN's int8 products run on AVX2 (about 2x fp32,
+  measured) and AVX-512 VNNI / AVX-VNNI (3-4x fp32, and ~1.7x bf16 on the same AVX-512 BF16 CPU).
 
-`auto` takes bf16 where it is fast, else int8 on an x86 CPU with int8 kernels, else fp32. The CPU's
-facts can be passed in (`CpuFacts`), so the choice is tested without the CPU it is about.
+`auto` takes int8 on an x86 CPU with int8 kernels (with or without bf16 units: where both exist, int8's
+decoder beside a bf16 encoder measured faster than bf16 throughout, docs/performance.md), else bf16 where
+it is fast (CUDA, a CPU with bf16 units and no int8 kernels), else fp32. The CPU's facts can be passed in
+(`CpuFacts`), so the choice is tested without the CPU it is about.
 """
 
 from dataclasses import dataclass
@@ -85,11 +87,24 @@ def pick_precision(name: str, device: torch.device, cpu: CpuFacts | None = None)
     if device.type != "cpu":
         return "fp32"
     cpu = cpu_facts() if cpu is None else cpu
-    if cpu.fast_bf16:
-        return "bf16"
-    return "int8" if cpu.int8 and int8.kernels_available() else "fp32"
+    if cpu.int8 and int8.kernels_available():
+        return "int8"
+    return "bf16" if cpu.fast_bf16 else "fp32"
 
 
-def precision_words(precision: str) -> str:
-    """The precision as the page and the CLI name it: int8 says which part is int8."""
-    return "int8 (the decoder's hidden layers; the rest fp32)" if precision == "int8" else precision
+def encoder_precision(precision: str, device: torch.device, cpu: CpuFacts | None = None) -> str:
+    """What the encoder computes in for an engine's precision: int8 is the decoder's; beside it the encoder
+    runs in bf16 where the CPU has bf16 units (about twice its fp32 speed there), else in fp32."""
+    if precision != "int8":
+        return precision
+    cpu = cpu_facts() if cpu is None else cpu
+    return "bf16" if device.type == "cpu" and cpu.fast_bf16 else "fp32"
+
+
+def precision_words(precision: str, cpu: CpuFacts | None = None) -> str:
+    """The precision as the page and the CLI name it: int8 says which part is int8, and what the rest is."""
+    if precision != "int8":
+        return precision
+    if encoder_precision(precision, torch.device("cpu"), cpu) == "bf16":
+        return "int8 (the decoder's layers after the first; the encoder bf16, the rest fp32)"
+    return "int8 (the decoder's layers after the first; the rest fp32)"
