@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from liif.core.model import LIIF, LIIFConfig
 from liif.evaluation import bench
@@ -32,6 +33,7 @@ def test_fast_path_matches_reference_in_the_bench():
     assert paths["fp32"]["max_abs_diff"] <= 1e-4
     assert all(p["max_abs_diff"] < 0.05 for p in paths.values())
     assert paths["fp32"]["total_s"] > 0 and row["reference"]["total_s"] > 0
+    assert all(p["cpu_speedup"] > 0 and p["cpu_s"] > 0 for p in paths.values())
     table = bench.format_table(rows)
     assert "reference" in table and "fast fp32" in table and f"fast {row['auto']} (auto)" in table
 
@@ -45,6 +47,40 @@ def test_several_pictures_are_each_encoded_and_compared():
     assert fp32["gflop"] == 2 * bench.run_bench(["edsr-baseline"], [bench.Workload("one", 10, 2)], device="cpu",
                                                 repeats=1, precisions=["fp32"], reference=False,
                                                 progress=lambda m: None)[0]["paths"]["fp32"]["gflop"]
+
+
+def test_the_reference_runs_between_the_fast_paths_as_often_as_they_do(tmp_path):
+    """Interleaved runs (A B ref A B ref): a drifting neighbour's load falls on the reference too."""
+    calls = []
+    original = bench.ReferencePath.once
+
+    def noted(self):
+        calls.append("ref")
+        original(self)
+
+    bench.ReferencePath.once = noted
+    try:
+        fast_once = bench.FastPath.once
+        bench.FastPath.once = lambda self: (calls.append(self.engine.precision), fast_once(self))
+        rows = bench.run_bench(["edsr-baseline"], [bench.Workload("tiny", 8, 2)], device="cpu", repeats=2,
+                               precisions=["fp32"], progress=lambda m: None)
+    finally:
+        bench.ReferencePath.once, bench.FastPath.once = original, fast_once
+    assert calls == ["fp32", "fp32", "ref", "fp32", "ref"]  # warm-up, then two rounds
+    assert len(rows[0]["reference"]["runs_total_s"]) == 2
+
+
+def test_trained_weights_are_timed_when_given(tmp_path):
+    from liif.core.weights import save_weights
+
+    torch.manual_seed(5)
+    trained = LIIF(LIIFConfig(encoder="edsr-baseline"))
+    path = tmp_path / "trained.safetensors"
+    save_weights(trained, path)
+    rows = bench.run_bench(["edsr-baseline"], [bench.Workload("tiny", 8, 2)], device="cpu", repeats=1,
+                           precisions=["fp32"], reference=False, weights={"edsr-baseline": path},
+                           progress=lambda m: None)
+    assert rows[0]["weights"] == str(path)
 
 
 def test_magnifier_workload_compares_a_crop_of_the_reference():

@@ -110,6 +110,8 @@ def add_bench(sub):
     p.add_argument("--no-reference", action="store_true", help="skip the slow reference path")
     p.add_argument("--precisions", type=_comma_list, help="comma-separated: fp32, bf16, int8 (default: every one "
                                                            "this machine runs fast, and fp32)")
+    p.add_argument("--weights", type=_comma_list, help="comma-separated weights files (e.g. weights/rdn-liif.safetensors) "
+                                                        "to time instead of the random initial weights of their encoder")
     p.add_argument("--json", help="also write the results here")
     p.set_defaults(func=_run_bench)
 
@@ -132,8 +134,14 @@ def _run_bench(args):
     facts = cpu_facts()
     print(f"machine: {cpu_name()} (bf16 units: {'yes' if facts.fast_bf16 else 'no'}, int8 dot products: "
           f"{facts.int8 or 'none'}), {torch.get_num_threads()} threads, torch {torch.__version__}\n")
+    weights = {}
+    for path in args.weights or []:
+        from liif.core.weights import load_model
+
+        weights[load_model(path).config.encoder] = path
+    print(f"weights: {', '.join(f'{name}: {path}' for name, path in weights.items()) or 'the random initial ones'}\n")
     rows = bench.run_bench(encoders, workloads, args.device, repeats, reference=not args.no_reference,
-                           precisions=args.precisions, progress=lambda m: print(m, file=sys.stderr))
+                           weights=weights, precisions=args.precisions, progress=lambda m: print(m, file=sys.stderr))
     print(bench.format_table(rows))
     if args.json:
         with open(args.json, "w") as f:

@@ -3,10 +3,11 @@
 For each workload and encoder it times the fast engine in every precision this machine runs (fp32; bf16
 where the hardware has bf16 units; int8 on x86 CPUs; `auto` marks the one the engine picks) and the plain
 reference path (`liif/core/reference.py`: full 580-input MLP per query, queries in chunks of 30000, the
-authors' algorithm), in the same process: warm-up, then the median of several runs, the precisions'
-runs interleaved so that a busy neighbour's drift falls on all of them. It reports
+authors' algorithm), in the same process: warm-up, then the median of several runs, every path's runs
+(the reference's too) interleaved so that a busy neighbour's drift falls on all of them. It reports
 encoder and decoder time, peak memory, output megapixels per second, achieved GFLOP/s against the
-model's FLOP count, and the speed-up and max abs difference of the fast path over the reference.
+model's FLOP count, and the speed-up (wall clock, and CPU time) and max abs difference of each fast path
+over the reference.
 """
 
 import json
@@ -142,12 +143,13 @@ class FastPath:
         self.engine = Upscaler(model, device=device, precision=precision)
         self.work, self.images = work, _pictures(work, self.engine.device)
         self.box, self.out_size = _region(work)
-        self.times, self.peak_rss_mib, self.output = [], 0.0, None
+        self.times, self.cpu_times, self.peak_rss_mib, self.output = [], [], 0.0, None
 
     def once(self) -> None:
         engine, device = self.engine, self.engine.device
         enc_s = dec_s = 0.0
         outs = []
+        cpu_start = time.process_time()
         with PeakMemory(device) as mem:
             for image in self.images:
                 engine._cache.clear()  # every run encodes: the pictures are new to the engine
@@ -159,6 +161,7 @@ class FastPath:
                 outs.append(engine.render_region(image, self.box, self.out_size))
                 _sync(device)
                 enc_s, dec_s = enc_s + t1 - t0, dec_s + time.perf_counter() - t1
+        self.cpu_times.append(time.process_time() - cpu_start)
         self.times.append((enc_s, dec_s))
         self.peak_rss_mib = max(self.peak_rss_mib, mem.rss_mib)
         self.output = outs
@@ -171,69 +174,94 @@ class FastPath:
         flops = work.count * (encoder_flops(model.encoder, work.in_size, work.in_size)
                               + decoder_flops(model, n_out // work.count, work.in_size**2, True))
         total = enc_s + dec_s
-        return {"precision": self.engine.precision, "encoder_s": enc_s, "decoder_s": dec_s, "total_s": total,
+        return {"precision": self.engine.precision, "encoder_precision": self.engine.encoder_precision,
+                "encoder_s": enc_s, "decoder_s": dec_s, "total_s": total, "cpu_s": statistics.median(self.cpu_times),
                 "runs_total_s": [round(a + b, 3) for a, b in self.times], "peak_rss_mib": self.peak_rss_mib,
                 "out_mp_per_s": n_out / 1e6 / total, "gflop": flops / 1e9, "gflop_per_s": flops / 1e9 / total,
                 "output": self.output}
 
 
-def bench_fast(model: LIIF, work: Workload, device, precisions: list, repeats: int) -> dict:
-    """Each precision's median of `repeats` runs after a warm-up, the runs interleaved (A B A B ...) so
-    that a neighbour's load, which drifts, falls on every path alike."""
+class ReferencePath:
+    """The authors' algorithm on the same pictures (`once()` like FastPath's); on huge outputs only a
+    centre crop of rows is computed and compared."""
+
+    def __init__(self, model: LIIF, work: Workload, device, max_queries: int):
+        self.device = pick_device(device) if isinstance(device, str) else device
+        self.model = model.to(self.device).eval()
+        self.images = _pictures(work, self.device)
+        box, out_size = _region(work)
+        cols = out_size[1]
+        h = w = work.in_size
+        ys, xs, cell = geometry.region_grid(box, out_size, h, w, device=self.device)
+        coord = torch.stack(torch.meshgrid(ys, xs, indexing="ij"), -1).reshape(1, -1, 2)
+        self.subset = coord.shape[1] > max_queries
+        self.start = 0
+        if self.subset:  # keep the reference's run time bounded: a centred block of rows
+            self.start = (coord.shape[1] - max_queries) // 2 // cols * cols
+            coord = coord[:, self.start : self.start + max_queries // cols * cols]
+        self.coord, self.cell = coord, cell.expand_as(coord)
+        self.times, self.cpu_times, self.output = [], [], None
+
+    @torch.no_grad()
+    def _run(self, image):
+        inp = geometry.normalise(image)
+        t0 = time.perf_counter()
+        feat = self.model.encode(inp)
+        _sync(self.device)
+        t1 = time.perf_counter()
+        coord, cell = self.coord, self.cell
+        parts = [query_reference(self.model, feat, coord[:, i : i + 30000], cell[:, i : i + 30000], inp)
+                 for i in range(0, coord.shape[1], 30000)]
+        out = geometry.denormalise(torch.cat(parts, 1))
+        _sync(self.device)
+        return t1 - t0, time.perf_counter() - t1, out
+
+    def warm_up(self) -> None:
+        self._run(self.images[0])
+
+    def once(self) -> None:
+        cpu_start = time.process_time()
+        each = [self._run(image) for image in self.images]
+        self.cpu_times.append(time.process_time() - cpu_start)
+        self.times.append((sum(r[0] for r in each), sum(r[1] for r in each)))
+        self.output = [r[2] for r in each]
+
+    def result(self) -> dict:
+        enc_s = statistics.median(t[0] for t in self.times)
+        dec_s = statistics.median(t[1] for t in self.times)
+        return {"encoder_s": enc_s, "decoder_s": dec_s, "total_s": enc_s + dec_s,
+                "cpu_s": statistics.median(self.cpu_times), "runs_total_s": [round(a + b, 3) for a, b in self.times],
+                "subset": self.subset, "n_queries": self.coord.shape[1], "output": self.output, "start": self.start}
+
+
+def bench_paths(model: LIIF, work: Workload, device, precisions: list, repeats: int, reference: bool,
+                max_reference_queries: int) -> tuple:
+    """Each path's median of `repeats` runs after a warm-up, the runs interleaved (A B C ref A B C ref ...)
+    so that a neighbour's load, which drifts, falls on every path alike, the reference included (when it
+    ran last, its ratios measured the load as much as the code). Returns ({precision: result}, reference
+    result or None)."""
     paths = {p: FastPath(model, work, device, p) for p in precisions}
+    ref = ReferencePath(model, work, device, max_reference_queries) if reference else None
     for path in paths.values():
         path.once()  # warm-up: allocator, oneDNN kernels, caches
         path.times.clear()
+        path.cpu_times.clear()
+    if ref is not None:
+        ref.warm_up()
     for _ in range(repeats):
         for path in paths.values():
             path.once()
-    return {p: path.result(model) for p, path in paths.items()}
-
-
-def bench_reference(model: LIIF, work: Workload, device, repeats: int, max_queries: int) -> dict:
-    """The authors' algorithm on the same pictures; on huge outputs only a centre crop is compared."""
-    device = pick_device(device) if isinstance(device, str) else device
-    model = model.to(device).eval()
-    images = _pictures(work, device)
-    box, out_size = _region(work)
-    rows, cols = out_size
-    h = w = work.in_size
-    ys, xs, cell = geometry.region_grid(box, out_size, h, w, device=device)
-    coord = torch.stack(torch.meshgrid(ys, xs, indexing="ij"), -1).reshape(1, -1, 2)
-    subset = coord.shape[1] > max_queries
-    if subset:  # keep the reference's run time bounded: a centred block of rows
-        start = (coord.shape[1] - max_queries) // 2 // cols * cols
-        coord = coord[:, start : start + max_queries // cols * cols]
-    cell = cell.expand_as(coord)
-
-    def run(image):
-        inp = geometry.normalise(image)
-        t0 = time.perf_counter()
-        feat = model.encode(inp)
-        _sync(device)
-        t1 = time.perf_counter()
-        parts = [query_reference(model, feat, coord[:, i : i + 30000], cell[:, i : i + 30000], inp)
-                 for i in range(0, coord.shape[1], 30000)]
-        out = geometry.denormalise(torch.cat(parts, 1))
-        _sync(device)
-        return t1 - t0, time.perf_counter() - t1, out
-
-    with torch.no_grad():
-        run(images[0])  # warm-up on one picture
-        runs = []
-        for _ in range(repeats):
-            each = [run(image) for image in images]
-            runs.append((sum(r[0] for r in each), sum(r[1] for r in each), [r[2] for r in each]))
-    enc_s = statistics.median(r[0] for r in runs)
-    dec_s = statistics.median(r[1] for r in runs)
-    return {"encoder_s": enc_s, "decoder_s": dec_s, "total_s": enc_s + dec_s, "subset": subset,
-            "n_queries": coord.shape[1], "output": runs[-1][2], "start": start if subset else 0}
+        if ref is not None:
+            ref.once()
+    return {p: path.result(model) for p, path in paths.items()}, (ref.result() if ref is not None else None)
 
 
 def run_bench(encoders, workloads, device="auto", repeats=3, reference=True, max_reference_queries=300_000,
               weights=None, precisions=None, progress=print) -> list:
     """One row per encoder and workload: {"paths": {precision: result}, "auto": the precision `auto` takes
-    here, "reference": the authors' algorithm}. `precisions`: default every one this device runs."""
+    here, "reference": the authors' algorithm}. `precisions`: default every one this device runs.
+    `weights`: {encoder name: weights file} to time trained models (default: the architecture's random
+    initial weights; the time does not depend on them, the max abs diff of int8 does)."""
     rows = []
     precisions = precisions or precisions_here(device)
     auto = pick_precision("auto", pick_device(device) if isinstance(device, str) else device)
@@ -243,13 +271,13 @@ def run_bench(encoders, workloads, device="auto", repeats=3, reference=True, max
         if weights and name in weights:
             from liif.core.weights import load_model
 
-            model = load_model(weights[name])
+            model = load_model(weights[name]).eval()
         for work in workloads:
             progress(f"{name}: {work.name} ...")
-            paths = bench_fast(model, work, device, precisions, repeats)
-            row = {"encoder": name, "workload": work.name, "pictures": work.count, "paths": paths, "auto": auto}
-            if reference:
-                ref = bench_reference(model, work, device, max(1, repeats // 2), max_reference_queries)
+            paths, ref = bench_paths(model, work, device, precisions, repeats, reference, max_reference_queries)
+            row = {"encoder": name, "workload": work.name, "pictures": work.count, "paths": paths, "auto": auto,
+                   "weights": str(weights[name]) if weights and name in weights else "random initial"}
+            if ref is not None:
                 for result in paths.values():
                     diffs = []
                     for fast, slow in zip(result.pop("output"), ref["output"]):
@@ -259,6 +287,7 @@ def run_bench(encoders, workloads, device="auto", repeats=3, reference=True, max
                     result["max_abs_diff"] = max(diffs)
                     if not ref["subset"]:
                         result["speedup"] = ref["total_s"] / result["total_s"]
+                        result["cpu_speedup"] = ref["cpu_s"] / result["cpu_s"]
                 ref.pop("output")
                 row["reference"] = ref
             else:
@@ -269,23 +298,29 @@ def run_bench(encoders, workloads, device="auto", repeats=3, reference=True, max
 
 
 def format_table(rows) -> str:
+    """Markdown: a row per path. "speed-up" is wall-clock (the goal's measure); "CPU-time speed-up" is the
+    ratio of the process's CPU seconds, which a busy neighbour moves far less."""
     lines = [
-        "| encoder | workload | path | encoder s | decoder s | total s | speed-up vs reference | max abs diff | peak RSS MiB | out MP/s | GFLOP/s |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| encoder | workload | path | encoder s | decoder s | total s | speed-up vs reference | CPU-time speed-up | "
+        "max abs diff | peak RSS MiB | out MP/s | GFLOP/s |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for row in rows:
         ref = row.get("reference")
         if ref:
             note = " (crop)" if ref["subset"] else ""
             lines.append(f"| {row['encoder']} | {row['workload']} | reference{note} | {ref['encoder_s']:.2f} | "
-                         f"{ref['decoder_s']:.2f} | {ref['total_s']:.2f} | 1.0 | 0 | | | |")
+                         f"{ref['decoder_s']:.2f} | {ref['total_s']:.2f} | 1.0 | 1.0 | 0 | | | |")
         for precision, r in row["paths"].items():
             label = f"fast {precision}" + (" (auto)" if precision == row["auto"] else "")
+            if r.get("encoder_precision", precision) != precision:
+                label += f", {r['encoder_precision']} encoder"
             speed = f"{r['speedup']:.1f}x" if "speedup" in r else "-"
+            cpu_speed = f"{r['cpu_speedup']:.1f}x" if "cpu_speedup" in r else "-"
             diff = f"{r['max_abs_diff']:.1e}" if "max_abs_diff" in r else "-"
             lines.append(f"| {row['encoder']} | {row['workload']} | {label} | {r['encoder_s']:.2f} | {r['decoder_s']:.2f} | "
-                         f"{r['total_s']:.2f} | {speed} | {diff} | {r['peak_rss_mib']:.0f} | {r['out_mp_per_s']:.2f} | "
-                         f"{r['gflop_per_s']:.0f} |")
+                         f"{r['total_s']:.2f} | {speed} | {cpu_speed} | {diff} | {r['peak_rss_mib']:.0f} | "
+                         f"{r['out_mp_per_s']:.2f} | {r['gflop_per_s']:.0f} |")
     return "\n".join(lines)
 
 
