@@ -6,10 +6,12 @@
         ...                                                # Partial previews, then one finished Run
     view = magnify(shelf, run, centre=(x, y))              # the crop magnifier around an output pixel
 
-Why the run is a generator: on a 2-core CPU the decoder needs tens of seconds for a 512×512 result, so
-the LIIF output is rendered in bands of rows and each band is shown as soon as it is done; the first
-LIIF pixels appear within a few seconds and the rest fill in over the bicubic guess. Bands of a full
-render's grid are that render's rows exactly (engine.render_region), so nothing changes but the timing.
+Why the run is a generator: on a 2-core CPU the decoder needs seconds for a 512×512 result, so the
+LIIF output is rendered in bands of rows and each band is shown as soon as it is done; the first band
+starts with the run, beside the page's first picture (first_rows.py), and the rest fill in over the
+bicubic guess. Bands of a full render's grid are that render's rows exactly (engine.render_region); the
+first band, when it was drawn from the top of the picture alone, is drawn again from the whole encoding
+before the end, so the finished picture does not depend on the timing.
 """
 
 import math
@@ -26,10 +28,11 @@ from liif.core import fmt
 from liif.core.weights import WeightsError
 from liif.lessons import explain, explain_words
 from liif.page import limits
+from liif.page.first_rows import FirstSteps, render_rows  # noqa: F401 (render_rows: session's, as before)
 from liif.page.limits import Request, prepare
 from liif.page.models import ModelShelf
 from liif.render import imageio, pictures
-from liif.render.engine import Upscaler, encoded_pixels
+from liif.render.engine import encoded_pixels
 from liif.render.pictures import flatten_image, label
 from liif.render.precision import precision_words
 from liif.render.upscale import bicubic_image
@@ -106,28 +109,36 @@ def run_steps(shelf: ModelShelf, model_name, request: Request, outputs=None, pro
     loaded = request.loaded
     out_w, out_h = request.out_width, request.out_height
     image01 = imageio.to_tensor(loaded.rgb)
+    previews = math.isfinite(update_seconds)
+    # The first band and the encoder start now, beside the bicubic guess and the page's first picture of the
+    # run (which Gradio writes and sends meanwhile), not after them (first_rows.py says why and how).
+    first_rows = min(out_h, max(1, first_band_pixels // out_w)) if previews else 0
+    steps = FirstSteps(shelf, model_name, owner, image01, (out_h, out_w), first_rows)
 
     bicubic = bicubic_image(loaded, out_w, out_h)
     bicubic_rgb = np.asarray(bicubic.convert("RGB"))
     bicubic_shown = flatten_image(bicubic)
-    previews = math.isfinite(update_seconds)
     if previews:  # the first thing to look at, before the model has done anything: the encoder alone takes
         # seconds on a slow CPU (x8 of a 64x64 photo in fp32 on 2 busy cores), the bicubic picture milliseconds
         yield Partial(_pending_over(np.zeros((0, out_w, 3), np.uint8), bicubic_shown), bicubic_shown, 0.0)
 
     _report(progress, 0.0, "encoder: describing every input pixel")
-    with shelf.working(model_name, owner):
-        encode_start = time.perf_counter()
-        encoded = upscaler.encode(image01)
-        encoder_seconds = time.perf_counter() - encode_start
-        # The engine caches encodings by content; count uses so the explanation can say it was reused.
-        uses = encoded.timings.get("runs", 0)
-        encoded.timings["runs"] = uses + 1
-
     liif = torch.empty(1, 3, out_h, out_w)
-    decoder_seconds, first_result = 0.0, None
-    band_pixels = first_band_pixels
-    row = 0
+    first, decoder_seconds, redraw = steps.first_band()
+    liif[:, :, :first_rows] = first
+    first_result = time.perf_counter() - start if first_rows else None
+    row = first_rows
+    if 0 < row < out_h:
+        yield Partial(_pending_over(imageio.to_uint8(liif[:, :, :row]), bicubic_shown), bicubic_shown, row / out_h)
+    encoded, encoder_seconds, uses = steps.encoding()
+    if redraw:  # from the whole picture's encoding now, as the full render has them
+        with shelf.working(model_name, owner):
+            liif[:, :, :first_rows] = render_rows(upscaler, image01, (out_h, out_w), 0, first_rows)
+            decoder_seconds += upscaler.last_render_seconds[1]
+    # Without previews the rest in one go; with them, the next band sized from the first one's speed so
+    # updates come about every `update_seconds`.
+    band_pixels = (max(out_w, int(first_rows * out_w / max(decoder_seconds, 1e-3) * update_seconds)) if previews
+                   else out_w * out_h)
     while row < out_h:
         rows = min(out_h - row, max(1, band_pixels // out_w))
 
@@ -141,10 +152,8 @@ def run_steps(shelf: ModelShelf, model_name, request: Request, outputs=None, pro
         seconds = time.perf_counter() - band_start
         decoder_seconds += seconds
         row += rows
-        if first_result is None:
-            first_result = time.perf_counter() - start
+        first_result = first_result or time.perf_counter() - start
         if not previews:
-            band_pixels = out_w * out_h  # no previews wanted: the rest in one go
             continue
         # Size the next band from this one's speed so updates come about every `update_seconds`.
         band_pixels = max(out_w, int(rows * out_w / max(seconds, 1e-3) * update_seconds))
@@ -194,15 +203,6 @@ def give_back_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):
         pass
-
-
-def render_rows(upscaler: Upscaler, image01: torch.Tensor, out_size: tuple, row0: int, row1: int, progress=None):
-    """Rows row0..row1 of a full render at out_size = (H, W): (1, 3, row1 - row0, W). Same pixel grid and
-    cell as the full render, so bands stitched together are the full render."""
-    out_h, out_w = out_size
-    _, _, h, w = image01.shape
-    box = (row0 * h / out_h, 0.0, row1 * h / out_h, float(w))
-    return upscaler.render_region(image01, box, (row1 - row0, out_w), cell_size=(out_h, out_w), progress=progress)
 
 
 def run_to_end(shelf: ModelShelf, model_name, request: Request, outputs=None, progress=None, owner=None) -> Run:

@@ -116,6 +116,7 @@ class Upscaler:
         self._cache_size = cache_size
         self._owner = None
         self._speed = None
+        self.last_render_seconds = (0.0, 0.0)  # the latest render_region's (encoder, decoder) seconds
         self._renders_noted = 0
 
     def share_encodings(self, other: "Upscaler") -> None:
@@ -233,7 +234,9 @@ class Upscaler:
         if rows < 1 or cols < 1:
             raise ValueError(f"output size must be at least 1x1, got {rows}x{cols}")
         _, _, h, w = image01.shape
+        encode_start = time.perf_counter()
         enc, (y0, x0) = self._encoding_for(image01, box)
+        encode_seconds = time.perf_counter() - encode_start  # about 0 when the encoding was cached
         _, _, hc, wc = enc.feat.shape
         # The same points in the encoded part's own coordinates (a linear map: nothing is resampled).
         top, left, bottom, right = box
@@ -254,6 +257,7 @@ class Upscaler:
             if progress is not None:
                 progress(r1 / rows)
         enc.timings["decode_seconds"] = time.perf_counter() - start
+        self.last_render_seconds = encode_seconds, enc.timings["decode_seconds"]
         return geometry.denormalise(out).permute(2, 0, 1).unsqueeze(0)
 
     def _encoding_for(self, image01, box):
