@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from liif.page import limits, models, session
+from liif.page import files, limits, models, session
 from liif.page.first_rows import FirstSteps, render_rows
 from liif.render import imageio
 
@@ -69,3 +69,18 @@ def test_without_previews_nothing_is_drawn_twice(shelf, tall_photo):
     finally:
         del upscaler.render_region
     assert len(calls) == 1 and run.liif_rgb.shape == (128, 16, 3)  # every row in one render, once
+
+
+def test_previews_go_to_the_page_as_png_files_of_the_same_pixels(shelf, tall_photo, tmp_path):
+    outputs = files.OutputFolder(parent=tmp_path)
+    request = limits.prepare(tall_photo, 2)
+    steps = list(session.run_steps(shelf, None, request, outputs, update_seconds=1e-9, first_band_pixels=4 * 16))
+    partials = steps[:-1]
+    assert len(partials) >= 3
+    for partial in partials:
+        assert partial.preview_shown == partial.preview_file
+        assert np.array_equal(np.asarray(Image.open(partial.preview_file)), partial.preview)  # lossless
+    assert np.array_equal(np.asarray(Image.open(partials[0].bicubic_file)), partials[0].bicubic)
+    assert all(p.bicubic_file is None for p in partials[1:])  # the page shows the bicubic guess once
+    without_folder = next(session.run_steps(shelf, None, request, update_seconds=1e-9))
+    assert without_folder.preview_file is None and without_folder.preview_shown is without_folder.preview

@@ -38,6 +38,14 @@ class OutputFolder:
     def save(self, image: Image.Image, filename: str) -> Path:
         return imageio.save_png(image, self.new_path(filename))
 
+    def preview_png(self, rgb) -> str:
+        """A picture the page shows while a run works, as a PNG written with zlib's level 1: the same
+        pixels as Gradio's own PNG of the array (level 6), ~5x faster (512x512: ~20 ms against ~0.1 s,
+        measured), and the encoder is working beside it on the same cores."""
+        path = self.new_path("preview.png")
+        Image.fromarray(rgb).save(path, compress_level=1)
+        return str(path)
+
     def new_path(self, filename: str) -> Path:
         """A fresh path for a download (in its own folder: same names never collide), pruned like the rest."""
         self.prune()

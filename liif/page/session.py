@@ -62,6 +62,18 @@ class Partial:
     preview: np.ndarray  # (H, W, 3) uint8
     bicubic: np.ndarray
     fraction: float
+    # The same pictures as PNG files for the page, when the run has a folder for them (else None):
+    # OutputFolder.preview_png writes them several times faster than Gradio writes an array.
+    preview_file: str | None = None
+    bicubic_file: str | None = None
+
+    @property
+    def preview_shown(self):
+        return self.preview_file or self.preview
+
+    @property
+    def bicubic_shown(self):
+        return self.bicubic_file or self.bicubic
 
 
 @dataclass
@@ -114,83 +126,93 @@ def run_steps(shelf: ModelShelf, model_name, request: Request, outputs=None, pro
     # run (which Gradio writes and sends meanwhile), not after them (first_rows.py says why and how).
     first_rows = min(out_h, max(1, first_band_pixels // out_w)) if previews else 0
     steps = FirstSteps(shelf, model_name, owner, image01, (out_h, out_w), first_rows)
+    try:
+        bicubic = bicubic_image(loaded, out_w, out_h)
+        bicubic_rgb = np.asarray(bicubic.convert("RGB"))
+        bicubic_shown = flatten_image(bicubic)
 
-    bicubic = bicubic_image(loaded, out_w, out_h)
-    bicubic_rgb = np.asarray(bicubic.convert("RGB"))
-    bicubic_shown = flatten_image(bicubic)
-    if previews:  # the first thing to look at, before the model has done anything: the encoder alone takes
-        # seconds on a slow CPU (x8 of a 64x64 photo in fp32 on 2 busy cores), the bicubic picture milliseconds
-        yield Partial(_pending_over(np.zeros((0, out_w, 3), np.uint8), bicubic_shown), bicubic_shown, 0.0)
+        def partial(done_rgb, fraction):
+            preview = done_rgb if fraction == 1 else _pending_over(done_rgb, bicubic_shown)
+            if outputs is None:
+                return Partial(preview, bicubic_shown, fraction)
+            return Partial(preview, bicubic_shown, fraction, outputs.preview_png(preview),
+                           outputs.preview_png(bicubic_shown) if fraction == 0 else None)
 
-    _report(progress, 0.0, "encoder: describing every input pixel")
-    liif = torch.empty(1, 3, out_h, out_w)
-    first, decoder_seconds, redraw = steps.first_band()
-    liif[:, :, :first_rows] = first
-    first_result = time.perf_counter() - start if first_rows else None
-    row = first_rows
-    if 0 < row < out_h:
-        yield Partial(_pending_over(imageio.to_uint8(liif[:, :, :row]), bicubic_shown), bicubic_shown, row / out_h)
-    encoded, encoder_seconds, uses = steps.encoding()
-    if redraw:  # from the whole picture's encoding now, as the full render has them
-        with shelf.working(model_name, owner):
-            liif[:, :, :first_rows] = render_rows(upscaler, image01, (out_h, out_w), 0, first_rows)
-            decoder_seconds += upscaler.last_render_seconds[1]
-    # Without previews the rest in one go; with them, the next band sized from the first one's speed so
-    # updates come about every `update_seconds`.
-    band_pixels = (max(out_w, int(first_rows * out_w / max(decoder_seconds, 1e-3) * update_seconds)) if previews
-                   else out_w * out_h)
-    while row < out_h:
-        rows = min(out_h - row, max(1, band_pixels // out_w))
+        if previews:  # the first thing to look at, before the model has done anything: the encoder alone takes
+            # seconds on a slow CPU (x8 of a 64x64 photo in fp32 on 2 busy cores), the bicubic picture milliseconds
+            yield partial(np.zeros((0, out_w, 3), np.uint8), 0.0)
 
-        def band_progress(fraction, row=row, rows=rows):
-            # The decoder's share of the progress ends short of 1: the explanation and the PNG come after it.
-            _report(progress, DECODER_SHARE * (row + fraction * rows) / out_h, "decoder: asking for every output pixel's colour")
+        _report(progress, 0.0, "encoder: describing every input pixel")
+        liif = torch.empty(1, 3, out_h, out_w)
+        first, decoder_seconds, redraw = steps.first_band()
+        liif[:, :, :first_rows] = first
+        first_result = time.perf_counter() - start if first_rows else None
+        row = first_rows
+        if 0 < row < out_h:
+            yield partial(imageio.to_uint8(liif[:, :, :row]), row / out_h)
+        encoded, encoder_seconds, uses = steps.encoding()
+        if redraw:  # from the whole picture's encoding now, as the full render has them
+            with shelf.working(model_name, owner):
+                liif[:, :, :first_rows] = render_rows(upscaler, image01, (out_h, out_w), 0, first_rows)
+                decoder_seconds += upscaler.last_render_seconds[1]
+        # Without previews the rest in one go; with them, the next band sized from the first one's speed so
+        # updates come about every `update_seconds`.
+        band_pixels = (max(out_w, int(first_rows * out_w / max(decoder_seconds, 1e-3) * update_seconds)) if previews
+                       else out_w * out_h)
+        while row < out_h:
+            rows = min(out_h - row, max(1, band_pixels // out_w))
 
-        band_start = time.perf_counter()
-        with shelf.working(model_name, owner):
-            liif[:, :, row : row + rows] = render_rows(upscaler, image01, (out_h, out_w), row, row + rows, band_progress)
-        seconds = time.perf_counter() - band_start
-        decoder_seconds += seconds
-        row += rows
-        first_result = first_result or time.perf_counter() - start
-        if not previews:
-            continue
-        # Size the next band from this one's speed so updates come about every `update_seconds`.
-        band_pixels = max(out_w, int(rows * out_w / max(seconds, 1e-3) * update_seconds))
-        if row < out_h:
-            yield Partial(_pending_over(imageio.to_uint8(liif[:, :, :row]), bicubic_shown), bicubic_shown, row / out_h)
+            def band_progress(fraction, row=row, rows=rows):
+                # The decoder's share of the progress ends short of 1: the explanation and the PNG come after it.
+                _report(progress, DECODER_SHARE * (row + fraction * rows) / out_h, "decoder: asking for every output pixel's colour")
 
-    liif_rgb = imageio.to_uint8(liif)
-    if previews:  # every row is done, but the explanation and the PNG are still to come: say so
-        yield Partial(liif_rgb, bicubic_shown, 1.0)
-    _report(progress, DECODER_SHARE, "writing the explanation and the PNG")
+            band_start = time.perf_counter()
+            with shelf.working(model_name, owner):
+                liif[:, :, row : row + rows] = render_rows(upscaler, image01, (out_h, out_w), row, row + rows, band_progress)
+            seconds = time.perf_counter() - band_start
+            decoder_seconds += seconds
+            row += rows
+            first_result = first_result or time.perf_counter() - start
+            if not previews:
+                continue
+            # Size the next band from this one's speed so updates come about every `update_seconds`.
+            band_pixels = max(out_w, int(rows * out_w / max(seconds, 1e-3) * update_seconds))
+            if row < out_h:
+                yield partial(imageio.to_uint8(liif[:, :, :row]), row / out_h)
 
-    composed = imageio.compose_output(liif_rgb, loaded)
-    facts = explain.RunFacts(
-        in_width=loaded.width, in_height=loaded.height, out_width=out_w, out_height=out_h,
-        encoder_seconds=encoder_seconds, decoder_seconds=decoder_seconds,
-        device=str(upscaler.device), precision=upscaler.precision, model_name=model_name,
-        encoder=upscaler.model.config.encoder, feature_channels=int(encoded.feat.shape[1]),
-        local_ensemble=upscaler.model.config.local_ensemble, residual=upscaler.model.config.residual,
-        encoder_reused=uses > 0, first_encoder_seconds=encoded.seconds,
-        weights_sha256=shelf.sha256(model_name), jpeg_quality=loaded.jpeg_quality,
-        **explain.model_facts(upscaler.model, upscaler.weights.training),
-    )
-    upscaler.note_timings(0 if uses else encoded_pixels(loaded.width, loaded.height), encoder_seconds, out_w * out_h,
-                          decoder_seconds)
-    # The explanation compares what the visitor sees: colours as saved (a greyscale input gives greyscale).
-    liif_seen = np.asarray(composed.convert("RGB"))
-    explanation = explain.explain(facts, encoded.feat.cpu(), loaded.rgb, bicubic_rgb, liif_seen)
-    scale = out_w / loaded.width
-    png_path = None
-    if outputs is not None:
-        png_path = outputs.save(composed, f"{request.name}-liif-x{fmt.number(scale)}-{out_w}x{out_h}.png")
-    finished = Run(request, model_name, composed, bicubic, liif_seen, bicubic_rgb, facts, explanation, png_path,
-                   seconds_to_first_result=first_result or 0.0, seconds_total=time.perf_counter() - start,
-                   owner=owner)
-    shelf.record_costs(model_name, finished)
-    _report(progress, 1.0, "done")
-    yield finished
+        liif_rgb = imageio.to_uint8(liif)
+        if previews:  # every row is done, but the explanation and the PNG are still to come: say so
+            yield partial(liif_rgb, 1.0)
+        _report(progress, DECODER_SHARE, "writing the explanation and the PNG")
+
+        composed = imageio.compose_output(liif_rgb, loaded)
+        facts = explain.RunFacts(
+            in_width=loaded.width, in_height=loaded.height, out_width=out_w, out_height=out_h,
+            encoder_seconds=encoder_seconds, decoder_seconds=decoder_seconds,
+            device=str(upscaler.device), precision=upscaler.precision, model_name=model_name,
+            encoder=upscaler.model.config.encoder, feature_channels=int(encoded.feat.shape[1]),
+            local_ensemble=upscaler.model.config.local_ensemble, residual=upscaler.model.config.residual,
+            encoder_reused=uses > 0, first_encoder_seconds=encoded.seconds,
+            weights_sha256=shelf.sha256(model_name), jpeg_quality=loaded.jpeg_quality,
+            **explain.model_facts(upscaler.model, upscaler.weights.training),
+        )
+        upscaler.note_timings(0 if uses else encoded_pixels(loaded.width, loaded.height), encoder_seconds, out_w * out_h,
+                              decoder_seconds)
+        # The explanation compares what the visitor sees: colours as saved (a greyscale input gives greyscale).
+        liif_seen = np.asarray(composed.convert("RGB"))
+        explanation = explain.explain(facts, encoded.feat.cpu(), loaded.rgb, bicubic_rgb, liif_seen)
+        scale = out_w / loaded.width
+        png_path = None
+        if outputs is not None:
+            png_path = outputs.save(composed, f"{request.name}-liif-x{fmt.number(scale)}-{out_w}x{out_h}.png")
+        finished = Run(request, model_name, composed, bicubic, liif_seen, bicubic_rgb, facts, explanation, png_path,
+                       seconds_to_first_result=first_result or 0.0, seconds_total=time.perf_counter() - start,
+                       owner=owner)
+        shelf.record_costs(model_name, finished)
+        _report(progress, 1.0, "done")
+        yield finished
+    finally:  # a run left early (the visitor gone) does not leave its first steps computing on their own
+        steps.join()
 
 
 def give_back_memory() -> None:

@@ -214,13 +214,13 @@ class UpscaleSection:
         else:
             doing = "Every row is done; now writing the explanation and the PNG for download."
         view = {
-            self.liif_view: gr.update(value=partial.preview, label="LIIF: rendering" if partial.fraction < 1 else "LIIF"),
+            self.liif_view: gr.update(value=partial.preview_shown, label="LIIF: rendering" if partial.fraction < 1 else "LIIF"),
             self.status: doing,
         }
         if partial.fraction == 0:  # a new run: nothing of the previous one may pass for this one's
             view |= self.page.explanation.working_view() | {
                 self.results_area: gr.update(visible=True), self.input_view: self.input_display(request),
-                self.bicubic_view: gr.update(value=partial.bicubic, label=output_label("Bicubic", request)),
+                self.bicubic_view: gr.update(value=partial.bicubic_shown, label=output_label("Bicubic", request)),
                 self.page.run_state: None, self.magnifier_view: gr.update(value=None, label="Magnifier"),
                 self.compare_view: gr.update(value=None, visible=False), self.compare_note: gr.update(visible=False),
             self.download: gr.update(visible=False),
