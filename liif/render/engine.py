@@ -37,10 +37,11 @@ from liif.render.precision import CpuFacts, cpu_facts, cpu_has_fast_bf16, pick_p
 # tests/test_engine.py and docs/performance.md record what it changes.
 TILE = 192
 TILE_OVERLAP = 24
-# Output pixels decoded per chunk (x4 ensemble queries). Small enough that a chunk's layers (4 x 1024 x 256
-# numbers, 4 MiB in fp32) stay in the CPU's caches between the passes over them: 8192 spent ~25% of
-# the decoder's time waiting on memory on a busy 2-core machine (measured, docs/performance.md).
-QUERY_CHUNK = 1024
+# Output pixels decoded per chunk (x4 ensemble queries). Small enough that a chunk's layers stay in the
+# CPU's caches between the passes over them (8192 spent ~25% of the decoder's time waiting on memory on a
+# busy 2-core machine), large enough that the per-chunk bookkeeping is small: since the grid query and
+# int8's uint8 layers, 2048 took 4-8% less CPU time than 1024 in fp32, bf16 and int8 (docs/performance.md).
+QUERY_CHUNK = 2048
 # Latent rows projected at once (each row: width x 256 numbers), reused by every chunk inside them.
 BAND_ROWS = 32
 # Input pixels a region's queries reach beyond the region: the local ensemble's neighbour codes (1),
