@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from liif.page import files, limits, models, session
-from liif.page.first_rows import FirstSteps, render_rows
+from liif.page.first_rows import FIRST_BAND_CONTEXT, FirstSteps, render_rows
 from liif.render import imageio
 
 
@@ -17,7 +17,7 @@ def shelf(weights_path):
 
 @pytest.fixture(scope="module")
 def tall_photo(tmp_path_factory):
-    """64 rows of 8 pixels: the first band's rows read its top 30 (their own and the encoder's context)."""
+    """64 rows of 8 pixels: the first band's rows read its top 18 (their own and the encoder's context)."""
     y, x = np.mgrid[0:64, 0:8]
     rgb = np.stack([y * 4, x * 30, (x * y) % 256], -1).astype(np.uint8)
     path = tmp_path_factory.mktemp("photos") / "tall.png"
@@ -27,6 +27,9 @@ def tall_photo(tmp_path_factory):
 
 def test_the_first_band_is_drawn_from_the_top_of_the_picture_alone(shelf, tall_photo):
     image01 = imageio.to_tensor(limits.prepare(tall_photo, 2).loaded.rgb)
+    with shelf.working(None, "first-band-test") as upscaler:  # rows 0-2 of the input, and their context
+        assert upscaler.pixels_to_encode(image01, (0, 0, 2, 8)) == (2 + 24 + 4) * 8  # the tiles' overlap
+        assert upscaler.pixels_to_encode(image01, (0, 0, 2, 8), FIRST_BAND_CONTEXT) == (2 + 12 + 4) * 8
     steps = FirstSteps(shelf, None, "first-band-test", image01, (128, 16), 4)
     rows, seconds, redraw = steps.first_band()
     encoded, encoder_seconds, uses = steps.encoding()

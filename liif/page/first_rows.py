@@ -10,10 +10,10 @@ Why: on a 2-core CPU the page showed nothing of the model until the encoder had 
 (the bicubic guess) before the encoder even started. Now the encoder starts at once, while Gradio does
 that; and the first band's rows need only the top of the picture (the rows they read, plus the encoder's
 context: `Upscaler.render_region`), so when that is at most half of it they are drawn from an encoding of
-that part alone, in about half the encoder's time (a 64x64 photo at x8: its top 30 rows). The whole
-picture is encoded after them, while the page shows them, and `redraw` says those rows are then to be
-drawn again from it, so the finished picture is the full render exactly. What the preview's first rows
-may differ by until then is measured in docs/performance.md (a level or two in a few pixels).
+that part alone, with less context than the tiles take (FIRST_BAND_CONTEXT): a 64x64 photo at x8 reads
+its top 18 rows, about a quarter of the encoder's time. The whole picture is encoded after them, while
+the page shows them, and `redraw` says those rows are then to be drawn again from it, so the finished
+picture is the full render exactly; until then they may differ from it by a level in a few pixels.
 """
 
 import threading
@@ -24,14 +24,22 @@ import torch
 from liif.page.models import ModelShelf
 from liif.render.engine import Upscaler, encoded_pixels
 
+# Input pixels of encoder context below the first band's rows when they are drawn from the top of the
+# picture alone (the tiles' overlap is 24): they are drawn again from the whole encoding before the run
+# ends. Measured against the whole encoding's rows on the 64x64 examples and four Set14 crops at x8 (RDN,
+# fp32): 12 changed at most 1 level in under 0.5% of the pixels, 8 up to 2 levels in up to 5%.
+FIRST_BAND_CONTEXT = 12
 
-def render_rows(upscaler: Upscaler, image01: torch.Tensor, out_size: tuple, row0: int, row1: int, progress=None):
+
+def render_rows(upscaler: Upscaler, image01: torch.Tensor, out_size: tuple, row0: int, row1: int, progress=None,
+                context=None):
     """Rows row0..row1 of a full render at out_size = (H, W): (1, 3, row1 - row0, W). Same pixel grid and
     cell as the full render, so bands stitched together are the full render."""
     out_h, out_w = out_size
     _, _, h, w = image01.shape
     box = (row0 * h / out_h, 0.0, row1 * h / out_h, float(w))
-    return upscaler.render_region(image01, box, (row1 - row0, out_w), cell_size=(out_h, out_w), progress=progress)
+    return upscaler.render_region(image01, box, (row1 - row0, out_w), cell_size=(out_h, out_w), progress=progress,
+                                  context=context)
 
 
 class FirstSteps(threading.Thread):
@@ -54,8 +62,8 @@ class FirstSteps(threading.Thread):
                 with shelf.working(model_name, owner) as upscaler:
                     _, _, h, w = image01.shape
                     box = (0.0, 0.0, first_rows * h / out_size[0], float(w))
-                    part = 0 < upscaler.pixels_to_encode(image01, box) < encoded_pixels(w, h)
-                    rows = render_rows(upscaler, image01, out_size, 0, first_rows)
+                    part = 0 < upscaler.pixels_to_encode(image01, box, FIRST_BAND_CONTEXT) < encoded_pixels(w, h)
+                    rows = render_rows(upscaler, image01, out_size, 0, first_rows, context=FIRST_BAND_CONTEXT)
                     self._band = rows, upscaler.last_render_seconds[1], part
             self._band_done.set()
             with shelf.working(model_name, owner) as upscaler:

@@ -223,20 +223,22 @@ class Upscaler:
                                   cell_size=(out_height, out_width), progress=progress)
 
     @torch.no_grad()
-    def render_region(self, image01, box, out_size, cell_size=None, progress=None) -> torch.Tensor:
+    def render_region(self, image01, box, out_size, cell_size=None, progress=None, context=None) -> torch.Tensor:
         """Render the sub-rectangle `box` = (top, left, bottom, right), in input-pixel units, at
         out_size = (rows, cols) pixels.
 
         The region's own pixel grid decides each query's position and cell, so a region of a full
         render's grid equals that crop of the full render. `cell_size` = (H, W) overrides the cell as
-        that of a full render of H x W (used by `render`; equal by construction).
+        that of a full render of H x W (used by `render`; equal by construction). `context`: the input
+        pixels of encoder context around a region that encodes only its part of the picture (default the
+        tile overlap; a preview that is drawn again later may take less, liif/page/first_rows.py).
         """
         rows, cols = out_size
         if rows < 1 or cols < 1:
             raise ValueError(f"output size must be at least 1x1, got {rows}x{cols}")
         _, _, h, w = image01.shape
         encode_start = time.perf_counter()
-        enc, (y0, x0) = self._encoding_for(image01, box)
+        enc, (y0, x0) = self._encoding_for(image01, box, context)
         encode_seconds = time.perf_counter() - encode_start  # about 0 when the encoding was cached
         _, _, hc, wc = enc.feat.shape
         # The same points in the encoded part's own coordinates (a linear map: nothing is resampled).
@@ -261,33 +263,33 @@ class Upscaler:
         self.last_render_seconds = encode_seconds, enc.timings["decode_seconds"]
         return geometry.denormalise(out).permute(2, 0, 1).unsqueeze(0)
 
-    def _encoding_for(self, image01, box):
+    def _encoding_for(self, image01, box, context=None):
         """The encoding a region's queries need, and the (row, column) of its first pixel in the image:
         the whole image's when it is cached or the region is most of it, else only the part the queries
         reach plus the encoder's context (tile overlap), encoded on its own."""
-        window = self._encode_window(image01, box)
+        window = self._encode_window(image01, box, context)
         if window is None:
             return self.encode(image01), (0, 0)
         y0, x0, y1, x1 = window
         return self.encode(image01[:, :, y0:y1, x0:x1]), (y0, x0)
 
-    def _encode_window(self, image01, box):
+    def _encode_window(self, image01, box, context=None):
         """(y0, x0, y1, x1) of the part a region render encodes, or None for the whole image."""
         _, _, h, w = image01.shape
         if (self._owner, _fingerprint(image01)) in self._cache:
             return None
         top, left, bottom, right = box
-        margin = self.overlap + QUERY_REACH
+        margin = (self.overlap if context is None else context) + QUERY_REACH
         y0, x0 = max(0, math.floor(top) - margin), max(0, math.floor(left) - margin)
         y1, x1 = min(h, math.ceil(bottom) + margin), min(w, math.ceil(right) + margin)
         if (y1 - y0) * (x1 - x0) > CROP_ENCODE_MAX_SHARE * h * w:
             return None
         return y0, x0, y1, x1
 
-    def pixels_to_encode(self, image01, box) -> int:
+    def pixels_to_encode(self, image01, box, context=None) -> int:
         """Input pixels the encoder will read for a render of `box` (top, left, bottom, right) now: 0 when
         the whole image is cached for the current owner, the region and its context when that is enough."""
-        window = self._encode_window(image01, box)
+        window = self._encode_window(image01, box, context)
         if window is None:
             _, _, h, w = image01.shape
             return 0 if (self._owner, _fingerprint(image01)) in self._cache else encoded_pixels(w, h, self.tile, self.overlap)
