@@ -341,7 +341,7 @@ def test_check_and_zoom_api_handlers(page, photo, monkeypatch):
     assert Image.open(png).format == "PNG" and summary["scale"] == 4 and "psnr_y_db" in summary
     monkeypatch.setattr(zoom, "DEFAULT_FRAMES", 2)
     monkeypatch.setattr(zoom, "DEFAULT_SIZE", 16)
-    webp, summary = page.api.zoom_api(str(photo), None, None, 4)
+    webp, summary = page.api.endpoints["zoom"].call(str(photo), None, None, 4)
     assert Image.open(webp).n_frames == 2 and summary["zoom"] == pytest.approx(4)
 
 
@@ -388,7 +388,7 @@ def test_the_page_and_the_api_refuse_a_heavy_zoom_before_any_model_work(page, mo
     monkeypatch.setattr(Upscaler, "render_region", no_model_work)
     big = tmp_path / "big.png"
     Image.fromarray(structured(1400, 1100)).save(big)
-    for call in (lambda: page.api.zoom_api(str(big), None, None, 32),
+    for call in (lambda: page.api.endpoints["zoom"].call(str(big), None, None, 32),
                  lambda: page.zoom.make_zoom(None, str(big), None, 32, progress=no_progress)):
         with pytest.raises(gr.Error, match="would take about"):
             call()

@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from liif.core import fmt
-from liif.lessons import explain
+from liif.lessons import experiment, explain
 from liif.render import imageio, pictures
 from liif.render.pictures import flatten_image
 from liif.render.upscale import bicubic_image
@@ -236,3 +236,36 @@ def write_webp(movie: ZoomMovie, path, picture_size: tuple) -> Path:
     pictures[0].save(path, format="WEBP", save_all=True, append_images=pictures[1:], duration=durations, loop=0,
                      quality=WEBP_QUALITY, method=0)
     return path
+
+
+def _least_seconds(speed, values) -> float:
+    """The cheapest movie this picture allows (fit_to_budget gives up frames, then panel size, to fit)."""
+    width, height = experiment.picture_size(values["picture"])
+    frames = min(int(values.get("frames") or DEFAULT_FRAMES), FEWEST_FITTING_FRAMES)
+    size = min(int(values.get("size") or DEFAULT_SIZE), SMALLEST_FITTING_SIZE)
+    return movie_seconds(width, height, frames, size, speed)
+
+
+def _run(upscaler, values, progress=None, out_path=None, speed=None, max_seconds=None) -> experiment.Outcome:
+    movie = zoom_movie(upscaler, experiment.loaded_picture(values["picture"]), values.get("centre"),
+                       values.get("zoom", DEFAULT_ZOOM), values.get("frames"), values.get("size"), path=out_path,
+                       progress=progress, speed=speed, max_seconds=max_seconds)
+    w, h = movie.frame_size
+    return experiment.Outcome(movie.summary(), movie.markdown(), file=movie.path,
+                              line=f"{len(movie.liif)} frames of {w}×{h} per method, ×{movie.zooms[-1]:.3g} at the end; "
+                                   f"{movie.render_seconds:.1f} s rendering, {movie.seconds:.1f} s in all")
+
+
+EXPERIMENT = experiment.register(experiment.Experiment(
+    "zoom", "6a. Zoom movie: from the whole picture to a few pixels", "a zoom movie",
+    help="render a continuous zoom into a picture as an animated WebP",
+    description="Zoom from the whole picture down to a few input pixels around a point, LIIF rendered at every "
+                "frame next to bicubic; writes an animated WebP.",
+    inputs=(experiment.Field("picture", "picture"),
+            experiment.Field("centre", "point", help="where the zoom ends, in input pixels (default: the middle)"),
+            experiment.Field("zoom", "float", DEFAULT_ZOOM, help="how many times closer the last frame is"),
+            # None: the lesson's defaults, DEFAULT_FRAMES and DEFAULT_SIZE, read when it runs
+            experiment.Field("frames", "int", None, help=f"frames per method (default {DEFAULT_FRAMES})", cli_only=True),
+            experiment.Field("size", "int", None, help=f"each panel's short side in pixels (default {DEFAULT_SIZE})",
+                             cli_only=True)),
+    estimate=_least_seconds, run=_run, suffix=".webp"))

@@ -11,6 +11,7 @@ import os
 import gradio as gr
 
 from liif.lessons import answers, sharp
+from liif.lessons.experiment import picture_size
 from liif.page import files, session
 from liif.page.context import REPO, PageContext, visitor
 from liif.page.sections.answers import AnswersSection
@@ -116,16 +117,17 @@ class Page:
 
     @staticmethod
     def experiment_picture(result, upload, point):
-        """(loaded picture, model name, centre in input pixels) for the movie and the ladder: the last run's
-        picture, else the upload."""
+        """(picture, model name, centre in input pixels) for the movie and the ladder: the last run's picture,
+        else the upload (its file: the experiment's estimate reads its header before anything is decoded)."""
         if result is not None:
-            loaded, model_name = result.request.loaded, result.model_name
+            picture, model_name = result.request.loaded, result.model_name
         elif upload:
-            loaded, model_name = imageio.load_image(upload), None
+            picture, model_name = upload, None
         else:
             raise imageio.ImageInputError("run a photo first (try an example above): this zooms into that picture")
-        centre = None if point is None else (point[0] * loaded.width, point[1] * loaded.height)
-        return loaded, model_name, centre
+        width, height = picture_size(picture)
+        centre = None if point is None else (point[0] * width, point[1] * height)
+        return picture, model_name, centre
 
 
 def build_page(ctx: PageContext) -> Page:

@@ -1,6 +1,10 @@
 """The page's building blocks that every section uses: the guarded image input, pictures of one look, the
 one way a button queues model work, and the one way a failure becomes a sentence."""
 
+import functools
+import inspect
+from contextlib import contextmanager
+
 import gradio as gr
 from gradio_client import utils as client_utils
 
@@ -55,6 +59,32 @@ def _refuse_web_address(path) -> None:
 def sentence(exc: Exception) -> gr.Error:
     """An expected problem as the error the page shows: its one sentence, no traceback, no server path."""
     return gr.Error(guard.without_paths(str(exc)), print_exception=False)
+
+
+@contextmanager
+def said_as_sentence():
+    """Model work for a visitor: an EXPECTED_PROBLEM inside becomes the page's one sentence (`sentence`).
+    Every handler's model work runs inside it (directly, or through liif/page/experiments.py)."""
+    try:
+        yield
+    except EXPECTED_PROBLEMS as exc:
+        raise sentence(exc) from None
+
+
+def page_work(handler):
+    """`said_as_sentence` around a whole handler (a generator handler's every step included)."""
+    if inspect.isgeneratorfunction(handler):
+        @functools.wraps(handler)
+        def stepping(*args, **kwargs):
+            with said_as_sentence():
+                yield from handler(*args, **kwargs)
+        return stepping
+
+    @functools.wraps(handler)
+    def calling(*args, **kwargs):
+        with said_as_sentence():
+            return handler(*args, **kwargs)
+    return calling
 
 
 def picture(elem_id: str, label: str, alt_text: str, **kwargs) -> gr.Image:

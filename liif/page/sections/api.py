@@ -6,9 +6,11 @@ from contextlib import ExitStack
 
 import gradio as gr
 
-from liif.lessons import answers, check, probe, seen, zoom
+from liif.lessons import answers, check, probe, seen
+from liif.lessons.experiment import experiments
 from liif.page import limits, session
 from liif.page.context import visitor
+from liif.page.experiments import ExperimentEndpoint
 from liif.page.widgets import EXPECTED_PROBLEMS, MODEL_WORK, PhotoUpload, sentence
 from liif.render import imageio, sizes
 
@@ -22,13 +24,6 @@ class ApiSection:
             self.check_share = gr.Image(label="tiny | bicubic | LIIF | real (PNG)", type="filepath", format="png")
             self.check_summary = gr.JSON(label="check summary")
             self.check_trigger = gr.Button("check")
-            self.zoom_image = PhotoUpload(label="image", type="filepath", image_mode=None)
-            self.zoom_x = gr.Number(None, label="x")
-            self.zoom_y = gr.Number(None, label="y")
-            self.zoom_factor = gr.Number(zoom.DEFAULT_ZOOM, label="zoom")
-            self.zoom_movie = gr.File(label="zoom movie (animated WebP)")
-            self.zoom_summary = gr.JSON(label="zoom summary")
-            self.zoom_trigger = gr.Button("zoom")
         with gr.Row(visible=False):  # the lessons' endpoints
             self.answers_photo = PhotoUpload(label="photo", type="filepath", image_mode=None)
             self.answers_scale = gr.Number(answers.DEFAULT_SCALE, label="scale")
@@ -55,12 +50,12 @@ class ApiSection:
             self.result = gr.Image(label="LIIF output (PNG)", type="filepath", format="png")
             self.summary = gr.JSON(label="summary")
             self.trigger = gr.Button("upscale")
+        # One endpoint per registered experiment, made from its spec: /zoom, /ladder, ...
+        self.endpoints = {spec.name: ExperimentEndpoint(self.ctx, spec) for spec in experiments()}
 
     def wire(self):
         self.check_trigger.click(self.check_api, [self.check_photo, self.check_scale],
                                  [self.check_share, self.check_summary], api_name="check", concurrency_id=MODEL_WORK)
-        self.zoom_trigger.click(self.zoom_api, [self.zoom_image, self.zoom_x, self.zoom_y, self.zoom_factor],
-                                [self.zoom_movie, self.zoom_summary], api_name="zoom", concurrency_id=MODEL_WORK)
         self.answers_trigger.click(self.answers_api, [self.answers_photo, self.answers_scale],
                                    [self.answers_sheet, self.answers_summary], api_name="answers",
                                    concurrency_id=MODEL_WORK)
@@ -68,6 +63,8 @@ class ApiSection:
                                  [self.probe_summary], api_name="probe", concurrency_id=MODEL_WORK)
         self.seen_trigger.click(self.seen_api, [self.seen_photo, self.seen_scale], [self.seen_sheet, self.seen_summary],
                                 api_name="seen", concurrency_id=MODEL_WORK)
+        for endpoint in self.endpoints.values():
+            endpoint.wire()
         self.trigger.click(self.upscale_api, [self.image, self.scale, self.model, self.blend], [self.result, self.summary],
                            api_name="upscale", concurrency_id=MODEL_WORK)
 
@@ -95,24 +92,6 @@ class ApiSection:
         except EXPECTED_PROBLEMS as exc:
             raise sentence(exc) from None
         return str(self.ctx.outputs.save(result.share_image(), f"{result.name}-check-x{result.scale}.png")), result.summary()
-
-    def zoom_api(self, image, x, y, zoom_factor, request: gr.Request = None):
-        """For scripts: (picture, x, y in input pixels (empty: the middle), zoom) -> (animated WebP, JSON)."""
-        shelf = self.ctx.shelf
-        try:
-            speed = shelf.speed(None)  # takes the model's lock itself
-            if isinstance(image, str):  # a heavy movie is refused from the picture's header, before any decode
-                zoom.fit_to_budget(*imageio.image_size(image), zoom.DEFAULT_FRAMES, zoom.DEFAULT_SIZE, speed,
-                                   limits.page_model_seconds())
-            loaded = imageio.load_image(image)
-            centre = None if x is None or y is None else (x, y)
-            with shelf.working(None, visitor(request)) as upscaler:
-                movie = zoom.zoom_movie(upscaler, loaded, centre, zoom_factor,
-                                        path=self.ctx.outputs.new_path("zoom.webp"), speed=speed,
-                                        max_seconds=limits.page_model_seconds())
-        except EXPECTED_PROBLEMS as exc:
-            raise sentence(exc) from None
-        return str(movie.path), movie.summary()
 
     def answers_api(self, image, scale, request: gr.Request = None):
         """For scripts: (tiny photo, scale) -> (the candidates as one PNG sheet, JSON with each one's numbers)."""

@@ -4,9 +4,8 @@ saying which scales the model saw in training. The work is liif/lessons/ladder.p
 import gradio as gr
 
 from liif.lessons import ladder
-from liif.page import limits
-from liif.page.context import visitor
-from liif.page.widgets import EXPECTED_PROBLEMS, click_in_turn, sentence
+from liif.page.experiments import run_experiment
+from liif.page.widgets import click_in_turn, page_work
 
 
 class LadderSection:
@@ -29,17 +28,10 @@ class LadderSection:
                       [page.run_state, page.upscale.upload, page.point_state], [self.gallery, self.text],
                       show_progress_on=[self.text])
 
+    @page_work
     def make_ladder(self, result, upload, point, request: gr.Request = None):
-        shelf = self.ctx.shelf
-        try:
-            loaded, model_name, centre = self.page.experiment_picture(result, upload, point)
-            extra = result.scale[0] if result is not None else None
-            speed = shelf.speed(model_name)  # takes the model's lock itself
-            with shelf.working(model_name, visitor(request)) as upscaler:
-                trained_up_to = ladder.training_scales(upscaler.weights)[1]
-                rungs = ladder.ladder(upscaler, loaded, centre, extra_scale=extra, speed=speed,
-                                      max_seconds=limits.page_model_seconds())
-        except EXPECTED_PROBLEMS as exc:
-            raise sentence(exc) from None
-        words = "\n".join(f"- {r.sentence}" for r in rungs)
-        return [(r.picture, r.caption) for r in rungs], f"{words}\n\n{ladder.summary(rungs, trained_up_to)}"
+        picture, model_name, centre = self.page.experiment_picture(result, upload, point)
+        extra = result.scale[0] if result is not None else None
+        found = run_experiment(self.ctx, ladder.EXPERIMENT, {"picture": picture, "centre": centre, "scale": extra},
+                               model_name, request)
+        return found.pictures, found.markdown

@@ -4,9 +4,8 @@ rendering every frame anew beside bicubic. The work is liif/lessons/zoom.py's.""
 import gradio as gr
 
 from liif.lessons import zoom
-from liif.page import limits
-from liif.page.context import visitor
-from liif.page.widgets import EXPECTED_PROBLEMS, click_in_turn, sentence
+from liif.page.experiments import run_experiment
+from liif.page.widgets import click_in_turn, page_work
 
 
 class ZoomSection:
@@ -32,18 +31,11 @@ class ZoomSection:
                       [page.run_state, page.upscale.upload, page.point_state, self.factor],
                       [self.view, self.text, self.download], show_progress_on=[self.text])
 
+    @page_work
     def make_zoom(self, result, upload, point, zoom_factor, progress=gr.Progress(), request: gr.Request = None):
-        shelf = self.ctx.shelf
-        try:
-            loaded, model_name, centre = self.page.experiment_picture(result, upload, point)
-            speed = shelf.speed(model_name)  # takes the model's lock itself
-            with shelf.working(model_name, visitor(request)) as upscaler:
-                movie = zoom.zoom_movie(upscaler, loaded, centre, zoom_factor,
-                                        path=self.ctx.outputs.new_path("zoom.webp"),
-                                        progress=lambda f, text: progress(f, desc=text),
-                                        speed=speed, max_seconds=limits.page_model_seconds())
-        except EXPECTED_PROBLEMS as exc:
-            raise sentence(exc) from None
-        return (gr.update(value=str(movie.path), label=f"Zoom movie ×1 → ×{movie.zooms[-1]:.3g}: bicubic | LIIF"),
-                movie.markdown(),
-                gr.update(value=str(movie.path), visible=True))
+        picture, model_name, centre = self.page.experiment_picture(result, upload, point)
+        movie = run_experiment(self.ctx, zoom.EXPERIMENT, {"picture": picture, "centre": centre, "zoom": zoom_factor},
+                               model_name, request, progress=lambda f, text: progress(f, desc=text))
+        path = str(movie.file)
+        return (gr.update(value=path, label=f"Zoom movie ×1 → ×{movie.summary['zoom']:.3g}: bicubic | LIIF"),
+                movie.markdown, gr.update(value=path, visible=True))
