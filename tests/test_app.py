@@ -314,7 +314,7 @@ def test_api_handler_returns_a_png_and_a_summary(page, photo_path):
 
 def test_only_the_scripting_endpoints_are_public(page):
     public = sorted(fn.api_name for fn in page.demo.fns.values() if fn.api_visibility != "private")
-    assert public == ["answers", "check", "probe", "seen", "upscale", "zoom"]
+    assert public == ["answers", "check", "ladder", "probe", "seen", "upscale", "zoom"]
     ids = {block.elem_id for block in page.demo.blocks.values()}
     assert {"input-image", "bicubic-output", "liif-output", "magnifier", "explanation", "run-button",
             "scale-slider"} <= ids

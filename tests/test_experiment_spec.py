@@ -7,13 +7,12 @@ import json
 import gradio as gr
 import numpy as np
 import pytest
+import tiny_experiment
 from PIL import Image
 
 from liif import cli
 from liif.lessons import experiment
 from liif.render.engine import Speed, Upscaler
-
-import tiny_experiment
 
 GLACIAL = Speed(encoder_seconds_per_pixel=1e-2, decoder_seconds_per_pixel=1e-2)
 

@@ -274,7 +274,7 @@ def test_without_the_text_model_the_section_says_so_and_has_no_button(weights_pa
     with pytest.raises(gr.Error, match="not on this server"):
         page.api.seen_api(str(FACE_EXAMPLE), 4)
     public = sorted(fn.api_name for fn in page.demo.fns.values() if fn.api_visibility != "private")
-    assert public == ["answers", "check", "probe", "seen", "upscale", "zoom"]
+    assert public == ["answers", "check", "ladder", "probe", "seen", "upscale", "zoom"]
     page.ctx.outputs.cleanup()
 
 

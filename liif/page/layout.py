@@ -22,6 +22,7 @@ from liif.page.sections.ladder import LadderSection
 from liif.page.sections.probe import ProbeSection
 from liif.page.sections.seen import SeenSection
 from liif.page.sections.sharp import SharpSection
+from liif.page.sections.tour import TourSection
 from liif.page.sections.upscale import UpscaleSection
 from liif.page.sections.zoom import ZoomSection
 from liif.render import imageio
@@ -75,6 +76,7 @@ class Page:
             self.explanation = ExplanationSection(self)
             with gr.Column(elem_id="experiments"):
                 gr.Markdown(EXPERIMENTS)
+                self.tour = TourSection(self)  # one click: every step on the chosen photo, for a class
                 # Accordions rather than tabs: in a 390 px window tabs fold into a "..." menu nobody opens.
                 self.answers = AnswersSection(self)
                 self.seen = SeenSection(self)
@@ -84,7 +86,7 @@ class Page:
                 self.ladder = LadderSection(self)
             self.api = ApiSection(self)
             for section in (self.upscale, self.sharp, self.explanation, self.answers, self.seen, self.check, self.probe, self.zoom,
-                            self.ladder, self.api):
+                            self.ladder, self.api, self.tour):  # the tour last: it chains the others' jobs
                 section.wire()
             for clickable in (self.upscale.bicubic_view, self.upscale.liif_view):
                 clickable.select(self.remember_point, [self.run_state], [self.point_state], api_visibility="private",

@@ -4,6 +4,8 @@ one way a button queues model work, and the one way a failure becomes a sentence
 import functools
 import inspect
 from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Callable
 
 import gradio as gr
 from gradio_client import utils as client_utils
@@ -71,6 +73,17 @@ def said_as_sentence():
         raise sentence(exc) from None
 
 
+def upload_size(upload) -> tuple | None:
+    """(width, height) of an upload from its header alone, for the instant answers that follow a new photo
+    (unqueued); None when there is no picture the page can read: Run then says why, in its sentence."""
+    if not upload:
+        return None
+    try:
+        return imageio.image_size(upload)
+    except EXPECTED_PROBLEMS:
+        return None
+
+
 def page_work(handler):
     """`said_as_sentence` around a whole handler (a generator handler's every step included)."""
     if inspect.isgeneratorfunction(handler):
@@ -101,7 +114,23 @@ def small_picture(elem_id: str, label: str, **kwargs) -> gr.Image:
                     min_width=140, buttons=["fullscreen"], **kwargs)
 
 
-def click_in_turn(ctx, button, text_beside, fn, inputs, outputs, **kwargs):
+@dataclass(frozen=True)
+class Job:
+    """A button's model work as `click_in_turn` queued it: the event, and what it runs, so that the tour
+    (liif/page/sections/tour.py) can run the same work after another event."""
+
+    fn: Callable
+    inputs: list
+    outputs: list
+    options: dict
+    event: object  # the queued event (a Gradio Dependency), for .then()
+
+    def then_after(self, event):
+        return event.then(self.fn, self.inputs, self.outputs, api_visibility="private", concurrency_id=MODEL_WORK,
+                          **self.options)
+
+
+def click_in_turn(ctx, button, text_beside, fn, inputs, outputs, **kwargs) -> Job:
     """button.click(fn, ...) for model work, after the visitor's turn is checked: when their session or
     their network already has as many jobs as the page takes, the sentence goes into `text_beside` (where
     they look) and the job is never queued; the queue's own refusal would reach the page only as Gradio's
@@ -117,6 +146,7 @@ def click_in_turn(ctx, button, text_beside, fn, inputs, outputs, **kwargs):
 
     refusal = gr.State("")
     private = {"api_visibility": "private", "queue": False}
-    (button.click(turn_check, None, [text_beside, refusal], show_progress="hidden", **private)
-        .success(stop_if_refused, [refusal], None, **private)
-        .success(fn, inputs, outputs, api_visibility="private", concurrency_id=MODEL_WORK, **kwargs))
+    event = (button.click(turn_check, None, [text_beside, refusal], show_progress="hidden", **private)
+             .success(stop_if_refused, [refusal], None, **private)
+             .success(fn, inputs, outputs, api_visibility="private", concurrency_id=MODEL_WORK, **kwargs))
+    return Job(fn, inputs, outputs, kwargs, event)

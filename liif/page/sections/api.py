@@ -11,7 +11,7 @@ from liif.lessons.experiment import experiments
 from liif.page import limits, session
 from liif.page.context import visitor
 from liif.page.experiments import ExperimentEndpoint
-from liif.page.widgets import EXPECTED_PROBLEMS, MODEL_WORK, PhotoUpload, sentence
+from liif.page.widgets import MODEL_WORK, PhotoUpload, page_work
 from liif.render import imageio, sizes
 
 
@@ -68,60 +68,53 @@ class ApiSection:
         self.trigger.click(self.upscale_api, [self.image, self.scale, self.model, self.blend], [self.result, self.summary],
                            api_name="upscale", concurrency_id=MODEL_WORK)
 
+    @page_work
     def upscale_api(self, image, scale, model="", blend=None, request: gr.Request = None):
         """For scripts: (image file, scale, model name, blend) -> (the LIIF output as a lossless PNG, a JSON
         summary). `blend` (0..1) runs the model between the one trained to look real and its twin."""
         shelf = self.ctx.shelf
-        try:
-            owner = visitor(request)
-            name = shelf.model_named(model, blend)
-            request = limits.prepare(image, scale, speed=shelf.speed(name))
-            result = session.run_to_end(shelf, name, request, self.ctx.outputs, owner=owner)
-        except EXPECTED_PROBLEMS as exc:
-            raise sentence(exc) from None
+        owner = visitor(request)
+        name = shelf.model_named(model, blend)
+        request = limits.prepare(image, scale, speed=shelf.speed(name))
+        result = session.run_to_end(shelf, name, request, self.ctx.outputs, owner=owner)
         answer = str(result.png_path), session.summary(result)
         del result
         session.give_back_memory()
         return answer
 
+    @page_work
     def check_api(self, image, scale, request: gr.Request = None):
         """For scripts: (photo, scale) -> (tiny | bicubic | LIIF | real as one PNG, the numbers as JSON)."""
-        try:
-            with self.ctx.shelf.working(None, visitor(request)) as upscaler:
-                result = check.check(upscaler, image, scale, model_name=self.ctx.model_label(None))
-        except EXPECTED_PROBLEMS as exc:
-            raise sentence(exc) from None
+        with self.ctx.shelf.working(None, visitor(request)) as upscaler:
+            result = check.check(upscaler, image, scale, model_name=self.ctx.model_label(None))
         return str(self.ctx.outputs.save(result.share_image(), f"{result.name}-check-x{result.scale}.png")), result.summary()
 
+    @page_work
     def answers_api(self, image, scale, request: gr.Request = None):
         """For scripts: (tiny photo, scale) -> (the candidates as one PNG sheet, JSON with each one's numbers)."""
         shelf = self.ctx.shelf
-        try:
-            speed = shelf.speed(None)  # takes the model's lock itself
-            guessed = self.page.sharp_render(image, scale, request)
-            with shelf.working(None, visitor(request)) as upscaler:
-                found = answers.answers(upscaler, image, scale, name=image, model_name=self.ctx.model_label(None),
-                                        sharp=guessed,
-                                        speed=speed, max_seconds=limits.budget_seconds(speed))
-        except EXPECTED_PROBLEMS as exc:
-            raise sentence(exc) from None
+        speed = shelf.speed(None)  # takes the model's lock itself
+        guessed = self.page.sharp_render(image, scale, request)
+        with shelf.working(None, visitor(request)) as upscaler:
+            found = answers.answers(upscaler, image, scale, name=image, model_name=self.ctx.model_label(None),
+                                    sharp=guessed,
+                                    speed=speed, max_seconds=limits.budget_seconds(speed))
         return str(self.ctx.outputs.save(found.sheet(), f"answers-x{found.scale}.png")), found.summary()
 
+    @page_work
     def probe_api(self, image, scale, x, y, request: gr.Request = None):
         """For scripts: (photo, scale, x, y in output pixels) -> JSON: the pixel's colour as the model computes it."""
         shelf = self.ctx.shelf
-        try:
-            speed = shelf.speed(None)  # takes the model's lock itself
-            width, height = imageio.image_size(image)  # the output size from the header: nothing decoded yet
-            out_size = limits.output_size_for(width, height, scale, speed=speed)
-            loaded = imageio.load_image(image)
-            with shelf.working(None, visitor(request)) as upscaler:
-                found = probe.probe(upscaler, loaded, x, y, out_size, speed=speed,
-                                    max_seconds=limits.page_model_seconds())
-        except EXPECTED_PROBLEMS as exc:
-            raise sentence(exc) from None
+        speed = shelf.speed(None)  # takes the model's lock itself
+        width, height = imageio.image_size(image)  # the output size from the header: nothing decoded yet
+        out_size = limits.output_size_for(width, height, scale, speed=speed)
+        loaded = imageio.load_image(image)
+        with shelf.working(None, visitor(request)) as upscaler:
+            found = probe.probe(upscaler, loaded, x, y, out_size, speed=speed,
+                                max_seconds=limits.page_model_seconds())
         return found.summary()
 
+    @page_work
     def seen_api(self, image, scale, request: gr.Request = None):
         """For scripts: (tiny picture, scale) -> (tiny | bicubic | photo model | text model (| real) as one PNG,
         JSON with each model's numbers and what it was trained on). A shipped sign's or photo's exact shrink
@@ -131,20 +124,17 @@ class ApiSection:
         if missing:
             raise gr.Error(missing, print_exception=False)
         photo_name, text_name = section.photo_model, section.text_model
-        try:
-            scale = check.check_scale(scale)
-            if isinstance(image, str):  # what the header rules out is refused before any model loads (16 s)
-                width, height = imageio.image_size(image)
-                sizes.check_output_size(width, height, width * scale, height * scale,
-                                        max_pixels=limits.max_output_pixels())
-            speeds = [shelf.speed(photo_name), shelf.speed(text_name)]  # each takes its lock itself
-            if isinstance(image, str):  # a heavy request is refused from the picture's header, before any decode
-                seen.check_compute(width, height, scale, speeds, limits.budget_seconds(*speeds))
-            with ExitStack() as held:  # the photo model's lock first, then the text model's, as the section does
-                photo = held.enter_context(shelf.working(photo_name, visitor(request)))
-                text = held.enter_context(shelf.working(text_name, visitor(request)))
-                result = seen.seen(((self.ctx.model_label(photo_name), photo), (self.ctx.model_label(text_name), text)),
-                                   image, scale, speeds=speeds, max_seconds=limits.budget_seconds(*speeds))
-        except EXPECTED_PROBLEMS as exc:
-            raise sentence(exc) from None
+        scale = check.check_scale(scale)
+        if isinstance(image, str):  # what the header rules out is refused before any model loads (16 s)
+            width, height = imageio.image_size(image)
+            sizes.check_output_size(width, height, width * scale, height * scale,
+                                    max_pixels=limits.max_output_pixels())
+        speeds = [shelf.speed(photo_name), shelf.speed(text_name)]  # each takes its lock itself
+        if isinstance(image, str):  # a heavy request is refused from the picture's header, before any decode
+            seen.check_compute(width, height, scale, speeds, limits.budget_seconds(*speeds))
+        with ExitStack() as held:  # the photo model's lock first, then the text model's, as the section does
+            photo = held.enter_context(shelf.working(photo_name, visitor(request)))
+            text = held.enter_context(shelf.working(text_name, visitor(request)))
+            result = seen.seen(((self.ctx.model_label(photo_name), photo), (self.ctx.model_label(text_name), text)),
+                               image, scale, speeds=speeds, max_seconds=limits.budget_seconds(*speeds))
         return str(self.ctx.outputs.save(result.sheet(), f"{result.name}-seen-x{result.scale}.png")), result.summary()

@@ -12,7 +12,7 @@ class LadderSection:
     def __init__(self, page):
         self.page, self.ctx = page, page.ctx
         with gr.Accordion("6b. Scale ladder: ×2 to ×16, what was seen in training and what is extrapolation",
-                          open=False, elem_id="ladder-section"):
+                          open=False, elem_id="ladder-section") as self.accordion:
             gr.Markdown(
                 "The same small region (around the magnifier's point) rendered at ×2, ×4, ×6, ×8, ×16 and your "
                 "run's scale, each shown at the same size; the text below measures how much each step changes it.")
@@ -24,9 +24,9 @@ class LadderSection:
 
     def wire(self):
         page = self.page
-        click_in_turn(self.ctx, self.button, self.text, self.make_ladder,
-                      [page.run_state, page.upscale.upload, page.point_state], [self.gallery, self.text],
-                      show_progress_on=[self.text])
+        self.job = click_in_turn(self.ctx, self.button, self.text, self.make_ladder,
+                                 [page.run_state, page.upscale.upload, page.point_state], [self.gallery, self.text],
+                                 show_progress_on=[self.text])
 
     @page_work
     def make_ladder(self, result, upload, point, request: gr.Request = None):

@@ -6,13 +6,14 @@ import gradio as gr
 from liif.lessons import probe
 from liif.page import limits
 from liif.page.context import visitor
-from liif.page.widgets import EXPECTED_PROBLEMS, click_in_turn, sentence
+from liif.page.widgets import click_in_turn, page_work
 
 
 class ProbeSection:
     def __init__(self, page):
         self.page, self.ctx = page, page.ctx
-        with gr.Accordion("5. Inside one pixel: how its colour was computed", open=False, elem_id="probe-section"):
+        with gr.Accordion("5. Inside one pixel: how its colour was computed", open=False,
+                          elem_id="probe-section") as self.accordion:
             gr.Markdown(
                 "Click a point of the LIIF output above (or type the magnifier's x and y), then look inside that "
                 "one pixel: the four feature vectors around it, what the decoder was given for each, its four "
@@ -45,21 +46,19 @@ class ProbeSection:
 
     def wire(self):
         page, upscale = self.page, self.page.upscale
-        click_in_turn(self.ctx, self.button, self.text, self.look_inside,
-                      [page.run_state, upscale.magnify_x, upscale.magnify_y],
-                      [self.picture, self.profile, self.text], show_progress_on=[self.text])
+        self.job = click_in_turn(self.ctx, self.button, self.text, self.look_inside,
+                                 [page.run_state, upscale.magnify_x, upscale.magnify_y],
+                                 [self.picture, self.profile, self.text], show_progress_on=[self.text])
 
+    @page_work
     def look_inside(self, result, x, y, request: gr.Request = None):
         """Output pixel (x, y) of the last run, as the sum the model computes."""
         if result is None:
             raise gr.Error("Run a photo first; then click its LIIF output to choose a pixel.", print_exception=False)
         shelf, request_ = self.ctx.shelf, result.request
-        try:
-            speed = shelf.speed(result.model_name)  # takes the model's lock itself
-            with shelf.working(result.model_name, result.owner or visitor(request)) as upscaler:
-                found = probe.probe(upscaler, request_.loaded, x or 0, y or 0, (request_.out_width, request_.out_height),
-                                    speed=speed, max_seconds=limits.page_model_seconds())
-        except EXPECTED_PROBLEMS as exc:
-            raise sentence(exc) from None
+        speed = shelf.speed(result.model_name)  # takes the model's lock itself
+        with shelf.working(result.model_name, result.owner or visitor(request)) as upscaler:
+            found = probe.probe(upscaler, request_.loaded, x or 0, y or 0, (request_.out_width, request_.out_height),
+                                speed=speed, max_seconds=limits.page_model_seconds())
         return (gr.update(value=found.picture(), visible=True), gr.update(value=found.profile_picture(), visible=True),
                 found.markdown())

@@ -10,8 +10,7 @@ import gradio as gr
 from liif.lessons import originals, seen
 from liif.page import files, limits
 from liif.page.context import visitor
-from liif.page.widgets import EXPECTED_PROBLEMS, click_in_turn, sentence, small_picture
-from liif.render import imageio
+from liif.page.widgets import click_in_turn, page_work, small_picture, upload_size
 
 TITLE = "3. What it has seen decides what it draws"
 OWN_PHOTO = "own"
@@ -32,7 +31,7 @@ class SeenSection:
         self.page, self.ctx = page, page.ctx
         self.text_model, self.photo_model = self.model_pair(self.ctx.shelf)
         self.button = None
-        with gr.Accordion(TITLE, open=False, elem_id="seen-section"):
+        with gr.Accordion(TITLE, open=False, elem_id="seen-section") as self.accordion:
             gr.Markdown(INTRO)
             missing = self.missing_sentence()
             if missing:
@@ -77,9 +76,9 @@ class SeenSection:
     def wire(self):
         if self.button is None:
             return
-        click_in_turn(self.ctx, self.button, self.text, self.run_seen,
-                      [self.choice, self.scale, self.page.upscale.upload],
-                      [self.state, self.pictures, *self.panels, self.text, self.share], show_progress_on=[self.text])
+        self.job = click_in_turn(self.ctx, self.button, self.text, self.run_seen,
+                                 [self.choice, self.scale, self.page.upscale.upload],
+                                 [self.state, self.pictures, *self.panels, self.text, self.share], show_progress_on=[self.text])
         for chosen in (self.page.upscale.upload.change, self.choice.change):
             chosen(self.follow_photo, [self.choice, self.page.upscale.upload], [self.scale], api_visibility="private",
                    queue=False)
@@ -87,15 +86,14 @@ class SeenSection:
     def follow_photo(self, choice, upload):
         """With the visitor's own photo chosen, the scale starts at the default when the photo allows it with
         both models, else at the largest it allows (the sign and the face take the default)."""
-        if choice != OWN_PHOTO or not upload:
+        size = upload_size(upload) if choice == OWN_PHOTO else None
+        if size is None:
             return gr.update()
-        try:  # from the header alone, unqueued
-            width, height = imageio.image_size(upload)
-        except EXPECTED_PROBLEMS:
-            return gr.update()
+        width, height = size
         speeds = [self.ctx.shelf.speed(self.photo_model), self.ctx.shelf.speed(self.text_model)]
         return limits.experiment_scale(seen.SCALES, seen.DEFAULT_SCALE, width, height, *speeds)
 
+    @page_work
     def run_seen(self, choice, scale, upload, progress=gr.Progress(), request: gr.Request = None):
         """The chosen tiny picture through both models (and bicubic), against its real picture when known."""
         shelf = self.ctx.shelf
@@ -105,18 +103,15 @@ class SeenSection:
             source = upload
         else:
             source = choice or "sign"
-        try:
-            speeds = [shelf.speed(self.photo_model), shelf.speed(self.text_model)]  # each takes its lock itself
-            with ExitStack() as held:
-                # Always the photo model's lock first, then the text model's: one order, no deadlock.
-                photo = held.enter_context(shelf.working(self.photo_model, visitor(request)))
-                text = held.enter_context(shelf.working(self.text_model, visitor(request)))
-                result = seen.seen(((self.ctx.model_label(self.photo_model), photo),
-                                    (self.ctx.model_label(self.text_model), text)), source, scale,
-                                   speeds=speeds, max_seconds=limits.budget_seconds(*speeds),
-                                   progress=lambda f: progress(f, desc="Both models: drawing the same tiny picture"))
-        except EXPECTED_PROBLEMS as exc:
-            raise sentence(exc) from None
+        speeds = [shelf.speed(self.photo_model), shelf.speed(self.text_model)]  # each takes its lock itself
+        with ExitStack() as held:
+            # Always the photo model's lock first, then the text model's: one order, no deadlock.
+            photo = held.enter_context(shelf.working(self.photo_model, visitor(request)))
+            text = held.enter_context(shelf.working(self.text_model, visitor(request)))
+            result = seen.seen(((self.ctx.model_label(self.photo_model), photo),
+                                (self.ctx.model_label(self.text_model), text)), source, scale,
+                               speeds=speeds, max_seconds=limits.budget_seconds(*speeds),
+                               progress=lambda f: progress(f, desc="Both models: drawing the same tiny picture"))
         sheet = self.ctx.outputs.save(result.sheet(), f"{result.name}-seen-x{result.scale}.png")
         return (result, gr.update(visible=True), *self.panel_views(result), result.markdown(),
                 gr.update(value=str(sheet), visible=True, label=f"Download the sheet, ×{result.scale} (PNG)"))

@@ -137,8 +137,9 @@ class UpscaleSection:
                    queue=False)
         # Gradio's tracker sits on the status line (tall enough to show it): the queue place and the time,
         # "minimal" so that it does not cover the line's own progress text.
-        click_in_turn(self.ctx, self.run_button, self.status, self.run, controls[:4] + [self.model, self.stretch],
-                      run_outputs, show_progress_on=[self.status], show_progress="minimal")
+        self.job = click_in_turn(self.ctx, self.run_button, self.status, self.run,
+                                 controls[:4] + [self.model, self.stretch], run_outputs,
+                                 show_progress_on=[self.status], show_progress="minimal")
         self.run_button.click(None, None, None, js=SHOW_RESULTS_JS, api_visibility="private", queue=False)
         magnifier_outputs = [self.bicubic_view, self.liif_view, self.magnifier_view, self.magnify_x, self.magnify_y]
         for clickable in (self.bicubic_view, self.liif_view):

@@ -11,7 +11,8 @@ from liif.page.widgets import click_in_turn, page_work
 class ZoomSection:
     def __init__(self, page):
         self.page, self.ctx = page, page.ctx
-        with gr.Accordion("6a. Zoom movie: from the whole picture to a few pixels", open=False, elem_id="zoom-section"):
+        with gr.Accordion("6a. Zoom movie: from the whole picture to a few pixels", open=False,
+                          elem_id="zoom-section") as self.accordion:
             gr.Markdown(
                 "LIIF can be asked for any rectangle at any resolution. This movie zooms from your whole picture "
                 "(the last run's, or the upload) down to a few input pixels around the magnifier's point (click "
@@ -27,9 +28,9 @@ class ZoomSection:
 
     def wire(self):
         page = self.page
-        click_in_turn(self.ctx, self.button, self.text, self.make_zoom,
-                      [page.run_state, page.upscale.upload, page.point_state, self.factor],
-                      [self.view, self.text, self.download], show_progress_on=[self.text])
+        self.job = click_in_turn(self.ctx, self.button, self.text, self.make_zoom,
+                                 [page.run_state, page.upscale.upload, page.point_state, self.factor],
+                                 [self.view, self.text, self.download], show_progress_on=[self.text])
 
     @page_work
     def make_zoom(self, result, upload, point, zoom_factor, progress=gr.Progress(), request: gr.Request = None):
