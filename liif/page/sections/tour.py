@@ -51,6 +51,15 @@ def plan_seconds(width: int, height: int, scale: float, speed) -> dict:
     }
 
 
+def rgb_of(picture) -> np.ndarray:
+    """A picture as the page hands it back (a file, a PIL image or an array) as (h, w, 3) uint8."""
+    if isinstance(picture, (str, bytes)) or hasattr(picture, "__fspath__"):
+        picture = Image.open(picture)
+    if isinstance(picture, Image.Image):
+        picture = picture.convert("RGB")
+    return np.ascontiguousarray(np.asarray(picture)[..., :3]).astype(np.uint8)
+
+
 def step_one_sheet(run, magnifier) -> Image.Image:
     """Step 1 as one picture: input (its pixels enlarged) | bicubic | LIIF | the magnifier, labelled."""
     liif = run.liif_rgb
@@ -58,10 +67,10 @@ def step_one_sheet(run, magnifier) -> Image.Image:
     panels = [(pictures.enlarge_nearest(run.request.loaded.rgb, max(liif.shape[:2])), "input"),
               (run.bicubic_rgb, "bicubic"), (liif, "LIIF")]
     if magnifier is not None:
-        panels.append((np.asarray(magnifier)[..., :3], "magnifier"))
+        panels.append((rgb_of(magnifier), "magnifier"))
     shown = []
     for rgb, text in panels:
-        rgb = np.ascontiguousarray(rgb[..., :3]).astype(np.uint8)
+        rgb = rgb_of(rgb)
         scaled = Image.fromarray(rgb).resize((max(1, round(rgb.shape[1] * height / rgb.shape[0])), height),
                                              Image.Resampling.NEAREST)
         shown.append(pictures.label(np.asarray(scaled), text))
@@ -158,11 +167,10 @@ class TourSection:
             return None
         if isinstance(value, (str, bytes)) or hasattr(value, "__fspath__"):
             return value
-        if isinstance(value, np.ndarray):
-            return self.ctx.outputs.save(Image.fromarray(value[..., :3].astype(np.uint8)), name)
+        if isinstance(value, (np.ndarray, Image.Image)):
+            return self.ctx.outputs.save(Image.fromarray(rgb_of(value)), name)
         panels = []
-        for item in value:  # a gallery: (picture file or array, caption)
+        for item in value:  # a gallery: (picture, caption)
             picture, caption = (item if isinstance(item, (tuple, list)) else (item, ""))
-            rgb = np.asarray(Image.open(picture).convert("RGB")) if isinstance(picture, str) else np.asarray(picture)
-            panels.append(pictures.label(rgb[..., :3].astype(np.uint8), caption or ""))
+            panels.append(pictures.label(rgb_of(picture), caption or ""))
         return self.ctx.outputs.save(Image.fromarray(pictures.side_by_side(*panels, gap=4)), name)
