@@ -218,16 +218,16 @@ def _variants(upscaler, image01, x, y, out_w, out_h, side) -> list:
     box = (y0 * h / out_h, x0 * w / out_w, (y0 + sh) * h / out_h, (x0 + sw) * w / out_w)
     cfg = upscaler.model.config
 
-    def crop(cell_size=(out_h, out_w)):
-        return imageio.to_uint8(upscaler.render_region(image01, box, (sh, sw), cell_size=cell_size))
+    def crop(cell_size=(out_h, out_w), local_ensemble=None):
+        return imageio.to_uint8(upscaler.render_region(image01, box, (sh, sw), cell_size=cell_size,
+                                                       local_ensemble=local_ensemble))
 
     base = crop()
     found = [Variant("as trained", "as trained", "the model as it renders the whole output", base, 0.0,
                      tuple(int(v) for v in base[y - y0, x - x0]), (x0, y0))]
     if cfg.local_ensemble:
-        with _switched(cfg, local_ensemble=False):
-            found.append(_variant("local ensemble off", "ensemble off", "each query asks only the code nearest "
-                                  "to it, with no blend of four", crop(), base, x - x0, y - y0, (x0, y0)))
+        found.append(_variant("local ensemble off", "ensemble off", "each query asks only the code nearest "
+                              "to it, with no blend of four", crop(local_ensemble=False), base, x - x0, y - y0, (x0, y0)))
     if cfg.cell_decode:
         found.append(_variant("cell of ×1", "cell of ×1", f"the decoder is told each output pixel is one input pixel "
                               f"wide (the cell of ×1), not {xy_text((w / out_w, h / out_h))}", crop((h, w)), base,
@@ -289,19 +289,6 @@ def _one_thread():
     finally:
         if torch.get_num_threads() != before:
             torch.set_num_threads(before)
-
-
-@contextmanager
-def _switched(config, **changes):
-    """The model's config with some switches changed, put back afterwards (the caller holds the model)."""
-    before = {name: getattr(config, name) for name in changes}
-    try:
-        for name, value in changes.items():
-            setattr(config, name, value)
-        yield
-    finally:
-        for name, value in before.items():
-            setattr(config, name, value)
 
 
 def _variant(name, label, what, image, base, px, py, base_origin) -> Variant:
