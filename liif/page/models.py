@@ -18,22 +18,20 @@ from pathlib import Path
 from liif import settings
 from liif.core.blend import blend
 from liif.core.weights import (
-    ALIASES,
-    DEFAULT_NAMES,
-    SHIPPED_MODELS,
+    SHIPPED,
     WeightsError,
     default_weights_path,
     display_label,
     list_shipped,
     load_weights,
     read_metadata,
+    shipped,
 )
 from liif.evaluation.data_facts import facts_beside
 from liif.render.engine import Speed, Upscaler
 
 _UNREAD = object()  # a cached answer not yet worked out
 BLENDS_KEPT = 3  # blended engines kept (1.5 M parameters each for EDSR-baseline: a slider's last positions)
-TEXT_MODEL_FILE = next(m.filename for m in SHIPPED_MODELS if m.name == "edsr-baseline-text")
 
 
 class ModelShelf:
@@ -64,9 +62,10 @@ class ModelShelf:
             except WeightsError as exc:
                 self.problem = str(exc)
             else:
-                # The shipped models in the library's order (SHIPPED_MODELS), then any other file by name.
+                # The shipped models in the library's order (weights.SHIPPED), then any other file by name.
+                order = [m.filename for m in SHIPPED.values()]
                 others = sorted((p for p in list_shipped() if p != default),
-                                key=lambda p: (DEFAULT_NAMES.index(p.name) if p.name in DEFAULT_NAMES else len(DEFAULT_NAMES), p.name))
+                                key=lambda p: (order.index(p.name) if p.name in order else len(order), p.name))
                 for path in [default] + others:
                     self._offer(path)
         if not self.paths and self.problem is None:
@@ -176,24 +175,23 @@ class ModelShelf:
     def text_trained(self) -> str | None:
         """The name of the first model trained on pictures of printed text, if the shelf has one: the model
         whose data facts (`<weights>.data.json`, written by `python -m liif data-facts` from the generator's
-        text-set.json) say its pictures were a text set, or else the shipped text model's file."""
+        text-set.json) say its pictures were a text set, or else a shipped model tagged `text`."""
         for name, path in self.paths.items():
             facts = facts_beside(path)
-            if (facts or {}).get("kind") == "text" or (facts is None and path.name == TEXT_MODEL_FILE):
+            if (facts or {}).get("kind") == "text" or (facts is None and getattr(shipped(path.name), "tag", None) == "text"):
                 return name
         return None
 
     def model_named(self, model: str | None, blend: float | None = None) -> str | None:
         """The shelf's name for what a script asks for: "" (the default), a shipped model's name (`rdn`,
-        `edsr-baseline-gan`, ...) or a file name on the shelf; with `blend`, that weight of the way from the
-        sharp guesser's twin to it (the model, if named, must be the sharp guesser)."""
+        `edsr-baseline-gan`, `edsr-baseline.gan`, ...) or a file name on the shelf; with `blend`, that weight of
+        the way from the sharp guesser's twin to it (the model, if named, must be the sharp guesser)."""
         name = None
         if model:
-            shipped = {m.name: m.filename for m in SHIPPED_MODELS}
-            wanted = shipped.get(ALIASES.get(model, model), model)
+            wanted = model if model in self.paths else getattr(shipped(model), "filename", model)
             if wanted not in self.paths:
                 raise WeightsError(f"there is no model {model!r} here; choose one of "
-                                   f"{', '.join(m.name for m in SHIPPED_MODELS if m.filename in self.paths)}")
+                                   f"{', '.join(m.name for m in SHIPPED.values() if m.filename in self.paths)}")
             name = wanted
         if blend is None:
             return name
