@@ -16,9 +16,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from liif.lessons.probe_results import LEVELS, PICTURE_WIDTH, Probe, Profile
 from liif.render import colormaps
+from liif.render.imageio import LEVELS
 
+# Every probe picture on the page is this many pixels wide: a phone shows it about 300 wide, so its labels
+# (LABEL_SIZE) stay at least 11 px there (tests/test_screenshots_experiments.py measures it).
+PICTURE_WIDTH = 380
+PICTURE_CELL = 95  # Probe.picture(): each input pixel drawn this many screen pixels wide (4 of them: 380)
 LABEL_SIZE = 16  # font size of every label drawn, in pixels
 LINE = LABEL_SIZE + 7  # one line of text
 CORNER = 40  # the top-right corner left free of text (the page's full-screen button)
@@ -88,7 +92,7 @@ def _stack(panels: list, gap: int = 14) -> Image.Image:
 # -- the four codes ----------------------------------------------------------------------------------
 
 
-def grid_picture(p: Probe, cell: int) -> Image.Image:
+def grid_picture(p, cell: int) -> Image.Image:
     """Probe.picture(): the input's pixels around the point with the grid points (each dot's area grows with
     its weight), their weights and the query point with its cell; the same place in the feature grid with
     the same points (when the probe has it); and what each code answered."""
@@ -105,7 +109,7 @@ def grid_picture(p: Probe, cell: int) -> Image.Image:
     return _stack(panels)
 
 
-def points_panel(p: Probe, pixels: np.ndarray, cell: int, width: int, title: str, notes: list,
+def points_panel(p, pixels: np.ndarray, cell: int, width: int, title: str, notes: list,
                  first: bool = False) -> Image.Image:
     """`pixels` (the input's, or the feature grid's, at p.around_origin) enlarged to `cell` a pixel, with the
     grid points, their weights, the query point and its cell; `title` above and `notes` below."""
@@ -150,7 +154,7 @@ def points_panel(p: Probe, pixels: np.ndarray, cell: int, width: int, title: str
     return image
 
 
-def terms_panel(p: Probe, width: int, number: str = "") -> Image.Image:
+def terms_panel(p, width: int, number: str = "") -> Image.Image:
     """A table in R, G, B columns: each grid point's answer (on a diverging scale, blue below 0 and orange
     above, when the answers are corrections to bicubic) with its weight, their weighted sum, the model's
     bicubic term, the total and the colour it clamps and rounds to (with a swatch of it)."""
@@ -207,7 +211,7 @@ def terms_panel(p: Probe, width: int, number: str = "") -> Image.Image:
 # -- along the row -----------------------------------------------------------------------------------
 
 
-def profile_picture(prof: Profile, width: int) -> Image.Image:
+def profile_picture(prof, width: int) -> Image.Image:
     """LIIF, the model's bicubic and the input's own pixels along the row, one plot per channel."""
     font, bold = _font(), _font(bold=True)
     title = "Along the row through the point"
