@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from liif.render import colormaps
-from liif.render.imageio import LEVELS
+from liif.render.pictures import LEVELS
 
 # Every probe picture on the page is this many pixels wide: a phone shows it about 300 wide, so its labels
 # (LABEL_SIZE) stay at least 11 px there (tests/test_screenshots_experiments.py measures it).

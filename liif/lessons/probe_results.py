@@ -11,7 +11,7 @@ from PIL import Image
 
 from liif.lessons import probe_pictures, probe_words
 from liif.lessons.probe_pictures import PICTURE_CELL, PICTURE_WIDTH
-from liif.render.imageio import LEVELS
+from liif.render.pictures import LEVELS
 
 
 @dataclass

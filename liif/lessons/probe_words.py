@@ -8,7 +8,7 @@ table of its neighbours, and what the profile and the variants show.
 import numpy as np
 
 from liif.core import fmt
-from liif.render.imageio import LEVELS
+from liif.render.pictures import LEVELS
 
 NOT_RETRAINED = "changed at rendering time, not retrained"
 

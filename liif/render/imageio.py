@@ -27,7 +27,6 @@ from liif.core import degrade
 from liif.core.fmt import megapixels, pixels_over_limit
 
 # Defaults sized for a CPU (render time grows with output pixels); raise them on a GPU.
-LEVELS = 255.0  # an 8-bit colour runs from 0 to this
 DEFAULT_MAX_INPUT_PIXELS = 2_000_000
 DEFAULT_MAX_OUTPUT_PIXELS = 36_000_000
 
