@@ -7,7 +7,8 @@ The cascade is OpenCV's `haarcascade_frontalface_default.xml` (Rainer Lienhart's
 face detector, Intel's licence inside the file), shipped gzipped in assets/cascades/: byte for byte the file
 that OpenCV 4's wheels bundle as `cv2.data.haarcascades + "haarcascade_frontalface_default.xml"`. OpenCV 5
 (the version this project pins) bundles no cascades and has no `CascadeClassifier`, so the cascade is run
-here, the way OpenCV 4's `CascadeClassifier.detectMultiScale` runs it (Viola and Jones):
+here, the way OpenCV 4's `CascadeClassifier.detectMultiScale` runs it (Viola and Jones; OpenCV 4.14 itself
+finds slightly different faces, which would change the shipped records: docs/architecture.md measures it):
 
 - the grey picture (ITU-R 601 luma) is reduced by 1, 1.1, 1.21, ... (bilinear, no antialiasing) while the
   24×24 window still fits; at each size every window (every 2nd pixel, every pixel beyond a reduction of 2)
