@@ -67,11 +67,6 @@ def shipped(name: str) -> ShippedModel | None:
     return next((m for m in SHIPPED.values() if name in (*m.names, m.filename)), None)
 
 
-def shipped_tagged(tag: str, arch: str | None = None) -> ShippedModel | None:
-    """The first shipped model with this training tag (and architecture, if given)."""
-    return next((m for m in SHIPPED.values() if m.tag == tag and arch in (None, m.arch)), None)
-
-
 register(ShippedModel("rdn", PHOTO, "rdn-liif.safetensors", "LIIF-RDN (the paper's architecture, trained here)",
                       "LIIF-RDN (the paper's, sharper)"))
 register(ShippedModel("edsr-baseline", PHOTO, "edsr-baseline-liif.safetensors",

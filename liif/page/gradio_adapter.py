@@ -21,6 +21,7 @@ import os
 import re
 import sys
 from collections import OrderedDict
+from types import SimpleNamespace
 
 from liif.page import visitors
 from liif.page.guard import FOREIGN_PATH
@@ -102,8 +103,7 @@ class QueueView:
         self._read_sessions = OrderedDict()  # session hashes whose /queue/data stream was opened
 
     @classmethod
-    def of(cls, demo) -> "QueueView":
-        """The queue of a demo after demo.queue()."""
+    def of(cls, demo) -> "QueueView":  # after demo.queue()
         return cls(demo._queue)
 
     def waiting(self) -> list:
@@ -128,7 +128,9 @@ class QueueView:
 
         async def push_within_limit(body, request, username):
             session = getattr(body, "session_hash", None)
-            refusal = refuse(_Asking(request, session))
+            # The job's request with the session it is for (Gradio keeps the session in the body).
+            refusal = refuse(SimpleNamespace(client=getattr(request, "client", None), headers=request.headers,
+                                             session_hash=session))
             if refusal is not None:
                 return False, refusal, "queue_full"
             answer = await push(body, request, username)
@@ -149,7 +151,8 @@ class QueueView:
             if any(event._id == event_id for event in events.queue):
                 concurrency = getattr(events, "concurrency_id", None)
                 running = [event for event in self.running() if getattr(event, "concurrency_id", None) == concurrency]
-                events.queue[:] = order(list(events.queue), running, _who)
+                events.queue[:] = order(list(events.queue), running,
+                                        lambda event: (visitors.request_client(event.request), event.session_hash))
                 return
 
     async def _drop_if_unread(self, event_id: str, session: str | None, seconds: float) -> None:
@@ -159,12 +162,12 @@ class QueueView:
 
         if self._read_events.pop(event_id, None) is not None or (session is not None and session in self._read_sessions):
             return
-        waiting = [event for event in self.waiting() if event._id == event_id]
-        if not waiting:
+        waiting = next((event for event in self.waiting() if event._id == event_id), None)
+        if waiting is None:
             return  # running or done: it runs to its end
         await self._queue.clean_events(event_id=event_id)
         # A late reader gets this answer and a closed stream, not a wait for a job that will never run.
-        messages = self._queue.pending_messages_per_session.get(waiting[0].session_hash)
+        messages = self._queue.pending_messages_per_session.get(waiting.session_hash)
         if messages is not None:
             messages.put_nowait(ProcessCompletedMessage(
                 output={"error": visitors.UNREAD_DROPPED.format(seconds=seconds)}, success=False, event_id=event_id))
@@ -189,17 +192,6 @@ class QueueView:
             session = event.session_hash if event is not None else next(
                 (s for s, ids in list(queue.pending_event_ids_session.items()) if event_id in ids), event_id)
         return session is not None and session in queue.pending_messages_per_session
-
-
-class _Asking:
-    """A job's request with the session it is for (Gradio keeps the session in the body)."""
-
-    def __init__(self, request, session_hash):
-        self.client, self.headers, self.session_hash = getattr(request, "client", None), request.headers, session_hash
-
-
-def _who(event) -> tuple:
-    return visitors.request_client(event.request), event.session_hash
 
 
 # -- the middleware -------------------------------------------------------------------------------------

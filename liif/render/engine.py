@@ -95,33 +95,22 @@ class Encoded:
     seconds: float = 0.0  # what encoding it took
 
 
-class EncodingCache:
+class EncodingCache(OrderedDict):
     """The latest `size` encodings, by key (a picture's fingerprint): an engine's one bound on their memory."""
 
     def __init__(self, size: int):
-        self.size, self._items = size, OrderedDict()
+        super().__init__()
+        self.size = size
 
     def get(self, key) -> Encoded | None:
-        if key in self._items:
-            self._items.move_to_end(key)
-        return self._items.get(key)
+        if key in self:
+            self.move_to_end(key)
+        return super().get(key)
 
     def put(self, key, encoded: Encoded) -> None:
-        self._items[key] = encoded
-        while len(self._items) > self.size:
-            self._items.popitem(last=False)
-
-    def __contains__(self, key) -> bool:
-        return key in self._items
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def keys(self) -> list:
-        return list(self._items)
-
-    def clear(self) -> None:
-        self._items.clear()
+        self[key] = encoded
+        while len(self) > self.size:
+            self.popitem(last=False)
 
 
 class Upscaler:

@@ -1,11 +1,8 @@
-"""Words on pictures: the one font helper (`font`, `wrap`) and the one drawer of every downloadable sheet
-(the check's, its JPEG variant's, "what it has seen"'s, the answers'): pictures side by side, each with its
-label above and its numbers under it, then a caption across and a grey credit line; one PNG.
+"""The one font helper (`font`, `wrap`: DejaVu Sans from assets/fonts/) and the one drawer of every
+downloadable sheet (the check's, its JPEG variant's, "what it has seen"'s, the answers'):
 
     sheet([Panel(tiny, "input 25x18", pixels=True), Panel(liif, "LIIF", ["29.1 dB"])], height=256,
           caption="x4: PSNR-Y against the real photo ...", credit="LIIF Zoom, model rdn")
-
-Text is DejaVu Sans from assets/fonts/ (Pillow's own font where the repository's assets are missing).
 """
 
 import functools

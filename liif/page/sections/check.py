@@ -9,7 +9,7 @@ from contextlib import ExitStack
 
 import gradio as gr
 
-from liif.core.weights import PHOTO, shipped, shipped_tagged
+from liif.core.weights import PHOTO, SHIPPED, shipped
 from liif.lessons import check, check_jpeg, guess, originals
 from liif.page import files
 from liif.page.context import visitor
@@ -229,9 +229,9 @@ class CheckSection:
         others = [name for name in shelf.names if name != jpeg]
         if not others:
             return jpeg, None  # the JPEG-trained model alone: the words say no clean model is there
-        entry = shipped(jpeg)
-        twin = entry and shipped_tagged(PHOTO, entry.arch)
-        return (twin.filename if twin and twin.filename in others else others[0]), jpeg
+        arch = getattr(shipped(jpeg), "arch", None)
+        twin = next((m.filename for m in SHIPPED.values() if (m.arch, m.tag) == (arch, PHOTO)), None)
+        return (twin if twin in others else others[0]), jpeg
 
     @staticmethod
     def jpeg_panel_view(result, box) -> dict:
