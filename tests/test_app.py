@@ -22,6 +22,7 @@ from liif.core.weights import WeightsError
 from liif.lessons import explain_words
 from liif.page import files, limits, models, session
 from liif.render import imageio, pictures
+from liif.render.engine import Speed
 
 CLIENT_TIMEOUT = 240  # seconds for any one API call on a busy 2-core machine
 
@@ -410,20 +411,17 @@ def test_precision_can_be_forced_for_reproducible_pixels(weights_path, monkeypat
     assert models.ModelShelf(weights_path, device="cpu").upscaler().precision == "fp32"
 
 
-def test_estimate_before_a_run_uses_the_measured_costs(weights_path, photo_path):
+def test_estimate_before_a_run_uses_the_engines_measured_speed(weights_path, photo_path, monkeypatch):
     fresh = models.ModelShelf(weights_path, device="cpu")
     size = imageio.image_size(photo_path)
     big = limits.output_size_for(*size, 20)  # 400x320 = 128,000 output pixels from 320 input pixels
     assert limits.estimate_text(fresh, None, size, big) == ""  # nothing measured yet: nothing promised
-    fresh.costs["random.safetensors"] = (1e-3, 1e-4)  # seconds per input pixel, per output pixel
-    assert fresh.estimate_seconds(None, 320, 128_000) == pytest.approx(0.32 + 12.8)
+    assert not fresh._upscalers  # ... and nothing loaded to say it
+    # The one cost model: the engine's Speed, which the refusals use too.
+    monkeypatch.setattr(fresh.upscaler(), "_speed", Speed(encoder_seconds_per_pixel=1e-3, decoder_seconds_per_pixel=1e-4))
+    assert fresh.measured_speed(None).seconds(320, 128_000) == pytest.approx(0.32 + 12.8)
     assert "about 13 s" in limits.estimate_text(fresh, None, size, big)
     assert limits.estimate_text(fresh, None, size, limits.output_size_for(*size, 2)) == ""  # 0.45 s: says nothing
-    run = session.run_to_end(fresh, None, limits.prepare(photo_path, 2))  # a run replaces them with its own
-    encoder, rest = fresh.costs["random.safetensors"]
-    assert encoder == pytest.approx(run.facts.encoder_seconds / 320)
-    assert rest == pytest.approx((run.seconds_total - run.facts.encoder_seconds) / (40 * 32))
-    assert rest > run.facts.decoder_seconds / (40 * 32)  # the explanation and the PNG are counted too
 
 
 def test_example_run_made_at_start(shelf, photo_path, tmp_path):

@@ -169,6 +169,23 @@ def test_profile_pictures_and_words(models, loaded):
     assert crop.shape == (30, 32, 3) and np.array_equal(p.variants[0].image, crop)
     assert p.variants[1].mean_abs_levels > 0
     assert all("not retrained" in line for line in p.markdown().splitlines() if "Re-rendered" in line)
+    # The ensemble-off crop equals a render with the switch off in the model's own config.
+    off = LIIF(LIIFConfig(encoder="edsr-baseline", local_ensemble=False)).eval()
+    off.load_state_dict(models["edsr-baseline"].state_dict())
+    full_off = imageio.to_uint8(Upscaler(off, device="cpu", precision="fp32").render(imageio.to_tensor(loaded.rgb), 30, 36))
+    assert np.array_equal(p.variants[1].image, full_off[y0 : y0 + 32, x0 : x0 + 32])
+
+
+def test_the_variants_leave_the_shared_config_alone(models, loaded, monkeypatch):
+    """The config is the model's, shared by every request: a probe passes its switch to the render instead."""
+    upscaler = Upscaler(models["edsr-baseline"], device="cpu", precision="fp32")
+
+    def refuse(config, name, value):
+        raise AssertionError(f"the probe set the shared model.config.{name}")
+
+    monkeypatch.setattr(LIIFConfig, "__setattr__", refuse)
+    p = probe(upscaler, loaded, 20, 14, (36, 30), variants=True)
+    assert [v.name for v in p.variants] == ["as trained", "local ensemble off", "cell of ×1"]
 
     s = p.summary()
     json.dumps(s)

@@ -489,9 +489,9 @@ def test_one_visitors_encoding_is_never_reused_for_another(monkeypatch, weights_
     assert "Reused" not in stranger.explanation.markdown() and "Reused" in again.explanation.markdown()
     # The magnifier still reuses its own visitor's encoding, and the cache stays the engine's size.
     session.magnify(shelf, again)
-    upscaler = shelf.upscaler()
-    assert len(upscaler._cache) <= upscaler._cache_size
-    assert {owner for owner, _ in upscaler._cache} <= {"visitor-a", "visitor-b"}
+    cache = shelf.upscaler().encodings  # the engine's own cache: the shelf files each visitor's in it
+    assert 0 < len(cache) <= cache.size
+    assert {owner for owner, _ in cache.keys()} <= {"visitor-a", "visitor-b"}
 
 
 @pytest.mark.browser

@@ -99,13 +99,14 @@ class LIIF(nn.Module):
         return Projected(p.permute(0, 2, 3, 1).reshape(b, h * w, d), h, w)
 
     def query(self, proj: Projected, coord: torch.Tensor, cell: torch.Tensor, inp: torch.Tensor | None = None,
-              tail=None):
+              tail=None, local_ensemble: bool | None = None):
         """Colours at continuous coordinates.
 
         coord, cell: (B, Q, 2) in (row, column) order, [-1, 1] units (see geometry.py).
         inp: the normalised input image, needed only for the bicubic residual.
         tail: what runs the MLP after its first layer (ReLU, Linear, ..., Linear) on (N, hidden) rows;
         None: the model's own layers (an engine passes its int8 copy of them, `liif/core/int8.py`).
+        local_ensemble: None for the model's own switch, or that switch changed for this query alone.
         Returns (B, Q, 3) in the normalised [-1, 1] space (not clamped).
         """
         h, w = proj.height, proj.width
@@ -118,7 +119,8 @@ class LIIF(nn.Module):
         offset = torch.arange(b, device=coord.device).unsqueeze(1) * proj.first_layer.shape[1] - proj.row_offset * w
 
         indices, positions, areas = [], [], []
-        for q_shifted in geometry.neighbour_queries(coord, h, w, self.config.local_ensemble):
+        for q_shifted in geometry.neighbour_queries(
+                coord, h, w, self.config.local_ensemble if local_ensemble is None else local_ensemble):
             index, centre = geometry.nearest_code(q_shifted, h, w)
             rel = (coord - centre) * scale
             indices.append(index + offset)

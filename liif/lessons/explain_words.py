@@ -6,17 +6,13 @@
 Every sentence is chosen by a fact of the run, so the answer stays true for any picture: a JPEG (its
 quality estimated from the file's quantisation tables: `RunFacts.jpeg_quality`), a photo of very few
 pixels, a scale beyond the ones the model was trained on, a face (found by OpenCV's Haar cascade,
-liif/evaluation/faces.py, in the input resized to FACE_SEARCH_SIDE: `numbers["faces"]`), or none of them
+liif/evaluation/faces.py's count_faces: `numbers["faces"]`), or none of them
 (a building, a strip, printed text). tests/test_explain.py runs it on each.
 """
 
 import math
 
-import numpy as np
-from PIL import Image
-
 from liif.core import fmt
-from liif.evaluation.faces import find_faces
 from liif.training.config import trained_scales
 
 # |LIIF - bicubic| at or above this many levels (of 255) is drawn at the colour map's brightest.
@@ -32,24 +28,6 @@ EDGE_FRACTION = 0.2
 EDGE_SHARE_TEXT = "fifth"
 # Below this many input pixels the output is mostly one smooth blend: the run says why.
 FEW_PIXELS = 16
-# Faces are looked for in the input resized (bicubic) to this many pixels on its long side: the cascade's
-# 24-pixel window then finds a face that fills a sixth of the picture or more, in about 0.1 s on 2 cores.
-FACE_SEARCH_SIDE = 160
-
-
-def count_faces(rgb: np.ndarray, side: int = FACE_SEARCH_SIDE) -> int:
-    """Frontal faces the Haar cascade finds in `rgb` (H, W, 3) uint8, looked for at `side` pixels on its
-    long side. A measurement with that method: it misses turned and small faces."""
-    h, w = rgb.shape[:2]
-    if min(h, w) < 2:
-        return 0
-    ratio = side / max(h, w)
-    size = (max(1, round(w * ratio)), max(1, round(h * ratio)))
-    if min(size) < 24:  # a strip: no face-sized window fits
-        return 0
-    return len(find_faces(np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BICUBIC))))
-
-
 def scale_text(facts) -> str:
     sx, sy = facts.out_width / facts.in_width, facts.out_height / facts.in_height
     if math.isclose(sx, sy, rel_tol=0.01):

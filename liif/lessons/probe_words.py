@@ -8,7 +8,7 @@ table of its neighbours, and what the profile and the variants show.
 import numpy as np
 
 from liif.core import fmt
-from liif.lessons.probe_results import LEVELS
+from liif.render.pictures import LEVELS
 
 NOT_RETRAINED = "changed at rendering time, not retrained"
 
@@ -36,8 +36,8 @@ def probe_sentences(probe) -> list:
         else:
             where = "corner" if len(points) == 1 else "border"
             landed = _listing([f"{_rc(p)} {_times(count)}" for p, count, _ in points])
-            lines.append(f"So close to the {where}, the {len(probe.neighbours)} shifts landed on only {len(points)} "
-                         f"grid point{'s' if len(points) > 1 else ''}: {landed}; each landing is asked and "
+            lines.append(f"So close to the {where}, the {len(probe.neighbours)} shifts landed on only "
+                         f"{fmt.plural(str(len(points)), 'grid point')}: {landed}; each landing is asked and "
                          "weighted on its own, as the model does.")
         heaviest = probe.heaviest_point()
         weight = next(wt for p, _, wt in points if p == heaviest)
@@ -70,11 +70,11 @@ def probe_sentences(probe) -> list:
                      "sum above is the model, computed by hand.")
     else:
         lines.append(f"The engine's render of the whole picture has {_ints(probe.rendered_rgb)} here, at most "
-                     f"{probe.render_gap} level{'s' if probe.render_gap > 1 else ''} off: it computes the same "
+                     f"{fmt.plural(str(probe.render_gap), 'level')} off: it computes the same "
                      f"function another way ({precision}the decoder's first layer as one convolution), so the "
                      "last level can round the other way.")
     lines.append(f"The page's bicubic picture (Pillow's, a = -0.5) has {_ints(probe.page_bicubic_rgb)} here, "
-                 f"{probe.bicubic_gap:.1f} level{'' if round(probe.bicubic_gap, 1) == 1 else 's'} at most from "
+                 f"{fmt.plural(f'{probe.bicubic_gap:.1f}', 'level')} at most from "
                  "the model's bicubic (a = -0.75): two bicubics, not one.")
     return lines
 

@@ -30,12 +30,15 @@ from liif.evaluation.metrics import psnr_y
 from liif.lessons import check, originals, seen_words
 from liif.render import imageio, pictures
 from liif.render.engine import Upscaler
+from liif.render.sheet import Panel, sheet
 from liif.render.upscale import bicubic_image, upscale_image
 
 SCALES = check.SCALES
 DEFAULT_SCALE = 4  # the models trained on scales up to x4
 ROLES = ("photo model", "text model")
 DIFFERENT_LEVELS = 8  # two renders' pixels this far apart (mean of the channels) count as drawn differently
+# The sheet's panels are enlarged (whole pixels) to at least SHEET_MIN_HEIGHT, reduced above SHEET_MAX_HEIGHT.
+SHEET_MIN_HEIGHT, SHEET_MAX_HEIGHT = 256, 512
 
 
 @dataclass
@@ -114,7 +117,15 @@ class SeenResult:
         return seen_words.summary(self)
 
     def sheet(self):
-        return seen_words.sheet(self)
+        """tiny | bicubic | photo model | text model (| real), labelled, with the numbers: one PNG."""
+        h, w = self.tiny.shape[:2]
+        panels = [Panel(self.tiny_enlarged, f"input {w}x{h}", pixels=True), Panel(self.bicubic, "bicubic")]
+        panels += [Panel(m.picture, m.role) for m in self.models]
+        if self.real is not None:
+            panels.append(Panel(self.real, "the real picture"))
+        real_h = self.bicubic.shape[0]
+        return sheet(panels, min(SHEET_MAX_HEIGHT, real_h * max(1, SHEET_MIN_HEIGHT // real_h)),
+                     seen_words.sheet_caption(self), "LIIF Zoom, what it has seen decides what it draws")
 
 
 def seen(models, source, scale=DEFAULT_SCALE, real=None, *, shrink: bool = False,

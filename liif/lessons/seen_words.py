@@ -1,14 +1,10 @@
-"""The words, numbers and sheet of "what it has seen decides what it draws" (liif/lessons/seen.py): every
+"""The words and numbers of "what it has seen decides what it draws" (liif/lessons/seen.py): every
 sentence made from the result's own measurements and the models' training records and data facts."""
-
-import numpy as np
-from PIL import Image, ImageDraw, ImageFont
 
 from liif.core import fmt
 from liif.lessons import sources
 
 TIE_DB = 0.05  # two models this close in PSNR-Y come out the same
-SHEET_MIN_HEIGHT = 256  # the sheet's panels are enlarged (whole pixels) to at least this, reduced above 512
 
 
 def findings(result) -> list:
@@ -194,35 +190,12 @@ def _stage_summary(stage) -> dict:
             "pictures_with_faces": found.get("pictures_with_faces"), "face_pictures_area_share": found.get("area_share")}
 
 
-def sheet(result) -> Image.Image:
-    """tiny | bicubic | photo model | text model (| real), labelled, with the numbers: one PNG. (The text says
-    "x" for times: Pillow's built-in font has no "×".)"""
-    h, w = result.tiny.shape[:2]
-    panels = [(result.tiny_enlarged, f"input {w}x{h}"), (result.bicubic, "bicubic")]
-    panels += [(m.picture, m.role) for m in result.models]
-    if result.real is not None:
-        panels.append((result.real, "the real picture"))
-    real_h, real_w = result.bicubic.shape[:2]
-    zoom = max(1, SHEET_MIN_HEIGHT // real_h)
-    height = min(512, real_h * zoom)
-    width = round(real_w * height / real_h)
-    font = ImageFont.load_default(size=16)
-    gap, top, bottom = 6, 26, 70
-    canvas = Image.new("RGB", (max(len(panels) * (width + gap) - gap, 520), top + height + bottom), "white")
-    draw = ImageDraw.Draw(canvas)
-    for i, (rgb, label) in enumerate(panels):
-        resample = Image.Resampling.NEAREST if height >= real_h else Image.Resampling.LANCZOS
-        canvas.paste(Image.fromarray(np.ascontiguousarray(rgb)).resize((width, height), resample), (i * (width + gap), top))
-        draw.text((i * (width + gap) + 2, 4), label[: max(8, width // 8)], fill="black", font=font)
+def sheet_caption(result) -> str:
+    """The sheet's caption (the sheet is drawn by seen.Seen.sheet): the numbers, and which model is which."""
     if result.real is not None:
         caption = (f"x{result.scale}: PSNR-Y against the real picture, bicubic {result.bicubic_psnr:.2f} dB, "
                    + ", ".join(f"{m.role} {m.psnr:.2f} dB" for m in result.models) + ".")
     else:
         caption = f"x{result.scale}: the real picture is not known here."
-    draw.text((2, top + height + 4), caption, fill="black", font=font)
     named = "; ".join(f"{m.role}: {m.label}" for m in result.models if m.label != m.role)
-    if named:
-        draw.text((2, top + height + 26), named[:140], fill=(60, 60, 60), font=ImageFont.load_default(size=13))
-    draw.text((2, top + height + 46), "LIIF Zoom, what it has seen decides what it draws", fill=(90, 90, 90),
-              font=ImageFont.load_default(size=13))
-    return canvas
+    return f"{caption} {named[:140]}" if named else caption

@@ -14,6 +14,7 @@ from liif.lessons import answers, sharp
 from liif.lessons.experiment import picture_size
 from liif.page import files, session
 from liif.page.context import REPO, PageContext, visitor
+from liif.page.gradio_adapter import QueueView
 from liif.page.sections.answers import AnswersSection
 from liif.page.sections.api import ApiSection
 from liif.page.sections.check import CheckSection
@@ -95,7 +96,7 @@ class Page:
     def queue(self, **kwargs) -> gr.Blocks:
         """Queue the page's events (demo.queue) and let the sections see the queue (visitor turns)."""
         self.demo.queue(**kwargs)
-        self.ctx.queue = self.demo._queue
+        self.ctx.queue = QueueView.of(self.demo)
         return self.demo
 
     def sharp_render(self, tiny, scale, request=None):

@@ -264,7 +264,8 @@ def estimate_text(shelf, model_name, in_size: tuple, out_size: tuple) -> str:
     """A sentence for the page before a run of in_size -> out_size ((width, height) each), when the run will
     take more than SLOW_RUN_SECONDS (else "")."""
     (in_w, in_h), (out_w, out_h) = in_size, out_size
-    seconds = shelf.estimate_seconds(model_name, encoded_pixels(in_w, in_h), out_w * out_h)
+    speed = shelf.measured_speed(model_name)  # the engine's, as refusals use it
+    seconds = None if speed is None else speed.seconds(encoded_pixels(in_w, in_h), out_w * out_h)
     if seconds is None or seconds <= SLOW_RUN_SECONDS:
         return ""
     precision = shelf.upscaler(model_name).precision

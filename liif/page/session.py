@@ -117,12 +117,11 @@ def run_steps(shelf: ModelShelf, model_name, request: Request, outputs=None, pro
 
     _report(progress, 0.0, "encoder: describing every input pixel")
     with shelf.working(model_name, owner):
+        # The engine caches encodings by content (for this visitor): the explanation says when it reused one.
+        reused = upscaler.pixels_to_encode(image01, (0.0, 0.0, float(loaded.height), float(loaded.width))) == 0
         encode_start = time.perf_counter()
         encoded = upscaler.encode(image01)
         encoder_seconds = time.perf_counter() - encode_start
-        # The engine caches encodings by content; count uses so the explanation can say it was reused.
-        uses = encoded.timings.get("runs", 0)
-        encoded.timings["runs"] = uses + 1
 
     liif = torch.empty(1, 3, out_h, out_w)
     decoder_seconds, first_result = 0.0, None
@@ -163,11 +162,11 @@ def run_steps(shelf: ModelShelf, model_name, request: Request, outputs=None, pro
         device=str(upscaler.device), precision=upscaler.precision, model_name=model_name,
         encoder=upscaler.model.config.encoder, feature_channels=int(encoded.feat.shape[1]),
         local_ensemble=upscaler.model.config.local_ensemble, residual=upscaler.model.config.residual,
-        encoder_reused=uses > 0, first_encoder_seconds=encoded.seconds,
+        encoder_reused=reused, first_encoder_seconds=encoded.seconds,
         weights_sha256=shelf.sha256(model_name), jpeg_quality=loaded.jpeg_quality,
         **explain.model_facts(upscaler.model, upscaler.weights.training),
     )
-    upscaler.note_timings(0 if uses else encoded_pixels(loaded.width, loaded.height), encoder_seconds, out_w * out_h,
+    upscaler.note_timings(0 if reused else encoded_pixels(loaded.width, loaded.height), encoder_seconds, out_w * out_h,
                           decoder_seconds)
     # The explanation compares what the visitor sees: colours as saved (a greyscale input gives greyscale).
     liif_seen = np.asarray(composed.convert("RGB"))
@@ -179,7 +178,6 @@ def run_steps(shelf: ModelShelf, model_name, request: Request, outputs=None, pro
     finished = Run(request, model_name, composed, bicubic, liif_seen, bicubic_rgb, facts, explanation, png_path,
                    seconds_to_first_result=first_result or 0.0, seconds_total=time.perf_counter() - start,
                    owner=owner)
-    shelf.record_costs(model_name, finished)
     _report(progress, 1.0, "done")
     yield finished
 
@@ -243,7 +241,7 @@ def summary(run: Run) -> dict:
 
 class ExampleRun:
     """One example upscaled in the background when the app starts, so the page can show a whole answer,
-    with its pictures, before any visitor runs anything (and the time estimates have measured costs)."""
+    with its pictures, before any visitor runs anything (and the engine's speed has followed a real run)."""
 
     def __init__(self, shelf: ModelShelf, path, scale):
         self.path, self.scale = Path(path), scale

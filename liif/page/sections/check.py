@@ -9,7 +9,7 @@ from contextlib import ExitStack
 
 import gradio as gr
 
-from liif.core.weights import SHIPPED_MODELS
+from liif.core.weights import PHOTO, SHIPPED, shipped
 from liif.lessons import check, check_jpeg, guess, originals
 from liif.page import files
 from liif.page.context import visitor
@@ -27,8 +27,6 @@ from liif.render import imageio, pictures
 OWN_PHOTO = "own"  # the check's choice for the visitor's own photo
 NO_JPEG = 0  # the JPEG choice for the plain check
 JPEG_CHOICES = [("none", NO_JPEG)] + [(f"JPEG {q}", q) for q in check_jpeg.JPEG_QUALITIES]
-# The photo model when the menu names the JPEG-trained one: its clean twin, trained the same way on clean photos.
-CLEAN_TWIN = next(m.filename for m in SHIPPED_MODELS if m.name == "edsr-baseline")
 # Short: a label longer than its picture is cut ("…"); the check's text says the rest.
 ERRORS_LABEL = "How far off: bicubic (left), LIIF (right)"
 CLOSER_LABEL = "Where LIIF is closer than bicubic"
@@ -228,7 +226,8 @@ class CheckSection:
 
     def jpeg_pair(self, model_name) -> tuple:
         """(the photo model, the JPEG-trained model or None) for a JPEG check: the menu's model and the shelf's
-        JPEG-trained one; when the menu names that one, the photo model is its clean twin (or another model)."""
+        JPEG-trained one; when the menu names that one, the photo model is its clean twin (the shipped photo model
+        of its architecture: trained the same way on clean photos), or another model."""
         shelf = self.ctx.shelf
         photo, jpeg = model_name or shelf.default_name, shelf.jpeg_trained()
         if jpeg is None or photo != jpeg:
@@ -236,7 +235,9 @@ class CheckSection:
         others = [name for name in shelf.names if name != jpeg]
         if not others:
             return jpeg, None  # the JPEG-trained model alone: the words say no clean model is there
-        return (CLEAN_TWIN if CLEAN_TWIN in others else others[0]), jpeg
+        arch = getattr(shipped(jpeg), "arch", None)
+        twin = next((m.filename for m in SHIPPED.values() if (m.arch, m.tag) == (arch, PHOTO)), None)
+        return (twin if twin in others else others[0]), jpeg
 
     @staticmethod
     def jpeg_panel_view(result, box) -> dict:

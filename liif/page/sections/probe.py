@@ -23,7 +23,7 @@ class ProbeSection:
                 "follows LIIF along the output row through the point.")
             self.button = gr.Button("Look inside the magnifier's pixel", variant="primary", elem_id="probe-button")
             # The pictures carry their own titles (Gradio's label over them would hide their top) and are
-            # drawn probe_results.PICTURE_WIDTH wide, their labels probe_pictures.LABEL_SIZE tall: a 390 px phone
+            # drawn probe_pictures.PICTURE_WIDTH wide, their labels probe_pictures.LABEL_SIZE tall: a 390 px phone
             # shrinks them to about 300 px, the labels to about 12 px (tests/test_screenshots_experiments.py
             # measures it). On a wide screen the text sits beside the tall first picture.
             with gr.Row(equal_height=False):
