@@ -178,7 +178,7 @@ def test_words_sheet_and_summary(runs):
     assert "| LIIF (the average) |" in result.markdown()
     sheet = result.sheet()
     assert sheet.mode == "RGB" and sheet.width >= 5 * 180 and sheet.height > lesson.SHEET_PANEL
-    assert isinstance(lesson._font(lesson.LABEL_SIZE, bold=True), ImageFont.FreeTypeFont)
+    assert isinstance(pictures.font(lesson.LABEL_SIZE, bold=True), ImageFont.FreeTypeFont)  # the shipped DejaVu
 
 
 @pytest.mark.parametrize("source, message", [

@@ -40,11 +40,10 @@ from liif.lessons import answers_sheet, originals
 from liif.lessons.answers_donors import different_picture, find_donor, load_donors, rgb_alpha
 from liif.lessons.answers_fit import GOAL_LEVELS, OPERATOR, ROUNDS, back_project, consistency, mean_abs
 
-# tests/test_answers.py reads these four here too: the shrink's matrices, the sheet's panel height and font.
+# tests/test_answers.py reads these three here too: the shrink's matrices, the sheet's panel height and label size.
 from liif.lessons.answers_fit import _operators as _operators
 from liif.lessons.answers_sheet import LABEL_SIZE as LABEL_SIZE
 from liif.lessons.answers_sheet import SHEET_PANEL as SHEET_PANEL
-from liif.lessons.answers_sheet import _font as _font
 from liif.lessons.explain_words import count_faces
 from liif.render import imageio, pictures
 from liif.render.upscale import upscale_image

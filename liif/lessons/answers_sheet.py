@@ -4,19 +4,17 @@ the run's own numbers, its table and its sheet, one PNG of the input beside ever
     findings(result), markdown(result), sheet(result)   # what Answers.sentences(), .markdown(), .sheet() return
 """
 
-import functools
 import math
-from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from liif.core import fmt
 from liif.lessons.answers_fit import GOAL_LEVELS, mean_abs
+from liif.render import pictures
 
-# The sheet: panels this high at most, labels and numbers in DejaVu Sans (assets/fonts/).
+# The sheet: panels this high at most, labels and numbers in DejaVu Sans (pictures.font).
 SHEET_PANEL = 320
-FONTS_DIR = Path(__file__).resolve().parents[2] / "assets" / "fonts"
 LABEL_SIZE, NUMBERS_SIZE = 15, 13
 
 
@@ -106,7 +104,7 @@ def markdown(result) -> str:
     """The table of the candidates, how each was made, the sentences and the timing: for the page and the
     command line."""
     real = result.candidate("real") is not None
-    rows = ["| answer | shrinks back: max | mean | consistency PSNR |", "| --- | --- | --- | --- |"]
+    rows = ["| answer | shrunk back: off by at most | on average | PSNR |", "| --- | --- | --- | --- |"]
     if real:
         rows = [rows[0] + " PSNR-Y to the real photo |", rows[1] + " --- |"]
     for c in result.candidates:
@@ -126,7 +124,7 @@ def sheet(result) -> Image.Image:
     height = min(SHEET_PANEL, big_h)
     width = max(1, round(big_w * height / big_h))
     h, w = result.tiny.shape[:2]
-    label_font, numbers_font = _font(LABEL_SIZE, bold=True), _font(NUMBERS_SIZE)
+    label_font, numbers_font = pictures.font(LABEL_SIZE, bold=True), pictures.font(NUMBERS_SIZE)
     panels = [(np.repeat(np.repeat(result.tiny, result.scale, 0), result.scale, 1),
                f"the input: {w}×{h} (each square one pixel)", [f"×{result.scale} makes {big_w}×{big_h}"])]
     for c in result.candidates:
@@ -136,8 +134,7 @@ def sheet(result) -> Image.Image:
             lines.append(f"PSNR-Y to the real photo: {_to_real(c.psnr_to_real_db)}")
         panels.append((c.picture, c.label, lines))
     column = max(width, 180)
-    probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
-    wrapped = [(_wrap(probe, label, label_font, column), lines) for _, label, lines in panels]
+    wrapped = [(pictures.wrap(label, label_font, column), lines) for _, label, lines in panels]
     label_lines = max(len(w_) for w_, _ in wrapped)
     number_lines = max(len(lines) for _, lines in wrapped)
     gap, line, number_line = 8, LABEL_SIZE + 5, NUMBERS_SIZE + 5
@@ -147,7 +144,7 @@ def sheet(result) -> Image.Image:
     caption = (f"Every answer but LIIF's{drawn} was made here by back-projection to fit "
                f"the input: shrunk ×{result.scale} ({result.operator}) and rounded, each lands within "
                f"{_levels(max((c.max_abs_levels for c in result.fitted), default=0))} of it.")
-    caption_lines = _wrap(probe, caption, numbers_font, len(panels) * (column + gap) - gap)
+    caption_lines = pictures.wrap(caption, numbers_font, len(panels) * (column + gap) - gap)
     footer = 6 + (len(caption_lines) + 1) * number_line
     canvas = Image.new("RGB", (len(panels) * (column + gap) - gap, top + height + bottom + footer), "white")
     draw = ImageDraw.Draw(canvas)
@@ -195,24 +192,3 @@ def _to_real(value) -> str:
 def _span(values: list) -> str:
     low, high = min(values), max(values)
     return f"{low:.1f}" if f"{low:.1f}" == f"{high:.1f}" else f"{low:.1f} to {high:.1f}"
-
-
-@functools.lru_cache(maxsize=4)
-def _font(size: int, bold: bool = False):
-    path = FONTS_DIR / ("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf")
-    try:
-        return ImageFont.truetype(str(path), size)
-    except OSError:
-        return ImageFont.load_default(size=size)
-
-
-def _wrap(draw: ImageDraw.ImageDraw, text: str, font, width: int) -> list:
-    lines, line = [], ""
-    for word in text.split():
-        candidate = f"{line} {word}".strip()
-        if line and draw.textlength(candidate, font=font) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = candidate
-    return lines + [line] if line else lines

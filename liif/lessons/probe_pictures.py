@@ -11,42 +11,26 @@ where the page puts its full-screen button.
 """
 
 import math
-from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from liif.lessons.probe_results import LEVELS, PICTURE_WIDTH, Probe, Profile
-from liif.render import colormaps
+from liif.render import colormaps, pictures
 
 LABEL_SIZE = 16  # font size of every label drawn, in pixels
 LINE = LABEL_SIZE + 7  # one line of text
 CORNER = 40  # the top-right corner left free of text (the page's full-screen button)
-FONT_DIR = Path(__file__).resolve().parents[2] / "assets" / "fonts"
 # The profile's plots, one a channel: its name and its line's colour.
 CHANNELS = (("R", (200, 30, 30)), ("G", (20, 140, 40)), ("B", (30, 70, 210)))
 GREY, DARK = (90, 90, 90), (0, 0, 0)
 
 
 def _font(size: int = LABEL_SIZE, bold: bool = False):
-    path = FONT_DIR / ("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf")
-    try:
-        return ImageFont.truetype(str(path), size)
-    except OSError:  # installed without the repository's assets
-        return ImageFont.load_default(size=size)
+    return pictures.font(size, bold)
 
 
-def _wrap(text: str, font, width: float) -> list:
-    """`text` in lines of at most `width` pixels (a word longer than that gets a line of its own)."""
-    lines, line = [], ""
-    for word in text.split():
-        candidate = f"{line} {word}".strip()
-        if line and font.getlength(candidate) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = candidate
-    return lines + [line] if line else lines
+_wrap = pictures.wrap
 
 
 def _paragraph(draw, x, y, text, font, width, fill=DARK) -> float:
@@ -88,21 +72,34 @@ def _stack(panels: list, gap: int = 14) -> Image.Image:
 # -- the four codes ----------------------------------------------------------------------------------
 
 
-def grid_picture(p: Probe, cell: int) -> Image.Image:
+def grid_picture(p: Probe, cell: int, with_pixels: bool = True) -> Image.Image:
     """Probe.picture(): the input's pixels around the point with the grid points (each dot's area grows with
-    its weight), their weights and the query point with its cell; the same place in the feature grid with
-    the same points (when the probe has it); and what each code answered."""
+    its weight), their weights and the query point with its cell (left out with `with_pixels=False`, when
+    opening_picture() shows them); the same place in the feature grid with the same points (when the probe
+    has it); and what each code answered."""
     width = max(p.around.shape[1] * cell, PICTURE_WIDTH)
     panels = [points_panel(p, p.around, cell, width, "1. Your input's pixels", [
         f"Output pixel ({p.x}, {p.y}) is the point ({p.coord_px[0]:.3f}, {p.coord_px[1]:.3f}) in input pixels "
         "(red dot); the box is the output pixel (the cell).",
-        "Yellow: the grid points the decoder asks, each dot sized by its weight."], first=True)]
+        "Yellow: the grid points the decoder asks, each dot sized by its weight."], first=True)] if with_pixels else []
     if p.feature_around is not None:
-        panels.append(points_panel(p, p.feature_around, cell, width, "2. The same place in the encoder's feature "
-                                   "grid", ["One code per input pixel, coloured as in the explanation's picture of "
-                                            "the feature grid (first 3 principal components)."]))
+        panels.append(points_panel(p, p.feature_around, cell, width, f"{len(panels) + 1}. The same place in the "
+                                   "encoder's feature grid", ["One code per input pixel, coloured as in the "
+                                   "explanation's picture of the feature grid (first 3 principal components)."],
+                                   first=not panels))
     panels.append(terms_panel(p, width, f"{len(panels) + 1}."))
     return _stack(panels)
+
+
+def opening_picture(p: Probe, cell: int) -> Image.Image:
+    """Probe.opening_picture(): the photo's pixels around the point, the point and the pixels its colour is
+    computed from, in words for anyone (grid_picture() has the rest)."""
+    width = max(p.around.shape[1] * cell, PICTURE_WIDTH)
+    several = len(p.distinct_points) > 1
+    return _stack([points_panel(p, p.around, cell, width, "Your photo's pixels around the point", [
+        "Red dot: the point; the box around it: the one output pixel.",
+        ("Yellow dots: the photo pixels it is computed from, each with how much it counts." if several else
+         "Yellow dot: the photo pixel it is computed from.")], first=True)])
 
 
 def points_panel(p: Probe, pixels: np.ndarray, cell: int, width: int, title: str, notes: list,

@@ -4,6 +4,9 @@ Small numpy/Pillow functions shared by the lessons, the page and the command lin
 `colormaps.py`. Everything takes and returns (H, W, 3) uint8 arrays unless it says otherwise.
 """
 
+import functools
+from pathlib import Path
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -11,6 +14,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 # The enlarged input is drawn with whole pixels, no larger than this on its long side.
 MAX_DISPLAY_SIDE = 2048
+# DejaVu Sans, shipped with the page (its licence beside it): every glyph the captions write, "×" included.
+FONTS_DIR = Path(__file__).resolve().parents[2] / "assets" / "fonts"
 
 
 def flatten_image(image: Image.Image) -> np.ndarray:
@@ -82,6 +87,29 @@ def label(tile: np.ndarray, text: str, right: bool = False, size: int | None = N
     draw.rectangle((left - 4, top - 3, right_edge + 4, bottom + 3), fill=(0, 0, 0))
     draw.text((x, y), text, fill=(255, 255, 255), font=font)
     return np.asarray(image)
+
+
+@functools.lru_cache(maxsize=16)
+def font(size: int, bold: bool = False):
+    """DejaVu Sans at `size` pixels (Pillow's built-in font, which lacks "×", where the file is missing)."""
+    try:
+        return ImageFont.truetype(str(FONTS_DIR / ("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf")), size)
+    except OSError:
+        return ImageFont.load_default(size=size)
+
+
+def wrap(text: str, text_font, width: float) -> list:
+    """`text` in lines of at most `width` pixels in `text_font`, broken between words (a word longer than
+    that gets a line of its own)."""
+    lines, line = [], ""
+    for word in text.split():
+        candidate = f"{line} {word}".strip()
+        if line and text_font.getlength(candidate) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = candidate
+    return lines + [line] if line else lines
 
 
 def grid_2x2(tiles: list, gap: int = 4) -> np.ndarray:
