@@ -300,6 +300,12 @@ def test_the_section_draws_with_both_models(shipped_here, tmp_path):
     assert "LIIF-EDSR-baseline for text" in words and "closer" in words
     own = section.run_seen(OWN_PHOTO, 2, str(FACE_EXAMPLE))
     assert own[0].real is None and own[-3]["visible"] is False
+    # The step's scale follows the page's main scale (issue 34: ×4 after a ×8 run), as far as a photo allows.
+    assert [section.main_scale(s) for s in (8, 30, 5.6, 1.5)] == [8, 8, 4, 2]
+    assert section.follow_main("sign", None, 8) == 8 and section.follow_photo("sign", None, 4) == gr.update()
+    wide = tmp_path / "wide.png"
+    Image.fromarray(gradient(400, 400)).save(wide)  # 3200×3200 at ×8: past the page's output limit
+    assert section.follow_main(OWN_PHOTO, str(wide), 8) < 8 and section.follow_photo(OWN_PHOTO, str(wide), 8) < 8
     sheet, summary = page.api.seen_api(str(originals.SEEN_DIR / "sign-x4.png"), 4)
     assert Image.open(sheet).format == "PNG" and summary["real_known"] and summary["input"] == "sign"
     big = tmp_path / "big.png"  # refused from its header: 8 x 400 a side is past the page's output limit

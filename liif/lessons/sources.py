@@ -23,16 +23,19 @@ def sources_markdown() -> str:
 
 def augmentation_markdown() -> str:
     """The two data-augmentation works, where the page says that what a model has seen decides what it draws
-    (step 3): what each does to a training set, for which tasks, and that neither is an upscaler."""
+    (step 3): one sentence on what augmentation is for, and, folded, what each does to a training set, for
+    which tasks, and that neither is an upscaler."""
     return (
-        "**Training data, and widening it.** A model can only draw what it has learned from its training "
-        "pictures. Data augmentation widens what it has seen without new photos: "
-        f"**DA-Fusion** (Trabucco et al., *Effective Data Augmentation With Diffusion Models*, "
-        f"[arXiv:2302.07944]({DA_FUSION_ARXIV}), [code]({DA_FUSION_CODE})) adds variations of an image "
-        "classifier's training images, made by a text-to-image diffusion model; **Instance-Level Augmentations** "
-        "(Kupyn and Rupprecht, *Dataset Enhancement with Instance-Level Augmentations*, "
-        f"[arXiv:2406.08249]({INSTANCE_AUG_ARXIV}), [code]({INSTANCE_AUG_CODE})) redraws individual objects in "
-        "detection and segmentation training photos with a diffusion model, keeping the scene's layout, and can "
-        "redraw people to anonymise them. Both are ways to train recognition models, not upscalers; the two "
-        "models compared here were trained without them, on flips and transposes of their pictures."
+        "A model can only draw what its training pictures taught it; *data augmentation* widens what it has seen "
+        "without new photos.\n\n"
+        "<details><summary>Two papers on widening training data (neither is an upscaler)</summary>\n\n"
+        f"- **DA-Fusion**: Trabucco et al., *Effective Data Augmentation With Diffusion Models* "
+        f"([arXiv:2302.07944]({DA_FUSION_ARXIV}), [code]({DA_FUSION_CODE})). Adds variations of an image "
+        "classifier's training images, made by a text-to-image diffusion model.\n"
+        "- **Instance-Level Augmentations**: Kupyn and Rupprecht, *Dataset Enhancement with Instance-Level "
+        f"Augmentations* ([arXiv:2406.08249]({INSTANCE_AUG_ARXIV}), [code]({INSTANCE_AUG_CODE})). Redraws "
+        "individual objects in detection and segmentation training photos with a diffusion model, keeping the "
+        "scene's layout; it can redraw people to anonymise them.\n\n"
+        "Both are ways to train recognition models, not upscalers; the two models compared here were trained "
+        "without them, on flips and transposes of their pictures.\n\n</details>"
     )
