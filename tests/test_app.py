@@ -439,6 +439,14 @@ def test_landing_shows_the_example_answer(page, shelf, photo_path, monkeypatch):
     assert "Model `random.safetensors` (SHA-256" in view[page.explanation.answer_note]
     assert "Observed, from your photo" in view[page.explanation.why_text]
     assert view[page.explanation.added_view]["value"].shape[1] == 40  # the heat map, with its colour bar under it
+    # Before any run, the pictures the example answer talks about: its input (pixels as squares), bicubic, LIIF.
+    example = page.ctx.landing.run
+    pictures = [view[v] for v in page.explanation.example_views]
+    assert view[page.explanation.example_row]["visible"]
+    assert [p["label"] for p in pictures] == ["Input", "Bicubic ×2", "LIIF ×2"]
+    assert np.array_equal(pictures[2]["value"], example.liif_display) and pictures[0]["value"].shape == (32, 40, 3)
+    # A visitor's own run has its pictures above: the example's go.
+    assert page.explanation.explanation_view(example)[page.explanation.example_row]["visible"] is False
 
 
 def test_magnifier_by_keyboard(page, photo_path):

@@ -223,7 +223,7 @@ def test_page_pictures_labels_are_readable_on_a_phone(models, loaded):
     upscaler = Upscaler(models["edsr-baseline"], device="cpu", precision="fp32")
     for x, y, size in [(20, 14, (36, 30)), (0, 0, (96, 80)), (95, 79, (96, 80))]:
         p = probe(upscaler, loaded, x, y, size, variants=True)
-        for picture in (p.picture(), p.profile_picture()):  # what the page shows
+        for picture in (p.opening_picture(), p.picture(with_pixels=False), p.profile_picture()):  # the page's
             assert picture.info["label_px"] == LABEL_SIZE and picture.width == PICTURE_WIDTH
             assert LABEL_SIZE * PHONE_PICTURE_WIDTH / picture.width >= 11
         assert p.variants_picture().info["label_px"] == LABEL_SIZE
@@ -236,6 +236,13 @@ def test_corner_words_say_what_happened(models, loaded):
     assert any("corner" in line and "4 times" in line for line in corner.sentences())
     middle = probe(upscaler, loaded, 45, 37, (96, 80), profile_span=0)
     assert any("weighs most" in line for line in middle.sentences())
+    # The step's opening sentence, for anyone: the same facts, none of the method's words or units.
+    assert "the one photo pixel nearest to it" in corner.plain()
+    heaviest = max(weight for _, _, weight in middle.distinct_points)
+    assert "the 4 photo pixels nearest to it" in middle.plain() and f"({heaviest:.0%})" in middle.plain()
+    for pixel in (corner, middle):
+        assert "(" + ", ".join(str(int(v)) for v in pixel.rgb) + ")" in pixel.plain()
+        assert not any(word in pixel.plain() for word in ("[-1, 1]", "grid_sample", "decoder", "latent", "a = -0.75"))
 
 
 def test_bad_points_are_one_sentence(models, loaded):

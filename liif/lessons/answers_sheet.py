@@ -104,7 +104,7 @@ def markdown(result) -> str:
     """The table of the candidates, how each was made, the sentences and the timing: for the page and the
     command line."""
     real = result.candidate("real") is not None
-    rows = ["| answer | shrinks back: max | mean | consistency PSNR |", "| --- | --- | --- | --- |"]
+    rows = ["| answer | shrunk back: off by at most | on average | PSNR |", "| --- | --- | --- | --- |"]
     if real:
         rows = [rows[0] + " PSNR-Y to the real photo |", rows[1] + " --- |"]
     for c in result.candidates:

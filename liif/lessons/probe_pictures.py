@@ -69,21 +69,34 @@ def _stack(panels: list, gap: int = 14) -> Image.Image:
 # -- the four codes ----------------------------------------------------------------------------------
 
 
-def grid_picture(p, cell: int) -> Image.Image:
+def grid_picture(p, cell: int, with_pixels: bool = True) -> Image.Image:
     """Probe.picture(): the input's pixels around the point with the grid points (each dot's area grows with
-    its weight), their weights and the query point with its cell; the same place in the feature grid with
-    the same points (when the probe has it); and what each code answered."""
+    its weight), their weights and the query point with its cell (left out with `with_pixels=False`, when
+    opening_picture() shows them); the same place in the feature grid with the same points (when the probe
+    has it); and what each code answered."""
     width = max(p.around.shape[1] * cell, PICTURE_WIDTH)
     panels = [points_panel(p, p.around, cell, width, "1. Your input's pixels", [
         f"Output pixel ({p.x}, {p.y}) is the point ({p.coord_px[0]:.3f}, {p.coord_px[1]:.3f}) in input pixels "
         "(red dot); the box is the output pixel (the cell).",
-        "Yellow: the grid points the decoder asks, each dot sized by its weight."], first=True)]
+        "Yellow: the grid points the decoder asks, each dot sized by its weight."], first=True)] if with_pixels else []
     if p.feature_around is not None:
-        panels.append(points_panel(p, p.feature_around, cell, width, "2. The same place in the encoder's feature "
-                                   "grid", ["One code per input pixel, coloured as in the explanation's picture of "
-                                            "the feature grid (first 3 principal components)."]))
+        panels.append(points_panel(p, p.feature_around, cell, width, f"{len(panels) + 1}. The same place in the "
+                                   "encoder's feature grid", ["One code per input pixel, coloured as in the "
+                                   "explanation's picture of the feature grid (first 3 principal components)."],
+                                   first=not panels))
     panels.append(terms_panel(p, width, f"{len(panels) + 1}."))
     return _stack(panels)
+
+
+def opening_picture(p, cell: int) -> Image.Image:
+    """Probe.opening_picture(): the photo's pixels around the point, the point and the pixels its colour is
+    computed from, in words for anyone (grid_picture() has the rest)."""
+    width = max(p.around.shape[1] * cell, PICTURE_WIDTH)
+    several = len(p.distinct_points) > 1
+    return _stack([points_panel(p, p.around, cell, width, "Your photo's pixels around the point", [
+        "Red dot: the point; the box around it: the one output pixel.",
+        ("Yellow dots: the photo pixels it is computed from, each with how much it counts." if several else
+         "Yellow dot: the photo pixel it is computed from.")], first=True)])
 
 
 def points_panel(p, pixels: np.ndarray, cell: int, width: int, title: str, notes: list,

@@ -207,14 +207,24 @@ class Probe:
         """The sentences and the table of the neighbours, for the page and `python -m liif probe`."""
         return probe_words.probe_markdown(self)
 
+    def plain(self) -> str:
+        """The one sentence for anyone that the page's step opens with, from the same numbers."""
+        from liif.lessons import probe_words
+
+        return probe_words.plain_sentence(self)
+
     # -- pictures --------------------------------------------------------------------------------------
 
-    def picture(self, cell: int = PICTURE_CELL) -> Image.Image:
+    def picture(self, cell: int = PICTURE_CELL, with_pixels: bool = True) -> Image.Image:
         """The four codes: the input's pixels around the point, enlarged, with the grid points (each dot's
-        area grows with its weight), their weights and the query point with its cell; below it the same place
-        in the encoder's feature grid with the same points; then each code's answer on a diverging scale,
-        its weight, and how they add up to the colour."""
-        return probe_pictures.grid_picture(self, cell)
+        area grows with its weight), their weights and the query point with its cell (unless `with_pixels`
+        is False); below it the same place in the encoder's feature grid with the same points; then each
+        code's answer on a diverging scale, its weight, and how they add up to the colour."""
+        return probe_pictures.grid_picture(self, cell, with_pixels)
+
+    def opening_picture(self, cell: int = PICTURE_CELL) -> Image.Image:
+        """The input's pixels around the point with the point and the grid points, labelled for anyone."""
+        return probe_pictures.opening_picture(self, cell)
 
     def profile_picture(self, width: int = PICTURE_WIDTH) -> Image.Image:
         if self.profile is None:

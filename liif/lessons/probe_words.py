@@ -1,6 +1,7 @@
 """The words of a probe (liif/lessons/probe.py): sentences generated from one output pixel's numbers, the
 table of its neighbours, and what the profile and the variants show.
 
+    plain_sentence(probe)                              # the one sentence a step opens with (Probe.plain())
     probe_sentences(probe), probe_markdown(probe)      # what Probe.sentences() and .markdown() return
     profile_sentences(probe.profile), variants_markdown(probe.variants)
 """
@@ -11,6 +12,22 @@ from liif.core import fmt
 from liif.render.pictures import LEVELS
 
 NOT_RETRAINED = "changed at rendering time, not retrained"
+
+
+def plain_sentence(probe) -> str:
+    """One sentence for anyone, from the probe's numbers: which of the photo's pixels the colour came from and
+    how much the nearest one counted. The method and its numbers are in probe_sentences()."""
+    where = f"Pixel ({probe.x}, {probe.y}) of the {fmt.size(*probe.out_size)} picture, colour **{_ints(probe.rgb)}**,"
+    base = "a smooth enlargement of your photo corrected by " if probe.residual == "bicubic" else ""
+    points = probe.distinct_points
+    if len(points) == 1:
+        return f"{where} is {base}the model's guess at the one photo pixel nearest to it (the yellow dot)."
+    heaviest = probe.heaviest_point()
+    weight = next(wt for p, _, wt in points if p == heaviest)
+    most = "the nearest" if heaviest == probe.nearest_point() else "one of them"
+    guesses = "a blend of " if not base else ""
+    return (f"{where} is {base}{guesses}the model's guesses at the {len(points)} photo pixels nearest to it (the "
+            f"yellow dots), {most} counting most ({fmt.percent(weight)}).")
 
 
 def probe_sentences(probe) -> list:

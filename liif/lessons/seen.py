@@ -25,6 +25,7 @@ import numpy as np
 from liif.core import fmt
 from liif.core.model import LIIF
 from liif.core.weights import LoadedModel
+from liif.evaluation.card_text import held_out_gains
 from liif.evaluation.data_facts import facts_beside
 from liif.evaluation.metrics import psnr_y
 from liif.lessons import check, originals, seen_words
@@ -75,6 +76,10 @@ class SeenResult:
     name: str = "picture"
     seconds: float = 0.0
     notices: list = field(default_factory=list)
+    # How much closer the text model came than the photo model on the held-out printed text the model card
+    # measures them on, {"pictures": n, "gains": {scale: dB}} (liif/evaluation/card_text.py); {} where those
+    # measurements are not beside the weights.
+    held_out: dict = field(default_factory=dict)
 
     @property
     def kind(self) -> str | None:
@@ -161,7 +166,8 @@ def seen(models, source, scale=DEFAULT_SCALE, real=None, *, shrink: bool = False
                            None if real_rgb is None else psnr_y(picture, real_rgb, shave=scale)))
     return SeenResult(scale=scale, tiny=tiny, bicubic=bicubic, models=drawn, real=real_rgb,
                       bicubic_psnr=None if real_rgb is None else psnr_y(bicubic, real_rgb, shave=scale),
-                      original=original, name=label, seconds=time.perf_counter() - start, notices=notices)
+                      original=original, name=label, seconds=time.perf_counter() - start, notices=notices,
+                      held_out=held_out_gains(*(_weights_path(upscaler) for _, upscaler in engines)))
 
 
 def check_compute(width: int, height: int, scale: int, speeds=None, max_seconds=None) -> float | None:
@@ -198,6 +204,10 @@ def stages_seen(upscaler) -> list:
         stages.append(Stage(int(record.get("steps") or 0), record.get("n_train_images"),
                             facts_beside(source) if source else None, record.get("batch_size")))
     return stages
+
+
+def _weights_path(upscaler):
+    return getattr(getattr(upscaler, "weights", None), "path", None)
 
 
 def _beside(path, init) -> Path:
