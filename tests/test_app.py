@@ -237,15 +237,21 @@ def page(built_page, monkeypatch, outputs):
 
 def test_run_handler_streams_previews_then_the_result(page, photo_path):
     updates = list(page.upscale.run(str(photo_path), 2, 0, 0, None))
-    first, last = updates[0], updates[-1]
+    # At once, before the photo is read or the model loaded: the status line says the run started.
+    assert list(updates[0]) == [page.upscale.status] and updates[0][page.upscale.status].startswith("**Started**")
+    first = updates[1]
     assert first[page.upscale.input_view]["label"] == "Input: 20×16 pixels, each square one pixel"
     assert first[page.run_state] is None  # the previous run cannot be magnified meanwhile
-    result = last[page.run_state]
-    assert isinstance(result, session.Run)
-    assert last[page.upscale.liif_view]["label"] == "LIIF ×2: 40×32 pixels"
-    assert last[page.upscale.liif_view]["value"].shape == (32, 40, 3)
-    assert last[page.upscale.download]["visible"] and last[page.upscale.download]["value"] == str(result.png_path)
-    assert "1,280 pixels" in last[page.explanation.workflow_text] and "**Done**" in last[page.upscale.status]
+    shown = {}  # the page after every update, as the visitor sees it
+    for update in updates:
+        shown |= update
+    result = updates[-1][page.run_state]  # last: Done, once every picture is sent
+    assert isinstance(result, session.Run) and "**Done**" in updates[-1][page.upscale.status]
+    assert page.upscale.liif_view not in updates[-1]  # the pictures went before, not twice
+    assert shown[page.upscale.liif_view]["label"] == "LIIF ×2: 40×32 pixels"
+    assert shown[page.upscale.liif_view]["value"].shape == (32, 40, 3)
+    assert shown[page.upscale.download]["visible"] and shown[page.upscale.download]["value"] == str(result.png_path)
+    assert "1,280 pixels" in shown[page.explanation.workflow_text]
 
 
 @pytest.mark.parametrize("kind, message", [("text", "upload.png is not an image"), ("truncated", "truncated or corrupt")])
@@ -468,7 +474,9 @@ def test_magnifier_zoom_control_sets_how_many_input_pixels_it_shows(page, photo_
     input pixels across it shows, from 4 (close) to 32, starting twice as close as the output."""
     from liif.page import session
 
-    done = list(page.upscale.run(str(photo_path), 2, 0, 0, None))[-1]
+    done = {}  # the page after every update of the run
+    for update in page.upscale.run(str(photo_path), 2, 0, 0, None):
+        done |= update
     result = done[page.run_state]
     # The page's tile is made small here (the page fixture); at the start, twice as close as the output.
     assert done[page.upscale.magnify_side] == max(4, round(session.MAGNIFIER_TILE / (2 * 2)))

@@ -131,7 +131,8 @@ def test_a_failed_request_clears_the_previous_result(page, photo, tmp_path):
     bad = tmp_path / "bad.png"
     bad.write_text("not a picture")
     steps = page.upscale.run(str(bad), 2, 0, 0, None)
-    cleared = next(steps)
+    started, cleared = next(steps), next(steps)
+    assert started[page.upscale.status].startswith("**Started**")
     assert cleared[page.run_state] is None and cleared[page.upscale.liif_view]["value"] is None
     assert cleared[page.upscale.input_view]["value"] is None and not cleared[page.upscale.download]["visible"]
     assert cleared[page.upscale.status].startswith("**Not run**") and "bad.png is not an image" in cleared[page.upscale.status]

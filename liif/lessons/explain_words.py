@@ -13,6 +13,7 @@ liif/evaluation/faces.py's count_faces: `numbers["faces"]`), or none of them
 import math
 
 from liif.core import fmt
+from liif.render import sizes
 from liif.training.config import trained_scales
 
 # |LIIF - bicubic| at or above this many levels (of 255) is drawn at the colour map's brightest.
@@ -30,8 +31,8 @@ EDGE_SHARE_TEXT = "fifth"
 FEW_PIXELS = 16
 def scale_text(facts) -> str:
     sx, sy = facts.out_width / facts.in_width, facts.out_height / facts.in_height
-    if math.isclose(sx, sy, rel_tol=0.01):
-        return f"×{fmt.number(sx)}"
+    if not sizes.stretched(facts.in_width, facts.in_height, facts.out_width, facts.out_height):
+        return f"×{fmt.number(sx)}"  # the photo's shape, up to whole-pixel rounding
     return f"×{fmt.number(sx)} wide and ×{fmt.number(sy)} tall"
 
 

@@ -149,6 +149,10 @@ class ModelShelf:
         is the same network as its ends, so it costs what they do."""
         name = split_blend(name)[0] if name else name
         upscaler = self.upscaler(name)
+        if upscaler.measured_speed is not None:
+            # Measured once, read freely: the photo's largest scale, asked on every upload, must not wait
+            # for the model's lock while another visitor's run holds it.
+            return upscaler.measured_speed
         with self.lock(name):
             return upscaler.speed()
 

@@ -320,14 +320,14 @@ def magnify(shelf: ModelShelf, run: Run, centre=None, tile=None,
     return Magnified(pictures.grid_2x2(tiles), (x0, y0, x1, y1), (x0 * sx, y0 * sy, x1 * sx, y1 * sy), liif_tile)
 
 
-def status_text(run: Run) -> str:
+def status_text(run: Run, waited: str = "") -> str:
+    """The Done line of a run; `waited` says how long the visitor waited (wait.Wait.done_words), measured by
+    the page, which alone sees the queue and the pictures sent."""
     facts = run.facts
     notices = run.request.loaded.notices
     lines = [
         f"**Done**: {facts.in_width}×{facts.in_height} → {facts.out_width}×{facts.out_height} "
-        f"({run.request.scale_label()}). First LIIF rows "
-        f"after {run.seconds_to_first_result:.1f} s, all in {run.seconds_total:.1f} s. Click either output "
-        "(or use the magnifier's x and y) to look closer.",
+        f"({run.request.scale_label()}){waited}. Click either output (or use the magnifier's x and y) to look closer.",
         model_line(facts),
     ]
     if notices:

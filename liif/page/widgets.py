@@ -11,7 +11,7 @@ import gradio as gr
 from gradio_client import utils as client_utils
 
 from liif.core.weights import WeightsError
-from liif.page import guard, visitors
+from liif.page import guard, visitors, wait
 from liif.render import imageio
 
 DISPLAY_HEIGHT = 360  # every picture in the results row is shown at this height
@@ -130,15 +130,28 @@ class Job:
                           **self.options)
 
 
-def click_in_turn(ctx, button, text_beside, fn, inputs, outputs, **kwargs) -> Job:
+def click_in_turn(ctx, button, text_beside, fn, inputs, outputs, clock=None, **kwargs) -> Job:
     """button.click(fn, ...) for model work, after the visitor's turn is checked: when their session or
     their network already has as many jobs as the page takes, the sentence goes into `text_beside` (where
     they look) and the job is never queued; the queue's own refusal would reach the page only as Gradio's
-    generic "busy"."""
+    generic "busy".
+
+    `clock`, a gr.State among fn's inputs, is for a handler that says the visitor's wait (liif/page/wait.py):
+    the moment the click reached the page goes in it, and `text_beside` says at once whether the job waits
+    behind others (the handler overwrites it as it starts)."""
 
     def turn_check(request: gr.Request = None):
         refusal = visitors.refusal_for(ctx.queue, request) if request is not None and ctx.queue is not None else None
-        return (f"**Not started**: {refusal}" if refusal else gr.update()), refusal or ""
+        if refusal:
+            said = f"**Not started**: {refusal}"
+        elif clock is not None:
+            jobs = len(ctx.queue.waiting()) + len(ctx.queue.running()) if ctx.queue is not None else 0
+            said = wait.waiting_words(jobs)  # anyone's jobs: the page queues model work only
+        else:
+            said = gr.update()
+        if clock is None:
+            return said, refusal or ""
+        return said, refusal or "", gr.update() if refusal else wait.now()  # a refused click starts no wait
 
     def stop_if_refused(refusal: str):
         if refusal:
@@ -146,7 +159,8 @@ def click_in_turn(ctx, button, text_beside, fn, inputs, outputs, **kwargs) -> Jo
 
     refusal = gr.State("")
     private = {"api_visibility": "private", "queue": False}
-    event = (button.click(turn_check, None, [text_beside, refusal], show_progress="hidden", **private)
+    checked = [text_beside, refusal] + ([clock] if clock is not None else [])
+    event = (button.click(turn_check, None, checked, show_progress="hidden", **private)
              .success(stop_if_refused, [refusal], None, **private)
              .success(fn, inputs, outputs, api_visibility="private", concurrency_id=MODEL_WORK, **kwargs))
     return Job(fn, inputs, outputs, kwargs, event)

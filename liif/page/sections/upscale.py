@@ -8,7 +8,7 @@ from PIL import Image
 
 from liif.evaluation import card
 from liif.lessons import explain
-from liif.page import limits, scale_cap, session
+from liif.page import limits, scale_cap, session, wait
 from liif.page.context import visitor
 from liif.page.widgets import EXPECTED_PROBLEMS, MODEL_WORK, PhotoUpload, click_in_turn, picture, sentence
 from liif.render import imageio, pictures
@@ -96,6 +96,7 @@ class UpscaleSection:
                 self.estimate_note = gr.Markdown("", elem_id="estimate")
                 self.run_button = gr.Button("Run", variant="primary", elem_id="run-button")
                 self.status = gr.Markdown("", elem_id="status")
+                self.clicked = gr.State(None)  # when Run's click reached the page (wait.now()), for the Done line
                 self.download = gr.DownloadButton("Download LIIF (PNG)", visible=False, elem_id="download")
 
         # Hidden until the first run: before it, the answer below is the first thing to read.
@@ -129,17 +130,18 @@ class UpscaleSection:
         controls = [self.upload, self.scale, self.target_width, self.target_height, self.model]
         run_outputs = [page.run_state, self.results_area, self.input_view, self.bicubic_view, self.liif_view,
                        self.magnifier_view, self.compare_view, self.compare_note, self.download, self.status, self.magnify_x,
-                       self.magnify_y, self.magnify_side] + explanation.outputs
+                       self.magnify_y, self.magnify_side, self.clicked] + explanation.outputs
         self.upload.change(self.suggest_model, [self.upload, self.model], [self.model, self.jpeg_note],
                            api_visibility="private", queue=False)
         for chosen in (self.upload.change, self.model.change):
             chosen(self.scale_limit, [self.upload, self.scale, self.model], [self.scale], api_visibility="private",
                    queue=False)
-        # Gradio's tracker sits on the status line (tall enough to show it): the queue place and the time,
+        # The status line says the wait at once (click_in_turn's clock), and Gradio's tracker draws the live
+        # queue place and seconds on it (assets/app.css puts it in the line's flow, where it is seen);
         # "minimal" so that it does not cover the line's own progress text.
         self.job = click_in_turn(self.ctx, self.run_button, self.status, self.run,
-                                 controls[:4] + [self.model, self.stretch], run_outputs,
-                                 show_progress_on=[self.status], show_progress="minimal")
+                                 controls[:4] + [self.model, self.stretch, self.clicked], run_outputs,
+                                 clock=self.clicked, show_progress_on=[self.status], show_progress="minimal")
         self.run_button.click(None, None, None, js=SHOW_RESULTS_JS, api_visibility="private", queue=False)
         magnifier_outputs = [self.bicubic_view, self.liif_view, self.magnifier_view, self.magnify_x, self.magnify_y]
         for clickable in (self.bicubic_view, self.liif_view):
@@ -162,18 +164,28 @@ class UpscaleSection:
 
     # -- handlers ------------------------------------------------------------------------------------
 
-    def run(self, upload, scale, target_width, target_height, model_name, stretch=False, request: gr.Request = None):
-        """Upscale the upload; yields previews while the decoder works, then everything. The status line
-        is the one progress readout (Gradio's own shows only the queue and the time)."""
-        shelf = self.ctx.shelf
+    def run(self, upload, scale, target_width, target_height, model_name, stretch=False, clicked=None,
+            request: gr.Request = None):
+        """Upscale the upload; yields what it is doing at once, previews while the decoder works, every
+        picture, and last the Done line with the visitor's wait (`clicked`: when Run's click reached the
+        page; wait.py; it is used up here, so that a run chained after another event, as the tour's, starts
+        its own wait). The status line is the one progress readout (Gradio's own shows only the queue and
+        the time)."""
+        shelf, waited = self.ctx.shelf, wait.Wait.since(clicked)
         try:
+            loading = shelf.measured_speed(model_name) is None
+            yield {self.status: waited.started_words(loading_model=loading), self.clicked: None}
             owner = visitor(request)
             request = limits.prepare(upload, scale, target_width, target_height, stretch=stretch,
                                       speed=shelf.speed(model_name))
             for step in session.run_steps(shelf, model_name, request, self.ctx.outputs, owner=owner):
                 if isinstance(step, session.Partial):
-                    yield self.preview_view(request, step)
-            yield self.finished_view(step)
+                    yield self.preview_view(request, step, waited)
+                    if step.fraction > 0:
+                        waited.rows_shown()  # resumed: Gradio has sent the rows
+            yield self.pictures_view(step)
+            waited.all_shown()  # resumed: Gradio has sent every picture
+            yield self.done_view(step, waited)
             session.give_back_memory()
         except EXPECTED_PROBLEMS as exc:
             # no server path (sentence()); the previous run's pictures and "Done" must not pass for this one's
@@ -206,14 +218,15 @@ class UpscaleSection:
                 return gr.update(maximum=limits.SCALE_MAX, value=1, interactive=False, info=INFO)
         return gr.update(maximum=most, value=min(float(scale or 1), most), interactive=True, info=INFO)
 
-    def preview_view(self, request, partial) -> dict:
+    def preview_view(self, request, partial, waited: wait.Wait) -> dict:
         """While the decoder works: the LIIF rows done so far; input and bicubic once, at the start."""
         loaded = request.loaded
+        so_far = f"{waited.seconds_so_far():.1f} s {waited.since_words}"
         if partial.fraction < 1:
-            doing = (f"Rendering {loaded.width}×{loaded.height} → {request.out_width}×{request.out_height}: "
-                     f"{partial.fraction:.0%} of the rows done (the rest shows the faded bicubic guess).")
+            doing = (f"**Rendering** {loaded.width}×{loaded.height} → {request.out_width}×{request.out_height}: "
+                     f"{partial.fraction:.0%} of the rows done, {so_far} (the rest shows the faded bicubic guess).")
         else:
-            doing = "Every row is done; now writing the explanation and the PNG for download."
+            doing = f"**Every row is done**, {so_far}; now writing the explanation and the PNG for download."
         view = {
             self.liif_view: gr.update(value=partial.preview, label="LIIF: rendering" if partial.fraction < 1 else "LIIF"),
             self.status: doing,
@@ -228,12 +241,13 @@ class UpscaleSection:
             }
         return view
 
-    def finished_view(self, result: session.Run) -> dict:
+    def pictures_view(self, result: session.Run) -> dict:
+        """Every picture of the finished run, and the explanation; the status still says the work goes on
+        (done_view follows once these are sent)."""
         request, facts = result.request, result.facts
         side = magnifier_start(result)
         magnified = session.magnify(self.ctx.shelf, result, side=side)
         return self.page.explanation.explanation_view(result) | {
-            self.page.run_state: result,
             self.bicubic_view: gr.update(value=pictures.draw_box(result.bicubic_display, magnified.output_box),
                                          label=output_label("Bicubic", request)),
             self.liif_view: gr.update(value=pictures.draw_box(result.liif_display, magnified.output_box),
@@ -241,14 +255,24 @@ class UpscaleSection:
             self.magnifier_view: self.magnifier_image(magnified),
             self.compare_view: gr.update(value=session.compare_pair(result), visible=True),
             self.compare_note: gr.update(visible=True),
-            self.download: gr.update(label=f"Download LIIF {facts.out_width}×{facts.out_height} (PNG, lossless)",
-                                     value=str(result.png_path), visible=True),
-            self.status: session.status_text(result) + self.cap.status_words(result) + self.jpeg_words(result),
+            self.status: "**Every picture is made**: sending them to your browser.",
             self.page.explanation.answer_note:
                 f"**Your run**: {facts.in_width}×{facts.in_height} at {explain.scale_text(facts)}.",
             self.magnify_x: round((magnified.output_box[0] + magnified.output_box[2]) / 2),
             self.magnify_y: round((magnified.output_box[1] + magnified.output_box[3]) / 2),
             self.magnify_side: side,
+        }
+
+    def done_view(self, result: session.Run, waited: wait.Wait) -> dict:
+        """Once every picture is sent: the run can be magnified and downloaded, and the Done line says how
+        long the visitor waited for it."""
+        facts = result.facts
+        return {
+            self.page.run_state: result,
+            self.download: gr.update(label=f"Download LIIF {facts.out_width}×{facts.out_height} (PNG, lossless)",
+                                     value=str(result.png_path), visible=True),
+            self.status: (session.status_text(result, waited.done_words()) + self.cap.status_words(result)
+                          + self.jpeg_words(result)),
         }
 
     def suggest_model(self, upload, model_name):
