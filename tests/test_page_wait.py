@@ -21,6 +21,7 @@ import time
 import numpy as np
 import pytest
 from PIL import Image
+from visual import text_problems
 
 from liif.lessons import explain_words
 from liif.page import limits, wait
@@ -51,6 +52,25 @@ def test_the_waits_words_count_from_the_click():
     assert "waiting for the model" not in wait.Wait.since(None).started_words(False)
     assert wait.waiting_words(0).startswith("**Starting**")
     assert "1 job is waiting or running" in wait.waiting_words(1) and "3 jobs are" in wait.waiting_words(3)
+
+
+def test_a_measured_speed_is_read_while_another_visitors_run_holds_the_model(weights_path):
+    """Issue 34 item 2: a second visitor's upload showed only a spinner in the Scale box: the photo's largest
+    scale asked for the model's speed, which waited for the model's lock, held by the first visitor's run."""
+    import threading
+
+    from liif.page import models
+
+    shelf = models.ModelShelf(weights_path, device="cpu")
+    assert shelf.measured_speed() is None
+    measured = shelf.speed()
+    assert shelf.measured_speed() == measured
+    answers = []
+    with shelf.lock():  # someone else's run
+        reader = threading.Thread(target=lambda: answers.append(shelf.speed()))
+        reader.start()
+        reader.join(timeout=30)
+        assert answers == [measured], "the speed waited for the model's lock"
 
 
 def test_a_scale_is_called_stretched_only_when_the_proportions_really_differ():
@@ -325,7 +345,11 @@ LABELS = """(root) => {
     const buttons = [...block.querySelectorAll('.icon-button-wrapper button, .icon-button-wrapper a')]
       .map(b => rect(b.getBoundingClientRect())).filter(b => b[2] > b[0]);
     const img = block.querySelector('.image-container img');
-    const shown = img && img.complete && img.naturalWidth ? [drawnPicture(img)] : [];
+    const picture = img && img.complete && img.naturalWidth ? drawnPicture(img) : null;
+    const whole = rect(block.getBoundingClientRect());
+    const pictureHidden = !!picture && !(picture[2] - picture[0] > 1 && picture[3] - picture[1] > 1 && picture[0] >= whole[0] - 1
+      && picture[1] >= whole[1] - 1 && picture[2] <= whole[2] + 1 && picture[3] <= whole[3] + 1);
+    const shown = picture ? [picture] : [];
     for (const prompt of block.querySelectorAll('[data-testid="upload-text"]')) {
       const words = document.createRange();
       words.selectNodeContents(prompt);
@@ -334,7 +358,8 @@ LABELS = """(root) => {
     found.push({id: block.id, text: label.textContent.trim(),
                 topmost: !!hit && label.contains(hit), hit: hit ? hit.tagName + '.' + String(hit.className).slice(0, 40) : null,
                 cut: label.scrollWidth > label.clientWidth + 1,
-                underButton: buttons.some(b => overlap(r, b)), overPicture: shown.some(b => overlap(r, b))});
+                underButton: buttons.some(b => overlap(r, b)), overPicture: shown.some(b => overlap(r, b)),
+                pictureHidden, picture});
   }
   probe.remove();
   return found;
@@ -353,6 +378,8 @@ def _label_problems(page, root, where) -> list:
             problems.append(f"{said} runs under its icon buttons")
         if label["overPicture"]:
             problems.append(f"{said} covers its picture (or its upload box's words)")
+        if label["pictureHidden"]:
+            problems.append(f"{said}: its picture, at {label['picture']}, is not drawn whole inside its block")
     return problems
 
 
@@ -370,7 +397,8 @@ def test_no_label_is_covered_by_its_picture_or_its_buttons(chromium, slow_page, 
         _all_pictures_loaded(page)
         seen = {label["id"] for label in page.evaluate(LABELS, "body")}
         assert {"input-image", "magnifier", "liif-output", "consistency"} <= seen, seen
-        problems = _label_problems(page, "body", "after a run:")
+        problems = _label_problems(page, "body", "after a run:") + text_problems(page, "#results-area", "after a run: ")
+        problems += text_problems(page, "#explanation", "after a run: ")
         page.locator("#check-section button.label-wrap").click()  # step 4, with the visitor's own photo
         page.locator("#check-section").get_by_text("My own photo", exact=True).click()
         page.locator("#check-upload").wait_for(state="visible")
