@@ -48,8 +48,11 @@ def test_the_waits_words_count_from_the_click():
     total = float(re.search(r"(\d+\.\d) s after you pressed Run", words)[1])
     first = float(re.search(r"first LIIF rows showed after (\d+\.\d) s", words)[1])
     assert total >= 5.0 and first == total and "waiting for the model to be free" in words
-    # A call without a click starts its wait when it starts: no queue to speak of.
-    assert "waiting for the model" not in wait.Wait.since(None).started_words(False)
+    # A run without its own click (the tour chains it) starts its wait when it starts, and says so.
+    chained = wait.Wait.since(None)
+    assert "waiting for the model" not in chained.started_words(False) and chained.since_words == "since it started"
+    chained.all_shown()
+    assert "after it started" in chained.done_words() and "pressed Run" not in chained.done_words()
     assert wait.waiting_words(0).startswith("**Starting**")
     assert "1 job is waiting or running" in wait.waiting_words(1) and "3 jobs are" in wait.waiting_words(3)
 
