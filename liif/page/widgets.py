@@ -73,15 +73,18 @@ def said_as_sentence():
         raise sentence(exc) from None
 
 
-def upload_size(upload) -> tuple | None:
-    """(width, height) of an upload from its header alone, for the instant answers that follow a new photo
-    (unqueued); None when there is no picture the page can read: Run then says why, in its sentence."""
-    if not upload:
-        return None
+def unless_expected(compute, otherwise=None):
+    """compute(), or `otherwise` when an expected problem stops it: for the instant answers that follow a new
+    photo or control (unqueued), where saying nothing is right, because Run says why, in its sentence."""
     try:
-        return imageio.image_size(upload)
+        return compute()
     except EXPECTED_PROBLEMS:
-        return None
+        return otherwise
+
+
+def upload_size(upload) -> tuple | None:
+    """(width, height) of an upload from its header alone; None when there is no picture the page can read."""
+    return unless_expected(lambda: imageio.image_size(upload)) if upload else None
 
 
 def page_work(handler):

@@ -10,7 +10,15 @@ from liif.evaluation import card
 from liif.lessons import explain
 from liif.page import limits, scale_cap, session, wait
 from liif.page.context import visitor
-from liif.page.widgets import EXPECTED_PROBLEMS, MODEL_WORK, PhotoUpload, click_in_turn, picture, sentence
+from liif.page.widgets import (
+    MODEL_WORK,
+    PhotoUpload,
+    click_in_turn,
+    picture,
+    said_as_sentence,
+    unless_expected,
+    upload_size,
+)
 from liif.render import imageio, pictures
 
 INFO = "How many times wider and taller the output is."
@@ -173,24 +181,25 @@ class UpscaleSection:
         the time)."""
         shelf, waited = self.ctx.shelf, wait.Wait.since(clicked)
         try:
-            loading = shelf.measured_speed(model_name) is None
-            yield {self.status: waited.started_words(loading_model=loading), self.clicked: None}
-            owner = visitor(request)
-            request = limits.prepare(upload, scale, target_width, target_height, stretch=stretch,
-                                      speed=shelf.speed(model_name))
-            for step in session.run_steps(shelf, model_name, request, self.ctx.outputs, owner=owner):
-                if isinstance(step, session.Partial):
-                    yield self.preview_view(request, step, waited)
-                    if step.fraction > 0:
-                        waited.rows_shown()  # resumed: Gradio has sent the rows
-            yield self.pictures_view(step)
-            waited.all_shown()  # resumed: Gradio has sent every picture
-            yield self.done_view(step, waited)
-            session.give_back_memory()
-        except EXPECTED_PROBLEMS as exc:
-            # no server path (sentence()); the previous run's pictures and "Done" must not pass for this one's
-            yield self.failed_view(sentence(exc).message)
-            raise sentence(exc) from None
+            with said_as_sentence():
+                loading = shelf.measured_speed(model_name) is None
+                yield {self.status: waited.started_words(loading_model=loading), self.clicked: None}
+                owner = visitor(request)
+                request = limits.prepare(upload, scale, target_width, target_height, stretch=stretch,
+                                          speed=shelf.speed(model_name))
+                for step in session.run_steps(shelf, model_name, request, self.ctx.outputs, owner=owner):
+                    if isinstance(step, session.Partial):
+                        yield self.preview_view(request, step, waited)
+                        if step.fraction > 0:
+                            waited.rows_shown()  # resumed: Gradio has sent the rows
+                yield self.pictures_view(step)
+                waited.all_shown()  # resumed: Gradio has sent every picture
+                yield self.done_view(step, waited)
+                session.give_back_memory()
+        except gr.Error as said:
+            # the previous run's pictures and "Done" must not pass for this one's
+            yield self.failed_view(said.message)
+            raise
 
     def failed_view(self, reason: str) -> dict:
         cleared = [gr.update(value=None) for _ in range(3)]  # one each: Gradio consumes an update as it applies it
@@ -206,11 +215,10 @@ class UpscaleSection:
         """After a photo or model is chosen: the slider goes only as far as the page accepts for it (the
         note beside it says how far, and why: ScaleCap.show)."""
         most = limits.SCALE_MAX
-        if upload:
-            try:  # from the header alone: this answers every new photo, unqueued
-                width, height = imageio.image_size(upload)
-                most = limits.max_scale(width, height, self.ctx.shelf.speed(model_name))
-            except EXPECTED_PROBLEMS:
+        if upload:  # from the header alone: this answers every new photo, unqueued
+            most = unless_expected(lambda: limits.max_scale(*imageio.image_size(upload),
+                                                            self.ctx.shelf.speed(model_name)))
+            if most is None:
                 return gr.update(maximum=limits.SCALE_MAX, info=INFO)  # Run gives the reason
             if most < 1 + limits.SCALE_STEP:
                 # Nothing above x1 fits. A slider of 1 to 1 is an error in Gradio (minimum must be below
@@ -294,12 +302,11 @@ class UpscaleSection:
         """Before a run: say how long it will take when that is more than a few seconds (else nothing)."""
         if not upload:
             return ""
-        try:  # from the header alone: this answers every change of a control, unqueued
-            size = imageio.image_size(upload)
-            out_size = limits.output_size_for(*size, scale, target_width, target_height)
-            return limits.estimate_text(self.ctx.shelf, model_name, size, out_size)
-        except EXPECTED_PROBLEMS:
+        size = upload_size(upload)  # from the header alone: this answers every change of a control, unqueued
+        if size is None:
             return ""  # Run says what is wrong, in one sentence
+        return unless_expected(lambda: limits.estimate_text(
+            self.ctx.shelf, model_name, size, limits.output_size_for(*size, scale, target_width, target_height)), "")
 
     def pick_example(self, evt: gr.SelectData):
         """A click on an example puts it in the upload box, as if the visitor had uploaded it."""
