@@ -397,6 +397,7 @@ def test_no_label_is_covered_by_its_picture_or_its_buttons(chromium, slow_page, 
     try:
         page.locator("#run-button").click()
         _done(page)
+        page.locator("#answer-how button.label-wrap").click()  # the answer's measuring pictures, folded
         _all_pictures_loaded(page)
         seen = {label["id"] for label in page.evaluate(LABELS, "body")}
         assert {"input-image", "magnifier", "liif-output", "consistency"} <= seen, seen

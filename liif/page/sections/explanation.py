@@ -25,22 +25,23 @@ class ExplanationSection:
                                       small_picture("example-bicubic", "Bicubic", height=EXAMPLE_HEIGHT),
                                       small_picture("example-liif", "LIIF", height=EXAMPLE_HEIGHT)]
             self.task_text = gr.Markdown("")
-            with gr.Row(elem_classes=["text-and-picture"]):
-                self.workflow_text = gr.Markdown(scale=3, elem_id="workflow-text")
-                self.feature_view = gr.Image(label="Encoder features (3 main components)",
-                                             format="png", interactive=False, visible=False, scale=1,
-                                             elem_id="feature-grid", elem_classes=["pixelated"],
-                                             alt_text="The encoder's description of each input pixel, in false colour")
-            with gr.Row(elem_classes=["text-and-picture"]):
-                self.why_text = gr.Markdown(scale=2)
-                with gr.Column(scale=1):
+            self.workflow_text = gr.Markdown(elem_id="workflow-text")
+            self.why_text = gr.Markdown(elem_id="why-text")
+            # The answer reads first; the pictures that measure it fold below (a phone's page stays short).
+            with gr.Accordion("How this was measured: the encoder's features, what LIIF added, the shrink-back check",
+                              open=False, elem_id="answer-how") as self.how:
+                with gr.Row(equal_height=False):
+                    self.feature_view = gr.Image(label="Encoder features (3 main components)",
+                                                 format="png", interactive=False, visible=False, min_width=160,
+                                                 elem_id="feature-grid", elem_classes=["pixelated"],
+                                                 alt_text="The encoder's description of each input pixel, in false colour")
                     self.added_view = gr.Image(
                         label="What was added: |LIIF − bicubic|, with its colour scale", format="png",
-                        interactive=False, visible=False, height=320, elem_id="added-map",
+                        interactive=False, visible=False, height=320, min_width=160, elem_id="added-map",
                         alt_text="Heat map of how much LIIF changed each pixel over bicubic, with its colour scale")
                     self.consistency_view = gr.Image(
                         label="Your input | the LIIF output shrunk back", format="png", interactive=False,
-                        visible=False, elem_id="consistency", elem_classes=["pixelated"],
+                        visible=False, min_width=160, elem_id="consistency", elem_classes=["pixelated"],
                         alt_text="Your input beside the LIIF output shrunk back to its size")
             gr.Markdown(explain.sources_markdown(), elem_id="sources")
         self.outputs = [self.answer_note, self.example_row, *self.example_views, self.task_text, self.workflow_text,

@@ -10,10 +10,9 @@ from liif.page.context import visitor
 from liif.page.widgets import MODEL_WORK, click_in_turn, page_work, small_picture
 from liif.render import imageio, sizes
 
-INTRO = ("**The average and the sharp guess.** The same network, trained two ways: once to be right on average "
-         "(it draws the mean of every detail that would fit, so it looks soft), once against a critic to look "
-         "real (it draws one sharp guess). The slider moves between the two; it starts half way, since towards the "
-         "sharp end our briefly trained model also draws a faint grid at the input's pixel spacing.")
+INTRO = ("**The average and the sharp guess.** One network trained two ways: to be right on average (soft: the "
+         "mean of every detail that fits) and, against a critic, to look real (one sharp guess). The slider blends "
+         "them; it starts half way, as our briefly trained model draws a faint grid near the sharp end.")
 
 
 class SharpSection:

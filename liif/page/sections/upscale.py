@@ -90,13 +90,15 @@ class UpscaleSection:
             with gr.Column(scale=1, min_width=280):
                 self.scale = scale_cap.ScaleSlider(1, 30, value=8, step=0.1, label="Scale", elem_id="scale-slider", info=INFO)
                 self.cap = scale_cap.ScaleCap(self.ctx)  # the photo's largest scale, beside the slider
-                with gr.Row():
-                    self.target_width = gr.Number(0, precision=0, minimum=0, label="Width (0 = scale)",
-                                                  elem_id="target-width")
-                    self.target_height = gr.Number(0, precision=0, minimum=0, label="Height (0 = scale)",
-                                                   elem_id="target-height")
-                self.stretch = gr.Checkbox(False, label="Stretch to exactly that size", elem_id="stretch",
-                                           info="Otherwise the photo fits inside them, keeping its shape.")
+                # Folded: the scale is the story's control; an exact size is for the visitor who needs one.
+                with gr.Accordion("Or an exact size in pixels", open=False, elem_id="size-options"):
+                    with gr.Row():
+                        self.target_width = gr.Number(0, precision=0, minimum=0, label="Width (0 = scale)",
+                                                      elem_id="target-width")
+                        self.target_height = gr.Number(0, precision=0, minimum=0, label="Height (0 = scale)",
+                                                       elem_id="target-height")
+                    self.stretch = gr.Checkbox(False, label="Stretch to exactly that size", elem_id="stretch",
+                                               info="Otherwise the photo fits inside them, keeping its shape.")
                 self.model = gr.Dropdown(shelf.choices, value=shelf.default_name, label="Model",
                                          visible=len(shelf.names) > 1, elem_id="model")
                 self.jpeg_note = gr.Markdown("", elem_id="jpeg-note")
