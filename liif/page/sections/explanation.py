@@ -20,10 +20,14 @@ class ExplanationSection:
                                            elem_id="answer-note")
             # Before any run, the pictures the example answer talks about (a visitor's own run has them above).
             with gr.Row(visible=False, elem_id="example-pictures") as self.example_row:
+                # (alt texts: each picture is in a button, which a screen reader names by them)
                 self.example_views = [small_picture("example-input", "Input", height=EXAMPLE_HEIGHT,
-                                                    elem_classes=["pixelated"]),
-                                      small_picture("example-bicubic", "Bicubic", height=EXAMPLE_HEIGHT),
-                                      small_picture("example-liif", "LIIF", height=EXAMPLE_HEIGHT)]
+                                                    elem_classes=["pixelated"],
+                                                    alt_text="The example's photo, enlarged with its square pixels"),
+                                      small_picture("example-bicubic", "Bicubic", height=EXAMPLE_HEIGHT,
+                                                    alt_text="The example enlarged by bicubic interpolation"),
+                                      small_picture("example-liif", "LIIF", height=EXAMPLE_HEIGHT,
+                                                    alt_text="The example enlarged by LIIF")]
             self.task_text = gr.Markdown("")
             self.workflow_text = gr.Markdown(elem_id="workflow-text")
             self.why_text = gr.Markdown(elem_id="why-text")
