@@ -20,10 +20,13 @@ class ExplanationSection:
                                            elem_id="answer-note")
             # Before any run, the pictures the example answer talks about (a visitor's own run has them above).
             with gr.Row(visible=False, elem_id="example-pictures") as self.example_row:
-                self.example_views = [small_picture("example-input", "Input", height=EXAMPLE_HEIGHT,
-                                                    elem_classes=["pixelated"]),
-                                      small_picture("example-bicubic", "Bicubic", height=EXAMPLE_HEIGHT),
-                                      small_picture("example-liif", "LIIF", height=EXAMPLE_HEIGHT)]
+                self.example_views = [
+                    small_picture("example-input", "Input", height=EXAMPLE_HEIGHT, elem_classes=["pixelated"],
+                                  alt_text="The example's tiny input, each of its pixels shown as a square"),
+                    small_picture("example-bicubic", "Bicubic", height=EXAMPLE_HEIGHT,
+                                  alt_text="The example enlarged by bicubic interpolation"),
+                    small_picture("example-liif", "LIIF", height=EXAMPLE_HEIGHT,
+                                  alt_text="The example enlarged by LIIF")]
             self.task_text = gr.Markdown("")
             with gr.Row(elem_classes=["text-and-picture"]):
                 self.workflow_text = gr.Markdown(scale=3, elem_id="workflow-text")
