@@ -89,14 +89,14 @@ def grid_picture(p, cell: int, with_pixels: bool = True) -> Image.Image:
 
 
 def opening_picture(p, cell: int) -> Image.Image:
-    """Probe.opening_picture(): the photo's pixels around the point, the point and the pixels its colour is
-    computed from, in words for anyone (grid_picture() has the rest)."""
+    """Probe.opening_picture(): the photo's pixels around the point, the point and the pixels where the model
+    guessed its colour, in words for anyone (grid_picture() has the rest)."""
     width = max(p.around.shape[1] * cell, PICTURE_WIDTH)
     several = len(p.distinct_points) > 1
     return _stack([points_panel(p, p.around, cell, width, "Your photo's pixels around the point", [
         "Red dot: the point; the box around it: the one output pixel.",
-        ("Yellow dots: the photo pixels it is computed from, each with how much it counts." if several else
-         "Yellow dot: the photo pixel it is computed from.")], first=True)])
+        ("Yellow dots: the photo pixels where the model guessed its colour, each with how much its guess counts."
+         if several else "Yellow dot: the photo pixel where the model guessed its colour.")], first=True)])
 
 
 def points_panel(p, pixels: np.ndarray, cell: int, width: int, title: str, notes: list,

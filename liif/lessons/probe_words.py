@@ -18,7 +18,8 @@ def plain_sentence(probe) -> str:
     """One sentence for anyone, from the probe's numbers: which of the photo's pixels the colour came from and
     how much the nearest one counted. The method and its numbers are in probe_sentences()."""
     where = f"Pixel ({probe.x}, {probe.y}) of the {fmt.size(*probe.out_size)} picture, colour **{_ints(probe.rgb)}**,"
-    base = "a smooth enlargement of your photo corrected by " if probe.residual == "bicubic" else ""
+    resized = "enlargement" if probe.out_size[0] * probe.out_size[1] >= probe.in_size[0] * probe.in_size[1] else "resize"
+    base = f"a smooth {resized} of your photo corrected by " if probe.residual == "bicubic" else ""
     points = probe.distinct_points
     if len(points) == 1:
         return f"{where} is {base}the model's guess at the one photo pixel nearest to it (the yellow dot)."

@@ -15,8 +15,9 @@ class ProbeSection:
         with gr.Accordion("5. Inside one pixel: how its colour was computed", open=False,
                           elem_id="probe-section") as self.accordion:
             gr.Markdown(
-                "Each pixel of the LIIF picture is computed from the few pixels of your photo around it. Click a "
-                "point of the LIIF output above, then press the button to see which ones, and how much each counts.")
+                "Each pixel of the LIIF picture blends the model's guesses at the few pixels of your photo around it. "
+                "Click a point of the LIIF output above, then press the button to see which ones, and how much each "
+                "counts.")
             self.button = gr.Button("Look inside the magnifier's pixel", variant="primary", elem_id="probe-button")
             # The step opens with one picture and one sentence for anyone (issue 34); the method, its numbers
             # and the other pictures are folded below. The pictures carry their own titles (Gradio's label over
@@ -25,11 +26,11 @@ class ProbeSection:
             # 12 px (tests/test_screenshots_experiments.py measures it).
             self.lead = gr.Markdown(elem_id="probe-lead")
             self.picture = gr.Image(
-                label="Your photo's pixels around the point, and the ones its colour is computed from",
+                label="Your photo's pixels around the point, and the ones its colour is blended from",
                 show_label=False, format="png", type="pil", interactive=False, visible=False,
                 elem_id="probe-picture", buttons=["fullscreen"],
-                alt_text="Your photo's pixels around the point, with the point and the pixels its colour is "
-                         "computed from, each with how much it counts")
+                alt_text="Your photo's pixels around the point, with the point and the pixels where the model "
+                         "guessed its colour, each with how much its guess counts")
             with gr.Accordion("How this was measured", open=False, visible=False, elem_id="probe-how") as self.how:
                 with gr.Row(equal_height=False):
                     with gr.Column(min_width=280):
