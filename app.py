@@ -55,11 +55,11 @@ def main() -> None:
     # Every route of Gradio's is guarded (liif/page/gradio_adapter.py lists them): model work only
     # through the queue and its per-visitor limits, the visitor's address from the socket.
     demo = page.queue(max_size=queue_size(), default_concurrency_limit=1, **gradio_adapter.QUEUE_SETTINGS)
-    visitors.limit_jobs_per_client(demo._queue)
+    visitors.limit_jobs_per_client(ctx.queue)  # the page's view of Gradio's queue (gradio_adapter.QueueView)
     gradio_adapter.serve_socket_addresses()
     upload_guard = Middleware(visitors.UploadGuard, folder=ctx.outputs, total_bytes=UPLOADS_TOTAL_BYTES,
                               client_bytes=UPLOADS_PER_CLIENT_BYTES, window=files.OUTPUT_MAX_AGE)
-    route_guard = Middleware(gradio_adapter.RouteGuard, queue=demo._queue, folder=ctx.outputs.root)
+    route_guard = Middleware(gradio_adapter.RouteGuard, queue=ctx.queue, folder=ctx.outputs.root)
     try:
         demo.launch(max_file_size=UPLOAD_LIMIT, css_paths=[CSS_PATH], js=PAGE_JS, show_error=False,
                     **gradio_adapter.LAUNCH_SETTINGS,

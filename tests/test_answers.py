@@ -15,6 +15,7 @@ from liif.core.weights import WEIGHTS_DIR
 from liif.lessons import answers as lesson
 from liif.lessons import check, originals
 from liif.render import imageio, pictures
+from liif.render import sheet as sheet_drawer
 from liif.render.engine import Upscaler
 from liif.render.upscale import upscale_image
 
@@ -178,7 +179,7 @@ def test_words_sheet_and_summary(runs):
     assert "| LIIF (the average) |" in result.markdown()
     sheet = result.sheet()
     assert sheet.mode == "RGB" and sheet.width >= 5 * 180 and sheet.height > lesson.SHEET_PANEL
-    assert isinstance(lesson._font(lesson.LABEL_SIZE, bold=True), ImageFont.FreeTypeFont)
+    assert isinstance(sheet_drawer.font(sheet_drawer.LABEL_SIZE, bold=True), ImageFont.FreeTypeFont)  # DejaVu, shipped
 
 
 @pytest.mark.parametrize("source, message", [

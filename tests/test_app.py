@@ -22,6 +22,7 @@ from liif.core.weights import WeightsError
 from liif.lessons import explain_words
 from liif.page import files, limits, models, session
 from liif.render import imageio, pictures
+from liif.render.engine import Speed
 
 CLIENT_TIMEOUT = 240  # seconds for any one API call on a busy 2-core machine
 
@@ -236,15 +237,23 @@ def page(built_page, monkeypatch, outputs):
 
 def test_run_handler_streams_previews_then_the_result(page, photo_path):
     updates = list(page.upscale.run(str(photo_path), 2, 0, 0, None))
-    first, last = updates[0], updates[-1]
+    # At once, before the photo is read or the model loaded: the status line says the run started (and the
+    # click's moment is used up: a run the tour chains after this one starts its own wait).
+    assert set(updates[0]) == {page.upscale.status, page.upscale.clicked} and updates[0][page.upscale.clicked] is None
+    assert updates[0][page.upscale.status].startswith("**Started**")
+    first = updates[1]
     assert first[page.upscale.input_view]["label"] == "Input: 20×16 pixels, each square one pixel"
     assert first[page.run_state] is None  # the previous run cannot be magnified meanwhile
-    result = last[page.run_state]
-    assert isinstance(result, session.Run)
-    assert last[page.upscale.liif_view]["label"] == "LIIF ×2: 40×32 pixels"
-    assert last[page.upscale.liif_view]["value"].shape == (32, 40, 3)
-    assert last[page.upscale.download]["visible"] and last[page.upscale.download]["value"] == str(result.png_path)
-    assert "1,280 pixels" in last[page.explanation.workflow_text] and "**Done**" in last[page.upscale.status]
+    shown = {}  # the page after every update, as the visitor sees it
+    for update in updates:
+        shown |= update
+    result = updates[-1][page.run_state]  # last: Done, once every picture is sent
+    assert isinstance(result, session.Run) and "**Done**" in updates[-1][page.upscale.status]
+    assert page.upscale.liif_view not in updates[-1]  # the pictures went before, not twice
+    assert shown[page.upscale.liif_view]["label"] == "LIIF ×2: 40×32 pixels"
+    assert shown[page.upscale.liif_view]["value"].shape == (32, 40, 3)
+    assert shown[page.upscale.download]["visible"] and shown[page.upscale.download]["value"] == str(result.png_path)
+    assert "1,280 pixels" in shown[page.explanation.workflow_text]
 
 
 @pytest.mark.parametrize("kind, message", [("text", "upload.png is not an image"), ("truncated", "truncated or corrupt")])
@@ -314,7 +323,7 @@ def test_api_handler_returns_a_png_and_a_summary(page, photo_path):
 
 def test_only_the_scripting_endpoints_are_public(page):
     public = sorted(fn.api_name for fn in page.demo.fns.values() if fn.api_visibility != "private")
-    assert public == ["answers", "check", "probe", "seen", "upscale", "zoom"]
+    assert public == ["answers", "check", "ladder", "probe", "seen", "upscale", "zoom"]
     ids = {block.elem_id for block in page.demo.blocks.values()}
     assert {"input-image", "bicubic-output", "liif-output", "magnifier", "explanation", "run-button",
             "scale-slider"} <= ids
@@ -410,20 +419,17 @@ def test_precision_can_be_forced_for_reproducible_pixels(weights_path, monkeypat
     assert models.ModelShelf(weights_path, device="cpu").upscaler().precision == "fp32"
 
 
-def test_estimate_before_a_run_uses_the_measured_costs(weights_path, photo_path):
+def test_estimate_before_a_run_uses_the_engines_measured_speed(weights_path, photo_path, monkeypatch):
     fresh = models.ModelShelf(weights_path, device="cpu")
     size = imageio.image_size(photo_path)
     big = limits.output_size_for(*size, 20)  # 400x320 = 128,000 output pixels from 320 input pixels
     assert limits.estimate_text(fresh, None, size, big) == ""  # nothing measured yet: nothing promised
-    fresh.costs["random.safetensors"] = (1e-3, 1e-4)  # seconds per input pixel, per output pixel
-    assert fresh.estimate_seconds(None, 320, 128_000) == pytest.approx(0.32 + 12.8)
+    assert not fresh._upscalers  # ... and nothing loaded to say it
+    # The one cost model: the engine's Speed, which the refusals use too.
+    monkeypatch.setattr(fresh.upscaler(), "_speed", Speed(encoder_seconds_per_pixel=1e-3, decoder_seconds_per_pixel=1e-4))
+    assert fresh.measured_speed(None).seconds(320, 128_000) == pytest.approx(0.32 + 12.8)
     assert "about 13 s" in limits.estimate_text(fresh, None, size, big)
     assert limits.estimate_text(fresh, None, size, limits.output_size_for(*size, 2)) == ""  # 0.45 s: says nothing
-    run = session.run_to_end(fresh, None, limits.prepare(photo_path, 2))  # a run replaces them with its own
-    encoder, rest = fresh.costs["random.safetensors"]
-    assert encoder == pytest.approx(run.facts.encoder_seconds / 320)
-    assert rest == pytest.approx((run.seconds_total - run.facts.encoder_seconds) / (40 * 32))
-    assert rest > run.facts.decoder_seconds / (40 * 32)  # the explanation and the PNG are counted too
 
 
 def test_example_run_made_at_start(shelf, photo_path, tmp_path):
@@ -441,6 +447,14 @@ def test_landing_shows_the_example_answer(page, shelf, photo_path, monkeypatch):
     assert "Model `random.safetensors` (SHA-256" in view[page.explanation.answer_note]
     assert "Observed, from your photo" in view[page.explanation.why_text]
     assert view[page.explanation.added_view]["value"].shape[1] == 40  # the heat map, with its colour bar under it
+    # Before any run, the pictures the example answer talks about: its input (pixels as squares), bicubic, LIIF.
+    example = page.ctx.landing.run
+    pictures = [view[v] for v in page.explanation.example_views]
+    assert view[page.explanation.example_row]["visible"]
+    assert [p["label"] for p in pictures] == ["Input", "Bicubic ×2", "LIIF ×2"]
+    assert np.array_equal(pictures[2]["value"], example.liif_display) and pictures[0]["value"].shape == (32, 40, 3)
+    # A visitor's own run has its pictures above: the example's go.
+    assert page.explanation.explanation_view(example)[page.explanation.example_row]["visible"] is False
 
 
 def test_magnifier_by_keyboard(page, photo_path):
@@ -462,7 +476,9 @@ def test_magnifier_zoom_control_sets_how_many_input_pixels_it_shows(page, photo_
     input pixels across it shows, from 4 (close) to 32, starting twice as close as the output."""
     from liif.page import session
 
-    done = list(page.upscale.run(str(photo_path), 2, 0, 0, None))[-1]
+    done = {}  # the page after every update of the run
+    for update in page.upscale.run(str(photo_path), 2, 0, 0, None):
+        done |= update
     result = done[page.run_state]
     # The page's tile is made small here (the page fixture); at the start, twice as close as the output.
     assert done[page.upscale.magnify_side] == max(4, round(session.MAGNIFIER_TILE / (2 * 2)))

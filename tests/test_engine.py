@@ -109,6 +109,26 @@ def test_encoder_output_is_cached_per_image(model, image):
     assert engine.encode(image.flip(-1)) is not first
 
 
+def test_encodings_are_kept_where_the_engine_is_told(model, image):
+    """Whoever lends the engine to several people keeps each one's encodings apart (ModelShelf.working);
+    the speed probe keeps its own apart from everyone's; a render leaves a cached encoding as it was."""
+    from liif.render.engine import EncodingCache
+
+    engine = Upscaler(model, device="cpu", precision="fp32")
+    mine, theirs = EncodingCache(2), EncodingCache(2)
+    with engine.encodings_in(mine):
+        first = engine.encode(image)
+        before = dict(vars(first))
+        engine.render(image, 46, 62)
+        assert engine.pixels_to_encode(image, (0.0, 0.0, 23.0, 31.0)) == 0
+    assert dict(vars(first)) == before and len(mine) == 1
+    with engine.encodings_in(theirs):
+        assert engine.pixels_to_encode(image, (0.0, 0.0, 23.0, 31.0)) > 0
+        assert engine.encode(image) is not first
+    engine.speed(repeats=1)
+    assert len(engine.encodings) == 0 and len(mine) == len(theirs) == 1
+
+
 def test_device_and_precision_choice():
     assert pick_device("cpu").type == "cpu"
     assert pick_device("auto").type in ("cpu", "cuda", "mps")

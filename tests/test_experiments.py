@@ -134,7 +134,11 @@ def test_closer_map_is_orange_where_liif_is_closer_and_blue_where_further():
 def test_share_picture_and_magnifier(engine, photo):
     result = check.check(engine, photo, 4)
     share = result.share_image()
-    assert share.size[0] == 4 * 100 + 3 * 6 and share.size[1] == 26 + 72 + 48
+    assert share.size[0] == 4 * 100 + 3 * 6
+    # The real photo is on the sheet as it is, pixel for pixel, under its label and above the caption.
+    pixels, x = np.asarray(share), 3 * (100 + 6)
+    top = next(y for y in range(share.size[1] - 72) if np.array_equal(pixels[y : y + 72, x : x + 100], result.real))
+    assert 15 < top and share.size[1] > top + 72 + 2 * 13
     grid, box = result.magnify(centre=(0, 0), tile=64)
     assert box == (0, 0, 32, 32) and grid.shape == (check.MAGNIFIER_TOP + 2 * 64 + 4, 2 * 64 + 4, 3)
     assert result.magnify()[1] == (34, 20, 66, 52)  # the middle of the photo by default
@@ -188,11 +192,19 @@ def test_zoom_first_frame_is_the_whole_picture_and_last_the_magnified_region(eng
     region = pictures.flatten_image(upscale_image(engine, loaded, 67, 48, region=last))
     assert np.array_equal(movie.liif[-1], region)
     assert (last[2] - last[0]) == pytest.approx(100 / 20)
+    enlarged, top = zoom.frame_layout(movie, (100, 72))
+    assert enlarged == round(zoom.SHOWN_PANEL / 48)  # a small movie is shown with its pixels as squares
     with Image.open(movie.path) as webp:
-        assert webp.format == "WEBP" and webp.n_frames == 6 and webp.size == (2 * 67 + zoom.GAP, 48 + zoom.LABEL_HEIGHT)
+        assert webp.format == "WEBP" and webp.n_frames == 6
+        assert webp.size == (2 * 67 * enlarged + zoom.GAP, 48 * enlarged + top)
         webp.seek(0)
-        shown = np.asarray(webp.convert("RGB"))[zoom.LABEL_HEIGHT:, 67 + zoom.GAP:]
-        assert psnr_y(shown, whole) > 28  # lossy, but the same picture
+        shown = np.asarray(webp.convert("RGB"))[top:, 67 * enlarged + zoom.GAP:][::enlarged, ::enlarged]
+        above_tag = 48 - -(-(zoom.CAPTION_SIZE + 16) // enlarged)  # the "LIIF" tag covers the bottom corner
+        assert psnr_y(shown[:above_tag], whole[:above_tag]) > 28  # lossy, but the same picture
+    for k in range(len(movie.liif)):  # every caption whole: drawn, and inside the frame's width
+        frame = zoom.frame_picture(movie, k, (100, 72))
+        ink = np.nonzero((frame[:top].min(axis=2) < 128).any(axis=0))[0]
+        assert ink.size and ink.max() < frame.shape[1] - 2, f"frame {k}'s caption runs off its right edge"
 
 
 @pytest.mark.parametrize("options, message", [
@@ -341,7 +353,7 @@ def test_check_and_zoom_api_handlers(page, photo, monkeypatch):
     assert Image.open(png).format == "PNG" and summary["scale"] == 4 and "psnr_y_db" in summary
     monkeypatch.setattr(zoom, "DEFAULT_FRAMES", 2)
     monkeypatch.setattr(zoom, "DEFAULT_SIZE", 16)
-    webp, summary = page.api.zoom_api(str(photo), None, None, 4)
+    webp, summary = page.api.endpoints["zoom"].call(str(photo), None, None, 4)
     assert Image.open(webp).n_frames == 2 and summary["zoom"] == pytest.approx(4)
 
 
@@ -388,7 +400,7 @@ def test_the_page_and_the_api_refuse_a_heavy_zoom_before_any_model_work(page, mo
     monkeypatch.setattr(Upscaler, "render_region", no_model_work)
     big = tmp_path / "big.png"
     Image.fromarray(structured(1400, 1100)).save(big)
-    for call in (lambda: page.api.zoom_api(str(big), None, None, 32),
+    for call in (lambda: page.api.endpoints["zoom"].call(str(big), None, None, 32),
                  lambda: page.zoom.make_zoom(None, str(big), None, 32, progress=no_progress)):
         with pytest.raises(gr.Error, match="would take about"):
             call()
@@ -440,8 +452,11 @@ def test_the_answers_section_shows_pictures_that_all_fit_the_run(page, monkeypat
 def test_the_probe_section_computes_the_pixel_the_run_rendered(page):
     example = str(EXAMPLES[0])
     result = list(page.upscale.run(example, 8, 0, 0, None))[-1][page.run_state]
-    picture, profile, text = page.probe.look_inside(result, 100, 200)
-    assert picture["visible"] and profile["visible"] and "(100, 200)" in text
+    lead, picture, how, terms, profile, text = page.probe.look_inside(result, 100, 200)
+    # One picture and one sentence open the step; the method and its numbers are folded under it.
+    assert picture["visible"] and how["visible"] and "Pixel (100, 200)" in lead and "(100, 200)" in text
+    assert "[-1, 1]" not in lead and "grid_sample" not in lead and "[-1, 1]" in text
+    assert picture["value"].height < terms.height and profile.width > 0
     summary = page.api.probe_api(example, 8, 100, 200)
     assert summary["rgb"] == list(result.liif_rgb[200, 100])  # computed = what the page showed
     assert len(summary["neighbours"]) == 4 and abs(sum(n["weight"] for n in summary["neighbours"]) - 1) < 1e-6

@@ -172,15 +172,23 @@ def test_explanation_of_an_uneven_scale_and_a_paper_liif():
     assert "bicubic estimate" not in words.workflow
 
 
-def test_sources_are_exactly_the_three_papers_and_their_code():
-    links = set(re.findall(r"\((https?://[^)\s]+)\)", sources.sources_markdown()))
-    assert links == {
-        "https://arxiv.org/abs/2012.09161", "https://github.com/yinboc/liif",
+def test_sources_are_exactly_the_three_papers_and_their_code_each_where_it_explains_something():
+    """The answer cites the model it runs; the two data-augmentation works are cited where the page says
+    what a model has seen decides what it draws (step 3), as augmentation, not as upscalers."""
+    def links(markdown):
+        return set(re.findall(r"\((https?://[^)\s]+)\)", markdown))
+
+    assert links(sources.sources_markdown()) == {"https://arxiv.org/abs/2012.09161", "https://github.com/yinboc/liif"}
+    augmentation = sources.augmentation_markdown()
+    assert links(augmentation) == {
         "https://arxiv.org/abs/2302.07944", "https://github.com/brandontrabucco/da-fusion",
         "https://arxiv.org/abs/2406.08249", "https://github.com/KupynOrest/instance_augmentation",
     }
+    assert "augmentation" in augmentation and "not upscalers" in augmentation
     _, words = run_explanation()
-    assert set(re.findall(r"https?://[^)\s]+", words.markdown())) == links  # no other source anywhere
+    # The answer links only the model's paper (and the page's own steps), nothing else.
+    assert set(re.findall(r"https?://[^)\s]+", words.markdown())) == links(sources.sources_markdown())
+    assert "DA-Fusion" not in words.markdown() and "Instance-Level" not in words.markdown()
 
 
 def test_diverging_map_is_blue_to_orange_through_grey():
@@ -246,7 +254,7 @@ def test_section_three_separates_observed_learned_invented():
     assert "L1 loss" in why and "*average*" in why and "picks *one* of them and draws it sharp" in why
     assert "](#answers-section)" in why  # the invention is shown, in the many-answers step
     assert "not evidence" in why and "different person" not in why  # no face was found in these colour waves
-    assert "used neither" in why and "Neither is an upscaler" in why
+    assert "DA-Fusion" not in why and "Instance-Level" not in why  # cited in step 3, as augmentation
     assert "the face" not in words.markdown()  # the photo may be a cat or a cup
 
 
@@ -362,9 +370,20 @@ def test_each_picture_gets_the_sentences_meant_for_it_and_no_others(case):
     else:
         assert "JPEG" not in why.split("<details>")[0]
     if FEW_WORDS in meant:
-        assert "single pixel" in why and "block is not in the input" not in why
+        assert "single pixel" in why and "block of output pixels" not in why
     else:
         assert "average colour of one 8×8 block" in why or JPEG_WORDS in why
+
+
+def test_jpeg_squares_of_input_pixels_and_blocks_of_output_pixels_are_told_apart():
+    """Issue 34: a JPEG at ×8 had two different "8×8"s in adjacent bullets (the JPEG's squares of input pixels,
+    the output pixels each input pixel became). Every block of the output says so; the JPEG's do not say 8×8."""
+    from liif.lessons.originals import ORIGINALS_DIR
+
+    why = explain_picture(jpeg_of(ORIGINALS_DIR.parent / "examples" / "grace-hopper-48.png", 70)).why
+    assert "squares of 64 (8 of your photo's pixels a side)" in why
+    blocks = [why[m.end():m.end() + 25] for m in re.finditer("8×8", why)]
+    assert blocks and all("of output pixels" in after for after in blocks), blocks
 
 
 def test_the_answer_says_whether_the_scale_was_trained_on():

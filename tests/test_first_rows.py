@@ -32,9 +32,9 @@ def test_the_first_band_is_drawn_from_the_top_of_the_picture_alone(shelf, tall_p
         assert upscaler.pixels_to_encode(image01, (0, 0, 2, 8), FIRST_BAND_CONTEXT) == (2 + 12 + 4) * 8
     steps = FirstSteps(shelf, None, "first-band-test", image01, (128, 16), 4)
     rows, seconds, redraw = steps.first_band()
-    encoded, encoder_seconds, uses = steps.encoding()
+    encoded, encoder_seconds, reused = steps.encoding()
     assert redraw and rows.shape == (1, 3, 4, 16) and seconds > 0
-    assert encoded.feat.shape[2:] == (64, 8) and encoder_seconds > 0 and uses == 0  # then the whole picture
+    assert encoded.feat.shape[2:] == (64, 8) and encoder_seconds > 0 and not reused  # then the whole picture
     with shelf.working(None, "first-band-test") as upscaler:
         exact = render_rows(upscaler, image01, (128, 16), 0, 4)
     # The top 30 rows' codes, next to the whole picture's: the same rows within a small distance.

@@ -95,7 +95,7 @@ def _request(guard_app, method, path, body=b"", query=b""):
 
     scope = {"type": "http", "method": method, "path": path, "query_string": query,
              "headers": [(b"content-type", b"application/json")]}
-    asyncio.run(gradio_adapter.RouteGuard(app, guard_app[0], guard_app[1])(scope, receive, send))
+    asyncio.run(gradio_adapter.RouteGuard(app, gradio_adapter.QueueView(guard_app[0]), guard_app[1])(scope, receive, send))
     status = sent[0]["status"] if sent else None
     return status, (sent[1]["body"].decode() if sent else None), passed
 
@@ -125,3 +125,111 @@ def test_route_guard_refuses_a_body_naming_a_file_outside_the_upload_folder(tmp_
         body = json.dumps({"data": [{"path": str(mine), "meta": {"_type": "gradio.FileData"}}, 2]}).encode()
         assert _request(setup, "POST", route, body) == (None, None, [body])  # passed on, body intact
     assert list(gradio_adapter.file_paths({"image": {"path": "/a"}, "more": [{"path": "/b", "url": None}, 3]})) == ["/a", "/b"]
+
+
+# -- QueueView against Gradio's own queue -----------------------------------------------------------------
+
+
+def test_no_module_but_the_adapter_touches_the_queues_private_attributes():
+    import pathlib
+    import re
+
+    private = re.compile(r"\._queue\b|event_queue_per_concurrency_id|active_jobs|pending_messages_per_session|"
+                         r"pending_event_ids_session|event_ids_to_events")
+    root = pathlib.Path(gradio_adapter.__file__).resolve().parents[2]
+    touching = [str(path.relative_to(root)) for path in [root / "app.py", *sorted((root / "liif").rglob("*.py"))]
+                if private.search(path.read_text()) and path.name != "gradio_adapter.py"]
+    assert touching == []
+
+
+@pytest.fixture
+def small_queue(tmp_path, monkeypatch):
+    """A one-event app whose job waits until released, queued and guarded as app.py does it, on loopback;
+    visitors are told apart by X-Forwarded-For (LIIF_CLIENT_HEADER), so one test client can be many."""
+    import threading
+
+    import gradio as gr
+    import httpx
+    from starlette.middleware import Middleware
+
+    from liif import settings
+    from liif.page import visitors
+
+    monkeypatch.setenv(settings.CLIENT_HEADER, "X-Forwarded-For")
+    monkeypatch.setenv(settings.UNREAD_SECONDS, "60")
+    release = threading.Event()
+
+    def work(text):
+        release.wait(30)
+        return text
+
+    with gr.Blocks() as demo:
+        box, out = gr.Textbox(), gr.Textbox()
+        box.submit(work, box, out, api_name="work", concurrency_id="liif-model")
+    demo.queue(max_size=20, default_concurrency_limit=1, **gradio_adapter.QUEUE_SETTINGS)
+    queue = gradio_adapter.QueueView.of(demo)
+    visitors.limit_jobs_per_client(queue, per_session=2, per_address=3)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True,
+                **gradio_adapter.LAUNCH_SETTINGS,
+                app_kwargs={"middleware": [Middleware(gradio_adapter.RouteGuard, queue=queue, folder=tmp_path)]})
+    client = httpx.Client(base_url=f"http://127.0.0.1:{port}{gradio_adapter.API}", timeout=30)
+
+    def post(text, address):
+        return client.post("/call/work", json={"data": [text]}, headers={"X-Forwarded-For": address})
+
+    yield queue, post, client, release
+    release.set()
+    client.close()
+    demo.close()
+
+
+@pytest.mark.server
+def test_queue_view_counts_admits_orders_and_knows_streams_on_the_real_queue(small_queue, monkeypatch):
+    import time
+
+    queue, post, client, release = small_queue
+    ids = {}
+    for text, address in (("b1", "198.51.100.2"), ("b2", "198.51.100.2"), ("b3", "198.51.100.2")):
+        answer = post(text, address)
+        assert answer.status_code == 200, answer.text
+        ids[text] = answer.json()["event_id"]
+    deadline = time.monotonic() + 10
+    while not queue.running() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(queue.running()) == 1 and len(queue.waiting()) == 2
+    assert queue.jobs_from("198.51.100.2") == 3 and queue.jobs_from("203.0.113.7") == 0
+    # The address's fourth job is refused with the page's sentence (Gradio's "queue full", 503).
+    refused = post("b4", "198.51.100.2")
+    assert refused.status_code == 503 and "3 requests from your network" in refused.text
+    # Another visitor's job goes before the flooding address's waiting ones (visitors.take_turns).
+    honest = post("a1", "203.0.113.7")
+    assert honest.status_code == 200
+    waiting_ids = [event._id for event in queue.waiting()]
+    assert waiting_ids == [honest.json()["event_id"], ids["b2"], ids["b3"]]
+    assert queue.jobs_from("203.0.113.7") == 1
+    # Streams: a job's is known (and opening it notes it read); a made-up one is not, and gets 404.
+    assert queue.stream_known(ids["b2"]) and not queue.stream_known("0" * 32)
+    assert client.get(f"/call/work/{'0' * 32}").status_code == 404
+    release.set()
+
+
+@pytest.mark.server
+def test_queue_view_drops_a_job_nobody_reads_from_the_real_queue(small_queue, monkeypatch):
+    import time
+
+    from liif import settings
+
+    queue, post, client, release = small_queue
+    monkeypatch.setenv(settings.UNREAD_SECONDS, "0.5")
+    running = post("first", "198.51.100.2").json()["event_id"]
+    unread = post("unread", "203.0.113.7").json()["event_id"]
+    read = post("read", "192.0.2.5").json()["event_id"]
+    queue.note_read(f"{gradio_adapter.API}/call/work/{read}")  # what RouteGuard notes when the stream opens
+    assert [event._id for event in queue.waiting()] == [unread, read]
+    time.sleep(1.5)
+    assert [event._id for event in queue.waiting()] == [read]
+    assert queue.running() and queue.running()[0]._id == running
+    release.set()

@@ -87,3 +87,38 @@ def test_the_rule_checker_catches_an_upward_import(tmp_path):
     bad.write_text("def f():\n    from liif.page import session\n")
     assert [module for _, module in imports_of(bad)] == ["liif.page"]
     assert LAYERS.index(layer_of("liif.page.session")) > LAYERS.index(layer_of("liif.core.model"))
+
+
+def _liif_imports(path: Path) -> set:
+    """The liif modules a file imports (`from liif.lessons import probe_words` -> liif.lessons.probe_words)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names if alias.name.startswith("liif.")}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith("liif"):
+            for alias in node.names:
+                named = f"{node.module}.{alias.name}"
+                module = PACKAGE.parent / Path(*named.split("."))
+                found.add(named if module.with_suffix(".py").is_file() or module.is_dir() else node.module)
+    return found
+
+
+def test_no_modules_import_each_other_in_a_circle():
+    """A circle (probe_results -> probe_words -> probe_results) works only through imports hidden in functions
+    and makes each module unreadable without the others."""
+    graph = {_module_name(path): _liif_imports(path) for path in _sources()}
+    circles = []
+
+    def visit(module, trail):
+        for imported in sorted(graph.get(module, ())):
+            if imported in trail:
+                circles.append(" -> ".join(trail[trail.index(imported):] + [imported]))
+            elif imported not in done:
+                visit(imported, trail + [imported])
+        done.add(module)
+
+    done = set()
+    for module in sorted(graph):
+        if module not in done:
+            visit(module, [module])
+    assert not circles, "\n".join(sorted(set(circles)))

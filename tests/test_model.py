@@ -75,7 +75,9 @@ def test_grid_query_equals_the_pointwise_query(unfold, ensemble, cell, residual)
         band = Projected(whole.first_layer[:, 2 * 13 :], 11, 13, row_offset=2)  # latent rows 2..10
         pointwise = model.query(band, coord, cell_size.expand_as(coord), inp)
         grid = model.query_grid(band, ys, xs, cell_size, inp)
-    assert torch.equal(grid, pointwise)
+        switched = model.query(band, coord, cell_size.expand_as(coord), inp, local_ensemble=not ensemble)
+        switched_grid = model.query_grid(band, ys, xs, cell_size, inp, local_ensemble=not ensemble)
+    assert torch.equal(grid, pointwise) and torch.equal(switched_grid, switched)
 
 
 def test_residual_model_starts_near_bicubic():

@@ -169,6 +169,23 @@ def test_profile_pictures_and_words(models, loaded):
     assert crop.shape == (30, 32, 3) and np.array_equal(p.variants[0].image, crop)
     assert p.variants[1].mean_abs_levels > 0
     assert all("not retrained" in line for line in p.markdown().splitlines() if "Re-rendered" in line)
+    # The ensemble-off crop equals a render with the switch off in the model's own config.
+    off = LIIF(LIIFConfig(encoder="edsr-baseline", local_ensemble=False)).eval()
+    off.load_state_dict(models["edsr-baseline"].state_dict())
+    full_off = imageio.to_uint8(Upscaler(off, device="cpu", precision="fp32").render(imageio.to_tensor(loaded.rgb), 30, 36))
+    assert np.array_equal(p.variants[1].image, full_off[y0 : y0 + 32, x0 : x0 + 32])
+
+
+def test_the_variants_leave_the_shared_config_alone(models, loaded, monkeypatch):
+    """The config is the model's, shared by every request: a probe passes its switch to the render instead."""
+    upscaler = Upscaler(models["edsr-baseline"], device="cpu", precision="fp32")
+
+    def refuse(config, name, value):
+        raise AssertionError(f"the probe set the shared model.config.{name}")
+
+    monkeypatch.setattr(LIIFConfig, "__setattr__", refuse)
+    p = probe(upscaler, loaded, 20, 14, (36, 30), variants=True)
+    assert [v.name for v in p.variants] == ["as trained", "local ensemble off", "cell of ×1"]
 
     s = p.summary()
     json.dumps(s)
@@ -206,7 +223,7 @@ def test_page_pictures_labels_are_readable_on_a_phone(models, loaded):
     upscaler = Upscaler(models["edsr-baseline"], device="cpu", precision="fp32")
     for x, y, size in [(20, 14, (36, 30)), (0, 0, (96, 80)), (95, 79, (96, 80))]:
         p = probe(upscaler, loaded, x, y, size, variants=True)
-        for picture in (p.picture(), p.profile_picture()):  # what the page shows
+        for picture in (p.opening_picture(), p.picture(with_pixels=False), p.profile_picture()):  # the page's
             assert picture.info["label_px"] == LABEL_SIZE and picture.width == PICTURE_WIDTH
             assert LABEL_SIZE * PHONE_PICTURE_WIDTH / picture.width >= 11
         assert p.variants_picture().info["label_px"] == LABEL_SIZE
@@ -219,6 +236,13 @@ def test_corner_words_say_what_happened(models, loaded):
     assert any("corner" in line and "4 times" in line for line in corner.sentences())
     middle = probe(upscaler, loaded, 45, 37, (96, 80), profile_span=0)
     assert any("weighs most" in line for line in middle.sentences())
+    # The step's opening sentence, for anyone: the same facts, none of the method's words or units.
+    assert "the one photo pixel nearest to it" in corner.plain()
+    heaviest = max(weight for _, _, weight in middle.distinct_points)
+    assert "the 4 photo pixels nearest to it" in middle.plain() and f"({heaviest:.0%})" in middle.plain()
+    for pixel in (corner, middle):
+        assert "(" + ", ".join(str(int(v)) for v in pixel.rgb) + ")" in pixel.plain()
+        assert not any(word in pixel.plain() for word in ("[-1, 1]", "grid_sample", "decoder", "latent", "a = -0.75"))
 
 
 def test_bad_points_are_one_sentence(models, loaded):

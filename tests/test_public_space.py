@@ -131,7 +131,8 @@ def test_a_failed_request_clears_the_previous_result(page, photo, tmp_path):
     bad = tmp_path / "bad.png"
     bad.write_text("not a picture")
     steps = page.upscale.run(str(bad), 2, 0, 0, None)
-    cleared = next(steps)
+    started, cleared = next(steps), next(steps)
+    assert started[page.upscale.status].startswith("**Started**")
     assert cleared[page.run_state] is None and cleared[page.upscale.liif_view]["value"] is None
     assert cleared[page.upscale.input_view]["value"] is None and not cleared[page.upscale.download]["visible"]
     assert cleared[page.upscale.status].startswith("**Not run**") and "bad.png is not an image" in cleared[page.upscale.status]
@@ -453,6 +454,7 @@ def test_in_the_browser_the_slider_stops_where_the_photo_allows_and_errors_clear
         page.locator("#status strong").get_by_text("Done", exact=True).wait_for(state="visible")
         page.screenshot(path=str(tmp_path / "done.png"))
         # A request that fails: a target width far beyond the limit. The old "Done" and pictures go.
+        page.locator("#size-options button.label-wrap").click()  # the exact size is folded under the scale
         width = page.locator("#target-width input")
         width.fill("99999")
         width.press("Enter")
@@ -489,9 +491,9 @@ def test_one_visitors_encoding_is_never_reused_for_another(monkeypatch, weights_
     assert "Reused" not in stranger.explanation.markdown() and "Reused" in again.explanation.markdown()
     # The magnifier still reuses its own visitor's encoding, and the cache stays the engine's size.
     session.magnify(shelf, again)
-    upscaler = shelf.upscaler()
-    assert len(upscaler._cache) <= upscaler._cache_size
-    assert {owner for owner, _ in upscaler._cache} <= {"visitor-a", "visitor-b"}
+    cache = shelf.upscaler().encodings  # the engine's own cache: the shelf files each visitor's in it
+    assert 0 < len(cache) <= cache.size
+    assert {owner for owner, _ in cache.keys()} <= {"visitor-a", "visitor-b"}
 
 
 @pytest.mark.browser

@@ -8,6 +8,7 @@ import torch
 from liif.core.model import LIIF, LIIFConfig
 from liif.core.weights import WeightsError, save_weights
 from liif.page import context, guard, models, visitors
+from liif.page.gradio_adapter import QueueView
 from liif.render.imageio import ImageInputError
 
 
@@ -54,6 +55,7 @@ def test_each_call_without_a_session_is_an_owner_of_its_own():
 
 def test_call_v2_reads_and_pasted_pictures_are_recognised():
     event = "0123456789abcdef0123456789abcdef"
-    visitors._note_read(f"/gradio_api/call/v2/upscale/{event}")
-    assert visitors._read_events.pop(event, None) is True  # read: not dropped as unread
+    queue = QueueView(None)
+    queue.note_read(f"/gradio_api/call/v2/upscale/{event}")
+    assert queue._read_events.pop(event, None) is True  # read: not dropped as unread
     assert visitors._carries_pictures("/gradio_api/call/v2/upscale")  # counts against the upload share

@@ -25,7 +25,7 @@ from test_screenshots import (  # noqa: F401  (fixtures are found by name)
     flow_failure,
     model,
 )
-from visual import READABLE_PX, assert_snapshot, text_problems
+from visual import READABLE_PX, assert_snapshot, header_words_broken, text_problems
 
 from liif.lessons.probe_pictures import LABEL_SIZE
 
@@ -37,6 +37,7 @@ TOASTS = '[data-testid="toast-body"], .toast-body'
 TOASTS_SEEN: dict = {}  # window name -> the texts of the toasts shown during its flow
 SIZES_SEEN: dict = {}  # window width -> what PROBE_SIZES measured in the probe section, once it showed a probe
 TEXT_PROBLEMS: dict = {}  # window width -> what text_problems found in each section it showed
+HEADERS_BROKEN: dict = {}  # window width -> the table header words each section broke across lines
 # The probe section as the visitor sees it: each picture's natural width and the width it is shown at (Gradio
 # draws it with object-fit: scale-down inside its box, so never enlarged), and the computed font size of every
 # element that holds visible text of its own (Gradio's labels and buttons, the section's Markdown).
@@ -99,6 +100,7 @@ def experiments_flow(browser, server) -> dict:
                 shots[name][stage] = (_section_shot(page, section, extra_masks), read())
                 note_toasts(stage, WIDTHS[name])
                 TEXT_PROBLEMS.setdefault(WIDTHS[name], []).extend(text_problems(page, section, f"{stage}: "))
+                HEADERS_BROKEN.setdefault(WIDTHS[name], []).extend(header_words_broken(page, section, f"{stage}: "))
                 if measure is not None:
                     measure(WIDTHS[name])
 
@@ -117,10 +119,13 @@ def experiments_flow(browser, server) -> dict:
         shoot_both("answers", "#answers-section", page.locator("#answers-text").inner_text)
 
         page.locator("#seen-section button").first.click()  # opens the accordion: the shipped tiny sign
+        # The step follows the page's main scale (×8 for this upload) rather than a default of its own.
+        followed = page.locator("#seen-scale input:checked").get_attribute("value")
         page.locator("#seen-button").click()
         page.locator("#seen-text table").wait_for(state="visible")
         page.locator("#seen-real img").first.wait_for(state="visible")
-        shoot_both("seen", "#seen-section", page.locator("#seen-text").inner_text)
+        shoot_both("seen", "#seen-section", lambda: (page.locator("#seen-text").inner_text(), followed,
+                                                     page.locator("#seen-section a").evaluate_all("els => els.map(a => a.href)")))
 
         page.locator("#check-section button").first.click()  # opens the accordion
         # The upload above picked its original as the check's photo (a folded step is drawn when opened).
@@ -142,8 +147,12 @@ def experiments_flow(browser, server) -> dict:
         page.locator("#status strong").get_by_text("Done", exact=True).wait_for(state="visible")
         page.locator("#probe-section button").first.click()  # opens the accordion
         page.locator("#probe-button").click()
+        page.locator("#probe-picture img").first.wait_for(state="visible")
+        lead = page.locator("#probe-lead").inner_text()
+        page.locator("#probe-how button").first.click()  # opens "How this was measured"
         page.locator("#probe-profile img").first.wait_for(state="visible")
-        shoot_both("probe", "#probe-section", page.locator("#probe-text").inner_text,
+        page.locator("#probe-terms img").first.wait_for(state="visible")
+        shoot_both("probe", "#probe-section", lambda: (lead, page.locator("#probe-text").inner_text()),
                    measure=lambda width: SIZES_SEEN.__setitem__(width, page.evaluate(PROBE_SIZES)))
 
         page.locator("#zoom-section button").first.click()  # opens the accordion
@@ -220,8 +229,13 @@ def test_ladder_labels_training_and_extrapolation(flows):
 @pytest.mark.server
 def test_what_it_has_seen_shows_both_models_against_the_real_sign(flows):
     for name, shots in flows.items():
-        text = shots["seen"][1]
+        text, followed, links = shots["seen"][1]
         assert "against the real picture" in text and text.count(" dB") >= 3, f"{name}:\n{text}"  # bicubic, both
+        assert followed == "8", f"{name}: after a ×8 choice above, the step starts at ×{followed}"
+        # The data-augmentation works are cited here, where what a model has seen is the subject.
+        for cited in ("https://arxiv.org/abs/2302.07944", "https://github.com/brandontrabucco/da-fusion",
+                      "https://arxiv.org/abs/2406.08249", "https://github.com/KupynOrest/instance_augmentation"):
+            assert cited in links, f"{name}: {cited} not linked in step 3; links: {links}"
 
 
 @pytest.mark.browser
@@ -245,8 +259,11 @@ def test_answers_say_how_they_were_made_and_how_exactly_they_fit(flows):
 @pytest.mark.server
 def test_inside_one_pixel_shows_the_four_terms_of_the_runs_pixel(flows):
     for name, shots in flows.items():
-        text = shots["probe"][1]
+        lead, text = shots["probe"][1]
         assert "4" in text and "weight" in text.lower(), f"{name}:\n{text}"
+        # It opens with one sentence for anyone; the model's units and method are folded below it.
+        assert lead.startswith("Pixel (") and "photo pixels nearest" in lead, f"{name}: {lead}"
+        assert "[-1, 1]" not in lead and "grid_sample" not in lead and "[-1, 1]" in text, f"{name}: {lead}"
 
 
 @pytest.mark.browser
@@ -259,7 +276,7 @@ def test_inside_one_pixel_is_readable_on_a_phone(flows):
     for width in WIDTHS.values():
         sizes = SIZES_SEEN[width]
         ids = sorted(p["id"] for p in sizes["pictures"])
-        assert ids == ["probe-picture", "probe-profile"], f"{width} px: pictures shown {ids}"
+        assert ids == ["probe-picture", "probe-profile", "probe-terms"], f"{width} px: pictures shown {ids}"
         for picture in sizes["pictures"]:
             shown = LABEL_SIZE * picture["shown_width"] / picture["natural_width"]
             print(f"{width} px: {picture['id']} {picture['natural_width']} px wide, shown "
@@ -291,3 +308,30 @@ def test_every_sections_text_is_readable_and_whole_on_a_phone_and_wide(flows):
     READABLE_PX tall and not cut short by its box ("first 3 prin…", "×6: extrapol…"), at 390 and 1280 px."""
     problems = [p for width, found in TEXT_PROBLEMS.items() for p in found]
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.browser
+@pytest.mark.server
+def test_no_table_header_breaks_inside_a_word(flows):
+    """Issue 34: headers read "shi ft", "we igh t", "correct ion" (step 5 at 1280 px) and "shrink s", "m ea",
+    "consi stenc" (step 2 at 390 px). Every header word of every step's tables, at 1280 and 390 px, lies on one
+    line (it may break after a hyphen)."""
+    problems = [f"{width} px: {word}" for width, found in HEADERS_BROKEN.items() for word in found]
+    assert set(HEADERS_BROKEN) == set(WIDTHS.values()) and not problems, "\n".join(problems)
+
+
+@pytest.mark.browser
+def test_the_header_check_finds_a_word_broken_across_lines(browser):
+    """The check above can fail: a header squeezed with break-all, as Gradio's Markdown let it be, is caught,
+    and the same header allowed to break only between words is not."""
+    page = browser.new_page(viewport={"width": 390, "height": 400})
+    try:
+        table = ("<table style='width: 120px'><tr><th style='width: 30px'>shift</th><th>consistency PSNR</th>"
+                 "<th>grace-hopper</th></tr></table>")
+        page.set_content(f"<div id='squeezed' style='word-break: break-all'>{table}</div>"
+                         f"<div id='whole'>{table}</div>")
+        broken = header_words_broken(page, "#squeezed")
+        assert any(word.startswith("shift") for word in broken) and any("consistency" in w for w in broken), broken
+        assert header_words_broken(page, "#whole") == []
+    finally:
+        page.close()

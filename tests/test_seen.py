@@ -174,12 +174,59 @@ def test_both_models_draw_the_same_tiny_sign_measured_against_the_real_one(engin
     assert "finds a face in 1 of the 3" in words and "By area: " in words
     assert "pictures of printed text drawn by our generator" in words
     assert "from another seed (2026, theirs 1)" in words
-    assert "2302.07944" in words and "2406.08249" in words and "Neither is an upscaler" in words
+    assert "2302.07944" not in words  # the augmentation works are cited once, in the step's introduction
     summary = json.loads(json.dumps(result.summary(), default=float))
     assert summary["real_known"] and [m["role"] for m in summary["models"]] == ["photo model", "text model"]
     assert [s["steps"] for s in summary["models"][1]["trained_on"]] == [30, 7]
     sheet = result.sheet()
     assert sheet.width >= 5 * 256 and sheet.height > 256
+
+
+def little_result(text_offset: int, scale: int = 8, held_out=None, real=False, original=None):
+    """A SeenResult without models: the text model's picture `text_offset` levels from the photo model's."""
+    base = np.full((8 * scale, 8 * scale, 3), 100, np.uint8)
+    drawn = [seen.Drawn("photo", "photo model", base, psnr=30.0 if real else None),
+             seen.Drawn("text", "text model", base + text_offset, psnr=30.2 if real else None)]
+    return seen.SeenResult(scale=scale, tiny=base[:8, :8], bicubic=base, models=drawn,
+                           real=base if real else None, bicubic_psnr=29.0 if real else None, original=original,
+                           held_out=held_out or {})
+
+
+def test_when_the_two_models_barely_differ_the_step_says_so_and_where_they_do():
+    """Issue 34: on a face the two models drew nearly the same picture and the step did not say so. When they
+    differ little (measured on this picture), it says so plainly, with the held-out text's measured gains by
+    scale, and which picture and scales to choose to see the difference."""
+    from liif.lessons import seen_words
+
+    held_out = {"pictures": 40, "gains": {2: 1.54, 4: 0.86, 8: 0.18}}
+    words = seen_words.little_difference(little_result(2, held_out=held_out))
+    assert "**Here the two models barely differ** (2.0 levels apart on average, and only 0% of the pixels" in words
+    assert "On 40 held-out pictures of printed text" in words and "+1.54 dB at ×2, +0.86 dB at ×4, +0.18 dB at ×8" in words
+    assert "choose the tiny sign at ×2 or ×4" in words
+    assert words in little_result(2, held_out=held_out).sentences  # said on the page, right after the verdict
+    assert seen_words.little_difference(little_result(40, held_out=held_out)) == ""  # they differ: nothing to say
+    # With the real picture known, the gain decides; on the sign at a scale where the text model leads, no advice.
+    known = seen_words.little_difference(little_result(2, held_out=held_out, real=True))
+    assert "0.20 dB apart against the real picture" in known and "choose the tiny sign" in known
+    sign = seen_words.little_difference(little_result(2, 4, held_out, real=True, original=originals.known("sign")))
+    assert "barely differ" in sign and "choose" not in sign
+    # Without the card's measurements: the advice, with no numbers made up.
+    assert "Try the tiny sign" in seen_words.little_difference(little_result(2)) and "dB at" not in \
+        seen_words.little_difference(little_result(2))
+
+
+def test_held_out_gains_are_read_from_the_measurements_beside_the_weights(tmp_path):
+    from liif.evaluation.card_text import held_out_gains
+
+    def measured(path, psnr):
+        path.write_text(json.dumps({"results": {"model": {"Text40": {
+            f"x{k}": {"psnr": v, "n_images": 40} for k, v in psnr.items()}}}}))
+
+    photo, text = tmp_path / "photo.safetensors", tmp_path / "text.safetensors"
+    assert held_out_gains(photo, text) == {}  # nothing measured
+    measured(tmp_path / "photo.text40.json", {2: 30.0, 4: 25.0})
+    measured(tmp_path / "text.eval.json", {2: 31.5, 4: 25.5, 8: 22.0})
+    assert held_out_gains(photo, text) == {"pictures": 40, "gains": {2: 1.5, 4: 0.5}}
 
 
 def test_the_shipped_tiny_sign_is_recognised_by_its_pixels(engines):
@@ -253,6 +300,12 @@ def test_the_section_draws_with_both_models(shipped_here, tmp_path):
     assert "LIIF-EDSR-baseline for text" in words and "closer" in words
     own = section.run_seen(OWN_PHOTO, 2, str(FACE_EXAMPLE))
     assert own[0].real is None and own[-3]["visible"] is False
+    # The step's scale follows the page's main scale (issue 34: ×4 after a ×8 run), as far as a photo allows.
+    assert [section.main_scale(s) for s in (8, 30, 5.6, 1.5)] == [8, 8, 4, 2]
+    assert section.follow_main("sign", None, 8) == 8 and section.follow_photo("sign", None, 4) == gr.update()
+    wide = tmp_path / "wide.png"
+    Image.fromarray(gradient(400, 400)).save(wide)  # 3200×3200 at ×8: past the page's output limit
+    assert section.follow_main(OWN_PHOTO, str(wide), 8) < 8 and section.follow_photo(OWN_PHOTO, str(wide), 8) < 8
     sheet, summary = page.api.seen_api(str(originals.SEEN_DIR / "sign-x4.png"), 4)
     assert Image.open(sheet).format == "PNG" and summary["real_known"] and summary["input"] == "sign"
     big = tmp_path / "big.png"  # refused from its header: 8 x 400 a side is past the page's output limit
@@ -274,7 +327,7 @@ def test_without_the_text_model_the_section_says_so_and_has_no_button(weights_pa
     with pytest.raises(gr.Error, match="not on this server"):
         page.api.seen_api(str(FACE_EXAMPLE), 4)
     public = sorted(fn.api_name for fn in page.demo.fns.values() if fn.api_visibility != "private")
-    assert public == ["answers", "check", "probe", "seen", "upscale", "zoom"]
+    assert public == ["answers", "check", "ladder", "probe", "seen", "upscale", "zoom"]
     page.ctx.outputs.cleanup()
 
 

@@ -129,6 +129,7 @@ def test_the_shelf_serves_a_blend_as_a_model(shipped_page):
     shelf = shipped_page.ctx.shelf
     name = shelf.model_named("edsr-baseline-gan", 0.5)
     assert models.split_blend(name) == ("edsr-baseline-gan-liif.safetensors", 0.5)
+    assert shelf.model_named("edsr-baseline.gan", 0.5) == shelf.model_named("sharp", 0.5) == name  # its tagged name
     engine = shelf.upscaler(name)
     assert engine is shelf.upscaler(name)  # kept, not rebuilt per request
     with pytest.raises(WeightsError, match="twin"):

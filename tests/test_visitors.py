@@ -3,6 +3,7 @@
 import pytest
 
 from liif import settings
+from liif.page.gradio_adapter import QueueView
 from liif.page.visitors import client_key
 
 
@@ -41,7 +42,8 @@ def test_an_unusable_proxy_count_falls_back_to_one(behind_a_proxy):
 
 
 class _FakeQueue:
-    """What limit_jobs_per_client uses of Gradio's queue: push, the waiting events, clean_events."""
+    """What QueueView uses of Gradio's queue: push, the waiting events, clean_events (tests/test_gradio_adapter.py
+    runs the same rules on the real one)."""
 
     def __init__(self):
         import asyncio
@@ -81,10 +83,11 @@ def test_a_queue_join_whose_stream_is_never_opened_leaves_the_queue(monkeypatch)
 
     async def scenario():
         queue = _FakeQueue()
-        visitors.limit_jobs_per_client(queue, 2)
+        view = QueueView(queue)
+        visitors.limit_jobs_per_client(view, 2)
         _, abandoned, _ = await _join(queue, "never-reads")
         _, honest, _ = await _join(queue, "reads")
-        visitors._note_read("/gradio_api/queue/data", "session_hash=reads")  # what UploadGuard notes on GET
+        view.note_read("/gradio_api/queue/data", "session_hash=reads")  # what RouteGuard notes on GET
         await asyncio.sleep(0.2)
         return queue, abandoned, honest
 
@@ -95,19 +98,22 @@ def test_a_queue_join_whose_stream_is_never_opened_leaves_the_queue(monkeypatch)
     assert "nobody read its result" in told.output["error"]
 
 
-def test_the_upload_guard_notes_which_session_streams_are_open():
+def test_the_route_guard_notes_which_session_streams_are_open(tmp_path):
     import asyncio
 
-    from liif.page import visitors
+    from liif.page.gradio_adapter import RouteGuard
 
     async def app(scope, receive, send):
         return None
 
-    guard = visitors.UploadGuard(app, folder=None, total_bytes=1, client_bytes=1, window=1)
+    queue = _FakeQueue()
+    queue.pending_messages_per_session["s3ss10n"] = asyncio.Queue()
+    view = QueueView(queue)
+    guard = RouteGuard(app, view, tmp_path)
     scope = {"type": "http", "method": "GET", "path": "/gradio_api/queue/data",
              "query_string": b"session_hash=s3ss10n", "headers": []}
     asyncio.run(guard(scope, None, None))
-    assert "s3ss10n" in visitors._read_sessions
+    assert "s3ss10n" in view._read_sessions
 
 
 class _Folder:
@@ -197,7 +203,7 @@ def test_limits_count_per_session_inside_a_cap_per_address(monkeypatch):
 
     async def scenario():
         queue = _FakeQueue()
-        visitors.limit_jobs_per_client(queue, per_session=2, per_address=5)
+        visitors.limit_jobs_per_client(QueueView(queue), per_session=2, per_address=5)
         answers = [await _join(queue, f"visitor{k}") for k in (1, 1, 1, 2, 3, 4)]
         return queue, answers
 
@@ -211,7 +217,7 @@ def test_limits_count_per_session_inside_a_cap_per_address(monkeypatch):
     async def one_more():
         return await _join(queue, "visitor5")
 
-    visitors.limit_jobs_per_client(queue, per_session=2, per_address=5)
+    visitors.limit_jobs_per_client(QueueView(queue), per_session=2, per_address=5)
     refused = asyncio.run(one_more())
     assert refused[0] is False and "5 requests from your network" in refused[1]
 
@@ -238,10 +244,10 @@ def test_the_page_can_ask_before_queueing_and_gets_the_sentence(monkeypatch):
     monkeypatch.setenv(settings.UNREAD_SECONDS, "60")
 
     async def fill():
-        queue = _FakeQueue()
+        queue = QueueView(_FakeQueue())
         visitors.limit_jobs_per_client(queue, per_session=2, per_address=40)
         for _ in range(2):
-            await _join(queue, "busy-tab")
+            await _join(queue._queue, "busy-tab")
         return queue
 
     queue = asyncio.run(fill())

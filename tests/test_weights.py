@@ -97,6 +97,42 @@ def test_shipped_models_by_name(tmp_path, monkeypatch):
     assert weights.display_label(tmp_path / "mine.safetensors") == "mine.safetensors"
 
 
+def test_shipped_models_are_tagged_registry_entries_and_old_names_still_work(tmp_path, monkeypatch):
+    """Each shipped model is an architecture and a training tag (`edsr-baseline.jpeg`, as timm names weights);
+    the names `--model` and the API took before (`edsr-baseline-jpeg`, `text`, `sharp`) name the same entries."""
+    monkeypatch.setattr(weights, "WEIGHTS_DIR", tmp_path)
+    assert [m.key for m in weights.SHIPPED.values()] == [
+        "rdn.photo", "edsr-baseline.photo", "edsr-baseline.jpeg", "edsr-baseline.text", "edsr-baseline.gan"]
+    assert [m.name for m in weights.SHIPPED.values()] == [
+        "rdn", "edsr-baseline", "edsr-baseline-jpeg", "edsr-baseline-text", "edsr-baseline-gan"]
+    for old, key in (("edsr-baseline-jpeg", "edsr-baseline.jpeg"), ("text", "edsr-baseline.text"),
+                     ("sharp", "edsr-baseline.gan"), ("gan", "edsr-baseline.gan"), ("rdn", "rdn.photo")):
+        assert weights.shipped(old) is weights.shipped(key) is weights.SHIPPED[key]
+    assert weights.shipped("edsr-baseline-jpeg-liif.safetensors").tag == "jpeg"
+    assert weights.shipped("mine") is None
+    save_weights(LIIF(LIIFConfig()), tmp_path / "edsr-baseline-jpeg-liif.safetensors")
+    for name in ("edsr-baseline.jpeg", "edsr-baseline-jpeg"):
+        assert weights.resolve_weights(name) == tmp_path / "edsr-baseline-jpeg-liif.safetensors"
+    assert weights.resolve_weights("edsr-baseline-jpeg-liif.safetensors") == Path("edsr-baseline-jpeg-liif.safetensors")
+    with pytest.raises(WeightsError, match=r"the edsr-baseline-text \(--model text\) model is not shipped here"):
+        weights.resolve_weights("text")
+
+
+def test_the_model_registry_refuses_a_second_entry_of_a_name_or_file():
+    registry = {}
+    first = weights.ShippedModel("tiny", "photo", "tiny-liif.safetensors", "Tiny", "Tiny", ("small",))
+    assert weights.register(first, registry) is first and registry == {"tiny.photo": first}
+    for clash, name in ((weights.ShippedModel("tiny", "photo", "tiny-2.safetensors", "T", "T"), "tiny"), (weights.ShippedModel("tiny", "jpeg", "tiny-liif.safetensors", "T", "T"),
+                                          "tiny-liif.safetensors"),
+                        (weights.ShippedModel("other", "photo", "other.safetensors", "O", "O", ("small",)), "small")):
+        with pytest.raises(ValueError, match=f"'{name}' is registered already"):
+            weights.register(clash, registry)
+    assert registry == {"tiny.photo": first}
+    with pytest.raises(ValueError, match="is registered already"):
+        weights.register(weights.ShippedModel("edsr-baseline", "text", "another.safetensors", "T", "T"))
+    assert weights.SHIPPED["edsr-baseline.text"].filename == "edsr-baseline-text-liif.safetensors"
+
+
 @pytest.mark.parametrize("garbage", [float("nan"), float("inf")])
 def test_non_finite_parameters_behind_an_intact_header_are_refused(tmp_path, garbage):
     """Such a file parses, loads silently and renders an all-black picture; it must be refused at load

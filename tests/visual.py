@@ -8,7 +8,8 @@ fraction lets a handful of such pixels through but not a changed panel (a 100×1
 `assert_snapshot` keeps the baselines: on a mismatch it writes `<name>.actual.png` and `<name>.diff.png`
 next to the baseline and fails with their paths. UPDATE_SNAPSHOTS=1 rewrites the baseline instead.
 
-`text_problems` reads a page as a person would: text smaller than READABLE_PX, or cut short by its box.
+`text_problems` reads a page as a person would: text smaller than READABLE_PX, or cut short by its box;
+`header_words_broken`, the words of table headers that are broken across two lines.
 """
 
 import io
@@ -142,3 +143,30 @@ def text_problems(page, root: str = "body", where: str = "") -> list:
         if t["cut"]:
             problems.append(f"{where}{t['tag']} {t['text']!r} is cut short by its box")
     return problems
+
+
+# Every word of every table header cell inside `root`, as laid out: the words whose letters lie on more than
+# one line ("shi ft", "we igh t"). A word is a run without spaces, ending after a hyphen if it has one (a
+# line may break after "grace-"); it is broken when its Range has client rectangles on two line tops.
+HEADER_WORDS_BROKEN = """(root) => {
+  const broken = [];
+  for (const th of document.querySelectorAll(`${root} th`)) {
+    if (th.getClientRects().length === 0) continue;
+    const walker = document.createTreeWalker(th, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const m of node.data.matchAll(/[^\\s\\-–]+[\\-–]?/g)) {
+        const range = document.createRange();
+        range.setStart(node, m.index);
+        range.setEnd(node, m.index + m[0].length);
+        const tops = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
+        if (tops.size > 1) broken.push(`${m[0]} (in "${th.textContent.trim().slice(0, 40)}")`);
+      }
+    }
+  }
+  return broken;
+}"""
+
+
+def header_words_broken(page, root: str = "body", where: str = "") -> list:
+    """Each word of a table header inside `root` that the page breaks across lines, with its header."""
+    return [f"{where}{word}" for word in page.evaluate(HEADER_WORDS_BROKEN, root)]

@@ -99,13 +99,14 @@ class LIIF(nn.Module):
         return Projected(p.permute(0, 2, 3, 1).reshape(b, h * w, d), h, w)
 
     def query(self, proj: Projected, coord: torch.Tensor, cell: torch.Tensor, inp: torch.Tensor | None = None,
-              tail=None):
+              tail=None, local_ensemble: bool | None = None):
         """Colours at continuous coordinates.
 
         coord, cell: (B, Q, 2) in (row, column) order, [-1, 1] units (see geometry.py).
         inp: the normalised input image, needed only for the bicubic residual.
         tail: what runs the MLP after its first layer (ReLU, Linear, ..., Linear) on (N, hidden) rows;
         None: the model's own layers (an engine passes its int8 copy of them, `liif/core/int8.py`).
+        local_ensemble: None for the model's own switch, or that switch changed for this query alone.
         Returns (B, Q, 3) in the normalised [-1, 1] space (not clamped).
         """
         h, w = proj.height, proj.width
@@ -115,7 +116,8 @@ class LIIF(nn.Module):
         offset = torch.arange(b, device=coord.device).unsqueeze(1) * proj.first_layer.shape[1] - proj.row_offset * w
 
         indices, positions, areas = [], [], []
-        for q_shifted in geometry.neighbour_queries(coord, h, w, self.config.local_ensemble):
+        for q_shifted in geometry.neighbour_queries(
+                coord, h, w, self.config.local_ensemble if local_ensemble is None else local_ensemble):
             index, centre = geometry.nearest_code(q_shifted, h, w)
             rel = (coord - centre) * scale
             indices.append(index + offset)
@@ -124,7 +126,7 @@ class LIIF(nn.Module):
         return self._decode_ensemble(proj, torch.stack(indices, 1), torch.stack(positions, 1), areas, coord, inp, tail)
 
     def query_grid(self, proj: Projected, ys: torch.Tensor, xs: torch.Tensor, cell: torch.Tensor,
-                   inp: torch.Tensor | None = None, tail=None):
+                   inp: torch.Tensor | None = None, tail=None, local_ensemble: bool | None = None):
         """`query` of one image at every point of a grid: rows `ys` (R,) by columns `xs` (C,), [-1, 1] units,
         one `cell` (2,) for all -> (1, R*C, 3), row-major, the same numbers as `query` on those points.
 
@@ -134,7 +136,8 @@ class LIIF(nn.Module):
         """
         h, w = proj.height, proj.width
         r, c = ys.shape[0], xs.shape[0]
-        shifts = geometry.ENSEMBLE_SHIFTS if self.config.local_ensemble else ((None, None),)
+        ensemble = self.config.local_ensemble if local_ensemble is None else local_ensemble
+        shifts = geometry.ENSEMBLE_SHIFTS if ensemble else ((None, None),)
         rows = {v: geometry.axis_codes(ys, h, v) for v in dict.fromkeys(s[0] for s in shifts)}
         cols = {v: geometry.axis_codes(xs, w, v) for v in dict.fromkeys(s[1] for s in shifts)}
         indices, positions, areas = [], [], []

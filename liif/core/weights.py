@@ -17,35 +17,72 @@ from liif.core.model import LIIF, LIIFConfig
 WEIGHTS_DIR = Path(__file__).resolve().parents[2] / "weights"
 
 
+PHOTO = "photo"  # the training tag of a model trained on plain photos
+
+
 @dataclass(frozen=True)
 class ShippedModel:
-    name: str  # what `--model` and the API take
+    """A model shipped in weights/, named as timm names pretrained weights: its architecture (the encoder's
+    registry name) and a tag for what it was trained on, `edsr-baseline.jpeg`. Everything that treats one
+    model unlike another (the text model for "what it has seen", the JPEG model's clean twin) asks the tag."""
+
+    arch: str  # the encoder: "rdn", "edsr-baseline"
+    tag: str  # what it learned from: "photo", "jpeg" (compressed inputs), "text" (printed text), "gan" (to look real)
     filename: str  # in weights/
     label: str  # what the model card calls it
     menu_label: str  # what the page's model menu shows a visitor: short enough for a phone's menu (~35 characters)
+    aliases: tuple = ()  # short names `--model` also takes
+
+    @property
+    def key(self) -> str:
+        return f"{self.arch}.{self.tag}"
+
+    @property
+    def name(self) -> str:
+        """The name `--model` and the API have always taken: `rdn`, `edsr-baseline-jpeg`."""
+        return self.arch if self.tag == PHOTO else f"{self.arch}-{self.tag}"
+
+    @property
+    def names(self) -> tuple:
+        return (self.key, self.name, *self.aliases)
 
 
-# The shipped models, the default first: `--model rdn` is weights/rdn-liif.safetensors.
-SHIPPED_MODELS = (
-    ShippedModel("rdn", "rdn-liif.safetensors", "LIIF-RDN (the paper's architecture, trained here)",
-                 "LIIF-RDN (the paper's, sharper)"),
-    ShippedModel("edsr-baseline", "edsr-baseline-liif.safetensors", "LIIF-EDSR-baseline (faster, less sharp)",
-                 "LIIF-EDSR-baseline (faster, softer)"),
-    ShippedModel("edsr-baseline-jpeg", "edsr-baseline-jpeg-liif.safetensors",
-                 "LIIF-EDSR-baseline for JPEG inputs (trained on compressed photos)", "LIIF-EDSR-baseline for JPEGs"),
-    # Continued from edsr-baseline on pictures of printed text (`python -m liif make-data text`). Like every
-    # shipped model it is offered only when its file is in weights/: without it the menu, the card and the
-    # "what it has seen" section go on without it, and `--model text` says the file is missing.
-    ShippedModel("edsr-baseline-text", "edsr-baseline-text-liif.safetensors",
-                 "LIIF-EDSR-baseline for text (trained on printed text)", "LIIF-EDSR-baseline for text"),
-    # Continued from edsr-baseline with a critic (`python -m liif train --adversarial`): the same network
-    # trained to look real, not to be right on average. The page blends the two (liif/core/blend.py).
-    ShippedModel("edsr-baseline-gan", "edsr-baseline-gan-liif.safetensors",
-                 "LIIF-EDSR-baseline trained to look real (adversarial)", "LIIF-EDSR-baseline, sharp guess"),
-)
-# Short names `--model` also takes.
-ALIASES = {"text": "edsr-baseline-text", "gan": "edsr-baseline-gan", "sharp": "edsr-baseline-gan"}
-DEFAULT_NAMES = tuple(m.filename for m in SHIPPED_MODELS)
+SHIPPED: dict = {}  # key -> ShippedModel, in the library's order: the default first
+
+
+def register(model: ShippedModel, registry: dict = SHIPPED) -> ShippedModel:
+    """Add a shipped model. A name or file already there is refused: a second entry would silently change
+    which file `--model` loads."""
+    taken = {n for known in registry.values() for n in (*known.names, known.filename)}
+    clash = sorted({*model.names, model.filename} & taken)
+    if clash:
+        raise ValueError(f"a shipped model called {clash[0]!r} is registered already")
+    registry[model.key] = model
+    return model
+
+
+def shipped(name: str) -> ShippedModel | None:
+    """The shipped model a name (`rdn`, `edsr-baseline.jpeg`, `edsr-baseline-jpeg`, `text`) or a weights
+    file's name stands for; None for any other."""
+    return next((m for m in SHIPPED.values() if name in (*m.names, m.filename)), None)
+
+
+register(ShippedModel("rdn", PHOTO, "rdn-liif.safetensors", "LIIF-RDN (the paper's architecture, trained here)",
+                      "LIIF-RDN (the paper's, sharper)"))
+register(ShippedModel("edsr-baseline", PHOTO, "edsr-baseline-liif.safetensors",
+                      "LIIF-EDSR-baseline (faster, less sharp)", "LIIF-EDSR-baseline (faster, softer)"))
+register(ShippedModel("edsr-baseline", "jpeg", "edsr-baseline-jpeg-liif.safetensors",
+                      "LIIF-EDSR-baseline for JPEG inputs (trained on compressed photos)", "LIIF-EDSR-baseline for JPEGs"))
+# Continued from edsr-baseline on pictures of printed text (`python -m liif make-data text`). Like every
+# shipped model it is offered only when its file is in weights/: without it the menu, the card and the
+# "what it has seen" section go on without it, and `--model text` says the file is missing.
+register(ShippedModel("edsr-baseline", "text", "edsr-baseline-text-liif.safetensors",
+                      "LIIF-EDSR-baseline for text (trained on printed text)", "LIIF-EDSR-baseline for text", ("text",)))
+# Continued from edsr-baseline with a critic (`python -m liif train --adversarial`): the same network
+# trained to look real, not to be right on average. The page blends the two (liif/core/blend.py).
+register(ShippedModel("edsr-baseline", "gan", "edsr-baseline-gan-liif.safetensors",
+                      "LIIF-EDSR-baseline trained to look real (adversarial)", "LIIF-EDSR-baseline, sharp guess",
+                      ("gan", "sharp")))
 # Parameters the authors' EDSR state dict carries but never uses in its forward pass.
 IGNORED_KEYS = ("encoder.sub_mean.", "encoder.add_mean.")
 
@@ -94,9 +131,9 @@ def training_record(metadata: dict) -> dict | None:
 
 
 def default_weights_path() -> Path:
-    for name in DEFAULT_NAMES:
-        if (WEIGHTS_DIR / name).is_file():
-            return WEIGHTS_DIR / name
+    for model in SHIPPED.values():
+        if (WEIGHTS_DIR / model.filename).is_file():
+            return WEIGHTS_DIR / model.filename
     shipped = sorted(WEIGHTS_DIR.glob("*.safetensors"))
     if shipped:
         return shipped[0]
@@ -113,27 +150,24 @@ def list_shipped() -> list:
 
 def resolve_weights(model=None) -> Path:
     """A weights file from `--model`'s value: None (the default), a shipped model's name (`rdn`,
-    `edsr-baseline`, `edsr-baseline-text` or its alias `text`) or a path."""
+    `edsr-baseline.text`, `edsr-baseline-text` or its alias `text`: `shipped`) or a path."""
     if model is None:
         return default_weights_path()
-    name = ALIASES.get(str(model), str(model))
-    for shipped in SHIPPED_MODELS:
-        if name == shipped.name:
-            path = WEIGHTS_DIR / shipped.filename
-            if not path.is_file():
-                called = f"{shipped.name} (--model {model})" if name != str(model) else shipped.name
-                raise WeightsError(f"the {called} model is not shipped here: {path} is missing")
-            return path
-    return Path(model)
+    entry = shipped(str(model))
+    if entry is None or str(model) == entry.filename:
+        return Path(model)
+    path = WEIGHTS_DIR / entry.filename
+    if not path.is_file():
+        called = f"{entry.name} (--model {model})" if str(model) != entry.name else entry.name
+        raise WeightsError(f"the {called} model is not shipped here: {path} is missing")
+    return path
 
 
 def display_label(path) -> str:
     """The page's name for a weights file: the shipped model's menu label, else the file's name."""
     path = Path(path)
-    for shipped in SHIPPED_MODELS:
-        if path.name == shipped.filename and path.resolve().parent == WEIGHTS_DIR:
-            return shipped.menu_label
-    return path.name
+    entry = shipped(path.name) if path.resolve().parent == WEIGHTS_DIR else None
+    return entry.menu_label if entry is not None else path.name
 
 
 def save_weights(model: LIIF, path, dtype=torch.float16, extra_metadata: dict | None = None) -> Path:

@@ -152,7 +152,7 @@ class FastPath:
         cpu_start = time.process_time()
         with PeakMemory(device) as mem:
             for image in self.images:
-                engine._cache.clear()  # every run encodes: the pictures are new to the engine
+                engine.encodings.clear()  # every run encodes: the pictures are new to the engine
                 _sync(device)
                 t0 = time.perf_counter()
                 engine.encode(image)

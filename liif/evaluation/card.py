@@ -17,7 +17,7 @@ from pathlib import Path
 
 from liif.core import encoders, fmt
 from liif.core.model import count_parameters
-from liif.core.weights import SHIPPED_MODELS, WEIGHTS_DIR, LoadedModel, load_weights
+from liif.core.weights import SHIPPED, WEIGHTS_DIR, LoadedModel, load_weights
 from liif.evaluation import card_sharp, card_text
 from liif.evaluation.benchmark import format_table
 
@@ -92,7 +92,7 @@ def _validation_rows(log_path: Path) -> list:
 def psnr_summary(weights_dir: Path = WEIGHTS_DIR) -> str:
     """One PSNR table: bicubic, each shipped model (from its eval JSON) and the paper's RDN-LIIF."""
     rows, scales, sets, bicubic = [], ["x2", "x3", "x4", "x6", "x8"], ["Set5", "Set14", "B100"], None
-    for shipped in SHIPPED_MODELS:
+    for shipped in SHIPPED.values():
         report = _read_json(weights_dir / shipped.filename.replace(".safetensors", ".eval.json"))
         if report is None:
             continue
@@ -121,7 +121,7 @@ def jpeg_table(weights_dir: Path = WEIGHTS_DIR) -> str:
     lines = ["| set | model | input | x4 | x8 |", "| --- | --- | --- | --- | --- |"]
     for set_name in JPEG_SETS:
         bicubic_done = set()
-        for shipped in SHIPPED_MODELS:
+        for shipped in SHIPPED.values():
             stem = shipped.filename.replace(".safetensors", "")
             clean = _read_json(weights_dir / f"{stem}.eval.json")
             sources = [("clean PNG", clean)] + [(f"JPEG {q}", _read_json(weights_dir / f"{stem}.jpeg{q}.json"))
@@ -336,7 +336,7 @@ def _set5(weights_dir: Path, stem: str, suffix: str = "eval") -> dict | None:
 
 def gap_words(weights_dir: Path = WEIGHTS_DIR) -> str:
     parts = []
-    for shipped in SHIPPED_MODELS:
+    for shipped in SHIPPED.values():
         set5 = _set5(weights_dir, shipped.filename.replace(".safetensors", ""))
         if set5 is not None:
             ours = set5["model"]["x4"]["psnr"]
@@ -351,7 +351,7 @@ def jpeg_words(weights_dir: Path = WEIGHTS_DIR) -> str:
     sentences = []
     for q in JPEG_QUALITIES:
         gains = []
-        for shipped in SHIPPED_MODELS:
+        for shipped in SHIPPED.values():
             set5 = _set5(weights_dir, shipped.filename.replace(".safetensors", ""), f"jpeg{q}")
             if set5 is None:
                 continue
@@ -376,10 +376,10 @@ def jpeg_words(weights_dir: Path = WEIGHTS_DIR) -> str:
 
 
 def render_card(weights_dir: Path = WEIGHTS_DIR) -> str:
-    count = sum((weights_dir / shipped.filename).exists() for shipped in SHIPPED_MODELS)
+    count = sum((weights_dir / shipped.filename).exists() for shipped in SHIPPED.values())
     sections = [COMMON_TOP.format(count=NUMBER_WORDS.get(count, str(count)))]
     steps = {}
-    for shipped in SHIPPED_MODELS:
+    for shipped in SHIPPED.values():
         if (weights_dir / shipped.filename).exists():
             weights = load_weights(weights_dir / shipped.filename)
             sections.append(model_section(shipped, weights, weights_dir))

@@ -85,6 +85,26 @@ def comparison_words(photo: dict, text: dict) -> str:
     return " ".join(words)
 
 
+def held_out_gains(photo_weights, text_weights) -> dict:
+    """{"pictures": how many, "gains": {scale: text model's PSNR-Y minus the photo model's, dB}} on the
+    held-out text set, from the measurements beside each weights file (`<text stem>.eval.json`,
+    `<photo stem>.text40.json`); {} when either is missing or they share no scale."""
+    if photo_weights is None or text_weights is None:
+        return {}
+    photo, text = Path(photo_weights), Path(text_weights)
+    measured = [_read(photo.with_name(f"{photo.stem}.{TEXT_SET.lower()}.json")),
+                _read(text.with_name(f"{text.stem}.eval.json"))]
+    try:
+        photo_db, text_db = (m["results"]["model"][TEXT_SET] for m in measured)
+    except (TypeError, KeyError):
+        return {}
+    shared = sorted(set(photo_db) & set(text_db), key=lambda k: int(k[1:]))
+    if not shared:
+        return {}
+    return {"pictures": text_db[shared[0]].get("n_images"),
+            "gains": {int(k[1:]): text_db[k]["psnr"] - photo_db[k]["psnr"] for k in shared}}
+
+
 def text_section(weights_dir: Path) -> str:
     """The card's section on the text model, or "" when its measurements are not all here."""
     photo = _read(weights_dir / f"{PHOTO_STEM}.{TEXT_SET.lower()}.json")

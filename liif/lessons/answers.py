@@ -26,27 +26,24 @@ sentences, the table and the sheet in answers_sheet.py.
 import hashlib
 import math
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import torch
 from PIL import Image
 
 from liif.core import fmt
+from liif.evaluation.faces import count_faces
 from liif.evaluation.metrics import psnr_y
 from liif.lessons import answers_sheet, originals
 from liif.lessons.answers_donors import different_picture, find_donor, load_donors, rgb_alpha
 from liif.lessons.answers_fit import GOAL_LEVELS, OPERATOR, ROUNDS, back_project, consistency, mean_abs
 
-# tests/test_answers.py reads these four here too: the shrink's matrices, the sheet's panel height and font.
+# tests/test_answers.py reads these two here too: the shrink's matrices and the sheet's panel height.
 from liif.lessons.answers_fit import _operators as _operators
-from liif.lessons.answers_sheet import LABEL_SIZE as LABEL_SIZE
 from liif.lessons.answers_sheet import SHEET_PANEL as SHEET_PANEL
-from liif.lessons.answers_sheet import _font as _font
-from liif.lessons.explain_words import count_faces
 from liif.render import imageio, pictures
+from liif.render.precision import torch_threads
 from liif.render.upscale import upscale_image
 
 SCALES = (2, 3, 4, 6, 8)  # whole numbers: every input pixel stands for scale × scale output pixels
@@ -206,7 +203,7 @@ def answers(upscaler, tiny, scale=DEFAULT_SCALE, real=None, donors=None, seed=No
         liif = _given_render(liif, big_w, big_h)
     liif_seconds = time.perf_counter() - liif_start
 
-    with _one_torch_thread():
+    with torch_threads(1):
         size = fmt.size(big_w, big_h)
         match = find_donor(rgb, scale, face_donors or donor_list)
         grain = np.random.default_rng(seed).normal(0.0, GRAIN_LEVELS, (big_h, big_w, 1))
@@ -320,19 +317,6 @@ def _candidate(start: _Start, picture, rounds, tiny, liif, real, scale) -> Candi
 
 
 # -- helpers ---------------------------------------------------------------------------------------
-
-
-@contextmanager
-def _one_torch_thread():
-    """Torch on one thread for the lesson's own small sums (the LIIF render keeps every thread): on a busy
-    2-core machine two threads waiting on each other made them 4-8x slower (measured: 1-2 s, not 0.2 s)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
 
 
 def _slug(name: str) -> str:

@@ -4,20 +4,18 @@ the run's own numbers, its table and its sheet, one PNG of the input beside ever
     findings(result), markdown(result), sheet(result)   # what Answers.sentences(), .markdown(), .sheet() return
 """
 
-import functools
 import math
-from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
 from liif.core import fmt
 from liif.lessons.answers_fit import GOAL_LEVELS, mean_abs
+from liif.render.sheet import Panel
+from liif.render.sheet import sheet as draw_sheet
 
-# The sheet: panels this high at most, labels and numbers in DejaVu Sans (assets/fonts/).
-SHEET_PANEL = 320
-FONTS_DIR = Path(__file__).resolve().parents[2] / "assets" / "fonts"
-LABEL_SIZE, NUMBERS_SIZE = 15, 13
+# The sheet (liif/render/sheet.py): panels this high at most, each in a column this wide at least.
+SHEET_PANEL, SHEET_COLUMN = 320, 180
 
 
 def findings(result) -> list:
@@ -106,7 +104,7 @@ def markdown(result) -> str:
     """The table of the candidates, how each was made, the sentences and the timing: for the page and the
     command line."""
     real = result.candidate("real") is not None
-    rows = ["| answer | shrinks back: max | mean | consistency PSNR |", "| --- | --- | --- | --- |"]
+    rows = ["| answer | shrunk back: off by at most | on average | PSNR |", "| --- | --- | --- | --- |"]
     if real:
         rows = [rows[0] + " PSNR-Y to the real photo |", rows[1] + " --- |"]
     for c in result.candidates:
@@ -123,51 +121,21 @@ def sheet(result) -> Image.Image:
     """The input (its pixels as squares), then every candidate, side by side, each with its label and
     its numbers: one PNG."""
     big_w, big_h = result.size
-    height = min(SHEET_PANEL, big_h)
-    width = max(1, round(big_w * height / big_h))
     h, w = result.tiny.shape[:2]
-    label_font, numbers_font = _font(LABEL_SIZE, bold=True), _font(NUMBERS_SIZE)
-    panels = [(np.repeat(np.repeat(result.tiny, result.scale, 0), result.scale, 1),
-               f"the input: {w}×{h} (each square one pixel)", [f"×{result.scale} makes {big_w}×{big_h}"])]
+    panels = [Panel(np.repeat(np.repeat(result.tiny, result.scale, 0), result.scale, 1),
+                    f"the input: {w}×{h} (each square one pixel)", [f"×{result.scale} makes {big_w}×{big_h}"], pixels=True)]
     for c in result.candidates:
         lines = [f"shrinks back: max {_levels(c.max_abs_levels)} off",
                  f"mean {c.mean_abs_levels:.2f} levels, {_db(c.consistency_psnr_db)}"]
         if c.psnr_to_real_db is not None:
             lines.append(f"PSNR-Y to the real photo: {_to_real(c.psnr_to_real_db)}")
-        panels.append((c.picture, c.label, lines))
-    column = max(width, 180)
-    probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
-    wrapped = [(_wrap(probe, label, label_font, column), lines) for _, label, lines in panels]
-    label_lines = max(len(w_) for w_, _ in wrapped)
-    number_lines = max(len(lines) for _, lines in wrapped)
-    gap, line, number_line = 8, LABEL_SIZE + 5, NUMBERS_SIZE + 5
-    top = 6 + label_lines * line
-    bottom = 6 + number_lines * number_line
+        panels.append(Panel(c.picture, c.label, lines))
     drawn = " and the sharp guess as drawn" if result.candidate("guess") is not None else ""
     caption = (f"Every answer but LIIF's{drawn} was made here by back-projection to fit "
                f"the input: shrunk ×{result.scale} ({result.operator}) and rounded, each lands within "
                f"{_levels(max((c.max_abs_levels for c in result.fitted), default=0))} of it.")
-    caption_lines = _wrap(probe, caption, numbers_font, len(panels) * (column + gap) - gap)
-    footer = 6 + (len(caption_lines) + 1) * number_line
-    canvas = Image.new("RGB", (len(panels) * (column + gap) - gap, top + height + bottom + footer), "white")
-    draw = ImageDraw.Draw(canvas)
-    for i, ((rgb, _, _), (label_lines_i, lines)) in enumerate(zip(panels, wrapped)):
-        x = i * (column + gap)
-        resample = Image.Resampling.NEAREST if i == 0 else Image.Resampling.LANCZOS
-        shown = Image.fromarray(rgb)
-        if shown.size != (width, height):
-            shown = shown.resize((width, height), resample)
-        canvas.paste(shown, (x + (column - width) // 2, top))
-        for j, text in enumerate(label_lines_i):
-            draw.text((x, 4 + j * line), text, fill="black", font=label_font)
-        for j, text in enumerate(lines):
-            draw.text((x, top + height + 4 + j * number_line), text, fill=(40, 40, 40), font=numbers_font)
-    y = top + height + bottom + 4
-    for j, text in enumerate(caption_lines):
-        draw.text((2, y + j * number_line), text, fill="black", font=numbers_font)
-    draw.text((2, y + len(caption_lines) * number_line), f"LIIF Zoom, model {result.model_name or 'LIIF'}",
-              fill=(90, 90, 90), font=numbers_font)
-    return canvas
+    return draw_sheet(panels, min(SHEET_PANEL, big_h), caption, f"LIIF Zoom, model {result.model_name or 'LIIF'}",
+                      min_column=SHEET_COLUMN)
 
 
 # -- helpers ---------------------------------------------------------------------------------------
@@ -195,24 +163,3 @@ def _to_real(value) -> str:
 def _span(values: list) -> str:
     low, high = min(values), max(values)
     return f"{low:.1f}" if f"{low:.1f}" == f"{high:.1f}" else f"{low:.1f} to {high:.1f}"
-
-
-@functools.lru_cache(maxsize=4)
-def _font(size: int, bold: bool = False):
-    path = FONTS_DIR / ("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf")
-    try:
-        return ImageFont.truetype(str(path), size)
-    except OSError:
-        return ImageFont.load_default(size=size)
-
-
-def _wrap(draw: ImageDraw.ImageDraw, text: str, font, width: int) -> list:
-    lines, line = [], ""
-    for word in text.split():
-        candidate = f"{line} {word}".strip()
-        if line and draw.textlength(candidate, font=font) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = candidate
-    return lines + [line] if line else lines

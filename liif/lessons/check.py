@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
 from liif.core import fmt
 from liif.evaluation.metrics import psnr_y, rgb_to_y, ssim_y
@@ -31,6 +31,7 @@ from liif.lessons import originals
 from liif.lessons.explain import HEAT_FULL_SCALE, added_detail
 from liif.render import colormaps, imageio, pictures
 from liif.render.pictures import shrink, side_by_side
+from liif.render.sheet import Panel, sheet
 from liif.render.upscale import bicubic_image, upscale_image
 
 # The scales the check offers. Whole numbers, so the real photo is exactly `scale` times the tiny one.
@@ -168,29 +169,15 @@ class Check:
         }
 
     def share_image(self) -> Image.Image:
-        """tiny input | bicubic | LIIF | real photo, labelled, with the numbers as a caption: one PNG.
-        (The text says "x" for times: Pillow's built-in font has no "×".)"""
-        height = min(SHARE_PANEL_HEIGHT * 2, self.real.shape[0])
+        """tiny input | bicubic | LIIF | real photo, labelled, with the numbers as a caption: one PNG."""
         h, w = self.tiny.shape[:2]
-        panels = [(self.tiny_enlarged, f"input {w}x{h} (each square one pixel)"), (self.bicubic, "bicubic"),
-                  (self.liif, "LIIF"), (self.real, "the real photo")]
-        width = round(self.real.shape[1] * height / self.real.shape[0])
-        font = ImageFont.load_default(size=16)
-        gap, top, bottom = 6, 26, 48
-        sheet = Image.new("RGB", (4 * width + 3 * gap, top + height + bottom), "white")
-        draw = ImageDraw.Draw(sheet)
-        for i, (rgb, label) in enumerate(panels):
-            x = i * (width + gap)
-            resample = Image.Resampling.NEAREST if i == 0 else Image.Resampling.LANCZOS
-            sheet.paste(Image.fromarray(rgb).resize((width, height), resample), (x, top))
-            draw.text((x + 2, 4), label, fill="black", font=font)
         caption = (f"x{self.scale}: PSNR-Y against the real photo, bicubic {self.psnr['bicubic']:.2f} dB, "
                    f"LIIF {self.psnr['liif']:.2f} dB ({self.gain_db:+.2f} dB); SSIM-Y {self.ssim['bicubic']:.3f}"
                    f" and {self.ssim['liif']:.3f}.")
-        draw.text((2, top + height + 4), caption, fill="black", font=font)
-        draw.text((2, top + height + 26), f"LIIF Zoom, model {self.model_name or 'LIIF'}", fill=(90, 90, 90),
-                  font=ImageFont.load_default(size=13))
-        return sheet
+        panels = [Panel(self.tiny_enlarged, f"input {w}x{h} (each square one pixel)", pixels=True),
+                  Panel(self.bicubic, "bicubic"), Panel(self.liif, "LIIF"), Panel(self.real, "the real photo")]
+        return sheet(panels, min(SHARE_PANEL_HEIGHT * 2, self.real.shape[0]), caption,
+                     f"LIIF Zoom, model {self.model_name or 'LIIF'}")
 
 
 # -- the check -------------------------------------------------------------------------------------

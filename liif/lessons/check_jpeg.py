@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
 from liif.core import fmt
 from liif.core.degrade import jpeg_roundtrip
@@ -26,6 +26,7 @@ from liif.lessons import check as plain
 from liif.lessons.explain import HEAT_FULL_SCALE, added_detail
 from liif.render import colormaps, imageio, pictures
 from liif.render.pictures import side_by_side
+from liif.render.sheet import Panel, sheet
 from liif.render.upscale import bicubic_image
 
 JPEG_QUALITIES = (95, 75, 50)  # what the page offers; the library takes any quality from 1 to 95
@@ -155,28 +156,16 @@ class JpegCheck:
         }
 
     def share_image(self) -> Image.Image:
-        """tiny JPEG | bicubic | photo model | JPEG model | real photo, labelled, with the numbers: one PNG.
-        (The text says "x" for times: Pillow's built-in font has no "×".)"""
-        height = min(plain.SHARE_PANEL_HEIGHT * 2, self.real.shape[0])
+        """tiny JPEG | bicubic | photo model | JPEG model | real photo, labelled, with the numbers: one PNG."""
         h, w = self.tiny.shape[:2]
-        panels = ([(self.tiny_enlarged, f"input {w}x{h}, JPEG {self.quality}"), (self.bicubic, "bicubic")]
-                  + [(c.liif, label) for label, c in self.models] + [(self.real, "the real photo")])
-        width = round(self.real.shape[1] * height / self.real.shape[0])
-        font = ImageFont.load_default(size=16)
-        gap, top, bottom = 6, 26, 48
-        sheet = Image.new("RGB", (len(panels) * (width + gap) - gap, top + height + bottom), "white")
-        draw = ImageDraw.Draw(sheet)
-        for i, (rgb, text) in enumerate(panels):
-            resample = Image.Resampling.NEAREST if i == 0 else Image.Resampling.LANCZOS
-            sheet.paste(Image.fromarray(rgb).resize((width, height), resample), (i * (width + gap), top))
-            draw.text((i * (width + gap) + 2, 4), text[: max(8, width // 8)], fill="black", font=font)
+        panels = ([Panel(self.tiny_enlarged, f"input {w}x{h}, JPEG {self.quality}", pixels=True),
+                   Panel(self.bicubic, "bicubic")] + [Panel(c.liif, label) for label, c in self.models]
+                  + [Panel(self.real, "the real photo")])
         numbers = ", ".join(f"{text} {c.psnr['liif']:.2f} dB" for text, c in self.models)
         caption = (f"x{self.scale}, the tiny photo saved as JPEG {self.quality}: PSNR-Y against the real photo, "
                    f"bicubic {self.photo.psnr['bicubic']:.2f} dB, {numbers}.")
-        draw.text((2, top + height + 4), caption, fill="black", font=font)
-        draw.text((2, top + height + 26), "LIIF Zoom, check against the real photo", fill=(90, 90, 90),
-                  font=ImageFont.load_default(size=13))
-        return sheet
+        return sheet(panels, min(plain.SHARE_PANEL_HEIGHT * 2, self.real.shape[0]), caption,
+                     "LIIF Zoom, check against the real photo")
 
 
 # -- the check -------------------------------------------------------------------------------------

@@ -23,11 +23,11 @@ import numpy as np
 import torch
 
 from liif.core import encoders, fmt
+from liif.evaluation.faces import count_faces
 from liif.evaluation.metrics import psnr
 from liif.lessons.explain_words import (
     EDGE_FRACTION,
     HEAT_FULL_SCALE,
-    count_faces,
     scale_text,
     why_markdown,
 )

@@ -6,17 +6,14 @@
 Every sentence is chosen by a fact of the run, so the answer stays true for any picture: a JPEG (its
 quality estimated from the file's quantisation tables: `RunFacts.jpeg_quality`), a photo of very few
 pixels, a scale beyond the ones the model was trained on, a face (found by OpenCV's Haar cascade,
-liif/evaluation/faces.py, in the input resized to FACE_SEARCH_SIDE: `numbers["faces"]`), or none of them
+liif/evaluation/faces.py's count_faces: `numbers["faces"]`), or none of them
 (a building, a strip, printed text). tests/test_explain.py runs it on each.
 """
 
 import math
 
-import numpy as np
-from PIL import Image
-
 from liif.core import fmt
-from liif.evaluation.faces import find_faces
+from liif.render import sizes
 from liif.training.config import trained_scales
 
 # |LIIF - bicubic| at or above this many levels (of 255) is drawn at the colour map's brightest.
@@ -32,28 +29,10 @@ EDGE_FRACTION = 0.2
 EDGE_SHARE_TEXT = "fifth"
 # Below this many input pixels the output is mostly one smooth blend: the run says why.
 FEW_PIXELS = 16
-# Faces are looked for in the input resized (bicubic) to this many pixels on its long side: the cascade's
-# 24-pixel window then finds a face that fills a sixth of the picture or more, in about 0.1 s on 2 cores.
-FACE_SEARCH_SIDE = 160
-
-
-def count_faces(rgb: np.ndarray, side: int = FACE_SEARCH_SIDE) -> int:
-    """Frontal faces the Haar cascade finds in `rgb` (H, W, 3) uint8, looked for at `side` pixels on its
-    long side. A measurement with that method: it misses turned and small faces."""
-    h, w = rgb.shape[:2]
-    if min(h, w) < 2:
-        return 0
-    ratio = side / max(h, w)
-    size = (max(1, round(w * ratio)), max(1, round(h * ratio)))
-    if min(size) < 24:  # a strip: no face-sized window fits
-        return 0
-    return len(find_faces(np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BICUBIC))))
-
-
 def scale_text(facts) -> str:
     sx, sy = facts.out_width / facts.in_width, facts.out_height / facts.in_height
-    if math.isclose(sx, sy, rel_tol=0.01):
-        return f"×{fmt.number(sx)}"
+    if not sizes.stretched(facts.in_width, facts.in_height, facts.out_width, facts.out_height):
+        return f"×{fmt.number(sx)}"  # the photo's shape, up to whole-pixel rounding
     return f"×{fmt.number(sx)} wide and ×{fmt.number(sy)} tall"
 
 
@@ -103,8 +82,9 @@ def observed_text(facts) -> str:
     if facts.jpeg_quality:
         return (
             f"- **Observed, from your photo**: its {fmt.count(facts.in_pixels)} pixels, saved as a **JPEG of "
-            f"about quality {facts.jpeg_quality}** (read from the file's compression tables). Compression "
-            "rounded away part of each 8×8 group of them, so they are not quite the scene's colours: some of what "
+            f"about quality {facts.jpeg_quality}** (read from the file's compression tables). JPEG stores them in "
+            "squares of 64 (8 of your photo's pixels a side) and rounded away part of each square, so they are "
+            "not quite the scene's colours: some of what "
             "is there is the compression's blocks and ringing, which a model trained on clean photos sharpens as "
             "if it were detail. [The check](#check-section) can save a tiny photo as a JPEG to show it.\n")
     return (f"- **Observed, from your photo**: its {fmt.count(facts.in_pixels)} pixels, each roughly the average "
@@ -116,9 +96,9 @@ def invented_text(facts) -> str:
     if few:
         return f"- **Invented: nothing recognisable.** {few}\n"
     return (
-        f"- **Invented: what no one observed.** Whatever lies inside each {block_text(facts)} block is not in the "
-        "input. Trained with an L1 loss (a small *average* error), this model draws the *average* of the details "
-        "that would fit, so its result is soft. [Many sharp pictures fit your photo exactly](#answers-section); "
+        f"- **Invented: what no one observed.** Nothing inside an input pixel (its {block_text(facts)} block of "
+        "output pixels) was recorded. Trained with an L1 loss (a small *average* error), this model draws the "
+        "*average* of the details that fit, so its result is soft. [Many sharp pictures fit your photo exactly](#answers-section); "
         "an upscaler that makes a \"new photo\" picks *one* of them and draws it sharp.\n")
 
 
@@ -126,8 +106,7 @@ def evidence_text(faces: int) -> str:
     """What a sharp result is not evidence of: worded for a face only where the cascade found one."""
     if faces:
         return ("- **A sharp face is not evidence of who it is.** Fitting the same tiny pixels, a generative "
-                "upscaler can draw a different person; Instance-Level Augmentations redraws people on purpose, to "
-                "anonymise photos.\n")
+                "upscaler can draw a different person: [what a model has seen decides what it draws](#seen-section).\n")
     return ("- **Sharp detail is not evidence of what was there.** Lines, letters and textures drawn finer than "
             "one input pixel are what usually goes with such pixels, not a record: [the check](#check-section) "
             "measures, on a photo whose original is known, where such detail is wrong.\n")
@@ -166,15 +145,7 @@ def why_markdown(facts, numbers: dict, enlarged: bool = True) -> str:
         "### 3. Where the detail comes from: observed, learned, invented\n"
         f"{observed}{learned}{invented}{evidence}\n"
         f"{heat}\n\n"
-        "<details><summary>More: the diffusion works, this model's training, the checks</summary>\n\n"
-        "- **What the two diffusion works do.** DA-Fusion and Instance-Level Augmentations use diffusion models "
-        "to paint plausible new content into real photos: DA-Fusion changes what objects look like, "
-        "Instance-Level Augmentations repaints individual objects and people while keeping the scene's layout. "
-        "Both draw one convincing version that was never observed; LIIF, trained with an L1 loss, draws the "
-        "average instead. Neither is an upscaler: both add diffusion-edited copies of a model's training "
-        "images (DA-Fusion whole ones, for few-shot classification; Instance-Level Augmentations repainted objects, for detection and segmentation and to "
-        "anonymise people), and [what a model has seen bounds what it can fill in](#seen-section). The model "
-        "here used neither, only flips and transposes (counted above).\n"
+        "<details><summary>More: the heat map, the consistency check</summary>\n\n"
         f"- **The heat map** shows |LIIF − bicubic| at every output pixel: what the model drew over plain "
         f"interpolation (bicubic guesses too, more smoothly); black means no change, the brightest colour "
         f"{HEAT_FULL_SCALE:.0f} or more levels.\n"

@@ -27,11 +27,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from liif.core import fmt
+from liif.evaluation.faces import count_faces
 from liif.evaluation.metrics import psnr_y
 from liif.lessons import answers, check
 from liif.lessons.answers_fit import GOAL_LEVELS, OPERATOR
 from liif.lessons.answers_sheet import within_levels
-from liif.lessons.explain_words import count_faces
 from liif.render import imageio
 
 LETTERS = "ABCDEFGH"  # the neutral labels, in the order shown

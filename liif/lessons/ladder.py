@@ -17,6 +17,7 @@ from PIL import Image
 
 from liif.core.fmt import number
 from liif.core.weights import LoadedModel
+from liif.lessons import experiment
 from liif.render import imageio, pictures
 from liif.render.pictures import flatten_image, nearest_region
 from liif.training.config import trained_scales
@@ -124,3 +125,43 @@ def summary(rungs: list, trained_up_to: float) -> str:
                  "the model draws no new detail there, it spreads the same smooth shapes over more pixels. "
                  "Whatever a sharper result shows at these scales is invented.")
     return text
+
+
+def _least_seconds(speed, values) -> float:
+    """The region's own pixels to encode and every rung's: the least a ladder costs (the encoder's
+    context around the region comes on top, and `ladder` checks it once the picture is decoded)."""
+    width, height = experiment.picture_size(values["picture"])
+    side = min(float(values.get("side") or DEFAULT_SIDE), width, height)
+    wanted = set(LADDER_SCALES) | ({float(values["scale"])} if values.get("scale") else set())
+    return speed.seconds(side * side, sum(max(1, round(side * s)) ** 2 for s in wanted))
+
+
+def _run(upscaler, values, progress=None, out_path=None, speed=None, max_seconds=None) -> experiment.Outcome:
+    rungs = ladder(upscaler, experiment.loaded_picture(values["picture"]), values.get("centre"),
+                   extra_scale=values.get("scale"), side=values.get("side") or DEFAULT_SIDE, speed=speed,
+                   max_seconds=max_seconds)
+    trained_up_to = training_scales(upscaler.weights)[1]
+    words = "\n".join(f"- {r.sentence}" for r in rungs)
+    if out_path is not None:
+        sheet = pictures.side_by_side(*(pictures.label(r.picture, r.caption) for r in rungs), gap=4)
+        imageio.save_png(Image.fromarray(sheet), out_path)
+    found = {"rungs": [{"scale": r.scale, "native": r.native, "trained": r.trained, "caption": r.caption}
+                       for r in rungs],
+             "changes": [{"from": a, "to": b, "levels": levels} for a, b, levels in changes(rungs)],
+             "trained_up_to": trained_up_to, "file": str(out_path) if out_path else None}
+    return experiment.Outcome(found, f"{words}\n\n{summary(rungs, trained_up_to)}",
+                              [(r.picture, r.caption) for r in rungs], out_path,
+                              f"{len(rungs)} pictures of {rungs[0].picture.shape[1]} px")
+
+
+EXPERIMENT = experiment.register(experiment.Experiment(
+    "ladder", "6b. Scale ladder: ×2 to ×16, what was seen in training and what is extrapolation", "the scale ladder",
+    help="render one small region at x2 to x16, side by side (the page's scale ladder)",
+    description="The same few input pixels around a point rendered at each scale and shown at one size: which "
+                "scales the model was trained on, and how much each step changes the picture. Writes the rungs "
+                "side by side as a labelled PNG.",
+    inputs=(experiment.Field("picture", "picture"),
+            experiment.Field("centre", "point", help="the region's centre, in input pixels (default: the middle)"),
+            experiment.Field("side", "float", DEFAULT_SIDE, help="input pixels across the region"),
+            experiment.Field("scale", "float", None, help="one more scale to add to x2, x4, x6, x8 and x16")),
+    estimate=_least_seconds, run=_run))

@@ -32,7 +32,6 @@ pictures drawn by probe_pictures.py.
 
 import math
 import time
-from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -44,6 +43,7 @@ from liif.lessons.explain import feature_pca_image
 from liif.lessons.probe_results import LEVELS, Neighbour, Probe, Profile, Variant, clamped_colour, weighted_sum
 from liif.lessons.probe_words import xy_text
 from liif.render import imageio
+from liif.render.precision import torch_threads
 
 # The formula runs on the latent codes this many input pixels around the point (each way): the ensemble's
 # neighbour codes (1) and their 3x3 unfold (1), and one to spare. (The bicubic term reads the whole input:
@@ -57,9 +57,8 @@ VARIANT_SIDE = 32
 # The input pixels kept around the point for Probe.picture(): this many a side.
 PICTURE_PIXELS = 4
 HALF = LEVELS / 2  # the model's [-1, 1] colour units are this many levels each
-# A probe is a few dozen small tensor operations. On a shared 2-core machine, each one split over two
-# threads waits for the busy core: 250 ms a probe on two threads against 11 ms on one (measured: 64x64 at
-# x8 beside a training run). The engine serves one request at a time, so a probe's work runs on one.
+# A probe is a few dozen small tensor operations: on one thread (precision.torch_threads says why). The
+# engine serves one request at a time.
 PROBE_THREADS = 1
 
 
@@ -89,7 +88,7 @@ def probe(upscaler, image, x, y, out_size, *, profile_span: float = PROFILE_SPAN
                 f"here; this server takes requests of up to {max_seconds:.0f} s. Shrink the picture to about "
                 f"{side}×{side} pixels first")
     enc = upscaler.encode(image01)
-    with _one_thread():
+    with torch_threads(PROBE_THREADS):
         result = _sum_at(upscaler, enc, image01, rgb, x, y, out_w, out_h)
         if profile_span:
             result.profile = _profile(upscaler, image01, rgb, x, y, out_w, out_h, profile_span, profile_steps)
@@ -173,7 +172,7 @@ def profile(upscaler, image, x, y, out_size, *, span: float = PROFILE_SPAN, step
     image01, rgb = _inputs(image)
     x, y, out_w, out_h = check_point(x, y, out_size)
     upscaler.encode(image01)  # the whole picture's encoding, as a full render has it (cached)
-    with _one_thread():
+    with torch_threads(PROBE_THREADS):
         return _profile(upscaler, image01, rgb, x, y, out_w, out_h, span, steps)
 
 
@@ -207,7 +206,7 @@ def render_variants(upscaler, image, x, y, out_size, side: int = VARIANT_SIDE) -
     image01, _ = _inputs(image)
     x, y, out_w, out_h = check_point(x, y, out_size)
     upscaler.encode(image01)
-    with _one_thread():
+    with torch_threads(PROBE_THREADS):
         return _variants(upscaler, image01, x, y, out_w, out_h, side)
 
 
@@ -218,16 +217,16 @@ def _variants(upscaler, image01, x, y, out_w, out_h, side) -> list:
     box = (y0 * h / out_h, x0 * w / out_w, (y0 + sh) * h / out_h, (x0 + sw) * w / out_w)
     cfg = upscaler.model.config
 
-    def crop(cell_size=(out_h, out_w)):
-        return imageio.to_uint8(upscaler.render_region(image01, box, (sh, sw), cell_size=cell_size))
+    def crop(cell_size=(out_h, out_w), local_ensemble=None):
+        return imageio.to_uint8(upscaler.render_region(image01, box, (sh, sw), cell_size=cell_size,
+                                                       local_ensemble=local_ensemble))
 
     base = crop()
     found = [Variant("as trained", "as trained", "the model as it renders the whole output", base, 0.0,
                      tuple(int(v) for v in base[y - y0, x - x0]), (x0, y0))]
     if cfg.local_ensemble:
-        with _switched(cfg, local_ensemble=False):
-            found.append(_variant("local ensemble off", "ensemble off", "each query asks only the code nearest "
-                                  "to it, with no blend of four", crop(), base, x - x0, y - y0, (x0, y0)))
+        found.append(_variant("local ensemble off", "ensemble off", "each query asks only the code nearest "
+                              "to it, with no blend of four", crop(local_ensemble=False), base, x - x0, y - y0, (x0, y0)))
     if cfg.cell_decode:
         found.append(_variant("cell of ×1", "cell of ×1", f"the decoder is told each output pixel is one input pixel "
                               f"wide (the cell of ×1), not {xy_text((w / out_w, h / out_h))}", crop((h, w)), base,
@@ -277,31 +276,6 @@ def _inputs(image) -> tuple:
         return image, imageio.to_uint8(image)
     loaded = imageio.load_image(image)
     return imageio.to_tensor(loaded.rgb), loaded.rgb
-
-
-@contextmanager
-def _one_thread():
-    before = torch.get_num_threads()
-    if before > PROBE_THREADS:
-        torch.set_num_threads(PROBE_THREADS)
-    try:
-        yield
-    finally:
-        if torch.get_num_threads() != before:
-            torch.set_num_threads(before)
-
-
-@contextmanager
-def _switched(config, **changes):
-    """The model's config with some switches changed, put back afterwards (the caller holds the model)."""
-    before = {name: getattr(config, name) for name in changes}
-    try:
-        for name, value in changes.items():
-            setattr(config, name, value)
-        yield
-    finally:
-        for name, value in before.items():
-            setattr(config, name, value)
 
 
 def _variant(name, label, what, image, base, px, py, base_origin) -> Variant:

@@ -11,47 +11,28 @@ where the page puts its full-screen button.
 """
 
 import math
-from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
-from liif.lessons.probe_results import LEVELS, PICTURE_WIDTH, Probe, Profile
-from liif.render import colormaps
+from liif.render import colormaps, sheet
+from liif.render.pictures import LEVELS
 
+# Every probe picture on the page is this many pixels wide: a phone shows it about 300 wide, so its labels
+# (LABEL_SIZE) stay at least 11 px there (tests/test_screenshots_experiments.py measures it).
+PICTURE_WIDTH = 380
+PICTURE_CELL = 95  # Probe.picture(): each input pixel drawn this many screen pixels wide (4 of them: 380)
 LABEL_SIZE = 16  # font size of every label drawn, in pixels
 LINE = LABEL_SIZE + 7  # one line of text
 CORNER = 40  # the top-right corner left free of text (the page's full-screen button)
-FONT_DIR = Path(__file__).resolve().parents[2] / "assets" / "fonts"
 # The profile's plots, one a channel: its name and its line's colour.
 CHANNELS = (("R", (200, 30, 30)), ("G", (20, 140, 40)), ("B", (30, 70, 210)))
 GREY, DARK = (90, 90, 90), (0, 0, 0)
 
 
-def _font(size: int = LABEL_SIZE, bold: bool = False):
-    path = FONT_DIR / ("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf")
-    try:
-        return ImageFont.truetype(str(path), size)
-    except OSError:  # installed without the repository's assets
-        return ImageFont.load_default(size=size)
-
-
-def _wrap(text: str, font, width: float) -> list:
-    """`text` in lines of at most `width` pixels (a word longer than that gets a line of its own)."""
-    lines, line = [], ""
-    for word in text.split():
-        candidate = f"{line} {word}".strip()
-        if line and font.getlength(candidate) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = candidate
-    return lines + [line] if line else lines
-
-
 def _paragraph(draw, x, y, text, font, width, fill=DARK) -> float:
     """Wrapped text from (x, y); returns the y below it."""
-    for line in _wrap(text, font, width):
+    for line in sheet.wrap(text, font, width):
         draw.text((x, y), line, fill=fill, font=font)
         y += LINE
     return y
@@ -69,7 +50,7 @@ def _text_box(draw, xy, text, font, fill=(255, 255, 255), background=(0, 0, 0), 
 
 
 def _text_height(text: str, font, width: float) -> int:
-    return len(_wrap(text, font, width)) * LINE
+    return len(sheet.wrap(text, font, width)) * LINE
 
 
 def _stack(panels: list, gap: int = 14) -> Image.Image:
@@ -88,30 +69,43 @@ def _stack(panels: list, gap: int = 14) -> Image.Image:
 # -- the four codes ----------------------------------------------------------------------------------
 
 
-def grid_picture(p: Probe, cell: int) -> Image.Image:
+def grid_picture(p, cell: int, with_pixels: bool = True) -> Image.Image:
     """Probe.picture(): the input's pixels around the point with the grid points (each dot's area grows with
-    its weight), their weights and the query point with its cell; the same place in the feature grid with
-    the same points (when the probe has it); and what each code answered."""
+    its weight), their weights and the query point with its cell (left out with `with_pixels=False`, when
+    opening_picture() shows them); the same place in the feature grid with the same points (when the probe
+    has it); and what each code answered."""
     width = max(p.around.shape[1] * cell, PICTURE_WIDTH)
     panels = [points_panel(p, p.around, cell, width, "1. Your input's pixels", [
         f"Output pixel ({p.x}, {p.y}) is the point ({p.coord_px[0]:.3f}, {p.coord_px[1]:.3f}) in input pixels "
         "(red dot); the box is the output pixel (the cell).",
-        "Yellow: the grid points the decoder asks, each dot sized by its weight."], first=True)]
+        "Yellow: the grid points the decoder asks, each dot sized by its weight."], first=True)] if with_pixels else []
     if p.feature_around is not None:
-        panels.append(points_panel(p, p.feature_around, cell, width, "2. The same place in the encoder's feature "
-                                   "grid", ["One code per input pixel, coloured as in the explanation's picture of "
-                                            "the feature grid (first 3 principal components)."]))
+        panels.append(points_panel(p, p.feature_around, cell, width, f"{len(panels) + 1}. The same place in the "
+                                   "encoder's feature grid", ["One code per input pixel, coloured as in the "
+                                   "explanation's picture of the feature grid (first 3 principal components)."],
+                                   first=not panels))
     panels.append(terms_panel(p, width, f"{len(panels) + 1}."))
     return _stack(panels)
 
 
-def points_panel(p: Probe, pixels: np.ndarray, cell: int, width: int, title: str, notes: list,
+def opening_picture(p, cell: int) -> Image.Image:
+    """Probe.opening_picture(): the photo's pixels around the point, the point and the pixels where the model
+    guessed its colour, in words for anyone (grid_picture() has the rest)."""
+    width = max(p.around.shape[1] * cell, PICTURE_WIDTH)
+    several = len(p.distinct_points) > 1
+    return _stack([points_panel(p, p.around, cell, width, "Your photo's pixels around the point", [
+        "Red dot: the point; the box around it: the one output pixel.",
+        ("Yellow dots: the photo pixels where the model guessed its colour, each with how much its guess counts."
+         if several else "Yellow dot: the photo pixel where the model guessed its colour.")], first=True)])
+
+
+def points_panel(p, pixels: np.ndarray, cell: int, width: int, title: str, notes: list,
                  first: bool = False) -> Image.Image:
     """`pixels` (the input's, or the feature grid's, at p.around_origin) enlarged to `cell` a pixel, with the
     grid points, their weights, the query point and its cell; `title` above and `notes` below."""
     rows, cols = pixels.shape[:2]
     ax, ay = p.around_origin
-    font, bold = _font(), _font(bold=True)
+    font, bold = sheet.font(LABEL_SIZE), sheet.font(LABEL_SIZE, bold=True)
     title_width = width - 12 - (CORNER if first else 0)
     top = 6 + _text_height(title, bold, title_width)
     notes_height = sum(_text_height(note, font, width - 12) for note in notes)
@@ -150,11 +144,11 @@ def points_panel(p: Probe, pixels: np.ndarray, cell: int, width: int, title: str
     return image
 
 
-def terms_panel(p: Probe, width: int, number: str = "") -> Image.Image:
+def terms_panel(p, width: int, number: str = "") -> Image.Image:
     """A table in R, G, B columns: each grid point's answer (on a diverging scale, blue below 0 and orange
     above, when the answers are corrections to bicubic) with its weight, their weighted sum, the model's
     bicubic term, the total and the colour it clamps and rounds to (with a swatch of it)."""
-    font, bold = _font(), _font(bold=True)
+    font, bold = sheet.font(LABEL_SIZE), sheet.font(LABEL_SIZE, bold=True)
     corrections = p.residual == "bicubic"
     title = (f"{number} What the decoder answered for each grid point, in levels of 255" +
              (" (corrections to bicubic)" if corrections else " (colours)")).strip()
@@ -207,9 +201,9 @@ def terms_panel(p: Probe, width: int, number: str = "") -> Image.Image:
 # -- along the row -----------------------------------------------------------------------------------
 
 
-def profile_picture(prof: Profile, width: int) -> Image.Image:
+def profile_picture(prof, width: int) -> Image.Image:
     """LIIF, the model's bicubic and the input's own pixels along the row, one plot per channel."""
-    font, bold = _font(), _font(bold=True)
+    font, bold = sheet.font(LABEL_SIZE), sheet.font(LABEL_SIZE, bold=True)
     title = "Along the row through the point"
     subtitle = f"{prof.steps} samples per input pixel, each with the output's cell; x in input pixels"
     panel, gap, right = 100, 8, 10
@@ -301,7 +295,7 @@ def _legend_rows(items, font, width) -> list:
 
 def variants_picture(variants: list, side: int) -> Image.Image:
     """Each variant's crop, `side` pixels a side, with its label and how far it is from the one as trained."""
-    font, bold = _font(), _font(bold=True)
+    font, bold = sheet.font(LABEL_SIZE), sheet.font(LABEL_SIZE, bold=True)
     gap = 6
     belows = ["as the output has it" if k == 0 else f"{v.mean_abs_levels:.1f} levels off; not retrained"
               for k, v in enumerate(variants)]

@@ -9,11 +9,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
-LEVELS = 255.0  # an 8-bit colour runs from 0 to this
-# Every probe picture on the page is this many pixels wide: a phone shows it about 300 wide, so its labels
-# (probe_pictures.LABEL_SIZE) stay at least 11 px there (tests/test_screenshots_experiments.py measures it).
-PICTURE_WIDTH = 380
-PICTURE_CELL = 95  # Probe.picture(): each input pixel drawn this many screen pixels wide (4 of them: 380)
+from liif.lessons import probe_pictures, probe_words
+from liif.lessons.probe_pictures import PICTURE_CELL, PICTURE_WIDTH
+from liif.render.pictures import LEVELS
 
 
 @dataclass
@@ -67,13 +65,9 @@ class Profile:
                 "mean_abs_liif_minus_bicubic": float(np.abs(self.liif - self.bicubic).mean())}
 
     def sentences(self) -> list:
-        from liif.lessons import probe_words
-
         return probe_words.profile_sentences(self)
 
     def picture(self, width: int = PICTURE_WIDTH) -> Image.Image:
-        from liif.lessons import probe_pictures
-
         return probe_pictures.profile_picture(self, width)
 
 
@@ -207,26 +201,30 @@ class Probe:
 
     def sentences(self) -> list:
         """What the numbers say, in sentences generated from them."""
-        from liif.lessons import probe_words
-
         return probe_words.probe_sentences(self)
 
     def markdown(self) -> str:
         """The sentences and the table of the neighbours, for the page and `python -m liif probe`."""
+        return probe_words.probe_markdown(self)
+
+    def plain(self) -> str:
+        """The one sentence for anyone that the page's step opens with, from the same numbers."""
         from liif.lessons import probe_words
 
-        return probe_words.probe_markdown(self)
+        return probe_words.plain_sentence(self)
 
     # -- pictures --------------------------------------------------------------------------------------
 
-    def picture(self, cell: int = PICTURE_CELL) -> Image.Image:
+    def picture(self, cell: int = PICTURE_CELL, with_pixels: bool = True) -> Image.Image:
         """The four codes: the input's pixels around the point, enlarged, with the grid points (each dot's
-        area grows with its weight), their weights and the query point with its cell; below it the same place
-        in the encoder's feature grid with the same points; then each code's answer on a diverging scale,
-        its weight, and how they add up to the colour."""
-        from liif.lessons import probe_pictures
+        area grows with its weight), their weights and the query point with its cell (unless `with_pixels`
+        is False); below it the same place in the encoder's feature grid with the same points; then each
+        code's answer on a diverging scale, its weight, and how they add up to the colour."""
+        return probe_pictures.grid_picture(self, cell, with_pixels)
 
-        return probe_pictures.grid_picture(self, cell)
+    def opening_picture(self, cell: int = PICTURE_CELL) -> Image.Image:
+        """The input's pixels around the point with the point and the grid points, labelled for anyone."""
+        return probe_pictures.opening_picture(self, cell)
 
     def profile_picture(self, width: int = PICTURE_WIDTH) -> Image.Image:
         if self.profile is None:
@@ -236,8 +234,6 @@ class Probe:
     def variants_picture(self, side: int = 224) -> Image.Image:
         if not self.variants:
             raise ValueError("this probe was made without variants (variants=True makes them)")
-        from liif.lessons import probe_pictures
-
         return probe_pictures.variants_picture(self.variants, side)
 
 

@@ -1,6 +1,7 @@
 """The words of a probe (liif/lessons/probe.py): sentences generated from one output pixel's numbers, the
 table of its neighbours, and what the profile and the variants show.
 
+    plain_sentence(probe)                              # the one sentence a step opens with (Probe.plain())
     probe_sentences(probe), probe_markdown(probe)      # what Probe.sentences() and .markdown() return
     profile_sentences(probe.profile), variants_markdown(probe.variants)
 """
@@ -8,9 +9,26 @@ table of its neighbours, and what the profile and the variants show.
 import numpy as np
 
 from liif.core import fmt
-from liif.lessons.probe_results import LEVELS
+from liif.render.pictures import LEVELS
 
 NOT_RETRAINED = "changed at rendering time, not retrained"
+
+
+def plain_sentence(probe) -> str:
+    """One sentence for anyone, from the probe's numbers: which of the photo's pixels the colour came from and
+    how much the nearest one counted. The method and its numbers are in probe_sentences()."""
+    where = f"Pixel ({probe.x}, {probe.y}) of the {fmt.size(*probe.out_size)} picture, colour **{_ints(probe.rgb)}**,"
+    resized = "enlargement" if probe.out_size[0] * probe.out_size[1] >= probe.in_size[0] * probe.in_size[1] else "resize"
+    base = f"a smooth {resized} of your photo corrected by " if probe.residual == "bicubic" else ""
+    points = probe.distinct_points
+    if len(points) == 1:
+        return f"{where} is {base}the model's guess at the one photo pixel nearest to it (the yellow dot)."
+    heaviest = probe.heaviest_point()
+    weight = next(wt for p, _, wt in points if p == heaviest)
+    most = "the nearest" if heaviest == probe.nearest_point() else "one of them"
+    guesses = "a blend of " if not base else ""
+    return (f"{where} is {base}{guesses}the model's guesses at the {len(points)} photo pixels nearest to it (the "
+            f"yellow dots), {most} counting most ({fmt.percent(weight)}).")
 
 
 def probe_sentences(probe) -> list:
@@ -36,8 +54,8 @@ def probe_sentences(probe) -> list:
         else:
             where = "corner" if len(points) == 1 else "border"
             landed = _listing([f"{_rc(p)} {_times(count)}" for p, count, _ in points])
-            lines.append(f"So close to the {where}, the {len(probe.neighbours)} shifts landed on only {len(points)} "
-                         f"grid point{'s' if len(points) > 1 else ''}: {landed}; each landing is asked and "
+            lines.append(f"So close to the {where}, the {len(probe.neighbours)} shifts landed on only "
+                         f"{fmt.plural(str(len(points)), 'grid point')}: {landed}; each landing is asked and "
                          "weighted on its own, as the model does.")
         heaviest = probe.heaviest_point()
         weight = next(wt for p, _, wt in points if p == heaviest)
@@ -70,11 +88,11 @@ def probe_sentences(probe) -> list:
                      "sum above is the model, computed by hand.")
     else:
         lines.append(f"The engine's render of the whole picture has {_ints(probe.rendered_rgb)} here, at most "
-                     f"{probe.render_gap} level{'s' if probe.render_gap > 1 else ''} off: it computes the same "
+                     f"{fmt.plural(str(probe.render_gap), 'level')} off: it computes the same "
                      f"function another way ({precision}the decoder's first layer as one convolution), so the "
                      "last level can round the other way.")
     lines.append(f"The page's bicubic picture (Pillow's, a = -0.5) has {_ints(probe.page_bicubic_rgb)} here, "
-                 f"{probe.bicubic_gap:.1f} level{'' if round(probe.bicubic_gap, 1) == 1 else 's'} at most from "
+                 f"{fmt.plural(f'{probe.bicubic_gap:.1f}', 'level')} at most from "
                  "the model's bicubic (a = -0.75): two bicubics, not one.")
     return lines
 

@@ -25,17 +25,21 @@ import numpy as np
 from liif.core import fmt
 from liif.core.model import LIIF
 from liif.core.weights import LoadedModel
+from liif.evaluation.card_text import held_out_gains
 from liif.evaluation.data_facts import facts_beside
 from liif.evaluation.metrics import psnr_y
 from liif.lessons import check, originals, seen_words
 from liif.render import imageio, pictures
 from liif.render.engine import Upscaler
+from liif.render.sheet import Panel, sheet
 from liif.render.upscale import bicubic_image, upscale_image
 
 SCALES = check.SCALES
 DEFAULT_SCALE = 4  # the models trained on scales up to x4
 ROLES = ("photo model", "text model")
 DIFFERENT_LEVELS = 8  # two renders' pixels this far apart (mean of the channels) count as drawn differently
+# The sheet's panels are enlarged (whole pixels) to at least SHEET_MIN_HEIGHT, reduced above SHEET_MAX_HEIGHT.
+SHEET_MIN_HEIGHT, SHEET_MAX_HEIGHT = 256, 512
 
 
 @dataclass
@@ -72,6 +76,10 @@ class SeenResult:
     name: str = "picture"
     seconds: float = 0.0
     notices: list = field(default_factory=list)
+    # How much closer the text model came than the photo model on the held-out printed text the model card
+    # measures them on, {"pictures": n, "gains": {scale: dB}} (liif/evaluation/card_text.py); {} where those
+    # measurements are not beside the weights.
+    held_out: dict = field(default_factory=dict)
 
     @property
     def kind(self) -> str | None:
@@ -114,7 +122,15 @@ class SeenResult:
         return seen_words.summary(self)
 
     def sheet(self):
-        return seen_words.sheet(self)
+        """tiny | bicubic | photo model | text model (| real), labelled, with the numbers: one PNG."""
+        h, w = self.tiny.shape[:2]
+        panels = [Panel(self.tiny_enlarged, f"input {w}x{h}", pixels=True), Panel(self.bicubic, "bicubic")]
+        panels += [Panel(m.picture, m.role) for m in self.models]
+        if self.real is not None:
+            panels.append(Panel(self.real, "the real picture"))
+        real_h = self.bicubic.shape[0]
+        return sheet(panels, min(SHEET_MAX_HEIGHT, real_h * max(1, SHEET_MIN_HEIGHT // real_h)),
+                     seen_words.sheet_caption(self), "LIIF Zoom, what it has seen decides what it draws")
 
 
 def seen(models, source, scale=DEFAULT_SCALE, real=None, *, shrink: bool = False,
@@ -150,7 +166,8 @@ def seen(models, source, scale=DEFAULT_SCALE, real=None, *, shrink: bool = False
                            None if real_rgb is None else psnr_y(picture, real_rgb, shave=scale)))
     return SeenResult(scale=scale, tiny=tiny, bicubic=bicubic, models=drawn, real=real_rgb,
                       bicubic_psnr=None if real_rgb is None else psnr_y(bicubic, real_rgb, shave=scale),
-                      original=original, name=label, seconds=time.perf_counter() - start, notices=notices)
+                      original=original, name=label, seconds=time.perf_counter() - start, notices=notices,
+                      held_out=held_out_gains(*(_weights_path(upscaler) for _, upscaler in engines)))
 
 
 def check_compute(width: int, height: int, scale: int, speeds=None, max_seconds=None) -> float | None:
@@ -187,6 +204,10 @@ def stages_seen(upscaler) -> list:
         stages.append(Stage(int(record.get("steps") or 0), record.get("n_train_images"),
                             facts_beside(source) if source else None, record.get("batch_size")))
     return stages
+
+
+def _weights_path(upscaler):
+    return getattr(getattr(upscaler, "weights", None), "path", None)
 
 
 def _beside(path, init) -> Path:

@@ -1,13 +1,14 @@
-"""The words, numbers and sheet of "what it has seen decides what it draws" (liif/lessons/seen.py): every
+"""The words and numbers of "what it has seen decides what it draws" (liif/lessons/seen.py): every
 sentence made from the result's own measurements and the models' training records and data facts."""
 
-import numpy as np
-from PIL import Image, ImageDraw, ImageFont
-
 from liif.core import fmt
-from liif.lessons import sources
+from liif.lessons.check import SCALES
 
 TIE_DB = 0.05  # two models this close in PSNR-Y come out the same
+# Below these the two models barely differ on a picture, and the step says so and where they do differ: a
+# gain against the real picture (dB), or without it the mean difference between their drawings (levels).
+SMALL_GAIN_DB = 0.5
+SMALL_DIFFERENCE_LEVELS = 4.0
 SHEET_MIN_HEIGHT = 256  # the sheet's panels are enlarged (whole pixels) to at least this, reduced above 512
 
 
@@ -15,8 +16,11 @@ def findings(result) -> list:
     """Four to six sentences, each true of this result."""
     photo, text = result.models
     h, w = result.tiny.shape[:2]
-    sentences = [_verdict(result),
-                 f"**Both were given the same {fmt.size(w, h)} pixels**; their pictures differ by "
+    sentences = [_verdict(result)]
+    little = little_difference(result)
+    if little:
+        sentences.append(little)
+    sentences += [f"**Both were given the same {fmt.size(w, h)} pixels**; their pictures differ by "
                  f"{result.difference()['mean_levels']:.1f} levels on average, and "
                  f"{fmt.percent(result.difference()['share_different'])} of the pixels by "
                  f"{result.difference()['different_levels']} levels or more. The input is the same, so every "
@@ -26,8 +30,38 @@ def findings(result) -> list:
     related = _relation(result)
     if related:
         sentences.append(related)
-    sentences.append(sources.widening_what_was_seen())
     return sentences
+
+
+def little_difference(result) -> str:
+    """When the two models barely differ on this picture: that, plainly, with the measured numbers, and where
+    they do differ (the held-out text's gains by scale, when measured) with the picture to choose; "" when
+    they differ more."""
+    difference, gain = result.difference(), result.gain_db
+    if gain is not None:
+        if abs(gain) >= SMALL_GAIN_DB:
+            return ""
+        apart = f"{abs(gain):.2f} dB apart against the real picture, {difference['mean_levels']:.1f} levels on average"
+    else:
+        if difference["mean_levels"] >= SMALL_DIFFERENCE_LEVELS:
+            return ""
+        apart = (f"{difference['mean_levels']:.1f} levels apart on average, and only "
+                 f"{fmt.percent(difference['share_different'])} of the pixels by {difference['different_levels']} "
+                 "levels or more")
+    words = f"**Here the two models barely differ** ({apart}): on this picture, at ×{result.scale}, what they learned differently hardly shows."
+    gains = result.held_out.get("gains")
+    if not gains:
+        return words + " Try the tiny sign (printed text, like the text model's training pictures) at another scale."
+    measured = ", ".join(f"{g:+.2f} dB at ×{k}" for k, g in gains.items())
+    pictures = result.held_out.get("pictures")
+    words += (f" On {fmt.count(pictures) + ' ' if pictures else ''}held-out pictures of printed text, measured for "
+              f"the model card, the text model's lead over the photo model (PSNR-Y) is {measured}.")
+    better = [k for k, g in gains.items() if g >= SMALL_GAIN_DB and k in SCALES]
+    if result.kind == "text" and result.scale in better:
+        return words
+    if better:
+        return words + f" To see the difference, choose the tiny sign at ×{' or ×'.join(map(str, better))}."
+    return words
 
 
 def _verdict(result) -> str:
@@ -179,7 +213,8 @@ def summary(result) -> dict:
         "models": [{"role": m.role, "model": m.label, "psnr_y_db": m.psnr,
                     "gain_over_bicubic_db": None if m.psnr is None else m.psnr - result.bicubic_psnr,
                     "trained_on": [_stage_summary(s) for s in m.stages]} for m in result.models],
-        "difference": result.difference(), "findings": result.sentences, "seconds": result.seconds,
+        "difference": result.difference(), "held_out_text": result.held_out, "findings": result.sentences,
+        "seconds": result.seconds,
         "notices": list(result.notices),
     }
 
@@ -194,35 +229,12 @@ def _stage_summary(stage) -> dict:
             "pictures_with_faces": found.get("pictures_with_faces"), "face_pictures_area_share": found.get("area_share")}
 
 
-def sheet(result) -> Image.Image:
-    """tiny | bicubic | photo model | text model (| real), labelled, with the numbers: one PNG. (The text says
-    "x" for times: Pillow's built-in font has no "×".)"""
-    h, w = result.tiny.shape[:2]
-    panels = [(result.tiny_enlarged, f"input {w}x{h}"), (result.bicubic, "bicubic")]
-    panels += [(m.picture, m.role) for m in result.models]
-    if result.real is not None:
-        panels.append((result.real, "the real picture"))
-    real_h, real_w = result.bicubic.shape[:2]
-    zoom = max(1, SHEET_MIN_HEIGHT // real_h)
-    height = min(512, real_h * zoom)
-    width = round(real_w * height / real_h)
-    font = ImageFont.load_default(size=16)
-    gap, top, bottom = 6, 26, 70
-    canvas = Image.new("RGB", (max(len(panels) * (width + gap) - gap, 520), top + height + bottom), "white")
-    draw = ImageDraw.Draw(canvas)
-    for i, (rgb, label) in enumerate(panels):
-        resample = Image.Resampling.NEAREST if height >= real_h else Image.Resampling.LANCZOS
-        canvas.paste(Image.fromarray(np.ascontiguousarray(rgb)).resize((width, height), resample), (i * (width + gap), top))
-        draw.text((i * (width + gap) + 2, 4), label[: max(8, width // 8)], fill="black", font=font)
+def sheet_caption(result) -> str:
+    """The sheet's caption (the sheet is drawn by seen.Seen.sheet): the numbers, and which model is which."""
     if result.real is not None:
         caption = (f"x{result.scale}: PSNR-Y against the real picture, bicubic {result.bicubic_psnr:.2f} dB, "
                    + ", ".join(f"{m.role} {m.psnr:.2f} dB" for m in result.models) + ".")
     else:
         caption = f"x{result.scale}: the real picture is not known here."
-    draw.text((2, top + height + 4), caption, fill="black", font=font)
     named = "; ".join(f"{m.role}: {m.label}" for m in result.models if m.label != m.role)
-    if named:
-        draw.text((2, top + height + 26), named[:140], fill=(60, 60, 60), font=ImageFont.load_default(size=13))
-    draw.text((2, top + height + 46), "LIIF Zoom, what it has seen decides what it draws", fill=(90, 90, 90),
-              font=ImageFont.load_default(size=13))
-    return canvas
+    return f"{caption} {named[:140]}" if named else caption

@@ -20,8 +20,8 @@ import numpy as np
 
 from liif.core import fmt
 from liif.core.blend import blend as blend_models
+from liif.evaluation.faces import count_faces
 from liif.evaluation.metrics import detail_levels, psnr_y
-from liif.lessons import explain_words
 from liif.render import imageio
 from liif.render.engine import Speed, Upscaler
 from liif.render.imageio import ImageInputError, LoadedImage
@@ -167,7 +167,7 @@ def sharp_guess(average: Upscaler, sharp: Upscaler, loaded: LoadedImage, scale: 
         average=measured("trained to be right on average", pictures["average"]),
         sharp=measured("trained to look real (the sharp guess)", pictures["sharp"]),
         blended=measured(f"the blend at {fmt.number(blend)}", pictures["blended"]),
-        blend=blend, faces=explain_words.count_faces(loaded.rgb),
+        blend=blend, faces=count_faces(loaded.rgb),
         real=None if real is None else Rendition("the real photo", real, detail_levels(real), None),
         seconds=time.perf_counter() - started, tiny=loaded.rgb, scale_asked=scale,
     )

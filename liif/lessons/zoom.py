@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from liif.core import fmt
-from liif.lessons import explain
+from liif.lessons import experiment, explain
 from liif.render import imageio, pictures
+from liif.render import sheet as sheet_drawer
 from liif.render.pictures import flatten_image
 from liif.render.upscale import bicubic_image
 
@@ -34,12 +35,18 @@ DEFAULT_SIZE = 256  # each panel's short side, in pixels
 MIN_FRAMES, MAX_FRAMES = 2, 120
 MAX_SIZE = 512
 MAX_ASPECT = 3.0  # a panorama would make frames too wide to play smoothly
-# Under a compute limit (a public page), a movie gives up frames first, then panel size, down to these.
-FEWEST_FITTING_FRAMES, SMALLEST_FITTING_SIZE = 12, 96
-LABEL_HEIGHT = 22  # the line above the panels; it writes "x" for times: Pillow's built-in font has no "×"
+# Under a compute limit (a public page), a movie gives up frames first, then panel size, down to these: a
+# few frames that can be read rather than many that cannot (issue 34: 12 frames of 108 had every caption cut).
+FEWEST_FITTING_FRAMES, SMALLEST_FITTING_SIZE = 8, 128
+# Panels smaller than this are shown with each of their pixels as a square of whole screen pixels (nearest
+# neighbour, nothing invented), so a movie made small to fit is still seen at a readable size.
+SHOWN_PANEL = 256
+CAPTION_SIZE = 20  # the caption above the panels and their tags: a 390 px phone shows it at about 11.5 px
 GAP = 4
-# Milliseconds each frame is shown: a pause on the whole picture and a longer one on the closest view.
+# Milliseconds each frame is shown: a pause on the whole picture and a longer one on the closest view; the
+# frames between share MIDDLE_MS (at least FRAME_MS each), so a movie of fewer frames lasts as long.
 FIRST_FRAME_MS, FRAME_MS, LAST_FRAME_MS = 700, 90, 1500
+MIDDLE_MS = FRAME_MS * (DEFAULT_FRAMES - 2)
 WEBP_QUALITY = 85  # lossy, so a 40-frame movie stays a few MB; the PNG download is the lossless record
 
 
@@ -67,8 +74,10 @@ class ZoomMovie:
         x0, _, x1, _ = self.boxes[-1]
         across = f"{fmt.plural(f'{x1 - x0:.3g}', 'input pixel')} across"
         last = "" if peak == len(self.added) - 1 else f"; at ×{self.zooms[-1]:.3g}, by {self.added[-1]:.1f}"
+        shown = max(1, round(SHOWN_PANEL / min(w, h)))
+        enlarged = f" (shown {shown}× larger, each pixel a square)" if shown > 1 else ""
         text = (
-            f"**{len(self.liif)} frames** of {w}×{h} per method, from the whole picture to ×{self.zooms[-1]:.3g} "
+            f"**{len(self.liif)} frames** of {w}×{h} per method{enlarged}, from the whole picture to ×{self.zooms[-1]:.3g} "
             f"({across}), each rendered by LIIF at its own resolution, in "
             f"{fmt.seconds(self.seconds)}. LIIF (right) differs most from bicubic (left) at "
             f"×{self.zooms[peak]:.3g}, by {self.added[peak]:.1f} levels on average{last}.")
@@ -210,19 +219,37 @@ def zoom_movie(upscaler, loaded: imageio.LoadedImage, centre=None, zoom=DEFAULT_
     return movie
 
 
-def frame_picture(movie: ZoomMovie, k: int, picture_size: tuple) -> np.ndarray:
-    """Frame k as shown: bicubic | LIIF side by side under a line saying how close it is."""
-    bicubic, liif = movie.bicubic[k], movie.liif[k]
-    h, w = liif.shape[:2]
+def frame_caption(movie: ZoomMovie, k: int, picture_size: tuple) -> str:
+    """What frame k shows: how close it is and how many input pixels it spans."""
     x0, _, x1, _ = movie.boxes[k]
-    sheet = Image.new("RGB", (2 * w + GAP, h + LABEL_HEIGHT), "white")
-    sheet.paste(Image.fromarray(bicubic), (0, LABEL_HEIGHT))
-    sheet.paste(Image.fromarray(liif), (w + GAP, LABEL_HEIGHT))
-    draw = ImageDraw.Draw(sheet)
-    font = ImageFont.load_default(size=14)
-    draw.text((4, 3), "bicubic", fill="black", font=font)
-    draw.text((w + GAP + 4, 3), f"LIIF  x{movie.zooms[k]:.1f}: {x1 - x0:.3g} of {picture_size[0]} input pixels across",
-              fill="black", font=font)
+    return f"×{movie.zooms[k]:.1f}: {x1 - x0:.3g} of {picture_size[0]} input pixels across"
+
+
+def frame_layout(movie: ZoomMovie, picture_size: tuple) -> tuple:
+    """(how many screen pixels each panel pixel is shown as, the caption's height above the panels): one for
+    every frame, so that the frames are the same size and every caption fits whole."""
+    w, h = movie.frame_size
+    shown = max(1, round(SHOWN_PANEL / min(w, h)))
+    font = sheet_drawer.font(CAPTION_SIZE)
+    lines = max(len(sheet_drawer.wrap(frame_caption(movie, k, picture_size), font, 2 * w * shown + GAP - 8))
+                for k in range(len(movie.liif)))
+    return shown, 8 + lines * (CAPTION_SIZE + 5)
+
+
+def frame_picture(movie: ZoomMovie, k: int, picture_size: tuple, layout=None) -> np.ndarray:
+    """Frame k as shown: bicubic | LIIF side by side, each tagged, under a caption saying how close it is."""
+    shown, top = layout or frame_layout(movie, picture_size)
+    panels = []
+    for rgb, tag, right in ((movie.bicubic[k], "bicubic", False), (movie.liif[k], "LIIF", True)):
+        enlarged = np.repeat(np.repeat(rgb, shown, axis=0), shown, axis=1)
+        panels.append(pictures.label(enlarged, tag, right=right, size=CAPTION_SIZE))
+    h, w = panels[0].shape[:2]
+    sheet = Image.new("RGB", (2 * w + GAP, h + top), "white")
+    sheet.paste(Image.fromarray(panels[0]), (0, top))
+    sheet.paste(Image.fromarray(panels[1]), (w + GAP, top))
+    draw, font = ImageDraw.Draw(sheet), sheet_drawer.font(CAPTION_SIZE)
+    for j, line in enumerate(sheet_drawer.wrap(frame_caption(movie, k, picture_size), font, sheet.width - 8)):
+        draw.text((4, 4 + j * (CAPTION_SIZE + 5)), line, fill="black", font=font)
     return np.asarray(sheet)
 
 
@@ -230,9 +257,44 @@ def write_webp(movie: ZoomMovie, path, picture_size: tuple) -> Path:
     """The frames as an animated WebP that loops; browsers play it in an <img>."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    pictures = [Image.fromarray(frame_picture(movie, k, picture_size)) for k in range(len(movie.liif))]
-    durations = [FRAME_MS] * len(pictures)
+    layout = frame_layout(movie, picture_size)
+    frames = [Image.fromarray(frame_picture(movie, k, picture_size, layout)) for k in range(len(movie.liif))]
+    middle = max(FRAME_MS, round(MIDDLE_MS / max(1, len(frames) - 2)))
+    durations = [middle] * len(frames)
     durations[0], durations[-1] = FIRST_FRAME_MS, LAST_FRAME_MS
-    pictures[0].save(path, format="WEBP", save_all=True, append_images=pictures[1:], duration=durations, loop=0,
-                     quality=WEBP_QUALITY, method=0)
+    frames[0].save(path, format="WEBP", save_all=True, append_images=frames[1:], duration=durations, loop=0,
+                   quality=WEBP_QUALITY, method=0)
     return path
+
+
+def _least_seconds(speed, values) -> float:
+    """The cheapest movie this picture allows (fit_to_budget gives up frames, then panel size, to fit)."""
+    width, height = experiment.picture_size(values["picture"])
+    frames = min(int(values.get("frames") or DEFAULT_FRAMES), FEWEST_FITTING_FRAMES)
+    size = min(int(values.get("size") or DEFAULT_SIZE), SMALLEST_FITTING_SIZE)
+    return movie_seconds(width, height, frames, size, speed)
+
+
+def _run(upscaler, values, progress=None, out_path=None, speed=None, max_seconds=None) -> experiment.Outcome:
+    movie = zoom_movie(upscaler, experiment.loaded_picture(values["picture"]), values.get("centre"),
+                       values.get("zoom", DEFAULT_ZOOM), values.get("frames"), values.get("size"), path=out_path,
+                       progress=progress, speed=speed, max_seconds=max_seconds)
+    w, h = movie.frame_size
+    return experiment.Outcome(movie.summary(), movie.markdown(), file=movie.path,
+                              line=f"{len(movie.liif)} frames of {w}×{h} per method, ×{movie.zooms[-1]:.3g} at the end; "
+                                   f"{movie.render_seconds:.1f} s rendering, {movie.seconds:.1f} s in all")
+
+
+EXPERIMENT = experiment.register(experiment.Experiment(
+    "zoom", "6a. Zoom movie: from the whole picture to a few pixels", "a zoom movie",
+    help="render a continuous zoom into a picture as an animated WebP",
+    description="Zoom from the whole picture down to a few input pixels around a point, LIIF rendered at every "
+                "frame next to bicubic; writes an animated WebP.",
+    inputs=(experiment.Field("picture", "picture"),
+            experiment.Field("centre", "point", help="where the zoom ends, in input pixels (default: the middle)"),
+            experiment.Field("zoom", "float", DEFAULT_ZOOM, help="how many times closer the last frame is"),
+            # None: the lesson's defaults, DEFAULT_FRAMES and DEFAULT_SIZE, read when it runs
+            experiment.Field("frames", "int", None, help=f"frames per method (default {DEFAULT_FRAMES})", cli_only=True),
+            experiment.Field("size", "int", None, help=f"each panel's short side in pixels (default {DEFAULT_SIZE})",
+                             cli_only=True)),
+    estimate=_least_seconds, run=_run, suffix=".webp"))

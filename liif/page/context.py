@@ -28,7 +28,7 @@ class PageContext:
     landing_example: Path = LANDING_EXAMPLE
     landing_scale: int = LANDING_SCALE
     landing: session.ExampleRun | None = None
-    queue: object = None  # Gradio's queue, once the page is queued (visitors.refusal_for reads it)
+    queue: object = None  # gradio_adapter.QueueView, once the page is queued (visitors.refusal_for reads it)
     _landing_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod

@@ -3,7 +3,7 @@ of the whole picture, in a thread of their own beside the page's first picture o
 
     steps = FirstSteps(shelf, model_name, owner, image01, (out_h, out_w), first_rows)
     rows, decoder_seconds, redraw = steps.first_band()   # waits for the first band
-    encoded, encoder_seconds, uses = steps.encoding()    # waits for the whole picture's encoding
+    encoded, encoder_seconds, reused = steps.encoding()  # waits for the whole picture's encoding
 
 Why: on a 2-core CPU the page showed nothing of the model until the encoder had read the whole picture
 (LIIF-RDN: about a second for a 64x64 photo in fp32), and Gradio wrote and sent the run's first picture
@@ -57,10 +57,13 @@ class FirstSteps(threading.Thread):
     def run(self) -> None:
         shelf, model_name, owner, image01, out_size, first_rows = self._work
         try:
+            _, _, h, w = image01.shape
             self._band = torch.empty(1, 3, 0, out_size[1]), 0.0, False
-            if first_rows:
-                with shelf.working(model_name, owner) as upscaler:
-                    _, _, h, w = image01.shape
+            with shelf.working(model_name, owner) as upscaler:
+                # The engine caches encodings by content (for this visitor): the explanation says when it
+                # reused one.
+                reused = upscaler.pixels_to_encode(image01, (0.0, 0.0, float(h), float(w))) == 0
+                if first_rows:
                     box = (0.0, 0.0, first_rows * h / out_size[0], float(w))
                     part = 0 < upscaler.pixels_to_encode(image01, box, FIRST_BAND_CONTEXT) < encoded_pixels(w, h)
                     rows = render_rows(upscaler, image01, out_size, 0, first_rows, context=FIRST_BAND_CONTEXT)
@@ -70,11 +73,8 @@ class FirstSteps(threading.Thread):
                 encode_start = time.perf_counter()
                 encoded = upscaler.encode(image01)
                 seconds = time.perf_counter() - encode_start
-                # The engine caches encodings by content; count uses so the explanation can say it was reused.
-                uses = encoded.timings.get("runs", 0)
-                encoded.timings["runs"] = uses + 1
             # A first band drawn from the whole picture encoded it in this run: the encoder's time is that.
-            self._encoding = encoded, encoded.seconds if uses == 0 else seconds, uses
+            self._encoding = encoded, seconds if reused else encoded.seconds, reused
         except BaseException as exc:  # raised again where the run waits for it
             self._error = exc
         finally:
@@ -89,7 +89,8 @@ class FirstSteps(threading.Thread):
         return self._band
 
     def encoding(self) -> tuple:
-        """(the whole picture's encoding, the encoder's seconds in this run, how many runs used it before)."""
+        """(the whole picture's encoding, the encoder's seconds in this run, whether an earlier run of this
+        visitor's had encoded it)."""
         self.join()
         if self._error is not None:
             raise self._error

@@ -11,8 +11,10 @@ import os
 import gradio as gr
 
 from liif.lessons import answers, sharp
+from liif.lessons.experiment import picture_size
 from liif.page import files, session
 from liif.page.context import REPO, PageContext, visitor
+from liif.page.gradio_adapter import QueueView
 from liif.page.sections.answers import AnswersSection
 from liif.page.sections.api import ApiSection
 from liif.page.sections.check import CheckSection
@@ -21,6 +23,7 @@ from liif.page.sections.ladder import LadderSection
 from liif.page.sections.probe import ProbeSection
 from liif.page.sections.seen import SeenSection
 from liif.page.sections.sharp import SharpSection
+from liif.page.sections.tour import TourSection
 from liif.page.sections.upscale import UpscaleSection
 from liif.page.sections.zoom import ZoomSection
 from liif.render import imageio
@@ -74,6 +77,7 @@ class Page:
             self.explanation = ExplanationSection(self)
             with gr.Column(elem_id="experiments"):
                 gr.Markdown(EXPERIMENTS)
+                self.tour = TourSection(self)  # one click: every step on the chosen photo, for a class
                 # Accordions rather than tabs: in a 390 px window tabs fold into a "..." menu nobody opens.
                 self.answers = AnswersSection(self)
                 self.seen = SeenSection(self)
@@ -83,7 +87,7 @@ class Page:
                 self.ladder = LadderSection(self)
             self.api = ApiSection(self)
             for section in (self.upscale, self.sharp, self.explanation, self.answers, self.seen, self.check, self.probe, self.zoom,
-                            self.ladder, self.api):
+                            self.ladder, self.api, self.tour):  # the tour last: it chains the others' jobs
                 section.wire()
             for clickable in (self.upscale.bicubic_view, self.upscale.liif_view):
                 clickable.select(self.remember_point, [self.run_state], [self.point_state], api_visibility="private",
@@ -92,7 +96,7 @@ class Page:
     def queue(self, **kwargs) -> gr.Blocks:
         """Queue the page's events (demo.queue) and let the sections see the queue (visitor turns)."""
         self.demo.queue(**kwargs)
-        self.ctx.queue = self.demo._queue
+        self.ctx.queue = QueueView.of(self.demo)
         return self.demo
 
     def sharp_render(self, tiny, scale, request=None):
@@ -116,16 +120,17 @@ class Page:
 
     @staticmethod
     def experiment_picture(result, upload, point):
-        """(loaded picture, model name, centre in input pixels) for the movie and the ladder: the last run's
-        picture, else the upload."""
+        """(picture, model name, centre in input pixels) for the movie and the ladder: the last run's picture,
+        else the upload (its file: the experiment's estimate reads its header before anything is decoded)."""
         if result is not None:
-            loaded, model_name = result.request.loaded, result.model_name
+            picture, model_name = result.request.loaded, result.model_name
         elif upload:
-            loaded, model_name = imageio.load_image(upload), None
+            picture, model_name = upload, None
         else:
             raise imageio.ImageInputError("run a photo first (try an example above): this zooms into that picture")
-        centre = None if point is None else (point[0] * loaded.width, point[1] * loaded.height)
-        return loaded, model_name, centre
+        width, height = picture_size(picture)
+        centre = None if point is None else (point[0] * width, point[1] * height)
+        return picture, model_name, centre
 
 
 def build_page(ctx: PageContext) -> Page:

@@ -62,11 +62,9 @@ class Request:
 
     @property
     def stretched(self) -> bool:
-        """Width and height scaled differently, beyond the rounding of whole pixels (each side may be a pixel
-        off the other's scale: 64×48 at ×5.6 is 358×269, not stretched)."""
-        loaded = self.loaded
-        sx, sy = self.scales
-        return abs(loaded.width * sy - self.out_width) > 1 and abs(loaded.height * sx - self.out_height) > 1
+        """Width and height scaled differently, beyond the rounding of whole pixels (sizes.stretched: 64×48
+        at ×5.6 is 358×269, ×5.59 wide and ×5.6 tall, not stretched)."""
+        return sizes.stretched(self.loaded.width, self.loaded.height, self.out_width, self.out_height)
 
     def scale_label(self) -> str:
         """"×8", or "×6.25 wide, ×2.5 tall (stretched)" when the scales differ."""
@@ -264,7 +262,8 @@ def estimate_text(shelf, model_name, in_size: tuple, out_size: tuple) -> str:
     """A sentence for the page before a run of in_size -> out_size ((width, height) each), when the run will
     take more than SLOW_RUN_SECONDS (else "")."""
     (in_w, in_h), (out_w, out_h) = in_size, out_size
-    seconds = shelf.estimate_seconds(model_name, encoded_pixels(in_w, in_h), out_w * out_h)
+    speed = shelf.measured_speed(model_name)  # the engine's, as refusals use it
+    seconds = None if speed is None else speed.seconds(encoded_pixels(in_w, in_h), out_w * out_h)
     if seconds is None or seconds <= SLOW_RUN_SECONDS:
         return ""
     precision = shelf.upscaler(model_name).precision

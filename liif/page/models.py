@@ -1,5 +1,6 @@
 """The models the page offers (`ModelShelf`): each weights file loaded once, on first use, with its lock
-(one request computes at a time), its measured speed and its running costs for the page's estimates.
+(one request computes at a time) and its engine's measured speed (the one cost model of the page's refusals
+and estimates), and each visitor's encodings kept apart.
 
     shelf = ModelShelf()                                   # weights from $LIIF_WEIGHTS or weights/
     with shelf.working(shelf.default_name, owner=visitor) as upscaler:
@@ -17,22 +18,20 @@ from pathlib import Path
 from liif import settings
 from liif.core.blend import blend
 from liif.core.weights import (
-    ALIASES,
-    DEFAULT_NAMES,
-    SHIPPED_MODELS,
+    SHIPPED,
     WeightsError,
     default_weights_path,
     display_label,
     list_shipped,
     load_weights,
     read_metadata,
+    shipped,
 )
 from liif.evaluation.data_facts import facts_beside
 from liif.render.engine import Speed, Upscaler
 
 _UNREAD = object()  # a cached answer not yet worked out
 BLENDS_KEPT = 3  # blended engines kept (1.5 M parameters each for EDSR-baseline: a slider's last positions)
-TEXT_MODEL_FILE = next(m.filename for m in SHIPPED_MODELS if m.name == "edsr-baseline-text")
 
 
 class ModelShelf:
@@ -63,9 +62,10 @@ class ModelShelf:
             except WeightsError as exc:
                 self.problem = str(exc)
             else:
-                # The shipped models in the library's order (SHIPPED_MODELS), then any other file by name.
+                # The shipped models in the library's order (weights.SHIPPED), then any other file by name.
+                order = [m.filename for m in SHIPPED.values()]
                 others = sorted((p for p in list_shipped() if p != default),
-                                key=lambda p: (DEFAULT_NAMES.index(p.name) if p.name in DEFAULT_NAMES else len(DEFAULT_NAMES), p.name))
+                                key=lambda p: (order.index(p.name) if p.name in order else len(order), p.name))
                 for path in [default] + others:
                     self._offer(path)
         if not self.paths and self.problem is None:
@@ -75,9 +75,6 @@ class ModelShelf:
         # per request (each try held the whole file in memory again: 0.85 -> 2 GB).
         self._failed: dict[str, str] = {}
         self._hashes: dict[str, str] = {}
-        # Measured seconds per input pixel (encoder) and per output pixel (decoder), from each model's
-        # latest run here: what the page's time estimate before a run is made of.
-        self.costs: dict[str, tuple] = {}
         self._locks: dict[str, threading.Lock] = {name: threading.Lock() for name in self.paths}
         self._loading = threading.Lock()
         self._blends: OrderedDict = OrderedDict()  # blend_name -> Upscaler, the latest BLENDS_KEPT
@@ -152,8 +149,18 @@ class ModelShelf:
         is the same network as its ends, so it costs what they do."""
         name = split_blend(name)[0] if name else name
         upscaler = self.upscaler(name)
+        if upscaler.measured_speed is not None:
+            # Measured once, read freely: the photo's largest scale, asked on every upload, must not wait
+            # for the model's lock while another visitor's run holds it.
+            return upscaler.measured_speed
         with self.lock(name):
             return upscaler.speed()
+
+    def measured_speed(self, name: str | None = None) -> Speed | None:
+        """The model's speed if it has been measured (it is at load, then follows every run), without
+        loading or timing anything; None before."""
+        upscaler = self._upscalers.get(split_blend(name or self.default_name)[0])
+        return None if upscaler is None else upscaler.measured_speed
 
     def jpeg_trained(self) -> str | None:
         """The name of the first model trained on JPEG-compressed inputs (its training record says so), if
@@ -172,24 +179,23 @@ class ModelShelf:
     def text_trained(self) -> str | None:
         """The name of the first model trained on pictures of printed text, if the shelf has one: the model
         whose data facts (`<weights>.data.json`, written by `python -m liif data-facts` from the generator's
-        text-set.json) say its pictures were a text set, or else the shipped text model's file."""
+        text-set.json) say its pictures were a text set, or else a shipped model tagged `text`."""
         for name, path in self.paths.items():
             facts = facts_beside(path)
-            if (facts or {}).get("kind") == "text" or (facts is None and path.name == TEXT_MODEL_FILE):
+            if (facts or {}).get("kind") == "text" or (facts is None and getattr(shipped(path.name), "tag", None) == "text"):
                 return name
         return None
 
     def model_named(self, model: str | None, blend: float | None = None) -> str | None:
         """The shelf's name for what a script asks for: "" (the default), a shipped model's name (`rdn`,
-        `edsr-baseline-gan`, ...) or a file name on the shelf; with `blend`, that weight of the way from the
-        sharp guesser's twin to it (the model, if named, must be the sharp guesser)."""
+        `edsr-baseline-gan`, `edsr-baseline.gan`, ...) or a file name on the shelf; with `blend`, that weight of
+        the way from the sharp guesser's twin to it (the model, if named, must be the sharp guesser)."""
         name = None
         if model:
-            shipped = {m.name: m.filename for m in SHIPPED_MODELS}
-            wanted = shipped.get(ALIASES.get(model, model), model)
+            wanted = model if model in self.paths else getattr(shipped(model), "filename", model)
             if wanted not in self.paths:
                 raise WeightsError(f"there is no model {model!r} here; choose one of "
-                                   f"{', '.join(m.name for m in SHIPPED_MODELS if m.filename in self.paths)}")
+                                   f"{', '.join(m.name for m in SHIPPED.values() if m.filename in self.paths)}")
             name = wanted
         if blend is None:
             return name
@@ -269,37 +275,35 @@ class ModelShelf:
             self._hashes[name] = hashlib.sha256(self.paths[name].read_bytes()).hexdigest()
         return self._hashes[name]
 
-    def record_costs(self, name: str, run) -> None:
-        """Keep a finished run's speed: the encoder's seconds per input pixel (unless it was reused), and
-        everything else (decoder, explanation, PNG) per output pixel."""
-        facts, name = run.facts, split_blend(name)[0]  # a blend costs what its ends do
-        encoder = self.costs.get(name, (None, None))[0]
-        if not facts.encoder_reused:
-            encoder = facts.encoder_seconds / facts.in_pixels
-        self.costs[name] = (encoder, (run.seconds_total - facts.encoder_seconds) / facts.out_pixels)
-
-    def estimate_seconds(self, name, in_pixels: int, out_pixels: int) -> float | None:
-        """Seconds a run of this size should take with this model here, from the measured costs; None
-        before the model has run once."""
-        name = split_blend(name or self.default_name)[0]
-        encoder, decoder = self.costs.get(name, (None, None))
-        if decoder is None:  # no run yet: the model's own compute, as measured when it was loaded
-            upscaler = self._upscalers.get(name)
-            speed = upscaler.measured_speed if upscaler is not None else None
-            return None if speed is None else speed.seconds(in_pixels, out_pixels)
-        return (encoder or 0.0) * in_pixels + decoder * out_pixels
-
     @contextmanager
     def working(self, name: str | None = None, owner=None):
         """The model's upscaler, for one piece of work: its lock held, and its encodings kept for `owner`
-        (the visitor's session) alone (Upscaler.owned_by)."""
+        (the visitor's session) alone: an encoding of the same picture made for someone else is neither
+        reused nor visible (not even as a faster run). They stay in the engine's own cache, whose size
+        stays the one bound on their memory."""
         upscaler = self.upscaler(name)
-        with self.lock(name), upscaler.owned_by(owner):
+        with self.lock(name), upscaler.encodings_in(VisitorEncodings(upscaler.encodings, owner)):
             yield upscaler
 
     def lock(self, name: str | None = None) -> threading.Lock:
         """Held while a model computes: an Upscaler's cache is not shared safely between threads."""
         return self._locks[split_blend(name or self.default_name)[0]]
+
+
+class VisitorEncodings:
+    """One visitor's encodings inside an engine's cache: filed under the visitor, seen by no one else."""
+
+    def __init__(self, cache, owner):
+        self.cache, self.owner = cache, owner
+
+    def get(self, key):
+        return self.cache.get((self.owner, key))
+
+    def put(self, key, encoded) -> None:
+        self.cache.put((self.owner, key), encoded)
+
+    def __contains__(self, key) -> bool:
+        return (self.owner, key) in self.cache
 
 
 def blend_name(sharp: str, weight: float) -> str:

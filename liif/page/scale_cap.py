@@ -10,8 +10,7 @@ it in sight with the reason, and the largest scale again in the status line afte
 import gradio as gr
 
 from liif.page import limits
-from liif.page.widgets import EXPECTED_PROBLEMS
-from liif.render import imageio
+from liif.page.widgets import upload_size
 
 
 class ScaleSlider(gr.Slider):
@@ -45,12 +44,10 @@ class ScaleCap:
     def photo_cap(self, upload, model_name):
         """(largest scale, width, height, model) of the upload with this model, from its header; None without
         a photo the page can read, or when the slider's own end is the limit."""
-        if not upload:
-            return None
-        try:
-            width, height = imageio.image_size(upload)
-        except EXPECTED_PROBLEMS:
+        size = upload_size(upload)
+        if size is None:
             return None  # Run gives the reason
+        width, height = size
         most = limits.max_scale(width, height, self.ctx.shelf.speed(model_name))
         return (most, width, height, model_name) if most < limits.SCALE_MAX else None
 

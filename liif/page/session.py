@@ -150,7 +150,7 @@ def run_steps(shelf: ModelShelf, model_name, request: Request, outputs=None, pro
         row = first_rows
         if 0 < row < out_h:
             yield partial(imageio.to_uint8(liif[:, :, :row]), row / out_h)
-        encoded, encoder_seconds, uses = steps.encoding()
+        encoded, encoder_seconds, reused = steps.encoding()
         if redraw:  # from the whole picture's encoding now, as the full render has them
             with shelf.working(model_name, owner):
                 liif[:, :, :first_rows] = render_rows(upscaler, image01, (out_h, out_w), 0, first_rows)
@@ -192,11 +192,11 @@ def run_steps(shelf: ModelShelf, model_name, request: Request, outputs=None, pro
             device=str(upscaler.device), precision=upscaler.precision, model_name=model_name,
             encoder=upscaler.model.config.encoder, feature_channels=int(encoded.feat.shape[1]),
             local_ensemble=upscaler.model.config.local_ensemble, residual=upscaler.model.config.residual,
-            encoder_reused=uses > 0, first_encoder_seconds=encoded.seconds,
+            encoder_reused=reused, first_encoder_seconds=encoded.seconds,
             weights_sha256=shelf.sha256(model_name), jpeg_quality=loaded.jpeg_quality,
             **explain.model_facts(upscaler.model, upscaler.weights.training),
         )
-        upscaler.note_timings(0 if uses else encoded_pixels(loaded.width, loaded.height), encoder_seconds, out_w * out_h,
+        upscaler.note_timings(0 if reused else encoded_pixels(loaded.width, loaded.height), encoder_seconds, out_w * out_h,
                               decoder_seconds)
         # The explanation compares what the visitor sees: colours as saved (a greyscale input gives greyscale).
         liif_seen = np.asarray(composed.convert("RGB"))
@@ -208,7 +208,6 @@ def run_steps(shelf: ModelShelf, model_name, request: Request, outputs=None, pro
         finished = Run(request, model_name, composed, bicubic, liif_seen, bicubic_rgb, facts, explanation, png_path,
                        seconds_to_first_result=first_result or 0.0, seconds_total=time.perf_counter() - start,
                        owner=owner)
-        shelf.record_costs(model_name, finished)
         _report(progress, 1.0, "done")
         yield finished
     finally:  # a run left early (the visitor gone) does not leave its first steps computing on their own
@@ -265,7 +264,7 @@ def summary(run: Run) -> dict:
 
 class ExampleRun:
     """One example upscaled in the background when the app starts, so the page can show a whole answer,
-    with its pictures, before any visitor runs anything (and the time estimates have measured costs)."""
+    with its pictures, before any visitor runs anything (and the engine's speed has followed a real run)."""
 
     def __init__(self, shelf: ModelShelf, path, scale):
         self.path, self.scale = Path(path), scale
@@ -344,14 +343,14 @@ def magnify(shelf: ModelShelf, run: Run, centre=None, tile=None,
     return Magnified(pictures.grid_2x2(tiles), (x0, y0, x1, y1), (x0 * sx, y0 * sy, x1 * sx, y1 * sy), liif_tile)
 
 
-def status_text(run: Run) -> str:
+def status_text(run: Run, waited: str = "") -> str:
+    """The Done line of a run; `waited` says how long the visitor waited (wait.Wait.done_words), measured by
+    the page, which alone sees the queue and the pictures sent."""
     facts = run.facts
     notices = run.request.loaded.notices
     lines = [
         f"**Done**: {facts.in_width}×{facts.in_height} → {facts.out_width}×{facts.out_height} "
-        f"({run.request.scale_label()}). First LIIF rows "
-        f"after {run.seconds_to_first_result:.1f} s, all in {run.seconds_total:.1f} s. Click either output "
-        "(or use the magnifier's x and y) to look closer.",
+        f"({run.request.scale_label()}){waited}. Click either output (or use the magnifier's x and y) to look closer.",
         model_line(facts),
     ]
     if notices:

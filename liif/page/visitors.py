@@ -1,6 +1,7 @@
-"""Sharing one small server fairly between visitors: the page's guards for a public deployment.
+"""Sharing one small server fairly between visitors: the page's guards for a public deployment, as rules
+that touch nothing of Gradio's (gradio_adapter.QueueView applies the queue's to Gradio's queue).
 
-    limit_jobs_per_client(demo._queue, 2)        # after demo.queue(): a third waiting job is refused
+    limit_jobs_per_client(QueueView.of(demo), 2)  # after demo.queue(): a third waiting job is refused
     demo.launch(app_kwargs={"middleware": [Middleware(UploadGuard, folder=outputs, ...)]})
 
 Why: the model runs one job at a time, so without these one client can fill the queue (a script that
@@ -13,7 +14,6 @@ appended is the client's own claim: so the visitor is the entry LIIF_TRUSTED_PRO
 right end. Trust that header only behind a proxy that sets it: anyone can send it.
 """
 
-import asyncio
 import re
 import threading
 import time
@@ -22,17 +22,11 @@ from collections import OrderedDict, defaultdict, deque
 from liif import settings
 
 # A job posted to /call/<api> whose result nobody has started reading this many seconds later is taken
-# out of the queue (if it has not started): a script that posts and never reads holds no place.
-# Gradio already drops the jobs of a page whose visitor left. $LIIF_UNREAD_SECONDS overrides it.
+# out of the queue (if it has not started): a script that posts and never reads holds no place. A job
+# joined through /queue/join is read through its session's stream, /queue/data?session_hash=...: a
+# session whose stream nobody opens holds no place either. Gradio already drops the jobs of a page whose
+# visitor left. $LIIF_UNREAD_SECONDS overrides it.
 UNREAD_SECONDS = 10.0
-_CALL_RESULT = re.compile(r"/call/(?:v2/)?[^/]+/([0-9a-f]{32})/?$")  # /call/v2/<api>/<id> reads too
-_read_events: OrderedDict = OrderedDict()  # event ids whose result stream was opened (the latest 10,000)
-# A job joined through /queue/join is read through its session's stream, /queue/data?session_hash=...;
-# the same rule applies to it: a session whose stream nobody opens holds no place either.
-_QUEUE_JOIN = re.compile(r"/queue/join/?$")
-_QUEUE_DATA = re.compile(r"/queue/data/?$")
-_SESSION_HASH = re.compile(r"(?:^|&)session_hash=([^&]+)")
-_read_sessions: OrderedDict = OrderedDict()  # session hashes whose /queue/data stream was opened
 # What the page answers when a file link no longer leads anywhere (Gradio's own answer is a bare
 # "File not allowed"): results are removed after a while, and with the server that made them.
 EXPIRED_FILE = ("This file is no longer here: results and uploads are kept only for a visit (at most 30 minutes) "
@@ -53,28 +47,13 @@ def client_key(headers, peer: str | None) -> str:
     return peer or "unknown"
 
 
-def _request_client(request) -> str:
+def request_client(request) -> str:
     """client_key of a Starlette/FastAPI request (what Gradio's queue keeps with each job)."""
     peer = request.client.host if getattr(request, "client", None) else None
     return client_key(request.headers, peer)
 
 
-# -- the queue -----------------------------------------------------------------------------------------
-
-
-def _waiting(queue) -> list:
-    return [event for events in queue.event_queue_per_concurrency_id.values() for event in events.queue]
-
-
-def _running(queue) -> list:
-    return [event for job in queue.active_jobs if job for event in job]
-
-
-def jobs_of(queue, client: str, session: str | None = None) -> int:
-    """Jobs in Gradio's queue, waiting or running, of this client (an address), or with `session` of
-    that one browser session only."""
-    return sum(1 for event in _waiting(queue) + _running(queue)
-               if _request_client(event.request) == client and (session is None or event.session_hash == session))
+# -- the queue's rules (gradio_adapter.QueueView applies them to Gradio's queue) -----------------------------
 
 
 def take_turns(waiting: list, running: list, who) -> list:
@@ -108,20 +87,6 @@ def take_turns(waiting: list, running: list, who) -> list:
     return [event for _, _, event in ranked]
 
 
-def _who(event) -> tuple:
-    return _request_client(event.request), event.session_hash
-
-
-def _reorder_in_turns(queue, event_id: str) -> None:
-    """Put the queue that now holds `event_id` in turns (take_turns); the other queues are untouched."""
-    for events in queue.event_queue_per_concurrency_id.values():
-        if any(event._id == event_id for event in events.queue):
-            concurrency = getattr(events, "concurrency_id", None)
-            running = [event for event in _running(queue) if getattr(event, "concurrency_id", None) == concurrency]
-            events.queue[:] = take_turns(list(events.queue), running, _who)
-            return
-
-
 # Defaults of the two limits; LIIF_JOBS_PER_SESSION and LIIF_JOBS_PER_ADDRESS override them.
 JOBS_PER_SESSION = 2
 JOBS_PER_ADDRESS = 40  # a class of 30 behind one school address, each with a run and a check
@@ -148,16 +113,17 @@ def address_refusal(most: int) -> str:
 
 def refusal_for(queue, request, per_session: int | None = None, per_address: int | None = None) -> str | None:
     """The sentence a visitor gets when their browser session, or everyone behind their address, already
-    has as many jobs waiting or running as the page takes; None when a new job would be accepted. The page
-    asks this before queueing a job, to say it next to the button pressed (the queue's own refusal reaches
-    the page only as Gradio's generic "busy" message)."""
-    client = _request_client(request)
+    has as many jobs waiting or running as the page takes; None when a new job would be accepted. `queue`
+    counts them (`jobs_from(address, session=None)`: gradio_adapter.QueueView). The page asks this before
+    queueing a job, to say it next to the button pressed (the queue's own refusal reaches the page only as
+    Gradio's generic "busy" message), and the queue asks it of every job it is given."""
+    client = request_client(request)
     session = getattr(request, "session_hash", None)
     most_session = per_session or jobs_per_session()
     most_address = per_address or jobs_per_address()
-    if session is not None and jobs_of(queue, client, session) >= most_session:
+    if session is not None and queue.jobs_from(client, session) >= most_session:
         return session_refusal(most_session)
-    if jobs_of(queue, client) >= most_address:
+    if queue.jobs_from(client) >= most_address:
         return address_refusal(most_address)
     return None
 
@@ -166,39 +132,13 @@ def limit_jobs_per_client(queue, per_session: int | None = None, per_address: in
     """Refuse a job when its browser session already has `per_session` waiting or running, or its address
     `per_address` (defaults: jobs_per_session(), jobs_per_address()); the refusal is Gradio's "queue full"
     answer with a sentence saying why. Accepted jobs are served in turns (take_turns). A job posted to
-    /call/, or joined through /queue/join, whose result stream is not opened within UNREAD_SECONDS leaves
-    the queue."""
-    push = queue.push
-
-    async def push_within_limit(body, request, username):
-        asking = _Asking(request, getattr(body, "session_hash", None))
-        refusal = refusal_for(queue, asking, per_session, per_address)
-        if refusal is not None:
-            return False, refusal, "queue_full"
-        answer = await push(body, request, username)
-        success, event_id = answer[0], answer[1]
-        if success:
-            _reorder_in_turns(queue, event_id)
-        if success and "/call/" in request.url.path:
-            asyncio.get_running_loop().call_later(
-                _unread_seconds(), lambda: asyncio.ensure_future(_drop_if_unread(queue, event_id)))
-        elif success and _QUEUE_JOIN.search(request.url.path):
-            session = getattr(body, "session_hash", None)
-            asyncio.get_running_loop().call_later(
-                _unread_seconds(), lambda: asyncio.ensure_future(_drop_if_unread(queue, event_id, session)))
-        return answer
-
-    queue.push = push_within_limit
+    /call/, or joined through /queue/join, whose result stream is not opened within unread_seconds() leaves
+    the queue. `queue`: gradio_adapter.QueueView."""
+    queue.install_admission(lambda request: refusal_for(queue, request, per_session, per_address),
+                            order=take_turns, unread_after=unread_seconds)
 
 
-class _Asking:
-    """A queued job's request with the session it is for (Gradio keeps the session in the body)."""
-
-    def __init__(self, request, session_hash):
-        self.client, self.headers, self.session_hash = getattr(request, "client", None), request.headers, session_hash
-
-
-def _unread_seconds() -> float:
+def unread_seconds() -> float:
     return settings.unread_seconds() or UNREAD_SECONDS
 
 
@@ -206,45 +146,11 @@ UNREAD_DROPPED = ("This job was taken out of the queue because nobody read its r
                   "of posting it; post it again and read the result at once.")
 
 
-async def _drop_if_unread(queue, event_id: str, session: str | None = None) -> None:
-    """Take the job out of the queue unless its result is being read: its /call/ stream (by event id)
-    or, for a /queue/join job, its session's /queue/data stream."""
-    from gradio.server_messages import ProcessCompletedMessage
-
-    if _read_events.pop(event_id, None) is not None or (session is not None and session in _read_sessions):
-        return
-    waiting = [event for events in queue.event_queue_per_concurrency_id.values() for event in events.queue
-               if event._id == event_id]
-    if not waiting:
-        return  # running or done: it runs to its end
-    await queue.clean_events(event_id=event_id)
-    # A late reader gets this answer and a closed stream, not a wait for a job that will never run.
-    messages = queue.pending_messages_per_session.get(waiting[0].session_hash)
-    if messages is not None:
-        messages.put_nowait(ProcessCompletedMessage(
-            output={"error": UNREAD_DROPPED.format(seconds=_unread_seconds())}, success=False, event_id=event_id))
-
-
-def _note_read(path: str, query: str = "") -> None:
-    match = _CALL_RESULT.search(path)
-    if match:
-        _read_events[match.group(1)] = True
-        while len(_read_events) > 10_000:
-            _read_events.popitem(last=False)
-    session = _SESSION_HASH.search(query) if _QUEUE_DATA.search(path) else None
-    if session:
-        _read_sessions[session.group(1)] = True
-        _read_sessions.move_to_end(session.group(1))
-        while len(_read_sessions) > 10_000:
-            _read_sessions.popitem(last=False)
-
-
 # -- uploads and file links ------------------------------------------------------------------------------
 
 
 class UploadGuard:
-    """ASGI middleware: bounds what uploads can occupy, words the answer to an expired file link, and
-    notes which /call/ results are being read (see limit_jobs_per_client).
+    """ASGI middleware: bounds what uploads can occupy and words the answer to an expired file link.
 
     An upload is refused (HTTP 413, one sentence) when it would take the server's folder past
     `total_bytes`, or its client past `client_bytes` within the last `window` seconds, or when it does
@@ -271,8 +177,6 @@ class UploadGuard:
                 return await self.app(scope, receive, self._forgetting_if_refused(send, *entry))
         elif method in ("GET", "HEAD") and "/file=" in path:
             return await self.app(scope, receive, _replacing_403(send, EXPIRED_FILE))
-        elif method == "GET" and ("/call/" in path or "/queue/data" in path):
-            _note_read(path, scope.get("query_string", b"").decode("latin-1"))
         return await self.app(scope, receive, send)
 
     def _take(self, scope, must_say_size: bool) -> tuple:

@@ -1,11 +1,17 @@
 """The page's building blocks that every section uses: the guarded image input, pictures of one look, the
 one way a button queues model work, and the one way a failure becomes a sentence."""
 
+import functools
+import inspect
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Callable
+
 import gradio as gr
 from gradio_client import utils as client_utils
 
 from liif.core.weights import WeightsError
-from liif.page import guard, visitors
+from liif.page import guard, visitors, wait
 from liif.render import imageio
 
 DISPLAY_HEIGHT = 360  # every picture in the results row is shown at this height
@@ -57,6 +63,46 @@ def sentence(exc: Exception) -> gr.Error:
     return gr.Error(guard.without_paths(str(exc)), print_exception=False)
 
 
+@contextmanager
+def said_as_sentence():
+    """Model work for a visitor: an EXPECTED_PROBLEM inside becomes the page's one sentence (`sentence`).
+    Every handler's model work runs inside it (directly, or through liif/page/experiments.py)."""
+    try:
+        yield
+    except EXPECTED_PROBLEMS as exc:
+        raise sentence(exc) from None
+
+
+def unless_expected(compute, otherwise=None):
+    """compute(), or `otherwise` when an expected problem stops it: for the instant answers that follow a new
+    photo or control (unqueued), where saying nothing is right, because Run says why, in its sentence."""
+    try:
+        return compute()
+    except EXPECTED_PROBLEMS:
+        return otherwise
+
+
+def upload_size(upload) -> tuple | None:
+    """(width, height) of an upload from its header alone; None when there is no picture the page can read."""
+    return unless_expected(lambda: imageio.image_size(upload)) if upload else None
+
+
+def page_work(handler):
+    """`said_as_sentence` around a whole handler (a generator handler's every step included)."""
+    if inspect.isgeneratorfunction(handler):
+        @functools.wraps(handler)
+        def stepping(*args, **kwargs):
+            with said_as_sentence():
+                yield from handler(*args, **kwargs)
+        return stepping
+
+    @functools.wraps(handler)
+    def calling(*args, **kwargs):
+        with said_as_sentence():
+            return handler(*args, **kwargs)
+    return calling
+
+
 def picture(elem_id: str, label: str, alt_text: str, **kwargs) -> gr.Image:
     """An output picture of the results row: PNG (lossless), the same height as its neighbours, with a
     text for screen readers."""
@@ -71,15 +117,44 @@ def small_picture(elem_id: str, label: str, **kwargs) -> gr.Image:
                     min_width=140, buttons=["fullscreen"], **kwargs)
 
 
-def click_in_turn(ctx, button, text_beside, fn, inputs, outputs, **kwargs):
+@dataclass(frozen=True)
+class Job:
+    """A button's model work as `click_in_turn` queued it: the event, and what it runs, so that the tour
+    (liif/page/sections/tour.py) can run the same work after another event."""
+
+    fn: Callable
+    inputs: list
+    outputs: list
+    options: dict
+    event: object  # the queued event (a Gradio Dependency), for .then()
+
+    def then_after(self, event):
+        return event.then(self.fn, self.inputs, self.outputs, api_visibility="private", concurrency_id=MODEL_WORK,
+                          **self.options)
+
+
+def click_in_turn(ctx, button, text_beside, fn, inputs, outputs, clock=None, **kwargs) -> Job:
     """button.click(fn, ...) for model work, after the visitor's turn is checked: when their session or
     their network already has as many jobs as the page takes, the sentence goes into `text_beside` (where
     they look) and the job is never queued; the queue's own refusal would reach the page only as Gradio's
-    generic "busy"."""
+    generic "busy".
+
+    `clock`, a gr.State among fn's inputs, is for a handler that says the visitor's wait (liif/page/wait.py):
+    the moment the click reached the page goes in it, and `text_beside` says at once whether the job waits
+    behind others (the handler overwrites it as it starts)."""
 
     def turn_check(request: gr.Request = None):
         refusal = visitors.refusal_for(ctx.queue, request) if request is not None and ctx.queue is not None else None
-        return (f"**Not started**: {refusal}" if refusal else gr.update()), refusal or ""
+        if refusal:
+            said = f"**Not started**: {refusal}"
+        elif clock is not None:
+            jobs = len(ctx.queue.waiting()) + len(ctx.queue.running()) if ctx.queue is not None else 0
+            said = wait.waiting_words(jobs)  # anyone's jobs: the page queues model work only
+        else:
+            said = gr.update()
+        if clock is None:
+            return said, refusal or ""
+        return said, refusal or "", gr.update() if refusal else wait.now()  # a refused click starts no wait
 
     def stop_if_refused(refusal: str):
         if refusal:
@@ -87,6 +162,8 @@ def click_in_turn(ctx, button, text_beside, fn, inputs, outputs, **kwargs):
 
     refusal = gr.State("")
     private = {"api_visibility": "private", "queue": False}
-    (button.click(turn_check, None, [text_beside, refusal], show_progress="hidden", **private)
-        .success(stop_if_refused, [refusal], None, **private)
-        .success(fn, inputs, outputs, api_visibility="private", concurrency_id=MODEL_WORK, **kwargs))
+    checked = [text_beside, refusal] + ([clock] if clock is not None else [])
+    event = (button.click(turn_check, None, checked, show_progress="hidden", **private)
+             .success(stop_if_refused, [refusal], None, **private)
+             .success(fn, inputs, outputs, api_visibility="private", concurrency_id=MODEL_WORK, **kwargs))
+    return Job(fn, inputs, outputs, kwargs, event)

@@ -9,7 +9,8 @@ What it adds to `LIIF.query`, and why:
   runs out of memory on big photos); the overlap is chosen so the result changes by < 0.05 dB;
 - the decoder's first-layer projection is computed for one band of latent rows at a time, and queries
   are decoded in chunks, so memory is bounded by the band, not the image;
-- the encoder's output is cached per image, so the magnifier and re-renders at another scale skip it;
+- the encoder's output is cached per image (`encodings`), so the magnifier and re-renders at another scale
+  skip it; whoever lends the engine to several people files each one's encodings apart (ModelShelf.working);
 - a region of an image not yet encoded encodes only the input around it (the region plus the encoder's
   context), so a small crop of a large photo costs about what the crop does;
 - precision: fp32, bf16 autocast where the hardware makes it fast, or the decoder's layers after the first
@@ -22,7 +23,7 @@ import math
 import time
 from collections import OrderedDict
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 
@@ -94,8 +95,25 @@ class Encoded:
 
     inp: torch.Tensor  # (1, 3, h, w) in [-1, 1]
     feat: torch.Tensor  # (1, 64, h, w)
-    seconds: float = 0.0
-    timings: dict = field(default_factory=dict)
+    seconds: float = 0.0  # what encoding it took
+
+
+class EncodingCache(OrderedDict):
+    """The latest `size` encodings, by key (a picture's fingerprint): an engine's one bound on their memory."""
+
+    def __init__(self, size: int):
+        super().__init__()
+        self.size = size
+
+    def get(self, key) -> Encoded | None:
+        if key in self:
+            self.move_to_end(key)
+        return super().get(key)
+
+    def put(self, key, encoded: Encoded) -> None:
+        self[key] = encoded
+        while len(self) > self.size:
+            self.popitem(last=False)
 
 
 class Upscaler:
@@ -113,9 +131,9 @@ class Upscaler:
         if self.device.type in ("cpu", "cuda"):
             self.model.encoder.to(memory_format=torch.channels_last)
         self.tile, self.overlap, self.chunk = tile, overlap, chunk
-        self._cache = OrderedDict()  # (owner, fingerprint) -> Encoded, the latest `cache_size`
-        self._cache_size = cache_size
-        self._owner = None
+        # Where encodings are kept: anything with get(key), put(key, encoded) and `in`. A page that lends the
+        # engine to visitors puts each one's encodings apart while it holds the engine (ModelShelf.working).
+        self.encodings = EncodingCache(cache_size)
         self._speed = None
         self.last_render_seconds = (0.0, 0.0)  # the latest render_region's (encoder, decoder) seconds
         self._renders_noted = 0
@@ -126,19 +144,16 @@ class Upscaler:
         if (self.encoder_precision, self.tile, self.overlap, self.device) != (
                 other.encoder_precision, other.tile, other.overlap, other.device):
             raise ValueError("only engines that encode alike (same encoder precision, tiles and device) share encodings")
-        self._cache = other._cache
+        self.encodings = other.encodings
 
     @contextmanager
-    def owned_by(self, owner):
-        """Encodings made or reused inside belong to `owner` (a page visitor): an encoding of the same
-        picture made for someone else is neither reused nor visible (not even as a faster run). The
-        cache's size, and so its memory, stays the engine's one bound. The caller holds the model's lock
-        (the engine serves one request at a time)."""
-        previous, self._owner = self._owner, owner
+    def encodings_in(self, store):
+        """Encodings made or reused inside are kept in `store` (the caller holds the engine alone)."""
+        previous, self.encodings = self.encodings, store
         try:
             yield self
         finally:
-            self._owner = previous
+            self.encodings = previous
 
     @property
     def measured_speed(self) -> Speed | None:
@@ -154,13 +169,12 @@ class Upscaler:
             probe = torch.rand(1, 3, SPEED_PROBE_INPUT, SPEED_PROBE_INPUT, generator=generator)
             box = (0.0, 0.0, float(SPEED_PROBE_INPUT), float(SPEED_PROBE_INPUT))
             encoder, decoder = math.inf, math.inf
-            for k in range(repeats):
-                with self.owned_by(("speed probe", k)):  # a fresh encoding each time, never a visitor's
-                    encoded = self.encode(probe)
+            for _ in range(repeats):
+                with self.encodings_in(EncodingCache(1)):  # a fresh encoding each time, never a visitor's
+                    encoder = min(encoder, self.encode(probe).seconds)
+                    start = time.perf_counter()
                     self.render_region(probe, box, (SPEED_PROBE_OUTPUT, SPEED_PROBE_OUTPUT))
-                    self._cache.pop((self._owner, _fingerprint(probe)), None)
-                encoder = min(encoder, encoded.seconds)
-                decoder = min(decoder, encoded.timings["decode_seconds"])
+                    decoder = min(decoder, time.perf_counter() - start)
             self._speed = Speed(encoder / SPEED_PROBE_INPUT**2, decoder / SPEED_PROBE_OUTPUT**2)
         return self._speed
 
@@ -198,19 +212,17 @@ class Upscaler:
 
     @torch.no_grad()
     def encode(self, image01: torch.Tensor) -> Encoded:
-        """Latent codes of a (1, 3, h, w) image in [0, 1]; cached by content, for the current owner."""
-        key = (self._owner, _fingerprint(image01))
-        if key in self._cache:
-            self._cache.move_to_end(key)
-            return self._cache[key]
+        """Latent codes of a (1, 3, h, w) image in [0, 1]; cached by content in `encodings`."""
+        key = _fingerprint(image01)
+        cached = self.encodings.get(key)
+        if cached is not None:
+            return cached
         start = time.perf_counter()
         inp = geometry.normalise(image01.to(self.device, torch.float32))
         with self._autocast(self.encoder_precision):
             feat = encode_tiled(self.model, inp, self.tile, self.overlap).float()
         encoded = Encoded(inp, feat, time.perf_counter() - start)
-        self._cache[key] = encoded
-        while len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
+        self.encodings.put(key, encoded)
         return encoded
 
     # -- stage 2 and 3: decoder at chosen coordinates -----------------------------------------------
@@ -223,13 +235,15 @@ class Upscaler:
                                   cell_size=(out_height, out_width), progress=progress)
 
     @torch.no_grad()
-    def render_region(self, image01, box, out_size, cell_size=None, progress=None, context=None) -> torch.Tensor:
+    def render_region(self, image01, box, out_size, cell_size=None, progress=None, local_ensemble=None,
+                      context=None) -> torch.Tensor:
         """Render the sub-rectangle `box` = (top, left, bottom, right), in input-pixel units, at
         out_size = (rows, cols) pixels.
 
         The region's own pixel grid decides each query's position and cell, so a region of a full
         render's grid equals that crop of the full render. `cell_size` = (H, W) overrides the cell as
-        that of a full render of H x W (used by `render`; equal by construction). `context`: the input
+        that of a full render of H x W (used by `render`; equal by construction). `local_ensemble` overrides
+        the model's own switch for this render (the probe shows what it changes). `context`: the input
         pixels of encoder context around a region that encodes only its part of the picture (default the
         tile overlap; a preview that is drawn again later may take less, liif/page/first_rows.py).
         """
@@ -256,11 +270,10 @@ class Upscaler:
         for r0 in range(0, rows, rows_per_chunk):
             r1 = min(rows, r0 + rows_per_chunk)
             band = self._band_for(enc, ys[r0:r1], last_row, band)
-            out[r0:r1] = self._decode(enc, band, ys[r0:r1], xs, cell, tail).view(r1 - r0, cols, 3)
+            out[r0:r1] = self._decode(enc, band, ys[r0:r1], xs, cell, tail, local_ensemble).view(r1 - r0, cols, 3)
             if progress is not None:
                 progress(r1 / rows)
-        enc.timings["decode_seconds"] = time.perf_counter() - start
-        self.last_render_seconds = encode_seconds, enc.timings["decode_seconds"]
+        self.last_render_seconds = encode_seconds, time.perf_counter() - start
         return geometry.denormalise(out).permute(2, 0, 1).unsqueeze(0)
 
     def _encoding_for(self, image01, box, context=None):
@@ -276,7 +289,7 @@ class Upscaler:
     def _encode_window(self, image01, box, context=None):
         """(y0, x0, y1, x1) of the part a region render encodes, or None for the whole image."""
         _, _, h, w = image01.shape
-        if (self._owner, _fingerprint(image01)) in self._cache:
+        if _fingerprint(image01) in self.encodings:
             return None
         top, left, bottom, right = box
         margin = (self.overlap if context is None else context) + QUERY_REACH
@@ -288,18 +301,18 @@ class Upscaler:
 
     def pixels_to_encode(self, image01, box, context=None) -> int:
         """Input pixels the encoder will read for a render of `box` (top, left, bottom, right) now: 0 when
-        the whole image is cached for the current owner, the region and its context when that is enough."""
+        the whole image is in `encodings`, the region and its context when that is enough."""
         window = self._encode_window(image01, box, context)
         if window is None:
             _, _, h, w = image01.shape
-            return 0 if (self._owner, _fingerprint(image01)) in self._cache else encoded_pixels(w, h, self.tile, self.overlap)
+            return 0 if _fingerprint(image01) in self.encodings else encoded_pixels(w, h, self.tile, self.overlap)
         y0, x0, y1, x1 = window
         return (y1 - y0) * (x1 - x0)
 
-    def _decode(self, enc: Encoded, band: Projected, ys, xs, cell, tail) -> torch.Tensor:
+    def _decode(self, enc: Encoded, band: Projected, ys, xs, cell, tail, local_ensemble=None) -> torch.Tensor:
         """Colours (1, rows x cols, 3) of the grid `ys` x `xs`, whose latent rows `band` holds."""
         with self._autocast():
-            pred = self.model.query_grid(band, ys, xs, cell, enc.inp, tail=tail)
+            pred = self.model.query_grid(band, ys, xs, cell, enc.inp, tail=tail, local_ensemble=local_ensemble)
         return pred.float()
 
     def _band_for(self, enc: Encoded, ys: torch.Tensor, last_row: int, band: Projected | None) -> Projected:

@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from PIL import Image, ImageDraw, ImageFont
 
 # The enlarged input is drawn with whole pixels, no larger than this on its long side.
+LEVELS = 255.0  # an 8-bit colour runs from 0 to this
 MAX_DISPLAY_SIDE = 2048
 
 

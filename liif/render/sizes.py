@@ -43,6 +43,18 @@ def output_size(in_w, in_h, scale=None, size=None, width=None, height=None) -> t
     return _side(in_w * (height / in_h), f"height {height}"), height
 
 
+def stretched(in_w, in_h, out_w, out_h) -> bool:
+    """The output's proportions differ from the input's beyond whole-pixel rounding: no one scale s makes
+    both sides (rounded as output_size rounds them, at least 1). 64×48 at ×5.6 is 358×269, ×5.59 wide and
+    ×5.6 tall, and not stretched; 64×48 to 358×300 is."""
+    def scales(side_in, side_out) -> tuple:  # the scales that round side_in to side_out: [low, high)
+        low = 0.0 if side_out <= 1 else (side_out - 0.5) / side_in
+        return low, (side_out + 0.5) / side_in
+
+    (low_w, high_w), (low_h, high_h) = scales(in_w, out_w), scales(in_h, out_h)
+    return max(low_w, low_h) >= min(high_w, high_h)
+
+
 def parse_size(text: str) -> tuple:
     """"640x480" (or 640×480, 640X480) -> (640, 480)."""
     parts = text.strip().lower().replace("×", "x").split("x")

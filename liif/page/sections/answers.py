@@ -8,15 +8,14 @@ from liif.core import fmt
 from liif.lessons import answers
 from liif.page import limits
 from liif.page.context import visitor
-from liif.page.widgets import EXPECTED_PROBLEMS, click_in_turn, sentence
-from liif.render import imageio
+from liif.page.widgets import click_in_turn, page_work, upload_size
 
 
 class AnswersSection:
     def __init__(self, page):
         self.page, self.ctx = page, page.ctx
         with gr.Accordion("2. Many answers fit: sharp pictures that all shrink back to your photo", open=False,
-                          elem_id="answers-section"):
+                          elem_id="answers-section") as self.accordion:
             sharp = ("the sharp guess of the same network trained to look real, as it drew your photo and made "
                      "to fit; then " if self.ctx.shelf.look_real_trained() else "")
             gr.Markdown(
@@ -37,9 +36,9 @@ class AnswersSection:
 
     def wire(self):
         page = self.page
-        click_in_turn(self.ctx, self.button, self.text, self.show_answers,
-                      [page.run_state, page.upscale.upload, self.scale, page.upscale.model],
-                      [self.gallery, self.text, self.share], show_progress_on=[self.text])
+        self.job = click_in_turn(self.ctx, self.button, self.text, self.show_answers,
+                                 [page.run_state, page.upscale.upload, self.scale, page.upscale.model],
+                                 [self.gallery, self.text, self.share], show_progress_on=[self.text])
         for chosen in (page.upscale.upload.change, page.upscale.model.change):
             chosen(self.follow_photo, [page.upscale.upload, page.upscale.model], [self.scale], api_visibility="private",
                    queue=False)
@@ -47,15 +46,13 @@ class AnswersSection:
     def follow_photo(self, upload, model_name):
         """A new photo or model: the scale starts at the default when the photo allows it, else at the largest
         that it allows (a step that starts refused shows nothing but a passing toast)."""
-        try:  # from the header alone, unqueued
-            width, height = imageio.image_size(upload) if upload else (None, None)
-        except EXPECTED_PROBLEMS:
-            width = None
-        if width is None:
+        size = upload_size(upload)
+        if size is None:
             return gr.update()
-        return limits.experiment_scale(answers.SCALES, answers.DEFAULT_SCALE, width, height,
+        return limits.experiment_scale(answers.SCALES, answers.DEFAULT_SCALE, *size,
                                        self.ctx.shelf.speed(model_name))
 
+    @page_work
     def show_answers(self, result, upload, scale, model_name, progress=gr.Progress(), request: gr.Request = None):
         """The last run's photo (else the upload), enlarged by `scale` in several ways that all fit it."""
         shelf = self.ctx.shelf
@@ -66,16 +63,13 @@ class AnswersSection:
         else:
             raise gr.Error("Run a photo first (try an example above): the answers are for that photo.",
                            print_exception=False)
-        try:
-            speed = shelf.speed(model_name)  # takes the model's lock itself
-            guessed = self.page.sharp_render(tiny, scale, request)
-            with shelf.working(model_name, visitor(request)) as upscaler:
-                found = answers.answers(upscaler, tiny, scale, name=name, model_name=self.ctx.model_label(model_name),
-                                        sharp=guessed,
-                                        progress=lambda f: progress(f, desc="LIIF's answer, then the others"),
-                                        speed=speed, max_seconds=limits.budget_seconds(speed))
-        except EXPECTED_PROBLEMS as exc:
-            raise sentence(exc) from None
+        speed = shelf.speed(model_name)  # takes the model's lock itself
+        guessed = self.page.sharp_render(tiny, scale, request)
+        with shelf.working(model_name, visitor(request)) as upscaler:
+            found = answers.answers(upscaler, tiny, scale, name=name, model_name=self.ctx.model_label(model_name),
+                                    sharp=guessed,
+                                    progress=lambda f: progress(f, desc="LIIF's answer, then the others"),
+                                    speed=speed, max_seconds=limits.budget_seconds(speed))
         sheet = self.ctx.outputs.save(found.sheet(), f"answers-x{found.scale}.png")
         gallery = [(c.picture, f"{c.label}: {fmt.plural(f'{c.max_abs_levels:g}', 'level')} off at most")
                    for c in found.candidates]

@@ -6,10 +6,12 @@ from contextlib import ExitStack
 
 import gradio as gr
 
-from liif.lessons import answers, check, probe, seen, zoom
+from liif.lessons import answers, check, probe, seen
+from liif.lessons.experiment import experiments
 from liif.page import limits, session
 from liif.page.context import visitor
-from liif.page.widgets import EXPECTED_PROBLEMS, MODEL_WORK, PhotoUpload, sentence
+from liif.page.experiments import ExperimentEndpoint
+from liif.page.widgets import MODEL_WORK, PhotoUpload, page_work
 from liif.render import imageio, sizes
 
 
@@ -22,13 +24,6 @@ class ApiSection:
             self.check_share = gr.Image(label="tiny | bicubic | LIIF | real (PNG)", type="filepath", format="png")
             self.check_summary = gr.JSON(label="check summary")
             self.check_trigger = gr.Button("check")
-            self.zoom_image = PhotoUpload(label="image", type="filepath", image_mode=None)
-            self.zoom_x = gr.Number(None, label="x")
-            self.zoom_y = gr.Number(None, label="y")
-            self.zoom_factor = gr.Number(zoom.DEFAULT_ZOOM, label="zoom")
-            self.zoom_movie = gr.File(label="zoom movie (animated WebP)")
-            self.zoom_summary = gr.JSON(label="zoom summary")
-            self.zoom_trigger = gr.Button("zoom")
         with gr.Row(visible=False):  # the lessons' endpoints
             self.answers_photo = PhotoUpload(label="photo", type="filepath", image_mode=None)
             self.answers_scale = gr.Number(answers.DEFAULT_SCALE, label="scale")
@@ -55,12 +50,12 @@ class ApiSection:
             self.result = gr.Image(label="LIIF output (PNG)", type="filepath", format="png")
             self.summary = gr.JSON(label="summary")
             self.trigger = gr.Button("upscale")
+        # One endpoint per registered experiment, made from its spec: /zoom, /ladder, ...
+        self.endpoints = {spec.name: ExperimentEndpoint(self.ctx, spec) for spec in experiments()}
 
     def wire(self):
         self.check_trigger.click(self.check_api, [self.check_photo, self.check_scale],
                                  [self.check_share, self.check_summary], api_name="check", concurrency_id=MODEL_WORK)
-        self.zoom_trigger.click(self.zoom_api, [self.zoom_image, self.zoom_x, self.zoom_y, self.zoom_factor],
-                                [self.zoom_movie, self.zoom_summary], api_name="zoom", concurrency_id=MODEL_WORK)
         self.answers_trigger.click(self.answers_api, [self.answers_photo, self.answers_scale],
                                    [self.answers_sheet, self.answers_summary], api_name="answers",
                                    concurrency_id=MODEL_WORK)
@@ -68,81 +63,58 @@ class ApiSection:
                                  [self.probe_summary], api_name="probe", concurrency_id=MODEL_WORK)
         self.seen_trigger.click(self.seen_api, [self.seen_photo, self.seen_scale], [self.seen_sheet, self.seen_summary],
                                 api_name="seen", concurrency_id=MODEL_WORK)
+        for endpoint in self.endpoints.values():
+            endpoint.wire()
         self.trigger.click(self.upscale_api, [self.image, self.scale, self.model, self.blend], [self.result, self.summary],
                            api_name="upscale", concurrency_id=MODEL_WORK)
 
+    @page_work
     def upscale_api(self, image, scale, model="", blend=None, request: gr.Request = None):
         """For scripts: (image file, scale, model name, blend) -> (the LIIF output as a lossless PNG, a JSON
         summary). `blend` (0..1) runs the model between the one trained to look real and its twin."""
         shelf = self.ctx.shelf
-        try:
-            owner = visitor(request)
-            name = shelf.model_named(model, blend)
-            request = limits.prepare(image, scale, speed=shelf.speed(name))
-            result = session.run_to_end(shelf, name, request, self.ctx.outputs, owner=owner)
-        except EXPECTED_PROBLEMS as exc:
-            raise sentence(exc) from None
+        owner = visitor(request)
+        name = shelf.model_named(model, blend)
+        request = limits.prepare(image, scale, speed=shelf.speed(name))
+        result = session.run_to_end(shelf, name, request, self.ctx.outputs, owner=owner)
         answer = str(result.png_path), session.summary(result)
         del result
         session.give_back_memory()
         return answer
 
+    @page_work
     def check_api(self, image, scale, request: gr.Request = None):
         """For scripts: (photo, scale) -> (tiny | bicubic | LIIF | real as one PNG, the numbers as JSON)."""
-        try:
-            with self.ctx.shelf.working(None, visitor(request)) as upscaler:
-                result = check.check(upscaler, image, scale, model_name=self.ctx.model_label(None))
-        except EXPECTED_PROBLEMS as exc:
-            raise sentence(exc) from None
+        with self.ctx.shelf.working(None, visitor(request)) as upscaler:
+            result = check.check(upscaler, image, scale, model_name=self.ctx.model_label(None))
         return str(self.ctx.outputs.save(result.share_image(), f"{result.name}-check-x{result.scale}.png")), result.summary()
 
-    def zoom_api(self, image, x, y, zoom_factor, request: gr.Request = None):
-        """For scripts: (picture, x, y in input pixels (empty: the middle), zoom) -> (animated WebP, JSON)."""
-        shelf = self.ctx.shelf
-        try:
-            speed = shelf.speed(None)  # takes the model's lock itself
-            if isinstance(image, str):  # a heavy movie is refused from the picture's header, before any decode
-                zoom.fit_to_budget(*imageio.image_size(image), zoom.DEFAULT_FRAMES, zoom.DEFAULT_SIZE, speed,
-                                   limits.page_model_seconds())
-            loaded = imageio.load_image(image)
-            centre = None if x is None or y is None else (x, y)
-            with shelf.working(None, visitor(request)) as upscaler:
-                movie = zoom.zoom_movie(upscaler, loaded, centre, zoom_factor,
-                                        path=self.ctx.outputs.new_path("zoom.webp"), speed=speed,
-                                        max_seconds=limits.page_model_seconds())
-        except EXPECTED_PROBLEMS as exc:
-            raise sentence(exc) from None
-        return str(movie.path), movie.summary()
-
+    @page_work
     def answers_api(self, image, scale, request: gr.Request = None):
         """For scripts: (tiny photo, scale) -> (the candidates as one PNG sheet, JSON with each one's numbers)."""
         shelf = self.ctx.shelf
-        try:
-            speed = shelf.speed(None)  # takes the model's lock itself
-            guessed = self.page.sharp_render(image, scale, request)
-            with shelf.working(None, visitor(request)) as upscaler:
-                found = answers.answers(upscaler, image, scale, name=image, model_name=self.ctx.model_label(None),
-                                        sharp=guessed,
-                                        speed=speed, max_seconds=limits.budget_seconds(speed))
-        except EXPECTED_PROBLEMS as exc:
-            raise sentence(exc) from None
+        speed = shelf.speed(None)  # takes the model's lock itself
+        guessed = self.page.sharp_render(image, scale, request)
+        with shelf.working(None, visitor(request)) as upscaler:
+            found = answers.answers(upscaler, image, scale, name=image, model_name=self.ctx.model_label(None),
+                                    sharp=guessed,
+                                    speed=speed, max_seconds=limits.budget_seconds(speed))
         return str(self.ctx.outputs.save(found.sheet(), f"answers-x{found.scale}.png")), found.summary()
 
+    @page_work
     def probe_api(self, image, scale, x, y, request: gr.Request = None):
         """For scripts: (photo, scale, x, y in output pixels) -> JSON: the pixel's colour as the model computes it."""
         shelf = self.ctx.shelf
-        try:
-            speed = shelf.speed(None)  # takes the model's lock itself
-            width, height = imageio.image_size(image)  # the output size from the header: nothing decoded yet
-            out_size = limits.output_size_for(width, height, scale, speed=speed)
-            loaded = imageio.load_image(image)
-            with shelf.working(None, visitor(request)) as upscaler:
-                found = probe.probe(upscaler, loaded, x, y, out_size, speed=speed,
-                                    max_seconds=limits.page_model_seconds())
-        except EXPECTED_PROBLEMS as exc:
-            raise sentence(exc) from None
+        speed = shelf.speed(None)  # takes the model's lock itself
+        width, height = imageio.image_size(image)  # the output size from the header: nothing decoded yet
+        out_size = limits.output_size_for(width, height, scale, speed=speed)
+        loaded = imageio.load_image(image)
+        with shelf.working(None, visitor(request)) as upscaler:
+            found = probe.probe(upscaler, loaded, x, y, out_size, speed=speed,
+                                max_seconds=limits.page_model_seconds())
         return found.summary()
 
+    @page_work
     def seen_api(self, image, scale, request: gr.Request = None):
         """For scripts: (tiny picture, scale) -> (tiny | bicubic | photo model | text model (| real) as one PNG,
         JSON with each model's numbers and what it was trained on). A shipped sign's or photo's exact shrink
@@ -152,20 +124,17 @@ class ApiSection:
         if missing:
             raise gr.Error(missing, print_exception=False)
         photo_name, text_name = section.photo_model, section.text_model
-        try:
-            scale = check.check_scale(scale)
-            if isinstance(image, str):  # what the header rules out is refused before any model loads (16 s)
-                width, height = imageio.image_size(image)
-                sizes.check_output_size(width, height, width * scale, height * scale,
-                                        max_pixels=limits.max_output_pixels())
-            speeds = [shelf.speed(photo_name), shelf.speed(text_name)]  # each takes its lock itself
-            if isinstance(image, str):  # a heavy request is refused from the picture's header, before any decode
-                seen.check_compute(width, height, scale, speeds, limits.budget_seconds(*speeds))
-            with ExitStack() as held:  # the photo model's lock first, then the text model's, as the section does
-                photo = held.enter_context(shelf.working(photo_name, visitor(request)))
-                text = held.enter_context(shelf.working(text_name, visitor(request)))
-                result = seen.seen(((self.ctx.model_label(photo_name), photo), (self.ctx.model_label(text_name), text)),
-                                   image, scale, speeds=speeds, max_seconds=limits.budget_seconds(*speeds))
-        except EXPECTED_PROBLEMS as exc:
-            raise sentence(exc) from None
+        scale = check.check_scale(scale)
+        if isinstance(image, str):  # what the header rules out is refused before any model loads (16 s)
+            width, height = imageio.image_size(image)
+            sizes.check_output_size(width, height, width * scale, height * scale,
+                                    max_pixels=limits.max_output_pixels())
+        speeds = [shelf.speed(photo_name), shelf.speed(text_name)]  # each takes its lock itself
+        if isinstance(image, str):  # a heavy request is refused from the picture's header, before any decode
+            seen.check_compute(width, height, scale, speeds, limits.budget_seconds(*speeds))
+        with ExitStack() as held:  # the photo model's lock first, then the text model's, as the section does
+            photo = held.enter_context(shelf.working(photo_name, visitor(request)))
+            text = held.enter_context(shelf.working(text_name, visitor(request)))
+            result = seen.seen(((self.ctx.model_label(photo_name), photo), (self.ctx.model_label(text_name), text)),
+                               image, scale, speeds=speeds, max_seconds=limits.budget_seconds(*speeds))
         return str(self.ctx.outputs.save(result.sheet(), f"{result.name}-seen-x{result.scale}.png")), result.summary()

@@ -9,18 +9,24 @@ from contextlib import ExitStack
 
 import gradio as gr
 
-from liif.core.weights import SHIPPED_MODELS
+from liif.core.weights import PHOTO, SHIPPED, shipped
 from liif.lessons import check, check_jpeg, guess, originals
 from liif.page import files
 from liif.page.context import visitor
-from liif.page.widgets import EXPECTED_PROBLEMS, MODEL_WORK, PhotoUpload, click_in_turn, sentence, small_picture
+from liif.page.widgets import (
+    EXPECTED_PROBLEMS,
+    MODEL_WORK,
+    PhotoUpload,
+    click_in_turn,
+    page_work,
+    sentence,
+    small_picture,
+)
 from liif.render import imageio, pictures
 
 OWN_PHOTO = "own"  # the check's choice for the visitor's own photo
 NO_JPEG = 0  # the JPEG choice for the plain check
 JPEG_CHOICES = [("none", NO_JPEG)] + [(f"JPEG {q}", q) for q in check_jpeg.JPEG_QUALITIES]
-# The photo model when the menu names the JPEG-trained one: its clean twin, trained the same way on clean photos.
-CLEAN_TWIN = next(m.filename for m in SHIPPED_MODELS if m.name == "edsr-baseline")
 # Short: a label longer than its picture is cut ("…"); the check's text says the rest.
 ERRORS_LABEL = "How far off: bicubic (left), LIIF (right)"
 CLOSER_LABEL = "Where LIIF is closer than bicubic"
@@ -37,7 +43,7 @@ class CheckSection:
         self.page, self.ctx = page, page.ctx
         self.state = gr.State(None, time_to_live=files.OUTPUT_MAX_AGE)
         self.guess_state = gr.State(None, time_to_live=files.OUTPUT_MAX_AGE)
-        with gr.Accordion("4. Check against the real photo", open=False, elem_id="check-section"):
+        with gr.Accordion("4. Check against the real photo", open=False, elem_id="check-section") as self.accordion:
             gr.Markdown(
                 "Pick a photo whose original we have, or upload a large photo of your own. It is shrunk the way "
                 "the model's training inputs were made (antialiased bicubic), both methods bring the tiny version "
@@ -93,11 +99,11 @@ class CheckSection:
 
     def wire(self):
         upscale = self.page.upscale
-        click_in_turn(self.ctx, self.button, self.text, self.run_check,
-                      [self.choice, self.upload, self.scale, upscale.model, self.jpeg],
-                      [self.state, *self.panels, self.magnifier, self.errors, self.closer, self.text, self.share,
-                       self.pictures, self.maps, self.jpeg_panel, *self.guess_outputs],
-                      show_progress_on=[self.text])
+        self.job = click_in_turn(self.ctx, self.button, self.text, self.run_check,
+                                 [self.choice, self.upload, self.scale, upscale.model, self.jpeg],
+                                 [self.state, *self.panels, self.magnifier, self.errors, self.closer, self.text, self.share,
+                                  self.pictures, self.maps, self.jpeg_panel, *self.guess_outputs],
+                                 show_progress_on=[self.text])
         # The guess only words what the check already measured: no model work, so no queue turn.
         revealed = [*self.guess_pictures, self.guess_choice, self.guess_text, *self.after_guess]
         self.guess_button.click(self.reveal_guess, [self.guess_state, self.guess_choice], revealed,
@@ -114,6 +120,7 @@ class CheckSection:
         upscale.upload.change(self.follow_upload, [upscale.upload], [self.choice, self.upload], api_visibility="private",
                               queue=False)
 
+    @page_work
     def run_check(self, choice, own_photo, scale, model_name, jpeg=NO_JPEG, progress=gr.Progress(),
                   request: gr.Request = None):
         """Shrink the chosen photo, bring it back with bicubic and LIIF, and compare with the real one. With a
@@ -121,27 +128,24 @@ class CheckSection:
         has one) brings it back too."""
         source = own_photo if choice == OWN_PHOTO else originals.original_path(choice) if choice else None
         name = None if choice == OWN_PHOTO else originals.ORIGINALS[choice].label
-        try:
-            quality = check_jpeg.check_quality(jpeg)
-            with ExitStack() as held:
-                if quality is None:
-                    upscaler = held.enter_context(self.ctx.shelf.working(model_name, visitor(request)))
-                    result = check.check(upscaler, source, scale, model_name=self.ctx.model_label(model_name),
-                                         progress=lambda f: progress(f, desc="LIIF: bringing the tiny photo back"),
-                                         name=name)
-                else:
-                    photo_name, jpeg_name = self.jpeg_pair(model_name)
-                    # Always the photo model's lock first, then the JPEG model's: one order, no deadlock.
-                    upscaler = held.enter_context(self.ctx.shelf.working(photo_name, visitor(request)))
-                    second = (held.enter_context(self.ctx.shelf.working(jpeg_name, visitor(request)))
-                              if jpeg_name else None)
-                    result = check_jpeg.check_jpeg(
-                        upscaler, source, scale, quality, second=second, name=name,
-                        model_name=self.ctx.model_label(photo_name),
-                        second_name=self.ctx.model_label(jpeg_name) if jpeg_name else "",
-                        progress=lambda f: progress(f, desc="LIIF: bringing the tiny JPEG back"))
-        except EXPECTED_PROBLEMS as exc:
-            raise sentence(exc) from None
+        quality = check_jpeg.check_quality(jpeg)
+        with ExitStack() as held:
+            if quality is None:
+                upscaler = held.enter_context(self.ctx.shelf.working(model_name, visitor(request)))
+                result = check.check(upscaler, source, scale, model_name=self.ctx.model_label(model_name),
+                                     progress=lambda f: progress(f, desc="LIIF: bringing the tiny photo back"),
+                                     name=name)
+            else:
+                photo_name, jpeg_name = self.jpeg_pair(model_name)
+                # Always the photo model's lock first, then the JPEG model's: one order, no deadlock.
+                upscaler = held.enter_context(self.ctx.shelf.working(photo_name, visitor(request)))
+                second = (held.enter_context(self.ctx.shelf.working(jpeg_name, visitor(request)))
+                          if jpeg_name else None)
+                result = check_jpeg.check_jpeg(
+                    upscaler, source, scale, quality, second=second, name=name,
+                    model_name=self.ctx.model_label(photo_name),
+                    second_name=self.ctx.model_label(jpeg_name) if jpeg_name else "",
+                    progress=lambda f: progress(f, desc="LIIF: bringing the tiny JPEG back"))
         jpeg_run = isinstance(result, check_jpeg.JpegCheck)
         game, problem = None, ""
         if not jpeg_run:  # a JPEG's tiny input is not the real photo's shrink: no game
@@ -222,7 +226,8 @@ class CheckSection:
 
     def jpeg_pair(self, model_name) -> tuple:
         """(the photo model, the JPEG-trained model or None) for a JPEG check: the menu's model and the shelf's
-        JPEG-trained one; when the menu names that one, the photo model is its clean twin (or another model)."""
+        JPEG-trained one; when the menu names that one, the photo model is its clean twin (the shipped photo model
+        of its architecture: trained the same way on clean photos), or another model."""
         shelf = self.ctx.shelf
         photo, jpeg = model_name or shelf.default_name, shelf.jpeg_trained()
         if jpeg is None or photo != jpeg:
@@ -230,7 +235,9 @@ class CheckSection:
         others = [name for name in shelf.names if name != jpeg]
         if not others:
             return jpeg, None  # the JPEG-trained model alone: the words say no clean model is there
-        return (CLEAN_TWIN if CLEAN_TWIN in others else others[0]), jpeg
+        arch = getattr(shipped(jpeg), "arch", None)
+        twin = next((m.filename for m in SHIPPED.values() if (m.arch, m.tag) == (arch, PHOTO)), None)
+        return (twin if twin in others else others[0]), jpeg
 
     @staticmethod
     def jpeg_panel_view(result, box) -> dict:

@@ -4,16 +4,15 @@ saying which scales the model saw in training. The work is liif/lessons/ladder.p
 import gradio as gr
 
 from liif.lessons import ladder
-from liif.page import limits
-from liif.page.context import visitor
-from liif.page.widgets import EXPECTED_PROBLEMS, click_in_turn, sentence
+from liif.page.experiments import run_experiment
+from liif.page.widgets import click_in_turn, page_work
 
 
 class LadderSection:
     def __init__(self, page):
         self.page, self.ctx = page, page.ctx
         with gr.Accordion("6b. Scale ladder: ×2 to ×16, what was seen in training and what is extrapolation",
-                          open=False, elem_id="ladder-section"):
+                          open=False, elem_id="ladder-section") as self.accordion:
             gr.Markdown(
                 "The same small region (around the magnifier's point) rendered at ×2, ×4, ×6, ×8, ×16 and your "
                 "run's scale, each shown at the same size; the text below measures how much each step changes it.")
@@ -25,21 +24,14 @@ class LadderSection:
 
     def wire(self):
         page = self.page
-        click_in_turn(self.ctx, self.button, self.text, self.make_ladder,
-                      [page.run_state, page.upscale.upload, page.point_state], [self.gallery, self.text],
-                      show_progress_on=[self.text])
+        self.job = click_in_turn(self.ctx, self.button, self.text, self.make_ladder,
+                                 [page.run_state, page.upscale.upload, page.point_state], [self.gallery, self.text],
+                                 show_progress_on=[self.text])
 
+    @page_work
     def make_ladder(self, result, upload, point, request: gr.Request = None):
-        shelf = self.ctx.shelf
-        try:
-            loaded, model_name, centre = self.page.experiment_picture(result, upload, point)
-            extra = result.scale[0] if result is not None else None
-            speed = shelf.speed(model_name)  # takes the model's lock itself
-            with shelf.working(model_name, visitor(request)) as upscaler:
-                trained_up_to = ladder.training_scales(upscaler.weights)[1]
-                rungs = ladder.ladder(upscaler, loaded, centre, extra_scale=extra, speed=speed,
-                                      max_seconds=limits.page_model_seconds())
-        except EXPECTED_PROBLEMS as exc:
-            raise sentence(exc) from None
-        words = "\n".join(f"- {r.sentence}" for r in rungs)
-        return [(r.picture, r.caption) for r in rungs], f"{words}\n\n{ladder.summary(rungs, trained_up_to)}"
+        picture, model_name, centre = self.page.experiment_picture(result, upload, point)
+        extra = result.scale[0] if result is not None else None
+        found = run_experiment(self.ctx, ladder.EXPERIMENT, {"picture": picture, "centre": centre, "scale": extra},
+                               model_name, request)
+        return found.pictures, found.markdown

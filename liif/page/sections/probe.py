@@ -6,60 +6,66 @@ import gradio as gr
 from liif.lessons import probe
 from liif.page import limits
 from liif.page.context import visitor
-from liif.page.widgets import EXPECTED_PROBLEMS, click_in_turn, sentence
+from liif.page.widgets import click_in_turn, page_work
 
 
 class ProbeSection:
     def __init__(self, page):
         self.page, self.ctx = page, page.ctx
-        with gr.Accordion("5. Inside one pixel: how its colour was computed", open=False, elem_id="probe-section"):
+        with gr.Accordion("5. Inside one pixel: how its colour was computed", open=False,
+                          elem_id="probe-section") as self.accordion:
             gr.Markdown(
-                "Click a point of the LIIF output above (or type the magnifier's x and y), then look inside that "
-                "one pixel: the four feature vectors around it, what the decoder was given for each, its four "
-                "answers, their weights, and how they add up to the colour you see. The first picture marks the "
-                "four grid points on your input's pixels and, below, on the encoder's feature grid (the "
-                "explanation's false-colour picture, at the same place), then tabulates the answers; the second "
-                "follows LIIF along the output row through the point.")
+                "Each pixel of the LIIF picture blends the model's guesses at the few pixels of your photo around it. "
+                "Click a point of the LIIF output above, then press the button to see which ones, and how much each "
+                "counts.")
             self.button = gr.Button("Look inside the magnifier's pixel", variant="primary", elem_id="probe-button")
-            # The pictures carry their own titles (Gradio's label over them would hide their top) and are
-            # drawn probe_results.PICTURE_WIDTH wide, their labels probe_pictures.LABEL_SIZE tall: a 390 px phone
-            # shrinks them to about 300 px, the labels to about 12 px (tests/test_screenshots_experiments.py
-            # measures it). On a wide screen the text sits beside the tall first picture.
-            with gr.Row(equal_height=False):
-                with gr.Column(min_width=280):
-                    self.picture = gr.Image(
-                        label="The four grid points: on the input's pixels, on the feature grid, and their answers",
-                        show_label=False, format="png", type="pil", interactive=False, visible=False,
-                        elem_id="probe-picture", buttons=["fullscreen"],
-                        alt_text="The input's pixels around the point and the same place in the encoder's feature "
-                                 "grid, each with the four grid points the query uses and their weights; below, "
-                                 "each point's answer, the weighted sum, the bicubic term and the colour")
-                with gr.Column(min_width=280):
-                    self.profile = gr.Image(
-                        label="Along the output row: LIIF, bicubic and the input's pixels", show_label=False,
-                        format="png", type="pil", interactive=False, visible=False, elem_id="probe-profile",
-                        buttons=["fullscreen"],
-                        alt_text="Red, green and blue along the output row through the point: LIIF, the model's "
-                                 "bicubic and the input's own pixels")
-                    self.text = gr.Markdown(elem_id="probe-text")
+            # The step opens with one picture and one sentence for anyone (issue 34); the method, its numbers
+            # and the other pictures are folded below. The pictures carry their own titles (Gradio's label over
+            # them would hide their top) and are drawn probe_results.PICTURE_WIDTH wide, their labels
+            # probe_pictures.LABEL_SIZE tall: a 390 px phone shrinks them to about 300 px, the labels to about
+            # 12 px (tests/test_screenshots_experiments.py measures it).
+            self.lead = gr.Markdown(elem_id="probe-lead")
+            self.picture = gr.Image(
+                label="Your photo's pixels around the point, and the ones its colour is blended from",
+                show_label=False, format="png", type="pil", interactive=False, visible=False,
+                elem_id="probe-picture", buttons=["fullscreen"],
+                alt_text="Your photo's pixels around the point, with the point and the pixels where the model "
+                         "guessed its colour, each with how much its guess counts")
+            with gr.Accordion("How this was measured", open=False, visible=False, elem_id="probe-how") as self.how:
+                with gr.Row(equal_height=False):
+                    with gr.Column(min_width=280):
+                        self.terms = gr.Image(
+                            label="The feature grid at the same place, and the decoder's answers",
+                            show_label=False, format="png", type="pil", interactive=False,
+                            elem_id="probe-terms", buttons=["fullscreen"],
+                            alt_text="The same place in the encoder's feature grid with the four grid points "
+                                     "the query uses; below, each point's answer, the weighted sum, the bicubic "
+                                     "term and the colour")
+                    with gr.Column(min_width=280):
+                        self.profile = gr.Image(
+                            label="Along the output row: LIIF, bicubic and the input's pixels", show_label=False,
+                            format="png", type="pil", interactive=False, elem_id="probe-profile",
+                            buttons=["fullscreen"],
+                            alt_text="Red, green and blue along the output row through the point: LIIF, the "
+                                     "model's bicubic and the input's own pixels")
+                self.text = gr.Markdown(elem_id="probe-text")
 
     def wire(self):
         page, upscale = self.page, self.page.upscale
-        click_in_turn(self.ctx, self.button, self.text, self.look_inside,
-                      [page.run_state, upscale.magnify_x, upscale.magnify_y],
-                      [self.picture, self.profile, self.text], show_progress_on=[self.text])
+        self.job = click_in_turn(self.ctx, self.button, self.lead, self.look_inside,
+                                 [page.run_state, upscale.magnify_x, upscale.magnify_y],
+                                 [self.lead, self.picture, self.how, self.terms, self.profile, self.text],
+                                 show_progress_on=[self.lead])
 
+    @page_work
     def look_inside(self, result, x, y, request: gr.Request = None):
         """Output pixel (x, y) of the last run, as the sum the model computes."""
         if result is None:
             raise gr.Error("Run a photo first; then click its LIIF output to choose a pixel.", print_exception=False)
         shelf, request_ = self.ctx.shelf, result.request
-        try:
-            speed = shelf.speed(result.model_name)  # takes the model's lock itself
-            with shelf.working(result.model_name, result.owner or visitor(request)) as upscaler:
-                found = probe.probe(upscaler, request_.loaded, x or 0, y or 0, (request_.out_width, request_.out_height),
-                                    speed=speed, max_seconds=limits.page_model_seconds())
-        except EXPECTED_PROBLEMS as exc:
-            raise sentence(exc) from None
-        return (gr.update(value=found.picture(), visible=True), gr.update(value=found.profile_picture(), visible=True),
-                found.markdown())
+        speed = shelf.speed(result.model_name)  # takes the model's lock itself
+        with shelf.working(result.model_name, result.owner or visitor(request)) as upscaler:
+            found = probe.probe(upscaler, request_.loaded, x or 0, y or 0, (request_.out_width, request_.out_height),
+                                speed=speed, max_seconds=limits.page_model_seconds())
+        return (found.plain(), gr.update(value=found.opening_picture(), visible=True), gr.update(visible=True),
+                found.picture(with_pixels=False), found.profile_picture(), found.markdown())

@@ -7,11 +7,10 @@ from contextlib import ExitStack
 
 import gradio as gr
 
-from liif.lessons import originals, seen
+from liif.lessons import originals, seen, sources
 from liif.page import files, limits
 from liif.page.context import visitor
-from liif.page.widgets import EXPECTED_PROBLEMS, click_in_turn, sentence, small_picture
-from liif.render import imageio
+from liif.page.widgets import click_in_turn, page_work, small_picture, upload_size
 
 TITLE = "3. What it has seen decides what it draws"
 OWN_PHOTO = "own"
@@ -32,16 +31,17 @@ class SeenSection:
         self.page, self.ctx = page, page.ctx
         self.text_model, self.photo_model = self.model_pair(self.ctx.shelf)
         self.button = None
-        with gr.Accordion(TITLE, open=False, elem_id="seen-section"):
+        with gr.Accordion(TITLE, open=False, elem_id="seen-section") as self.accordion:
             gr.Markdown(INTRO)
+            gr.Markdown(sources.augmentation_markdown(), elem_id="seen-sources")
             missing = self.missing_sentence()
             if missing:
                 gr.Markdown(missing, elem_id="seen-missing")
                 return
             with gr.Row():
                 self.choice = gr.Radio(CHOICES, value="sign", label="The tiny picture", elem_id="seen-choice")
-                self.scale = gr.Radio(list(seen.SCALES), value=seen.DEFAULT_SCALE, label="Enlarged by",
-                                      elem_id="seen-scale")
+                self.scale = gr.Radio(list(seen.SCALES), value=self.main_scale(page.upscale.scale.value),
+                                      label="Enlarged by", elem_id="seen-scale")
                 self.button = gr.Button("Draw it with both models", variant="primary", elem_id="seen-button")
             with gr.Row(equal_height=True, visible=False, elem_id="seen-results") as self.pictures:
                 self.panels = [small_picture("seen-tiny", "Tiny input", elem_classes=["pixelated"]),
@@ -77,25 +77,43 @@ class SeenSection:
     def wire(self):
         if self.button is None:
             return
-        click_in_turn(self.ctx, self.button, self.text, self.run_seen,
-                      [self.choice, self.scale, self.page.upscale.upload],
-                      [self.state, self.pictures, *self.panels, self.text, self.share], show_progress_on=[self.text])
-        for chosen in (self.page.upscale.upload.change, self.choice.change):
-            chosen(self.follow_photo, [self.choice, self.page.upscale.upload], [self.scale], api_visibility="private",
-                   queue=False)
+        self.job = click_in_turn(self.ctx, self.button, self.text, self.run_seen,
+                                 [self.choice, self.scale, self.page.upscale.upload],
+                                 [self.state, self.pictures, *self.panels, self.text, self.share],
+                                 show_progress_on=[self.text])
+        upscale = self.page.upscale
+        upscale.scale.change(self.follow_main, [self.choice, upscale.upload, upscale.scale], [self.scale],
+                             api_visibility="private", queue=False)
+        for chosen in (upscale.upload.change, self.choice.change):
+            chosen(self.follow_photo, [self.choice, upscale.upload, self.scale], [self.scale],
+                   api_visibility="private", queue=False)
 
-    def follow_photo(self, choice, upload):
-        """With the visitor's own photo chosen, the scale starts at the default when the photo allows it with
-        both models, else at the largest it allows (the sign and the face take the default)."""
-        if choice != OWN_PHOTO or not upload:
-            return gr.update()
-        try:  # from the header alone, unqueued
-            width, height = imageio.image_size(upload)
-        except EXPECTED_PROBLEMS:
-            return gr.update()
+    @staticmethod
+    def main_scale(scale) -> int:
+        """The step's scale for the page's main scale: the largest of its scales not above it (issue 34: a ×8
+        run is followed by ×8 here, not by a default of its own)."""
+        below = [s for s in seen.SCALES if s <= float(scale or 0)]
+        return max(below) if below else min(seen.SCALES)
+
+    def follow_main(self, choice, upload, main_scale):
+        """The page's main scale changed: this step's follows it, as far as the visitor's own photo allows."""
+        scale = self.main_scale(main_scale)
+        return self.photo_allows(upload, scale) if choice == OWN_PHOTO else scale
+
+    def follow_photo(self, choice, upload, scale):
+        """With the visitor's own photo chosen (or a new one uploaded), the scale stays where it is when the photo
+        allows it with both models, else goes to the largest it allows; the sign and the face take any."""
+        return self.photo_allows(upload, scale) if choice == OWN_PHOTO else gr.update()
+
+    def photo_allows(self, upload, scale):
+        size = upload_size(upload)  # from the header alone, unqueued
+        if size is None:
+            return scale
+        width, height = size
         speeds = [self.ctx.shelf.speed(self.photo_model), self.ctx.shelf.speed(self.text_model)]
-        return limits.experiment_scale(seen.SCALES, seen.DEFAULT_SCALE, width, height, *speeds)
+        return limits.experiment_scale(seen.SCALES, int(scale or seen.DEFAULT_SCALE), width, height, *speeds)
 
+    @page_work
     def run_seen(self, choice, scale, upload, progress=gr.Progress(), request: gr.Request = None):
         """The chosen tiny picture through both models (and bicubic), against its real picture when known."""
         shelf = self.ctx.shelf
@@ -105,18 +123,15 @@ class SeenSection:
             source = upload
         else:
             source = choice or "sign"
-        try:
-            speeds = [shelf.speed(self.photo_model), shelf.speed(self.text_model)]  # each takes its lock itself
-            with ExitStack() as held:
-                # Always the photo model's lock first, then the text model's: one order, no deadlock.
-                photo = held.enter_context(shelf.working(self.photo_model, visitor(request)))
-                text = held.enter_context(shelf.working(self.text_model, visitor(request)))
-                result = seen.seen(((self.ctx.model_label(self.photo_model), photo),
-                                    (self.ctx.model_label(self.text_model), text)), source, scale,
-                                   speeds=speeds, max_seconds=limits.budget_seconds(*speeds),
-                                   progress=lambda f: progress(f, desc="Both models: drawing the same tiny picture"))
-        except EXPECTED_PROBLEMS as exc:
-            raise sentence(exc) from None
+        speeds = [shelf.speed(self.photo_model), shelf.speed(self.text_model)]  # each takes its lock itself
+        with ExitStack() as held:
+            # Always the photo model's lock first, then the text model's: one order, no deadlock.
+            photo = held.enter_context(shelf.working(self.photo_model, visitor(request)))
+            text = held.enter_context(shelf.working(self.text_model, visitor(request)))
+            result = seen.seen(((self.ctx.model_label(self.photo_model), photo),
+                                (self.ctx.model_label(self.text_model), text)), source, scale,
+                               speeds=speeds, max_seconds=limits.budget_seconds(*speeds),
+                               progress=lambda f: progress(f, desc="Both models: drawing the same tiny picture"))
         sheet = self.ctx.outputs.save(result.sheet(), f"{result.name}-seen-x{result.scale}.png")
         return (result, gr.update(visible=True), *self.panel_views(result), result.markdown(),
                 gr.update(value=str(sheet), visible=True, label=f"Download the sheet, ×{result.scale} (PNG)"))

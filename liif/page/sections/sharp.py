@@ -7,13 +7,12 @@ import gradio as gr
 from liif.lessons import sharp
 from liif.page import limits
 from liif.page.context import visitor
-from liif.page.widgets import EXPECTED_PROBLEMS, MODEL_WORK, click_in_turn, sentence, small_picture
+from liif.page.widgets import MODEL_WORK, click_in_turn, page_work, small_picture
 from liif.render import imageio, sizes
 
-INTRO = ("**The average and the sharp guess.** The same network, trained two ways: once to be right on average "
-         "(it draws the mean of every detail that would fit, so it looks soft), once against a critic to look "
-         "real (it draws one sharp guess). The slider moves between the two; it starts half way, since towards the "
-         "sharp end our briefly trained model also draws a faint grid at the input's pixel spacing.")
+INTRO = ("**The average and the sharp guess.** One network trained two ways: to be right on average (soft: the "
+         "mean of every detail that fits) and, against a critic, to look real (one sharp guess). The slider blends "
+         "them; it starts half way, as our briefly trained model draws a faint grid near the sharp end.")
 
 
 class SharpSection:
@@ -39,39 +38,35 @@ class SharpSection:
     def wire(self):
         up = self.page.upscale
         outputs = [self.state, self.average_view, self.blend_view, self.text, self.pictures]
-        click_in_turn(self.ctx, self.button, self.text, self.draw,
-                      [self.page.run_state, up.upload, up.scale, self.blend], outputs, show_progress_on=[self.text])
+        self.job = click_in_turn(self.ctx, self.button, self.text, self.draw,
+                                 [self.page.run_state, up.upload, up.scale, self.blend], outputs, show_progress_on=[self.text])
         self.blend.release(self.reblend, [self.state, self.blend], outputs, api_visibility="private",
                            concurrency_id=MODEL_WORK, show_progress_on=[self.blend_view])
 
     # -- handlers ------------------------------------------------------------------------------------
 
+    @page_work
     def draw(self, result, upload, scale, blend, progress=gr.Progress(), request: gr.Request = None):
         """The last run's photo (else the upload) at its scale, by both trainings and by the blend."""
         if self.pair is None:
             raise gr.Error("This page has no model trained to look real.", print_exception=False)
-        try:
-            if result is not None:
-                loaded, scale = result.request.loaded, result.scale[0]
-            elif upload:
-                loaded = imageio.load_image(upload)
-            else:
-                raise imageio.ImageInputError("choose a photo first (try an example above)")
-            guess = self._guess(loaded, float(scale or 8), float(blend), request,
-                                lambda f: progress(f, desc="the average, the sharp guess, then the blend"))
-        except EXPECTED_PROBLEMS as exc:
-            raise sentence(exc) from None
+        if result is not None:
+            loaded, scale = result.request.loaded, result.scale[0]
+        elif upload:
+            loaded = imageio.load_image(upload)
+        else:
+            raise imageio.ImageInputError("choose a photo first (try an example above)")
+        guess = self._guess(loaded, float(scale or 8), float(blend), request,
+                            lambda f: progress(f, desc="the average, the sharp guess, then the blend"))
         return self._view(guess)
 
+    @page_work
     def reblend(self, guess, blend, request: gr.Request = None):
         """The slider moved: one render at the new blend, beside the same average."""
         if guess is None:
             raise gr.Error("Press the button first: the slider blends the two pictures it draws.", print_exception=False)
-        try:
-            loaded = imageio.load_image(guess.tiny)
-            guess = self._guess(loaded, guess.scale_asked, float(blend), request, None, keep=guess)
-        except EXPECTED_PROBLEMS as exc:
-            raise sentence(exc) from None
+        loaded = imageio.load_image(guess.tiny)
+        guess = self._guess(loaded, guess.scale_asked, float(blend), request, None, keep=guess)
         return self._view(guess)
 
     def _guess(self, loaded, scale, blend, request, progress, keep=None):

@@ -8,9 +8,17 @@ from PIL import Image
 
 from liif.evaluation import card
 from liif.lessons import explain
-from liif.page import limits, scale_cap, session
+from liif.page import limits, scale_cap, session, wait
 from liif.page.context import visitor
-from liif.page.widgets import EXPECTED_PROBLEMS, MODEL_WORK, PhotoUpload, click_in_turn, picture, sentence
+from liif.page.widgets import (
+    MODEL_WORK,
+    PhotoUpload,
+    click_in_turn,
+    picture,
+    said_as_sentence,
+    unless_expected,
+    upload_size,
+)
 from liif.render import imageio, pictures
 
 INFO = "How many times wider and taller the output is."
@@ -82,13 +90,15 @@ class UpscaleSection:
             with gr.Column(scale=1, min_width=280):
                 self.scale = scale_cap.ScaleSlider(1, 30, value=8, step=0.1, label="Scale", elem_id="scale-slider", info=INFO)
                 self.cap = scale_cap.ScaleCap(self.ctx)  # the photo's largest scale, beside the slider
-                with gr.Row():
-                    self.target_width = gr.Number(0, precision=0, minimum=0, label="Width (0 = scale)",
-                                                  elem_id="target-width")
-                    self.target_height = gr.Number(0, precision=0, minimum=0, label="Height (0 = scale)",
-                                                   elem_id="target-height")
-                self.stretch = gr.Checkbox(False, label="Stretch to exactly that size", elem_id="stretch",
-                                           info="Otherwise the photo fits inside them, keeping its shape.")
+                # Folded: the scale is the story's control; an exact size is for the visitor who needs one.
+                with gr.Accordion("Or an exact size in pixels", open=False, elem_id="size-options"):
+                    with gr.Row():
+                        self.target_width = gr.Number(0, precision=0, minimum=0, label="Width (0 = scale)",
+                                                      elem_id="target-width")
+                        self.target_height = gr.Number(0, precision=0, minimum=0, label="Height (0 = scale)",
+                                                       elem_id="target-height")
+                    self.stretch = gr.Checkbox(False, label="Stretch to exactly that size", elem_id="stretch",
+                                               info="Otherwise the photo fits inside them, keeping its shape.")
                 self.model = gr.Dropdown(shelf.choices, value=shelf.default_name, label="Model",
                                          visible=len(shelf.names) > 1, elem_id="model")
                 self.jpeg_note = gr.Markdown("", elem_id="jpeg-note")
@@ -96,6 +106,7 @@ class UpscaleSection:
                 self.estimate_note = gr.Markdown("", elem_id="estimate")
                 self.run_button = gr.Button("Run", variant="primary", elem_id="run-button")
                 self.status = gr.Markdown("", elem_id="status")
+                self.clicked = gr.State(None)  # when Run's click reached the page (wait.now()), for the Done line
                 self.download = gr.DownloadButton("Download LIIF (PNG)", visible=False, elem_id="download")
 
         # Hidden until the first run: before it, the answer below is the first thing to read.
@@ -129,16 +140,18 @@ class UpscaleSection:
         controls = [self.upload, self.scale, self.target_width, self.target_height, self.model]
         run_outputs = [page.run_state, self.results_area, self.input_view, self.bicubic_view, self.liif_view,
                        self.magnifier_view, self.compare_view, self.compare_note, self.download, self.status, self.magnify_x,
-                       self.magnify_y, self.magnify_side] + explanation.outputs
+                       self.magnify_y, self.magnify_side, self.clicked] + explanation.outputs
         self.upload.change(self.suggest_model, [self.upload, self.model], [self.model, self.jpeg_note],
                            api_visibility="private", queue=False)
         for chosen in (self.upload.change, self.model.change):
             chosen(self.scale_limit, [self.upload, self.scale, self.model], [self.scale], api_visibility="private",
                    queue=False)
-        # Gradio's tracker sits on the status line (tall enough to show it): the queue place and the time,
+        # The status line says the wait at once (click_in_turn's clock), and Gradio's tracker draws the live
+        # queue place and seconds on it (assets/app.css puts it in the line's flow, where it is seen);
         # "minimal" so that it does not cover the line's own progress text.
-        click_in_turn(self.ctx, self.run_button, self.status, self.run, controls[:4] + [self.model, self.stretch],
-                      run_outputs, show_progress_on=[self.status], show_progress="minimal")
+        self.job = click_in_turn(self.ctx, self.run_button, self.status, self.run,
+                                 controls[:4] + [self.model, self.stretch, self.clicked], run_outputs,
+                                 clock=self.clicked, show_progress_on=[self.status], show_progress="minimal")
         self.run_button.click(None, None, None, js=SHOW_RESULTS_JS, api_visibility="private", queue=False)
         magnifier_outputs = [self.bicubic_view, self.liif_view, self.magnifier_view, self.magnify_x, self.magnify_y]
         for clickable in (self.bicubic_view, self.liif_view):
@@ -161,23 +174,34 @@ class UpscaleSection:
 
     # -- handlers ------------------------------------------------------------------------------------
 
-    def run(self, upload, scale, target_width, target_height, model_name, stretch=False, request: gr.Request = None):
-        """Upscale the upload; yields previews while the decoder works, then everything. The status line
-        is the one progress readout (Gradio's own shows only the queue and the time)."""
-        shelf = self.ctx.shelf
+    def run(self, upload, scale, target_width, target_height, model_name, stretch=False, clicked=None,
+            request: gr.Request = None):
+        """Upscale the upload; yields what it is doing at once, previews while the decoder works, every
+        picture, and last the Done line with the visitor's wait (`clicked`: when Run's click reached the
+        page; wait.py; it is used up here, so that a run chained after another event, as the tour's, starts
+        its own wait). The status line is the one progress readout (Gradio's own shows only the queue and
+        the time)."""
+        shelf, waited = self.ctx.shelf, wait.Wait.since(clicked)
         try:
-            owner = visitor(request)
-            request = limits.prepare(upload, scale, target_width, target_height, stretch=stretch,
-                                      speed=shelf.speed(model_name))
-            for step in session.run_steps(shelf, model_name, request, self.ctx.outputs, owner=owner):
-                if isinstance(step, session.Partial):
-                    yield self.preview_view(request, step)
-            yield self.finished_view(step)
-            session.give_back_memory()
-        except EXPECTED_PROBLEMS as exc:
-            # no server path (sentence()); the previous run's pictures and "Done" must not pass for this one's
-            yield self.failed_view(sentence(exc).message)
-            raise sentence(exc) from None
+            with said_as_sentence():
+                loading = shelf.measured_speed(model_name) is None
+                yield {self.status: waited.started_words(loading_model=loading), self.clicked: None}
+                owner = visitor(request)
+                request = limits.prepare(upload, scale, target_width, target_height, stretch=stretch,
+                                          speed=shelf.speed(model_name))
+                for step in session.run_steps(shelf, model_name, request, self.ctx.outputs, owner=owner):
+                    if isinstance(step, session.Partial):
+                        yield self.preview_view(request, step, waited)
+                        if step.fraction > 0:
+                            waited.rows_shown()  # resumed: Gradio has sent the rows
+                yield self.pictures_view(step)
+                waited.all_shown()  # resumed: Gradio has sent every picture
+                yield self.done_view(step, waited)
+                session.give_back_memory()
+        except gr.Error as said:
+            # the previous run's pictures and "Done" must not pass for this one's
+            yield self.failed_view(said.message)
+            raise
 
     def failed_view(self, reason: str) -> dict:
         cleared = [gr.update(value=None) for _ in range(3)]  # one each: Gradio consumes an update as it applies it
@@ -193,11 +217,10 @@ class UpscaleSection:
         """After a photo or model is chosen: the slider goes only as far as the page accepts for it (the
         note beside it says how far, and why: ScaleCap.show)."""
         most = limits.SCALE_MAX
-        if upload:
-            try:  # from the header alone: this answers every new photo, unqueued
-                width, height = imageio.image_size(upload)
-                most = limits.max_scale(width, height, self.ctx.shelf.speed(model_name))
-            except EXPECTED_PROBLEMS:
+        if upload:  # from the header alone: this answers every new photo, unqueued
+            most = unless_expected(lambda: limits.max_scale(*imageio.image_size(upload),
+                                                            self.ctx.shelf.speed(model_name)))
+            if most is None:
                 return gr.update(maximum=limits.SCALE_MAX, info=INFO)  # Run gives the reason
             if most < 1 + limits.SCALE_STEP:
                 # Nothing above x1 fits. A slider of 1 to 1 is an error in Gradio (minimum must be below
@@ -205,14 +228,15 @@ class UpscaleSection:
                 return gr.update(maximum=limits.SCALE_MAX, value=1, interactive=False, info=INFO)
         return gr.update(maximum=most, value=min(float(scale or 1), most), interactive=True, info=INFO)
 
-    def preview_view(self, request, partial) -> dict:
+    def preview_view(self, request, partial, waited: wait.Wait) -> dict:
         """While the decoder works: the LIIF rows done so far; input and bicubic once, at the start."""
         loaded = request.loaded
+        so_far = f"{waited.seconds_so_far():.1f} s {waited.since_words}"
         if partial.fraction < 1:
-            doing = (f"Rendering {loaded.width}×{loaded.height} → {request.out_width}×{request.out_height}: "
-                     f"{partial.fraction:.0%} of the rows done (the rest shows the faded bicubic guess).")
+            doing = (f"**Rendering** {loaded.width}×{loaded.height} → {request.out_width}×{request.out_height}: "
+                     f"{partial.fraction:.0%} of the rows done, {so_far} (the rest shows the faded bicubic guess).")
         else:
-            doing = "Every row is done; now writing the explanation and the PNG for download."
+            doing = f"**Every row is done**, {so_far}; now writing the explanation and the PNG for download."
         view = {
             self.liif_view: gr.update(value=partial.preview_shown, label="LIIF: rendering" if partial.fraction < 1 else "LIIF"),
             self.status: doing,
@@ -227,12 +251,13 @@ class UpscaleSection:
             }
         return view
 
-    def finished_view(self, result: session.Run) -> dict:
+    def pictures_view(self, result: session.Run) -> dict:
+        """Every picture of the finished run, and the explanation; the status still says the work goes on
+        (done_view follows once these are sent)."""
         request, facts = result.request, result.facts
         side = magnifier_start(result)
         magnified = session.magnify(self.ctx.shelf, result, side=side)
         return self.page.explanation.explanation_view(result) | {
-            self.page.run_state: result,
             self.bicubic_view: gr.update(value=pictures.draw_box(result.bicubic_display, magnified.output_box),
                                          label=output_label("Bicubic", request)),
             self.liif_view: gr.update(value=pictures.draw_box(result.liif_display, magnified.output_box),
@@ -240,14 +265,24 @@ class UpscaleSection:
             self.magnifier_view: self.magnifier_image(magnified),
             self.compare_view: gr.update(value=session.compare_pair(result), visible=True),
             self.compare_note: gr.update(visible=True),
-            self.download: gr.update(label=f"Download LIIF {facts.out_width}×{facts.out_height} (PNG, lossless)",
-                                     value=str(result.png_path), visible=True),
-            self.status: session.status_text(result) + self.cap.status_words(result) + self.jpeg_words(result),
+            self.status: "**Every picture is made**: sending them to your browser.",
             self.page.explanation.answer_note:
                 f"**Your run**: {facts.in_width}×{facts.in_height} at {explain.scale_text(facts)}.",
             self.magnify_x: round((magnified.output_box[0] + magnified.output_box[2]) / 2),
             self.magnify_y: round((magnified.output_box[1] + magnified.output_box[3]) / 2),
             self.magnify_side: side,
+        }
+
+    def done_view(self, result: session.Run, waited: wait.Wait) -> dict:
+        """Once every picture is sent: the run can be magnified and downloaded, and the Done line says how
+        long the visitor waited for it."""
+        facts = result.facts
+        return {
+            self.page.run_state: result,
+            self.download: gr.update(label=f"Download LIIF {facts.out_width}×{facts.out_height} (PNG, lossless)",
+                                     value=str(result.png_path), visible=True),
+            self.status: (session.status_text(result, waited.done_words()) + self.cap.status_words(result)
+                          + self.jpeg_words(result)),
         }
 
     def suggest_model(self, upload, model_name):
@@ -269,12 +304,11 @@ class UpscaleSection:
         """Before a run: say how long it will take when that is more than a few seconds (else nothing)."""
         if not upload:
             return ""
-        try:  # from the header alone: this answers every change of a control, unqueued
-            size = imageio.image_size(upload)
-            out_size = limits.output_size_for(*size, scale, target_width, target_height)
-            return limits.estimate_text(self.ctx.shelf, model_name, size, out_size)
-        except EXPECTED_PROBLEMS:
+        size = upload_size(upload)  # from the header alone: this answers every change of a control, unqueued
+        if size is None:
             return ""  # Run says what is wrong, in one sentence
+        return unless_expected(lambda: limits.estimate_text(
+            self.ctx.shelf, model_name, size, limits.output_size_for(*size, scale, target_width, target_height)), "")
 
     def pick_example(self, evt: gr.SelectData):
         """A click on an example puts it in the upload box, as if the visitor had uploaded it."""

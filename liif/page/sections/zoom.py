@@ -4,15 +4,15 @@ rendering every frame anew beside bicubic. The work is liif/lessons/zoom.py's.""
 import gradio as gr
 
 from liif.lessons import zoom
-from liif.page import limits
-from liif.page.context import visitor
-from liif.page.widgets import EXPECTED_PROBLEMS, click_in_turn, sentence
+from liif.page.experiments import run_experiment
+from liif.page.widgets import click_in_turn, page_work
 
 
 class ZoomSection:
     def __init__(self, page):
         self.page, self.ctx = page, page.ctx
-        with gr.Accordion("6a. Zoom movie: from the whole picture to a few pixels", open=False, elem_id="zoom-section"):
+        with gr.Accordion("6a. Zoom movie: from the whole picture to a few pixels", open=False,
+                          elem_id="zoom-section") as self.accordion:
             gr.Markdown(
                 "LIIF can be asked for any rectangle at any resolution. This movie zooms from your whole picture "
                 "(the last run's, or the upload) down to a few input pixels around the magnifier's point (click "
@@ -28,22 +28,15 @@ class ZoomSection:
 
     def wire(self):
         page = self.page
-        click_in_turn(self.ctx, self.button, self.text, self.make_zoom,
-                      [page.run_state, page.upscale.upload, page.point_state, self.factor],
-                      [self.view, self.text, self.download], show_progress_on=[self.text])
+        self.job = click_in_turn(self.ctx, self.button, self.text, self.make_zoom,
+                                 [page.run_state, page.upscale.upload, page.point_state, self.factor],
+                                 [self.view, self.text, self.download], show_progress_on=[self.text])
 
+    @page_work
     def make_zoom(self, result, upload, point, zoom_factor, progress=gr.Progress(), request: gr.Request = None):
-        shelf = self.ctx.shelf
-        try:
-            loaded, model_name, centre = self.page.experiment_picture(result, upload, point)
-            speed = shelf.speed(model_name)  # takes the model's lock itself
-            with shelf.working(model_name, visitor(request)) as upscaler:
-                movie = zoom.zoom_movie(upscaler, loaded, centre, zoom_factor,
-                                        path=self.ctx.outputs.new_path("zoom.webp"),
-                                        progress=lambda f, text: progress(f, desc=text),
-                                        speed=speed, max_seconds=limits.page_model_seconds())
-        except EXPECTED_PROBLEMS as exc:
-            raise sentence(exc) from None
-        return (gr.update(value=str(movie.path), label=f"Zoom movie ×1 → ×{movie.zooms[-1]:.3g}: bicubic | LIIF"),
-                movie.markdown(),
-                gr.update(value=str(movie.path), visible=True))
+        picture, model_name, centre = self.page.experiment_picture(result, upload, point)
+        movie = run_experiment(self.ctx, zoom.EXPERIMENT, {"picture": picture, "centre": centre, "zoom": zoom_factor},
+                               model_name, request, progress=lambda f, text: progress(f, desc=text))
+        path = str(movie.file)
+        return (gr.update(value=path, label=f"Zoom movie ×1 → ×{movie.summary['zoom']:.3g}: bicubic | LIIF"),
+                movie.markdown, gr.update(value=path, visible=True))

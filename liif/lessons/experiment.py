@@ -1,0 +1,129 @@
+"""One experiment of the story as one spec, and the registry of them.
+
+    from liif.lessons.experiment import Experiment, Field, Outcome, register
+    register(Experiment("brightness", "A toy", "how bright the render is",
+                        inputs=(Field("picture", "picture"), Field("scale", "float", 2.0)),
+                        estimate=lambda speed, v: ..., run=lambda upscaler, v, progress: Outcome(...)))
+
+An experiment says what it takes (typed `Field`s), what it will cost before it starts (`estimate`, from
+the model's measured `Speed` and the inputs, read from the picture's header only) and how it runs
+(`run`, with a model and the inputs, returning one `Outcome`). Everything else is made from the spec, once:
+the command line (`liif/cli/experiments.py`: `python -m liif <name>`), the page's guarded handler and its
+public API endpoint (`liif/page/experiments.py`: the visitor's turn, the budget, the model's lock and the
+one-sentence error). A new experiment is one module that registers its spec, plus its tests.
+"""
+
+import importlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from liif.render import imageio
+
+# What a field holds: a picture (a file; the page's upload guard reads it), a number, a point (x, y) in
+# input pixels, or a choice among `choices`.
+KINDS = ("picture", "int", "float", "point", "choice")
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    kind: str
+    default: object = None
+    help: str = ""
+    choices: tuple = ()
+    flag: str = ""  # the command line's option ("--centre"); default "--<name>". A picture is positional.
+    cli_only: bool = False  # an option of the command only: the page and the API use the default
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"field {self.name}: kind {self.kind!r} is not one of {', '.join(KINDS)}")
+
+    @property
+    def option(self) -> str:
+        return self.flag or f"--{self.name.replace('_', '-')}"
+
+
+@dataclass
+class Outcome:
+    """What an experiment found, one shape for all: the numbers (JSON-ready), the words (Markdown, generated
+    from the numbers), pictures with captions, and the file to download (a sheet or a movie)."""
+
+    summary: dict
+    markdown: str
+    pictures: list = field(default_factory=list)  # (uint8 (h, w, 3) array, caption)
+    file: Path | None = None
+    line: str = ""  # what the command prints after "IN -> OUT": the file's contents in a few words
+
+
+@dataclass(frozen=True)
+class Experiment:
+    name: str  # the command (`python -m liif <name>`) and the API endpoint (`/<name>`)
+    title: str  # the step of the story it belongs to, as the page says it
+    noun: str  # what it makes, in a sentence: "a zoom movie" ("... of this 640×480 picture would take ...")
+    help: str  # one line: what it shows (the command's help)
+    description: str  # the command's description
+    inputs: tuple  # Fields; at most one picture
+    # estimate(speed, values) -> seconds of model compute, from the picture's size only (values["picture"]
+    # is a path or a LoadedImage); the page refuses above its budget before anything is decoded.
+    estimate: Callable
+    # run(upscaler, values, progress, out_path, speed, max_seconds) -> Outcome. progress(fraction, text) or
+    # None; out_path: where to write the downloadable file (its suffix is `suffix`); with speed and
+    # max_seconds the run fits itself in that compute (or refuses with its own sentence).
+    run: Callable
+    suffix: str = ".png"
+
+    def __post_init__(self):
+        if sum(f.kind == "picture" for f in self.inputs) > 1:
+            raise ValueError(f"experiment {self.name}: one picture at most")
+
+    def defaults(self) -> dict:
+        return {f.name: f.default for f in self.inputs}
+
+
+_REGISTRY: dict = {}
+# The modules whose experiments ship with the page, in the order of the story.
+SHIPPED = ("liif.lessons.zoom", "liif.lessons.ladder")
+
+
+def register(experiment: Experiment) -> Experiment:
+    """Add an experiment to the story; a second one of the same name is refused (it would silently replace
+    the first's command and endpoint)."""
+    if experiment.name in _REGISTRY:
+        raise ValueError(f"an experiment named {experiment.name!r} is already registered")
+    _REGISTRY[experiment.name] = experiment
+    return experiment
+
+
+def unregister(name: str) -> None:
+    """Take an experiment out again (a test's own experiment, once the test is done)."""
+    _REGISTRY.pop(name, None)
+
+
+def experiments() -> tuple:
+    """Every registered experiment, in the order registered (the story's order)."""
+    for module in SHIPPED:  # each registers its spec when first imported
+        importlib.import_module(module)
+    return tuple(_REGISTRY.values())
+
+
+def experiment(name: str) -> Experiment:
+    for found in experiments():
+        if found.name == name:
+            return found
+    raise KeyError(name)
+
+
+def picture_size(picture) -> tuple:
+    """(width, height) of a field's picture, from the header alone when it is a file."""
+    if isinstance(picture, imageio.LoadedImage):
+        return picture.width, picture.height
+    if isinstance(picture, np.ndarray):
+        return picture.shape[1], picture.shape[0]
+    return imageio.image_size(picture)
+
+
+def loaded_picture(picture) -> imageio.LoadedImage:
+    return picture if isinstance(picture, imageio.LoadedImage) else imageio.load_image(picture)
