@@ -353,16 +353,20 @@ LABELS = """(root) => {
     const pictureHidden = !!picture && !(picture[2] - picture[0] > 1 && picture[3] - picture[1] > 1 && picture[0] >= whole[0] - 1
       && picture[1] >= whole[1] - 1 && picture[2] <= whole[2] + 1 && picture[3] <= whole[3] + 1);
     const shown = picture ? [picture] : [];
+    let promptHidden = false;
     for (const prompt of block.querySelectorAll('[data-testid="upload-text"]')) {
       const words = document.createRange();
       words.selectNodeContents(prompt);
-      shown.push(...[...words.getClientRects()].map(rect));
+      const lines = [...words.getClientRects()].map(rect);
+      shown.push(...lines);
+      const area = rect(prompt.closest('.upload-container').getBoundingClientRect());
+      promptHidden = promptHidden || lines.some(l => l[1] < area[1] - 1 || l[3] > area[3] + 1);
     }
     found.push({id: block.id, text: label.textContent.trim(),
                 topmost: !!hit && label.contains(hit), hit: hit ? hit.tagName + '.' + String(hit.className).slice(0, 40) : null,
                 cut: label.scrollWidth > label.clientWidth + 1,
                 underButton: buttons.some(b => overlap(r, b)), overPicture: shown.some(b => overlap(r, b)),
-                pictureHidden, picture});
+                pictureHidden, picture, promptHidden});
   }
   probe.remove();
   return found;
@@ -381,6 +385,8 @@ def _label_problems(page, root, where) -> list:
             problems.append(f"{said} runs under its icon buttons")
         if label["overPicture"]:
             problems.append(f"{said} covers its picture (or its upload box's words)")
+        if label["promptHidden"]:
+            problems.append(f"{said}: its upload box's words run out of the box")
         if label["pictureHidden"]:
             problems.append(f"{said}: its picture, at {label['picture']}, is not drawn whole inside its block")
     return problems
