@@ -349,7 +349,7 @@ def test_zoom_and_ladder_handlers_use_the_upload_without_a_run(page, photo, monk
 
 
 def test_check_and_zoom_api_handlers(page, photo, monkeypatch):
-    png, summary = page.api.check_api(str(photo), 4)
+    png, summary = page.api.endpoints["check"].call(str(photo), 4)
     assert Image.open(png).format == "PNG" and summary["scale"] == 4 and "psnr_y_db" in summary
     monkeypatch.setattr(zoom, "DEFAULT_FRAMES", 2)
     monkeypatch.setattr(zoom, "DEFAULT_SIZE", 16)

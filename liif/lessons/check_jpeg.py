@@ -31,6 +31,7 @@ from liif.render.upscale import bicubic_image
 
 JPEG_QUALITIES = (95, 75, 50)  # what the page offers; the library takes any quality from 1 to 95
 BLOCK = 8  # a JPEG's blocks, in pixels of the picture it stores (the tiny version)
+JPEG_MODEL = "edsr-baseline-jpeg"  # the shipped model trained on compressed inputs
 TIE_DB = 0.01  # two models this close in PSNR-Y are said to come out the same
 
 

@@ -5,14 +5,12 @@ both bring the same JPEG back. After a plain check, "Which one is real?" (liif/l
 photo among LIIF's answer and sharp pictures made to shrink back to the same tiny input, unlabelled until the
 visitor guesses."""
 
-from contextlib import ExitStack
-
 import gradio as gr
 
 from liif.core.weights import PHOTO, SHIPPED, shipped
 from liif.lessons import check, check_jpeg, guess, originals
 from liif.page import files
-from liif.page.context import visitor
+from liif.page.experiments import run_experiment
 from liif.page.widgets import (
     EXPECTED_PROBLEMS,
     MODEL_WORK,
@@ -127,25 +125,12 @@ class CheckSection:
         JPEG quality, the tiny version is saved as that JPEG first and the JPEG-trained model (when the shelf
         has one) brings it back too."""
         source = own_photo if choice == OWN_PHOTO else originals.original_path(choice) if choice else None
-        name = None if choice == OWN_PHOTO else originals.ORIGINALS[choice].label
         quality = check_jpeg.check_quality(jpeg)
-        with ExitStack() as held:
-            if quality is None:
-                upscaler = held.enter_context(self.ctx.shelf.working(model_name, visitor(request)))
-                result = check.check(upscaler, source, scale, model_name=self.ctx.model_label(model_name),
-                                     progress=lambda f: progress(f, desc="LIIF: bringing the tiny photo back"),
-                                     name=name)
-            else:
-                photo_name, jpeg_name = self.jpeg_pair(model_name)
-                # Always the photo model's lock first, then the JPEG model's: one order, no deadlock.
-                upscaler = held.enter_context(self.ctx.shelf.working(photo_name, visitor(request)))
-                second = (held.enter_context(self.ctx.shelf.working(jpeg_name, visitor(request)))
-                          if jpeg_name else None)
-                result = check_jpeg.check_jpeg(
-                    upscaler, source, scale, quality, second=second, name=name,
-                    model_name=self.ctx.model_label(photo_name),
-                    second_name=self.ctx.model_label(jpeg_name) if jpeg_name else "",
-                    progress=lambda f: progress(f, desc="LIIF: bringing the tiny JPEG back"))
+        photo_name, jpeg_name = (model_name, None) if quality is None else self.jpeg_pair(model_name)
+        outcome = run_experiment(self.ctx, check.EXPERIMENT,
+                                 {"picture": source, "scale": scale, "jpeg_quality": quality, "jpeg_model": jpeg_name},
+                                 photo_name, request, progress=lambda f, text: progress(f, desc=text))
+        result, share = outcome.result, outcome.file
         jpeg_run = isinstance(result, check_jpeg.JpegCheck)
         game, problem = None, ""
         if not jpeg_run:  # a JPEG's tiny input is not the real photo's shrink: no game
@@ -154,8 +139,6 @@ class CheckSection:
                 game = guess.guess(result, sharp=self.page.sharp_render(result.tiny, result.scale, request))
             except EXPECTED_PROBLEMS as exc:
                 problem = f"**Which one is real?** Not this time: {exc}."
-        file_name = f"{result.name}-check-x{result.scale}" + (f"-jpeg{result.quality}" if jpeg_run else "")
-        share = self.ctx.outputs.save(result.share_image(), f"{file_name}.png")
         magnified, box = result.magnify()
         two = jpeg_run and result.jpeg is not None
         # With a game, the real photo (in the pictures, the magnifier and the maps) waits for the guess.
