@@ -102,7 +102,7 @@ class Experiment:
 
 _REGISTRY: dict = {}
 # The modules whose experiments ship with the page, in the order of the story.
-SHIPPED = ("liif.lessons.check", "liif.lessons.zoom", "liif.lessons.ladder")
+SHIPPED = ("liif.lessons.check_experiment", "liif.lessons.zoom", "liif.lessons.ladder")
 
 
 def register(experiment: Experiment) -> Experiment:

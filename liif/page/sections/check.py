@@ -8,7 +8,7 @@ visitor guesses."""
 import gradio as gr
 
 from liif.core.weights import PHOTO, SHIPPED, shipped
-from liif.lessons import check, check_jpeg, guess, originals
+from liif.lessons import check, check_experiment, check_jpeg, guess, originals
 from liif.page import files
 from liif.page.experiments import run_experiment
 from liif.page.widgets import (
@@ -127,7 +127,7 @@ class CheckSection:
         source = own_photo if choice == OWN_PHOTO else originals.original_path(choice) if choice else None
         quality = check_jpeg.check_quality(jpeg)
         photo_name, jpeg_name = (model_name, None) if quality is None else self.jpeg_pair(model_name)
-        outcome = run_experiment(self.ctx, check.EXPERIMENT,
+        outcome = run_experiment(self.ctx, check_experiment.EXPERIMENT,
                                  {"picture": source, "scale": scale, "jpeg_quality": quality, "jpeg_model": jpeg_name},
                                  photo_name, request, progress=lambda f, text: progress(f, desc=text))
         result, share = outcome.result, outcome.file
