@@ -54,15 +54,13 @@ def model_opener(args, upscaler):
     def open_model(name, required=True):
         try:
             path = resolve_weights(name)
+            if upscaler.weights.path is not None and path.resolve() == upscaler.weights.path.resolve():
+                return name, upscaler
+            return name, Upscaler(load_weights(path), device=args.device, precision=args.precision)
         except WeightsError:
             if required:
                 raise
-            return None
-        mine = upscaler.weights.path
-        if mine is not None and path.resolve() == mine.resolve():
-            return name, upscaler
-        try:
-            return name, Upscaler(load_weights(path), device=args.device, precision=args.precision)
+            return None  # a default that is not here
         except (RuntimeError, ValueError) as exc:
             raise WeightsError(f"{name}: {exc}") from None
     return open_model
