@@ -44,7 +44,7 @@ def _run(upscaler, values, progress=None, out_path=None, speed=None, max_seconds
         raise imageio.ImageInputError("--jpeg-model compares models on a JPEG: give --jpeg-quality Q as well")
     if quality is None:
         result = check.check(upscaler, source, values["scale"], working_size, **named,
-                       progress=progress and (lambda f: progress(f, "LIIF: bringing the tiny photo back")))
+                             progress=progress and (lambda f: progress(f, "LIIF: bringing the tiny photo back")))
     else:
         open_model = values.get(experiment.OPEN_MODEL)
         opened = open_model(given or check_jpeg.JPEG_MODEL, required=bool(given)) if open_model else None
