@@ -299,18 +299,17 @@ def no_progress(fraction, desc=None):
     pass
 
 
-CHECK_OUTPUTS = 13  # run_check's outputs before the guessing game's
-
-
 def test_check_handler_shows_four_pictures_maps_numbers_and_a_download(page, photo, tmp_path):
-    out = page.check.run_check(OWN_PHOTO, str(photo), 4, None, progress=no_progress)
-    # The check's own 13 outputs, then the "Which one is real?" game's (tests/test_guess.py).
-    assert len(out) == CHECK_OUTPUTS + len(page.check.guess_outputs)
-    result, tiny, bicubic, liif, real, magnifier, errors, closer, text, share, pictures, maps, jpeg_liif = \
-        out[:CHECK_OUTPUTS]
+    section = page.check
+    out = section.run_check(OWN_PHOTO, str(photo), 4, None, progress=no_progress)
+    # Every output of the button's event, the "Which one is real?" game's included (tests/test_guess.py).
+    assert set(out) == set(page.check.job.outputs)
+    result, text, share = out[section.state], out[section.text], out[section.share]
+    tiny, real = out[section.panels[0]], out[section.panels[3]]
     assert isinstance(result, check.Check)
     # Hidden until the first check, and while "Which one is real?" waits for the guess (tests/test_guess.py).
-    assert out[CHECK_OUTPUTS] is not None and not any(u["visible"] for u in (pictures, maps, share, magnifier))
+    assert out[section.guess_state] is not None
+    assert not any(out[c]["visible"] for c in (section.pictures, section.maps, section.share, section.magnifier))
     assert tiny["label"] == "Tiny input 25×18" and real["value"].shape == (72, 100, 3)
     assert "PSNR-Y" in text and Image.open(share["value"]).size[0] == 4 * 100 + 18
     import gradio as gr
@@ -318,10 +317,10 @@ def test_check_handler_shows_four_pictures_maps_numbers_and_a_download(page, pho
     small = tmp_path / "small.png"
     Image.fromarray(structured(40, 40)).save(small)
     with pytest.raises(gr.Error, match="small.png is 40×40; a check at ×8 needs at least 64×64 pixels"):
-        page.check.run_check(OWN_PHOTO, str(small), 8, None, progress=no_progress)
+        section.run_check(OWN_PHOTO, str(small), 8, None, progress=no_progress)
     click = gr.SelectData(None, {"index": [90, 70], "value": None})
-    *panels, magnifier = page.check.pick_region(result, click)
-    assert "input x 17–25, y 10–18" in magnifier["label"]
+    moved = section.pick_region(result, click)
+    assert "input x 17–25, y 10–18" in moved[section.magnifier]["label"]
 
 
 def test_upload_of_an_example_selects_its_original(page, photo, tmp_path):
@@ -349,7 +348,7 @@ def test_zoom_and_ladder_handlers_use_the_upload_without_a_run(page, photo, monk
 
 
 def test_check_and_zoom_api_handlers(page, photo, monkeypatch):
-    png, summary = page.api.check_api(str(photo), 4)
+    png, summary = page.api.endpoints["check"].call(str(photo), 4)
     assert Image.open(png).format == "PNG" and summary["scale"] == 4 and "psnr_y_db" in summary
     monkeypatch.setattr(zoom, "DEFAULT_FRAMES", 2)
     monkeypatch.setattr(zoom, "DEFAULT_SIZE", 16)
@@ -611,42 +610,43 @@ def jpeg_page(weights_path, jpeg_weights_path, tmp_path_factory):
 def test_the_check_handler_shows_both_models_on_the_same_jpeg(jpeg_page, photo):
     from liif.lessons import check_jpeg
 
+    section = jpeg_page.check
     assert jpeg_page.ctx.shelf.jpeg_trained() == "edsr-baseline-jpeg-liif.safetensors"
-    out = jpeg_page.check.run_check(OWN_PHOTO, str(photo), 4, "edsr-baseline-liif.safetensors", 50,
-                                    progress=no_progress)
-    assert len(out) == CHECK_OUTPUTS + len(jpeg_page.check.guess_outputs)
-    result, tiny, bicubic, liif, real, magnifier, errors, closer, text, share, shown, maps, jpeg_liif = \
-        out[:CHECK_OUTPUTS]
-    assert out[CHECK_OUTPUTS] is None  # no guessing game with a JPEG: the real photo does not shrink to it
+    out = section.run_check(OWN_PHOTO, str(photo), 4, "edsr-baseline-liif.safetensors", 50, progress=no_progress)
+    assert set(out) == set(section.job.outputs)
+    result, text, share, jpeg_liif = out[section.state], out[section.text], out[section.share], out[section.jpeg_panel]
+    tiny, _, liif, _ = (out[panel] for panel in section.panels)
+    assert out[section.guess_state] is None  # no guessing game with a JPEG: the real photo does not shrink to it
     assert isinstance(result, check_jpeg.JpegCheck) and result.quality == 50 and result.jpeg is not None
     assert tiny["label"] == "Tiny JPEG 50, 25×18" and liif["label"] == "Photo model ×4"
     assert jpeg_liif["visible"] and jpeg_liif["label"] == "JPEG model ×4"
     assert np.array_equal(jpeg_liif["value"], pictures.draw_box(result.jpeg.liif, result.magnify()[1]))
-    assert "JPEG model" in errors["label"] and "JPEG model is closer" in closer["label"]
+    assert "JPEG model" in out[section.errors]["label"] and "JPEG model is closer" in out[section.closer]["label"]
     assert "LIIF-EDSR-baseline (faster, softer)" in text and "LIIF-EDSR-baseline for JPEGs" in text
     assert f"{result.psnr['jpeg_model']:.2f} dB" in text and f"{result.psnr['photo_model']:.2f} dB" in text
     assert share["value"].endswith("-jpeg50.png") and Image.open(share["value"]).size[0] == 5 * 100 + 24
     # The JPEG-trained model named in the menu: the photo model is its clean twin.
-    again = jpeg_page.check.run_check(OWN_PHOTO, str(photo), 4, "edsr-baseline-jpeg-liif.safetensors", 50,
-                                      progress=no_progress)[0]
+    again = section.run_check(OWN_PHOTO, str(photo), 4, "edsr-baseline-jpeg-liif.safetensors", 50,
+                              progress=no_progress)[section.state]
     assert again.psnr == result.psnr
     import gradio as gr
 
-    panels = jpeg_page.check.pick_region(result, gr.SelectData(None, {"index": [90, 70], "value": None}))
-    assert len(panels) == 6 and panels[4]["visible"]
+    moved = section.pick_region(result, gr.SelectData(None, {"index": [90, 70], "value": None}))
+    assert len(moved) == 6 and moved[section.jpeg_panel]["visible"]
     # "none" is the plain check, with the JPEG panel hidden and the labels back.
-    plain = jpeg_page.check.run_check(OWN_PHOTO, str(photo), 4, None, 0, progress=no_progress)
-    assert isinstance(plain[0], check.Check) and not plain[CHECK_OUTPUTS - 1]["visible"]
-    assert plain[6]["label"].startswith("How far off: bicubic (left), LIIF (right)")
+    plain = section.run_check(OWN_PHOTO, str(photo), 4, None, 0, progress=no_progress)
+    assert isinstance(plain[section.state], check.Check) and not plain[section.jpeg_panel]["visible"]
+    assert plain[section.errors]["label"].startswith("How far off: bicubic (left), LIIF (right)")
 
 
 def test_a_jpeg_check_without_the_jpeg_model_runs_the_one_and_says_so(page, photo):
-    out = page.check.run_check(OWN_PHOTO, str(photo), 4, None, 95, progress=no_progress)
-    result, text, jpeg_liif = out[0], out[8], out[CHECK_OUTPUTS - 1]
+    section = page.check
+    out = section.run_check(OWN_PHOTO, str(photo), 4, None, 95, progress=no_progress)
+    result, text, jpeg_liif = out[section.state], out[section.text], out[section.jpeg_panel]
     assert result.quality == 95 and result.jpeg is None and not jpeg_liif["visible"]
     assert "The JPEG-trained model is not available" in text
-    plain = page.check.run_check(OWN_PHOTO, str(photo), 4, None, progress=no_progress)
-    assert not plain[CHECK_OUTPUTS - 1]["visible"] and "JPEG" not in plain[8]
+    plain = section.run_check(OWN_PHOTO, str(photo), 4, None, progress=no_progress)
+    assert not plain[section.jpeg_panel]["visible"] and "JPEG" not in plain[section.text]
 
 
 def test_the_check_command_prints_both_models_on_a_jpeg(capsys, photo, weights_path, jpeg_weights_path):

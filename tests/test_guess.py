@@ -169,14 +169,13 @@ def test_the_check_shows_letters_first_and_identities_after_the_guess(page, tmp_
     photo = tmp_path / "garden.png"
     rgb = np.asarray(Image.open(originals.original_path("cat")).convert("RGB"))[:96, :128]
     Image.fromarray(rgb).save(photo)
-    out = page.check.run_check(OWN_PHOTO, str(photo), 4, None, progress=no_progress)
-    result, *_, jpeg_panel = out[:13]
-    game, box, *rest = out[13:]
-    shown, choice, text = rest[:GUESS_SLOTS], rest[GUESS_SLOTS], rest[GUESS_SLOTS + 1]
-    assert isinstance(game, guess.Guess) and box["visible"] and not jpeg_panel["visible"]
+    section = page.check
+    out = section.run_check(OWN_PHOTO, str(photo), 4, None, progress=no_progress)
+    result, game, box = out[section.state], out[section.guess_state], out[section.guess_box]
+    shown, choice, text = [out[p] for p in section.guess_pictures], out[section.guess_choice], out[section.guess_text]
+    assert isinstance(game, guess.Guess) and box["visible"] and not out[section.jpeg_panel]["visible"]
     # The real photo waits for the guess: the pictures, the magnifier, the maps and the download are hidden.
-    magnifier, share, pictures_row, maps = out[5], out[9], out[10], out[11]
-    assert not any(update["visible"] for update in (magnifier, share, pictures_row, maps))
+    assert not any(out[c]["visible"] for c in (section.magnifier, section.share, section.pictures, section.maps))
     assert [p["label"] for p in shown] == list("ABCDE") and choice["choices"] == list("ABCDE")
     assert choice["value"] is None and "Which one is real?" in text and "real photo" not in " ".join(
         p["label"] for p in shown)
@@ -203,9 +202,10 @@ def test_the_check_shows_letters_first_and_identities_after_the_guess(page, tmp_
     with pytest.raises(gr.Error, match="Press Check first"):
         page.check.reveal_guess(None, "A")
     # A JPEG check has no game: the row is hidden.
-    out = page.check.run_check(OWN_PHOTO, str(photo), 4, None, 95, progress=no_progress)
-    assert out[13] is None and not out[14]["visible"]
-    assert all(out[i]["visible"] for i in (5, 9, 10, 11))  # nothing to guess: the real photo is shown at once
+    out = section.run_check(OWN_PHOTO, str(photo), 4, None, 95, progress=no_progress)
+    assert out[section.guess_state] is None and not out[section.guess_box]["visible"]
+    # Nothing to guess: the real photo is shown at once.
+    assert all(out[c]["visible"] for c in (section.magnifier, section.share, section.pictures, section.maps))
 
 
 def test_the_guess_needs_no_queue_turn(page):

@@ -100,59 +100,44 @@ class Check:
     def closer_map(self) -> np.ndarray:
         """Per input-pixel block: orange where LIIF is closer to the real photo than bicubic, blue where
         it is further, grey where they tie."""
-        gain = _block_mean(_abs_error(self.bicubic, self.real) - _abs_error(self.liif, self.real), self.scale)
-        return np.repeat(np.repeat(colormaps.diverging(gain / CLOSER_FULL_SCALE), self.scale, 0), self.scale, 1)
+        return closer_map(self.bicubic, self.liif, self.real, self.scale)
 
     def error_maps_picture(self) -> np.ndarray:
         """Both error maps side by side over their one colour bar."""
-        maps = side_by_side(*self.error_maps(), gap=4)
-        bar = colormaps.colour_bar(colormaps.sequential, "0 (exact)", f"{HEAT_FULL_SCALE:.0f}+ levels off")
-        return _over_bar(maps, bar)
+        return error_maps_picture([self.bicubic, self.liif], self.real)
 
     def closer_picture(self) -> np.ndarray:
-        bar = colormaps.colour_bar(colormaps.diverging, "LIIF further", "LIIF closer", middle_label="same",
-                                   diverging_range=True)
-        return _over_bar(self.closer_map(), bar)
+        return closer_picture(self.closer_map(), "LIIF")
 
     @property
     def tiny_enlarged(self) -> np.ndarray:
         """The tiny input blown up to the others' size, each of its pixels a square."""
         return np.repeat(np.repeat(self.tiny, self.scale, 0), self.scale, 1)
 
-    def magnify(self, centre=None, tile: int = MAGNIFIER_TILE) -> tuple:
-        """(2x2 picture: tiny input | bicubic / LIIF | real photo, box in output pixels) around the output
-        pixel centre = (x, y) (default: the photo's focus). The same pixels as the panels, enlarged: the
-        real photo has no finer detail to show, so nothing here is rendered anew."""
+    def magnifier_box(self, centre=None) -> tuple:
+        """MAGNIFIER_INPUT_PIXELS input pixels a side, in output pixels, around the output pixel centre = (x, y)
+        (default: the photo's focus), kept inside the picture."""
         real_h, real_w = self.real.shape[:2]
         side = min(MAGNIFIER_INPUT_PIXELS * self.scale, real_w, real_h)
-        if centre is None:
-            cx, cy = self.focus[0] * real_w, self.focus[1] * real_h
-        else:
-            cx, cy = centre[0] + 0.5, centre[1] + 0.5
-        box = pictures.box_around((cx, cy), (side, side), real_w, real_h)
+        cx, cy = ((self.focus[0] * real_w, self.focus[1] * real_h) if centre is None
+                  else (centre[0] + 0.5, centre[1] + 0.5))
+        return pictures.box_around((cx, cy), (side, side), real_w, real_h)
+
+    def magnify(self, centre=None, tile: int = MAGNIFIER_TILE) -> tuple:
+        """(2x2 picture: tiny input | bicubic / LIIF | real photo, box in output pixels) around the output
+        pixel centre = (x, y) (default: the photo's focus)."""
+        box = self.magnifier_box(centre)
         panels = ((self.tiny_enlarged, "input pixels"), (self.bicubic, "bicubic"), (self.liif, "LIIF"),
                   (self.real, "real photo"))
-        tiles = [pictures.label(pictures.nearest_region(rgb, box, tile), name) for rgb, name in panels]
-        grid = pictures.grid_2x2(tiles)
-        # White above the tiles: the page draws the picture's label over its top-left corner.
-        return np.concatenate([np.full((MAGNIFIER_TOP, grid.shape[1], 3), 255, np.uint8), grid]), box
+        return magnifier(panels, box, tile, columns=2), box
 
     @property
     def sentences(self) -> list:
         return findings(self)
 
     def markdown(self) -> str:
-        h, w = self.tiny.shape[:2]
-        table = (
-            "| against the real photo | PSNR-Y | SSIM-Y |\n| --- | --- | --- |\n"
-            f"| bicubic | {self.psnr['bicubic']:.2f} dB | {self.ssim['bicubic']:.3f} |\n"
-            f"| LIIF | {self.psnr['liif']:.2f} dB | {self.ssim['liif']:.3f} |\n"
-        )
-        how = (f"The real photo ({w * self.scale}×{h * self.scale}) was shrunk ×{self.scale} to {w}×{h}, the way "
-               f"the model's training inputs were made; both methods brought that back to {w * self.scale}×"
-               f"{h * self.scale}. Y channel, {self.scale} pixels left out at each border (the paper's protocol); "
-               f"{fmt.seconds(self.seconds)}.")
-        return "\n\n".join([table, how, "\n".join(f"- {s}" for s in self.sentences)])
+        rows = [("bicubic", self.psnr["bicubic"], self.ssim["bicubic"]), ("LIIF", self.psnr["liif"], self.ssim["liif"])]
+        return report(rows, self, "; both methods brought that")
 
     def summary(self) -> dict:
         """The API's and the command line's JSON description."""
@@ -333,6 +318,54 @@ def findings(result: Check) -> list:
     return sentences
 
 
+# -- what both checks draw (this one and liif/lessons/check_jpeg.py's) ---------------------------------
+
+
+def report(rows, result, brought_back: str) -> str:
+    """The words of a check: the (method, PSNR-Y dB, SSIM-Y) rows as a table, how the tiny version was made
+    and `brought_back` ("; both methods brought that"), then the findings."""
+    table = "| against the real photo | PSNR-Y | SSIM-Y |\n| --- | --- | --- |\n" + "".join(
+        f"| {what} | {db:.2f} dB | {ssim:.3f} |\n" for what, db, ssim in rows)
+    (h, w), scale = result.tiny.shape[:2], result.scale
+    how = (f"The real photo ({w * scale}×{h * scale}) was shrunk ×{scale} to {w}×{h}, the way the model's training "
+           f"inputs were made{brought_back} back to {w * scale}×{h * scale}. Y channel, {scale} pixels left out at "
+           f"each border (the paper's protocol); {fmt.seconds(result.seconds)}.")
+    return "\n\n".join([table, how, "\n".join(f"- {s}" for s in result.sentences)])
+
+
+def error_maps_picture(pictures_: list, real: np.ndarray) -> np.ndarray:
+    """|picture - real| for each picture, side by side on one colour scale, over its colour bar."""
+    maps = [added_detail(rgb, real)[0] for rgb in pictures_]
+    bar = colormaps.colour_bar(colormaps.sequential, "0 (exact)", f"{HEAT_FULL_SCALE:.0f}+ levels off")
+    return colormaps.over_bar(side_by_side(*maps, gap=4), bar)
+
+
+def closer_map(further: np.ndarray, closer: np.ndarray, real: np.ndarray, scale: int) -> np.ndarray:
+    """Per input-pixel block: orange where `closer` is closer to the real photo than `further`, blue where it
+    is further, grey where they tie."""
+    gain = _block_mean(_abs_error(further, real) - _abs_error(closer, real), scale)
+    return np.repeat(np.repeat(colormaps.diverging(gain / CLOSER_FULL_SCALE), scale, 0), scale, 1)
+
+
+def closer_picture(shown: np.ndarray, what: str) -> np.ndarray:
+    """A closer map over its colour bar, which says whose map it is ("LIIF closer")."""
+    bar = colormaps.colour_bar(colormaps.diverging, f"{what} further", f"{what} closer", middle_label="same",
+                               diverging_range=True)
+    return colormaps.over_bar(shown, bar)
+
+
+def magnifier(panels, box: tuple, tile: int, columns: int) -> np.ndarray:
+    """Each panel's `box`, enlarged to `tile` pixels a side and labelled, `columns` a row (the last filled with
+    white), under a white band that the page draws the picture's label over. The same pixels as the panels:
+    the real photo has no finer detail to show, so nothing here is rendered anew."""
+    tiles = [pictures.label(pictures.nearest_region(rgb, box, tile), text) for rgb, text in panels]
+    tiles += [np.full_like(tiles[0], 255)] * (-len(tiles) % columns)
+    rows = [side_by_side(*tiles[i : i + columns], gap=4) for i in range(0, len(tiles), columns)]
+    gap = np.full((4, rows[0].shape[1], 3), 255, np.uint8)
+    grid = np.concatenate([part for row in rows for part in (gap, row)][1:])
+    return np.concatenate([np.full((MAGNIFIER_TOP, grid.shape[1], 3), 255, np.uint8), grid])
+
+
 # -- helpers ---------------------------------------------------------------------------------------
 
 
@@ -344,20 +377,6 @@ def _abs_error(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _block_mean(values: np.ndarray, scale: int) -> np.ndarray:
     h, w = values.shape[0] // scale, values.shape[1] // scale
     return values.reshape(h, scale, w, scale).mean(axis=(1, 3))
-
-
-def _over_bar(picture: np.ndarray, bar: np.ndarray) -> np.ndarray:
-    """A picture with its colour bar underneath, on white. The bar (256 px, 12 px text) grows with a large
-    picture, so its labels stay readable when the page shrinks the whole to fit."""
-    grow = picture.shape[1] / 300
-    if grow > 1:
-        size = (round(bar.shape[1] * grow), round(bar.shape[0] * grow))
-        bar = np.asarray(Image.fromarray(bar).resize(size, Image.Resampling.LANCZOS))
-    width = max(picture.shape[1], bar.shape[1])
-    out = np.full((picture.shape[0] + 6 + bar.shape[0], width, 3), 255, np.uint8)
-    out[: picture.shape[0], : picture.shape[1]] = picture
-    out[picture.shape[0] + 6 :, : bar.shape[1]] = bar
-    return out
 
 
 def _centre_crop(rgb: np.ndarray, width: int, height: int) -> np.ndarray:

@@ -19,18 +19,16 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
-from liif.core import fmt
 from liif.core.degrade import jpeg_roundtrip
 from liif.evaluation.metrics import psnr_y, rgb_to_y
 from liif.lessons import check as plain
-from liif.lessons.explain import HEAT_FULL_SCALE, added_detail
-from liif.render import colormaps, imageio, pictures
-from liif.render.pictures import side_by_side
+from liif.render import imageio
 from liif.render.sheet import Panel, sheet
 from liif.render.upscale import bicubic_image
 
 JPEG_QUALITIES = (95, 75, 50)  # what the page offers; the library takes any quality from 1 to 95
 BLOCK = 8  # a JPEG's blocks, in pixels of the picture it stores (the tiny version)
+JPEG_MODEL = "edsr-baseline-jpeg"  # the shipped model trained on compressed inputs
 TIE_DB = 0.01  # two models this close in PSNR-Y are said to come out the same
 
 
@@ -90,54 +88,32 @@ class JpegCheck:
 
     def error_maps_picture(self) -> np.ndarray:
         """|bicubic - real|, |photo model - real| (and |JPEG model - real|), side by side over one bar."""
-        maps = [added_detail(rgb, self.real)[0] for rgb in [self.bicubic] + [c.liif for _, c in self.models]]
-        bar = colormaps.colour_bar(colormaps.sequential, "0 (exact)", f"{HEAT_FULL_SCALE:.0f}+ levels off")
-        return plain._over_bar(side_by_side(*maps, gap=4), bar)
+        return plain.error_maps_picture([self.bicubic] + [c.liif for _, c in self.models], self.real)
 
     def closer_picture(self) -> np.ndarray:
         """Per input-pixel block: orange where the JPEG-trained model is closer to the real photo than the photo
         model, blue where further (without it: the photo model against bicubic, as in the plain check)."""
         if self.jpeg is None:
             return self.photo.closer_picture()
-        gain = plain._block_mean(plain._abs_error(self.photo.liif, self.real)
-                                 - plain._abs_error(self.jpeg.liif, self.real), self.scale)
-        closer = np.repeat(np.repeat(colormaps.diverging(gain / plain.CLOSER_FULL_SCALE), self.scale, 0), self.scale, 1)
-        bar = colormaps.colour_bar(colormaps.diverging, "JPEG model further", "JPEG model closer",
-                                   middle_label="same", diverging_range=True)
-        return plain._over_bar(closer, bar)
+        return plain.closer_picture(plain.closer_map(self.photo.liif, self.jpeg.liif, self.real, self.scale),
+                                    "JPEG model")
 
     def magnify(self, centre=None, tile: int = plain.MAGNIFIER_TILE) -> tuple:
         """(3x2 picture: tiny before the JPEG | the JPEG | real photo / bicubic | photo model | JPEG model,
         box in output pixels) around the output pixel centre = (x, y), as `Check.magnify`."""
-        real_h, real_w = self.real.shape[:2]
-        side = min(plain.MAGNIFIER_INPUT_PIXELS * self.scale, real_w, real_h)
-        cx, cy = ((self.focus[0] * real_w, self.focus[1] * real_h) if centre is None
-                  else (centre[0] + 0.5, centre[1] + 0.5))
-        box = pictures.box_around((cx, cy), (side, side), real_w, real_h)
+        box = self.photo.magnifier_box(centre)
         clean = np.repeat(np.repeat(self.clean_tiny, self.scale, 0), self.scale, 1)
         panels = [(clean, "tiny, before the JPEG"), (self.tiny_enlarged, f"tiny as JPEG {self.quality}"),
                   (self.real, "real photo"), (self.bicubic, "bicubic")]
         panels += [(c.liif, "JPEG-trained" if c is self.jpeg else "photo model") for _, c in self.models]
-        tiles = [pictures.label(pictures.nearest_region(rgb, box, tile), text) for rgb, text in panels]
-        tiles += [np.full_like(tiles[0], 255)] * (6 - len(tiles))
-        gap = 4
-        rows = [side_by_side(*tiles[i : i + 3], gap=gap) for i in (0, 3)]
-        grid = np.concatenate([rows[0], np.full((gap, rows[0].shape[1], 3), 255, np.uint8), rows[1]])
-        top = np.full((plain.MAGNIFIER_TOP, grid.shape[1], 3), 255, np.uint8)  # under the page's label
-        return np.concatenate([top, grid]), box
+        return plain.magnifier(panels, box, tile, columns=3), box
 
     def markdown(self) -> str:
         rows = [("bicubic", self.photo.psnr["bicubic"], self.photo.ssim["bicubic"])]
         rows += [(f"LIIF, {label}", c.psnr["liif"], c.ssim["liif"]) for label, c in self.models]
-        table = "| against the real photo | PSNR-Y | SSIM-Y |\n| --- | --- | --- |\n" + "".join(
-            f"| {what} | {db:.2f} dB | {ssim:.3f} |\n" for what, db, ssim in rows)
-        h, w = self.tiny.shape[:2]
-        how = (f"The real photo ({w * self.scale}×{h * self.scale}) was shrunk ×{self.scale} to {w}×{h}, the way the "
-               f"model's training inputs were made, and that tiny version saved as a JPEG of quality {self.quality}, "
-               f"as a thumbnail found on the web would be; bicubic and {'both models' if self.jpeg else 'the model'} "
-               f"brought that same JPEG back to {w * self.scale}×{h * self.scale}. Y channel, {self.scale} pixels "
-               f"left out at each border (the paper's protocol); {fmt.seconds(self.seconds)}.")
-        return "\n\n".join([table, how, "\n".join(f"- {s}" for s in self.sentences)])
+        return plain.report(rows, self, f", and that tiny version saved as a JPEG of quality {self.quality}, as a "
+                                        "thumbnail found on the web would be; bicubic and "
+                                        f"{'both models' if self.jpeg else 'the model'} brought that same JPEG")
 
     def summary(self) -> dict:
         """The API's and the command line's JSON description."""

@@ -22,9 +22,15 @@ import numpy as np
 
 from liif.render import imageio
 
-# What a field holds: a picture (a file; the page's upload guard reads it), a number, a point (x, y) in
-# input pixels, or a choice among `choices`.
-KINDS = ("picture", "int", "float", "point", "choice")
+# What a field holds: a picture (a file; the page's upload guard reads it), a number (with `choices`: one
+# of them), a point (x, y) in input pixels, a choice among `choices`, or the name of another model (the run
+# opens it with values[OPEN_MODEL]).
+KINDS = ("picture", "int", "float", "point", "choice", "model")
+# Keys of `values` the adaptors fill for the run: the model's name as the caller shows it, and
+# open_model(name, required=True) -> (label, upscaler) for another model: on the command line loaded on the
+# same device, on the page taken from the shelf under its own lock (after the main model's); the main
+# model's own upscaler when `name` is that model; None when it is not here and not `required`.
+MODEL_LABEL, OPEN_MODEL = "model", "open_model"
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,7 @@ class Field:
     choices: tuple = ()
     flag: str = ""  # the command line's option ("--centre"); default "--<name>". A picture is positional.
     cli_only: bool = False  # an option of the command only: the page and the API use the default
+    metavar: str = ""  # the command's name for the value ("PHOTO", "N"); argparse's own when empty
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -56,6 +63,7 @@ class Outcome:
     pictures: list = field(default_factory=list)  # (uint8 (h, w, 3) array, caption)
     file: Path | None = None
     line: str = ""  # what the command prints after "IN -> OUT": the file's contents in a few words
+    result: object = None  # the lesson's own result, for a section that shows more than `pictures`
 
 
 @dataclass(frozen=True)
@@ -71,9 +79,18 @@ class Experiment:
     estimate: Callable
     # run(upscaler, values, progress, out_path, speed, max_seconds) -> Outcome. progress(fraction, text) or
     # None; out_path: where to write the downloadable file (its suffix is `suffix`); with speed and
-    # max_seconds the run fits itself in that compute (or refuses with its own sentence).
+    # max_seconds the run fits itself in that compute (or refuses with its own sentence). values[MODEL_LABEL] and
+    # values[OPEN_MODEL] as above.
     run: Callable
     suffix: str = ".png"
+    output: tuple = ("-o", "--output")  # the command's option for the file
+    output_required: bool = True  # False: without the option, no file is written
+    output_help: str = "the file to write"
+    file_name: Callable | None = None  # file_name(values) -> the page's name for the file; "<name><suffix>"
+    endpoint_picture: bool = False  # the endpoint gives the file as a picture (gr.Image), not a gr.File
+    # more_json(outcome, values) -> numbers the command's --json adds, from more model work than the run's
+    # (the API's JSON stays the summary).
+    more_json: Callable | None = None
 
     def __post_init__(self):
         if sum(f.kind == "picture" for f in self.inputs) > 1:
@@ -85,7 +102,7 @@ class Experiment:
 
 _REGISTRY: dict = {}
 # The modules whose experiments ship with the page, in the order of the story.
-SHIPPED = ("liif.lessons.zoom", "liif.lessons.ladder")
+SHIPPED = ("liif.lessons.check_experiment", "liif.lessons.zoom", "liif.lessons.ladder")
 
 
 def register(experiment: Experiment) -> Experiment:

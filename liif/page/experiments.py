@@ -11,10 +11,11 @@ comes back as one sentence (`said_as_sentence`), never a traceback or a server p
 """
 
 import math
+from contextlib import ExitStack
 
 import gradio as gr
 
-from liif.lessons.experiment import Outcome, picture_size
+from liif.lessons.experiment import MODEL_LABEL, OPEN_MODEL, Outcome, picture_size
 from liif.page import limits
 from liif.page.context import visitor
 from liif.page.widgets import MODEL_WORK, PhotoUpload, said_as_sentence
@@ -40,10 +41,27 @@ def run_experiment(ctx, spec, values: dict, model_name=None, request=None, progr
         seconds = spec.estimate(speed, values)
         if seconds > budget:
             raise imageio.ImageInputError(refusal(spec, values, seconds, budget, speed))
-        with ctx.shelf.working(model_name, visitor(request)) as upscaler:
-            return spec.run(upscaler, values, progress=progress,
-                            out_path=ctx.outputs.new_path(f"{spec.name}{spec.suffix}"), speed=speed,
-                            max_seconds=budget)
+        out_path = ctx.outputs.new_path(spec.file_name(values) if spec.file_name else f"{spec.name}{spec.suffix}")
+        with ExitStack() as held:
+            upscaler = held.enter_context(ctx.shelf.working(model_name, visitor(request)))
+            values[MODEL_LABEL] = ctx.model_label(model_name)
+            values[OPEN_MODEL] = shelf_opener(ctx, model_name, upscaler, held, request)
+            return spec.run(upscaler, values, progress=progress, out_path=out_path, speed=speed, max_seconds=budget)
+
+
+def shelf_opener(ctx, model_name, upscaler, held, request):
+    """open_model(name, required=True) for the spec's run (experiment.OPEN_MODEL): another model of the shelf,
+    its lock taken after the main model's (one order, no deadlock) and held until the run ends."""
+
+    def open_model(name, required=True):
+        if name == (model_name or ctx.shelf.default_name):
+            return ctx.model_label(name), upscaler
+        if name not in ctx.shelf.names:
+            if required:
+                raise imageio.ImageInputError(f"there is no model {name!r} on this page")
+            return None
+        return ctx.model_label(name), held.enter_context(ctx.shelf.working(name, visitor(request)))
+    return open_model
 
 
 class ExperimentEndpoint:
@@ -63,9 +81,14 @@ class ExperimentEndpoint:
                     self.inputs += [gr.Number(None, label="x"), gr.Number(None, label="y")]
                 elif f.kind == "choice":
                     self.inputs.append(gr.Dropdown(list(f.choices), value=f.default, label=f.name))
+                elif f.kind == "model":
+                    self.inputs.append(gr.Textbox(f.default or "", label=f.name))
                 else:
                     self.inputs.append(gr.Number(f.default, label=f.name))
-            self.file = gr.File(label=f"{spec.noun} ({spec.suffix})")
+            if spec.endpoint_picture:
+                self.file = gr.Image(label=f"{spec.noun} (PNG)", type="filepath", format="png")
+            else:
+                self.file = gr.File(label=f"{spec.noun} ({spec.suffix})")
             self.summary = gr.JSON(label=f"{spec.name} summary")
             self.trigger = gr.Button(spec.name)
 

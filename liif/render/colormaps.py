@@ -4,6 +4,7 @@
     picture = colormaps.sequential(errors / 32)            # 0 -> black, 1 -> pale yellow
     picture = colormaps.diverging(gain / 16)               # -1 blue, 0 light grey, +1 orange
     bar = colormaps.colour_bar(colormaps.sequential, "0", "32+ levels", width=256)
+    shown = colormaps.over_bar(picture, bar)               # the picture with its bar underneath
 
 `sequential` is a dark-to-bright ramp close to matplotlib's "magma": lightness rises monotonically, so it
 reads the same in greyscale and under every common colour-vision deficiency. `diverging` runs blue to
@@ -63,3 +64,17 @@ def colour_bar(colour_map, low_label: str, high_label: str, width: int = 256, he
         middle = draw.textbbox((0, 0), middle_label, font=font)[2]
         draw.text(((width - middle) // 2, height + 2), middle_label, fill=(0, 0, 0), font=font)
     return np.asarray(image)
+
+
+def over_bar(picture: np.ndarray, bar: np.ndarray) -> np.ndarray:
+    """A picture with its colour bar underneath, on white. The bar (256 px, 12 px text) grows with a large
+    picture, so its labels stay readable when the page shrinks the whole to fit."""
+    grow = picture.shape[1] / 300
+    if grow > 1:
+        size = (round(bar.shape[1] * grow), round(bar.shape[0] * grow))
+        bar = np.asarray(Image.fromarray(bar).resize(size, Image.Resampling.LANCZOS))
+    width = max(picture.shape[1], bar.shape[1])
+    out = np.full((picture.shape[0] + 6 + bar.shape[0], width, 3), 255, np.uint8)
+    out[: picture.shape[0], : picture.shape[1]] = picture
+    out[picture.shape[0] + 6 :, : bar.shape[1]] = bar
+    return out

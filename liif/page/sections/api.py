@@ -18,12 +18,6 @@ from liif.render import imageio, sizes
 class ApiSection:
     def __init__(self, page):
         self.page, self.ctx = page, page.ctx
-        with gr.Row(visible=False):  # the experiments' endpoints
-            self.check_photo = PhotoUpload(label="photo", type="filepath", image_mode=None)
-            self.check_scale = gr.Number(check.DEFAULT_SCALE, label="scale")
-            self.check_share = gr.Image(label="tiny | bicubic | LIIF | real (PNG)", type="filepath", format="png")
-            self.check_summary = gr.JSON(label="check summary")
-            self.check_trigger = gr.Button("check")
         with gr.Row(visible=False):  # the lessons' endpoints
             self.answers_photo = PhotoUpload(label="photo", type="filepath", image_mode=None)
             self.answers_scale = gr.Number(answers.DEFAULT_SCALE, label="scale")
@@ -50,12 +44,10 @@ class ApiSection:
             self.result = gr.Image(label="LIIF output (PNG)", type="filepath", format="png")
             self.summary = gr.JSON(label="summary")
             self.trigger = gr.Button("upscale")
-        # One endpoint per registered experiment, made from its spec: /zoom, /ladder, ...
+        # One endpoint per registered experiment, made from its spec: /check, /zoom, /ladder, ...
         self.endpoints = {spec.name: ExperimentEndpoint(self.ctx, spec) for spec in experiments()}
 
     def wire(self):
-        self.check_trigger.click(self.check_api, [self.check_photo, self.check_scale],
-                                 [self.check_share, self.check_summary], api_name="check", concurrency_id=MODEL_WORK)
         self.answers_trigger.click(self.answers_api, [self.answers_photo, self.answers_scale],
                                    [self.answers_sheet, self.answers_summary], api_name="answers",
                                    concurrency_id=MODEL_WORK)
@@ -81,13 +73,6 @@ class ApiSection:
         del result
         session.give_back_memory()
         return answer
-
-    @page_work
-    def check_api(self, image, scale, request: gr.Request = None):
-        """For scripts: (photo, scale) -> (tiny | bicubic | LIIF | real as one PNG, the numbers as JSON)."""
-        with self.ctx.shelf.working(None, visitor(request)) as upscaler:
-            result = check.check(upscaler, image, scale, model_name=self.ctx.model_label(None))
-        return str(self.ctx.outputs.save(result.share_image(), f"{result.name}-check-x{result.scale}.png")), result.summary()
 
     @page_work
     def answers_api(self, image, scale, request: gr.Request = None):

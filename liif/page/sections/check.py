@@ -5,14 +5,12 @@ both bring the same JPEG back. After a plain check, "Which one is real?" (liif/l
 photo among LIIF's answer and sharp pictures made to shrink back to the same tiny input, unlabelled until the
 visitor guesses."""
 
-from contextlib import ExitStack
-
 import gradio as gr
 
 from liif.core.weights import PHOTO, SHIPPED, shipped
-from liif.lessons import check, check_jpeg, guess, originals
+from liif.lessons import check, check_experiment, check_jpeg, guess, originals
 from liif.page import files
-from liif.page.context import visitor
+from liif.page.experiments import run_experiment
 from liif.page.widgets import (
     EXPECTED_PROBLEMS,
     MODEL_WORK,
@@ -127,25 +125,12 @@ class CheckSection:
         JPEG quality, the tiny version is saved as that JPEG first and the JPEG-trained model (when the shelf
         has one) brings it back too."""
         source = own_photo if choice == OWN_PHOTO else originals.original_path(choice) if choice else None
-        name = None if choice == OWN_PHOTO else originals.ORIGINALS[choice].label
         quality = check_jpeg.check_quality(jpeg)
-        with ExitStack() as held:
-            if quality is None:
-                upscaler = held.enter_context(self.ctx.shelf.working(model_name, visitor(request)))
-                result = check.check(upscaler, source, scale, model_name=self.ctx.model_label(model_name),
-                                     progress=lambda f: progress(f, desc="LIIF: bringing the tiny photo back"),
-                                     name=name)
-            else:
-                photo_name, jpeg_name = self.jpeg_pair(model_name)
-                # Always the photo model's lock first, then the JPEG model's: one order, no deadlock.
-                upscaler = held.enter_context(self.ctx.shelf.working(photo_name, visitor(request)))
-                second = (held.enter_context(self.ctx.shelf.working(jpeg_name, visitor(request)))
-                          if jpeg_name else None)
-                result = check_jpeg.check_jpeg(
-                    upscaler, source, scale, quality, second=second, name=name,
-                    model_name=self.ctx.model_label(photo_name),
-                    second_name=self.ctx.model_label(jpeg_name) if jpeg_name else "",
-                    progress=lambda f: progress(f, desc="LIIF: bringing the tiny JPEG back"))
+        photo_name, jpeg_name = (model_name, None) if quality is None else self.jpeg_pair(model_name)
+        outcome = run_experiment(self.ctx, check_experiment.EXPERIMENT,
+                                 {"picture": source, "scale": scale, "jpeg_quality": quality, "jpeg_model": jpeg_name},
+                                 photo_name, request, progress=lambda f, text: progress(f, desc=text))
+        result = outcome.result
         jpeg_run = isinstance(result, check_jpeg.JpegCheck)
         game, problem = None, ""
         if not jpeg_run:  # a JPEG's tiny input is not the real photo's shrink: no game
@@ -154,28 +139,26 @@ class CheckSection:
                 game = guess.guess(result, sharp=self.page.sharp_render(result.tiny, result.scale, request))
             except EXPECTED_PROBLEMS as exc:
                 problem = f"**Which one is real?** Not this time: {exc}."
-        file_name = f"{result.name}-check-x{result.scale}" + (f"-jpeg{result.quality}" if jpeg_run else "")
-        share = self.ctx.outputs.save(result.share_image(), f"{file_name}.png")
         magnified, box = result.magnify()
         two = jpeg_run and result.jpeg is not None
         # With a game, the real photo (in the pictures, the magnifier and the maps) waits for the guess.
         shown = game is None
-        return (
-            result,
-            *self.panel_views(result, box),
-            gr.update(value=magnified, label=self.magnifier_label(result, box), visible=shown),
-            gr.update(value=result.error_maps_picture(), label=(
+        return {
+            self.state: result,
+            **self.panel_views(result, box),
+            self.magnifier: gr.update(value=magnified, label=self.magnifier_label(result, box), visible=shown),
+            self.errors: gr.update(value=result.error_maps_picture(), label=(
                 f"How far off: bicubic, {'photo model, JPEG model' if two else 'LIIF'} (left to right)"
                 if jpeg_run else ERRORS_LABEL)),
-            gr.update(value=result.closer_picture(), label=(
+            self.closer: gr.update(value=result.closer_picture(), label=(
                 "Where the JPEG model is closer than the photo model" if two else CLOSER_LABEL)),
-            result.markdown(),
-            gr.update(value=str(share), visible=shown, label=f"Download the comparison, ×{result.scale} (PNG)"),
-            gr.update(visible=shown),
-            gr.update(visible=shown),
-            self.jpeg_panel_view(result, box),
-            *self.guess_views(game, problem),
-        )
+            self.text: outcome.markdown,
+            self.share: gr.update(value=str(outcome.file), visible=shown,
+                                  label=f"Download the comparison, ×{result.scale} (PNG)"),
+            self.pictures: gr.update(visible=shown),
+            self.maps: gr.update(visible=shown),
+            **dict(zip(self.guess_outputs, self.guess_views(game, problem))),
+        }
 
     @property
     def guess_outputs(self) -> list:
@@ -239,27 +222,25 @@ class CheckSection:
         twin = next((m.filename for m in SHIPPED.values() if (m.arch, m.tag) == (arch, PHOTO)), None)
         return (twin if twin in others else others[0]), jpeg
 
-    @staticmethod
-    def jpeg_panel_view(result, box) -> dict:
-        if not isinstance(result, check_jpeg.JpegCheck) or result.jpeg is None:
-            return gr.update(visible=False)
-        return gr.update(value=pictures.draw_box(result.jpeg.liif, box), label=f"JPEG model ×{result.scale}",
-                         visible=True)
-
-    @staticmethod
-    def panel_views(result, box) -> list:
+    def panel_views(self, result, box) -> dict:
+        """The check's pictures with the magnifier's box drawn on them; the JPEG-trained model's only after a
+        JPEG check that had that model."""
         h, w = result.tiny.shape[:2]
         real_h, real_w = result.real.shape[:2]
         jpeg_run = isinstance(result, check_jpeg.JpegCheck)
-        return [
+        jpeg_model = jpeg_run and result.jpeg is not None
+        tiny, bicubic, liif, real = self.panels
+        return {
             # Short labels: two pictures a row in a 390 px window leave ~150 px for each.
-            gr.update(value=pictures.draw_box(result.tiny_enlarged, box),
-                      label=f"Tiny JPEG {result.quality}, {w}×{h}" if jpeg_run else f"Tiny input {w}×{h}"),
-            gr.update(value=pictures.draw_box(result.bicubic, box), label=f"Bicubic ×{result.scale}"),
-            gr.update(value=pictures.draw_box(result.liif, box),
-                      label=f"Photo model ×{result.scale}" if jpeg_run else f"LIIF ×{result.scale}"),
-            gr.update(value=pictures.draw_box(result.real, box), label=f"Real photo {real_w}×{real_h}"),
-        ]
+            tiny: gr.update(value=pictures.draw_box(result.tiny_enlarged, box),
+                            label=f"Tiny JPEG {result.quality}, {w}×{h}" if jpeg_run else f"Tiny input {w}×{h}"),
+            bicubic: gr.update(value=pictures.draw_box(result.bicubic, box), label=f"Bicubic ×{result.scale}"),
+            liif: gr.update(value=pictures.draw_box(result.liif, box),
+                            label=f"Photo model ×{result.scale}" if jpeg_run else f"LIIF ×{result.scale}"),
+            real: gr.update(value=pictures.draw_box(result.real, box), label=f"Real photo {real_w}×{real_h}"),
+            self.jpeg_panel: gr.update(value=pictures.draw_box(result.jpeg.liif, box), label=f"JPEG model ×{result.scale}",
+                                       visible=True) if jpeg_model else gr.update(visible=False),
+        }
 
     @staticmethod
     def magnifier_label(result, box) -> str:
@@ -271,8 +252,8 @@ class CheckSection:
         if result is None:
             raise gr.Error("Press Check first; then click a picture to look closer.", print_exception=False)
         magnified, box = result.magnify(centre=(evt.index[0], evt.index[1]))
-        return (*self.panel_views(result, box), self.jpeg_panel_view(result, box),
-                gr.update(value=magnified, label=self.magnifier_label(result, box)))
+        return {**self.panel_views(result, box),
+                self.magnifier: gr.update(value=magnified, label=self.magnifier_label(result, box))}
 
     @staticmethod
     def follow_upload(upload):
