@@ -22,9 +22,10 @@ import numpy as np
 
 from liif.render import imageio
 
-# What a field holds: a picture (a file; the page's upload guard reads it), a number, a point (x, y) in
-# input pixels, or a choice among `choices`.
-KINDS = ("picture", "int", "float", "point", "choice")
+# What a field holds: a picture (a file; the page's upload guard reads it), a number (an int may have
+# `choices`), a point (x, y), a choice among `choices`, words ("1920x1080"), a yes/no switch, or the name of
+# a file the command writes besides -o (always `cli_only`: the page shows its pictures instead).
+KINDS = ("picture", "int", "float", "point", "choice", "text", "flag", "path")
 
 
 @dataclass(frozen=True)
@@ -36,10 +37,18 @@ class Field:
     choices: tuple = ()
     flag: str = ""  # the command line's option ("--centre"); default "--<name>". A picture is positional.
     cli_only: bool = False  # an option of the command only: the page and the API use the default
+    required: bool = False  # the command needs the option
+    # Fields with the same `one_of` are alternatives: the command takes exactly one of them (--scale | --size).
+    one_of: str = ""
+    # The command hands `run` the option's text as typed, for the lesson to read: a bad value is then the
+    # lesson's own sentence (exit 2, one line), not argparse's usage.
+    as_typed: bool = False
 
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"field {self.name}: kind {self.kind!r} is not one of {', '.join(KINDS)}")
+        if self.kind == "path" and not self.cli_only:
+            raise ValueError(f"field {self.name}: a file to write is an option of the command only (cli_only)")
 
     @property
     def option(self) -> str:
@@ -56,6 +65,19 @@ class Outcome:
     pictures: list = field(default_factory=list)  # (uint8 (h, w, 3) array, caption)
     file: Path | None = None
     line: str = ""  # what the command prints after "IN -> OUT": the file's contents in a few words
+    lead: str = ""  # the one sentence for anyone that the page's step opens with, where it has one
+
+
+@dataclass(frozen=True)
+class Model:
+    """One of the models an experiment compares, when it runs more than the one model of every other step:
+    the role its results give it, and the command's option choosing it (`default` None: the experiment's
+    `load_models` decides)."""
+
+    role: str
+    option: str
+    default: str | None = None
+    help: str = ""
 
 
 @dataclass(frozen=True)
@@ -74,6 +96,17 @@ class Experiment:
     # max_seconds the run fits itself in that compute (or refuses with its own sentence).
     run: Callable
     suffix: str = ".png"
+    # The command's -o: "required", "optional" or "none" (the experiment writes no file of its own).
+    output: str = "required"
+    # The models it compares, when more than one (seen: a photo model and a text model). Then `run` gets
+    # ((label, Upscaler), ...) and `estimate` and `run` one Speed per model, in this order; the page's
+    # section names the shelf's models for the roles, the command loads them with `load_models(names)` ->
+    # [(label, LoadedModel)], one name (or None, the option's default) per role.
+    models: tuple = ()
+    load_models: Callable | None = None
+    # refusal(values, seconds, budget) -> why the page does not start it, in its own words (default: the
+    # page's, which advises a smaller picture).
+    refusal: Callable | None = None
 
     def __post_init__(self):
         if sum(f.kind == "picture" for f in self.inputs) > 1:
@@ -85,7 +118,7 @@ class Experiment:
 
 _REGISTRY: dict = {}
 # The modules whose experiments ship with the page, in the order of the story.
-SHIPPED = ("liif.lessons.zoom", "liif.lessons.ladder")
+SHIPPED = ("liif.lessons.seen", "liif.lessons.probe", "liif.lessons.zoom", "liif.lessons.ladder")
 
 
 def register(experiment: Experiment) -> Experiment:

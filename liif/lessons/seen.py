@@ -24,11 +24,11 @@ import numpy as np
 
 from liif.core import fmt
 from liif.core.model import LIIF
-from liif.core.weights import LoadedModel
+from liif.core.weights import WEIGHTS_DIR, LoadedModel, load_weights
 from liif.evaluation.card_text import held_out_gains
 from liif.evaluation.data_facts import facts_beside
 from liif.evaluation.metrics import psnr_y
-from liif.lessons import check, originals, seen_words
+from liif.lessons import check, experiment, originals, seen_words
 from liif.render import imageio, pictures
 from liif.render.engine import Upscaler
 from liif.render.sheet import Panel, sheet
@@ -175,14 +175,26 @@ def check_compute(width: int, height: int, scale: int, speeds=None, max_seconds=
     times, from their measured speeds; raises ImageInputError above `max_seconds`. None without speeds."""
     if speeds is None:
         return None
-    out_w, out_h = width * scale, height * scale
-    estimate = sum(speed.seconds(width * height, out_w * out_h) for speed in speeds)
+    estimate = sum(speed.seconds(width * height, width * height * scale * scale) for speed in speeds)
     if max_seconds is not None and estimate > max_seconds:
-        raise imageio.ImageInputError(
-            f"both models at {fmt.size(out_w, out_h)} from a {fmt.size(width, height)} picture would take about "
-            f"{estimate:.0f} s of computing here; this server takes requests of up to {max_seconds:.0f} s: "
-            "choose a smaller scale or a smaller picture")
+        raise imageio.ImageInputError(too_slow(width, height, scale, estimate, max_seconds))
     return estimate
+
+
+def too_slow(width: int, height: int, scale: int, seconds: float, max_seconds: float) -> str:
+    return (f"both models at {fmt.size(width * scale, height * scale)} from a {fmt.size(width, height)} picture "
+            f"would take about {seconds:.0f} s of computing here; this server takes requests of up to "
+            f"{max_seconds:.0f} s: choose a smaller scale or a smaller picture")
+
+
+def tiny_size(source, scale: int) -> tuple:
+    """(width, height) of the tiny input `source` gives the models: a shipped picture's shrink, else the
+    picture's own size, from its header."""
+    original = originals.known(source)
+    shrunk = None if original is None else _shrunk(original.key, scale, check.DEFAULT_WORKING_SIZE)
+    if shrunk is not None:
+        return shrunk.shape[1], shrunk.shape[0]
+    return experiment.picture_size(source)
 
 
 def stages_seen(upscaler) -> list:
@@ -277,3 +289,67 @@ def _shrunk(key: str, scale: int, working_size: int):
 
 def _stem(source) -> str:
     return Path(str(source)).stem if isinstance(source, (str, Path)) else "picture"
+
+
+def photo_twin(text: LoadedModel) -> str:
+    """The photo model to compare the text model with: the model its training started from, when that file
+    is here; else edsr-baseline."""
+    init = (text.training or {}).get("init")
+    if init:
+        for candidate in (Path(str(init)), WEIGHTS_DIR / Path(str(init)).name):
+            if candidate.is_file():
+                return str(candidate)
+    return "edsr-baseline"
+
+
+def _load_models(names) -> list:
+    """The command's models: (label, LoadedModel) for the photo model and the text model, by name or path."""
+    photo_name, text_name = names
+    text = load_weights(text_name or "text")
+    photo = load_weights(photo_name or photo_twin(text))
+    return [(photo_name or (photo.path.name if photo.path else ROLES[0]), photo), (text_name or ROLES[1], text)]
+
+
+def _seconds(speeds, values) -> float:
+    scale = check.check_scale(values["scale"])
+    return check_compute(*tiny_size(values["picture"], scale), scale, speeds)
+
+
+def _refusal(values, seconds, budget) -> str:
+    scale = check.check_scale(values["scale"])
+    return too_slow(*tiny_size(values["picture"], scale), scale, seconds, budget)
+
+
+def _run(models, values, progress=None, out_path=None, speed=None, max_seconds=None) -> experiment.Outcome:
+    if values.get("real") and values.get("shrink"):
+        raise imageio.ImageInputError("--real gives the real picture of a tiny PHOTO; --shrink makes PHOTO the real "
+                                      "picture: not both")
+    follow = None if progress is None else (lambda f: progress(f, "Both models: drawing the same tiny picture"))
+    result = seen(models, values["picture"], values["scale"], real=values.get("real"), shrink=bool(values.get("shrink")),
+                  speeds=speed, max_seconds=max_seconds, progress=follow)
+    if out_path is not None:
+        imageio.save_png(result.sheet(), out_path)
+    return experiment.Outcome(result.summary(), result.markdown(), seen_words.panels(result), out_path)
+
+
+EXPERIMENT = experiment.register(experiment.Experiment(
+    "seen", "3. What it has seen decides what it draws", "drawing it with both models",
+    help="the same tiny picture through the photo model and the text model",
+    description="What it has seen decides what it draws: enlarge one tiny picture with bicubic, with a model trained "
+                "on photos and with the model trained on printed text, measure each against the real picture when "
+                "it is known, and say what each model was trained on (from its weights' training record and the "
+                "data facts beside them).",
+    inputs=(experiment.Field("picture", "picture", help=(
+                "the tiny picture, or a shipped one to shrink first: "
+                f"{', '.join([*originals.GENERATED, *originals.ORIGINALS])} (assets/seen/sign-x4.png is the sign's "
+                "exact x4 shrink and is recognised)")),
+            experiment.Field("scale", "int", DEFAULT_SCALE, choices=SCALES, help="how many times larger"),
+            experiment.Field("real", "text", flag="--real", cli_only=True,
+                             help="the real picture of the tiny IN, exactly scale times its size"),
+            experiment.Field("shrink", "flag", False, cli_only=True,
+                             help="IN is the real picture: shrink it by the scale first, as the check does")),
+    models=(experiment.Model(ROLES[0], "--model", help="the photo model (default: the model the text model's "
+                             "training started from, else edsr-baseline)"),
+            experiment.Model(ROLES[1], "--text-model", "text",
+                             help="the model trained on printed text (default: the shipped edsr-baseline-text)")),
+    estimate=_seconds, run=_run, output="optional", load_models=_load_models, refusal=_refusal))
