@@ -322,7 +322,7 @@ def _refusal(values, seconds, budget) -> str:
 
 def _run(models, values, progress=None, out_path=None, speed=None, max_seconds=None) -> experiment.Outcome:
     if values.get("real") and values.get("shrink"):
-        raise imageio.ImageInputError("--real gives the real picture of a tiny PHOTO; --shrink makes PHOTO the real "
+        raise imageio.ImageInputError("--real gives the real picture of a tiny IN; --shrink makes IN the real "
                                       "picture: not both")
     follow = None if progress is None else (lambda f: progress(f, "Both models: drawing the same tiny picture"))
     result = seen(models, values["picture"], values["scale"], real=values.get("real"), shrink=bool(values.get("shrink")),
