@@ -134,8 +134,7 @@ class SeenResult:
 
 
 def seen(models, source, scale=DEFAULT_SCALE, real=None, *, shrink: bool = False,
-         working_size: int = check.DEFAULT_WORKING_SIZE, labels=None, speeds=None, max_seconds=None,
-         progress=None, name: str | None = None) -> SeenResult:
+         working_size: int = check.DEFAULT_WORKING_SIZE, progress=None, name: str | None = None) -> SeenResult:
     """Both models' renders of the same tiny input at `scale`, beside bicubic, and each one's PSNR-Y against
     the real picture when it is known.
 
@@ -143,48 +142,28 @@ def seen(models, source, scale=DEFAULT_SCALE, real=None, *, shrink: bool = False
     (label, model) pair). `source`: the tiny input (a path, bytes, array or picture); a shipped picture's key
     or file ("sign", "grace-hopper"), or any photo with `shrink=True`, is the real picture instead and is
     shrunk by `scale` first. `real`: the real picture of a tiny `source`, exactly `scale` times its size.
-    With `speeds` (each model's measured Speed) and `max_seconds`, a request whose model compute is estimated
-    above that is refused before either model runs. Bad input raises `imageio.ImageInputError`; `progress(f)`
-    follows the two renders."""
+    Bad input raises `imageio.ImageInputError`; `progress(f)` follows the two renders. (The page refuses
+    what the models' speeds cannot draw in time before this runs: EXPERIMENT's estimate.)"""
     start = time.perf_counter()
     scale = check.check_scale(scale)
     engines = [_engine(m) for m in models]
     if len(engines) != 2:
         raise ValueError(f"seen compares two models (the photo model, then the text model), not {len(engines)}")
-    names = list(labels) if labels else [label for label, _ in engines]
     tiny, real_rgb, original, notices, label = _inputs(source, scale, real, shrink, working_size, name)
     h, w = tiny.shape[:2]
     out_w, out_h = w * scale, h * scale
-    check_compute(w, h, scale, speeds, max_seconds)
     loaded = imageio.load_image(tiny)
     bicubic = np.asarray(bicubic_image(loaded, out_w, out_h).convert("RGB"))
     drawn = []
-    for i, ((_, upscaler), role) in enumerate(zip(engines, ROLES)):
+    for i, ((given, upscaler), role) in enumerate(zip(engines, ROLES)):
         follow = None if progress is None else (lambda f, i=i: progress((i + f) / 2))
         picture = np.asarray(upscale_image(upscaler, loaded, out_w, out_h, progress=follow).convert("RGB"))
-        drawn.append(Drawn(names[i] or role, role, picture, stages_seen(upscaler),
+        drawn.append(Drawn(given or role, role, picture, stages_seen(upscaler),
                            None if real_rgb is None else psnr_y(picture, real_rgb, shave=scale)))
     return SeenResult(scale=scale, tiny=tiny, bicubic=bicubic, models=drawn, real=real_rgb,
                       bicubic_psnr=None if real_rgb is None else psnr_y(bicubic, real_rgb, shave=scale),
                       original=original, name=label, seconds=time.perf_counter() - start, notices=notices,
                       held_out=held_out_gains(*(_weights_path(upscaler) for _, upscaler in engines)))
-
-
-def check_compute(width: int, height: int, scale: int, speeds=None, max_seconds=None) -> float | None:
-    """The estimated model compute (seconds) of both models enlarging a width x height tiny input `scale`
-    times, from their measured speeds; raises ImageInputError above `max_seconds`. None without speeds."""
-    if speeds is None:
-        return None
-    estimate = sum(speed.seconds(width * height, width * height * scale * scale) for speed in speeds)
-    if max_seconds is not None and estimate > max_seconds:
-        raise imageio.ImageInputError(too_slow(width, height, scale, estimate, max_seconds))
-    return estimate
-
-
-def too_slow(width: int, height: int, scale: int, seconds: float, max_seconds: float) -> str:
-    return (f"both models at {fmt.size(width * scale, height * scale)} from a {fmt.size(width, height)} picture "
-            f"would take about {seconds:.0f} s of computing here; this server takes requests of up to "
-            f"{max_seconds:.0f} s: choose a smaller scale or a smaller picture")
 
 
 def tiny_size(source, scale: int) -> tuple:
@@ -311,13 +290,18 @@ def _load_models(names) -> list:
 
 
 def _seconds(speeds, values) -> float:
+    """Both models' compute for the tiny input (from its header, or a shipped picture's shrink) at the scale."""
     scale = check.check_scale(values["scale"])
-    return check_compute(*tiny_size(values["picture"], scale), scale, speeds)
+    width, height = tiny_size(values["picture"], scale)
+    return sum(speed.seconds(width * height, width * height * scale * scale) for speed in speeds)
 
 
 def _refusal(values, seconds, budget) -> str:
     scale = check.check_scale(values["scale"])
-    return too_slow(*tiny_size(values["picture"], scale), scale, seconds, budget)
+    width, height = tiny_size(values["picture"], scale)
+    return (f"both models at {fmt.size(width * scale, height * scale)} from a {fmt.size(width, height)} picture "
+            f"would take about {seconds:.0f} s of computing here; this server takes requests of up to "
+            f"{budget:.0f} s: choose a smaller scale or a smaller picture")
 
 
 def _run(models, values, progress=None, out_path=None, speed=None, max_seconds=None) -> experiment.Outcome:
@@ -326,7 +310,7 @@ def _run(models, values, progress=None, out_path=None, speed=None, max_seconds=N
                                       "picture: not both")
     follow = None if progress is None else (lambda f: progress(f, "Both models: drawing the same tiny picture"))
     result = seen(models, values["picture"], values["scale"], real=values.get("real"), shrink=bool(values.get("shrink")),
-                  speeds=speed, max_seconds=max_seconds, progress=follow)
+                  progress=follow)
     if out_path is not None:
         imageio.save_png(result.sheet(), out_path)
     return experiment.Outcome(result.summary(), result.markdown(), seen_words.panels(result), out_path)
