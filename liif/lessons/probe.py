@@ -259,13 +259,11 @@ def _whole(value) -> int:
 
 def _inputs(image) -> tuple:
     """(image01 (1, 3, h, w) float in [0, 1], rgb (h, w, 3) uint8) from what a caller holds."""
-    if isinstance(image, imageio.LoadedImage):
-        return imageio.to_tensor(image.rgb), image.rgb
     if isinstance(image, torch.Tensor):
         if image.dim() != 4 or image.shape[:2] != (1, 3):
             raise imageio.ImageInputError(f"the picture must be a (1, 3, h, w) tensor, not {tuple(image.shape)}")
         return image, imageio.to_uint8(image)
-    loaded = imageio.load_image(image)
+    loaded = experiment.loaded_picture(image)
     return imageio.to_tensor(loaded.rgb), loaded.rgb
 
 

@@ -23,14 +23,12 @@ from pathlib import Path
 import numpy as np
 
 from liif.core import fmt
-from liif.core.model import LIIF
 from liif.core.weights import WEIGHTS_DIR, LoadedModel, load_weights
 from liif.evaluation.card_text import held_out_gains
 from liif.evaluation.data_facts import facts_beside
 from liif.evaluation.metrics import psnr_y
 from liif.lessons import check, experiment, originals, seen_words
 from liif.render import imageio, pictures
-from liif.render.engine import Upscaler
 from liif.render.sheet import Panel, sheet
 from liif.render.upscale import bicubic_image, upscale_image
 
@@ -138,15 +136,14 @@ def seen(models, source, scale=DEFAULT_SCALE, real=None, *, shrink: bool = False
     """Both models' renders of the same tiny input at `scale`, beside bicubic, and each one's PSNR-Y against
     the real picture when it is known.
 
-    `models`: two models, the photo model first, each an `Upscaler`, a `LoadedModel` or a `LIIF` (or a
-    (label, model) pair). `source`: the tiny input (a path, bytes, array or picture); a shipped picture's key
+    `models`: two `Upscaler`s, the photo model first, each alone or in a (label, Upscaler) pair. `source`: the tiny input (a path, bytes, array or picture); a shipped picture's key
     or file ("sign", "grace-hopper"), or any photo with `shrink=True`, is the real picture instead and is
     shrunk by `scale` first. `real`: the real picture of a tiny `source`, exactly `scale` times its size.
     Bad input raises `imageio.ImageInputError`; `progress(f)` follows the two renders. (The page refuses
     what the models' speeds cannot draw in time before this runs: EXPERIMENT's estimate.)"""
     start = time.perf_counter()
     scale = check.check_scale(scale)
-    engines = [_engine(m) for m in models]
+    engines = [m if isinstance(m, tuple) else ("", m) for m in models]  # (label, Upscaler)
     if len(engines) != 2:
         raise ValueError(f"seen compares two models (the photo model, then the text model), not {len(engines)}")
     tiny, real_rgb, original, notices, label = _inputs(source, scale, real, shrink, working_size, name)
@@ -207,18 +204,6 @@ def _beside(path, init) -> Path:
     if init.is_file() or path is None:
         return init
     return Path(path).with_name(init.name)
-
-
-def _engine(model) -> tuple:
-    """(label, Upscaler) for a model given as an Upscaler, LoadedModel, LIIF or (label, one of those)."""
-    label = ""
-    if isinstance(model, tuple):
-        label, model = model
-    if isinstance(model, (LIIF, LoadedModel)):
-        model = Upscaler(model)
-    if not isinstance(model, Upscaler):
-        raise TypeError(f"expected an Upscaler, LoadedModel or LIIF, not {type(model).__name__}")
-    return label, model
 
 
 def _inputs(source, scale, real, shrink, working_size, name) -> tuple:
