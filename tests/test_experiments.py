@@ -455,8 +455,8 @@ def test_the_probe_section_computes_the_pixel_the_run_rendered(page):
     # One picture and one sentence open the step; the method and its numbers are folded under it.
     assert picture["visible"] and how["visible"] and "Pixel (100, 200)" in lead and "(100, 200)" in text
     assert "[-1, 1]" not in lead and "grid_sample" not in lead and "[-1, 1]" in text
-    assert picture["value"].height < terms.height and profile.width > 0
-    summary = page.api.probe_api(example, 8, 100, 200)
+    assert picture["value"].shape[0] < terms.shape[0] and profile.shape[1] > 0
+    summary = page.api.endpoints["probe"].call(example, 8, 100, 200)
     assert summary["rgb"] == list(result.liif_rgb[200, 100])  # computed = what the page showed
     assert len(summary["neighbours"]) == 4 and abs(sum(n["weight"] for n in summary["neighbours"]) - 1) < 1e-6
 

@@ -9,14 +9,12 @@ from liif.cli.common import STARTED  # noqa: F401  (first: a time box starts whe
 from liif.cli.data import add_data_facts, add_make_data
 from liif.cli.evaluation import add_bench, add_card, add_eval
 from liif.cli.experiments import add_experiments
-from liif.cli.probe import add_probe
-from liif.cli.seen import add_seen
 from liif.cli.sharp import add_sharp
 from liif.cli.training import add_train
 from liif.cli.upscale import add_info, add_upscale
 
 COMMANDS = (add_train, add_upscale, add_info, add_eval, add_bench, add_card, add_experiments, add_answers,
-            add_probe, add_make_data, add_data_facts, add_seen, add_sharp)
+            add_make_data, add_data_facts, add_sharp)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,9 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# Options whose value may start with "-" (a region's X0): argparse takes "-1,0,4,4" for an option and
+# Options whose value may start with "-" (a region's X0, a probe's X): argparse takes "-1,0,4,4" for an option and
 # answers "expected one argument", so such a value is attached to its option ("--region=-1,0,4,4").
-NEGATIVE_VALUE_OPTIONS = ("--region",)
+NEGATIVE_VALUE_OPTIONS = ("--region", "--at")
 
 
 def attach_negative_values(argv: list) -> list:

@@ -39,6 +39,10 @@ def add_model_options(p):
                    help="with a model trained to look real (--model edsr-baseline-gan): run the blend of its weights "
                         "and those of the model it was trained from, W of the way to it (0: the average, 1: the "
                         "sharp guess)")
+    add_device_options(p)
+
+
+def add_device_options(p):
     p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto")
     p.add_argument("--precision", choices=["auto", *settings.PRECISIONS], default="auto")
 

@@ -3,7 +3,7 @@ from its spec. The picture is the positional IN, each other field an option, -o 
 
 from functools import partial
 
-from liif.cli.common import add_model_options, checked, fail, make_upscaler
+from liif.cli.common import add_device_options, add_model_options, checked, fail, make_upscaler
 
 
 def add_experiments(sub):
@@ -17,21 +17,42 @@ def add_experiment(sub, spec):
     from liif.render import imageio
 
     p = sub.add_parser(spec.name, help=spec.help, description=spec.description)
+    groups = {}
     for f in spec.inputs:
+        # Alternatives (`one_of`) share a group, which the command needs when one of them is `required`.
+        where, default, required = p, f.default, f.required
+        if f.one_of:
+            if f.one_of not in groups:
+                together = any(g.required for g in spec.inputs if g.one_of == f.one_of)
+                groups[f.one_of] = p.add_mutually_exclusive_group(required=together)
+            where, default, required = groups[f.one_of], None, False
         named = {"metavar": f.metavar} if f.metavar else {}
         if f.kind == "picture":
             p.add_argument(f.name, metavar=f.metavar or "IN", help=f.help or f"an image file ({imageio.SUPPORTED_NAMES})")
-        elif f.kind == "point":
-            p.add_argument(f.option, dest=f.name, type=checked(parse_point), metavar="X,Y", help=f.help)
+        elif f.kind == "flag":
+            where.add_argument(f.option, dest=f.name, action="store_true", help=f.help)
         elif f.kind in ("choice", "model"):
-            p.add_argument(f.option, dest=f.name, choices=f.choices or None, default=f.default, help=f.help, **named)
+            where.add_argument(f.option, dest=f.name, choices=f.choices or None, default=default, help=f.help, **named)
+        elif f.as_typed or f.kind in ("text", "path"):
+            metavar = f.metavar or {"point": "X,Y", "path": "OUT.png"}.get(f.kind)
+            where.add_argument(f.option, dest=f.name, default=default, required=required, metavar=metavar,
+                               help=f.help)
+        elif f.kind == "point":
+            where.add_argument(f.option, dest=f.name, type=checked(parse_point), metavar="X,Y", required=required,
+                               help=f.help)
         else:
-            p.add_argument(f.option, dest=f.name, type=int if f.kind == "int" else float, default=f.default,
-                           choices=f.choices or None, help=f.help, **named)
-    p.add_argument(*spec.output, dest="output", required=spec.output_required, metavar=f"OUT{spec.suffix}",
-                   help=spec.output_help)
+            where.add_argument(f.option, dest=f.name, type=int if f.kind == "int" else float, default=default,
+                               choices=f.choices or None, required=required, help=f.help, **named)
+    if spec.output != "none":
+        p.add_argument(*spec.output_flags, dest="output", required=spec.output == "required",
+                       metavar=f"OUT{spec.suffix}", help=spec.output_help)
     p.add_argument("--json", action="store_true", help="print the numbers as JSON")
-    add_model_options(p)
+    if spec.models:
+        for m in spec.models:
+            p.add_argument(m.option, dest=model_dest(m), default=m.default, help=m.help)
+        add_device_options(p)
+    else:
+        add_model_options(p)
     p.set_defaults(func=partial(run_experiment, spec))
 
 
@@ -46,7 +67,7 @@ def parse_point(text):
 
 
 def model_opener(args, upscaler):
-    """open_model(name, required=True) for the spec's run (experiment.OPEN_MODEL): another model, loaded on
+    """open_model(name, required=True) for the spec's run (experiment.OPEN_MODEL): a helper model, loaded on
     the same device and precision as the --model."""
     from liif.core.weights import WeightsError, load_weights, resolve_weights
     from liif.render.engine import Upscaler
@@ -66,6 +87,24 @@ def model_opener(args, upscaler):
     return open_model
 
 
+def model_dest(model) -> str:
+    return model.option.lstrip("-").replace("-", "_")
+
+
+def load_models(spec, args):
+    """((label, Upscaler), ...) for an experiment of several models, in its roles' order; None after printing
+    why not."""
+    from liif.core.weights import WeightsError
+    from liif.render.engine import Upscaler
+
+    try:
+        loaded = spec.load_models([getattr(args, model_dest(m)) for m in spec.models])
+        return tuple((label, Upscaler(w, device=args.device, precision=args.precision)) for label, w in loaded)
+    except (WeightsError, RuntimeError, ValueError) as exc:
+        fail(str(exc), 2)
+        return None
+
+
 def run_experiment(spec, args) -> int:
     import json
     from pathlib import Path
@@ -74,26 +113,30 @@ def run_experiment(spec, args) -> int:
     from liif.lessons.experiment import MODEL_LABEL, OPEN_MODEL
     from liif.render import imageio
 
-    if args.output and Path(args.output).suffix.lower() != spec.suffix:
-        return fail(f"{spec.output[0]} {args.output}: {spec.noun} is written as a {spec.suffix} file, so name a "
+    output = getattr(args, "output", None)
+    if output is not None and Path(output).suffix.lower() != spec.suffix:
+        return fail(f"{spec.output_flags[0]} {output}: {spec.noun} is written as a {spec.suffix} file, so name a "
                     f"{spec.suffix} file", 2)
-    upscaler = make_upscaler(args)
+    upscaler = load_models(spec, args) if spec.models else make_upscaler(args)
     if upscaler is None:
         return 2
     values = {f.name: getattr(args, f.name) for f in spec.inputs}
-    values.update({MODEL_LABEL: args.model or "", OPEN_MODEL: model_opener(args, upscaler)})
+    if not spec.models:
+        values.update({MODEL_LABEL: args.model or "", OPEN_MODEL: model_opener(args, upscaler)})
     try:
-        outcome = spec.run(upscaler, values, out_path=args.output)
+        outcome = spec.run(upscaler, values, out_path=output)
         summary = outcome.summary
         if args.json and spec.more_json:
             summary = {**summary, **spec.more_json(outcome, values)}
     except (imageio.ImageInputError, WeightsError) as exc:
         return fail(str(exc), 2)
+    except OSError as exc:  # a file the command was asked to write
+        return fail(f"could not write a file: {exc.strerror or exc}", 1)
     if args.json:
-        print(json.dumps(summary, indent=2))
+        print(json.dumps(summary, indent=2, default=float))
         return 0
     picture = next((getattr(args, f.name) for f in spec.inputs if f.kind == "picture"), "")
     print(outcome.markdown.replace("**", ""))
-    if outcome.file:
-        print(f"{picture} -> {args.output}" + (f" ({outcome.line})" if outcome.line else ""))
+    if output is not None:
+        print(f"{picture} -> {output}" + (f" ({outcome.line})" if outcome.line else ""))
     return 0

@@ -92,6 +92,6 @@ EXPERIMENT = experiment.register(experiment.Experiment(
             experiment.Field("jpeg_model", "model", None, metavar="edsr-baseline-jpeg|PATH", cli_only=True,
                              help="with --jpeg-quality: the model trained on compressed inputs (default: the shipped "
                                   "edsr-baseline-jpeg, when it is here)")),
-    estimate=_seconds, run=_run, output=("--share",), output_required=False,
+    estimate=_seconds, run=_run, output="optional", output_flags=("--share",),
     output_help="write tiny | bicubic | LIIF | real, with the numbers, as one PNG", file_name=_file_name,
     endpoint_picture=True, more_json=_game))

@@ -23,13 +23,15 @@ import numpy as np
 from liif.render import imageio
 
 # What a field holds: a picture (a file; the page's upload guard reads it), a number (with `choices`: one
-# of them), a point (x, y) in input pixels, a choice among `choices`, or the name of another model (the run
-# opens it with values[OPEN_MODEL]).
-KINDS = ("picture", "int", "float", "point", "choice", "model")
+# of them), a point (x, y), a choice among `choices`, words ("1920x1080"), a yes/no switch, the name of a
+# file the command writes besides -o (always `cli_only`: the page shows its pictures instead), or the name
+# of a helper model the run opens itself with values[OPEN_MODEL] (check: the JPEG-trained model).
+KINDS = ("picture", "int", "float", "point", "choice", "text", "flag", "path", "model")
 # Keys of `values` the adaptors fill for the run: the model's name as the caller shows it, and
-# open_model(name, required=True) -> (label, upscaler) for another model: on the command line loaded on the
+# open_model(name, required=True) -> (label, upscaler) for a helper model: on the command line loaded on the
 # same device, on the page taken from the shelf under its own lock (after the main model's); the main
 # model's own upscaler when `name` is that model; None when it is not here and not `required`.
+# (An experiment that compares models of equal standing names them in `Experiment.models` instead.)
 MODEL_LABEL, OPEN_MODEL = "model", "open_model"
 
 
@@ -43,10 +45,18 @@ class Field:
     flag: str = ""  # the command line's option ("--centre"); default "--<name>". A picture is positional.
     cli_only: bool = False  # an option of the command only: the page and the API use the default
     metavar: str = ""  # the command's name for the value ("PHOTO", "N"); argparse's own when empty
+    required: bool = False  # the command needs the option
+    # Fields with the same `one_of` are alternatives: the command takes exactly one of them (--scale | --size).
+    one_of: str = ""
+    # The command hands `run` the option's text as typed, for the lesson to read: a bad value is then the
+    # lesson's own sentence (exit 2, one line), not argparse's usage.
+    as_typed: bool = False
 
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"field {self.name}: kind {self.kind!r} is not one of {', '.join(KINDS)}")
+        if self.kind == "path" and not self.cli_only:
+            raise ValueError(f"field {self.name}: a file to write is an option of the command only (cli_only)")
 
     @property
     def option(self) -> str:
@@ -64,6 +74,19 @@ class Outcome:
     file: Path | None = None
     line: str = ""  # what the command prints after "IN -> OUT": the file's contents in a few words
     result: object = None  # the lesson's own result, for a section that shows more than `pictures`
+    lead: str = ""  # the one sentence for anyone that the page's step opens with, where it has one
+
+
+@dataclass(frozen=True)
+class Model:
+    """One of the models an experiment compares, when it runs more than the one model of every other step:
+    the role its results give it, and the command's option choosing it (`default` None: the experiment's
+    `load_models` decides)."""
+
+    role: str
+    option: str
+    default: str | None = None
+    help: str = ""
 
 
 @dataclass(frozen=True)
@@ -83,14 +106,25 @@ class Experiment:
     # values[OPEN_MODEL] as above.
     run: Callable
     suffix: str = ".png"
-    output: tuple = ("-o", "--output")  # the command's option for the file
-    output_required: bool = True  # False: without the option, no file is written
+    # The command's file option: "required", "optional" or "none" (the experiment writes no file of its own);
+    # its flags and help.
+    output: str = "required"
+    output_flags: tuple = ("-o", "--output")
     output_help: str = "the file to write"
     file_name: Callable | None = None  # file_name(values) -> the page's name for the file; "<name><suffix>"
     endpoint_picture: bool = False  # the endpoint gives the file as a picture (gr.Image), not a gr.File
     # more_json(outcome, values) -> numbers the command's --json adds, from more model work than the run's
     # (the API's JSON stays the summary).
     more_json: Callable | None = None
+    # The models it compares, when more than one (seen: a photo model and a text model). Then `run` gets
+    # ((label, Upscaler), ...) and `estimate` and `run` one Speed per model, in this order; the page's
+    # section names the shelf's models for the roles, the command loads them with `load_models(names)` ->
+    # [(label, LoadedModel)], one name (or None, the option's default) per role.
+    models: tuple = ()
+    load_models: Callable | None = None
+    # refusal(values, seconds, budget) -> why the page does not start it, in its own words (default: the
+    # page's, which advises a smaller picture).
+    refusal: Callable | None = None
 
     def __post_init__(self):
         if sum(f.kind == "picture" for f in self.inputs) > 1:
@@ -102,7 +136,8 @@ class Experiment:
 
 _REGISTRY: dict = {}
 # The modules whose experiments ship with the page, in the order of the story.
-SHIPPED = ("liif.lessons.check_experiment", "liif.lessons.zoom", "liif.lessons.ladder")
+SHIPPED = ("liif.lessons.seen", "liif.lessons.check_experiment", "liif.lessons.probe", "liif.lessons.zoom",
+           "liif.lessons.ladder")
 
 
 def register(experiment: Experiment) -> Experiment:

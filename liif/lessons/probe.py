@@ -31,6 +31,7 @@ pictures drawn by probe_pictures.py.
 """
 
 import math
+import re
 import time
 
 import numpy as np
@@ -39,10 +40,11 @@ from PIL import Image
 
 from liif.core import geometry
 from liif.core.reference import ensemble_terms
+from liif.lessons import experiment
 from liif.lessons.explain import feature_pca_image
 from liif.lessons.probe_results import LEVELS, Neighbour, Probe, Profile, Variant, clamped_colour, weighted_sum
 from liif.lessons.probe_words import xy_text
-from liif.render import imageio
+from liif.render import imageio, sizes
 from liif.render.precision import torch_threads
 
 # The formula runs on the latent codes this many input pixels around the point (each way): the ensemble's
@@ -199,17 +201,6 @@ def _profile(upscaler, image01, rgb, x, y, out_w, out_h, span, steps) -> Profile
                    cell_px=(w / out_w, h / out_h))
 
 
-def render_variants(upscaler, image, x, y, out_size, side: int = VARIANT_SIDE) -> list:
-    """A crop of the output around pixel (x, y), as trained and with one switch changed at rendering time
-    each (same weights): the local ensemble off (one code per query), and the cell of ×1 (the decoder told
-    the output pixel is one input pixel wide). Each with its mean |difference| from the crop as trained."""
-    image01, _ = _inputs(image)
-    x, y, out_w, out_h = check_point(x, y, out_size)
-    upscaler.encode(image01)
-    with torch_threads(PROBE_THREADS):
-        return _variants(upscaler, image01, x, y, out_w, out_h, side)
-
-
 def _variants(upscaler, image01, x, y, out_w, out_h, side) -> list:
     _, _, h, w = image01.shape
     sw, sh = min(side, out_w), min(side, out_h)
@@ -268,13 +259,11 @@ def _whole(value) -> int:
 
 def _inputs(image) -> tuple:
     """(image01 (1, 3, h, w) float in [0, 1], rgb (h, w, 3) uint8) from what a caller holds."""
-    if isinstance(image, imageio.LoadedImage):
-        return imageio.to_tensor(image.rgb), image.rgb
     if isinstance(image, torch.Tensor):
         if image.dim() != 4 or image.shape[:2] != (1, 3):
             raise imageio.ImageInputError(f"the picture must be a (1, 3, h, w) tensor, not {tuple(image.shape)}")
         return image, imageio.to_uint8(image)
-    loaded = imageio.load_image(image)
+    loaded = experiment.loaded_picture(image)
     return imageio.to_tensor(loaded.rgb), loaded.rgb
 
 
@@ -282,3 +271,61 @@ def _variant(name, label, what, image, base, px, py, base_origin) -> Variant:
     diff = float(np.abs(image.astype(np.int16) - base.astype(np.int16)).mean())
     return Variant(name, label, what, image, diff, tuple(int(v) for v in image[py, px]), base_origin)
 
+
+def parse_at(text: str) -> tuple:
+    """"X,Y" -> (x, y) whole numbers; ImageInputError with one sentence otherwise."""
+    parts = text.replace(" ", "").split(",")
+    if len(parts) != 2 or not all(re.fullmatch(r"-?\d{1,12}", part) for part in parts):
+        raise imageio.ImageInputError(f"--at must be two whole numbers X,Y (an output pixel), e.g. 100,60, not {text!r}")
+    return int(parts[0]), int(parts[1])
+
+
+def _least_seconds(speed, values) -> float:
+    """The decoder's few queries: the encoding may be cached already (after a run of the same picture), so
+    probe() checks what it must encode once the picture is here, against the same limit."""
+    return speed.seconds(0, 1 + PROFILE_SPAN * PROFILE_STEPS)
+
+
+def _run(upscaler, values, progress=None, out_path=None, speed=None, max_seconds=None) -> experiment.Outcome:
+    at, files = values.get("at"), (values.get("grid_png"), values.get("profile_png"))
+    if at is None:
+        raise imageio.ImageInputError("choose an output pixel (x, y) first")
+    x, y = parse_at(at) if isinstance(at, str) else at
+    for path in files:
+        if path is not None and not str(path).lower().endswith(".png"):
+            raise imageio.ImageInputError(f"{path}: the pictures are PNG, so name a .png file")
+    loaded = experiment.loaded_picture(values["picture"])
+    out_size = sizes.output_size(loaded.width, loaded.height, scale=values.get("scale"), size=values.get("size"))
+    found = probe(upscaler, loaded, x, y, out_size, speed=speed, max_seconds=max_seconds)
+    for path, draw in zip(files, (found.picture, found.profile_picture)):
+        if path is not None:
+            imageio.save_png(draw(), path)
+    # The page's pictures: the opening one for anyone, then the codes' terms and the profile (the input's
+    # pixels are the opening picture's, so the terms' picture leaves them out).
+    pictures = [(np.asarray(found.opening_picture()), "your photo's pixels around the point"),
+                (np.asarray(found.picture(with_pixels=False)), "the feature grid and the decoder's answers"),
+                (np.asarray(found.profile_picture()), "along the output row")]
+    return experiment.Outcome(found.summary(), found.markdown(), pictures, lead=found.plain())
+
+
+EXPERIMENT = experiment.register(experiment.Experiment(
+    "probe", "5. Inside one pixel: how its colour was computed", "looking inside a pixel",
+    help="look inside one output pixel: its 4 latent codes, weights and the bicubic term",
+    description="Write one output pixel of an upscale as the sum the model computes: the four latent codes the "
+                "local ensemble asks, what the decoder is given and answers for each, the area weights and the "
+                "bicubic term; and the engine's render of that pixel beside it. The same --model and --precision "
+                "give the same pixel as `python -m liif upscale`.",
+    inputs=(experiment.Field("picture", "picture"),
+            experiment.Field("scale", "float", 8.0, help="the upscale's scale factor, e.g. 8 or 3.5", one_of="size",
+                             required=True, as_typed=True),
+            experiment.Field("size", "text", help="the upscale's exact output size, e.g. 1920x1080", one_of="size",
+                             cli_only=True),
+            experiment.Field("at", "point", help="the output pixel (column, row), counted from 0", required=True,
+                             as_typed=True),
+            experiment.Field("grid_png", "path", flag="--picture", cli_only=True,
+                             help="write the input's pixels around the point, with the grid points and their "
+                                  "weights, as a PNG"),
+            experiment.Field("profile_png", "path", flag="--profile", cli_only=True,
+                             help="write LIIF along the output row through the point, beside bicubic and the "
+                                  "input's pixels, as a PNG")),
+    estimate=_least_seconds, run=_run, output="none"))

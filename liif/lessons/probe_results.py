@@ -59,7 +59,7 @@ class Profile:
         return _largest_step(self.bicubic)
 
     def summary(self) -> dict:
-        return {"x_px": _floats(self.x_px), "y_px": self.y_px, "liif": _rows(self.liif),
+        return {"x_px": [float(v) for v in self.x_px], "y_px": self.y_px, "liif": _rows(self.liif),
                 "bicubic": _rows(self.bicubic), "nearest": _rows(self.nearest), "steps_per_pixel": self.steps,
                 "largest_step": {"liif": self.liif_step, "bicubic": self.bicubic_step, "nearest": self.nearest_step},
                 "mean_abs_liif_minus_bicubic": float(np.abs(self.liif - self.bicubic).mean())}
@@ -209,8 +209,6 @@ class Probe:
 
     def plain(self) -> str:
         """The one sentence for anyone that the page's step opens with, from the same numbers."""
-        from liif.lessons import probe_words
-
         return probe_words.plain_sentence(self)
 
     # -- pictures --------------------------------------------------------------------------------------
@@ -253,10 +251,6 @@ def clamped_colour(weighted: tuple, bicubic_term: tuple) -> tuple:
 
 def _largest_step(values: np.ndarray) -> float:
     return float(np.abs(np.diff(values, axis=0)).max()) if len(values) > 1 else 0.0
-
-
-def _floats(values) -> list:
-    return [float(v) for v in values]
 
 
 def _rows(values: np.ndarray) -> list:

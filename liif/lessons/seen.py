@@ -23,14 +23,12 @@ from pathlib import Path
 import numpy as np
 
 from liif.core import fmt
-from liif.core.model import LIIF
-from liif.core.weights import LoadedModel
+from liif.core.weights import WEIGHTS_DIR, LoadedModel, load_weights
 from liif.evaluation.card_text import held_out_gains
 from liif.evaluation.data_facts import facts_beside
 from liif.evaluation.metrics import psnr_y
-from liif.lessons import check, originals, seen_words
+from liif.lessons import check, experiment, originals, seen_words
 from liif.render import imageio, pictures
-from liif.render.engine import Upscaler
 from liif.render.sheet import Panel, sheet
 from liif.render.upscale import bicubic_image, upscale_image
 
@@ -134,35 +132,30 @@ class SeenResult:
 
 
 def seen(models, source, scale=DEFAULT_SCALE, real=None, *, shrink: bool = False,
-         working_size: int = check.DEFAULT_WORKING_SIZE, labels=None, speeds=None, max_seconds=None,
-         progress=None, name: str | None = None) -> SeenResult:
+         working_size: int = check.DEFAULT_WORKING_SIZE, progress=None, name: str | None = None) -> SeenResult:
     """Both models' renders of the same tiny input at `scale`, beside bicubic, and each one's PSNR-Y against
     the real picture when it is known.
 
-    `models`: two models, the photo model first, each an `Upscaler`, a `LoadedModel` or a `LIIF` (or a
-    (label, model) pair). `source`: the tiny input (a path, bytes, array or picture); a shipped picture's key
+    `models`: two `Upscaler`s, the photo model first, each alone or in a (label, Upscaler) pair. `source`: the tiny input (a path, bytes, array or picture); a shipped picture's key
     or file ("sign", "grace-hopper"), or any photo with `shrink=True`, is the real picture instead and is
     shrunk by `scale` first. `real`: the real picture of a tiny `source`, exactly `scale` times its size.
-    With `speeds` (each model's measured Speed) and `max_seconds`, a request whose model compute is estimated
-    above that is refused before either model runs. Bad input raises `imageio.ImageInputError`; `progress(f)`
-    follows the two renders."""
+    Bad input raises `imageio.ImageInputError`; `progress(f)` follows the two renders. (The page refuses
+    what the models' speeds cannot draw in time before this runs: EXPERIMENT's estimate.)"""
     start = time.perf_counter()
     scale = check.check_scale(scale)
-    engines = [_engine(m) for m in models]
+    engines = [m if isinstance(m, tuple) else ("", m) for m in models]  # (label, Upscaler)
     if len(engines) != 2:
         raise ValueError(f"seen compares two models (the photo model, then the text model), not {len(engines)}")
-    names = list(labels) if labels else [label for label, _ in engines]
     tiny, real_rgb, original, notices, label = _inputs(source, scale, real, shrink, working_size, name)
     h, w = tiny.shape[:2]
     out_w, out_h = w * scale, h * scale
-    check_compute(w, h, scale, speeds, max_seconds)
     loaded = imageio.load_image(tiny)
     bicubic = np.asarray(bicubic_image(loaded, out_w, out_h).convert("RGB"))
     drawn = []
-    for i, ((_, upscaler), role) in enumerate(zip(engines, ROLES)):
+    for i, ((given, upscaler), role) in enumerate(zip(engines, ROLES)):
         follow = None if progress is None else (lambda f, i=i: progress((i + f) / 2))
         picture = np.asarray(upscale_image(upscaler, loaded, out_w, out_h, progress=follow).convert("RGB"))
-        drawn.append(Drawn(names[i] or role, role, picture, stages_seen(upscaler),
+        drawn.append(Drawn(given or role, role, picture, stages_seen(upscaler),
                            None if real_rgb is None else psnr_y(picture, real_rgb, shave=scale)))
     return SeenResult(scale=scale, tiny=tiny, bicubic=bicubic, models=drawn, real=real_rgb,
                       bicubic_psnr=None if real_rgb is None else psnr_y(bicubic, real_rgb, shave=scale),
@@ -170,19 +163,14 @@ def seen(models, source, scale=DEFAULT_SCALE, real=None, *, shrink: bool = False
                       held_out=held_out_gains(*(_weights_path(upscaler) for _, upscaler in engines)))
 
 
-def check_compute(width: int, height: int, scale: int, speeds=None, max_seconds=None) -> float | None:
-    """The estimated model compute (seconds) of both models enlarging a width x height tiny input `scale`
-    times, from their measured speeds; raises ImageInputError above `max_seconds`. None without speeds."""
-    if speeds is None:
-        return None
-    out_w, out_h = width * scale, height * scale
-    estimate = sum(speed.seconds(width * height, out_w * out_h) for speed in speeds)
-    if max_seconds is not None and estimate > max_seconds:
-        raise imageio.ImageInputError(
-            f"both models at {fmt.size(out_w, out_h)} from a {fmt.size(width, height)} picture would take about "
-            f"{estimate:.0f} s of computing here; this server takes requests of up to {max_seconds:.0f} s: "
-            "choose a smaller scale or a smaller picture")
-    return estimate
+def tiny_size(source, scale: int) -> tuple:
+    """(width, height) of the tiny input `source` gives the models: a shipped picture's shrink, else the
+    picture's own size, from its header."""
+    original = originals.known(source)
+    shrunk = None if original is None else _shrunk(original.key, scale, check.DEFAULT_WORKING_SIZE)
+    if shrunk is not None:
+        return shrunk.shape[1], shrunk.shape[0]
+    return experiment.picture_size(source)
 
 
 def stages_seen(upscaler) -> list:
@@ -216,18 +204,6 @@ def _beside(path, init) -> Path:
     if init.is_file() or path is None:
         return init
     return Path(path).with_name(init.name)
-
-
-def _engine(model) -> tuple:
-    """(label, Upscaler) for a model given as an Upscaler, LoadedModel, LIIF or (label, one of those)."""
-    label = ""
-    if isinstance(model, tuple):
-        label, model = model
-    if isinstance(model, (LIIF, LoadedModel)):
-        model = Upscaler(model)
-    if not isinstance(model, Upscaler):
-        raise TypeError(f"expected an Upscaler, LoadedModel or LIIF, not {type(model).__name__}")
-    return label, model
 
 
 def _inputs(source, scale, real, shrink, working_size, name) -> tuple:
@@ -277,3 +253,73 @@ def _shrunk(key: str, scale: int, working_size: int):
 
 def _stem(source) -> str:
     return Path(str(source)).stem if isinstance(source, (str, Path)) else "picture"
+
+
+def photo_twin(text: LoadedModel) -> str:
+    """The photo model to compare the text model with: the model its training started from, when that file
+    is here; else edsr-baseline."""
+    init = (text.training or {}).get("init")
+    if init:
+        for candidate in (Path(str(init)), WEIGHTS_DIR / Path(str(init)).name):
+            if candidate.is_file():
+                return str(candidate)
+    return "edsr-baseline"
+
+
+def _load_models(names) -> list:
+    """The command's models: (label, LoadedModel) for the photo model and the text model, by name or path."""
+    photo_name, text_name = names
+    text = load_weights(text_name or "text")
+    photo = load_weights(photo_name or photo_twin(text))
+    return [(photo_name or (photo.path.name if photo.path else ROLES[0]), photo), (text_name or ROLES[1], text)]
+
+
+def _seconds(speeds, values) -> float:
+    """Both models' compute for the tiny input (from its header, or a shipped picture's shrink) at the scale."""
+    scale = check.check_scale(values["scale"])
+    width, height = tiny_size(values["picture"], scale)
+    return sum(speed.seconds(width * height, width * height * scale * scale) for speed in speeds)
+
+
+def _refusal(values, seconds, budget) -> str:
+    scale = check.check_scale(values["scale"])
+    width, height = tiny_size(values["picture"], scale)
+    return (f"both models at {fmt.size(width * scale, height * scale)} from a {fmt.size(width, height)} picture "
+            f"would take about {seconds:.0f} s of computing here; this server takes requests of up to "
+            f"{budget:.0f} s: choose a smaller scale or a smaller picture")
+
+
+def _run(models, values, progress=None, out_path=None, speed=None, max_seconds=None) -> experiment.Outcome:
+    if values.get("real") and values.get("shrink"):
+        raise imageio.ImageInputError("--real gives the real picture of a tiny IN; --shrink makes IN the real "
+                                      "picture: not both")
+    follow = None if progress is None else (lambda f: progress(f, "Both models: drawing the same tiny picture"))
+    result = seen(models, values["picture"], values["scale"], real=values.get("real"), shrink=bool(values.get("shrink")),
+                  progress=follow)
+    if out_path is not None:
+        imageio.save_png(result.sheet(), out_path)
+    return experiment.Outcome(result.summary(), result.markdown(), seen_words.panels(result), out_path)
+
+
+EXPERIMENT = experiment.register(experiment.Experiment(
+    "seen", "3. What it has seen decides what it draws", "drawing it with both models",
+    help="the same tiny picture through the photo model and the text model",
+    description="What it has seen decides what it draws: enlarge one tiny picture with bicubic, with a model trained "
+                "on photos and with the model trained on printed text, measure each against the real picture when "
+                "it is known, and say what each model was trained on (from its weights' training record and the "
+                "data facts beside them).",
+    inputs=(experiment.Field("picture", "picture", help=(
+                "the tiny picture, or a shipped one to shrink first: "
+                f"{', '.join([*originals.GENERATED, *originals.ORIGINALS])} (assets/seen/sign-x4.png is the sign's "
+                "exact x4 shrink and is recognised)")),
+            experiment.Field("scale", "int", DEFAULT_SCALE, choices=SCALES, help="how many times larger"),
+            experiment.Field("real", "text", flag="--real", cli_only=True,
+                             help="the real picture of the tiny IN, exactly scale times its size"),
+            experiment.Field("shrink", "flag", False, cli_only=True,
+                             help="IN is the real picture: shrink it by the scale first, as the check does")),
+    models=(experiment.Model(ROLES[0], "--model", help="the photo model (default: the model the text model's "
+                             "training started from, else edsr-baseline)"),
+            experiment.Model(ROLES[1], "--text-model", "text",
+                             help="the model trained on printed text (default: the shipped edsr-baseline-text)")),
+    estimate=_seconds, run=_run, output="optional", endpoint_picture=True, load_models=_load_models,
+    refusal=_refusal))

@@ -9,7 +9,6 @@ TIE_DB = 0.05  # two models this close in PSNR-Y come out the same
 # gain against the real picture (dB), or without it the mean difference between their drawings (levels).
 SMALL_GAIN_DB = 0.5
 SMALL_DIFFERENCE_LEVELS = 4.0
-SHEET_MIN_HEIGHT = 256  # the sheet's panels are enlarged (whole pixels) to at least this, reduced above 512
 
 
 def findings(result) -> list:
@@ -238,3 +237,18 @@ def sheet_caption(result) -> str:
         caption = f"x{result.scale}: the real picture is not known here."
     named = "; ".join(f"{m.role}: {m.label}" for m in result.models if m.label != m.role)
     return f"{caption} {named[:140]}" if named else caption
+
+
+def panels(result) -> list:
+    """(picture, caption) for the page's panels: the tiny input (enlarged, whole pixels), bicubic, the two
+    models, and the real picture where it is known; each captioned with its PSNR-Y where that is measured."""
+    h, w = result.tiny.shape[:2]
+
+    def caption(what, db):
+        return f"{what} ×{result.scale}" + ("" if db is None else f", {db:.2f} dB")
+
+    shown = [(result.tiny_enlarged, f"Tiny input {w}×{h}"), (result.bicubic, caption("Bicubic", result.bicubic_psnr))]
+    shown += [(m.picture, caption(m.role.capitalize(), m.psnr)) for m in result.models]
+    if result.real is not None:
+        shown.append((result.real, f"The real picture {result.real.shape[1]}×{result.real.shape[0]}"))
+    return shown

@@ -24,33 +24,49 @@ from liif.render import imageio
 
 def refusal(spec, values, seconds: float, budget: float, speed) -> str:
     """Why the experiment does not start: what it would cost, the limit, and what would fit."""
+    if spec.refusal is not None:
+        return spec.refusal(values, seconds, budget)
     width, height = picture_size(values["picture"])
     side = math.isqrt(int(budget / 2 / speed.encoder_seconds_per_pixel))
     return (f"{spec.noun} of this {width}×{height} picture would take about {seconds:.0f} s of computing here; this "
             f"server takes requests of up to {budget:.0f} s. Shrink the picture to about {side}×{side} pixels first")
 
 
-def run_experiment(ctx, spec, values: dict, model_name=None, request=None, progress=None) -> Outcome:
-    """The spec run for a visitor, inside the page's limits (see the module's docstring)."""
+def run_experiment(ctx, spec, values: dict, model_name=None, request=None, progress=None, admit=None) -> Outcome:
+    """The spec run for a visitor, inside the page's limits (see the module's docstring). For an experiment
+    of several models, `model_name` is the shelf's names for its roles, in order. `admit(values, speed)`, when
+    given, is the page's own rule on the inputs, checked from the picture's header before the estimate: it
+    returns the values to run with."""
     values = {**spec.defaults(), **values}
+    names = tuple(model_name) if spec.models else (model_name,)
     with said_as_sentence():
         if values.get("picture") is None:
             raise imageio.ImageInputError("upload a picture first (or click one of the examples)")
-        speed = ctx.shelf.speed(model_name)  # takes the model's lock itself
-        budget = limits.page_model_seconds()
+        speeds = tuple(ctx.shelf.speed(name) for name in names)  # each takes its model's lock itself
+        speed = speeds if spec.models else speeds[0]
+        # Several models get the floor of budget_seconds: the page's own example must fit with each of them.
+        budget = limits.budget_seconds(*speeds) if spec.models else limits.page_model_seconds()
+        if admit is not None:
+            values = admit(values, speed)
         seconds = spec.estimate(speed, values)
         if seconds > budget:
-            raise imageio.ImageInputError(refusal(spec, values, seconds, budget, speed))
-        out_path = ctx.outputs.new_path(spec.file_name(values) if spec.file_name else f"{spec.name}{spec.suffix}")
-        with ExitStack() as held:
-            upscaler = held.enter_context(ctx.shelf.working(model_name, visitor(request)))
-            values[MODEL_LABEL] = ctx.model_label(model_name)
-            values[OPEN_MODEL] = shelf_opener(ctx, model_name, upscaler, held, request)
-            return spec.run(upscaler, values, progress=progress, out_path=out_path, speed=speed, max_seconds=budget)
+            raise imageio.ImageInputError(refusal(spec, values, seconds, budget, speeds[0]))
+        out_path = None
+        if spec.output != "none":
+            out_path = ctx.outputs.new_path(spec.file_name(values) if spec.file_name else f"{spec.name}{spec.suffix}")
+        with ExitStack() as held:  # the models' locks, always in the roles' order: no deadlock
+            upscalers = [held.enter_context(ctx.shelf.working(name, visitor(request))) for name in names]
+            if spec.models:
+                given = tuple(zip(map(ctx.model_label, names), upscalers))
+            else:
+                given = upscalers[0]
+                values[MODEL_LABEL] = ctx.model_label(model_name)
+                values[OPEN_MODEL] = shelf_opener(ctx, model_name, given, held, request)
+            return spec.run(given, values, progress=progress, out_path=out_path, speed=speed, max_seconds=budget)
 
 
 def shelf_opener(ctx, model_name, upscaler, held, request):
-    """open_model(name, required=True) for the spec's run (experiment.OPEN_MODEL): another model of the shelf,
+    """open_model(name, required=True) for the spec's run (experiment.OPEN_MODEL): a helper model of the shelf,
     its lock taken after the main model's (one order, no deadlock) and held until the run ends."""
 
     def open_model(name, required=True):
@@ -66,11 +82,13 @@ def shelf_opener(ctx, model_name, upscaler, held, request):
 
 class ExperimentEndpoint:
     """Hidden components whose event is the experiment's public endpoint `/<name>`: the spec's fields (a point
-    as two numbers, x and y) in, (the file it made, its numbers as JSON) out. Options of the command line
-    only keep their defaults."""
+    as two numbers, x and y) in, (the file it made, its numbers as JSON) out; only the JSON for an experiment
+    that makes no file. Options of the command line only keep their defaults. `models()`: the shelf's names
+    for an experiment of several models (or gr.Error saying why this server cannot run it); `admit`: as for
+    run_experiment."""
 
-    def __init__(self, ctx, spec):
-        self.ctx, self.spec = ctx, spec
+    def __init__(self, ctx, spec, models=None, admit=None):
+        self.ctx, self.spec, self.models, self.admit = ctx, spec, models, admit
         self.fields = [f for f in spec.inputs if not f.cli_only]
         self.inputs = []
         with gr.Row(visible=False):
@@ -81,20 +99,24 @@ class ExperimentEndpoint:
                     self.inputs += [gr.Number(None, label="x"), gr.Number(None, label="y")]
                 elif f.kind == "choice":
                     self.inputs.append(gr.Dropdown(list(f.choices), value=f.default, label=f.name))
-                elif f.kind == "model":
+                elif f.kind in ("text", "model"):
                     self.inputs.append(gr.Textbox(f.default or "", label=f.name))
+                elif f.kind == "flag":
+                    self.inputs.append(gr.Checkbox(bool(f.default), label=f.name))
                 else:
                     self.inputs.append(gr.Number(f.default, label=f.name))
-            if spec.endpoint_picture:
-                self.file = gr.Image(label=f"{spec.noun} (PNG)", type="filepath", format="png")
+            if spec.output == "none":
+                self.file = None
+            elif spec.endpoint_picture:
+                self.file = gr.Image(label=f"{spec.noun} ({spec.suffix})", type="filepath", format=spec.suffix[1:])
             else:
                 self.file = gr.File(label=f"{spec.noun} ({spec.suffix})")
             self.summary = gr.JSON(label=f"{spec.name} summary")
             self.trigger = gr.Button(spec.name)
 
     def wire(self):
-        self.trigger.click(self.call, self.inputs, [self.file, self.summary], api_name=self.spec.name,
-                           concurrency_id=MODEL_WORK)
+        outputs = [self.summary] if self.file is None else [self.file, self.summary]
+        self.trigger.click(self.call, self.inputs, outputs, api_name=self.spec.name, concurrency_id=MODEL_WORK)
 
     def values(self, given: tuple) -> dict:
         """The endpoint's positional values as the spec's fields (two numbers back into one point)."""
@@ -109,5 +131,8 @@ class ExperimentEndpoint:
         return values
 
     def call(self, *given, request: gr.Request = None):
-        outcome = run_experiment(self.ctx, self.spec, self.values(given), request=request)
+        names = self.models() if self.models else None
+        outcome = run_experiment(self.ctx, self.spec, self.values(given), names, request, admit=self.admit)
+        if self.file is None:
+            return outcome.summary
         return (str(outcome.file) if outcome.file else None), outcome.summary

@@ -1,12 +1,11 @@
 """The scripting API: hidden components whose events are the page's public endpoints (`upscale`, `check`,
-`zoom`, `answers`, `probe`, `seen`). Every other event of the page is private. Each endpoint calls the same library function as the
-page and the command line, through the same guards (PhotoUpload, compute limits, per-visitor caches)."""
-
-from contextlib import ExitStack
+`answers`, and one per registered experiment: `seen`, `probe`, `zoom`, `ladder`). Every other event of the page is
+private. Each endpoint calls the same library function as the page and the command line, through the same guards
+(PhotoUpload, compute limits, per-visitor caches)."""
 
 import gradio as gr
 
-from liif.lessons import answers, check, probe, seen
+from liif.lessons import answers, check, seen
 from liif.lessons.experiment import experiments
 from liif.page import limits, session
 from liif.page.context import visitor
@@ -24,18 +23,6 @@ class ApiSection:
             self.answers_sheet = gr.Image(label="the answers that fit, as one sheet (PNG)", type="filepath", format="png")
             self.answers_summary = gr.JSON(label="answers summary")
             self.answers_trigger = gr.Button("answers")
-            self.probe_photo = PhotoUpload(label="photo", type="filepath", image_mode=None)
-            self.probe_scale = gr.Number(8, label="scale")
-            self.probe_x = gr.Number(0, label="x (output pixels)")
-            self.probe_y = gr.Number(0, label="y (output pixels)")
-            self.probe_summary = gr.JSON(label="probe summary")
-            self.probe_trigger = gr.Button("probe")
-            self.seen_photo = PhotoUpload(label="tiny picture", type="filepath", image_mode=None)
-            self.seen_scale = gr.Number(seen.DEFAULT_SCALE, label="scale")
-            self.seen_sheet = gr.Image(label="tiny | bicubic | photo model | text model (| real), as one sheet (PNG)",
-                                       type="filepath", format="png")
-            self.seen_summary = gr.JSON(label="seen summary")
-            self.seen_trigger = gr.Button("seen")
         with gr.Row(visible=False):  # the upscaler's endpoint
             self.image = PhotoUpload(label="image", type="filepath", image_mode=None)
             self.scale = gr.Number(4, label="scale")
@@ -44,17 +31,17 @@ class ApiSection:
             self.result = gr.Image(label="LIIF output (PNG)", type="filepath", format="png")
             self.summary = gr.JSON(label="summary")
             self.trigger = gr.Button("upscale")
-        # One endpoint per registered experiment, made from its spec: /check, /zoom, /ladder, ...
-        self.endpoints = {spec.name: ExperimentEndpoint(self.ctx, spec) for spec in experiments()}
+        # One endpoint per registered experiment, made from its spec: /seen, /check, /probe, /zoom, /ladder, ...;
+        # seen compares the two models its section found on the shelf, and the probe answers for a pixel of an
+        # upscale this page would make.
+        hooks = {"seen": {"models": page.seen.model_names, "admit": admit_seen}, "probe": {"admit": admit_probe}}
+        self.endpoints = {spec.name: ExperimentEndpoint(self.ctx, spec, **hooks.get(spec.name, {}))
+                          for spec in experiments()}
 
     def wire(self):
         self.answers_trigger.click(self.answers_api, [self.answers_photo, self.answers_scale],
                                    [self.answers_sheet, self.answers_summary], api_name="answers",
                                    concurrency_id=MODEL_WORK)
-        self.probe_trigger.click(self.probe_api, [self.probe_photo, self.probe_scale, self.probe_x, self.probe_y],
-                                 [self.probe_summary], api_name="probe", concurrency_id=MODEL_WORK)
-        self.seen_trigger.click(self.seen_api, [self.seen_photo, self.seen_scale], [self.seen_sheet, self.seen_summary],
-                                api_name="seen", concurrency_id=MODEL_WORK)
         for endpoint in self.endpoints.values():
             endpoint.wire()
         self.trigger.click(self.upscale_api, [self.image, self.scale, self.model, self.blend], [self.result, self.summary],
@@ -86,40 +73,17 @@ class ApiSection:
                                     speed=speed, max_seconds=limits.budget_seconds(speed))
         return str(self.ctx.outputs.save(found.sheet(), f"answers-x{found.scale}.png")), found.summary()
 
-    @page_work
-    def probe_api(self, image, scale, x, y, request: gr.Request = None):
-        """For scripts: (photo, scale, x, y in output pixels) -> JSON: the pixel's colour as the model computes it."""
-        shelf = self.ctx.shelf
-        speed = shelf.speed(None)  # takes the model's lock itself
-        width, height = imageio.image_size(image)  # the output size from the header: nothing decoded yet
-        out_size = limits.output_size_for(width, height, scale, speed=speed)
-        loaded = imageio.load_image(image)
-        with shelf.working(None, visitor(request)) as upscaler:
-            found = probe.probe(upscaler, loaded, x, y, out_size, speed=speed,
-                                max_seconds=limits.page_model_seconds())
-        return found.summary()
 
-    @page_work
-    def seen_api(self, image, scale, request: gr.Request = None):
-        """For scripts: (tiny picture, scale) -> (tiny | bicubic | photo model | text model (| real) as one PNG,
-        JSON with each model's numbers and what it was trained on). A shipped sign's or photo's exact shrink
-        (assets/seen/sign-x4.png) is recognised by its pixels and measured against its real picture."""
-        shelf, section = self.ctx.shelf, self.page.seen
-        missing = section.missing_sentence()
-        if missing:
-            raise gr.Error(missing, print_exception=False)
-        photo_name, text_name = section.photo_model, section.text_model
-        scale = check.check_scale(scale)
-        if isinstance(image, str):  # what the header rules out is refused before any model loads (16 s)
-            width, height = imageio.image_size(image)
-            sizes.check_output_size(width, height, width * scale, height * scale,
-                                    max_pixels=limits.max_output_pixels())
-        speeds = [shelf.speed(photo_name), shelf.speed(text_name)]  # each takes its lock itself
-        if isinstance(image, str):  # a heavy request is refused from the picture's header, before any decode
-            seen.check_compute(width, height, scale, speeds, limits.budget_seconds(*speeds))
-        with ExitStack() as held:  # the photo model's lock first, then the text model's, as the section does
-            photo = held.enter_context(shelf.working(photo_name, visitor(request)))
-            text = held.enter_context(shelf.working(text_name, visitor(request)))
-            result = seen.seen(((self.ctx.model_label(photo_name), photo), (self.ctx.model_label(text_name), text)),
-                               image, scale, speeds=speeds, max_seconds=limits.budget_seconds(*speeds))
-        return str(self.ctx.outputs.save(result.sheet(), f"{result.name}-seen-x{result.scale}.png")), result.summary()
+def admit_probe(values: dict, speed) -> dict:
+    """The probe's output size: the upscale this page would make of the picture at that scale, from its header
+    (a size or scale the page would refuse is refused here, before anything is decoded)."""
+    width, height = imageio.image_size(values["picture"])
+    return {**values, "scale": None, "size": limits.output_size_for(width, height, values["scale"], speed=speed)}
+
+
+def admit_seen(values: dict, speeds) -> dict:
+    """A picture enlarged past the page's output limit is refused from its header."""
+    scale = check.check_scale(values["scale"])
+    width, height = seen.tiny_size(values["picture"], scale)
+    sizes.check_output_size(width, height, width * scale, height * scale, max_pixels=limits.max_output_pixels())
+    return values

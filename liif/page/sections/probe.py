@@ -4,8 +4,7 @@ feature vectors around it, with this run's own numbers (liif/lessons/probe.py)."
 import gradio as gr
 
 from liif.lessons import probe
-from liif.page import limits
-from liif.page.context import visitor
+from liif.page.experiments import run_experiment
 from liif.page.widgets import click_in_turn, page_work
 
 
@@ -62,10 +61,10 @@ class ProbeSection:
         """Output pixel (x, y) of the last run, as the sum the model computes."""
         if result is None:
             raise gr.Error("Run a photo first; then click its LIIF output to choose a pixel.", print_exception=False)
-        shelf, request_ = self.ctx.shelf, result.request
-        speed = shelf.speed(result.model_name)  # takes the model's lock itself
-        with shelf.working(result.model_name, result.owner or visitor(request)) as upscaler:
-            found = probe.probe(upscaler, request_.loaded, x or 0, y or 0, (request_.out_width, request_.out_height),
-                                speed=speed, max_seconds=limits.page_model_seconds())
-        return (found.plain(), gr.update(value=found.opening_picture(), visible=True), gr.update(visible=True),
-                found.picture(with_pixels=False), found.profile_picture(), found.markdown())
+        run = result.request
+        found = run_experiment(self.ctx, probe.EXPERIMENT, {"picture": run.loaded, "scale": None, "at": (x or 0, y or 0),
+                                                           "size": (run.out_width, run.out_height)},
+                               result.model_name, request)
+        (opening, _), (terms, _), (profile, _) = found.pictures
+        return (found.lead, gr.update(value=opening, visible=True), gr.update(visible=True), terms, profile,
+                found.markdown)

@@ -3,13 +3,11 @@ model trained on printed text, side by side, with bicubic and, for the shipped s
 picture. The work and the words are liif/lessons/seen.py's; without the text model on the shelf the section
 says so in one sentence and offers no button."""
 
-from contextlib import ExitStack
-
 import gradio as gr
 
 from liif.lessons import originals, seen, sources
-from liif.page import files, limits
-from liif.page.context import visitor
+from liif.page import limits
+from liif.page.experiments import run_experiment
 from liif.page.widgets import click_in_turn, page_work, small_picture, upload_size
 
 TITLE = "3. What it has seen decides what it draws"
@@ -51,7 +49,6 @@ class SeenSection:
                                small_picture("seen-real", "The real picture")]
             self.text = gr.Markdown(elem_id="seen-text")
             self.share = gr.DownloadButton("Download the sheet (PNG)", visible=False, elem_id="seen-share")
-            self.state = gr.State(None, time_to_live=files.OUTPUT_MAX_AGE)
 
     @staticmethod
     def model_pair(shelf) -> tuple:
@@ -66,6 +63,14 @@ class SeenSection:
         photo = started if started in others else PHOTO_TWIN if PHOTO_TWIN in others else (others or [None])[0]
         return text, photo
 
+    def model_names(self) -> tuple:
+        """(the photo model, the text model) on the shelf, for the experiment's roles; gr.Error saying why this
+        server cannot run it when one is missing."""
+        missing = self.missing_sentence()
+        if missing:
+            raise gr.Error(missing, print_exception=False)
+        return self.photo_model, self.text_model
+
     def missing_sentence(self) -> str:
         if self.text_model is None:
             return ("The model trained on printed text is not on this server, so this comparison cannot run here.")
@@ -79,7 +84,7 @@ class SeenSection:
             return
         self.job = click_in_turn(self.ctx, self.button, self.text, self.run_seen,
                                  [self.choice, self.scale, self.page.upscale.upload],
-                                 [self.state, self.pictures, *self.panels, self.text, self.share],
+                                 [self.pictures, *self.panels, self.text, self.share],
                                  show_progress_on=[self.text])
         upscale = self.page.upscale
         upscale.scale.change(self.follow_main, [self.choice, upscale.upload, upscale.scale], [self.scale],
@@ -116,40 +121,14 @@ class SeenSection:
     @page_work
     def run_seen(self, choice, scale, upload, progress=gr.Progress(), request: gr.Request = None):
         """The chosen tiny picture through both models (and bicubic), against its real picture when known."""
-        shelf = self.ctx.shelf
-        if choice == OWN_PHOTO:
-            if not upload:
-                raise gr.Error("Upload a photo above first (or choose the sign or the face).", print_exception=False)
-            source = upload
+        if choice == OWN_PHOTO and not upload:
+            raise gr.Error("Upload a photo above first (or choose the sign or the face).", print_exception=False)
+        found = run_experiment(self.ctx, seen.EXPERIMENT, {"picture": upload if choice == OWN_PHOTO else choice or "sign",
+                                                          "scale": scale}, self.model_names(), request, progress)
+        shown = [gr.update(value=picture, label=caption) for picture, caption in found.pictures]
+        if len(shown) < len(self.panels):  # the real picture is not known
+            shown.append(gr.update(value=None, visible=False))
         else:
-            source = choice or "sign"
-        speeds = [shelf.speed(self.photo_model), shelf.speed(self.text_model)]  # each takes its lock itself
-        with ExitStack() as held:
-            # Always the photo model's lock first, then the text model's: one order, no deadlock.
-            photo = held.enter_context(shelf.working(self.photo_model, visitor(request)))
-            text = held.enter_context(shelf.working(self.text_model, visitor(request)))
-            result = seen.seen(((self.ctx.model_label(self.photo_model), photo),
-                                (self.ctx.model_label(self.text_model), text)), source, scale,
-                               speeds=speeds, max_seconds=limits.budget_seconds(*speeds),
-                               progress=lambda f: progress(f, desc="Both models: drawing the same tiny picture"))
-        sheet = self.ctx.outputs.save(result.sheet(), f"{result.name}-seen-x{result.scale}.png")
-        return (result, gr.update(visible=True), *self.panel_views(result), result.markdown(),
-                gr.update(value=str(sheet), visible=True, label=f"Download the sheet, ×{result.scale} (PNG)"))
-
-    @staticmethod
-    def panel_views(result) -> list:
-        h, w = result.tiny.shape[:2]
-        photo, text = result.models
-
-        def label(drawn):
-            return f"{drawn.role.capitalize()} ×{result.scale}" + (
-                "" if drawn.psnr is None else f", {drawn.psnr:.2f} dB")
-
-        real = (gr.update(value=None, visible=False) if result.real is None else
-                gr.update(value=result.real, label=f"The real picture {result.real.shape[1]}×{result.real.shape[0]}",
-                          visible=True))
-        return [gr.update(value=result.tiny_enlarged, label=f"Tiny input {w}×{h}"),
-                gr.update(value=result.bicubic, label=f"Bicubic ×{result.scale}" + (
-                    "" if result.bicubic_psnr is None else f", {result.bicubic_psnr:.2f} dB")),
-                gr.update(value=photo.picture, label=label(photo)), gr.update(value=text.picture, label=label(text)),
-                real]
+            shown[-1]["visible"] = True
+        return (gr.update(visible=True), *shown, found.markdown,
+                gr.update(value=str(found.file), visible=True, label=f"Download the sheet, ×{found.summary['scale']} (PNG)"))
