@@ -72,15 +72,31 @@ def blended_weights(sharp, weight: float):
                        sharp.training)
 
 
-def sharp_guess(tiny, scale):
-    """The shipped model trained to look real drawing the tiny photo at ×scale (the generative candidate of
-    `answers` and `check --json`); None when that model is not shipped here."""
-    from liif.core.weights import WeightsError, load_weights, resolve_weights
-    from liif.lessons import sharp
+def look_real_pair(sharp_model="edsr-baseline-gan", precision="auto", device="auto", required=True):
+    """(the average-minded model, the model trained to look real) as Upscalers: `sharp_model` and the model
+    its training started from. Not both here: WeightsError, or None when not `required`."""
+    from liif.core.blend import twin_path
+    from liif.core.weights import WEIGHTS_DIR, WeightsError, load_weights, resolve_weights
     from liif.render.engine import Upscaler
 
     try:
-        weights = load_weights(resolve_weights("edsr-baseline-gan"))
+        sharp = load_weights(resolve_weights(sharp_model))
+        twin = twin_path(sharp.path, sharp.training, WEIGHTS_DIR)
+        if twin is None:
+            raise WeightsError(f"{sharp.path.name} names no model it was trained from that is here: nothing to "
+                               "compare it with")
+        return (Upscaler(load_weights(twin), device=device, precision=precision),
+                Upscaler(sharp, device=device, precision=precision))
     except WeightsError:
+        if required:
+            raise
         return None
-    return sharp.guess_picture(Upscaler(weights), tiny, scale)
+
+
+def sharp_guess(tiny, scale):
+    """The shipped model trained to look real drawing the tiny photo at ×scale (the generative candidate of
+    `check --json`); None when that model and its twin are not shipped here."""
+    from liif.lessons import sharp
+
+    pair = look_real_pair(required=False)
+    return None if pair is None else sharp.guess_picture(pair[1], tiny, scale)

@@ -22,9 +22,10 @@ import numpy as np
 
 from liif.render import imageio
 
-# What a field holds: a picture (a file; the page's upload guard reads it), a number, a point (x, y) in
-# input pixels, or a choice among `choices`.
-KINDS = ("picture", "int", "float", "point", "choice")
+# What a field holds: a picture (a file; the page's upload guard reads it), a number (`choices`: the only
+# ones allowed), a point (x, y) in input pixels, a choice among `choices`, a yes/no (a flag of the command),
+# or a text (a folder, a model's name).
+KINDS = ("picture", "int", "float", "point", "choice", "flag", "text")
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class Field:
     choices: tuple = ()
     flag: str = ""  # the command line's option ("--centre"); default "--<name>". A picture is positional.
     cli_only: bool = False  # an option of the command only: the page and the API use the default
+    label: str = ""  # the endpoint's name for it, upper-cased the command's (PHOTO, DIR); default IN / the name
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -56,6 +58,8 @@ class Outcome:
     pictures: list = field(default_factory=list)  # (uint8 (h, w, 3) array, caption)
     file: Path | None = None
     line: str = ""  # what the command prints after "IN -> OUT": the file's contents in a few words
+    text: str = ""  # what the command prints, where it is not the markdown without its emphasis
+    found: object = None  # the lesson's own result, for a section that keeps it (the sharp guess's slider)
 
 
 @dataclass(frozen=True)
@@ -74,10 +78,24 @@ class Experiment:
     # max_seconds the run fits itself in that compute (or refuses with its own sentence).
     run: Callable
     suffix: str = ".png"
+    file_required: bool = True  # False: the command's -o is optional (the run then writes no file)
+    endpoint: bool = True  # False: no public API endpoint (the page's handler and the command only)
+    picture_label: str = ""  # the endpoint gives its PNG as a picture (gr.Image) with this label, not a file
+    # The model trained to look real and its twin (the same network trained to be right on average): "" the
+    # run does not draw with them; "also" it gets them beside the visitor's model as run(..., look_real=
+    # (average, sharp)), None where they are not both here; "only" they are its models (the command's
+    # --sharp-model names the sharp one) and `upscaler` is the average one.
+    look_real: str = ""
+    # The page's budget is at least this many renders of its floor (limits.budget_seconds: a 64×64 photo at
+    # ×8), so a small photo always runs however slow the machine; 0: the page's budget alone.
+    floor_renders: int = 0
+    advice: str = ""  # what a refusal suggests instead of the shrink that would fit ("choose a smaller scale")
 
     def __post_init__(self):
         if sum(f.kind == "picture" for f in self.inputs) > 1:
             raise ValueError(f"experiment {self.name}: one picture at most")
+        if self.look_real not in ("", "also", "only"):
+            raise ValueError(f"experiment {self.name}: look_real is '', 'also' or 'only', not {self.look_real!r}")
 
     def defaults(self) -> dict:
         return {f.name: f.default for f in self.inputs}
@@ -85,7 +103,7 @@ class Experiment:
 
 _REGISTRY: dict = {}
 # The modules whose experiments ship with the page, in the order of the story.
-SHIPPED = ("liif.lessons.zoom", "liif.lessons.ladder")
+SHIPPED = ("liif.lessons.sharp", "liif.lessons.answers", "liif.lessons.zoom", "liif.lessons.ladder")
 
 
 def register(experiment: Experiment) -> Experiment:

@@ -26,7 +26,8 @@ def refusal(spec, values, seconds: float, budget: float, speed) -> str:
     width, height = picture_size(values["picture"])
     side = math.isqrt(int(budget / 2 / speed.encoder_seconds_per_pixel))
     return (f"{spec.noun} of this {width}×{height} picture would take about {seconds:.0f} s of computing here; this "
-            f"server takes requests of up to {budget:.0f} s. Shrink the picture to about {side}×{side} pixels first")
+            f"server takes requests of up to {budget:.0f} s. "
+            + (spec.advice or f"Shrink the picture to about {side}×{side} pixels first"))
 
 
 def run_experiment(ctx, spec, values: dict, model_name=None, request=None, progress=None) -> Outcome:
@@ -35,15 +36,21 @@ def run_experiment(ctx, spec, values: dict, model_name=None, request=None, progr
     with said_as_sentence():
         if values.get("picture") is None:
             raise imageio.ImageInputError("upload a picture first (or click one of the examples)")
+        pair = ctx.shelf.look_real_trained() if spec.look_real else None  # (average, sharp) model names
+        if spec.look_real == "only":
+            if pair is None:
+                raise imageio.ImageInputError("this page has no model trained to look real")
+            model_name = pair[0]
         speed = ctx.shelf.speed(model_name)  # takes the model's lock itself
-        budget = limits.page_model_seconds()
+        budget = limits.budget_seconds(*[speed] * spec.floor_renders)
         seconds = spec.estimate(speed, values)
         if seconds > budget:
             raise imageio.ImageInputError(refusal(spec, values, seconds, budget, speed))
-        with ctx.shelf.working(model_name, visitor(request)) as upscaler:
+        with ctx.shelf.working_together([model_name, *(pair or ())], visitor(request)) as (upscaler, *both):
+            models = {"look_real": tuple(both) or None} if spec.look_real else {}
             return spec.run(upscaler, values, progress=progress,
                             out_path=ctx.outputs.new_path(f"{spec.name}{spec.suffix}"), speed=speed,
-                            max_seconds=budget)
+                            max_seconds=budget, **models)
 
 
 class ExperimentEndpoint:
@@ -57,15 +64,21 @@ class ExperimentEndpoint:
         self.inputs = []
         with gr.Row(visible=False):
             for f in self.fields:
+                label = f.label or f.name
                 if f.kind == "picture":
-                    self.inputs.append(PhotoUpload(label=f.name, type="filepath", image_mode=None))
+                    self.inputs.append(PhotoUpload(label=label, type="filepath", image_mode=None))
                 elif f.kind == "point":
                     self.inputs += [gr.Number(None, label="x"), gr.Number(None, label="y")]
                 elif f.kind == "choice":
-                    self.inputs.append(gr.Dropdown(list(f.choices), value=f.default, label=f.name))
+                    self.inputs.append(gr.Dropdown(list(f.choices), value=f.default, label=label))
+                elif f.kind == "flag":
+                    self.inputs.append(gr.Checkbox(bool(f.default), label=label))
+                elif f.kind == "text":
+                    self.inputs.append(gr.Textbox(f.default or "", label=label))
                 else:
-                    self.inputs.append(gr.Number(f.default, label=f.name))
-            self.file = gr.File(label=f"{spec.noun} ({spec.suffix})")
+                    self.inputs.append(gr.Number(f.default, label=label))
+            self.file = (gr.Image(label=spec.picture_label, type="filepath", format="png") if spec.picture_label
+                         else gr.File(label=f"{spec.noun} ({spec.suffix})"))
             self.summary = gr.JSON(label=f"{spec.name} summary")
             self.trigger = gr.Button(spec.name)
 

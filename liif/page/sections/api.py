@@ -6,7 +6,7 @@ from contextlib import ExitStack
 
 import gradio as gr
 
-from liif.lessons import answers, check, probe, seen
+from liif.lessons import check, probe, seen
 from liif.lessons.experiment import experiments
 from liif.page import limits, session
 from liif.page.context import visitor
@@ -25,11 +25,6 @@ class ApiSection:
             self.check_summary = gr.JSON(label="check summary")
             self.check_trigger = gr.Button("check")
         with gr.Row(visible=False):  # the lessons' endpoints
-            self.answers_photo = PhotoUpload(label="photo", type="filepath", image_mode=None)
-            self.answers_scale = gr.Number(answers.DEFAULT_SCALE, label="scale")
-            self.answers_sheet = gr.Image(label="the answers that fit, as one sheet (PNG)", type="filepath", format="png")
-            self.answers_summary = gr.JSON(label="answers summary")
-            self.answers_trigger = gr.Button("answers")
             self.probe_photo = PhotoUpload(label="photo", type="filepath", image_mode=None)
             self.probe_scale = gr.Number(8, label="scale")
             self.probe_x = gr.Number(0, label="x (output pixels)")
@@ -50,15 +45,12 @@ class ApiSection:
             self.result = gr.Image(label="LIIF output (PNG)", type="filepath", format="png")
             self.summary = gr.JSON(label="summary")
             self.trigger = gr.Button("upscale")
-        # One endpoint per registered experiment, made from its spec: /zoom, /ladder, ...
-        self.endpoints = {spec.name: ExperimentEndpoint(self.ctx, spec) for spec in experiments()}
+        # One endpoint per registered experiment that has one, made from its spec: /answers, /zoom, /ladder, ...
+        self.endpoints = {spec.name: ExperimentEndpoint(self.ctx, spec) for spec in experiments() if spec.endpoint}
 
     def wire(self):
         self.check_trigger.click(self.check_api, [self.check_photo, self.check_scale],
                                  [self.check_share, self.check_summary], api_name="check", concurrency_id=MODEL_WORK)
-        self.answers_trigger.click(self.answers_api, [self.answers_photo, self.answers_scale],
-                                   [self.answers_sheet, self.answers_summary], api_name="answers",
-                                   concurrency_id=MODEL_WORK)
         self.probe_trigger.click(self.probe_api, [self.probe_photo, self.probe_scale, self.probe_x, self.probe_y],
                                  [self.probe_summary], api_name="probe", concurrency_id=MODEL_WORK)
         self.seen_trigger.click(self.seen_api, [self.seen_photo, self.seen_scale], [self.seen_sheet, self.seen_summary],
@@ -88,18 +80,6 @@ class ApiSection:
         with self.ctx.shelf.working(None, visitor(request)) as upscaler:
             result = check.check(upscaler, image, scale, model_name=self.ctx.model_label(None))
         return str(self.ctx.outputs.save(result.share_image(), f"{result.name}-check-x{result.scale}.png")), result.summary()
-
-    @page_work
-    def answers_api(self, image, scale, request: gr.Request = None):
-        """For scripts: (tiny photo, scale) -> (the candidates as one PNG sheet, JSON with each one's numbers)."""
-        shelf = self.ctx.shelf
-        speed = shelf.speed(None)  # takes the model's lock itself
-        guessed = self.page.sharp_render(image, scale, request)
-        with shelf.working(None, visitor(request)) as upscaler:
-            found = answers.answers(upscaler, image, scale, name=image, model_name=self.ctx.model_label(None),
-                                    sharp=guessed,
-                                    speed=speed, max_seconds=limits.budget_seconds(speed))
-        return str(self.ctx.outputs.save(found.sheet(), f"answers-x{found.scale}.png")), found.summary()
 
     @page_work
     def probe_api(self, image, scale, x, y, request: gr.Request = None):
