@@ -37,7 +37,7 @@ class Field:
     choices: tuple = ()
     flag: str = ""  # the command line's option ("--centre"); default "--<name>". A picture is positional.
     cli_only: bool = False  # an option of the command only: the page and the API use the default
-    label: str = ""  # the endpoint's name for it, upper-cased the command's (PHOTO, DIR); default IN / the name
+    label: str = ""  # its name on the endpoint and, upper-cased, in the command's help (PHOTO, DIR)
 
     def __post_init__(self):
         if self.kind not in KINDS:
