@@ -226,7 +226,7 @@ def test_the_command_writes_the_sheet_each_answer_and_json(capsys, tmp_path, sma
     (["nowhere.png"], "error: nowhere.png: no such file"),
     (["big.png"], "error: big.png is 300×300; this lesson takes a tiny photo"),
     (["notes.png"], "error: notes.png is not an image"),
-    (["tiny.png", "-o", "sheet.jpg"], "error: -o sheet.jpg: the sheet is a PNG, so name a .png file"),
+    (["tiny.png", "-o", "sheet.jpg"], "error: -o sheet.jpg: the answers sheet is written as a .png file, so name a .png file"),
 ])
 def test_bad_input_on_the_command_line_is_one_line_and_exit_2(capsys, tmp_path, monkeypatch, small_weights,
                                                              argv, message):

@@ -443,7 +443,7 @@ def test_the_answers_section_shows_pictures_that_all_fit_the_run(page, monkeypat
     assert "not" in text and "generative" in text and share["visible"]
     for picture, caption in pictures_shown[1:]:  # every constructed answer: at most 1 level off
         assert caption.endswith((" 1 level off at most", " 0 levels off at most")), caption
-    sheet, summary = page.api.answers_api(example, 4)
+    sheet, summary = page.api.endpoints["answers"].call(example, 4)
     assert Image.open(sheet).format == "PNG"
     assert all(c["max_abs_levels"] <= 1 for c in summary["candidates"][1:])
 

@@ -138,6 +138,47 @@ def test_the_shelf_serves_a_blend_as_a_model(shipped_page):
         shelf.model_named("nonsense")
 
 
+def test_the_page_refuses_a_guess_over_its_budget_before_any_model_work(shipped_page, monkeypatch, tmp_path):
+    """Above the floor (×8 of a 64×64 photo, which always runs), from the picture's header alone."""
+    import gradio as gr
+    from PIL import Image
+
+    photo = tmp_path / "photo.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (300, 400, 3), dtype=np.uint8)).save(photo)
+
+    def no_model_work(*args, **kwargs):
+        raise AssertionError("a model ran before the refusal")
+
+    glacial = Speed(encoder_seconds_per_pixel=1.0, decoder_seconds_per_pixel=1.0)
+    monkeypatch.setattr(shipped_page.ctx.shelf, "speed", lambda name=None: glacial)
+    monkeypatch.setattr(Upscaler, "render", no_model_work)
+    monkeypatch.setattr(imageio, "load_image", no_model_work)  # nor was the picture decoded
+    with pytest.raises(gr.Error, match=r"the blend of this 400×300 picture would take about \d+ s.*Try a smaller scale"):
+        shipped_page.sharp.draw(None, str(photo), 4, 0.5, progress=no_progress)
+
+
+def test_models_worked_together_take_a_shared_lock_once(shipped_page):
+    """The pair, a blend of it (which shares the sharp model's lock) and the default model, for one piece of
+    work: each lock is taken once, so the work does not wait on itself."""
+    import threading
+
+    shelf = shipped_page.ctx.shelf
+    average, sharp_name = shelf.look_real_trained()
+    names = [sharp_name, models.blend_name(sharp_name, 0.5), average, None]
+    got = []
+
+    def work():
+        with shelf.working_together(names, "one-visitor") as engines:
+            got.extend(engines)
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    worker.join(timeout=120)
+    assert not worker.is_alive(), "working_together waited on a lock it held"
+    assert got[0] is shelf.upscaler(sharp_name) and got[2] is shelf.upscaler(average) and len(got) == 4
+    assert not shelf.lock(sharp_name).locked() and not shelf.lock(average).locked()  # all given back
+
+
 def test_cli_sharp_measures_against_the_real_photo(tmp_path, capsys):
     sheet = tmp_path / "sheet.png"
     code = cli.main(["sharp", str(REPO / "assets" / "originals" / "grace-hopper.jpg"), "--scale", "8", "--real",

@@ -4,17 +4,15 @@ demo does, from the command line. One module per group of commands; each `add_*`
 import argparse
 import sys
 
-from liif.cli.answers import add_answers  # (it imports liif.cli.common first, so the time box still starts here)
 from liif.cli.common import STARTED  # noqa: F401  (first: a time box starts when the command does)
 from liif.cli.data import add_data_facts, add_make_data
 from liif.cli.evaluation import add_bench, add_card, add_eval
 from liif.cli.experiments import add_experiments
-from liif.cli.sharp import add_sharp
 from liif.cli.training import add_train
 from liif.cli.upscale import add_info, add_upscale
 
-COMMANDS = (add_train, add_upscale, add_info, add_eval, add_bench, add_card, add_experiments, add_answers,
-            add_make_data, add_data_facts, add_sharp)
+COMMANDS = (add_train, add_upscale, add_info, add_eval, add_bench, add_card, add_experiments, add_make_data,
+            add_data_facts)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -62,29 +62,49 @@ def make_upscaler(args):
         return None
 
 
-def blended_weights(sharp, weight: float):
-    """The LoadedModel `weight` of the way from the model `sharp` was trained from to `sharp` (--blend)."""
-    from liif.core.blend import blend, twin_path
-    from liif.core.weights import WEIGHTS_DIR, LoadedModel, WeightsError, load_weights
+def twin_weights(sharp, why: str):
+    """The LoadedModel whose weights `sharp`'s training started from (its average-minded twin); WeightsError,
+    ending with `why` it is needed, when that file is not here."""
+    from liif.core.blend import twin_path
+    from liif.core.weights import WEIGHTS_DIR, WeightsError, load_weights
 
     twin = twin_path(sharp.path, sharp.training, WEIGHTS_DIR)
     if twin is None:
         raise WeightsError(f"{sharp.path.name if sharp.path else 'this model'} names no model it was trained from "
-                           "that is here, so there is nothing to blend it with (--blend needs --model edsr-baseline-gan)")
-    average = load_weights(twin)
+                           f"that is here{why}")
+    return load_weights(twin)
+
+
+def blended_weights(sharp, weight: float):
+    """The LoadedModel `weight` of the way from the model `sharp` was trained from to `sharp` (--blend)."""
+    from liif.core.blend import blend
+    from liif.core.weights import LoadedModel
+
+    average = twin_weights(sharp, ", so there is nothing to blend it with (--blend needs --model edsr-baseline-gan)")
     return LoadedModel(blend(average.model, sharp.model, weight), sharp.path, sharp.format, sharp.metadata,
                        sharp.training)
 
 
-def sharp_guess(tiny, scale):
-    """The shipped model trained to look real drawing the tiny photo at ×scale (the generative candidate of
-    `answers` and `check --json`); None when that model is not shipped here."""
+def look_real_pair(sharp_model="edsr-baseline-gan", precision="auto", device="auto", required=True):
+    """(the average-minded model, the model trained to look real) as Upscalers: `sharp_model` and the model
+    its training started from. Not both here: WeightsError, or None when not `required`."""
     from liif.core.weights import WeightsError, load_weights, resolve_weights
-    from liif.lessons import sharp
     from liif.render.engine import Upscaler
 
     try:
-        weights = load_weights(resolve_weights("edsr-baseline-gan"))
+        sharp = load_weights(resolve_weights(sharp_model))
+        average = twin_weights(sharp, ": nothing to compare it with")
     except WeightsError:
+        if required:
+            raise
         return None
-    return sharp.guess_picture(Upscaler(weights), tiny, scale)
+    return Upscaler(average, device=device, precision=precision), Upscaler(sharp, device=device, precision=precision)
+
+
+def sharp_guess(tiny, scale):
+    """The shipped model trained to look real drawing the tiny photo at ×scale (the generative candidate of
+    `check --json`); None when that model and its twin are not shipped here."""
+    from liif.lessons import sharp
+
+    pair = look_real_pair(required=False)
+    return None if pair is None else sharp.guess_picture(pair[1], tiny, scale)

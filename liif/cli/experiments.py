@@ -3,7 +3,8 @@ from its spec. The picture is the positional IN, each other field an option, -o 
 
 from functools import partial
 
-from liif.cli.common import add_device_options, add_model_options, checked, fail, make_upscaler
+from liif import settings
+from liif.cli.common import add_device_options, add_model_options, checked, fail, look_real_pair, make_upscaler
 
 
 def add_experiments(sub):
@@ -26,9 +27,10 @@ def add_experiment(sub, spec):
                 together = any(g.required for g in spec.inputs if g.one_of == f.one_of)
                 groups[f.one_of] = p.add_mutually_exclusive_group(required=together)
             where, default, required = groups[f.one_of], None, False
-        named = {"metavar": f.metavar} if f.metavar else {}
+        metavar = f.metavar or f.label.upper()
+        named = {"metavar": metavar} if metavar else {}
         if f.kind == "picture":
-            p.add_argument(f.name, metavar=f.metavar or "IN", help=f.help or f"an image file ({imageio.SUPPORTED_NAMES})")
+            p.add_argument(f.name, metavar=metavar or "IN", help=f.help or f"an image file ({imageio.SUPPORTED_NAMES})")
         elif f.kind == "flag":
             where.add_argument(f.option, dest=f.name, action="store_true", help=f.help)
         elif f.kind in ("choice", "model"):
@@ -47,7 +49,11 @@ def add_experiment(sub, spec):
         p.add_argument(*spec.output_flags, dest="output", required=spec.output == "required",
                        metavar=f"OUT{spec.suffix}", help=spec.output_help)
     p.add_argument("--json", action="store_true", help="print the numbers as JSON")
-    if spec.models:
+    if spec.look_real == "only":  # the pair is the model: named by its sharp half
+        p.add_argument("--sharp-model", default="edsr-baseline-gan", metavar="NAME|PATH",
+                       help="the model trained to look real; its average-minded twin is the model it was trained from")
+        p.add_argument("--precision", choices=["auto", *settings.PRECISIONS], default="auto")
+    elif spec.models:
         for m in spec.models:
             p.add_argument(m.option, dest=model_dest(m), default=m.default, help=m.help)
         add_device_options(p)
@@ -117,26 +123,33 @@ def run_experiment(spec, args) -> int:
     if output is not None and Path(output).suffix.lower() != spec.suffix:
         return fail(f"{spec.output_flags[0]} {output}: {spec.noun} is written as a {spec.suffix} file, so name a "
                     f"{spec.suffix} file", 2)
-    upscaler = load_models(spec, args) if spec.models else make_upscaler(args)
-    if upscaler is None:
-        return 2
-    values = {f.name: getattr(args, f.name) for f in spec.inputs}
-    if not spec.models:
-        values.update({MODEL_LABEL: args.model or "", OPEN_MODEL: model_opener(args, upscaler)})
+    models = {}
     try:
-        outcome = spec.run(upscaler, values, out_path=output)
+        if spec.look_real == "only":
+            average, sharp = look_real_pair(args.sharp_model, args.precision)
+            upscaler, models["look_real"] = average, (average, sharp)
+        else:
+            upscaler = load_models(spec, args) if spec.models else make_upscaler(args)
+            if upscaler is None:
+                return 2
+            if spec.look_real == "also":
+                models["look_real"] = look_real_pair(precision=args.precision, device=args.device, required=False)
+        values = {f.name: getattr(args, f.name) for f in spec.inputs}
+        if not spec.models:
+            values.update({MODEL_LABEL: getattr(args, "model", None) or "", OPEN_MODEL: model_opener(args, upscaler)})
+        outcome = spec.run(upscaler, values, out_path=output, **models)
         summary = outcome.summary
         if args.json and spec.more_json:
             summary = {**summary, **spec.more_json(outcome, values)}
     except (imageio.ImageInputError, WeightsError) as exc:
-        return fail(str(exc), 2)
+        return fail(exc.for_command_line() if isinstance(exc, imageio.ImageInputError) else str(exc), 2)
     except OSError as exc:  # a file the command was asked to write
         return fail(f"could not write a file: {exc.strerror or exc}", 1)
     if args.json:
         print(json.dumps(summary, indent=2, default=float))
         return 0
     picture = next((getattr(args, f.name) for f in spec.inputs if f.kind == "picture"), "")
-    print(outcome.markdown.replace("**", ""))
+    print(outcome.text or outcome.markdown.replace("**", ""))
     if output is not None:
         print(f"{picture} -> {output}" + (f" ({outcome.line})" if outcome.line else ""))
     return 0

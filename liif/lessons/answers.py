@@ -20,7 +20,8 @@ model's training inputs were made with (antialiased bicubic, `pictures.shrink_te
 then rounded to 8 bits and, where needed, corrected a few more rounds, until each one, shrunk with
 `pictures.shrink` and rounded, differs from the input by at most `GOAL_LEVELS` level of 255 at every
 pixel. All numbers are measured on the 8-bit pictures. The donor search is in answers_donors.py; the
-sentences, the table and the sheet in answers_sheet.py.
+sentences, the table and the sheet in answers_sheet.py. The experiment's spec (`EXPERIMENT`, at the end)
+makes `python -m liif answers`, the endpoint /answers and the page's guarded step 2.
 """
 
 import hashlib
@@ -33,15 +34,17 @@ import numpy as np
 from PIL import Image
 
 from liif.core import fmt
+from liif.core.weights import display_label
 from liif.evaluation.faces import count_faces
 from liif.evaluation.metrics import psnr_y
-from liif.lessons import answers_sheet, originals
+from liif.lessons import answers_sheet, check, experiment, originals
 from liif.lessons.answers_donors import different_picture, find_donor, load_donors, rgb_alpha
 from liif.lessons.answers_fit import GOAL_LEVELS, OPERATOR, ROUNDS, back_project, consistency, mean_abs
 
 # tests/test_answers.py reads these two here too: the shrink's matrices and the sheet's panel height.
 from liif.lessons.answers_fit import _operators as _operators
 from liif.lessons.answers_sheet import SHEET_PANEL as SHEET_PANEL
+from liif.lessons.sharp import guess_picture
 from liif.render import imageio, pictures
 from liif.render.precision import torch_threads
 from liif.render.upscale import upscale_image
@@ -151,15 +154,15 @@ class Answers:
 
 
 def answers(upscaler, tiny, scale=DEFAULT_SCALE, real=None, donors=None, seed=None, name=None, progress=None,
-            model_name: str = "", speed=None, max_seconds=None, liif=None, sharp=None) -> Answers:
+            model_name: str = "", liif=None, sharp=None) -> Answers:
     """LIIF's answer for the tiny photo at ×scale, beside sharp answers made to shrink back to it.
 
     `tiny`: the tiny photo (a LoadedImage, or anything `imageio.load_image` reads). `real`: the photo it
     was shrunk from, exactly `scale` times its size (adds "the real photo" and PSNR-Y against it).
     `donors`: shipped original keys, or (name, uint8 RGB) pairs (default: every shipped original except
     the one `name`, a file name such as "cat-48.png", was cut from). `seed`: the grain's and the shuffle's
-    (default: from the picture's bytes). `progress(fraction)` follows the LIIF render. With the model's
-    measured `speed` and `max_seconds`, a render over that limit is refused before it starts. `liif`: the
+    (default: from the picture's bytes). `progress(fraction)` follows the LIIF render (the page refuses one
+    over its budget before it starts, from the experiment's estimate: `EXPERIMENT` below). `liif`: the
     model's render at the output size when it is already made (as by the check, liif/lessons/guess.py):
     then the model is not run (`upscaler` may be None). `sharp`: the render of the model trained to look
     real (liif/lessons/sharp.py) at the output size: shown as drawn, and made to fit. A face (OpenCV's
@@ -167,25 +170,11 @@ def answers(upscaler, tiny, scale=DEFAULT_SCALE, real=None, donors=None, seed=No
     input raises `imageio.ImageInputError` with one sentence.
     """
     start_time = time.perf_counter()
-    if tiny is None or (isinstance(tiny, str) and not tiny):
-        raise imageio.ImageInputError("choose one of the shipped photos or upload a tiny photo first")
-    label = name or (Path(tiny).name if isinstance(tiny, (str, Path)) else "the photo")
-    loaded = tiny if isinstance(tiny, imageio.LoadedImage) else imageio.load_image(tiny, name=label)
+    loaded, rgb = tiny_photo(tiny, name)
     scale = answers_scale(scale)
-    rgb = np.ascontiguousarray(pictures.flatten(loaded.rgb, loaded.alpha))
     h, w = rgb.shape[:2]
-    if min(w, h) < MIN_TINY_SIDE or max(w, h) > MAX_TINY_SIDE:
-        raise imageio.ImageInputError(
-            f"{label} is {fmt.size(w, h)}; this lesson takes a tiny photo, {MIN_TINY_SIDE} to {MAX_TINY_SIDE} "
-            f"pixels a side: shrink it first, or use a shipped photo")
     big_w, big_h = w * scale, h * scale
-    if liif is None and speed is not None and max_seconds is not None:
-        estimate = speed.seconds(w * h, big_w * big_h)
-        if estimate > max_seconds:
-            raise imageio.ImageInputError(
-                f"LIIF's answer at {fmt.size(big_w, big_h)} would take about {estimate:.0f} s of computing here; "
-                f"this server takes requests of up to {max_seconds:.0f} s: choose a smaller scale")
-    real_rgb = _real_photo(real, big_w, big_h)
+    real_rgb = None if real is None else _at_output_size(real, "the real photo", big_w, big_h)
     own = originals.original_for(name) if name else None
     donor_list = load_donors(donors, exclude=own)
     if donors is None and count_faces(rgb):
@@ -200,7 +189,7 @@ def answers(upscaler, tiny, scale=DEFAULT_SCALE, real=None, donors=None, seed=No
         opaque = imageio.load_image(rgb)
         liif = np.asarray(upscale_image(upscaler, opaque, big_w, big_h, progress=progress).convert("RGB"))
     else:  # made before (the check's render): shown and measured as it is
-        liif = _given_render(liif, big_w, big_h)
+        liif = _at_output_size(liif, "LIIF's render", big_w, big_h)
     liif_seconds = time.perf_counter() - liif_start
 
     with torch_threads(1):
@@ -210,7 +199,7 @@ def answers(upscaler, tiny, scale=DEFAULT_SCALE, real=None, donors=None, seed=No
         different, different_name = different_picture(rgb, scale, donor_list, exclude=match.name)
         guessed = [] if sharp is None else [
             _Start("guess-fit", "sharp-guess-fit", "the sharp guess, made to fit",
-                   "the model trained to look real, as it drew the photo", _given_render(sharp, big_w, big_h))]
+                   "the model trained to look real, as it drew the photo", _at_output_size(sharp, "the sharp guess", big_w, big_h))]
         starts = guessed + [
             _Start("donor", f"donor-{_slug(match.name)}", f"donor detail: {match.name}",
                    f"the part of {match.name} most like the input ({match.where}), resized to {size}", match.picture,
@@ -252,6 +241,23 @@ def answers(upscaler, tiny, scale=DEFAULT_SCALE, real=None, donors=None, seed=No
                    liif_seconds=liif_seconds, model_name=model_name, notices=list(loaded.notices))
 
 
+def tiny_photo(tiny, name=None) -> tuple:
+    """(LoadedImage, its opaque uint8 RGB) of a tiny photo; what is wrong with it raises one sentence."""
+    if tiny is None or (isinstance(tiny, str) and not tiny):
+        raise imageio.ImageInputError("choose one of the shipped photos or upload a tiny photo first")
+    label = name or (Path(tiny).name if isinstance(tiny, (str, Path)) else "the photo")
+    loaded = tiny if isinstance(tiny, imageio.LoadedImage) else imageio.load_image(tiny, name=label)
+    check_tiny(loaded.width, loaded.height, label)
+    return loaded, np.ascontiguousarray(pictures.flatten(loaded.rgb, loaded.alpha))
+
+
+def check_tiny(width: int, height: int, label: str = "the photo") -> None:
+    if min(width, height) < MIN_TINY_SIDE or max(width, height) > MAX_TINY_SIDE:
+        raise imageio.ImageInputError(
+            f"{label} is {fmt.size(width, height)}; this lesson takes a tiny photo, {MIN_TINY_SIDE} to "
+            f"{MAX_TINY_SIDE} pixels a side: shrink it first, or use a shipped photo")
+
+
 def answers_scale(scale) -> int:
     try:
         value = float(scale)
@@ -272,22 +278,12 @@ def picture_seed(tiny: np.ndarray, scale: int) -> int:
 
 
 
-def _given_render(liif, big_w: int, big_h: int) -> np.ndarray:
-    rgb = np.ascontiguousarray(np.asarray(liif, dtype=np.uint8)[..., :3])
-    if rgb.shape != (big_h, big_w, 3):
-        raise imageio.ImageInputError(
-            f"LIIF's render is {fmt.size(rgb.shape[1], rgb.shape[0])}; it must be {fmt.size(big_w, big_h)}, "
-            "the input's size times the scale")
-    return rgb
-
-
-def _real_photo(real, big_w: int, big_h: int) -> np.ndarray | None:
-    if real is None:
-        return None
-    rgb = np.ascontiguousarray(pictures.flatten(*rgb_alpha(real)))
+def _at_output_size(picture, what: str, big_w: int, big_h: int) -> np.ndarray:
+    """A picture given at the output size (a render made before, the real photo) as opaque uint8 RGB."""
+    rgb = np.ascontiguousarray(pictures.flatten(*rgb_alpha(picture)))
     if rgb.shape[:2] != (big_h, big_w):
         raise imageio.ImageInputError(
-            f"the real photo is {fmt.size(rgb.shape[1], rgb.shape[0])}; it must be {fmt.size(big_w, big_h)}, "
+            f"{what} is {fmt.size(rgb.shape[1], rgb.shape[0])}; it must be {fmt.size(big_w, big_h)}, "
             "the input's size times the scale")
     return rgb
 
@@ -314,6 +310,62 @@ def _candidate(start: _Start, picture, rounds, tiny, liif, real, scale) -> Candi
         changed_levels=mean_abs(picture, start.picture), liif_distance_levels=mean_abs(picture, liif),
         source=start.source,
     )
+
+
+# -- the experiment: `python -m liif answers`, /answers and the page's step 2 ---------------------------
+
+
+def _liif_seconds(speed, values) -> float:
+    """LIIF's answer at the output size, from the picture's header; a picture that is not tiny, or a scale
+    the answers are not made at, is refused here with its own sentence."""
+    width, height = experiment.picture_size(values["picture"])
+    check_tiny(width, height, Path(values["picture"]).name if isinstance(values["picture"], str) else "the photo")
+    scale = answers_scale(values["scale"])
+    return speed.seconds(width * height, width * height * scale * scale)
+
+
+def _run(upscaler, values, progress=None, out_path=None, speed=None, max_seconds=None, look_real=None):
+    picture, name, real, scale = values["picture"], values.get("name"), None, answers_scale(values["scale"])
+    shipped = originals.named(picture)
+    if shipped:  # its name, or its file: the tiny photo is made from it, as the check does
+        real, picture = check.real_and_tiny(imageio.load_image(originals.original_path(shipped)), scale, name=picture)
+        name = shipped
+    for folder, what in ((out_path and Path(out_path).parent, "the sheet's folder"), (values.get("out_dir"), "--out-dir")):
+        if folder:
+            imageio.check_writable_folder(folder, what)
+    loaded, _ = tiny_photo(picture, name)
+    guessed = None if look_real is None else guess_picture(look_real[1], loaded, scale)
+    path = getattr(upscaler.weights, "path", None)
+    found = answers(upscaler, loaded, scale, real=real, name=name or (picture if isinstance(picture, str) else None),
+                    progress=progress, model_name=display_label(path) if path else "", sharp=guessed)
+    if out_path:
+        imageio.save_png(found.sheet(), out_path)
+    for i, candidate in enumerate(found.candidates if values.get("out_dir") else [], start=1):
+        imageio.save_png(Image.fromarray(candidate.picture), Path(values["out_dir"]) / f"{i}-{candidate.key}.png")
+    shown = [(c.picture, f"{c.label}: {fmt.plural(f'{c.max_abs_levels:g}', 'level')} off at most")
+             for c in found.candidates]
+    return experiment.Outcome(found.summary(), found.markdown(), shown, out_path and Path(out_path),
+                              f"{len(shown)} answers side by side", text=found.markdown().replace("*", ""),
+                              result=found)
+
+
+EXPERIMENT = experiment.register(experiment.Experiment(
+    "answers", "2. Many answers fit: sharp pictures that all shrink back to your photo", "the answers sheet",
+    help="sharp pictures that all shrink back to the same tiny photo, beside LIIF's",
+    description="Many answers fit: LIIF's answer for a tiny photo at ×SCALE beside sharp pictures (detail from a "
+                "donor photo, LIIF plus grain, the real photo when known, a different picture) made by "
+                f"back-projection to shrink back to it ({OPERATOR}) within {GOAL_LEVELS} level; prints how well "
+                "each fits.",
+    inputs=(experiment.Field("picture", "picture", label="photo",
+                             help=f"the tiny photo ({MIN_TINY_SIDE} to {MAX_TINY_SIDE} pixels a side), or a shipped "
+                                  f"one: {', '.join(originals.ORIGINALS)} (shrunk by the scale as the check does, so "
+                                  "the real photo is known and is one of the answers)"),
+            experiment.Field("scale", "int", DEFAULT_SCALE, choices=SCALES, help="the scale (a whole number)"),
+            experiment.Field("out_dir", "text", None, label="dir", cli_only=True,
+                             help="write each answer as its own full-size PNG")),
+    estimate=_liif_seconds, run=_run, output="optional", endpoint_picture=True,
+    look_real="also", floor_renders=1,
+    advice="Choose a smaller scale"))
 
 
 # -- helpers ---------------------------------------------------------------------------------------

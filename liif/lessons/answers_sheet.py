@@ -147,7 +147,7 @@ def within_levels(n: int) -> str:
 
 
 def _levels(n: int) -> str:
-    return f"{n} level" if n == 1 else f"{n} levels"
+    return fmt.plural(str(n), "level")
 
 
 def _db(value) -> str:

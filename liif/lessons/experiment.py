@@ -23,7 +23,7 @@ import numpy as np
 from liif.render import imageio
 
 # What a field holds: a picture (a file; the page's upload guard reads it), a number (with `choices`: one
-# of them), a point (x, y), a choice among `choices`, words ("1920x1080"), a yes/no switch, the name of a
+# of them), a point (x, y), a choice among `choices`, words ("1920x1080", a folder), a yes/no switch, the name of a
 # file the command writes besides -o (always `cli_only`: the page shows its pictures instead), or the name
 # of a helper model the run opens itself with values[OPEN_MODEL] (check: the JPEG-trained model).
 KINDS = ("picture", "int", "float", "point", "choice", "text", "flag", "path", "model")
@@ -44,7 +44,8 @@ class Field:
     choices: tuple = ()
     flag: str = ""  # the command line's option ("--centre"); default "--<name>". A picture is positional.
     cli_only: bool = False  # an option of the command only: the page and the API use the default
-    metavar: str = ""  # the command's name for the value ("PHOTO", "N"); argparse's own when empty
+    label: str = ""  # its name on the endpoint (default: `name`) and, upper-cased, the command's metavar
+    metavar: str = ""  # the command's name for the value ("N"), where it is not the label's
     required: bool = False  # the command needs the option
     # Fields with the same `one_of` are alternatives: the command takes exactly one of them (--scale | --size).
     one_of: str = ""
@@ -74,6 +75,7 @@ class Outcome:
     file: Path | None = None
     line: str = ""  # what the command prints after "IN -> OUT": the file's contents in a few words
     result: object = None  # the lesson's own result, for a section that shows more than `pictures`
+    text: str = ""  # what the command prints, where it is not the markdown without its emphasis
     lead: str = ""  # the one sentence for anyone that the page's step opens with, where it has one
 
 
@@ -112,6 +114,7 @@ class Experiment:
     output_flags: tuple = ("-o", "--output")
     output_help: str = "the file to write"
     file_name: Callable | None = None  # file_name(values) -> the page's name for the file; "<name><suffix>"
+    endpoint: bool = True  # False: no public API endpoint (the page's handler and the command only)
     endpoint_picture: bool = False  # the endpoint gives the file as a picture (gr.Image), not a gr.File
     # more_json(outcome, values) -> numbers the command's --json adds, from more model work than the run's
     # (the API's JSON stays the summary).
@@ -125,10 +128,21 @@ class Experiment:
     # refusal(values, seconds, budget) -> why the page does not start it, in its own words (default: the
     # page's, which advises a smaller picture).
     refusal: Callable | None = None
+    advice: str = ""  # what the page's refusal suggests instead of the shrink that would fit ("choose a smaller scale")
+    # The page's budget is at least this many renders of its floor (limits.budget_seconds: a 64×64 photo at
+    # ×8), so a small photo always runs however slow the machine; 0: the page's budget alone.
+    floor_renders: int = 0
+    # The model trained to look real and its twin (the same network trained to be right on average): "" the
+    # run does not draw with them; "also" it gets them beside the visitor's model as run(..., look_real=
+    # (average, sharp)), None where they are not both here; "only" they are its models (the command's
+    # --sharp-model names the sharp one) and `upscaler` is the average one.
+    look_real: str = ""
 
     def __post_init__(self):
         if sum(f.kind == "picture" for f in self.inputs) > 1:
             raise ValueError(f"experiment {self.name}: one picture at most")
+        if self.look_real not in ("", "also", "only"):
+            raise ValueError(f"experiment {self.name}: look_real is '', 'also' or 'only', not {self.look_real!r}")
 
     def defaults(self) -> dict:
         return {f.name: f.default for f in self.inputs}
@@ -136,8 +150,8 @@ class Experiment:
 
 _REGISTRY: dict = {}
 # The modules whose experiments ship with the page, in the order of the story.
-SHIPPED = ("liif.lessons.seen", "liif.lessons.check_experiment", "liif.lessons.probe", "liif.lessons.zoom",
-           "liif.lessons.ladder")
+SHIPPED = ("liif.lessons.sharp", "liif.lessons.answers", "liif.lessons.seen", "liif.lessons.check_experiment",
+           "liif.lessons.probe", "liif.lessons.zoom", "liif.lessons.ladder")
 
 
 def register(experiment: Experiment) -> Experiment:

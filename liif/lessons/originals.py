@@ -76,6 +76,16 @@ def original_for(path) -> str | None:
     return next((key for key in ORIGINALS if stem == key or stem.startswith(key + "-")), None)
 
 
+def named(photo) -> str | None:
+    """The shipped original that `photo` names: its key, or the path of its own file; else None."""
+    if not isinstance(photo, (str, Path)):
+        return None
+    if photo in ORIGINALS:
+        return str(photo)
+    path = Path(photo).resolve()
+    return next((key for key, o in ORIGINALS.items() if path == (ORIGINALS_DIR / o.file).resolve()), None)
+
+
 def shipped_focus(source) -> tuple:
     """A shipped original's focus; the middle for any other photo."""
     if isinstance(source, (str, Path)):

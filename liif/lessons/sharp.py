@@ -10,23 +10,29 @@ critic (liif/training/adversarial.py) is rewarded for looking real, so it draws 
 slider between them is network interpolation (liif/core/blend.py): at every position one model, one render.
 
 What is measured for every picture: its fine detail (`detail_levels`: what a 4-times smaller picture
-cannot hold, so what was invented), and, where the real photo is known, its PSNR-Y against it.
+cannot hold, so what was invented), and, where the real photo is known, its PSNR-Y against it. The
+experiment's spec (`EXPERIMENT`, at the end) makes `python -m liif sharp` and the page's guarded handler.
 """
 
 import time
 from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from liif.core import fmt
 from liif.core.blend import blend as blend_models
 from liif.evaluation.faces import count_faces
 from liif.evaluation.metrics import detail_levels, psnr_y
-from liif.render import imageio
+from liif.lessons import experiment
+from liif.render import imageio, pictures, sizes
 from liif.render.engine import Speed, Upscaler
 from liif.render.imageio import ImageInputError, LoadedImage
 from liif.render.upscale import bicubic_image
 
+SHEET_LABEL = 14  # caption size on the command's sheet, in pixels
 # The page starts half way: past about 0.6 the shipped sharp model (393 steps on a 2-core CPU) also draws a
 # faint grid at the input's pixel spacing (seen at 100% on faces at ×8; its card says so). The slider goes to 1.
 DEFAULT_BLEND = 0.5
@@ -108,9 +114,20 @@ def blended_upscaler(average: Upscaler, sharp: Upscaler, weight: float) -> Upsca
                     precision=average.precision)
 
 
+def output_size(picture, scale: float) -> tuple:
+    """(width, height) of a picture (its header's, or a LoadedImage's) enlarged `scale` times."""
+    width, height = experiment.picture_size(picture)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
 def render(upscaler: Upscaler, loaded: LoadedImage, out_size: tuple) -> np.ndarray:
     out = upscaler.render(imageio.to_tensor(loaded.rgb), out_size[1], out_size[0])
     return imageio.to_uint8(out)
+
+
+def renders_needed(blend: float, reuse=None) -> int:
+    """Renders a guess needs: the slider's move (`reuse`) the blend alone; at 0 or 1 the blend is one end."""
+    return 1 if reuse is not None else (2 if float(blend) in (0.0, 1.0) else 3)
 
 
 def estimate_seconds(speed: Speed, in_size: tuple, out_size: tuple, renders: int = 3) -> float:
@@ -130,11 +147,10 @@ def sharp_guess(average: Upscaler, sharp: Upscaler, loaded: LoadedImage, scale: 
     started = time.perf_counter()
     if not 0 <= blend <= 1:
         raise ImageInputError(f"the blend goes from 0 (the average) to 1 (the sharp guess), not {blend:g}")
-    in_size = (loaded.width, loaded.height)
-    out_size = (max(1, round(loaded.width * scale)), max(1, round(loaded.height * scale)))
+    in_size, out_size = (loaded.width, loaded.height), output_size(loaded, scale)
     if reuse is not None and (reuse.in_size != in_size or reuse.out_size != out_size):
         reuse = None
-    renders = 1 if reuse is not None else (2 if blend in (0.0, 1.0) else 3)
+    renders = renders_needed(blend, reuse)
     if speed is not None and max_seconds is not None:
         needed = estimate_seconds(speed, in_size, out_size, renders)
         if needed > max_seconds:
@@ -156,11 +172,7 @@ def sharp_guess(average: Upscaler, sharp: Upscaler, loaded: LoadedImage, scale: 
         if progress is not None:
             progress((i + 1) / 3)
     bicubic = np.asarray(bicubic_image(loaded, *out_size).convert("RGB"))
-
-    def measured(label: str, picture: np.ndarray) -> Rendition:
-        psnr = None if real is None else psnr_y(picture, real, shave=max(1, round(scale)))
-        return Rendition(label, picture, detail_levels(picture), psnr)
-
+    measured = partial(measure, real=real, scale=scale)
     return SharpGuess(
         in_size, out_size,
         bicubic=measured("bicubic", bicubic),
@@ -173,23 +185,101 @@ def sharp_guess(average: Upscaler, sharp: Upscaler, loaded: LoadedImage, scale: 
     )
 
 
+def measure(label: str, picture: np.ndarray, real: np.ndarray | None, scale: float) -> Rendition:
+    """A picture's fine detail and, where the real photo is known, its PSNR-Y against it."""
+    psnr = None if real is None else psnr_y(picture, real, shave=max(1, round(scale)))
+    return Rendition(label, picture, detail_levels(picture), psnr)
+
+
 def blend_ladder(average: Upscaler, sharp: Upscaler, loaded: LoadedImage, scale: float, weights=(0, 0.25, 0.5, 0.75, 1),
                  real: np.ndarray | None = None) -> list:
     """(weight, detail, PSNR-Y or None) at each blend weight: the slider's whole range, measured."""
-    out_size = (max(1, round(loaded.width * scale)), max(1, round(loaded.height * scale)))
+    out_size = output_size(loaded, scale)
     rows = []
     for weight in weights:
-        picture = render(blended_upscaler(average, sharp, weight), loaded, out_size)
-        psnr = None if real is None else psnr_y(picture, real, shave=max(1, round(scale)))
-        rows.append((weight, detail_levels(picture), psnr))
+        measured = measure("", render(blended_upscaler(average, sharp, weight), loaded, out_size), real, scale)
+        rows.append((weight, measured.detail, measured.psnr_db))
     return rows
 
 
 def guess_picture(sharp: Upscaler, tiny, scale: int) -> np.ndarray:
     """The sharp guesser's render of a tiny photo at `scale` times its size (alpha flattened as the answers
     lesson flattens it): the generative candidate of "many answers fit" and of "which one is real?"."""
-    from liif.render import pictures
-
     loaded = tiny if isinstance(tiny, LoadedImage) else imageio.load_image(tiny)
     rgb = np.ascontiguousarray(pictures.flatten(loaded.rgb, loaded.alpha))
     return render(sharp, imageio.load_image(rgb), (rgb.shape[1] * int(scale), rgb.shape[0] * int(scale)))
+
+
+# -- the experiment: `python -m liif sharp` and the page's step 1 (no endpoint of its own: /upscale draws
+# with the model trained to look real, or any blend, for scripts) ------------------------------------------
+
+
+def _scale(values) -> float:
+    sizes.output_size(1, 1, scale=values["scale"])  # a positive, finite number, or one sentence
+    return float(values["scale"])
+
+
+def _seconds(speed: Speed, values) -> float:
+    picture = values["picture"]
+    return estimate_seconds(speed, experiment.picture_size(picture), output_size(picture, _scale(values)),
+                            renders_needed(values["blend"], values.get("keep")))
+
+
+def sheet(guess: SharpGuess) -> np.ndarray:
+    """tiny | average | blend | sharp (| real), labelled, side by side (the command's -o)."""
+    width, height = guess.out_size
+    tiles = [pictures.enlarge_nearest(guess.tiny, max(guess.out_size)), guess.average.picture, guess.blended.picture,
+             guess.sharp.picture] + ([guess.real.picture] if guess.real else [])
+    names = ["tiny", "average (L1)", f"blend {guess.blend:g}", "sharp guess"] + (["real"] if guess.real else [])
+    return pictures.side_by_side(*(pictures.label(np.ascontiguousarray(t[:height, :width]), n, size=SHEET_LABEL)
+                                   for t, n in zip(tiles, names)), gap=4)
+
+
+def _run(upscaler, values, progress=None, out_path=None, speed=None, max_seconds=None, look_real=None):
+    average, sharp = look_real
+    loaded, scale, real = experiment.loaded_picture(values["picture"]), _scale(values), None
+    if values.get("real"):  # the picture is the real photo: shrink it by the scale first, then measure against it
+        w, h = max(1, round(loaded.width / scale)), max(1, round(loaded.height / scale))
+        real = loaded.rgb[: round(h * scale), : round(w * scale)]
+        loaded = imageio.load_image(pictures.shrink(real, w, h))
+    guess = sharp_guess(average, sharp, loaded, scale, float(values["blend"]), real=real, speed=speed,
+                        max_seconds=max_seconds, progress=progress, reuse=values.get("keep"))
+    ladder = blend_ladder(average, sharp, loaded, scale, real=real) if values.get("ladder") else None
+    if out_path:
+        imageio.save_png(Image.fromarray(sheet(guess)), out_path)
+    rows = [guess.bicubic, guess.average, guess.blended, guess.sharp] + ([guess.real] if guess.real else [])
+    found = {
+        "input": list(guess.in_size), "output": list(guess.out_size), "blend": guess.blend,
+        "pictures": [{"label": r.label, "detail_levels": round(r.detail, 3),
+                      "psnr_y_db": None if r.psnr_db is None else round(r.psnr_db, 3)} for r in rows],
+        "ladder": None if ladder is None else [{"blend": w, "detail_levels": round(d, 3),
+                                                "psnr_y_db": None if p is None else round(p, 3)} for w, d, p in ladder],
+        "seconds": round(guess.seconds, 2),
+    }
+    text = "\n".join([guess.headline(), guess.numbers_markdown()] + [
+        f"blend {w:g}: detail {d:.2f} levels" + ("" if p is None else f", PSNR-Y {p:.2f} dB") for w, d, p in ladder or []])
+    label = ("Trained to look real (the sharp guess)" if guess.blend == 1 else "Trained to be right on average"
+             if guess.blend == 0 else f"Blend {guess.blend:g}: {100 * guess.blend:.0f}% of the way to the sharp guess")
+    shown = [(guess.average.picture, "Trained to be right on average"), (guess.blended.picture, label)]
+    return experiment.Outcome(found, guess.markdown(), shown, out_path and Path(out_path),
+                              "tiny | average | blend | sharp" + (" | real" if real is not None else ""), text=text,
+                              result=guess)
+
+
+EXPERIMENT = experiment.register(experiment.Experiment(
+    "sharp", "1. The average and the sharp guess", "drawing the average, the sharp guess and the blend",
+    help="the same photo through the L1 model and the model trained to look real, and a blend",
+    description="Upscale a photo with the model trained to be right on average and with the same network trained "
+                "to look real (adversarially), and with a blend of their weights; measure each picture's invented "
+                "detail and, with --real, its distance to the real photo.",
+    inputs=(experiment.Field("picture", "picture", label="photo"),
+            experiment.Field("scale", "float", 8.0, help="scale factor (default 8)"),
+            experiment.Field("blend", "float", DEFAULT_BLEND,
+                             help="the blend's weight: 0 is the average, 1 the sharp guess (default 0.5)"),
+            experiment.Field("real", "flag", False, cli_only=True,
+                             help="PHOTO is the real photo: shrink it by the scale first, then measure every picture "
+                                  "against it"),
+            experiment.Field("ladder", "flag", False, cli_only=True,
+                             help="also measure the blend at 0, 0.25, 0.5, 0.75 and 1")),
+    estimate=_seconds, run=_run, output="optional", endpoint=False, look_real="only", floor_renders=3,
+    advice="Try a smaller scale"))

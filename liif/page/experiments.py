@@ -29,7 +29,8 @@ def refusal(spec, values, seconds: float, budget: float, speed) -> str:
     width, height = picture_size(values["picture"])
     side = math.isqrt(int(budget / 2 / speed.encoder_seconds_per_pixel))
     return (f"{spec.noun} of this {width}×{height} picture would take about {seconds:.0f} s of computing here; this "
-            f"server takes requests of up to {budget:.0f} s. Shrink the picture to about {side}×{side} pixels first")
+            f"server takes requests of up to {budget:.0f} s. "
+            + (spec.advice or f"Shrink the picture to about {side}×{side} pixels first"))
 
 
 def run_experiment(ctx, spec, values: dict, model_name=None, request=None, progress=None, admit=None) -> Outcome:
@@ -38,14 +39,19 @@ def run_experiment(ctx, spec, values: dict, model_name=None, request=None, progr
     given, is the page's own rule on the inputs, checked from the picture's header before the estimate: it
     returns the values to run with."""
     values = {**spec.defaults(), **values}
-    names = tuple(model_name) if spec.models else (model_name,)
     with said_as_sentence():
         if values.get("picture") is None:
             raise imageio.ImageInputError("upload a picture first (or click one of the examples)")
+        pair = ctx.shelf.look_real_trained() if spec.look_real else None  # (average, sharp) model names
+        if spec.look_real == "only":
+            if pair is None:
+                raise imageio.ImageInputError("this page has no model trained to look real")
+            model_name = pair[0]
+        names = tuple(model_name) if spec.models else (model_name,)
         speeds = tuple(ctx.shelf.speed(name) for name in names)  # each takes its model's lock itself
         speed = speeds if spec.models else speeds[0]
         # Several models get the floor of budget_seconds: the page's own example must fit with each of them.
-        budget = limits.budget_seconds(*speeds) if spec.models else limits.page_model_seconds()
+        budget = limits.budget_seconds(*(speeds if spec.models else speeds * spec.floor_renders))
         if admit is not None:
             values = admit(values, speed)
         seconds = spec.estimate(speed, values)
@@ -54,16 +60,18 @@ def run_experiment(ctx, spec, values: dict, model_name=None, request=None, progr
         out_path = None
         if spec.output != "none":
             out_path = ctx.outputs.new_path(spec.file_name(values) if spec.file_name else f"{spec.name}{spec.suffix}")
-        with ExitStack() as held:  # the models' locks, always in the roles' order: no deadlock
-            upscalers = [held.enter_context(ctx.shelf.working(name, visitor(request))) for name in names]
+        with ExitStack() as held:
+            # Every model's lock at once, each taken once (a blend may share its model's lock), in one order.
+            upscalers = held.enter_context(ctx.shelf.working_together([*names, *(pair or ())], visitor(request)))
+            models = {"look_real": tuple(upscalers[len(names):]) or None} if spec.look_real else {}
             if spec.models:
                 given = tuple(zip(map(ctx.model_label, names), upscalers))
             else:
                 given = upscalers[0]
                 values[MODEL_LABEL] = ctx.model_label(model_name)
                 values[OPEN_MODEL] = shelf_opener(ctx, model_name, given, held, request)
-            return spec.run(given, values, progress=progress, out_path=out_path, speed=speed, max_seconds=budget)
-
+            return spec.run(given, values, progress=progress, out_path=out_path, speed=speed, max_seconds=budget,
+                            **models)
 
 def shelf_opener(ctx, model_name, upscaler, held, request):
     """open_model(name, required=True) for the spec's run (experiment.OPEN_MODEL): a helper model of the shelf,
@@ -93,18 +101,19 @@ class ExperimentEndpoint:
         self.inputs = []
         with gr.Row(visible=False):
             for f in self.fields:
+                label = f.label or f.name
                 if f.kind == "picture":
-                    self.inputs.append(PhotoUpload(label=f.name, type="filepath", image_mode=None))
+                    self.inputs.append(PhotoUpload(label=label, type="filepath", image_mode=None))
                 elif f.kind == "point":
                     self.inputs += [gr.Number(None, label="x"), gr.Number(None, label="y")]
                 elif f.kind == "choice":
-                    self.inputs.append(gr.Dropdown(list(f.choices), value=f.default, label=f.name))
+                    self.inputs.append(gr.Dropdown(list(f.choices), value=f.default, label=label))
                 elif f.kind in ("text", "model"):
-                    self.inputs.append(gr.Textbox(f.default or "", label=f.name))
+                    self.inputs.append(gr.Textbox(f.default or "", label=label))
                 elif f.kind == "flag":
-                    self.inputs.append(gr.Checkbox(bool(f.default), label=f.name))
+                    self.inputs.append(gr.Checkbox(bool(f.default), label=label))
                 else:
-                    self.inputs.append(gr.Number(f.default, label=f.name))
+                    self.inputs.append(gr.Number(f.default, label=label))
             if spec.output == "none":
                 self.file = None
             elif spec.endpoint_picture:

@@ -12,7 +12,7 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from liif import settings
@@ -284,6 +284,19 @@ class ModelShelf:
         upscaler = self.upscaler(name)
         with self.lock(name), upscaler.encodings_in(VisitorEncodings(upscaler.encodings, owner)):
             yield upscaler
+
+    @contextmanager
+    def working_together(self, names, owner=None):
+        """`working` for several models at once (the sharp guess's pair, say): a list of their upscalers, every
+        lock taken once (a blend shares its model's lock) and in one order, so two pieces of work never wait
+        on each other."""
+        upscalers = [self.upscaler(name) for name in names]
+        with ExitStack() as held:
+            for base in sorted({split_blend(name or self.default_name)[0] for name in names}):
+                held.enter_context(self.lock(base))
+            for upscaler in {id(u): u for u in upscalers}.values():
+                held.enter_context(upscaler.encodings_in(VisitorEncodings(upscaler.encodings, owner)))
+            yield upscalers
 
     def lock(self, name: str | None = None) -> threading.Lock:
         """Held while a model computes: an Upscaler's cache is not shared safely between threads."""

@@ -4,10 +4,9 @@ generative model, and the section says so."""
 
 import gradio as gr
 
-from liif.core import fmt
 from liif.lessons import answers
 from liif.page import limits
-from liif.page.context import visitor
+from liif.page.experiments import run_experiment
 from liif.page.widgets import click_in_turn, page_work, upload_size
 
 
@@ -55,7 +54,6 @@ class AnswersSection:
     @page_work
     def show_answers(self, result, upload, scale, model_name, progress=gr.Progress(), request: gr.Request = None):
         """The last run's photo (else the upload), enlarged by `scale` in several ways that all fit it."""
-        shelf = self.ctx.shelf
         if result is not None:
             tiny, model_name, name = result.request.loaded, result.model_name, result.request.name
         elif upload:
@@ -63,15 +61,6 @@ class AnswersSection:
         else:
             raise gr.Error("Run a photo first (try an example above): the answers are for that photo.",
                            print_exception=False)
-        speed = shelf.speed(model_name)  # takes the model's lock itself
-        guessed = self.page.sharp_render(tiny, scale, request)
-        with shelf.working(model_name, visitor(request)) as upscaler:
-            found = answers.answers(upscaler, tiny, scale, name=name, model_name=self.ctx.model_label(model_name),
-                                    sharp=guessed,
-                                    progress=lambda f: progress(f, desc="LIIF's answer, then the others"),
-                                    speed=speed, max_seconds=limits.budget_seconds(speed))
-        sheet = self.ctx.outputs.save(found.sheet(), f"answers-x{found.scale}.png")
-        gallery = [(c.picture, f"{c.label}: {fmt.plural(f'{c.max_abs_levels:g}', 'level')} off at most")
-                   for c in found.candidates]
-        return (gr.update(value=gallery, visible=True), found.markdown(),
-                gr.update(value=str(sheet), visible=True))
+        found = run_experiment(self.ctx, answers.EXPERIMENT, {"picture": tiny, "scale": scale, "name": name},
+                               model_name, request, lambda f: progress(f, desc="LIIF's answer, then the others"))
+        return gr.update(value=found.pictures, visible=True), found.markdown, gr.update(value=str(found.file), visible=True)

@@ -1,11 +1,11 @@
-"""The scripting API: hidden components whose events are the page's public endpoints (`upscale`, `check`,
-`answers`, and one per registered experiment: `seen`, `probe`, `zoom`, `ladder`). Every other event of the page is
-private. Each endpoint calls the same library function as the page and the command line, through the same guards
+"""The scripting API: hidden components whose events are the page's public endpoints (`upscale`, and one per
+registered experiment that has one: `answers`, `seen`, `check`, `probe`, `zoom`, `ladder`). Every other event of
+the page is private. Each endpoint calls the same library function as the page and the command line, through the same guards
 (PhotoUpload, compute limits, per-visitor caches)."""
 
 import gradio as gr
 
-from liif.lessons import answers, check, seen
+from liif.lessons import check, seen
 from liif.lessons.experiment import experiments
 from liif.page import limits, session
 from liif.page.context import visitor
@@ -17,12 +17,6 @@ from liif.render import imageio, sizes
 class ApiSection:
     def __init__(self, page):
         self.page, self.ctx = page, page.ctx
-        with gr.Row(visible=False):  # the lessons' endpoints
-            self.answers_photo = PhotoUpload(label="photo", type="filepath", image_mode=None)
-            self.answers_scale = gr.Number(answers.DEFAULT_SCALE, label="scale")
-            self.answers_sheet = gr.Image(label="the answers that fit, as one sheet (PNG)", type="filepath", format="png")
-            self.answers_summary = gr.JSON(label="answers summary")
-            self.answers_trigger = gr.Button("answers")
         with gr.Row(visible=False):  # the upscaler's endpoint
             self.image = PhotoUpload(label="image", type="filepath", image_mode=None)
             self.scale = gr.Number(4, label="scale")
@@ -31,17 +25,13 @@ class ApiSection:
             self.result = gr.Image(label="LIIF output (PNG)", type="filepath", format="png")
             self.summary = gr.JSON(label="summary")
             self.trigger = gr.Button("upscale")
-        # One endpoint per registered experiment, made from its spec: /seen, /check, /probe, /zoom, /ladder, ...;
-        # seen compares the two models its section found on the shelf, and the probe answers for a pixel of an
+        # One endpoint per registered experiment that has one, made from its spec; seen compares the two models its section found on the shelf, and the probe answers for a pixel of an
         # upscale this page would make.
         hooks = {"seen": {"models": page.seen.model_names, "admit": admit_seen}, "probe": {"admit": admit_probe}}
         self.endpoints = {spec.name: ExperimentEndpoint(self.ctx, spec, **hooks.get(spec.name, {}))
-                          for spec in experiments()}
+                          for spec in experiments() if spec.endpoint}
 
     def wire(self):
-        self.answers_trigger.click(self.answers_api, [self.answers_photo, self.answers_scale],
-                                   [self.answers_sheet, self.answers_summary], api_name="answers",
-                                   concurrency_id=MODEL_WORK)
         for endpoint in self.endpoints.values():
             endpoint.wire()
         self.trigger.click(self.upscale_api, [self.image, self.scale, self.model, self.blend], [self.result, self.summary],
@@ -60,18 +50,6 @@ class ApiSection:
         del result
         session.give_back_memory()
         return answer
-
-    @page_work
-    def answers_api(self, image, scale, request: gr.Request = None):
-        """For scripts: (tiny photo, scale) -> (the candidates as one PNG sheet, JSON with each one's numbers)."""
-        shelf = self.ctx.shelf
-        speed = shelf.speed(None)  # takes the model's lock itself
-        guessed = self.page.sharp_render(image, scale, request)
-        with shelf.working(None, visitor(request)) as upscaler:
-            found = answers.answers(upscaler, image, scale, name=image, model_name=self.ctx.model_label(None),
-                                    sharp=guessed,
-                                    speed=speed, max_seconds=limits.budget_seconds(speed))
-        return str(self.ctx.outputs.save(found.sheet(), f"answers-x{found.scale}.png")), found.summary()
 
 
 def admit_probe(values: dict, speed) -> dict:

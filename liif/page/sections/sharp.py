@@ -5,8 +5,9 @@ re-renders at that blend (liif/lessons/sharp.py). Shown when the page has both m
 import gradio as gr
 
 from liif.lessons import sharp
+from liif.lessons.experiment import picture_size
 from liif.page import limits
-from liif.page.context import visitor
+from liif.page.experiments import run_experiment
 from liif.page.widgets import MODEL_WORK, click_in_turn, page_work, small_picture
 from liif.render import imageio, sizes
 
@@ -48,43 +49,29 @@ class SharpSection:
     @page_work
     def draw(self, result, upload, scale, blend, progress=gr.Progress(), request: gr.Request = None):
         """The last run's photo (else the upload) at its scale, by both trainings and by the blend."""
-        if self.pair is None:
-            raise gr.Error("This page has no model trained to look real.", print_exception=False)
         if result is not None:
-            loaded, scale = result.request.loaded, result.scale[0]
+            picture, scale = result.request.loaded, result.scale[0]
         elif upload:
-            loaded = imageio.load_image(upload)
+            picture = upload
         else:
             raise imageio.ImageInputError("choose a photo first (try an example above)")
-        guess = self._guess(loaded, float(scale or 8), float(blend), request,
-                            lambda f: progress(f, desc="the average, the sharp guess, then the blend"))
-        return self._view(guess)
+        return self._guess({"picture": picture, "scale": float(scale or 8), "blend": float(blend)}, request,
+                           lambda f: progress(f, desc="the average, the sharp guess, then the blend"))
 
     @page_work
     def reblend(self, guess, blend, request: gr.Request = None):
         """The slider moved: one render at the new blend, beside the same average."""
         if guess is None:
             raise gr.Error("Press the button first: the slider blends the two pictures it draws.", print_exception=False)
-        loaded = imageio.load_image(guess.tiny)
-        guess = self._guess(loaded, guess.scale_asked, float(blend), request, None, keep=guess)
-        return self._view(guess)
+        return self._guess({"picture": guess.tiny, "scale": guess.scale_asked, "blend": float(blend), "keep": guess},
+                           request)
 
-    def _guess(self, loaded, scale, blend, request, progress, keep=None):
-        shelf, (average, sharp_name) = self.ctx.shelf, self.pair
-        speed = shelf.speed(average)  # takes the model's lock itself
-        sizes.check_output_size(loaded.width, loaded.height, round(loaded.width * scale), round(loaded.height * scale),
+    def _guess(self, values, request, progress=None):
+        """The guess (`keep`: the last one, whose two ends are kept) and the section's view of it."""
+        width, height = picture_size(values["picture"])
+        sizes.check_output_size(width, height, round(width * values["scale"]), round(height * values["scale"]),
                                 max_pixels=limits.max_output_pixels())
-        with shelf.working(average, visitor(request)) as average_engine, \
-                shelf.working(sharp_name, visitor(request)) as sharp_engine:
-            guess = sharp.sharp_guess(average_engine, sharp_engine, loaded, scale, blend, speed=speed,
-                                      max_seconds=limits.budget_seconds(speed, speed, speed), progress=progress,
-                                      reuse=keep)
-        return guess
-
-    def _view(self, guess):
-        blended = guess.blended
-        label = ("Trained to look real (the sharp guess)" if guess.blend == 1 else
-                 "Trained to be right on average" if guess.blend == 0 else
-                 f"Blend {guess.blend:g}: {100 * guess.blend:.0f}% of the way to the sharp guess")
-        return (guess, gr.update(value=guess.average.picture, label="Trained to be right on average"),
-                gr.update(value=blended.picture, label=label), guess.markdown(), gr.update(visible=True))
+        found = run_experiment(self.ctx, sharp.EXPERIMENT, values, request=request, progress=progress)
+        (average, _), (blended, label) = found.pictures
+        return (found.result, gr.update(value=average, label="Trained to be right on average"),
+                gr.update(value=blended, label=label), found.markdown, gr.update(visible=True))
