@@ -119,7 +119,8 @@ class Guess:
                 f"the real photo the {fmt.size(w, h)} tiny input was shrunk from; one is LIIF's answer{drawn}, and "
                 f"{made} were made here by back-projection to shrink back ×{self.scale} to that "
                 "same tiny input. Click the one you think is real, or choose its letter and press Reveal. "
-                f"(Made in {fmt.seconds(self.seconds)} from the check's own pictures: the model did not run again.)")
+                f"(Made in {fmt.seconds(self.seconds)} from the check's own pictures"
+                + (" and the sharp guess's drawing" if drawn else "") + ": LIIF did not run again.)")
 
     def reveal(self, guess) -> list:
         return reveal(self, guess)

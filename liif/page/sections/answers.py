@@ -27,7 +27,7 @@ class AnswersSection:
                 self.scale = gr.Radio(list(answers.SCALES), value=answers.DEFAULT_SCALE, label="Enlarged by",
                                       elem_id="answers-scale")
                 self.button = gr.Button("Show answers that fit", variant="primary", elem_id="answers-button")
-            self.gallery = gr.Gallery(label="Pictures that all shrink back to your photo", columns=5, height="auto",
+            self.gallery = gr.Gallery(label="They all shrink back to your photo", columns=5, height="auto",
                                       object_fit="contain", format="png", preview=False, allow_preview=True,
                                       elem_id="answers-gallery", visible=False)
             self.text = gr.Markdown(elem_id="answers-text")
