@@ -267,7 +267,7 @@ def test_thirty_sessions_behind_one_address_each_get_their_run(app_server):
 # -- issue 32: every route, one rule ---------------------------------------------------------------------
 
 ENDPOINT_ARGUMENTS = {"upscale": [2, "", None], "check": [4], "zoom": [None, None, 4], "answers": [4], "probe": [4, 0, 0],
-                      "seen": [4]}
+                      "seen": [4], "ladder": [None, None, 4, None]}
 
 
 def _log_lines(app_server) -> int:
@@ -280,6 +280,8 @@ def test_no_refusal_shows_the_upload_folder_and_a_folder_gets_one_answer_everywh
     big = visitor.upload(np.stack([x % 256, y % 256, (x + y) % 256], -1).astype(np.uint8))  # 2.25 MP: over 2 MP
     root = big["path"].rsplit("/", 2)[0]  # Gradio's answer to an upload names the file in its folder
     folder = {"path": big["path"].rsplit("/", 1)[0], "meta": {"_type": "gradio.FileData"}}
+    listed = httpx.get(f"{app_server.url}gradio_api/info", timeout=30).json()["named_endpoints"]
+    assert {name.lstrip("/") for name in listed} == set(ENDPOINT_ARGUMENTS), sorted(listed)  # every endpoint posted
     said, folder_answers = [], set()
     for endpoint, rest in ENDPOINT_ARGUMENTS.items():
         for picture in (big, folder):
