@@ -20,6 +20,7 @@ import time
 from collections import OrderedDict, defaultdict, deque
 
 from liif import settings
+from liif.page.guard import content_length, plain_response
 
 # A job posted to /call/<api> whose result nobody has started reading this many seconds later is taken
 # out of the queue (if it has not started): a script that posts and never reads holds no place. A job
@@ -100,17 +101,6 @@ def jobs_per_address() -> int:
     return settings.jobs_per_address() or JOBS_PER_ADDRESS
 
 
-def session_refusal(most: int) -> str:
-    return (f"You already have {most} requests waiting or running, as many as this page takes from one visitor "
-            "at a time: wait for one to finish, then press again.")
-
-
-def address_refusal(most: int) -> str:
-    return (f"{most} requests from your network (everyone behind your public address, e.g. a school or an "
-            "office) are waiting or running, as many as this page takes from one network at a time: wait a "
-            "minute, then press again.")
-
-
 def refusal_for(queue, request, per_session: int | None = None, per_address: int | None = None) -> str | None:
     """The sentence a visitor gets when their browser session, or everyone behind their address, already
     has as many jobs waiting or running as the page takes; None when a new job would be accepted. `queue`
@@ -119,12 +109,15 @@ def refusal_for(queue, request, per_session: int | None = None, per_address: int
     Gradio's generic "busy" message), and the queue asks it of every job it is given."""
     client = request_client(request)
     session = getattr(request, "session_hash", None)
-    most_session = per_session or jobs_per_session()
-    most_address = per_address or jobs_per_address()
-    if session is not None and queue.jobs_from(client, session) >= most_session:
-        return session_refusal(most_session)
-    if queue.jobs_from(client) >= most_address:
-        return address_refusal(most_address)
+    most = per_session or jobs_per_session()
+    if session is not None and queue.jobs_from(client, session) >= most:
+        return (f"You already have {most} requests waiting or running, as many as this page takes from one "
+                "visitor at a time: wait for one to finish, then press again.")
+    most = per_address or jobs_per_address()
+    if queue.jobs_from(client) >= most:
+        return (f"{most} requests from your network (everyone behind your public address, e.g. a school or an "
+                "office) are waiting or running, as many as this page takes from one network at a time: wait a "
+                "minute, then press again.")
     return None
 
 
@@ -169,10 +162,10 @@ class UploadGuard:
             return await self.app(scope, receive, send)
         path, method = scope.get("path", ""), scope.get("method", "")
         upload = method == "POST" and path.rstrip("/").endswith("/upload")
-        if upload or (method == "POST" and _carries_pictures(path) and _length(scope) >= PASTED_BYTES):
+        if upload or (method == "POST" and _carries_pictures(path) and content_length(scope) >= PASTED_BYTES):
             refusal, entry = self._take(scope, must_say_size=upload)
             if refusal is not None:
-                return await _plain(send, 413, refusal)
+                return await plain_response(send, 413, refusal)
             if entry is not None:
                 return await self.app(scope, receive, self._forgetting_if_refused(send, *entry))
         elif method in ("GET", "HEAD") and "/file=" in path:
@@ -182,7 +175,7 @@ class UploadGuard:
     def _take(self, scope, must_say_size: bool) -> tuple:
         """(refusal, None), or (None, (client, entry)) with the body's bytes counted for its client."""
         headers = {key.decode("latin-1").lower(): value.decode("latin-1") for key, value in scope.get("headers", [])}
-        size = _length(scope)
+        size = content_length(scope)
         if size < 0:
             if must_say_size:
                 return "Uploads must say their size (Content-Length); send the file as a browser does.", None
@@ -227,24 +220,6 @@ def _carries_pictures(path: str) -> bool:
     return bool(_PICTURE_ROUTES.search(path))
 
 
-def _length(scope) -> int:
-    """The request's Content-Length, or -1 when it gives none (or not a number)."""
-    for key, value in scope.get("headers", []):
-        if key.lower() == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return -1
-    return -1
-
-
-async def _plain(send, status: int, text: str) -> None:
-    body = text.encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
-
-
 def _replacing_403(send, text: str):
     """A `send` that turns a 403 response into `text` (same status), leaving every other response alone."""
     replaced = False
@@ -253,7 +228,7 @@ def _replacing_403(send, text: str):
         nonlocal replaced
         if message["type"] == "http.response.start" and message["status"] == 403:
             replaced = True
-            return await _plain(send, 403, text)
+            return await plain_response(send, 403, text)
         if replaced:
             return None  # the original body is dropped
         return await send(message)
