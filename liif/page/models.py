@@ -162,16 +162,21 @@ class ModelShelf:
         upscaler = self._upscalers.get(split_blend(name or self.default_name)[0])
         return None if upscaler is None else upscaler.measured_speed
 
+    def training(self, name: str) -> dict:
+        """The training record in a model's file header ({} for an authors' .pth, an unreadable record or no
+        such model: nothing to go on)."""
+        try:
+            training = read_metadata(self.paths[name]).get("training") or "{}"
+            training = json.loads(training) if isinstance(training, str) else training
+        except Exception:  # safetensors raises its own error type, OSError, ValueError, KeyError...
+            return {}
+        return training if isinstance(training, dict) else {}
+
     def jpeg_trained(self) -> str | None:
-        """The name of the first model trained on JPEG-compressed inputs (its training record says so), if
-        the shelf has one: the page offers it for JPEG photos."""
-        for name, path in self.paths.items():
-            try:
-                training = read_metadata(path).get("training") or "{}"
-                training = json.loads(training) if isinstance(training, str) else training
-            except (WeightsError, ValueError):
-                continue
-            records = [training] + list(training.get("lineage", []) if isinstance(training, dict) else [])
+        """The name of the first model trained on JPEG-compressed inputs (its training record, or one of its
+        lineage, says so), if the shelf has one: the page offers it for JPEG photos."""
+        for name in self.paths:
+            records = [self.training(name)] + list(self.training(name).get("lineage", []))
             if any(isinstance(r, dict) and r.get("jpeg_inputs") for r in records):
                 return name
         return None
@@ -218,20 +223,9 @@ class ModelShelf:
         record says so) and the model it was fine-tuned from, when the shelf has both; else None. Read from the
         files' headers once: every blended request asks."""
         if self._look_real_pair is _UNREAD:
-            self._look_real_pair = self._find_look_real_pair()
+            sharp = [(self.trained_from(name), name) for name in self.paths if self.training(name).get("adversarial")]
+            self._look_real_pair = next((pair for pair in sharp if pair[0] is not None), None)
         return self._look_real_pair
-
-    def _find_look_real_pair(self) -> tuple | None:
-        for name, path in self.paths.items():
-            try:
-                training = json.loads(read_metadata(path).get("training") or "{}")
-            except (WeightsError, ValueError):
-                continue
-            if isinstance(training, dict) and training.get("adversarial"):
-                twin = self.trained_from(name)
-                if twin is not None:
-                    return twin, name
-        return None
 
     def _blended(self, sharp: str, weight: float) -> Upscaler:
         """The engine of `weight` of the way from the sharp model's twin to it; the last few are kept."""
@@ -258,11 +252,7 @@ class ModelShelf:
     def trained_from(self, name: str) -> str | None:
         """The shelf's name for the model whose weights `name`'s training started from (`--init`, in its
         training record), if that file is on the shelf."""
-        try:
-            training = json.loads(read_metadata(self.paths[name]).get("training") or "{}")
-        except Exception:  # no such model, an authors' .pth, an unreadable record: nothing to go on
-            return None
-        init = training.get("init") if isinstance(training, dict) else None
+        init = self.training(name).get("init")
         if not init:
             return None
         return next((other for other, path in self.paths.items() if path.name == Path(str(init)).name and other != name),
@@ -281,8 +271,7 @@ class ModelShelf:
         (the visitor's session) alone: an encoding of the same picture made for someone else is neither
         reused nor visible (not even as a faster run). They stay in the engine's own cache, whose size
         stays the one bound on their memory."""
-        upscaler = self.upscaler(name)
-        with self.lock(name), upscaler.encodings_in(VisitorEncodings(upscaler.encodings, owner)):
+        with self.working_together([name], owner) as (upscaler,):
             yield upscaler
 
     @contextmanager

@@ -204,14 +204,16 @@ class UpscaleSection:
             raise
 
     def failed_view(self, reason: str) -> dict:
-        cleared = [gr.update(value=None) for _ in range(3)]  # one each: Gradio consumes an update as it applies it
-        return {
-            self.page.run_state: None, self.input_view: cleared[0], self.bicubic_view: cleared[1],
-            self.liif_view: cleared[2], self.magnifier_view: gr.update(value=None, label="Magnifier"),
-            self.compare_view: gr.update(value=None, visible=False), self.compare_note: gr.update(visible=False),
-            self.download: gr.update(visible=False),
-            self.status: f"**Not run**: {reason}.",
-        }
+        # A fresh update each: Gradio consumes an update as it applies it.
+        return self.previous_run_gone() | {view: gr.update(value=None) for view in
+                                           (self.input_view, self.bicubic_view, self.liif_view)} | {
+            self.status: f"**Not run**: {reason}."}
+
+    def previous_run_gone(self) -> dict:
+        """What of the previous run could pass for a new one's (or a failed one's): emptied or hidden."""
+        return {self.page.run_state: None, self.magnifier_view: gr.update(value=None, label="Magnifier"),
+                self.compare_view: gr.update(value=None, visible=False), self.compare_note: gr.update(visible=False),
+                self.download: gr.update(visible=False)}
 
     def scale_limit(self, upload, scale, model_name):
         """After a photo or model is chosen: the slider goes only as far as the page accepts for it (the
@@ -242,13 +244,9 @@ class UpscaleSection:
             self.status: doing,
         }
         if partial.fraction == 0:  # a new run: nothing of the previous one may pass for this one's
-            view |= self.page.explanation.working_view() | {
+            view |= self.page.explanation.working_view() | self.previous_run_gone() | {
                 self.results_area: gr.update(visible=True), self.input_view: self.input_display(request),
-                self.bicubic_view: gr.update(value=partial.bicubic_shown, label=output_label("Bicubic", request)),
-                self.page.run_state: None, self.magnifier_view: gr.update(value=None, label="Magnifier"),
-                self.compare_view: gr.update(value=None, visible=False), self.compare_note: gr.update(visible=False),
-            self.download: gr.update(visible=False),
-            }
+                self.bicubic_view: gr.update(value=partial.bicubic_shown, label=output_label("Bicubic", request))}
         return view
 
     def pictures_view(self, result: session.Run) -> dict:
@@ -294,7 +292,7 @@ class UpscaleSection:
         gain = card.jpeg_gain_db()
         why = ("" if gain is None else f" On Set5's ×4 inputs saved as JPEG quality 50 it comes {gain:+.2f} dB closer "
                "to the real photos than the same model trained on clean ones (weights/README.md).")
-        return model_name if model_name == jpeg_model else jpeg_model, (
+        return jpeg_model, (
             f"**Your photo is a JPEG**: its 8×8 compression blocks are part of it now, and a model trained on clean "
             f"photos sharpens them as if they were detail. The Model menu now picks "
             f"{self.ctx.model_label(jpeg_model)}: it learned from JPEG inputs like yours.{why} Choose another "
