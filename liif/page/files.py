@@ -84,10 +84,9 @@ class OutputFolder:
             owner = folder.name[len(cls.PREFIX):].split("-", 1)[0]
             if not folder.is_dir() or folder.is_symlink():
                 continue
-            if owner.isdigit() and _process_alive(int(owner)):
+            # An older server's folder without a process id goes only once it has expired.
+            if _process_alive(int(owner)) if owner.isdigit() else time.time() - folder.stat().st_mtime < OUTPUT_MAX_AGE:
                 continue
-            if not owner.isdigit() and time.time() - folder.stat().st_mtime < OUTPUT_MAX_AGE:
-                continue  # an older server's folder without a process id: only once it has expired
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
         return removed
@@ -101,5 +100,5 @@ def _process_alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True  # someone else's process
+        pass  # someone else's process
     return True

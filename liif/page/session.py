@@ -153,12 +153,14 @@ def run_steps(shelf: ModelShelf, model_name, request: Request, outputs=None, pro
             with shelf.working(model_name, owner):
                 liif[:, :, :first_rows] = render_rows(upscaler, image01, (out_h, out_w), 0, first_rows)
                 decoder_seconds += upscaler.last_render_seconds[1]
-        # Without previews the rest in one go; with them, the next band sized from the first one's speed so
-        # updates come about every `update_seconds`.
-        band_pixels = (max(out_w, int(first_rows * out_w / max(decoder_seconds, 1e-3) * update_seconds)) if previews
-                       else out_w * out_h)
+        def band_after(rows, seconds) -> int:
+            """Without previews the rest in one go; with them, the next band sized from the last one's speed so
+            updates come about every `update_seconds`."""
+            return max(1, int(rows * update_seconds / max(seconds, 1e-3))) if previews else out_h
+
+        band_rows = band_after(first_rows, decoder_seconds)
         while row < out_h:
-            rows = min(out_h - row, max(1, band_pixels // out_w))
+            rows = min(out_h - row, band_rows)
 
             def band_progress(fraction, row=row, rows=rows):
                 # The decoder's share of the progress ends short of 1: the explanation and the PNG come after it.
@@ -170,11 +172,8 @@ def run_steps(shelf: ModelShelf, model_name, request: Request, outputs=None, pro
             seconds = time.perf_counter() - band_start
             decoder_seconds += seconds
             row += rows
-            if not previews:
-                continue
-            # Size the next band from this one's speed so updates come about every `update_seconds`.
-            band_pixels = max(out_w, int(rows * out_w / max(seconds, 1e-3) * update_seconds))
-            if row < out_h:
+            band_rows = band_after(rows, seconds)
+            if previews and row < out_h:
                 yield partial(imageio.to_uint8(liif[:, :, :row]), row / out_h)
 
         liif_rgb = imageio.to_uint8(liif)

@@ -17,7 +17,7 @@ right end. Trust that header only behind a proxy that sets it: anyone can send i
 import re
 import threading
 import time
-from collections import OrderedDict, defaultdict, deque
+from collections import Counter, OrderedDict, defaultdict, deque
 
 from liif import settings
 from liif.page.guard import content_length, plain_response
@@ -64,27 +64,15 @@ def take_turns(waiting: list, running: list, who) -> list:
 
     So a visitor who joins behind someone else's 30 jobs waits for at most the one that is running, and
     30 visitors behind one address each get their first run before anyone's second."""
-    address_served = defaultdict(int)
-    session_served = defaultdict(int)
-    for event in running:
-        address, session = who(event)
-        address_served[address] += 1
-        session_served[(address, session)] += 1
+    address_served = Counter(who(event)[0] for event in running)
+    session_turns = Counter(who(event) for event in running)  # each session's turns so far, then as given
     by_address = OrderedDict()
     for arrival, event in enumerate(waiting):
-        by_address.setdefault(who(event)[0], []).append((arrival, event))
-    ranked = []
-    for address, events in by_address.items():
-        seen = defaultdict(int)
-        within = []
-        for arrival, event in events:
-            key = (address, who(event)[1])
-            within.append((session_served[key] + seen[key], arrival, event))
-            seen[key] += 1
-        within.sort(key=lambda item: item[:2])
-        for turn, (_, arrival, event) in enumerate(within):
-            ranked.append((address_served[address] + turn, arrival, event))
-    ranked.sort(key=lambda item: item[:2])
+        by_address.setdefault(who(event)[0], []).append((session_turns[who(event)], arrival, event))
+        session_turns[who(event)] += 1
+    # Within an address, its sessions' turns set its order; across addresses, each address's own turns.
+    ranked = sorted((address_served[address] + turn, arrival, event) for address, events in by_address.items()
+                    for turn, (_, arrival, event) in enumerate(sorted(events, key=lambda item: item[:2])))
     return [event for _, _, event in ranked]
 
 

@@ -11,9 +11,10 @@ from liif.lessons import explain
 from liif.page import limits, scale_cap, session, wait
 from liif.page.context import visitor
 from liif.page.widgets import (
-    MODEL_WORK,
     PhotoUpload,
     click_in_turn,
+    instant,
+    model_work,
     picture,
     said_as_sentence,
     unless_expected,
@@ -141,35 +142,32 @@ class UpscaleSection:
         run_outputs = [page.run_state, self.results_area, self.input_view, self.bicubic_view, self.liif_view,
                        self.magnifier_view, self.compare_view, self.compare_note, self.download, self.status, self.magnify_x,
                        self.magnify_y, self.magnify_side, self.clicked] + explanation.outputs
-        self.upload.change(self.suggest_model, [self.upload, self.model], [self.model, self.jpeg_note],
-                           api_visibility="private", queue=False)
-        for chosen in (self.upload.change, self.model.change):
-            chosen(self.scale_limit, [self.upload, self.scale, self.model], [self.scale], api_visibility="private",
-                   queue=False)
+        instant((self.upload.change,), self.suggest_model, [self.upload, self.model], [self.model, self.jpeg_note])
+        instant((self.upload.change, self.model.change), self.scale_limit, [self.upload, self.scale, self.model],
+                [self.scale])
         # The status line says the wait at once (click_in_turn's clock), and Gradio's tracker draws the live
         # queue place and seconds on it (assets/app.css puts it in the line's flow, where it is seen);
         # "minimal" so that it does not cover the line's own progress text.
         self.job = click_in_turn(self.ctx, self.run_button, self.status, self.run,
                                  controls[:4] + [self.model, self.stretch, self.clicked], run_outputs,
                                  clock=self.clicked, show_progress_on=[self.status], show_progress="minimal")
-        self.run_button.click(None, None, None, js=SHOW_RESULTS_JS, api_visibility="private", queue=False)
+        instant((self.run_button.click,), None, None, None, js=SHOW_RESULTS_JS)
         magnifier_outputs = [self.bicubic_view, self.liif_view, self.magnifier_view, self.magnify_x, self.magnify_y]
         for clickable in (self.bicubic_view, self.liif_view):
-            clickable.select(self.pick_region, [page.run_state, self.magnify_side], magnifier_outputs,
-                             api_visibility="private", concurrency_id=MODEL_WORK, show_progress_on=[self.magnifier_view])
-        self.magnify_side.release(self.pick_point, [page.run_state, self.magnify_x, self.magnify_y, self.magnify_side],
-                                  magnifier_outputs + [page.point_state], api_visibility="private",
-                                  concurrency_id=MODEL_WORK, show_progress_on=[self.magnifier_view])
-        self.examples.select(self.pick_example, None, [self.upload], api_visibility="private", queue=False)
+            model_work(clickable.select, self.pick_region, [page.run_state, self.magnify_side], magnifier_outputs,
+                       show_progress_on=[self.magnifier_view])
+        model_work(self.magnify_side.release, self.pick_point,
+                   [page.run_state, self.magnify_x, self.magnify_y, self.magnify_side],
+                   magnifier_outputs + [page.point_state], show_progress_on=[self.magnifier_view])
+        instant((self.examples.select,), self.pick_example, None, [self.upload])
         # Typed coordinates move the point the movie and the ladder use too, as a click does.
         click_in_turn(self.ctx, self.magnify_button, self.status, self.pick_point,
                       [page.run_state, self.magnify_x, self.magnify_y, self.magnify_side],
                       magnifier_outputs + [page.point_state],
                       show_progress_on=[self.magnifier_view])
         # Before a run: how long it will take, when that is more than a few seconds.
-        for control in controls:
-            control.change(self.estimate, controls, [self.estimate_note], api_visibility="private",
-                           show_progress="hidden", queue=False)
+        instant([control.change for control in controls], self.estimate, controls, [self.estimate_note],
+                show_progress="hidden")
         self.cap.wire(self.upload, self.model, self.scale)
 
     # -- handlers ------------------------------------------------------------------------------------
