@@ -252,21 +252,17 @@ class UpscaleSection:
         (done_view follows once these are sent)."""
         request, facts = result.request, result.facts
         side = magnifier_start(result)
-        magnified = session.magnify(self.ctx.shelf, result, side=side)
+        bicubic, liif, magnifier, x, y = self.magnify_at(result, side=side)
         return self.page.explanation.explanation_view(result) | {
-            self.bicubic_view: gr.update(value=pictures.draw_box(result.bicubic_display, magnified.output_box),
-                                         label=output_label("Bicubic", request)),
-            self.liif_view: gr.update(value=pictures.draw_box(result.liif_display, magnified.output_box),
-                                      label=output_label("LIIF", request)),
-            self.magnifier_view: self.magnifier_image(magnified),
+            self.bicubic_view: gr.update(value=bicubic, label=output_label("Bicubic", request)),
+            self.liif_view: gr.update(value=liif, label=output_label("LIIF", request)),
+            self.magnifier_view: magnifier,
             self.compare_view: gr.update(value=session.compare_pair(result), visible=True),
             self.compare_note: gr.update(visible=True),
             self.status: "**Every picture is made**: sending them to your browser.",
             self.page.explanation.answer_note:
                 f"**Your run**: {facts.in_width}×{facts.in_height} at {explain.scale_text(facts)}.",
-            self.magnify_x: round((magnified.output_box[0] + magnified.output_box[2]) / 2),
-            self.magnify_y: round((magnified.output_box[1] + magnified.output_box[3]) / 2),
-            self.magnify_side: side,
+            self.magnify_x: x, self.magnify_y: y, self.magnify_side: side,
         }
 
     def done_view(self, result: session.Run, waited: wait.Wait) -> dict:
@@ -298,8 +294,6 @@ class UpscaleSection:
 
     def estimate(self, upload, scale, target_width, target_height, model_name):
         """Before a run: say how long it will take when that is more than a few seconds (else nothing)."""
-        if not upload:
-            return ""
         size = upload_size(upload)  # from the header alone: this answers every change of a control, unqueued
         if size is None:
             return ""  # Run says what is wrong, in one sentence
@@ -312,28 +306,30 @@ class UpscaleSection:
 
     def pick_region(self, result, side=None, evt: gr.SelectData = None):
         """A click on an output moves the magnifier there."""
-        return self.magnify_at(result, evt.index[0], evt.index[1], side)
+        return self.magnify_at(result, (evt.index[0], evt.index[1]), side)
 
     def pick_point(self, result, x, y, side=None):
         """The keyboard's way to the magnifier (x and y typed in output pixels), and its zoom: `side` input
         pixels across. The point also becomes the one the zoom movie and the scale ladder centre on (a
         click sets it through remember_point)."""
-        *views, x, y = self.magnify_at(result, x or 0, y or 0, side)
+        *views, x, y = self.magnify_at(result, (x or 0, y or 0), side)
         return (*views, x, y, session.point_fraction(result, x, y))
 
-    def magnify_at(self, result, x, y, side=None):
+    def magnify_at(self, result, centre=None, side=None) -> tuple:
+        """(bicubic and LIIF with the magnifier's box, the magnifier, its centre x and y in output pixels) for
+        the magnifier around output pixel `centre` (x, y) (else the middle), `side` input pixels across."""
         if result is None:
             raise gr.Error("Run the model first; then click the output to look closer.", print_exception=False)
-        x = min(max(int(x), 0), result.request.out_width - 1)
-        y = min(max(int(y), 0), result.request.out_height - 1)
+        if centre is not None:
+            centre = (min(max(int(centre[0]), 0), result.request.out_width - 1),
+                      min(max(int(centre[1]), 0), result.request.out_height - 1))
         side = None if side is None else min(max(float(side), MAGNIFIER_SIDES[0]), MAGNIFIER_SIDES[1])
-        magnified = session.magnify(self.ctx.shelf, result, centre=(x, y), side=side)
-        return (
-            pictures.draw_box(result.bicubic_display, magnified.output_box),
-            pictures.draw_box(result.liif_display, magnified.output_box),
-            self.magnifier_image(magnified),
-            x, y,  # the keyboard inputs follow a click
-        )
+        magnified = session.magnify(self.ctx.shelf, result, centre=centre, side=side)
+        x0, y0, x1, y1 = magnified.output_box
+        # The keyboard inputs follow a click.
+        x, y = centre if centre is not None else (round((x0 + x1) / 2), round((y0 + y1) / 2))
+        return (pictures.draw_box(result.bicubic_display, magnified.output_box),
+                pictures.draw_box(result.liif_display, magnified.output_box), self.magnifier_image(magnified), x, y)
 
     def jpeg_words(self, result) -> str:
         """For a JPEG photo: which kind of model this run used, in a sentence ("" for other photos)."""
