@@ -74,12 +74,12 @@ def max_body_bytes() -> int:
     return settings.max_body_bytes() or MAX_BODY_BYTES
 
 
-def save_data_url(url: str, folder, max_bytes: int | None = None, max_pixels=None, name="the pasted picture") -> Path:
+def save_data_url(url: str, folder, max_bytes: int | None = None) -> Path:
     """Write the picture of a `data:image/...;base64,...` URL to a new file in `folder` (the upload folder,
     so it counts as an upload does) and return its path. Only the base64 text is decoded, at most
     `max_bytes` of it (default: LIIF_MAX_BODY_BYTES); the header's format and size are checked with
     `imageio.check_header` before the file exists, and no pixel is decoded here at all."""
-    max_bytes = max_bytes or max_body_bytes()
+    max_bytes, name = max_bytes or max_body_bytes(), "the pasted picture"
     match = _DATA_URL.match(url) if isinstance(url, str) else None
     if match is None:
         raise ImageInputError(f"{name} is not an image this program reads (a data URL must start with "
@@ -91,25 +91,25 @@ def save_data_url(url: str, folder, max_bytes: int | None = None, max_pixels=Non
         data = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         raise ImageInputError(f"{name} could not be read (its base64 text is damaged)") from None
-    fmt, _, _ = imageio.check_header(data, max_pixels, name)
+    fmt, _, _ = imageio.check_header(data, None, name)
     path = Path(tempfile.mkdtemp(prefix="pasted-", dir=folder)) / f"pasted.{EXTENSIONS.get(fmt, 'img')}"
     path.write_bytes(data)
     return path
 
 
 class BodyLimit:
-    """ASGI middleware: a request whose body is larger than `limit` bytes (default LIIF_MAX_BODY_BYTES)
-    gets HTTP 413 and one sentence, judged on its Content-Length before it is read and, when it gives
-    none or lies, while it streams (at most `limit` bytes are ever held). File uploads (`.../upload`)
-    are left to the upload guard and Gradio's max_file_size, which bound them by their own rules."""
+    """ASGI middleware: a request whose body is larger than LIIF_MAX_BODY_BYTES gets HTTP 413 and one
+    sentence, judged on its Content-Length before it is read and, when it gives none or lies, while it
+    streams (at most that many bytes are ever held). File uploads (`.../upload`) are left to the upload
+    guard and Gradio's max_file_size, which bound them by their own rules."""
 
-    def __init__(self, app, limit: int | None = None, exempt=("/upload",)):
-        self.app, self.limit, self.exempt = app, limit, tuple(exempt)
+    def __init__(self, app):
+        self.app = app
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or scope.get("path", "").rstrip("/").endswith(self.exempt):
+        if scope["type"] != "http" or scope.get("path", "").rstrip("/").endswith("/upload"):
             return await self.app(scope, receive, send)
-        limit = self.limit or max_body_bytes()
+        limit = max_body_bytes()
         if header(scope, b"content-length") is not None and content_length(scope) < 0:
             return await plain_response(send, 400, "This request's Content-Length is not a number.")
         if content_length(scope) > limit:

@@ -164,7 +164,8 @@ def run_steps(shelf: ModelShelf, model_name, request: Request, outputs=None, pro
 
             def band_progress(fraction, row=row, rows=rows):
                 # The decoder's share of the progress ends short of 1: the explanation and the PNG come after it.
-                progress(DECODER_SHARE * (row + fraction * rows) / out_h, "decoder: asking for every output pixel's colour")
+                progress(DECODER_SHARE * (row + fraction * rows) / out_h,
+                         "decoder: asking for every output pixel's colour")
 
             band_start = time.perf_counter()
             with shelf.working(model_name, owner):
@@ -249,7 +250,8 @@ def summary(run: Run) -> dict:
         "decoder_queries": numbers["queries"],
         "added_mean_levels": numbers["added_mean_levels"],
         # JSON has no infinity: an exact match (infinite PSNR) is reported as null with identical=true.
-        "consistency_psnr_db": numbers["consistency_psnr_db"] if math.isfinite(numbers["consistency_psnr_db"]) else None,
+        "consistency_psnr_db": (numbers["consistency_psnr_db"] if math.isfinite(numbers["consistency_psnr_db"])
+                                else None),
         "consistency_identical": math.isinf(numbers["consistency_psnr_db"]),
         "notices": list(run.request.loaded.notices),
     }

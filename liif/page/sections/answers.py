@@ -54,7 +54,8 @@ class AnswersSection:
     def show_answers(self, result, upload, scale, model_name, progress=gr.Progress(), request: gr.Request = None):
         """The last run's photo (else the upload), enlarged by `scale` in several ways that all fit it."""
         tiny, model_name, _ = self.page.experiment_picture(
-            result, upload, model_name=model_name, missing="Run a photo first (try an example above): the answers are for that photo.")
+            result, upload, model_name=model_name,
+            missing="Run a photo first (try an example above): the answers are for that photo.")
         name = upload if result is None else result.request.name
         found = run_experiment(self.ctx, answers.EXPERIMENT, {"picture": tiny, "scale": scale, "name": name},
                                model_name, request, lambda f: progress(f, desc="LIIF's answer, then the others"))

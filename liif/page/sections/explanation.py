@@ -37,14 +37,16 @@ class ExplanationSection:
                 with gr.Row(equal_height=False):
                     self.feature_view = shown(
                         "feature-grid", "Encoder features (3 main components)", visible=False, min_width=160,
-                        elem_classes=["pixelated"], alt_text="The encoder's description of each input pixel, in false colour")
+                        elem_classes=["pixelated"],
+                        alt_text="The encoder's description of each input pixel, in false colour")
                     self.added_view = shown(
-                        "added-map", "What was added: |LIIF − bicubic|, with its colour scale", visible=False, height=320,
-                        min_width=160,
+                        "added-map", "What was added: |LIIF − bicubic|, with its colour scale", visible=False,
+                        height=320, min_width=160,
                         alt_text="Heat map of how much LIIF changed each pixel over bicubic, with its colour scale")
                     self.consistency_view = shown(
                         "consistency", "Your input | the LIIF output shrunk back", visible=False, min_width=160,
-                        elem_classes=["pixelated"], alt_text="Your input beside the LIIF output shrunk back to its size")
+                        elem_classes=["pixelated"],
+                        alt_text="Your input beside the LIIF output shrunk back to its size")
             gr.Markdown(explain.sources_markdown(), elem_id="sources")
         self.outputs = [self.answer_note, self.example_row, *self.example_views, self.task_text, self.workflow_text,
                         self.feature_view, self.why_text, self.added_view, self.consistency_view]

@@ -41,14 +41,16 @@ class SharpSection:
         outputs = [self.state, self.average_view, self.blend_view, self.text, self.pictures]
         self.job = click_in_turn(self.ctx, self.button, self.text, self.draw,
                                  [self.page.run_state, up.upload, up.scale, self.blend], outputs, show_progress_on=[self.text])
-        model_work(self.blend.release, self.reblend, [self.state, self.blend], outputs, show_progress_on=[self.blend_view])
+        model_work(self.blend.release, self.reblend, [self.state, self.blend], outputs,
+                   show_progress_on=[self.blend_view])
 
     # -- handlers ------------------------------------------------------------------------------------
 
     @page_work
     def draw(self, result, upload, scale, blend, progress=gr.Progress(), request: gr.Request = None):
         """The last run's photo (else the upload) at its scale, by both trainings and by the blend."""
-        picture, _, _ = self.page.experiment_picture(result, upload, missing="choose a photo first (try an example above)")
+        picture, _, _ = self.page.experiment_picture(result, upload,
+                                                     missing="choose a photo first (try an example above)")
         scale = scale if result is None else result.scale[0]
         return self._guess({"picture": picture, "scale": float(scale or 8), "blend": float(blend)}, request,
                            lambda f: progress(f, desc="the average, the sharp guess, then the blend"))
