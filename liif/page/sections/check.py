@@ -92,6 +92,10 @@ class CheckSection:
                 self.errors = shown("check-errors", ERRORS_LABEL, min_width=300, scale=2)
                 self.closer = shown("check-closer", CLOSER_LABEL, min_width=300, scale=1)
             self.share = gr.DownloadButton("Download the comparison (PNG)", visible=False, elem_id="check-share")
+        # What a check sets up for the game: its state, its box, its pictures, the choice and the text.
+        self.guess_outputs = [self.guess_state, self.guess_box, *self.guess_pictures, self.guess_choice, self.guess_text]
+        # What shows the real photo, hidden while the game waits for a guess.
+        self.after_guess = [self.pictures, self.magnifier, self.maps, self.share]
 
     def wire(self):
         upscale = self.page.upscale
@@ -152,11 +156,6 @@ class CheckSection:
             **dict(zip(self.guess_outputs, self.guess_views(game, problem))),
         }
 
-    @property
-    def guess_outputs(self) -> list:
-        """What a check sets up for the game: its state, its box, its pictures, the choice and the text."""
-        return [self.guess_state, self.guess_box, *self.guess_pictures, self.guess_choice, self.guess_text]
-
     @staticmethod
     def guess_views(game, problem: str = "") -> tuple:
         """The game's row after a check, unlabelled (letters only); hidden after a JPEG check, and only the
@@ -182,12 +181,6 @@ class CheckSection:
         labels += [None] * (GUESS_SLOTS - len(labels))
         return (*[gr.update(label=label) if label else gr.update() for label in labels],
                 gr.update(value=game.entry(letter).letter), words, *[gr.update(visible=True)] * len(self.after_guess))
-
-    @property
-    def after_guess(self) -> list:
-        """What shows the real photo, hidden while the game waits for a guess: the check's pictures, its
-        magnifier, the maps of the errors and the comparison's download."""
-        return [self.pictures, self.magnifier, self.maps, self.share]
 
     def guess_by_click(self, index: int):
         """The handler of a click on the game's picture `index`: that picture is the guess."""
