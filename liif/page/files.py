@@ -21,7 +21,7 @@ class OutputFolder:
     Gradio's cache here ($GRADIO_TEMP_DIR), the uploads and the pictures the page shows, so each file is
     stored once and one folder holds everything a visitor left.
 
-    Files older than `max_age` seconds are removed whenever a new one is written (the page's cache is
+    Files older than OUTPUT_MAX_AGE seconds are removed whenever a new one is written (the page's cache is
     cleaned on the same schedule), the folder is removed when the app exits, and a folder left by a
     server that was killed is removed by the next one to start (`remove_leftovers`): its name carries
     the process id that made it.
@@ -29,11 +29,10 @@ class OutputFolder:
 
     PREFIX = "liif-zoom-"
 
-    def __init__(self, max_age: float = OUTPUT_MAX_AGE, parent=None):
+    def __init__(self, parent=None):
         self.root = Path(tempfile.mkdtemp(prefix=f"{self.PREFIX}{os.getpid()}-", dir=parent))
         self.downloads = self.root / "downloads"
         self.downloads.mkdir()
-        self.max_age = max_age
 
     def save(self, image: Image.Image, filename: str) -> Path:
         return imageio.save_png(image, self.new_path(filename))
@@ -52,7 +51,7 @@ class OutputFolder:
         return Path(tempfile.mkdtemp(dir=self.downloads)) / filename
 
     def prune(self) -> None:
-        cutoff = time.time() - self.max_age
+        cutoff = time.time() - OUTPUT_MAX_AGE
         for folder in self.downloads.iterdir():
             try:
                 if folder.stat().st_mtime < cutoff:
@@ -84,10 +83,9 @@ class OutputFolder:
             owner = folder.name[len(cls.PREFIX):].split("-", 1)[0]
             if not folder.is_dir() or folder.is_symlink():
                 continue
-            if owner.isdigit() and _process_alive(int(owner)):
+            # An older server's folder without a process id goes only once it has expired.
+            if _process_alive(int(owner)) if owner.isdigit() else time.time() - folder.stat().st_mtime < OUTPUT_MAX_AGE:
                 continue
-            if not owner.isdigit() and time.time() - folder.stat().st_mtime < OUTPUT_MAX_AGE:
-                continue  # an older server's folder without a process id: only once it has expired
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
         return removed
@@ -101,5 +99,5 @@ def _process_alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True  # someone else's process
+        pass  # someone else's process
     return True

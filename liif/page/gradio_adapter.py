@@ -24,7 +24,7 @@ from collections import OrderedDict
 from types import SimpleNamespace
 
 from liif.page import visitors
-from liif.page.guard import FOREIGN_PATH
+from liif.page.guard import FOREIGN_PATH, header, inside, plain_response, read_messages, replaying
 
 GRADIO_VERSION = "6.31.0"  # what ROUTES and RouteGuard were read from
 API = "/gradio_api"
@@ -222,11 +222,13 @@ class RouteGuard:
             if not self.queue.stream_known(call and call.group(1), None if call or not session else session.group(1)):
                 return await _refuse(send, 404, UNKNOWN_STREAM, method, path, "unknown session")
             self.queue.note_read(path, query)
-        if method == "POST" and _CARRIES_DATA.match(path) and _is_json(scope):
-            messages, body = await _read_body(receive)
-            if body is not None and self._names_foreign_file(body):
+        content_type = header(scope, b"content-type")  # Gradio parses a body without a type as JSON too
+        if method == "POST" and _CARRIES_DATA.match(path) and (content_type is None or b"json" in content_type.lower()):
+            messages, received = await read_messages(receive)
+            body = b"".join(message.get("body", b"") for message in messages)
+            if received is not None and self._names_foreign_file(body):
                 return await _refuse(send, 400, FOREIGN_PATH, method, path, "a file outside the upload folder")
-            return await self.app(scope, _replay(messages, receive), send)
+            return await self.app(scope, replaying(messages, receive), send)
         return await self.app(scope, receive, send)
 
     def _names_foreign_file(self, body: bytes) -> bool:
@@ -234,15 +236,13 @@ class RouteGuard:
             data = json.loads(body)
         except ValueError:
             return False  # Gradio answers malformed JSON itself (422), without a traceback
-        root = self.folder.rstrip(os.sep) + os.sep
         for path in file_paths(data):
             if path.startswith(("http://", "https://")):
                 continue  # a web address: the image input refuses it with its own sentence
             try:
-                real = os.path.realpath(path)
+                if not inside(os.path.realpath(path), self.folder):
+                    return True
             except (ValueError, OSError):
-                return True
-            if real != self.folder and not real.startswith(root):
                 return True
         return False
 
@@ -261,37 +261,6 @@ def file_paths(data, depth: int = 0):
             yield from file_paths(value, depth + 1)
 
 
-def _is_json(scope) -> bool:
-    for key, value in scope.get("headers", []):
-        if key.lower() == b"content-type":
-            return b"json" in value.lower()
-    return True  # Gradio parses a body without a type as JSON too
-
-
-async def _read_body(receive) -> tuple:
-    """(messages, body), body None when the client went away (Gradio then sees that too). guard.BodyLimit,
-    outside, bounds the body."""
-    messages, chunks = [], []
-    while True:
-        message = await receive()
-        messages.append(message)
-        if message["type"] != "http.request":
-            return messages, None
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return messages, b"".join(chunks)
-
-
-def _replay(messages, receive):
-    async def replay():
-        return messages.pop(0) if messages else await receive()
-
-    return replay
-
-
 async def _refuse(send, status: int, text: str, method: str, path: str, why: str) -> None:
     print(f"refused {method} {path[:120]}: {why} ({status})", file=sys.stderr, flush=True)  # one line, no traceback
-    body = text.encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
+    await plain_response(send, status, text)

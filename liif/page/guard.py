@@ -13,6 +13,7 @@ Imports nothing from Gradio: the page calls these from its components (`liif` st
 
 import base64
 import binascii
+import math
 import os
 import re
 import tempfile
@@ -38,7 +39,7 @@ _DATA_URL = re.compile(r"data:(image/[A-Za-z0-9.+-]+)((?:;[A-Za-z0-9=.+-]+)*);ba
 EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp", "BMP": "bmp", "TIFF": "tif", "GIF": "gif"}
 
 
-def _inside(path: str, root: str) -> bool:
+def inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
@@ -51,7 +52,7 @@ def refuse_foreign_path(path, allowed_roots) -> str:
     except (TypeError, ValueError, OSError):  # not a path at all, or a NUL byte in it
         raise ImageInputError(FOREIGN_PATH) from None
     for root in allowed_roots:
-        if _inside(real, os.path.realpath(os.fspath(root))):
+        if inside(real, os.path.realpath(os.fspath(root))):
             if not os.path.isfile(real):
                 raise ImageInputError(UPLOAD_GONE)
             return real
@@ -73,12 +74,12 @@ def max_body_bytes() -> int:
     return settings.max_body_bytes() or MAX_BODY_BYTES
 
 
-def save_data_url(url: str, folder, max_bytes: int | None = None, max_pixels=None, name="the pasted picture") -> Path:
+def save_data_url(url: str, folder, max_bytes: int | None = None) -> Path:
     """Write the picture of a `data:image/...;base64,...` URL to a new file in `folder` (the upload folder,
     so it counts as an upload does) and return its path. Only the base64 text is decoded, at most
     `max_bytes` of it (default: LIIF_MAX_BODY_BYTES); the header's format and size are checked with
     `imageio.check_header` before the file exists, and no pixel is decoded here at all."""
-    max_bytes = max_bytes or max_body_bytes()
+    max_bytes, name = max_bytes or max_body_bytes(), "the pasted picture"
     match = _DATA_URL.match(url) if isinstance(url, str) else None
     if match is None:
         raise ImageInputError(f"{name} is not an image this program reads (a data URL must start with "
@@ -90,56 +91,75 @@ def save_data_url(url: str, folder, max_bytes: int | None = None, max_pixels=Non
         data = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         raise ImageInputError(f"{name} could not be read (its base64 text is damaged)") from None
-    fmt, _, _ = imageio.check_header(data, max_pixels, name)
+    fmt, _, _ = imageio.check_header(data, None, name)
     path = Path(tempfile.mkdtemp(prefix="pasted-", dir=folder)) / f"pasted.{EXTENSIONS.get(fmt, 'img')}"
     path.write_bytes(data)
     return path
 
 
 class BodyLimit:
-    """ASGI middleware: a request whose body is larger than `limit` bytes (default LIIF_MAX_BODY_BYTES)
-    gets HTTP 413 and one sentence, judged on its Content-Length before it is read and, when it gives
-    none or lies, while it streams (at most `limit` bytes are ever held). File uploads (`.../upload`)
-    are left to the upload guard and Gradio's max_file_size, which bound them by their own rules."""
+    """ASGI middleware: a request whose body is larger than LIIF_MAX_BODY_BYTES gets HTTP 413 and one
+    sentence, judged on its Content-Length before it is read and, when it gives none or lies, while it
+    streams (at most that many bytes are ever held). File uploads (`.../upload`) are left to the upload
+    guard and Gradio's max_file_size, which bound them by their own rules."""
 
-    def __init__(self, app, limit: int | None = None, exempt=("/upload",)):
-        self.app, self.limit, self.exempt = app, limit, tuple(exempt)
+    def __init__(self, app):
+        self.app = app
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or scope.get("path", "").rstrip("/").endswith(self.exempt):
+        if scope["type"] != "http" or scope.get("path", "").rstrip("/").endswith("/upload"):
             return await self.app(scope, receive, send)
-        limit = self.limit or max_body_bytes()
-        for key, value in scope.get("headers", []):
-            if key.lower() == b"content-length":
-                try:
-                    declared = int(value)
-                except ValueError:
-                    return await _plain(send, 400, "This request's Content-Length is not a number.")
-                if declared > limit:
-                    return await _plain(send, 413, TOO_LARGE_BODY.format(limit=limit))
+        limit = max_body_bytes()
+        if header(scope, b"content-length") is not None and content_length(scope) < 0:
+            return await plain_response(send, 400, "This request's Content-Length is not a number.")
+        if content_length(scope) > limit:
+            return await plain_response(send, 413, TOO_LARGE_BODY.format(limit=limit))
         if scope.get("method", "GET") in ("GET", "HEAD", "OPTIONS"):
             return await self.app(scope, receive, send)
-        # Read the body here, at most `limit` bytes of it (a body without Content-Length, or one longer
-        # than it said, is cut off at the limit), then hand the application the same messages.
-        messages, received = [], 0
-        while True:
-            message = await receive()
-            messages.append(message)
-            if message["type"] != "http.request":
-                break  # the client went away: the application sees that too
-            received += len(message.get("body", b""))
-            if received > limit:
-                return await _plain(send, 413, TOO_LARGE_BODY.format(limit=limit))
-            if not message.get("more_body", False):
-                break
-
-        async def replay():
-            return messages.pop(0) if messages else await receive()
-
-        return await self.app(scope, replay, send)
+        # A body without Content-Length, or one longer than it said, is cut off at the limit.
+        messages, received = await read_messages(receive, limit)
+        if received is not None and received > limit:
+            return await plain_response(send, 413, TOO_LARGE_BODY.format(limit=limit))
+        return await self.app(scope, replaying(messages, receive), send)
 
 
-async def _plain(send, status: int, text: str) -> None:
+def header(scope, name: bytes) -> bytes | None:
+    """The value of the request's header `name` (lower case), or None."""
+    return next((value for key, value in scope.get("headers", []) if key.lower() == name), None)
+
+
+def content_length(scope) -> int:
+    """The request's Content-Length, or -1 when it gives none (or not a number)."""
+    try:
+        return int(header(scope, b"content-length"))
+    except (TypeError, ValueError):
+        return -1
+
+
+async def read_messages(receive, limit: float = math.inf) -> tuple:
+    """(messages, bytes received) of a request read until its body ends or passes `limit` bytes (so at most
+    that many are held); bytes None when the client went away (the application, handed the messages, sees
+    that too)."""
+    messages, received = [], 0
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            return messages, None
+        received += len(message.get("body", b""))
+        if received > limit or not message.get("more_body", False):
+            return messages, received
+
+
+def replaying(messages, receive):
+    """A `receive` that hands the application the messages already read, then the rest."""
+    async def replay():
+        return messages.pop(0) if messages else await receive()
+
+    return replay
+
+
+async def plain_response(send, status: int, text: str) -> None:
     body = text.encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]})

@@ -26,6 +26,7 @@ from liif.page.sections.sharp import SharpSection
 from liif.page.sections.tour import TourSection
 from liif.page.sections.upscale import UpscaleSection
 from liif.page.sections.zoom import ZoomSection
+from liif.page.widgets import instant
 from liif.render import imageio
 
 CSS_PATH = REPO / "assets" / "app.css"
@@ -89,9 +90,8 @@ class Page:
             for section in (self.upscale, self.sharp, self.explanation, self.answers, self.seen, self.check, self.probe, self.zoom,
                             self.ladder, self.api, self.tour):  # the tour last: it chains the others' jobs
                 section.wire()
-            for clickable in (self.upscale.bicubic_view, self.upscale.liif_view):
-                clickable.select(self.remember_point, [self.run_state], [self.point_state], api_visibility="private",
-                                 queue=False)
+            instant((self.upscale.bicubic_view.select, self.upscale.liif_view.select), self.remember_point,
+                    [self.run_state], [self.point_state])
 
     def queue(self, **kwargs) -> gr.Blocks:
         """Queue the page's events (demo.queue) and let the sections see the queue (visitor turns)."""
@@ -106,8 +106,7 @@ class Page:
         if pair is None or tiny is None:
             return None
         scale = answers.answers_scale(scale)  # the answers' whole scales, refused with their sentence
-        width, height = (tiny.width, tiny.height) if isinstance(tiny, imageio.LoadedImage) else (
-            (tiny.shape[1], tiny.shape[0]) if hasattr(tiny, "shape") else imageio.image_size(tiny))
+        width, height = picture_size(tiny)
         if not answers.MIN_TINY_SIDE <= min(width, height) <= max(width, height) <= answers.MAX_TINY_SIDE:
             return None  # not a tiny photo: the lesson refuses it with its own sentence, before any model work
         with self.ctx.shelf.working(pair[1], visitor(request)) as engine:
@@ -119,15 +118,17 @@ class Page:
         return None if result is None else session.point_fraction(result, evt.index[0], evt.index[1])
 
     @staticmethod
-    def experiment_picture(result, upload, point):
-        """(picture, model name, centre in input pixels) for the movie and the ladder: the last run's picture,
-        else the upload (its file: the experiment's estimate reads its header before anything is decoded)."""
+    def experiment_picture(result, upload, point=None, model_name=None,
+                           missing="run a photo first (try an example above): this zooms into that picture"):
+        """(picture, model name, centre in input pixels) for a step after the first: the last run's picture and
+        model, else the upload (its file: the experiment's estimate reads its header before anything is decoded)
+        and `model_name`; `missing` says there is neither."""
         if result is not None:
             picture, model_name = result.request.loaded, result.model_name
         elif upload:
-            picture, model_name = upload, None
+            picture = upload
         else:
-            raise imageio.ImageInputError("run a photo first (try an example above): this zooms into that picture")
+            raise imageio.ImageInputError(missing)
         width, height = picture_size(picture)
         centre = None if point is None else (point[0] * width, point[1] * height)
         return picture, model_name, centre

@@ -100,8 +100,10 @@ def max_scale(in_width: int, in_height: int, speed: Speed | None = None) -> floa
         left = budget_seconds(speed) - speed.seconds(encoded_pixels(in_width, in_height), MAGNIFIER_TILE**2)
         out_pixels = min(out_pixels, max(0.0, left) / speed.decoder_seconds_per_pixel)
     steps = math.floor(math.sqrt(out_pixels / pixels) / SCALE_STEP + 1e-9)
-    while steps > 0 and not _accepted(in_width, in_height, steps * SCALE_STEP, speed):
-        steps -= 1  # whole-pixel rounding can push the last step over
+    # Whole-pixel rounding can push the last step over.
+    while steps > 0 and _refusal(in_width, in_height, *sizes.output_size(in_width, in_height, scale=steps * SCALE_STEP),
+                                 speed) is not None:
+        steps -= 1
     return min(SCALE_MAX, round(steps * SCALE_STEP, 1)) if steps >= 1 / SCALE_STEP else 0.0
 
 
@@ -140,11 +142,6 @@ def experiment_scale(choices, default, in_width: int, in_height: int, *speeds: S
     return max(allowed) if allowed else min(choices)
 
 
-def _accepted(in_width, in_height, scale, speed) -> bool:
-    out_w, out_h = sizes.output_size(in_width, in_height, scale=scale)
-    return _refusal(in_width, in_height, out_w, out_h, speed) is None
-
-
 def _refusal(in_w, in_h, out_w, out_h, speed) -> str | None:
     """Why the page refuses this request, in a sentence with no command-line advice; None if it does not."""
     try:
@@ -171,7 +168,7 @@ def prepare(source, scale=None, target_width=0, target_height=0, stretch=False, 
     loaded = imageio.load_image(source)
     out_w, out_h = output_size_for(loaded.width, loaded.height, scale, target_width, target_height, stretch, speed)
     name = Path(source).stem if isinstance(source, (str, os.PathLike)) else "image"
-    return Request(loaded, out_w, out_h, name=_safe_name(name))
+    return Request(loaded, out_w, out_h, name=re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "image")
 
 
 def output_size_for(in_width: int, in_height: int, scale=None, target_width=0, target_height=0, stretch=False,
@@ -179,17 +176,11 @@ def output_size_for(in_width: int, in_height: int, scale=None, target_width=0, t
     """(out_width, out_height) the page makes of a photo of this size (see `prepare`), from the size alone,
     so the instant answers (the estimate) need no decode. Raises ImageInputError with a sentence."""
     width, height = _target(target_width, "width"), _target(target_height, "height")
-    if width and height and stretch:
-        out_w, out_h = sizes.output_size(in_width, in_height, size=(width, height))
-    elif width and height:  # fit inside the box: the side that reaches it first decides
-        if width * in_height <= height * in_width:
-            out_w, out_h = sizes.output_size(in_width, in_height, width=width)
-        else:
-            out_w, out_h = sizes.output_size(in_width, in_height, height=height)
-    elif width:
-        out_w, out_h = sizes.output_size(in_width, in_height, width=width)
-    elif height:
-        out_w, out_h = sizes.output_size(in_width, in_height, height=height)
+    if width and height and not stretch:  # fit inside the box: the side that reaches it first decides
+        width, height = (width, 0) if width * in_height <= height * in_width else (0, height)
+    if width or height:
+        box = {"size": (width, height)} if width and height else {"width": width} if width else {"height": height}
+        out_w, out_h = sizes.output_size(in_width, in_height, **box)
     elif scale is None or scale == "":
         raise imageio.ImageInputError("choose a scale (a number greater than 0), or a target width or height")
     else:
@@ -252,10 +243,6 @@ def _target(value, what: str) -> int:
     if not math.isfinite(number) or number < 0:
         raise imageio.ImageInputError(f"the target {what} must be 0 (use the scale) or a number of pixels")
     return sizes.output_size(1, 1, **{what: round(number) or 1})[0 if what == "width" else 1]
-
-
-def _safe_name(stem: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._") or "image"
 
 
 def estimate_text(shelf, model_name, in_size: tuple, out_size: tuple) -> str:

@@ -18,6 +18,7 @@ from pathlib import Path
 from liif import settings
 from liif.core.blend import blend
 from liif.core.weights import (
+    PHOTO,
     SHIPPED,
     WeightsError,
     default_weights_path,
@@ -30,7 +31,6 @@ from liif.core.weights import (
 from liif.evaluation.data_facts import facts_beside
 from liif.render.engine import Speed, Upscaler
 
-_UNREAD = object()  # a cached answer not yet worked out
 BLENDS_KEPT = 3  # blended engines kept (1.5 M parameters each for EDSR-baseline: a slider's last positions)
 
 
@@ -78,16 +78,22 @@ class ModelShelf:
         self._locks: dict[str, threading.Lock] = {name: threading.Lock() for name in self.paths}
         self._loading = threading.Lock()
         self._blends: OrderedDict = OrderedDict()  # blend_name -> Upscaler, the latest BLENDS_KEPT
-        self._look_real_pair = _UNREAD  # look_real_trained's answer, read on first use
+        sharp = [(self.trained_from(name), name) for name in self.paths if self.training(name).get("adversarial")]
+        self._look_real_pair = next((pair for pair in sharp if pair[0] is not None), None)  # look_real_trained
 
     def _offer(self, path: Path) -> None:
         """Offer a weights file if its header and architecture can be read: a corrupt file is found at
-        start, with its reason, not by the first visitor (the parameters load later, on first use)."""
-        try:
-            check_weights_file(path)
-        except WeightsError as exc:
-            self.unusable[path.name] = str(exc)
-            return
+        start, with its reason, not by the first visitor (the parameters load later, on first use; the
+        authors' .pth files are pickles: only loading them checks them)."""
+        if path.suffix == ".safetensors":
+            try:
+                metadata = read_metadata(path)
+            except Exception as exc:  # safetensors raises its own error type, OSError, ValueError...
+                self.unusable[path.name] = f"{path.name} could not be read (truncated or corrupt?): {exc}"
+                return
+            if "config" not in metadata:
+                self.unusable[path.name] = f"{path.name} holds no model architecture; it was not written by liif"
+                return
         self.paths[path.name] = path
 
     @property
@@ -162,16 +168,21 @@ class ModelShelf:
         upscaler = self._upscalers.get(split_blend(name or self.default_name)[0])
         return None if upscaler is None else upscaler.measured_speed
 
+    def training(self, name: str) -> dict:
+        """The training record in a model's file header ({} for an authors' .pth, an unreadable record or no
+        such model: nothing to go on)."""
+        try:
+            training = read_metadata(self.paths[name]).get("training") or "{}"
+            training = json.loads(training) if isinstance(training, str) else training
+        except Exception:  # safetensors raises its own error type, OSError, ValueError, KeyError...
+            return {}
+        return training if isinstance(training, dict) else {}
+
     def jpeg_trained(self) -> str | None:
-        """The name of the first model trained on JPEG-compressed inputs (its training record says so), if
-        the shelf has one: the page offers it for JPEG photos."""
-        for name, path in self.paths.items():
-            try:
-                training = read_metadata(path).get("training") or "{}"
-                training = json.loads(training) if isinstance(training, str) else training
-            except (WeightsError, ValueError):
-                continue
-            records = [training] + list(training.get("lineage", []) if isinstance(training, dict) else [])
+        """The name of the first model trained on JPEG-compressed inputs (its training record, or one of its
+        lineage, says so), if the shelf has one: the page offers it for JPEG photos."""
+        for name in self.paths:
+            records = [self.training(name)] + list(self.training(name).get("lineage", []))
             if any(isinstance(r, dict) and r.get("jpeg_inputs") for r in records):
                 return name
         return None
@@ -216,22 +227,8 @@ class ModelShelf:
     def look_real_trained(self) -> tuple | None:
         """(the average-minded model, the sharp guesser): the first model trained adversarially (its training
         record says so) and the model it was fine-tuned from, when the shelf has both; else None. Read from the
-        files' headers once: every blended request asks."""
-        if self._look_real_pair is _UNREAD:
-            self._look_real_pair = self._find_look_real_pair()
+        files' headers once, at start: every blended request asks."""
         return self._look_real_pair
-
-    def _find_look_real_pair(self) -> tuple | None:
-        for name, path in self.paths.items():
-            try:
-                training = json.loads(read_metadata(path).get("training") or "{}")
-            except (WeightsError, ValueError):
-                continue
-            if isinstance(training, dict) and training.get("adversarial"):
-                twin = self.trained_from(name)
-                if twin is not None:
-                    return twin, name
-        return None
 
     def _blended(self, sharp: str, weight: float) -> Upscaler:
         """The engine of `weight` of the way from the sharp model's twin to it; the last few are kept."""
@@ -258,15 +255,20 @@ class ModelShelf:
     def trained_from(self, name: str) -> str | None:
         """The shelf's name for the model whose weights `name`'s training started from (`--init`, in its
         training record), if that file is on the shelf."""
-        try:
-            training = json.loads(read_metadata(self.paths[name]).get("training") or "{}")
-        except Exception:  # no such model, an authors' .pth, an unreadable record: nothing to go on
-            return None
-        init = training.get("init") if isinstance(training, dict) else None
+        init = self.training(name).get("init")
         if not init:
             return None
         return next((other for other, path in self.paths.items() if path.name == Path(str(init)).name and other != name),
                     None)
+
+    def clean_twin(self, name: str, avoid: str | None = None) -> str | None:
+        """The model to set beside `name`, a model trained on something else (JPEGs, printed text): the one its
+        training started from, else the shipped photo model of its architecture, else any other (`avoid` only
+        when there is no other); None when the shelf has no other model."""
+        others = sorted((other for other in self.names if other != name), key=lambda other: other == avoid)
+        arch = getattr(shipped(name), "arch", None)
+        photo = next((m.filename for m in SHIPPED.values() if (m.arch, m.tag) == (arch, PHOTO)), None)
+        return next((other for other in (self.trained_from(name), photo) if other in others), (others or [None])[0])
 
     def sha256(self, name: str | None = None) -> str:
         """The weights file's SHA-256 (hex), so a result can be tied to the exact model that made it."""
@@ -281,8 +283,7 @@ class ModelShelf:
         (the visitor's session) alone: an encoding of the same picture made for someone else is neither
         reused nor visible (not even as a faster run). They stay in the engine's own cache, whose size
         stays the one bound on their memory."""
-        upscaler = self.upscaler(name)
-        with self.lock(name), upscaler.encodings_in(VisitorEncodings(upscaler.encodings, owner)):
+        with self.working_together([name], owner) as (upscaler,):
             yield upscaler
 
     @contextmanager
@@ -337,15 +338,3 @@ def split_blend(name: str) -> tuple:
         raise WeightsError(f"{name!r}: a blend weight is from 0 (the average) to 1 (the sharp guess)")
     return base, value
 
-
-def check_weights_file(path: Path) -> None:
-    """Raise WeightsError if a weights file's header or architecture cannot be read (cheap: the
-    parameters themselves are read on first use)."""
-    if path.suffix != ".safetensors":
-        return  # the authors' .pth files are pickles: only loading them checks them
-    try:
-        metadata = read_metadata(path)
-    except Exception as exc:  # safetensors raises its own error type, OSError, ValueError...
-        raise WeightsError(f"{path.name} could not be read (truncated or corrupt?): {exc}") from None
-    if "config" not in metadata:
-        raise WeightsError(f"{path.name} holds no model architecture; it was not written by liif")

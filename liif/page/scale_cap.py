@@ -10,7 +10,7 @@ it in sight with the reason, and the largest scale again in the status line afte
 import gradio as gr
 
 from liif.page import limits
-from liif.page.widgets import upload_size
+from liif.page.widgets import instant, upload_size
 
 
 class ScaleSlider(gr.Slider):
@@ -35,11 +35,10 @@ class ScaleCap:
         self.state = gr.State(None)  # (largest scale, width, height, model) of the photo and model chosen
 
     def wire(self, upload, model, scale):
-        for chosen in (upload.change, model.change):
-            chosen(self.show, [upload, model], [self.note, self.state], api_visibility="private", queue=False)
+        instant((upload.change, model.change), self.show, [upload, model], [self.note, self.state])
         # preprocess=False: `hold` must see the number as typed (ScaleSlider holds it to the end).
-        scale.change(self.hold, [scale, self.state], [scale, self.note], preprocess=False, api_visibility="private",
-                     show_progress="hidden", queue=False)
+        instant((scale.change,), self.hold, [scale, self.state], [scale, self.note], preprocess=False,
+                show_progress="hidden")
 
     def photo_cap(self, upload, model_name):
         """(largest scale, width, height, model) of the upload with this model, from its header; None without

@@ -89,14 +89,12 @@ class Run:
     facts: explain.RunFacts
     explanation: explain.Explanation
     png_path: Path | None = None
-    seconds_to_first_result: float = 0.0
     seconds_total: float = 0.0
     owner: str | None = None  # the visitor's session whose encoding this run made (ModelShelf.working)
 
     @property
     def scale(self) -> tuple:
-        loaded = self.request.loaded
-        return self.request.out_width / loaded.width, self.request.out_height / loaded.height
+        return self.request.scales
 
     @property
     def liif_display(self) -> np.ndarray:
@@ -116,6 +114,7 @@ def run_steps(shelf: ModelShelf, model_name, request: Request, outputs=None, pro
     for that visitor alone: the magnifier reuses it, nobody else does.
     """
     start = time.perf_counter()
+    progress = progress or (lambda fraction, text: None)
     model_name = model_name or shelf.default_name
     upscaler = shelf.upscaler(model_name)
     loaded = request.loaded
@@ -142,11 +141,10 @@ def run_steps(shelf: ModelShelf, model_name, request: Request, outputs=None, pro
             # seconds on a slow CPU (x8 of a 64x64 photo in fp32 on 2 busy cores), the bicubic picture milliseconds
             yield partial(np.zeros((0, out_w, 3), np.uint8), 0.0)
 
-        _report(progress, 0.0, "encoder: describing every input pixel")
+        progress(0.0, "encoder: describing every input pixel")
         liif = torch.empty(1, 3, out_h, out_w)
         first, decoder_seconds, redraw = steps.first_band()
         liif[:, :, :first_rows] = first
-        first_result = time.perf_counter() - start if first_rows else None
         row = first_rows
         if 0 < row < out_h:
             yield partial(imageio.to_uint8(liif[:, :, :row]), row / out_h)
@@ -155,16 +153,19 @@ def run_steps(shelf: ModelShelf, model_name, request: Request, outputs=None, pro
             with shelf.working(model_name, owner):
                 liif[:, :, :first_rows] = render_rows(upscaler, image01, (out_h, out_w), 0, first_rows)
                 decoder_seconds += upscaler.last_render_seconds[1]
-        # Without previews the rest in one go; with them, the next band sized from the first one's speed so
-        # updates come about every `update_seconds`.
-        band_pixels = (max(out_w, int(first_rows * out_w / max(decoder_seconds, 1e-3) * update_seconds)) if previews
-                       else out_w * out_h)
+        def band_after(rows, seconds) -> int:
+            """Without previews the rest in one go; with them, the next band sized from the last one's speed so
+            updates come about every `update_seconds`."""
+            return max(1, int(rows * update_seconds / max(seconds, 1e-3))) if previews else out_h
+
+        band_rows = band_after(first_rows, decoder_seconds)
         while row < out_h:
-            rows = min(out_h - row, max(1, band_pixels // out_w))
+            rows = min(out_h - row, band_rows)
 
             def band_progress(fraction, row=row, rows=rows):
                 # The decoder's share of the progress ends short of 1: the explanation and the PNG come after it.
-                _report(progress, DECODER_SHARE * (row + fraction * rows) / out_h, "decoder: asking for every output pixel's colour")
+                progress(DECODER_SHARE * (row + fraction * rows) / out_h,
+                         "decoder: asking for every output pixel's colour")
 
             band_start = time.perf_counter()
             with shelf.working(model_name, owner):
@@ -172,18 +173,14 @@ def run_steps(shelf: ModelShelf, model_name, request: Request, outputs=None, pro
             seconds = time.perf_counter() - band_start
             decoder_seconds += seconds
             row += rows
-            first_result = first_result or time.perf_counter() - start
-            if not previews:
-                continue
-            # Size the next band from this one's speed so updates come about every `update_seconds`.
-            band_pixels = max(out_w, int(rows * out_w / max(seconds, 1e-3) * update_seconds))
-            if row < out_h:
+            band_rows = band_after(rows, seconds)
+            if previews and row < out_h:
                 yield partial(imageio.to_uint8(liif[:, :, :row]), row / out_h)
 
         liif_rgb = imageio.to_uint8(liif)
         if previews:  # every row is done, but the explanation and the PNG are still to come: say so
             yield partial(liif_rgb, 1.0)
-        _report(progress, DECODER_SHARE, "writing the explanation and the PNG")
+        progress(DECODER_SHARE, "writing the explanation and the PNG")
 
         composed = imageio.compose_output(liif_rgb, loaded)
         facts = explain.RunFacts(
@@ -206,9 +203,8 @@ def run_steps(shelf: ModelShelf, model_name, request: Request, outputs=None, pro
         if outputs is not None:
             png_path = outputs.save(composed, f"{request.name}-liif-x{fmt.number(scale)}-{out_w}x{out_h}.png")
         finished = Run(request, model_name, composed, bicubic, liif_seen, bicubic_rgb, facts, explanation, png_path,
-                       seconds_to_first_result=first_result or 0.0, seconds_total=time.perf_counter() - start,
-                       owner=owner)
-        _report(progress, 1.0, "done")
+                       seconds_total=time.perf_counter() - start, owner=owner)
+        progress(1.0, "done")
         yield finished
     finally:  # a run left early (the visitor gone) does not leave its first steps computing on their own
         steps.join()
@@ -228,10 +224,8 @@ def give_back_memory() -> None:
 
 def run_to_end(shelf: ModelShelf, model_name, request: Request, outputs=None, progress=None, owner=None) -> Run:
     """`run_steps` without the previews (for scripts and the API)."""
-    result = None
-    for step in run_steps(shelf, model_name, request, outputs, progress, update_seconds=math.inf, owner=owner):
-        result = step
-    return result
+    *_, finished = run_steps(shelf, model_name, request, outputs, progress, update_seconds=math.inf, owner=owner)
+    return finished
 
 
 def summary(run: Run) -> dict:
@@ -256,7 +250,8 @@ def summary(run: Run) -> dict:
         "decoder_queries": numbers["queries"],
         "added_mean_levels": numbers["added_mean_levels"],
         # JSON has no infinity: an exact match (infinite PSNR) is reported as null with identical=true.
-        "consistency_psnr_db": _finite(numbers["consistency_psnr_db"]),
+        "consistency_psnr_db": (numbers["consistency_psnr_db"] if math.isfinite(numbers["consistency_psnr_db"])
+                                else None),
         "consistency_identical": math.isinf(numbers["consistency_psnr_db"]),
         "notices": list(run.request.loaded.notices),
     }
@@ -379,12 +374,3 @@ def _pending_over(done_rows: np.ndarray, bicubic_rgb: np.ndarray) -> np.ndarray:
 def compare_pair(run: Run) -> tuple:
     """The compare slider's two pictures, each captioned on its own side: bicubic left, LIIF right."""
     return label(run.bicubic_display, "bicubic"), label(run.liif_display, "LIIF", right=True)
-
-
-def _report(progress, fraction: float, text: str) -> None:
-    if progress is not None:
-        progress(fraction, text)
-
-
-def _finite(x: float):
-    return x if math.isfinite(x) else None

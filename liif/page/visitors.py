@@ -17,9 +17,10 @@ right end. Trust that header only behind a proxy that sets it: anyone can send i
 import re
 import threading
 import time
-from collections import OrderedDict, defaultdict, deque
+from collections import Counter, OrderedDict, defaultdict, deque
 
 from liif import settings
+from liif.page.guard import content_length, plain_response
 
 # A job posted to /call/<api> whose result nobody has started reading this many seconds later is taken
 # out of the queue (if it has not started): a script that posts and never reads holds no place. A job
@@ -63,27 +64,15 @@ def take_turns(waiting: list, running: list, who) -> list:
 
     So a visitor who joins behind someone else's 30 jobs waits for at most the one that is running, and
     30 visitors behind one address each get their first run before anyone's second."""
-    address_served = defaultdict(int)
-    session_served = defaultdict(int)
-    for event in running:
-        address, session = who(event)
-        address_served[address] += 1
-        session_served[(address, session)] += 1
+    address_served = Counter(who(event)[0] for event in running)
+    session_turns = Counter(who(event) for event in running)  # each session's turns so far, then as given
     by_address = OrderedDict()
     for arrival, event in enumerate(waiting):
-        by_address.setdefault(who(event)[0], []).append((arrival, event))
-    ranked = []
-    for address, events in by_address.items():
-        seen = defaultdict(int)
-        within = []
-        for arrival, event in events:
-            key = (address, who(event)[1])
-            within.append((session_served[key] + seen[key], arrival, event))
-            seen[key] += 1
-        within.sort(key=lambda item: item[:2])
-        for turn, (_, arrival, event) in enumerate(within):
-            ranked.append((address_served[address] + turn, arrival, event))
-    ranked.sort(key=lambda item: item[:2])
+        by_address.setdefault(who(event)[0], []).append((session_turns[who(event)], arrival, event))
+        session_turns[who(event)] += 1
+    # Within an address, its sessions' turns set its order; across addresses, each address's own turns.
+    ranked = sorted((address_served[address] + turn, arrival, event) for address, events in by_address.items()
+                    for turn, (_, arrival, event) in enumerate(sorted(events, key=lambda item: item[:2])))
     return [event for _, _, event in ranked]
 
 
@@ -100,17 +89,6 @@ def jobs_per_address() -> int:
     return settings.jobs_per_address() or JOBS_PER_ADDRESS
 
 
-def session_refusal(most: int) -> str:
-    return (f"You already have {most} requests waiting or running, as many as this page takes from one visitor "
-            "at a time: wait for one to finish, then press again.")
-
-
-def address_refusal(most: int) -> str:
-    return (f"{most} requests from your network (everyone behind your public address, e.g. a school or an "
-            "office) are waiting or running, as many as this page takes from one network at a time: wait a "
-            "minute, then press again.")
-
-
 def refusal_for(queue, request, per_session: int | None = None, per_address: int | None = None) -> str | None:
     """The sentence a visitor gets when their browser session, or everyone behind their address, already
     has as many jobs waiting or running as the page takes; None when a new job would be accepted. `queue`
@@ -119,12 +97,15 @@ def refusal_for(queue, request, per_session: int | None = None, per_address: int
     Gradio's generic "busy" message), and the queue asks it of every job it is given."""
     client = request_client(request)
     session = getattr(request, "session_hash", None)
-    most_session = per_session or jobs_per_session()
-    most_address = per_address or jobs_per_address()
-    if session is not None and queue.jobs_from(client, session) >= most_session:
-        return session_refusal(most_session)
-    if queue.jobs_from(client) >= most_address:
-        return address_refusal(most_address)
+    most = per_session or jobs_per_session()
+    if session is not None and queue.jobs_from(client, session) >= most:
+        return (f"You already have {most} requests waiting or running, as many as this page takes from one "
+                "visitor at a time: wait for one to finish, then press again.")
+    most = per_address or jobs_per_address()
+    if queue.jobs_from(client) >= most:
+        return (f"{most} requests from your network (everyone behind your public address, e.g. a school or an "
+                "office) are waiting or running, as many as this page takes from one network at a time: wait a "
+                "minute, then press again.")
     return None
 
 
@@ -169,10 +150,10 @@ class UploadGuard:
             return await self.app(scope, receive, send)
         path, method = scope.get("path", ""), scope.get("method", "")
         upload = method == "POST" and path.rstrip("/").endswith("/upload")
-        if upload or (method == "POST" and _carries_pictures(path) and _length(scope) >= PASTED_BYTES):
+        if upload or (method == "POST" and _carries_pictures(path) and content_length(scope) >= PASTED_BYTES):
             refusal, entry = self._take(scope, must_say_size=upload)
             if refusal is not None:
-                return await _plain(send, 413, refusal)
+                return await plain_response(send, 413, refusal)
             if entry is not None:
                 return await self.app(scope, receive, self._forgetting_if_refused(send, *entry))
         elif method in ("GET", "HEAD") and "/file=" in path:
@@ -182,7 +163,7 @@ class UploadGuard:
     def _take(self, scope, must_say_size: bool) -> tuple:
         """(refusal, None), or (None, (client, entry)) with the body's bytes counted for its client."""
         headers = {key.decode("latin-1").lower(): value.decode("latin-1") for key, value in scope.get("headers", [])}
-        size = _length(scope)
+        size = content_length(scope)
         if size < 0:
             if must_say_size:
                 return "Uploads must say their size (Content-Length); send the file as a browser does.", None
@@ -227,24 +208,6 @@ def _carries_pictures(path: str) -> bool:
     return bool(_PICTURE_ROUTES.search(path))
 
 
-def _length(scope) -> int:
-    """The request's Content-Length, or -1 when it gives none (or not a number)."""
-    for key, value in scope.get("headers", []):
-        if key.lower() == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return -1
-    return -1
-
-
-async def _plain(send, status: int, text: str) -> None:
-    body = text.encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
-
-
 def _replacing_403(send, text: str):
     """A `send` that turns a 403 response into `text` (same status), leaving every other response alone."""
     replaced = False
@@ -253,7 +216,7 @@ def _replacing_403(send, text: str):
         nonlocal replaced
         if message["type"] == "http.response.start" and message["status"] == 403:
             replaced = True
-            return await _plain(send, 403, text)
+            return await plain_response(send, 403, text)
         if replaced:
             return None  # the original body is dropped
         return await send(message)

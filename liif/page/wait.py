@@ -75,16 +75,13 @@ class Wait:
         if self.first_rows is None:  # every row came at once, with the last pictures
             self.first_rows = self.last_picture
 
-    def queue_words(self) -> str:
-        """" (3.2 s of it waiting for the model to be free)", or "" when there was no queue to speak of."""
-        if self.queued_seconds < QUEUE_WORTH_SAYING:
-            return ""
-        return f" ({self.queued_seconds:.1f} s of it waiting for the model to be free)"
+    def queue_words(self, words=" ({:.1f} s of it waiting for the model to be free)") -> str:
+        """`words` with the seconds queued, or "" when there was no queue to speak of."""
+        return words.format(self.queued_seconds) if self.queued_seconds >= QUEUE_WORTH_SAYING else ""
 
     def started_words(self, loading_model: bool) -> str:
         """The status line when the handler starts: how long the queue took, and what comes first."""
-        queued = (f" after {self.queued_seconds:.1f} s waiting for the model to be free"
-                  if self.queued_seconds >= QUEUE_WORTH_SAYING else "")
+        queued = self.queue_words(" after {:.1f} s waiting for the model to be free")
         first = ("reading your photo, then loading this model and timing it (its first use since the server "
                  "started: this takes a few seconds)" if loading_model else "reading your photo")
         return f"**Started**{queued}: {first}."

@@ -103,18 +103,33 @@ def page_work(handler):
     return calling
 
 
+def instant(triggers, fn, inputs, outputs, **kwargs) -> None:
+    """fn on each of `triggers` (events of components, e.g. `upload.change`), private and unqueued: a quick
+    helper (a file's header read at most), as the queue, and each visitor's share of it, holds model work only."""
+    for trigger in triggers:
+        trigger(fn, inputs, outputs, api_visibility="private", queue=False, **kwargs)
+
+
+def model_work(trigger, fn, inputs, outputs, **kwargs):
+    """trigger(fn, ...) as private model work, one job at a time (MODEL_WORK), for an event that needs no turn
+    check (a click on a picture made for this visitor)."""
+    return trigger(fn, inputs, outputs, api_visibility="private", concurrency_id=MODEL_WORK, **kwargs)
+
+
+def shown(elem_id: str, label: str, **kwargs) -> gr.Image:
+    """A picture the page shows (never an input), as PNG: lossless."""
+    return gr.Image(label=label, elem_id=elem_id, format="png", interactive=False, **kwargs)
+
+
 def picture(elem_id: str, label: str, alt_text: str, **kwargs) -> gr.Image:
-    """An output picture of the results row: PNG (lossless), the same height as its neighbours, with a
-    text for screen readers."""
-    return gr.Image(label=label, elem_id=elem_id, format="png", type="numpy", interactive=False,
-                    height=DISPLAY_HEIGHT, buttons=["fullscreen"], alt_text=alt_text, **kwargs)
+    """An output picture of the results row: the same height as its neighbours, with a text for screen readers."""
+    return shown(elem_id, label, height=DISPLAY_HEIGHT, buttons=["fullscreen"], alt_text=alt_text, **kwargs)
 
 
 def small_picture(elem_id: str, label: str, **kwargs) -> gr.Image:
     """A picture of an experiment's row: 140 px wide at least (two a row in a 390 px window, four on a
     wide screen), as tall as the picture."""
-    return gr.Image(label=label, elem_id=elem_id, format="png", type="numpy", interactive=False,
-                    min_width=140, buttons=["fullscreen"], **kwargs)
+    return shown(elem_id, label, min_width=140, buttons=["fullscreen"], **kwargs)
 
 
 @dataclass(frozen=True)
@@ -129,8 +144,7 @@ class Job:
     event: object  # the queued event (a Gradio Dependency), for .then()
 
     def then_after(self, event):
-        return event.then(self.fn, self.inputs, self.outputs, api_visibility="private", concurrency_id=MODEL_WORK,
-                          **self.options)
+        return model_work(event.then, self.fn, self.inputs, self.outputs, **self.options)
 
 
 def click_in_turn(ctx, button, text_beside, fn, inputs, outputs, clock=None, **kwargs) -> Job:

@@ -7,7 +7,7 @@ import gradio as gr
 from liif.lessons import answers
 from liif.page import limits
 from liif.page.experiments import run_experiment
-from liif.page.widgets import click_in_turn, page_work, upload_size
+from liif.page.widgets import click_in_turn, instant, page_work, upload_size
 
 
 class AnswersSection:
@@ -38,9 +38,8 @@ class AnswersSection:
         self.job = click_in_turn(self.ctx, self.button, self.text, self.show_answers,
                                  [page.run_state, page.upscale.upload, self.scale, page.upscale.model],
                                  [self.gallery, self.text, self.share], show_progress_on=[self.text])
-        for chosen in (page.upscale.upload.change, page.upscale.model.change):
-            chosen(self.follow_photo, [page.upscale.upload, page.upscale.model], [self.scale], api_visibility="private",
-                   queue=False)
+        instant((page.upscale.upload.change, page.upscale.model.change), self.follow_photo,
+                [page.upscale.upload, page.upscale.model], [self.scale])
 
     def follow_photo(self, upload, model_name):
         """A new photo or model: the scale starts at the default when the photo allows it, else at the largest
@@ -54,13 +53,10 @@ class AnswersSection:
     @page_work
     def show_answers(self, result, upload, scale, model_name, progress=gr.Progress(), request: gr.Request = None):
         """The last run's photo (else the upload), enlarged by `scale` in several ways that all fit it."""
-        if result is not None:
-            tiny, model_name, name = result.request.loaded, result.model_name, result.request.name
-        elif upload:
-            tiny, name = upload, upload
-        else:
-            raise gr.Error("Run a photo first (try an example above): the answers are for that photo.",
-                           print_exception=False)
+        tiny, model_name, _ = self.page.experiment_picture(
+            result, upload, model_name=model_name,
+            missing="Run a photo first (try an example above): the answers are for that photo.")
+        name = upload if result is None else result.request.name
         found = run_experiment(self.ctx, answers.EXPERIMENT, {"picture": tiny, "scale": scale, "name": name},
                                model_name, request, lambda f: progress(f, desc="LIIF's answer, then the others"))
         return gr.update(value=found.pictures, visible=True), found.markdown, gr.update(value=str(found.file), visible=True)

@@ -7,20 +7,21 @@ visitor guesses."""
 
 import gradio as gr
 
-from liif.core.weights import PHOTO, SHIPPED, shipped
 from liif.lessons import check, check_experiment, check_jpeg, guess, originals
 from liif.page import files
 from liif.page.experiments import run_experiment
 from liif.page.widgets import (
     EXPECTED_PROBLEMS,
-    MODEL_WORK,
     PhotoUpload,
     click_in_turn,
+    instant,
+    model_work,
     page_work,
-    sentence,
+    shown,
     small_picture,
+    upload_size,
 )
-from liif.render import imageio, pictures
+from liif.render import pictures
 
 OWN_PHOTO = "own"  # the check's choice for the visitor's own photo
 NO_JPEG = 0  # the JPEG choice for the plain check
@@ -83,17 +84,18 @@ class CheckSection:
                 # The JPEG-trained model's picture, shown only by a JPEG check that had that model.
                 self.jpeg_panel = small_picture("check-liif-jpeg", "JPEG model", visible=False)
             with gr.Row(equal_height=False):
-                self.magnifier = gr.Image(label="Magnifier", format="png", type="numpy", interactive=False,
-                                          height=320, min_width=300, elem_id="check-magnifier", visible=False,
-                                          elem_classes=["pixelated"])
+                self.magnifier = shown("check-magnifier", "Magnifier", height=320, min_width=300, visible=False,
+                                       elem_classes=["pixelated"])
                 with gr.Column(scale=2, min_width=300):
                     self.text = gr.Markdown(elem_id="check-text")
             with gr.Row(equal_height=False, visible=False) as self.maps:
-                self.errors = gr.Image(label=ERRORS_LABEL,
-                                       format="png", interactive=False, min_width=300, scale=2, elem_id="check-errors")
-                self.closer = gr.Image(label=CLOSER_LABEL,
-                                       format="png", interactive=False, min_width=300, scale=1, elem_id="check-closer")
+                self.errors = shown("check-errors", ERRORS_LABEL, min_width=300, scale=2)
+                self.closer = shown("check-closer", CLOSER_LABEL, min_width=300, scale=1)
             self.share = gr.DownloadButton("Download the comparison (PNG)", visible=False, elem_id="check-share")
+        # What a check sets up for the game: its state, its box, its pictures, the choice and the text.
+        self.guess_outputs = [self.guess_state, self.guess_box, *self.guess_pictures, self.guess_choice, self.guess_text]
+        # What shows the real photo, hidden while the game waits for a guess.
+        self.after_guess = [self.pictures, self.magnifier, self.maps, self.share]
 
     def wire(self):
         upscale = self.page.upscale
@@ -104,19 +106,13 @@ class CheckSection:
                                  show_progress_on=[self.text])
         # The guess only words what the check already measured: no model work, so no queue turn.
         revealed = [*self.guess_pictures, self.guess_choice, self.guess_text, *self.after_guess]
-        self.guess_button.click(self.reveal_guess, [self.guess_state, self.guess_choice], revealed,
-                                api_visibility="private", queue=False)
+        instant((self.guess_button.click,), self.reveal_guess, [self.guess_state, self.guess_choice], revealed)
         for index, picture in enumerate(self.guess_pictures):
-            picture.select(self.guess_by_click(index), [self.guess_state], revealed, api_visibility="private",
-                           queue=False)
+            instant((picture.select,), self.guess_by_click(index), [self.guess_state], revealed)
         for panel in [*self.panels, self.jpeg_panel]:
-            panel.select(self.pick_region, [self.state], [*self.panels, self.jpeg_panel, self.magnifier],
-                         api_visibility="private", concurrency_id=MODEL_WORK)
-        # Quick helpers (header reads at most) run unqueued: the queue, and each visitor's share of it,
-        # holds model work only (visitors.py).
-        self.upload.upload(lambda: OWN_PHOTO, None, [self.choice], api_visibility="private", queue=False)
-        upscale.upload.change(self.follow_upload, [upscale.upload], [self.choice, self.upload], api_visibility="private",
-                              queue=False)
+            model_work(panel.select, self.pick_region, [self.state], [*self.panels, self.jpeg_panel, self.magnifier])
+        instant((self.upload.upload,), lambda: OWN_PHOTO, None, [self.choice])
+        instant((upscale.upload.change,), self.follow_upload, [upscale.upload], [self.choice, self.upload])
 
     @page_work
     def run_check(self, choice, own_photo, scale, model_name, jpeg=NO_JPEG, progress=gr.Progress(),
@@ -160,11 +156,6 @@ class CheckSection:
             **dict(zip(self.guess_outputs, self.guess_views(game, problem))),
         }
 
-    @property
-    def guess_outputs(self) -> list:
-        """What a check sets up for the game: its state, its box, its pictures, the choice and the text."""
-        return [self.guess_state, self.guess_box, *self.guess_pictures, self.guess_choice, self.guess_text]
-
     @staticmethod
     def guess_views(game, problem: str = "") -> tuple:
         """The game's row after a check, unlabelled (letters only); hidden after a JPEG check, and only the
@@ -178,6 +169,7 @@ class CheckSection:
         return (game, gr.update(visible=True), *pictures_, gr.update(choices=game.letters, value=None),
                 game.question())
 
+    @page_work
     def reveal_guess(self, game, letter):
         """The visitor's guess (a letter): each picture's label gains what it is and how far it is from the real
         photo, and the text says whether the guess was right. Words only: the check measured everything."""
@@ -185,19 +177,10 @@ class CheckSection:
             raise gr.Error("Press Check first; then guess which picture is the real photo.", print_exception=False)
         if not letter:
             raise gr.Error("Choose a letter first (or click the picture you think is real).", print_exception=False)
-        try:
-            labels, words = game.labels(revealed=True, guess=letter), game.markdown(letter)
-        except imageio.ImageInputError as exc:
-            raise sentence(exc) from None
+        labels, words = game.labels(revealed=True, guess=letter), game.markdown(letter)
         labels += [None] * (GUESS_SLOTS - len(labels))
         return (*[gr.update(label=label) if label else gr.update() for label in labels],
                 gr.update(value=game.entry(letter).letter), words, *[gr.update(visible=True)] * len(self.after_guess))
-
-    @property
-    def after_guess(self) -> list:
-        """What shows the real photo, hidden while the game waits for a guess: the check's pictures, its
-        magnifier, the maps of the errors and the comparison's download."""
-        return [self.pictures, self.magnifier, self.maps, self.share]
 
     def guess_by_click(self, index: int):
         """The handler of a click on the game's picture `index`: that picture is the guess."""
@@ -215,12 +198,8 @@ class CheckSection:
         photo, jpeg = model_name or shelf.default_name, shelf.jpeg_trained()
         if jpeg is None or photo != jpeg:
             return photo, jpeg
-        others = [name for name in shelf.names if name != jpeg]
-        if not others:
-            return jpeg, None  # the JPEG-trained model alone: the words say no clean model is there
-        arch = getattr(shipped(jpeg), "arch", None)
-        twin = next((m.filename for m in SHIPPED.values() if (m.arch, m.tag) == (arch, PHOTO)), None)
-        return (twin if twin in others else others[0]), jpeg
+        twin = shelf.clean_twin(jpeg)
+        return (jpeg, None) if twin is None else (twin, jpeg)  # alone, the words say no clean model is there
 
     def panel_views(self, result, box) -> dict:
         """The check's pictures with the magnifier's box drawn on them; the JPEG-trained model's only after a
@@ -262,10 +241,7 @@ class CheckSection:
         key = originals.original_for(upload)
         if key is not None:
             return key, gr.update()
-        try:
-            size = imageio.image_size(upload) if upload else None
-        except imageio.ImageInputError:
-            size = None
+        size = upload_size(upload)
         if size is None or min(size) < check.DEFAULT_SCALE * check.MIN_TINY_SIDE:
             return gr.update(), gr.update()
         return OWN_PHOTO, upload

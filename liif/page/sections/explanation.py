@@ -6,7 +6,7 @@ import gradio as gr
 from liif.lessons import explain
 from liif.page import session
 from liif.page.sections.upscale import example_caption
-from liif.page.widgets import small_picture
+from liif.page.widgets import instant, shown, small_picture
 from liif.render import pictures
 
 EXAMPLE_HEIGHT = 240  # the example's three pictures, small: the answer's text is what they illustrate
@@ -35,17 +35,17 @@ class ExplanationSection:
             with gr.Accordion("How this was measured: the encoder's features, what LIIF added, the shrink-back check",
                               open=False, elem_id="answer-how") as self.how:
                 with gr.Row(equal_height=False):
-                    self.feature_view = gr.Image(label="Encoder features (3 main components)",
-                                                 format="png", interactive=False, visible=False, min_width=160,
-                                                 elem_id="feature-grid", elem_classes=["pixelated"],
-                                                 alt_text="The encoder's description of each input pixel, in false colour")
-                    self.added_view = gr.Image(
-                        label="What was added: |LIIF − bicubic|, with its colour scale", format="png",
-                        interactive=False, visible=False, height=320, min_width=160, elem_id="added-map",
+                    self.feature_view = shown(
+                        "feature-grid", "Encoder features (3 main components)", visible=False, min_width=160,
+                        elem_classes=["pixelated"],
+                        alt_text="The encoder's description of each input pixel, in false colour")
+                    self.added_view = shown(
+                        "added-map", "What was added: |LIIF − bicubic|, with its colour scale", visible=False,
+                        height=320, min_width=160,
                         alt_text="Heat map of how much LIIF changed each pixel over bicubic, with its colour scale")
-                    self.consistency_view = gr.Image(
-                        label="Your input | the LIIF output shrunk back", format="png", interactive=False,
-                        visible=False, min_width=160, elem_id="consistency", elem_classes=["pixelated"],
+                    self.consistency_view = shown(
+                        "consistency", "Your input | the LIIF output shrunk back", visible=False, min_width=160,
+                        elem_classes=["pixelated"],
                         alt_text="Your input beside the LIIF output shrunk back to its size")
             gr.Markdown(explain.sources_markdown(), elem_id="sources")
         self.outputs = [self.answer_note, self.example_row, *self.example_views, self.task_text, self.workflow_text,
@@ -53,7 +53,7 @@ class ExplanationSection:
 
     def wire(self):
         # Unqueued: the queue holds model work only, and the example waited for is made once, at start.
-        self.page.demo.load(self.landing_view, None, self.outputs, api_visibility="private", queue=False)
+        instant((self.page.demo.load,), self.landing_view, None, self.outputs)
 
     def explanation_view(self, result: session.Run) -> dict:
         """The three-part answer of a run, with its pictures: for a visitor's run, and for the example run

@@ -5,7 +5,7 @@ import gradio as gr
 
 from liif.lessons import probe
 from liif.page.experiments import run_experiment
-from liif.page.widgets import click_in_turn, page_work
+from liif.page.widgets import click_in_turn, page_work, shown
 
 
 class ProbeSection:
@@ -24,27 +24,24 @@ class ProbeSection:
             # probe_pictures.LABEL_SIZE tall: a 390 px phone shrinks them to about 300 px, the labels to about
             # 12 px (tests/test_screenshots_experiments.py measures it).
             self.lead = gr.Markdown(elem_id="probe-lead")
-            self.picture = gr.Image(
-                label="Your photo's pixels around the point, and the ones its colour is blended from",
-                show_label=False, format="png", type="pil", interactive=False, visible=False,
-                elem_id="probe-picture", buttons=["fullscreen"],
+            self.picture = shown(
+                "probe-picture", "Your photo's pixels around the point, and the ones its colour is blended from",
+                show_label=False, type="pil", visible=False, buttons=["fullscreen"],
                 alt_text="Your photo's pixels around the point, with the point and the pixels where the model "
                          "guessed its colour, each with how much its guess counts")
             with gr.Accordion("How this was measured", open=False, visible=False, elem_id="probe-how") as self.how:
                 with gr.Row(equal_height=False):
                     with gr.Column(min_width=280):
-                        self.terms = gr.Image(
-                            label="The feature grid at the same place, and the decoder's answers",
-                            show_label=False, format="png", type="pil", interactive=False,
-                            elem_id="probe-terms", buttons=["fullscreen"],
+                        self.terms = shown(
+                            "probe-terms", "The feature grid at the same place, and the decoder's answers",
+                            show_label=False, type="pil", buttons=["fullscreen"],
                             alt_text="The same place in the encoder's feature grid with the four grid points "
                                      "the query uses; below, each point's answer, the weighted sum, the bicubic "
                                      "term and the colour")
                     with gr.Column(min_width=280):
-                        self.profile = gr.Image(
-                            label="Along the output row: LIIF, bicubic and the input's pixels", show_label=False,
-                            format="png", type="pil", interactive=False, elem_id="probe-profile",
-                            buttons=["fullscreen"],
+                        self.profile = shown(
+                            "probe-profile", "Along the output row: LIIF, bicubic and the input's pixels",
+                            show_label=False, type="pil", buttons=["fullscreen"],
                             alt_text="Red, green and blue along the output row through the point: LIIF, the "
                                      "model's bicubic and the input's own pixels")
                 self.text = gr.Markdown(elem_id="probe-text")

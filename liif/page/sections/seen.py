@@ -8,7 +8,7 @@ import gradio as gr
 from liif.lessons import originals, seen, sources
 from liif.page import limits
 from liif.page.experiments import run_experiment
-from liif.page.widgets import click_in_turn, page_work, small_picture, upload_size
+from liif.page.widgets import click_in_turn, instant, page_work, small_picture, upload_size
 
 TITLE = "3. What it has seen decides what it draws"
 OWN_PHOTO = "own"
@@ -16,7 +16,6 @@ FACE = "grace-hopper"
 CHOICES = [("A tiny sign (printed text, drawn by our text generator)", "sign"),
            (f"A tiny face ({originals.ORIGINALS[FACE].label}, {originals.ORIGINALS[FACE].credit})", FACE),
            ("The photo above, as it is (its real picture is not known)", OWN_PHOTO)]
-PHOTO_TWIN = "edsr-baseline-liif.safetensors"  # the text model's starting point, when its record does not say
 INTRO = ("Two models with the same architecture, one trained on photographs and one that went on to train on "
          "pictures of printed text, get the same tiny picture. Whatever differs between their drawings came from "
          "their training pictures, not from the input. For the sign and the face the real picture is known, so "
@@ -52,16 +51,10 @@ class SeenSection:
 
     @staticmethod
     def model_pair(shelf) -> tuple:
-        """(the text-trained model, the photo model to compare it with): the model the text model's training
-        started from when it is on the shelf, else the clean EDSR-baseline, else any other; None where absent."""
+        """(the text-trained model, the photo model to compare it with: its clean twin, the JPEG-trained model
+        only when no other is there); None where absent."""
         text = shelf.text_trained()
-        if text is None:
-            return None, None
-        others = [name for name in shelf.names if name != text and name != shelf.jpeg_trained()] or \
-                 [name for name in shelf.names if name != text]
-        started = shelf.trained_from(text)
-        photo = started if started in others else PHOTO_TWIN if PHOTO_TWIN in others else (others or [None])[0]
-        return text, photo
+        return (None, None) if text is None else (text, shelf.clean_twin(text, avoid=shelf.jpeg_trained()))
 
     def model_names(self) -> tuple:
         """(the photo model, the text model) on the shelf, for the experiment's roles; gr.Error saying why this
@@ -87,11 +80,9 @@ class SeenSection:
                                  [self.pictures, *self.panels, self.text, self.share],
                                  show_progress_on=[self.text])
         upscale = self.page.upscale
-        upscale.scale.change(self.follow_main, [self.choice, upscale.upload, upscale.scale], [self.scale],
-                             api_visibility="private", queue=False)
-        for chosen in (upscale.upload.change, self.choice.change):
-            chosen(self.follow_photo, [self.choice, upscale.upload, self.scale], [self.scale],
-                   api_visibility="private", queue=False)
+        instant((upscale.scale.change,), self.follow_main, [self.choice, upscale.upload, upscale.scale], [self.scale])
+        instant((upscale.upload.change, self.choice.change), self.follow_photo,
+                [self.choice, upscale.upload, self.scale], [self.scale])
 
     @staticmethod
     def main_scale(scale) -> int:

@@ -8,8 +8,8 @@ from liif.lessons import sharp
 from liif.lessons.experiment import picture_size
 from liif.page import limits
 from liif.page.experiments import run_experiment
-from liif.page.widgets import MODEL_WORK, click_in_turn, page_work, small_picture
-from liif.render import imageio, sizes
+from liif.page.widgets import click_in_turn, model_work, page_work, small_picture
+from liif.render import sizes
 
 INTRO = ("**The average and the sharp guess.** One network trained two ways: to be right on average (soft: the "
          "mean of every detail that fits) and, against a critic, to look real (one sharp guess). The slider blends "
@@ -41,20 +41,17 @@ class SharpSection:
         outputs = [self.state, self.average_view, self.blend_view, self.text, self.pictures]
         self.job = click_in_turn(self.ctx, self.button, self.text, self.draw,
                                  [self.page.run_state, up.upload, up.scale, self.blend], outputs, show_progress_on=[self.text])
-        self.blend.release(self.reblend, [self.state, self.blend], outputs, api_visibility="private",
-                           concurrency_id=MODEL_WORK, show_progress_on=[self.blend_view])
+        model_work(self.blend.release, self.reblend, [self.state, self.blend], outputs,
+                   show_progress_on=[self.blend_view])
 
     # -- handlers ------------------------------------------------------------------------------------
 
     @page_work
     def draw(self, result, upload, scale, blend, progress=gr.Progress(), request: gr.Request = None):
         """The last run's photo (else the upload) at its scale, by both trainings and by the blend."""
-        if result is not None:
-            picture, scale = result.request.loaded, result.scale[0]
-        elif upload:
-            picture = upload
-        else:
-            raise imageio.ImageInputError("choose a photo first (try an example above)")
+        picture, _, _ = self.page.experiment_picture(result, upload,
+                                                     missing="choose a photo first (try an example above)")
+        scale = scale if result is None else result.scale[0]
         return self._guess({"picture": picture, "scale": float(scale or 8), "blend": float(blend)}, request,
                            lambda f: progress(f, desc="the average, the sharp guess, then the blend"))
 

@@ -15,14 +15,12 @@ from PIL import Image
 
 from liif.lessons import answers, check, experiment, seen, sharp
 from liif.page import limits
-from liif.page.widgets import MODEL_WORK, click_in_turn, page_work, upload_size
+from liif.page.widgets import click_in_turn, instant, model_work, page_work, upload_size
 from liif.render import imageio, pictures
 
 TOUR_SCALE = 8  # the story's scale: the asker's "8x"
-# The steps, in the story's order: (the section's attribute on the page, what the plan calls it).
-STEPS = (("upscale", "1. your photo"), ("sharp", "1. the sharp guess"), ("answers", "2. many answers"),
-         ("seen", "3. what it has seen"), ("check", "4. the real photo"), ("probe", "5. one pixel"),
-         ("zoom", "6a. zoom movie"), ("ladder", "6b. scale ladder"))
+# The steps, in the story's order: each section's attribute on the page.
+STEPS = ("upscale", "sharp", "answers", "seen", "check", "probe", "zoom", "ladder")
 
 
 def tour_scale(width: int, height: int, speed) -> float:
@@ -97,7 +95,7 @@ class TourSection:
         event = click_in_turn(self.ctx, self.button, self.text, self.plan, [up.upload, up.scale, up.model],
                               [self.text, self.download, up.scale, *(control for control, _ in self.scale_controls)]
                               ).event
-        for attribute, _ in STEPS:
+        for attribute in STEPS:
             section = getattr(page, attribute)
             if getattr(section, "job", None) is None:  # a step this server cannot run (a model not shipped)
                 continue
@@ -110,15 +108,14 @@ class TourSection:
         sources = (("2-answers.png", page.answers, "share"), ("3-seen.png", page.seen, "share"),
                    ("4-check.png", page.check, "share"), ("5-one-pixel.png", page.probe, "picture"),
                    ("6a-zoom.webp", page.zoom, "download"), ("6b-ladder.png", page.ladder, "gallery"))
-        self.sheet_names = [name for name, section, attribute in sources if hasattr(section, attribute)]
-        event.then(self.finish, [page.run_state, up.magnifier_view,
-                                 *(getattr(section, attribute) for _, section, attribute in sources
-                                   if hasattr(section, attribute))],
-                   [self.text, self.download], api_visibility="private", concurrency_id=MODEL_WORK)
+        sources = [(name, getattr(section, attribute)) for name, section, attribute in sources
+                   if hasattr(section, attribute)]
+        self.sheet_names = [name for name, _ in sources]
+        model_work(event.then, self.finish, [page.run_state, up.magnifier_view, *(made for _, made in sources)],
+                   [self.text, self.download])
         # A class sees the pictures and the sentences from the back of the room: larger type, the numbers
         # folded away (assets/app.css, body.projector).
-        self.projector.click(None, None, None, js="() => document.body.classList.toggle('projector')",
-                             api_visibility="private", queue=False)
+        instant((self.projector.click,), None, None, None, js="() => document.body.classList.toggle('projector')")
 
     @page_work
     def plan(self, upload, scale, model_name):

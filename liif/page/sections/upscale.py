@@ -11,9 +11,10 @@ from liif.lessons import explain
 from liif.page import limits, scale_cap, session, wait
 from liif.page.context import visitor
 from liif.page.widgets import (
-    MODEL_WORK,
     PhotoUpload,
     click_in_turn,
+    instant,
+    model_work,
     picture,
     said_as_sentence,
     unless_expected,
@@ -141,35 +142,32 @@ class UpscaleSection:
         run_outputs = [page.run_state, self.results_area, self.input_view, self.bicubic_view, self.liif_view,
                        self.magnifier_view, self.compare_view, self.compare_note, self.download, self.status, self.magnify_x,
                        self.magnify_y, self.magnify_side, self.clicked] + explanation.outputs
-        self.upload.change(self.suggest_model, [self.upload, self.model], [self.model, self.jpeg_note],
-                           api_visibility="private", queue=False)
-        for chosen in (self.upload.change, self.model.change):
-            chosen(self.scale_limit, [self.upload, self.scale, self.model], [self.scale], api_visibility="private",
-                   queue=False)
+        instant((self.upload.change,), self.suggest_model, [self.upload, self.model], [self.model, self.jpeg_note])
+        instant((self.upload.change, self.model.change), self.scale_limit, [self.upload, self.scale, self.model],
+                [self.scale])
         # The status line says the wait at once (click_in_turn's clock), and Gradio's tracker draws the live
         # queue place and seconds on it (assets/app.css puts it in the line's flow, where it is seen);
         # "minimal" so that it does not cover the line's own progress text.
         self.job = click_in_turn(self.ctx, self.run_button, self.status, self.run,
                                  controls[:4] + [self.model, self.stretch, self.clicked], run_outputs,
                                  clock=self.clicked, show_progress_on=[self.status], show_progress="minimal")
-        self.run_button.click(None, None, None, js=SHOW_RESULTS_JS, api_visibility="private", queue=False)
+        instant((self.run_button.click,), None, None, None, js=SHOW_RESULTS_JS)
         magnifier_outputs = [self.bicubic_view, self.liif_view, self.magnifier_view, self.magnify_x, self.magnify_y]
         for clickable in (self.bicubic_view, self.liif_view):
-            clickable.select(self.pick_region, [page.run_state, self.magnify_side], magnifier_outputs,
-                             api_visibility="private", concurrency_id=MODEL_WORK, show_progress_on=[self.magnifier_view])
-        self.magnify_side.release(self.pick_point, [page.run_state, self.magnify_x, self.magnify_y, self.magnify_side],
-                                  magnifier_outputs + [page.point_state], api_visibility="private",
-                                  concurrency_id=MODEL_WORK, show_progress_on=[self.magnifier_view])
-        self.examples.select(self.pick_example, None, [self.upload], api_visibility="private", queue=False)
+            model_work(clickable.select, self.pick_region, [page.run_state, self.magnify_side], magnifier_outputs,
+                       show_progress_on=[self.magnifier_view])
+        model_work(self.magnify_side.release, self.pick_point,
+                   [page.run_state, self.magnify_x, self.magnify_y, self.magnify_side],
+                   magnifier_outputs + [page.point_state], show_progress_on=[self.magnifier_view])
+        instant((self.examples.select,), self.pick_example, None, [self.upload])
         # Typed coordinates move the point the movie and the ladder use too, as a click does.
         click_in_turn(self.ctx, self.magnify_button, self.status, self.pick_point,
                       [page.run_state, self.magnify_x, self.magnify_y, self.magnify_side],
                       magnifier_outputs + [page.point_state],
                       show_progress_on=[self.magnifier_view])
         # Before a run: how long it will take, when that is more than a few seconds.
-        for control in controls:
-            control.change(self.estimate, controls, [self.estimate_note], api_visibility="private",
-                           show_progress="hidden", queue=False)
+        instant([control.change for control in controls], self.estimate, controls, [self.estimate_note],
+                show_progress="hidden")
         self.cap.wire(self.upload, self.model, self.scale)
 
     # -- handlers ------------------------------------------------------------------------------------
@@ -204,14 +202,16 @@ class UpscaleSection:
             raise
 
     def failed_view(self, reason: str) -> dict:
-        cleared = [gr.update(value=None) for _ in range(3)]  # one each: Gradio consumes an update as it applies it
-        return {
-            self.page.run_state: None, self.input_view: cleared[0], self.bicubic_view: cleared[1],
-            self.liif_view: cleared[2], self.magnifier_view: gr.update(value=None, label="Magnifier"),
-            self.compare_view: gr.update(value=None, visible=False), self.compare_note: gr.update(visible=False),
-            self.download: gr.update(visible=False),
-            self.status: f"**Not run**: {reason}.",
-        }
+        # A fresh update each: Gradio consumes an update as it applies it.
+        return self.previous_run_gone() | {view: gr.update(value=None) for view in
+                                           (self.input_view, self.bicubic_view, self.liif_view)} | {
+            self.status: f"**Not run**: {reason}."}
+
+    def previous_run_gone(self) -> dict:
+        """What of the previous run could pass for a new one's (or a failed one's): emptied or hidden."""
+        return {self.page.run_state: None, self.magnifier_view: gr.update(value=None, label="Magnifier"),
+                self.compare_view: gr.update(value=None, visible=False), self.compare_note: gr.update(visible=False),
+                self.download: gr.update(visible=False)}
 
     def scale_limit(self, upload, scale, model_name):
         """After a photo or model is chosen: the slider goes only as far as the page accepts for it (the
@@ -242,13 +242,9 @@ class UpscaleSection:
             self.status: doing,
         }
         if partial.fraction == 0:  # a new run: nothing of the previous one may pass for this one's
-            view |= self.page.explanation.working_view() | {
+            view |= self.page.explanation.working_view() | self.previous_run_gone() | {
                 self.results_area: gr.update(visible=True), self.input_view: self.input_display(request),
-                self.bicubic_view: gr.update(value=partial.bicubic_shown, label=output_label("Bicubic", request)),
-                self.page.run_state: None, self.magnifier_view: gr.update(value=None, label="Magnifier"),
-                self.compare_view: gr.update(value=None, visible=False), self.compare_note: gr.update(visible=False),
-            self.download: gr.update(visible=False),
-            }
+                self.bicubic_view: gr.update(value=partial.bicubic_shown, label=output_label("Bicubic", request))}
         return view
 
     def pictures_view(self, result: session.Run) -> dict:
@@ -256,21 +252,17 @@ class UpscaleSection:
         (done_view follows once these are sent)."""
         request, facts = result.request, result.facts
         side = magnifier_start(result)
-        magnified = session.magnify(self.ctx.shelf, result, side=side)
+        bicubic, liif, magnifier, x, y = self.magnify_at(result, side=side)
         return self.page.explanation.explanation_view(result) | {
-            self.bicubic_view: gr.update(value=pictures.draw_box(result.bicubic_display, magnified.output_box),
-                                         label=output_label("Bicubic", request)),
-            self.liif_view: gr.update(value=pictures.draw_box(result.liif_display, magnified.output_box),
-                                      label=output_label("LIIF", request)),
-            self.magnifier_view: self.magnifier_image(magnified),
+            self.bicubic_view: gr.update(value=bicubic, label=output_label("Bicubic", request)),
+            self.liif_view: gr.update(value=liif, label=output_label("LIIF", request)),
+            self.magnifier_view: magnifier,
             self.compare_view: gr.update(value=session.compare_pair(result), visible=True),
             self.compare_note: gr.update(visible=True),
             self.status: "**Every picture is made**: sending them to your browser.",
             self.page.explanation.answer_note:
                 f"**Your run**: {facts.in_width}×{facts.in_height} at {explain.scale_text(facts)}.",
-            self.magnify_x: round((magnified.output_box[0] + magnified.output_box[2]) / 2),
-            self.magnify_y: round((magnified.output_box[1] + magnified.output_box[3]) / 2),
-            self.magnify_side: side,
+            self.magnify_x: x, self.magnify_y: y, self.magnify_side: side,
         }
 
     def done_view(self, result: session.Run, waited: wait.Wait) -> dict:
@@ -294,7 +286,7 @@ class UpscaleSection:
         gain = card.jpeg_gain_db()
         why = ("" if gain is None else f" On Set5's ×4 inputs saved as JPEG quality 50 it comes {gain:+.2f} dB closer "
                "to the real photos than the same model trained on clean ones (weights/README.md).")
-        return model_name if model_name == jpeg_model else jpeg_model, (
+        return jpeg_model, (
             f"**Your photo is a JPEG**: its 8×8 compression blocks are part of it now, and a model trained on clean "
             f"photos sharpens them as if they were detail. The Model menu now picks "
             f"{self.ctx.model_label(jpeg_model)}: it learned from JPEG inputs like yours.{why} Choose another "
@@ -302,8 +294,6 @@ class UpscaleSection:
 
     def estimate(self, upload, scale, target_width, target_height, model_name):
         """Before a run: say how long it will take when that is more than a few seconds (else nothing)."""
-        if not upload:
-            return ""
         size = upload_size(upload)  # from the header alone: this answers every change of a control, unqueued
         if size is None:
             return ""  # Run says what is wrong, in one sentence
@@ -316,28 +306,30 @@ class UpscaleSection:
 
     def pick_region(self, result, side=None, evt: gr.SelectData = None):
         """A click on an output moves the magnifier there."""
-        return self.magnify_at(result, evt.index[0], evt.index[1], side)
+        return self.magnify_at(result, (evt.index[0], evt.index[1]), side)
 
     def pick_point(self, result, x, y, side=None):
         """The keyboard's way to the magnifier (x and y typed in output pixels), and its zoom: `side` input
         pixels across. The point also becomes the one the zoom movie and the scale ladder centre on (a
         click sets it through remember_point)."""
-        *views, x, y = self.magnify_at(result, x or 0, y or 0, side)
+        *views, x, y = self.magnify_at(result, (x or 0, y or 0), side)
         return (*views, x, y, session.point_fraction(result, x, y))
 
-    def magnify_at(self, result, x, y, side=None):
+    def magnify_at(self, result, centre=None, side=None) -> tuple:
+        """(bicubic and LIIF with the magnifier's box, the magnifier, its centre x and y in output pixels) for
+        the magnifier around output pixel `centre` (x, y) (else the middle), `side` input pixels across."""
         if result is None:
             raise gr.Error("Run the model first; then click the output to look closer.", print_exception=False)
-        x = min(max(int(x), 0), result.request.out_width - 1)
-        y = min(max(int(y), 0), result.request.out_height - 1)
+        if centre is not None:
+            centre = (min(max(int(centre[0]), 0), result.request.out_width - 1),
+                      min(max(int(centre[1]), 0), result.request.out_height - 1))
         side = None if side is None else min(max(float(side), MAGNIFIER_SIDES[0]), MAGNIFIER_SIDES[1])
-        magnified = session.magnify(self.ctx.shelf, result, centre=(x, y), side=side)
-        return (
-            pictures.draw_box(result.bicubic_display, magnified.output_box),
-            pictures.draw_box(result.liif_display, magnified.output_box),
-            self.magnifier_image(magnified),
-            x, y,  # the keyboard inputs follow a click
-        )
+        magnified = session.magnify(self.ctx.shelf, result, centre=centre, side=side)
+        x0, y0, x1, y1 = magnified.output_box
+        # The keyboard inputs follow a click.
+        x, y = centre if centre is not None else (round((x0 + x1) / 2), round((y0 + y1) / 2))
+        return (pictures.draw_box(result.bicubic_display, magnified.output_box),
+                pictures.draw_box(result.liif_display, magnified.output_box), self.magnifier_image(magnified), x, y)
 
     def jpeg_words(self, result) -> str:
         """For a JPEG photo: which kind of model this run used, in a sentence ("" for other photos)."""
