@@ -112,7 +112,6 @@ class _ProgressLines:
 def _run_upscale(args):
     import time
 
-    import torch
     from tqdm import tqdm
 
     from liif.render import imageio, sizes
@@ -132,22 +131,15 @@ def _run_upscale(args):
     sources = {source.resolve() for source, _ in pairs}  # `--out-dir .` must not replace a.png with a.jpg's result
     for source, target in pairs:
         start = time.perf_counter()
+        loaded = None
         try:
             if target.resolve() in written:
-                raise imageio.ImageInputError(f"its output {target} would overwrite another input's output in this run")
+                raise imageio.ImageInputError(f"{source}: its output {target} would overwrite another input's "
+                                              "output in this run")
             if target.resolve() in sources:
-                raise imageio.ImageInputError(f"writing {target} would overwrite an input file; choose another output")
-        except imageio.ImageInputError as exc:
-            failed += 1
-            print(f"error: {source}: {exc}", file=sys.stderr)
-            continue
-        try:
-            loaded = imageio.load_image(source, max_pixels=max_in, name=str(source))
-        except imageio.ImageInputError as exc:  # these messages start with the file's name
-            failed += 1
-            print(f"error: {exc.for_command_line()}", file=sys.stderr)
-            continue
-        try:
+                raise imageio.ImageInputError(f"{source}: writing {target} would overwrite an input file; "
+                                              "choose another output")
+            loaded = imageio.load_image(source, max_pixels=max_in, name=str(source))  # its messages name the file
             if args.region is not None:
                 x0, y0, x1, y1 = sizes.check_region(args.region, loaded.width, loaded.height)
                 in_w, in_h, what = x1 - x0, y1 - y0, "region"
@@ -174,30 +166,33 @@ def _run_upscale(args):
 
                 image = upscale_image(upscaler, loaded, out_w, out_h, progress=progress, region=args.region)
             imageio.save_png(image, target)
-        except imageio.ImageInputError as exc:
+        except (imageio.ImageInputError, MemoryError, RuntimeError, OSError) as exc:
             failed += 1
-            print(f"error: {source}: {exc.for_command_line()}", file=sys.stderr)
-            continue
-        except (torch.OutOfMemoryError, MemoryError):
-            failed += 1
-            print(f"error: {source}: ran out of memory; choose a smaller scale or a --region", file=sys.stderr)
-            continue
-        except RuntimeError as exc:  # PyTorch reports a failed CPU allocation as a RuntimeError
-            failed += 1
-            if "alloc" in str(exc).lower() or "memory" in str(exc).lower():
-                print(f"error: {source}: ran out of memory; choose a smaller scale or a --region", file=sys.stderr)
-            else:
-                print(f"error: {source}: the model failed: {str(exc).splitlines()[0]}", file=sys.stderr)
-            continue
-        except OSError as exc:  # the output side: a read-only folder, a full disk
-            failed += 1
-            print(f"error: {source}: could not write {target}: {exc.strerror or exc}", file=sys.stderr)
+            said = _failure(exc, target)
+            print(f"error: {said}" if loaded is None else f"error: {source}: {said}", file=sys.stderr)
             continue
         written.add(target.resolve())
         for notice in loaded.notices:
             print(f"note: {source}: {notice}", file=sys.stderr)
         print(f"{source} -> {target} ({out_w}×{out_h}, {time.perf_counter() - start:.1f} s)", flush=True)
     return 1 if failed else 0
+
+
+def _failure(exc, target) -> str:
+    """What went wrong with one input, as its error line says it."""
+    import torch
+
+    from liif.render.imageio import ImageInputError
+
+    if isinstance(exc, ImageInputError):
+        return exc.for_command_line()
+    # PyTorch reports a failed CPU allocation as a plain RuntimeError
+    if isinstance(exc, (torch.OutOfMemoryError, MemoryError)) or (
+            isinstance(exc, RuntimeError) and ("alloc" in str(exc).lower() or "memory" in str(exc).lower())):
+        return "ran out of memory; choose a smaller scale or a --region"
+    if isinstance(exc, RuntimeError):
+        return f"the model failed: {str(exc).splitlines()[0]}"
+    return f"could not write {target}: {exc.strerror or exc}"  # the output side: a read-only folder, a full disk
 
 
 def _estimate(upscaler, source, in_pixels, out_w, out_h) -> None:

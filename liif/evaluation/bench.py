@@ -21,7 +21,7 @@ from torch import nn
 from liif.core import geometry, int8
 from liif.core.model import LIIF, LIIFConfig
 from liif.core.reference import query_reference
-from liif.render.engine import Upscaler, pick_device
+from liif.render.engine import Upscaler, pick_device, synchronize
 from liif.render.precision import cpu_facts, cpu_has_fast_bf16, pick_precision
 
 
@@ -90,11 +90,6 @@ def _vm_hwm_mib():
     except OSError:
         pass
     return float("nan")
-
-
-def _sync(device):
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def _region(work: Workload):
@@ -169,13 +164,13 @@ class FastPath(_TimedPath):
     def _run(self, image) -> tuple:
         engine, device = self.engine, self.engine.device
         engine.encodings.clear()  # every run encodes: the pictures are new to the engine
-        _sync(device)
+        synchronize(device)
         t0 = time.perf_counter()
         engine.encode(image)
-        _sync(device)
+        synchronize(device)
         t1 = time.perf_counter()
         out = engine.render_region(image, self.box, self.out_size)
-        _sync(device)
+        synchronize(device)
         return t1 - t0, time.perf_counter() - t1, out
 
     def result(self, model: LIIF) -> dict:
@@ -213,13 +208,13 @@ class ReferencePath(_TimedPath):
         inp = geometry.normalise(image)
         t0 = time.perf_counter()
         feat = self.model.encode(inp)
-        _sync(self.device)
+        synchronize(self.device)
         t1 = time.perf_counter()
         coord, cell = self.coord, self.cell
         parts = [query_reference(self.model, feat, coord[:, i : i + 30000], cell[:, i : i + 30000], inp)
                  for i in range(0, coord.shape[1], 30000)]
         out = geometry.denormalise(torch.cat(parts, 1))
-        _sync(self.device)
+        synchronize(self.device)
         return t1 - t0, time.perf_counter() - t1, out
 
     def warm_up(self) -> None:

@@ -70,6 +70,12 @@ def pick_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
+def synchronize(device: torch.device) -> None:
+    """Wait for the device's queued work: timings of asynchronous work (CUDA) need it."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 @dataclass(frozen=True)
 class Speed:
     """What one pixel costs this engine on this machine, measured by `Upscaler.speed()`."""

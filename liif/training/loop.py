@@ -26,20 +26,13 @@ import torch.distributed as dist
 from liif.core.degrade import parse_quality_range
 from liif.core.model import count_parameters
 from liif.core.weights import save_weights
+from liif.render.engine import synchronize
 from liif.training.adversarial import AdversarialTrainer
 from liif.training.config import TrainConfig, learning_rate
 from liif.training.data import CropSampler, decode, list_images, split_holdout
 from liif.training.full_crops import FullCropSampler, detect_training_faces
-from liif.training.timebox import TimeBox, TimeKeeper
-from liif.training.trainer import (
-    Trainer,
-    atomic_save,
-    hardware_description,
-    load_checkpoint,
-    profile,
-    synchronize,
-    validate,
-)
+from liif.training.timebox import TimeKeeper
+from liif.training.trainer import Trainer, atomic_save, hardware_description, load_checkpoint, profile, validate
 
 LOG_FIELDS = ["step", "loss", "lr", "elapsed_s", "val_x2", "val_x4", "val_x8"]
 # An adversarial run also logs its other losses and the held-out renders' detail (a share of the photos').
@@ -72,7 +65,7 @@ def train(cfg: TrainConfig, resume: bool = True, max_steps_this_session: int | N
     log = _Log(run_dir / "log.csv", rank, ADVERSARIAL_LOG_FIELDS if cfg.adversarial else LOG_FIELDS)
     keeper = None
     if cfg.minutes > 0 and not run.time_boxed:
-        keeper = TimeKeeper(TimeBox(cfg.minutes, started), run.step, run.device)
+        keeper = TimeKeeper(cfg.minutes, started, run.step, run.device)
         cfg.steps = 10**9  # provisional until the keeper plans; the warm-up's learning rates do not depend on it
     session_first = run.step
     last = _session_end(cfg, session_first, max_steps_this_session)
