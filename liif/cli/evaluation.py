@@ -1,7 +1,10 @@
 """`python -m liif eval`, `bench` and `card`: quality under the paper's protocol, speed, the model card."""
 
 import argparse
+import json
+import shlex
 import sys
+from pathlib import Path
 
 from liif import settings
 from liif.cli.common import fail
@@ -50,10 +53,6 @@ def add_eval(sub):
 
 
 def _run_eval(args):
-    import json
-    import shlex
-    from pathlib import Path
-
     from liif.core.weights import WeightsError, resolve_weights
     from liif.evaluation.benchmark import compare_precisions, format_comparison, format_table, run_benchmark
 

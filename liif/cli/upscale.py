@@ -1,6 +1,8 @@
 """`python -m liif upscale` and `info`: images to any size, and what a model file holds."""
 
 import sys
+import time
+from pathlib import Path
 
 from liif.cli.common import add_model_options, checked, fail, make_upscaler
 from liif.core import fmt
@@ -60,8 +62,6 @@ def add_upscale(sub):
 
 def _output_paths(args) -> list:
     """(input, output) pairs; raises ImageInputError for an unusable -o or --out-dir, before any work."""
-    from pathlib import Path
-
     from liif.render.imageio import ImageInputError, check_writable_folder
 
     inputs = [Path(name) for name in args.inputs]
@@ -90,15 +90,11 @@ class _ProgressLines:
     PROGRESS_LINE_SECONDS (tqdm's bar is for terminals only)."""
 
     def __init__(self, name: str, rows: int, every: float | None = None):
-        import time
-
         self.name, self.rows = name, rows
         self.every = PROGRESS_LINE_SECONDS if every is None else every
         self.start = self.last = time.monotonic()
 
     def __call__(self, fraction: float) -> None:
-        import time
-
         now = time.monotonic()
         if now - self.last < self.every or fraction >= 1:
             return
@@ -110,8 +106,6 @@ class _ProgressLines:
 
 
 def _run_upscale(args):
-    import time
-
     from tqdm import tqdm
 
     from liif.render import imageio, sizes

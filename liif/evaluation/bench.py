@@ -13,7 +13,7 @@ over the reference.
 import json
 import statistics
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -310,4 +310,4 @@ def format_table(rows) -> str:
 
 
 def to_json(rows) -> str:
-    return json.dumps(rows, indent=2, default=lambda o: asdict(o) if hasattr(o, "__dataclass_fields__") else str(o))
+    return json.dumps(rows, indent=2, default=str)

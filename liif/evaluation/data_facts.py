@@ -32,10 +32,6 @@ FACTS_SUFFIX = ".data.json"
 TEXT_RECORD = "text-set.json"  # what liif.training.text_pictures writes beside HR/
 PICTURE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}  # as training's list_images
 TRAINING_MAX_SIDE = 2040  # TrainConfig.max_side's default (the CLI passes the config's own value)
-# Faces are looked for in a copy at most this large: the cascade's smallest face (24 px) there is ~96 px of a
-# 2040-px training picture, the size of a training crop (48-192 px). Measured on the photo folder: at 1024 the
-# detector also "found" faces in 8 of the 38 wallpapers (leaves, raindrops, sky; none shows a face), at 512 in 2.
-DETECT_MAX_SIDE = 512
 SOURCE_LABELS = {
     "bsds500": "BSDS500 (Berkeley segmentation photos)",
     "t91": "T91 (Yang et al. 2010, small photos)",
@@ -75,7 +71,7 @@ def training_size(width: int, height: int, max_side: int | None) -> tuple:
 
 
 def folder_facts(folder, files=None, max_side: int | None = TRAINING_MAX_SIDE, detect_faces: bool = True,
-                 detect_max_side: int = DETECT_MAX_SIDE, progress=None) -> dict:
+                 detect_max_side: int = faces.DETECT_MAX_SIDE, progress=None) -> dict:
     """The facts of a folder of training pictures (see the module's words). `files` are the pictures to count
     (default: `picture_files` of the folder, or of a text set's HR/); `progress(done, count)` after each."""
     started = time.perf_counter()

@@ -100,10 +100,6 @@ class CropSampler:
                                        for size in range(lr_size, self.max_size + 1)]).to(self.device)
         self._device_generator = torch.Generator(device=self.device)
 
-    @property
-    def n_pixels(self) -> int:
-        return int(self.weights.sum().item())
-
     def sample(self, batch_size: int, generator: torch.Generator):
         """(lr (B, 3, lr, lr), coord (B, Q, 2), cell (B, Q, 2), gt (B, Q, 3)), normalised to [-1, 1]."""
         return self.make_batch(self.plan(batch_size, generator))

@@ -24,10 +24,8 @@ import torch
 import torch.nn.functional as F
 
 from liif.core import geometry
-from liif.evaluation.faces import find_faces
+from liif.evaluation.faces import DETECT_MAX_SIDE, find_faces
 from liif.training.data import compress_inputs
-
-DETECT_MAX_SIDE = 512  # faces are looked for on a copy this small (as the data facts do): quick, and enough
 
 
 class FullCropSampler:
