@@ -138,16 +138,13 @@ def _prefix(path: Path) -> str:
 
 def _shares(keys: list, areas: list, labels: dict) -> list:
     """[{key, label, pictures, training_megapixels, area_share}], the largest share first."""
-    total = sum(areas)
-    out: dict = {}
+    total, summed = sum(areas), {}
     for key, area in zip(keys, areas):
-        entry = out.setdefault(key, {"key": key, "label": labels.get(key, key), "pictures": 0, "area": 0})
-        entry["pictures"] += 1
-        entry["area"] += area
-    rows = sorted(out.values(), key=lambda e: -e["area"])
-    return [{"key": e["key"], "label": e["label"], "pictures": e["pictures"],
-             "training_megapixels": round(e["area"] / 1e6, 3), "area_share": round(e["area"] / total, 4)}
-            for e in rows]
+        pictures, so_far = summed.get(key, (0, 0))
+        summed[key] = pictures + 1, so_far + area
+    return [{"key": key, "label": labels.get(key, key), "pictures": pictures,
+             "training_megapixels": round(area / 1e6, 3), "area_share": round(area / total, 4)}
+            for key, (pictures, area) in sorted(summed.items(), key=lambda kv: -kv[1][1])]
 
 
 def _licences(folder: Path, files: list) -> dict:
