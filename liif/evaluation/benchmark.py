@@ -1,6 +1,6 @@
 """Benchmark evaluation (Set5, Set14, B100, ...) under the LIIF paper's protocol (docs/evaluation-protocol.md).
 
-    results = evaluate(bicubic_upscaler(), "../shared/data/benchmark", ["Set5"], [2, 4])
+    results = evaluate(bicubic, "../shared/data/benchmark", ["Set5"], [2, 4])
     print(format_table({"bicubic": results}))
 
 The data root holds `<Set>/HR/*.png` and `<Set>/LR_bicubic/X{k}/*.png`. For x2, x3, x4 the input is
@@ -127,14 +127,10 @@ def evaluate(upscale_fn, data_root, sets, scales, progress: bool = True, label: 
     return results
 
 
-def bicubic_upscaler():
+def bicubic(lr: np.ndarray, out_h: int, out_w: int) -> np.ndarray:
     """The baseline: MATLAB-style bicubic (uint8 in, rounded uint8 out) straight to the output size.
     It reproduces the protocol's known bicubic numbers (pinned in tests/test_eval.py)."""
-
-    def upscale(lr: np.ndarray, out_h: int, out_w: int) -> np.ndarray:
-        return imresize(lr, output_shape=(out_h, out_w))
-
-    return upscale
+    return imresize(lr, output_shape=(out_h, out_w))
 
 
 def liif_upscaler(upscaler):
@@ -176,7 +172,7 @@ def run_benchmark(data_root, sets, scales, model_path=None, device="auto", preci
             report["compare"] = {"file": str(other.weights.path), "config": other.model.config.to_dict()}
             upscalers["compare"] = liif_upscaler(other)
     # Bicubic first: it is quick, so a data problem shows up before the model's long run.
-    upscalers = {"bicubic": bicubic_upscaler(), **upscalers}
+    upscalers = {"bicubic": bicubic, **upscalers}
     report["results"] = {name: evaluate(fn, data_root, sets, scales, progress, label=name, jpeg_quality=jpeg_quality)
                          for name, fn in upscalers.items()}
     return report

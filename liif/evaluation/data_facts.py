@@ -30,7 +30,7 @@ from liif.evaluation import faces
 
 FACTS_SUFFIX = ".data.json"
 TEXT_RECORD = "text-set.json"  # what liif.training.text_pictures writes beside HR/
-PICTURE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}  # as training's list_images
+PICTURE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}  # what training reads too
 TRAINING_MAX_SIDE = 2040  # TrainConfig.max_side's default (the CLI passes the config's own value)
 SOURCE_LABELS = {
     "bsds500": "BSDS500 (Berkeley segmentation photos)",
