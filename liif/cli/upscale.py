@@ -8,24 +8,17 @@ from liif.cli.common import add_model_options, checked, fail, make_upscaler
 from liif.core import fmt
 
 
-def scale_factor(text):
-    """A scale factor on the command line: a positive, finite number (ImageInputError otherwise)."""
-    from liif.render.sizes import output_size
+def _output_option(which: str):
+    """The parser of --scale, --width or --height: the value as `sizes.output_size` checks it (ImageInputError
+    otherwise), a positive finite scale or a whole number of pixels."""
 
-    output_size(1, 1, scale=text)  # validates: a positive, finite number
-    return float(text)
+    def parse(text):
+        from liif.render.sizes import output_size
 
+        width, height = output_size(1, 1, **{which: text})
+        return {"scale": float(text), "width": width, "height": height}[which]
 
-def _width(text):
-    from liif.render.sizes import output_size
-
-    return output_size(1, 1, width=text)[0]
-
-
-def _height(text):
-    from liif.render.sizes import output_size
-
-    return output_size(1, 1, height=text)[1]
+    return parse
 
 
 def _pixels(text):
@@ -43,10 +36,10 @@ def add_upscale(sub):
                                    "greyscale and transparency are kept.")
     p.add_argument("inputs", nargs="+", metavar="IN", help=f"image files ({imageio.SUPPORTED_NAMES})")
     size = p.add_mutually_exclusive_group(required=True)
-    size.add_argument("--scale", type=checked(scale_factor), metavar="S", help="scale factor, e.g. 4 or 3.5")
+    size.add_argument("--scale", type=checked(_output_option("scale")), metavar="S", help="scale factor, e.g. 4 or 3.5")
     size.add_argument("--size", type=checked(sizes.parse_size), metavar="WxH", help="exact output size, e.g. 1920x1080")
-    size.add_argument("--width", type=checked(_width), metavar="W", help="output width; height keeps the aspect ratio")
-    size.add_argument("--height", type=checked(_height), metavar="H", help="output height; width keeps the aspect ratio")
+    size.add_argument("--width", type=checked(_output_option("width")), metavar="W", help="output width; height keeps the aspect ratio")
+    size.add_argument("--height", type=checked(_output_option("height")), metavar="H", help="output height; width keeps the aspect ratio")
     out = p.add_mutually_exclusive_group(required=True)
     out.add_argument("-o", "--output", metavar="OUT", help="output .png file (one input only)")
     out.add_argument("--out-dir", metavar="DIR", help="folder for the outputs, named after each input (.png)")

@@ -111,19 +111,13 @@ def write_facts(facts: dict, path) -> Path:
     return path
 
 
-def facts_path(weights_path) -> Path:
-    """weights/edsr-baseline-liif.safetensors -> weights/edsr-baseline-liif.data.json"""
-    weights_path = Path(weights_path)
-    return weights_path.with_name(weights_path.name.removesuffix(weights_path.suffix) + FACTS_SUFFIX)
-
-
 def facts_beside(weights_path) -> dict | None:
-    """The facts file beside a weights file (what its training pictures were), or None when there is none or
-    it cannot be read."""
+    """The facts file beside a weights file (what its training pictures were: weights/NAME.safetensors ->
+    weights/NAME.data.json), or None when there is none or it cannot be read."""
     if weights_path is None:
         return None
     try:
-        facts = json.loads(facts_path(weights_path).read_text())
+        facts = json.loads(Path(weights_path).with_suffix(FACTS_SUFFIX).read_text())
     except (OSError, ValueError):
         return None
     return facts if isinstance(facts, dict) else None
