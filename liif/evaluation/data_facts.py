@@ -91,7 +91,8 @@ def folder_facts(folder, files=None, max_side: int | None = TRAINING_MAX_SIDE, d
         "training_megapixels": round(total_area / 1e6, 3),
     }
     if record:
-        facts["sources"] = _shares(_background_of(record, files), areas, BACKGROUND_LABELS)
+        background = {Path(entry["file"]).name: entry.get("background", "unknown") for entry in record.get("files", [])}
+        facts["sources"] = _shares([background.get(p.name, "unknown") for p in files], areas, BACKGROUND_LABELS)
         facts["text"] = _text_facts(record, files)
     else:
         facts["sources"] = _shares([_prefix(p) for p in files], areas, SOURCE_LABELS)
@@ -153,11 +154,6 @@ def _licences(folder: Path, files: list) -> dict:
                         counts[row["license"]] = counts.get(row["license"], 0) + 1
             break
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-
-
-def _background_of(record: dict, files: list) -> list:
-    by_name = {Path(entry["file"]).name: entry.get("background", "unknown") for entry in record.get("files", [])}
-    return [by_name.get(p.name, "unknown") for p in files]
 
 
 def _text_facts(record: dict, files: list) -> dict:

@@ -255,7 +255,11 @@ class Upscaler:
             raise ValueError(f"output size must be at least 1x1, got {rows}x{cols}")
         _, _, h, w = image01.shape
         encode_start = time.perf_counter()
-        enc, (y0, x0) = self._encoding_for(image01, box, context)
+        # The whole image's encoding when it is cached or the region is most of it, else only the part the
+        # queries reach plus the encoder's context (tile overlap), encoded on its own; (y0, x0) is its corner.
+        window = self._encode_window(image01, box, context)
+        y0, x0, y1, x1 = window or (0, 0, h, w)
+        enc = self.encode(image01 if window is None else image01[:, :, y0:y1, x0:x1])
         encode_seconds = time.perf_counter() - encode_start  # about 0 when the encoding was cached
         _, _, hc, wc = enc.feat.shape
         # The same points in the encoded part's own coordinates (a linear map: nothing is resampled).
@@ -280,16 +284,6 @@ class Upscaler:
                 progress(r1 / rows)
         self.last_render_seconds = encode_seconds, time.perf_counter() - start
         return geometry.denormalise(out).permute(2, 0, 1).unsqueeze(0)
-
-    def _encoding_for(self, image01, box, context=None):
-        """The encoding a region's queries need, and the (row, column) of its first pixel in the image:
-        the whole image's when it is cached or the region is most of it, else only the part the queries
-        reach plus the encoder's context (tile overlap), encoded on its own."""
-        window = self._encode_window(image01, box, context)
-        if window is None:
-            return self.encode(image01), (0, 0)
-        y0, x0, y1, x1 = window
-        return self.encode(image01[:, :, y0:y1, x0:x1]), (y0, x0)
 
     def _encode_window(self, image01, box, context=None):
         """(y0, x0, y1, x1) of the part a region render encodes, or None for the whole image."""
