@@ -233,10 +233,8 @@ def _from_pil(im: Image.Image, name: str, limit: int) -> LoadedImage:
     sixteen_bit = _has_16bit_samples(im)  # only visible before decoding: Pillow reduces RGB itself
     try:
         if getattr(im, "is_animated", False) or getattr(im, "n_frames", 1) > 1:  # reads past frame 1
-            if fmt == "TIFF":
-                notices.append("multi-page TIFF: first page used")
-            else:
-                notices.append(f"animated {fmt or 'image'}: first frame used")
+            notices.append("multi-page TIFF: first page used" if fmt == "TIFF" else
+                           f"animated {fmt or 'image'}: first frame used")
             im.seek(0)
         im.load()  # a full decode: truncation and corruption surface here, not halfway through a render
         orientation = im.getexif().get(EXIF_ORIENTATION, 1)
