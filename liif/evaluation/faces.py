@@ -242,22 +242,16 @@ def group_boxes(boxes: list, min_neighbors: int = MIN_NEIGHBORS, eps: float = GR
         groups.setdefault(root(i), []).append(boxes[i])
     means = [(tuple(round(sum(b[k] for b in members) / len(members)) for k in range(4)), len(members))
              for members in groups.values()]
-    kept = []
-    for i, (box, count) in enumerate(means):
-        if count <= min_neighbors:
-            continue
-        inside = False
-        for j, (other, other_count) in enumerate(means):
-            if j == i or other_count <= min_neighbors:
-                continue
-            dx, dy = round(other[2] * eps), round(other[3] * eps)
-            if (box[0] >= other[0] - dx and box[1] >= other[1] - dy and box[0] + box[2] <= other[0] + other[2] + dx
-                    and box[1] + box[3] <= other[1] + other[3] + dy and (other_count > max(3, count) or count < 3)):
-                inside = True
-                break
-        if not inside:
-            kept.append(box)
-    return sorted(kept)
+    strong = [(box, count) for box, count in means if count > min_neighbors]
+    return sorted(box for i, (box, count) in enumerate(strong)
+                  if not any(j != i and _inside(box, count, *other, eps) for j, other in enumerate(strong)))
+
+
+def _inside(box, count, other, other_count, eps) -> bool:
+    """`box` lies within `other` grown by eps of its size, and `other` is the stronger group."""
+    dx, dy = round(other[2] * eps), round(other[3] * eps)
+    return (box[0] >= other[0] - dx and box[1] >= other[1] - dy and box[0] + box[2] <= other[0] + other[2] + dx
+            and box[1] + box[3] <= other[1] + other[3] + dy and (other_count > max(3, count) or count < 3))
 
 
 def _similar(r1, r2, eps) -> bool:
