@@ -82,14 +82,13 @@ class _ProgressLines:
     """Progress for a log: "photo.png: 40% of 4800 rows, 2m10s so far, about 3m15s left" every
     PROGRESS_LINE_SECONDS (tqdm's bar is for terminals only)."""
 
-    def __init__(self, name: str, rows: int, every: float | None = None):
+    def __init__(self, name: str, rows: int):
         self.name, self.rows = name, rows
-        self.every = PROGRESS_LINE_SECONDS if every is None else every
         self.start = self.last = time.monotonic()
 
     def __call__(self, fraction: float) -> None:
         now = time.monotonic()
-        if now - self.last < self.every or fraction >= 1:
+        if now - self.last < PROGRESS_LINE_SECONDS or fraction >= 1:
             return
         self.last = now
         elapsed = now - self.start
@@ -143,14 +142,8 @@ def _run_upscale(args):
             # On a terminal, tqdm's bar (after a second: most renders are quicker); otherwise log lines.
             with tqdm(total=out_h, desc=source.name, unit="row", delay=1.0, leave=False, file=sys.stderr,
                       disable=None) as bar:
-                lines = _ProgressLines(source.name, out_h) if bar.disable else None
-
-                def progress(fraction):
-                    if lines is not None:
-                        lines(fraction)
-                    else:
-                        bar.update(round(fraction * out_h) - bar.n)
-
+                progress = (_ProgressLines(source.name, out_h) if bar.disable
+                            else lambda fraction: bar.update(round(fraction * out_h) - bar.n))
                 image = upscale_image(upscaler, loaded, out_w, out_h, progress=progress, region=args.region)
             imageio.save_png(image, target)
         except (imageio.ImageInputError, MemoryError, RuntimeError, OSError) as exc:
