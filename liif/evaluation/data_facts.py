@@ -21,6 +21,7 @@ import csv
 import hashlib
 import json
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -144,16 +145,13 @@ def _shares(keys: list, areas: list, labels: dict) -> list:
 
 def _licences(folder: Path, files: list) -> dict:
     """{licence: pictures} for the files a WALLPAPERS.csv (in the folder or its parent) lists."""
+    listing = next((p for p in (folder / "WALLPAPERS.csv", folder.parent / "WALLPAPERS.csv") if p.is_file()), None)
+    if listing is None:
+        return {}
     names = {p.name for p in files}
-    counts: dict = {}
-    for candidate in (folder / "WALLPAPERS.csv", folder.parent / "WALLPAPERS.csv"):
-        if candidate.is_file():
-            with open(candidate, newline="") as f:
-                for row in csv.DictReader(f):
-                    if row.get("file") in names and row.get("license"):
-                        counts[row["license"]] = counts.get(row["license"], 0) + 1
-            break
-    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    with open(listing, newline="") as f:
+        found = Counter(row["license"] for row in csv.DictReader(f) if row.get("file") in names and row.get("license"))
+    return dict(sorted(found.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def _text_facts(record: dict, files: list) -> dict:
