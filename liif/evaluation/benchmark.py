@@ -100,7 +100,7 @@ def evaluate(upscale_fn, data_root, sets, scales, progress: bool = True, label: 
         results[set_name] = {}
         for scale in scales:
             pairs, source = load_pairs(Path(data_root) / set_name, scale)
-            psnrs, ssims, details, real_details = [], [], [], []
+            scores = []  # per image: PSNR-Y, SSIM-Y, the output's detail, the ground truth's
             start = time.perf_counter()
             bar = tqdm(pairs, desc=f"{label} {set_name} x{scale}".strip(), unit="img", disable=not progress, leave=False)
             for pair in bar:
@@ -109,16 +109,15 @@ def evaluate(upscale_fn, data_root, sets, scales, progress: bool = True, label: 
                 if out.shape != pair.hr.shape or out.dtype != np.uint8:
                     raise ValueError(f"{set_name}/{pair.name} x{scale}: upscaler returned {out.dtype} {out.shape}, "
                                      f"expected uint8 {pair.hr.shape}")
-                psnrs.append(psnr_y(out, pair.hr, shave=scale))
-                ssims.append(ssim_y(out, pair.hr, shave=scale))
-                details.append(detail_levels(out))
-                real_details.append(detail_levels(pair.hr))
+                scores.append((psnr_y(out, pair.hr, shave=scale), ssim_y(out, pair.hr, shave=scale),
+                               detail_levels(out), detail_levels(pair.hr)))
+            psnr, ssim, detail, detail_real = (float(np.mean(column)) for column in zip(*scores))
             results[set_name][f"x{scale}"] = {
                 "scale": scale,
-                "psnr": float(np.mean(psnrs)),
-                "ssim": float(np.mean(ssims)),
-                "detail": float(np.mean(details)),
-                "detail_real": float(np.mean(real_details)),
+                "psnr": psnr,
+                "ssim": ssim,
+                "detail": detail,
+                "detail_real": detail_real,
                 "n_images": len(pairs),
                 "lr_source": source,
                 "jpeg_quality": jpeg_quality,
