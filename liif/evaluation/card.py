@@ -120,14 +120,11 @@ def jpeg_table(weights_dir: Path = WEIGHTS_DIR) -> str:
                                                 for q in JPEG_QUALITIES]
             for method, label in (("bicubic", "bicubic"), ("model", shipped.label.split(" (")[0])):
                 for input_name, report in sources:
-                    if report is None or set_name not in report["results"][method]:
-                        continue
-                    if method == "bicubic" and input_name in bicubic_done:
-                        continue
-                    cells = []
-                    for key in ("x4", "x8"):
-                        result = report["results"][method][set_name].get(key)
-                        cells.append("–" if result is None else f"{result['psnr']:.2f} / {result['ssim']:.4f}")
+                    results = (report or {}).get("results", {}).get(method, {}).get(set_name)
+                    if results is None or (method == "bicubic" and input_name in bicubic_done):
+                        continue  # bicubic once per input: it is the same for every model
+                    cells = [f"{results[key]['psnr']:.2f} / {results[key]['ssim']:.4f}" if key in results else "–"
+                             for key in ("x4", "x8")]
                     lines.append(f"| {set_name} | {label} | {input_name} | " + " | ".join(cells) + " |")
                     if method == "bicubic":
                         bicubic_done.add(input_name)
