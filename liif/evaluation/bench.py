@@ -262,10 +262,11 @@ def run_bench(encoders, workloads, device="auto", repeats=3, reference=True, max
             paths, ref = bench_paths(model, work, device, precisions, repeats, reference, max_reference_queries)
             row = {"encoder": name, "workload": work.name, "pictures": work.count, "paths": paths, "auto": auto,
                    "weights": str(weights[name]) if weights and name in weights else "random initial"}
+            outputs = {precision: result.pop("output") for precision, result in paths.items()}
             if ref is not None:
-                for result in paths.values():
+                for precision, result in paths.items():
                     diffs = []
-                    for fast, slow in zip(result.pop("output"), ref["output"]):
+                    for fast, slow in zip(outputs[precision], ref["output"]):
                         fast = fast.permute(0, 2, 3, 1).reshape(1, -1, 3)
                         fast = fast[:, ref["start"] : ref["start"] + ref["n_queries"]].to(slow.device)
                         diffs.append((fast - slow).abs().max().item())
@@ -275,9 +276,6 @@ def run_bench(encoders, workloads, device="auto", repeats=3, reference=True, max
                         result["cpu_speedup"] = ref["cpu_s"] / result["cpu_s"]
                 ref.pop("output")
                 row["reference"] = ref
-            else:
-                for result in paths.values():
-                    result.pop("output")
             rows.append(row)
     return rows
 
