@@ -61,7 +61,7 @@ def rows(weights_dir: Path = WEIGHTS_DIR) -> list:
 
 
 def goals(weights_dir: Path = WEIGHTS_DIR, set_name: str = "faces", key: str = "x8") -> list | None:
-    """[(what, measured, goal, met)] at ×8 on faces, or None before it is measured."""
+    """[(what, measured, goal)] at ×8 on faces, or None before it is measured."""
     found = next((f for s, k, f in rows(weights_dir) if s == set_name and k == key), None)
     if found is None:
         return None
