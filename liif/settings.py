@@ -2,7 +2,6 @@
 
     from liif import settings
     settings.max_input_pixels()          # $LIIF_MAX_INPUT_PIXELS as a number, or None when unset
-    settings.current()                   # all of them at once, as a `Settings`
 
 Nothing else in `liif/` reads a `LIIF_*` variable (tests/test_repository.py checks it), and the README
 lists every one of them. Values are read when asked for, not at import, so a launcher or a test can set
@@ -97,13 +96,11 @@ def precision(environ=None) -> str:
 
 
 def max_input_pixels(environ=None) -> int | None:
-    text = _text(MAX_INPUT_PIXELS, environ)
-    return parse_count(text, MAX_INPUT_PIXELS) if text else None
+    return _count(MAX_INPUT_PIXELS, environ)
 
 
 def max_output_pixels(environ=None) -> int | None:
-    text = _text(MAX_OUTPUT_PIXELS, environ)
-    return parse_count(text, MAX_OUTPUT_PIXELS) if text else None
+    return _count(MAX_OUTPUT_PIXELS, environ)
 
 
 def page_seconds(environ=None) -> float | None:
@@ -122,9 +119,14 @@ def unread_seconds(environ=None) -> float | None:
 def _count_or_none(name: str, environ=None) -> int | None:
     """A whole number at least 1, or None when unset or unusable (the caller's default applies)."""
     try:
-        return parse_count(_text(name, environ), name) if _text(name, environ) else None
+        return _count(name, environ)
     except SettingError:
         return None
+
+
+def _count(name: str, environ=None) -> int | None:
+    text = _text(name, environ)
+    return parse_count(text, name) if text else None
 
 
 def trusted_proxies(environ=None) -> int | None:
@@ -142,26 +144,3 @@ def jobs_per_session(environ=None) -> int | None:
 def jobs_per_address(environ=None) -> int | None:
     return _count_or_none(JOBS_PER_ADDRESS, environ)
 
-
-@dataclass(frozen=True)
-class Settings:
-    """All the variables at one moment; None means unset (the user of each value has its default)."""
-
-    weights: Path | None = None
-    precision: str = "auto"
-    max_input_pixels: int | None = None
-    max_output_pixels: int | None = None
-    page_seconds: float | None = None
-    client_header: str = ""
-    unread_seconds: float | None = None
-    trusted_proxies: int | None = None
-    max_body_bytes: int | None = None
-    jobs_per_session: int | None = None
-    jobs_per_address: int | None = None
-
-
-def current(environ=None) -> Settings:
-    return Settings(weights(environ), precision(environ), max_input_pixels(environ), max_output_pixels(environ),
-                    page_seconds(environ), client_header(environ), unread_seconds(environ),
-                    trusted_proxies(environ), max_body_bytes(environ), jobs_per_session(environ),
-                    jobs_per_address(environ))

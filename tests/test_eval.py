@@ -14,7 +14,7 @@ from liif.cli import main
 from liif.core.degrade import jpeg_roundtrip
 from liif.core.model import LIIF, LIIFConfig
 from liif.core.weights import save_weights
-from liif.evaluation.benchmark import bicubic_upscaler, evaluate, format_table, load_pairs
+from liif.evaluation.benchmark import bicubic, evaluate, format_table, load_pairs
 from liif.evaluation.resize import imresize
 
 REPO = Path(__file__).resolve().parents[1]
@@ -73,7 +73,7 @@ def test_missing_or_unprovided_scales_are_generated_from_hr(tiny_benchmark):
 
 
 def test_evaluate_reports_per_set_and_scale(tiny_benchmark):
-    results = evaluate(bicubic_upscaler(), tiny_benchmark, ["Tiny"], [2, 3], progress=False)
+    results = evaluate(bicubic, tiny_benchmark, ["Tiny"], [2, 3], progress=False)
     assert list(results) == ["Tiny"] and list(results["Tiny"]) == ["x2", "x3"]
     x2, x3 = results["Tiny"]["x2"], results["Tiny"]["x3"]
     assert (x2["n_images"], x2["lr_source"], x3["lr_source"]) == (2, "provided", "generated")
@@ -143,7 +143,7 @@ def test_imresize_reproduces_matlabs_lr_images_exactly():
 @needs_benchmark
 def test_bicubic_reproduces_the_published_numbers():
     for (set_name, scale), known in KNOWN_BICUBIC.items():
-        measured = evaluate(bicubic_upscaler(), BENCHMARK, [set_name], [scale], progress=False)[set_name][f"x{scale}"]
+        measured = evaluate(bicubic, BENCHMARK, [set_name], [scale], progress=False)[set_name][f"x{scale}"]
         assert measured["lr_source"] == "provided"
         assert measured["psnr"] == pytest.approx(known, abs=0.05), (set_name, scale)
 

@@ -114,7 +114,7 @@ def test_the_shipped_facts_are_the_commands_output(stem):
     facts = json.loads(path.read_text())
     assert facts["command"] == f"python -m liif data-facts {facts['folder']} --json weights/{path.name}"
     assert facts["faces"]["cascade_sha256"] == OPENCV_CASCADE_SHA256
-    assert facts["faces"]["detect_max_side"] == data_facts.DETECT_MAX_SIDE
+    assert facts["faces"]["detect_max_side"] == data_facts.faces.DETECT_MAX_SIDE
     assert sum(s["pictures"] for s in facts["sources"]) == facts["pictures"]
 
 

@@ -17,4 +17,4 @@ def test_counts_parse_and_unusable_ones_mean_unset():
     assert settings.max_body_bytes({settings.MAX_BODY_BYTES: "4e6"}) == 4_000_000
     assert settings.max_body_bytes({settings.MAX_BODY_BYTES: "lots"}) is None
     assert settings.trusted_proxies({}) is None
-    assert settings.current({settings.TRUSTED_PROXIES: "2"}).trusted_proxies == 2
+    assert settings.trusted_proxies({settings.TRUSTED_PROXIES: "2"}) == 2

@@ -18,8 +18,8 @@ def pixels(image):
 
 
 def test_the_same_seed_gives_the_same_pixels_and_files(tmp_path):
-    first = pixels(tp.make_text_picture(tp.picture_rng(7, 3)))
-    again = pixels(tp.make_text_picture(tp.picture_rng(7, 3)))
+    first = pixels(tp.compose_text_picture(tp.picture_rng(7, 3)).image)
+    again = pixels(tp.compose_text_picture(tp.picture_rng(7, 3)).image)
     assert np.array_equal(first, again)
     a = tp.write_text_set(tmp_path / "a", 3, seed=11)
     b = tp.write_text_set(tmp_path / "b", 3, seed=11)
@@ -28,7 +28,7 @@ def test_the_same_seed_gives_the_same_pixels_and_files(tmp_path):
 
 
 def test_other_seeds_and_other_indices_give_other_pictures():
-    pictures = [pixels(tp.make_text_picture(tp.picture_rng(seed, i))) for seed, i in [(1, 0), (2, 0), (1, 1)]]
+    pictures = [pixels(tp.compose_text_picture(tp.picture_rng(seed, i)).image) for seed, i in [(1, 0), (2, 0), (1, 1)]]
     for j in range(3):
         for k in range(j + 1, 3):
             assert pictures[j].shape != pictures[k].shape or not np.array_equal(pictures[j], pictures[k])
@@ -40,7 +40,7 @@ def test_picture_i_is_the_same_whatever_the_count(tmp_path):
     assert [p.name for p in large] == ["text-00000.png", "text-00001.png", "text-00002.png", "text-00003.png"]
     assert [p.read_bytes() for p in small] == [p.read_bytes() for p in large[:2]]
     # And the files are what the one-picture function makes for (seed, i).
-    assert np.array_equal(pixels(Image.open(large[3])), pixels(tp.make_text_picture(tp.picture_rng(4, 3))))
+    assert np.array_equal(pixels(Image.open(large[3])), pixels(tp.compose_text_picture(tp.picture_rng(4, 3)).image))
 
 
 def test_a_smaller_set_written_over_a_larger_one_leaves_no_stale_pictures(tmp_path):
@@ -54,13 +54,13 @@ def test_a_smaller_set_written_over_a_larger_one_leaves_no_stale_pictures(tmp_pa
 
 
 def test_sizes_stay_within_the_spec():
-    sizes = [tp.make_text_picture(tp.picture_rng(0, i)).size for i in range(12)]
+    sizes = [tp.compose_text_picture(tp.picture_rng(0, i)).image.size for i in range(12)]
     assert min(min(s) for s in sizes) >= 192
     assert max(max(s) for s in sizes) <= 512
     assert len(set(sizes)) > 6  # not one size for all
     spec = tp.TextPictureSpec(min_side=256, max_short_side=260, max_side=300)
     for i in range(4):
-        w, h = tp.make_text_picture(tp.picture_rng(0, i), spec).size
+        w, h = tp.compose_text_picture(tp.picture_rng(0, i), spec).image.size
         assert 256 <= min(w, h) <= 260 and max(w, h) <= 300
 
 
@@ -103,8 +103,8 @@ def test_fonts_default_to_the_shipped_ones_and_their_order_does_not_matter():
     assert [p.name for p in shipped] == sorted(p.name for p in shipped) and len(shipped) >= 4
     used = {line.font for i in range(6) for line in tp.compose_text_picture(tp.picture_rng(5, i)).lines}
     assert used <= {p.name for p in shipped} and len(used) >= 2
-    forward = tp.make_text_picture(tp.picture_rng(5, 0), fonts=shipped)
-    backward = tp.make_text_picture(tp.picture_rng(5, 0), fonts=shipped[::-1])
+    forward = tp.compose_text_picture(tp.picture_rng(5, 0), fonts=shipped).image
+    backward = tp.compose_text_picture(tp.picture_rng(5, 0), fonts=shipped[::-1]).image
     assert np.array_equal(pixels(forward), pixels(backward))
     one = [p for p in shipped if p.name == "DejaVuSans-Bold.ttf"]
     assert {line.font for line in tp.compose_text_picture(tp.picture_rng(5, 0), fonts=one).lines} == {one[0].name}

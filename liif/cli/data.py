@@ -2,8 +2,10 @@
 (liif/training/text_pictures.py)."""
 
 import argparse
+import json
 import sys
 import time
+from pathlib import Path
 
 from liif.cli.common import fail
 
@@ -48,8 +50,6 @@ def add_make_data(sub):
 
 
 def _run_text(args):
-    from pathlib import Path
-
     from liif.training import text_pictures as tp
 
     try:
@@ -99,9 +99,7 @@ def add_data_facts(sub):
 
 
 def _run_data_facts(args):
-    import json
-
-    from liif.evaluation import data_facts
+    from liif.evaluation import data_facts, faces
     from liif.training.data import list_images
 
     record, pictures = data_facts.text_record(args.folder)
@@ -115,7 +113,7 @@ def _run_data_facts(args):
             print(f"faces: {done}/{count} pictures", file=sys.stderr, flush=True)
 
     facts = data_facts.folder_facts(args.folder, files, max_side=args.max_side, detect_faces=not args.no_faces,
-                                    detect_max_side=args.detect_max_side or data_facts.DETECT_MAX_SIDE,
+                                    detect_max_side=args.detect_max_side or faces.DETECT_MAX_SIDE,
                                     progress=progress)
     command = ["python -m liif data-facts", args.folder] + (["--json", args.json] if args.json else [])
     facts = {"command": " ".join(command), **facts}
@@ -131,8 +129,6 @@ def _run_data_facts(args):
 
 
 def _run_faces(args):
-    from pathlib import Path
-
     from liif.evaluation.face_set import make_face_set
 
     try:

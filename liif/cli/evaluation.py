@@ -1,7 +1,10 @@
 """`python -m liif eval`, `bench` and `card`: quality under the paper's protocol, speed, the model card."""
 
 import argparse
+import json
+import shlex
 import sys
+from pathlib import Path
 
 from liif import settings
 from liif.cli.common import fail
@@ -50,51 +53,32 @@ def add_eval(sub):
 
 
 def _run_eval(args):
-    import json
-    import shlex
-    from pathlib import Path
-
     from liif.core.weights import WeightsError, resolve_weights
-    from liif.evaluation.benchmark import format_table, run_benchmark
+    from liif.evaluation.benchmark import compare_precisions, format_comparison, format_table, run_benchmark
 
     command = shlex.join(["python", "-m", "liif", *sys.argv[1:]])
-    if args.against:
-        return _run_comparison(args, command)
-    if args.jpeg_quality is not None and not 1 <= args.jpeg_quality <= 95:
-        print("error: --jpeg-quality must be between 1 and 95", file=sys.stderr)
-        return 2
+    if not args.against and args.jpeg_quality is not None and not 1 <= args.jpeg_quality <= 95:
+        return fail("--jpeg-quality must be between 1 and 95", 2)
     try:
-        report = run_benchmark(args.data, args.sets, args.scales, model_path=args.model, device=args.device,
-                               precision=args.precision, bicubic_only=args.bicubic_only, command=command,
-                               tile=args.tile, overlap=args.overlap, jpeg_quality=args.jpeg_quality,
-                               compare_path=resolve_weights(args.compare) if args.compare else None)
+        if args.against:
+            report = compare_precisions(args.data, args.sets, args.scales, args.precision, args.against,
+                                        model_path=args.model, device=args.device)
+            report["command"] = command
+        else:
+            report = run_benchmark(args.data, args.sets, args.scales, model_path=args.model, device=args.device,
+                                   precision=args.precision, bicubic_only=args.bicubic_only, command=command,
+                                   tile=args.tile, overlap=args.overlap, jpeg_quality=args.jpeg_quality,
+                                   compare_path=resolve_weights(args.compare) if args.compare else None)
     except (WeightsError, FileNotFoundError, ValueError, RuntimeError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if report["model"]:
-        model = report["model"]
-        print(f"model: {model['file']} ({model['precision']}, {model['device']})\n")
-    print(format_table(report["results"]))
-    Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\nwrote {args.json}")
-    return 0
-
-
-def _run_comparison(args, command):
-    import json
-    from pathlib import Path
-
-    from liif.evaluation.benchmark import compare_precisions, format_comparison
-
-    try:
-        report = compare_precisions(args.data, args.sets, args.scales, args.precision, args.against,
-                                    model_path=args.model, device=args.device)
-    except (FileNotFoundError, ValueError, RuntimeError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    report["command"] = command
-    print(f"model: {report['model']} ({report['engines']})\n")
-    print(format_comparison(report))
+        return fail(str(exc), 2)
+    if args.against:
+        print(f"model: {report['model']} ({report['engines']})\n")
+        print(format_comparison(report))
+    else:
+        if report["model"]:
+            model = report["model"]
+            print(f"model: {model['file']} ({model['precision']}, {model['device']})\n")
+        print(format_table(report["results"]))
     Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
     print(f"\nwrote {args.json}")
     return 0
@@ -103,10 +87,10 @@ def _run_comparison(args, command):
 def add_bench(sub):
     p = sub.add_parser("bench", help="time the fast engine against the paper's reference algorithm")
     p.add_argument("--quick", action="store_true", help="one small workload, EDSR-baseline only (under a minute)")
-    p.add_argument("--encoders", default="rdn,edsr-baseline", help="comma-separated: rdn, edsr-baseline")
+    p.add_argument("--encoders", type=_comma_list, default="rdn,edsr-baseline", help="comma-separated: rdn, edsr-baseline")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     p.add_argument("--repeats", type=int, default=3, help="timed runs after one warm-up; the median is reported")
-    p.add_argument("--workloads", help="comma-separated parts of workload names to run (default: all)")
+    p.add_argument("--workloads", type=_comma_list, help="comma-separated parts of workload names to run (default: all)")
     p.add_argument("--no-reference", action="store_true", help="skip the slow reference path")
     p.add_argument("--precisions", type=_comma_list, help="comma-separated: fp32, bf16, int8 (default: every one "
                                                            "this machine runs fast, and fp32)")
@@ -122,11 +106,10 @@ def _run_bench(args):
     from liif.evaluation import bench
     from liif.render.precision import cpu_facts, cpu_name
 
-    encoders = ["edsr-baseline"] if args.quick else [e.strip() for e in args.encoders.split(",") if e.strip()]
+    encoders = ["edsr-baseline"] if args.quick else args.encoders
     workloads = bench.QUICK if args.quick else bench.WORKLOADS
     if args.workloads:
-        wanted = [w.strip() for w in args.workloads.split(",")]
-        workloads = [w for w in workloads if any(part in w.name for part in wanted)]
+        workloads = [w for w in workloads if any(part in w.name for part in args.workloads)]
     repeats = 1 if args.quick else args.repeats
     unknown = sorted(set(args.precisions or []) - set(settings.PRECISIONS))
     if unknown:

@@ -1,5 +1,7 @@
 """`python -m liif train`: the training loop (liif/training/) from flags and configs/*.yaml."""
 
+from dataclasses import fields
+
 from liif.cli.common import STARTED, fail
 
 
@@ -65,12 +67,8 @@ def _run_train(args):
     from liif.training.config import TrainConfig
     from liif.training.loop import train
 
-    options = {k: getattr(args, k) for k in (
-        "data", "name", "encoder", "residual", "steps", "batch_size", "lr", "schedule", "warmup_steps",
-        "val_every", "ckpt_every", "holdout", "seed", "device", "precision", "runs_dir", "export", "minutes",
-        "compile", "jpeg_quality", "jpeg_clean_share", "adversarial", "crop_size", "scale_min", "scale_max",
-        "face_share", "faces_from", "pixel_weight", "lowpass_weight", "adversarial_weight", "feature_weight",
-        "critic_lr", "ema_decay")}
+    # Every flag named as a field of TrainConfig is that field; --init is resolved to its file first.
+    options = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if hasattr(args, f.name) and f.name != "init"}
     try:
         if args.init:
             options["init"] = str(resolve_weights(args.init))

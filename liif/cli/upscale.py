@@ -1,29 +1,24 @@
 """`python -m liif upscale` and `info`: images to any size, and what a model file holds."""
 
 import sys
+import time
+from pathlib import Path
 
 from liif.cli.common import add_model_options, checked, fail, make_upscaler
 from liif.core import fmt
 
 
-def scale_factor(text):
-    """A scale factor on the command line: a positive, finite number (ImageInputError otherwise)."""
-    from liif.render.sizes import output_size
+def _output_option(which: str):
+    """The parser of --scale, --width or --height: the value as `sizes.output_size` checks it (ImageInputError
+    otherwise), a positive finite scale or a whole number of pixels."""
 
-    output_size(1, 1, scale=text)  # validates: a positive, finite number
-    return float(text)
+    def parse(text):
+        from liif.render.sizes import output_size
 
+        width, height = output_size(1, 1, **{which: text})
+        return {"scale": float(text), "width": width, "height": height}[which]
 
-def _width(text):
-    from liif.render.sizes import output_size
-
-    return output_size(1, 1, width=text)[0]
-
-
-def _height(text):
-    from liif.render.sizes import output_size
-
-    return output_size(1, 1, height=text)[1]
+    return parse
 
 
 def _pixels(text):
@@ -41,10 +36,10 @@ def add_upscale(sub):
                                    "greyscale and transparency are kept.")
     p.add_argument("inputs", nargs="+", metavar="IN", help=f"image files ({imageio.SUPPORTED_NAMES})")
     size = p.add_mutually_exclusive_group(required=True)
-    size.add_argument("--scale", type=checked(scale_factor), metavar="S", help="scale factor, e.g. 4 or 3.5")
+    size.add_argument("--scale", type=checked(_output_option("scale")), metavar="S", help="scale factor, e.g. 4 or 3.5")
     size.add_argument("--size", type=checked(sizes.parse_size), metavar="WxH", help="exact output size, e.g. 1920x1080")
-    size.add_argument("--width", type=checked(_width), metavar="W", help="output width; height keeps the aspect ratio")
-    size.add_argument("--height", type=checked(_height), metavar="H", help="output height; width keeps the aspect ratio")
+    size.add_argument("--width", type=checked(_output_option("width")), metavar="W", help="output width; height keeps the aspect ratio")
+    size.add_argument("--height", type=checked(_output_option("height")), metavar="H", help="output height; width keeps the aspect ratio")
     out = p.add_mutually_exclusive_group(required=True)
     out.add_argument("-o", "--output", metavar="OUT", help="output .png file (one input only)")
     out.add_argument("--out-dir", metavar="DIR", help="folder for the outputs, named after each input (.png)")
@@ -60,8 +55,6 @@ def add_upscale(sub):
 
 def _output_paths(args) -> list:
     """(input, output) pairs; raises ImageInputError for an unusable -o or --out-dir, before any work."""
-    from pathlib import Path
-
     from liif.render.imageio import ImageInputError, check_writable_folder
 
     inputs = [Path(name) for name in args.inputs]
@@ -89,18 +82,13 @@ class _ProgressLines:
     """Progress for a log: "photo.png: 40% of 4800 rows, 2m10s so far, about 3m15s left" every
     PROGRESS_LINE_SECONDS (tqdm's bar is for terminals only)."""
 
-    def __init__(self, name: str, rows: int, every: float | None = None):
-        import time
-
+    def __init__(self, name: str, rows: int):
         self.name, self.rows = name, rows
-        self.every = PROGRESS_LINE_SECONDS if every is None else every
         self.start = self.last = time.monotonic()
 
     def __call__(self, fraction: float) -> None:
-        import time
-
         now = time.monotonic()
-        if now - self.last < self.every or fraction >= 1:
+        if now - self.last < PROGRESS_LINE_SECONDS or fraction >= 1:
             return
         self.last = now
         elapsed = now - self.start
@@ -110,9 +98,6 @@ class _ProgressLines:
 
 
 def _run_upscale(args):
-    import time
-
-    import torch
     from tqdm import tqdm
 
     from liif.render import imageio, sizes
@@ -132,22 +117,15 @@ def _run_upscale(args):
     sources = {source.resolve() for source, _ in pairs}  # `--out-dir .` must not replace a.png with a.jpg's result
     for source, target in pairs:
         start = time.perf_counter()
+        loaded = None
         try:
             if target.resolve() in written:
-                raise imageio.ImageInputError(f"its output {target} would overwrite another input's output in this run")
+                raise imageio.ImageInputError(f"{source}: its output {target} would overwrite another input's "
+                                              "output in this run")
             if target.resolve() in sources:
-                raise imageio.ImageInputError(f"writing {target} would overwrite an input file; choose another output")
-        except imageio.ImageInputError as exc:
-            failed += 1
-            print(f"error: {source}: {exc}", file=sys.stderr)
-            continue
-        try:
-            loaded = imageio.load_image(source, max_pixels=max_in, name=str(source))
-        except imageio.ImageInputError as exc:  # these messages start with the file's name
-            failed += 1
-            print(f"error: {exc.for_command_line()}", file=sys.stderr)
-            continue
-        try:
+                raise imageio.ImageInputError(f"{source}: writing {target} would overwrite an input file; "
+                                              "choose another output")
+            loaded = imageio.load_image(source, max_pixels=max_in, name=str(source))  # its messages name the file
             if args.region is not None:
                 x0, y0, x1, y1 = sizes.check_region(args.region, loaded.width, loaded.height)
                 in_w, in_h, what = x1 - x0, y1 - y0, "region"
@@ -164,40 +142,37 @@ def _run_upscale(args):
             # On a terminal, tqdm's bar (after a second: most renders are quicker); otherwise log lines.
             with tqdm(total=out_h, desc=source.name, unit="row", delay=1.0, leave=False, file=sys.stderr,
                       disable=None) as bar:
-                lines = _ProgressLines(source.name, out_h) if bar.disable else None
-
-                def progress(fraction):
-                    if lines is not None:
-                        lines(fraction)
-                    else:
-                        bar.update(round(fraction * out_h) - bar.n)
-
+                progress = (_ProgressLines(source.name, out_h) if bar.disable
+                            else lambda fraction: bar.update(round(fraction * out_h) - bar.n))
                 image = upscale_image(upscaler, loaded, out_w, out_h, progress=progress, region=args.region)
             imageio.save_png(image, target)
-        except imageio.ImageInputError as exc:
+        except (imageio.ImageInputError, MemoryError, RuntimeError, OSError) as exc:
             failed += 1
-            print(f"error: {source}: {exc.for_command_line()}", file=sys.stderr)
-            continue
-        except (torch.OutOfMemoryError, MemoryError):
-            failed += 1
-            print(f"error: {source}: ran out of memory; choose a smaller scale or a --region", file=sys.stderr)
-            continue
-        except RuntimeError as exc:  # PyTorch reports a failed CPU allocation as a RuntimeError
-            failed += 1
-            if "alloc" in str(exc).lower() or "memory" in str(exc).lower():
-                print(f"error: {source}: ran out of memory; choose a smaller scale or a --region", file=sys.stderr)
-            else:
-                print(f"error: {source}: the model failed: {str(exc).splitlines()[0]}", file=sys.stderr)
-            continue
-        except OSError as exc:  # the output side: a read-only folder, a full disk
-            failed += 1
-            print(f"error: {source}: could not write {target}: {exc.strerror or exc}", file=sys.stderr)
+            said = _failure(exc, target)
+            print(f"error: {said}" if loaded is None else f"error: {source}: {said}", file=sys.stderr)
             continue
         written.add(target.resolve())
         for notice in loaded.notices:
             print(f"note: {source}: {notice}", file=sys.stderr)
         print(f"{source} -> {target} ({out_w}×{out_h}, {time.perf_counter() - start:.1f} s)", flush=True)
     return 1 if failed else 0
+
+
+def _failure(exc, target) -> str:
+    """What went wrong with one input, as its error line says it."""
+    import torch
+
+    from liif.render.imageio import ImageInputError
+
+    if isinstance(exc, ImageInputError):
+        return exc.for_command_line()
+    # PyTorch reports a failed CPU allocation as a plain RuntimeError
+    if isinstance(exc, (torch.OutOfMemoryError, MemoryError)) or (
+            isinstance(exc, RuntimeError) and ("alloc" in str(exc).lower() or "memory" in str(exc).lower())):
+        return "ran out of memory; choose a smaller scale or a --region"
+    if isinstance(exc, RuntimeError):
+        return f"the model failed: {str(exc).splitlines()[0]}"
+    return f"could not write {target}: {exc.strerror or exc}"  # the output side: a read-only folder, a full disk
 
 
 def _estimate(upscaler, source, in_pixels, out_w, out_h) -> None:

@@ -90,13 +90,12 @@ class Int8MLP:
     layer's input, instead of to fp32 that is then read twice more (its largest value, its quantisation):
     the passes over memory were a third of an int8 chunk's time (measured, docs/performance.md)."""
 
-    def __init__(self, layers: nn.Sequential, weight_levels: int = WEIGHT_LEVELS, input_levels: int = 255):
-        self.input_levels = input_levels
+    def __init__(self, layers: nn.Sequential):
         self.linears = []
         for layer in (m for m in layers if isinstance(m, nn.Linear)):
             weight = layer.weight.detach().float()
-            scale = weight.abs().amax(dim=1).clamp_min(1e-12) / weight_levels
-            q = torch.round(weight / scale[:, None]).clamp_(-weight_levels, weight_levels).to(torch.int8)
+            scale = weight.abs().amax(dim=1).clamp_min(1e-12) / WEIGHT_LEVELS
+            q = torch.round(weight / scale[:, None]).clamp_(-WEIGHT_LEVELS, WEIGHT_LEVELS).to(torch.int8)
             zero = torch.zeros(q.shape[0], dtype=torch.long)
             self.linears.append((_PREPACK(q, None), scale, zero, layer.bias.detach().float()))
 
@@ -128,7 +127,7 @@ class Int8Pass:
 
     @torch.no_grad()
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        levels = self.mlp.input_levels
+        levels = 255  # uint8, zero point 0
         q, scale = _quantise(x, levels)
         *hidden, last = self.mlp.linears
         for i, (packed, w_scale, zero, bias) in enumerate(hidden):

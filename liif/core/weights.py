@@ -248,17 +248,13 @@ def _read_safetensors(path: Path):
         state = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as exc:
         raise WeightsError(f"{path}: not a readable safetensors file (truncated or corrupt?): {exc}") from None
-    return _config_from_metadata(path, metadata), state, metadata
-
-
-def _config_from_metadata(path: Path, metadata: dict) -> LIIFConfig:
     if "config" not in metadata:
         raise WeightsError(f"{path}: safetensors file has no 'config' in its metadata; it was not written by liif")
     try:
         config = json.loads(metadata["config"])
         if "residual" in metadata:
             config["residual"] = metadata["residual"]
-        return LIIFConfig(**config)
+        return LIIFConfig(**config), state, metadata
     except (ValueError, TypeError) as exc:
         raise WeightsError(f"{path}: unreadable config in metadata: {exc}") from None
 

@@ -13,7 +13,7 @@ over the reference.
 import json
 import statistics
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -21,7 +21,7 @@ from torch import nn
 from liif.core import geometry, int8
 from liif.core.model import LIIF, LIIFConfig
 from liif.core.reference import query_reference
-from liif.render.engine import Upscaler, pick_device
+from liif.render.engine import Upscaler, pick_device, synchronize
 from liif.render.precision import cpu_facts, cpu_has_fast_bf16, pick_precision
 
 
@@ -72,25 +72,13 @@ def decoder_flops(model: LIIF, n_outputs: int, n_codes: int, fast: bool) -> floa
 # -- measurement -------------------------------------------------------------------------------------
 
 
-class PeakMemory:
-    """Peak resident memory of this process during a block (Linux: VmHWM after resetting it)."""
-
-    def __init__(self, device: torch.device):
-        self.device = device
-
-    def __enter__(self):
-        try:
-            with open("/proc/self/clear_refs", "w") as f:
-                f.write("5")  # resets VmHWM to the current RSS
-        except OSError:
-            pass
-        if self.device.type == "cuda":
-            torch.cuda.reset_peak_memory_stats(self.device)
-        return self
-
-    def __exit__(self, *exc):
-        self.rss_mib = _vm_hwm_mib()
-        self.cuda_mib = torch.cuda.max_memory_allocated(self.device) / 2**20 if self.device.type == "cuda" else None
+def _reset_peak_rss() -> None:
+    """Linux: the peak resident memory (VmHWM) back to the current RSS, so that the next read is a block's."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
 
 
 def _vm_hwm_mib():
@@ -102,11 +90,6 @@ def _vm_hwm_mib():
     except OSError:
         pass
     return float("nan")
-
-
-def _sync(device):
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def _region(work: Workload):
@@ -136,88 +119,13 @@ def precisions_here(device) -> list:
     return here
 
 
-class FastPath:
-    """The engine in one precision on a workload's pictures; `once()` is one timed run of all of them."""
+class _TimedPath:
+    """One way of rendering a workload's pictures; `once()` is one timed run of all of them, `_run(image)`
+    one picture's (encoder seconds, decoder seconds, output)."""
 
-    def __init__(self, model: LIIF, work: Workload, device, precision: str):
-        self.engine = Upscaler(model, device=device, precision=precision)
-        self.work, self.images = work, _pictures(work, self.engine.device)
-        self.box, self.out_size = _region(work)
-        self.times, self.cpu_times, self.peak_rss_mib, self.output = [], [], 0.0, None
-
-    def once(self) -> None:
-        engine, device = self.engine, self.engine.device
-        enc_s = dec_s = 0.0
-        outs = []
-        cpu_start = time.process_time()
-        with PeakMemory(device) as mem:
-            for image in self.images:
-                engine.encodings.clear()  # every run encodes: the pictures are new to the engine
-                _sync(device)
-                t0 = time.perf_counter()
-                engine.encode(image)
-                _sync(device)
-                t1 = time.perf_counter()
-                outs.append(engine.render_region(image, self.box, self.out_size))
-                _sync(device)
-                enc_s, dec_s = enc_s + t1 - t0, dec_s + time.perf_counter() - t1
-        self.cpu_times.append(time.process_time() - cpu_start)
-        self.times.append((enc_s, dec_s))
-        self.peak_rss_mib = max(self.peak_rss_mib, mem.rss_mib)
-        self.output = outs
-
-    def result(self, model: LIIF) -> dict:
-        work = self.work
-        enc_s = statistics.median(t[0] for t in self.times)
-        dec_s = statistics.median(t[1] for t in self.times)
-        n_out = self.out_size[0] * self.out_size[1] * work.count
-        flops = work.count * (encoder_flops(model.encoder, work.in_size, work.in_size)
-                              + decoder_flops(model, n_out // work.count, work.in_size**2, True))
-        total = enc_s + dec_s
-        return {"precision": self.engine.precision, "encoder_precision": self.engine.encoder_precision,
-                "encoder_s": enc_s, "decoder_s": dec_s, "total_s": total, "cpu_s": statistics.median(self.cpu_times),
-                "runs_total_s": [round(a + b, 3) for a, b in self.times], "peak_rss_mib": self.peak_rss_mib,
-                "out_mp_per_s": n_out / 1e6 / total, "gflop": flops / 1e9, "gflop_per_s": flops / 1e9 / total,
-                "output": self.output}
-
-
-class ReferencePath:
-    """The authors' algorithm on the same pictures (`once()` like FastPath's); on huge outputs only a
-    centre crop of rows is computed and compared."""
-
-    def __init__(self, model: LIIF, work: Workload, device, max_queries: int):
-        self.device = pick_device(device) if isinstance(device, str) else device
-        self.model = model.to(self.device).eval()
-        self.images = _pictures(work, self.device)
-        box, out_size = _region(work)
-        cols = out_size[1]
-        h = w = work.in_size
-        ys, xs, cell = geometry.region_grid(box, out_size, h, w, device=self.device)
-        coord = torch.stack(torch.meshgrid(ys, xs, indexing="ij"), -1).reshape(1, -1, 2)
-        self.subset = coord.shape[1] > max_queries
-        self.start = 0
-        if self.subset:  # keep the reference's run time bounded: a centred block of rows
-            self.start = (coord.shape[1] - max_queries) // 2 // cols * cols
-            coord = coord[:, self.start : self.start + max_queries // cols * cols]
-        self.coord, self.cell = coord, cell.expand_as(coord)
+    def __init__(self, work: Workload, device):
+        self.images = _pictures(work, device)
         self.times, self.cpu_times, self.output = [], [], None
-
-    @torch.no_grad()
-    def _run(self, image):
-        inp = geometry.normalise(image)
-        t0 = time.perf_counter()
-        feat = self.model.encode(inp)
-        _sync(self.device)
-        t1 = time.perf_counter()
-        coord, cell = self.coord, self.cell
-        parts = [query_reference(self.model, feat, coord[:, i : i + 30000], cell[:, i : i + 30000], inp)
-                 for i in range(0, coord.shape[1], 30000)]
-        out = geometry.denormalise(torch.cat(parts, 1))
-        _sync(self.device)
-        return t1 - t0, time.perf_counter() - t1, out
-
-    def warm_up(self) -> None:
-        self._run(self.images[0])
 
     def once(self) -> None:
         cpu_start = time.process_time()
@@ -226,12 +134,94 @@ class ReferencePath:
         self.times.append((sum(r[0] for r in each), sum(r[1] for r in each)))
         self.output = [r[2] for r in each]
 
-    def result(self) -> dict:
+    def timings(self) -> dict:
         enc_s = statistics.median(t[0] for t in self.times)
         dec_s = statistics.median(t[1] for t in self.times)
         return {"encoder_s": enc_s, "decoder_s": dec_s, "total_s": enc_s + dec_s,
                 "cpu_s": statistics.median(self.cpu_times), "runs_total_s": [round(a + b, 3) for a, b in self.times],
-                "subset": self.subset, "n_queries": self.coord.shape[1], "output": self.output, "start": self.start}
+                "output": self.output}
+
+
+class FastPath(_TimedPath):
+    """The engine in one precision on a workload's pictures."""
+
+    def __init__(self, model: LIIF, work: Workload, device, precision: str):
+        self.engine = Upscaler(model, device=device, precision=precision)
+        super().__init__(work, self.engine.device)
+        self.work, (self.box, self.out_size) = work, _region(work)
+        self.peak_rss_mib = 0.0
+
+    def warm_up(self) -> None:
+        self.once()  # the allocator, oneDNN's kernels, caches
+        self.times.clear()
+        self.cpu_times.clear()
+
+    def once(self) -> None:
+        _reset_peak_rss()
+        super().once()
+        self.peak_rss_mib = max(self.peak_rss_mib, _vm_hwm_mib())
+
+    def _run(self, image) -> tuple:
+        engine, device = self.engine, self.engine.device
+        engine.encodings.clear()  # every run encodes: the pictures are new to the engine
+        synchronize(device)
+        t0 = time.perf_counter()
+        engine.encode(image)
+        synchronize(device)
+        t1 = time.perf_counter()
+        out = engine.render_region(image, self.box, self.out_size)
+        synchronize(device)
+        return t1 - t0, time.perf_counter() - t1, out
+
+    def result(self, model: LIIF) -> dict:
+        work, timings = self.work, self.timings()
+        n_out = self.out_size[0] * self.out_size[1] * work.count
+        flops = work.count * (encoder_flops(model.encoder, work.in_size, work.in_size)
+                              + decoder_flops(model, n_out // work.count, work.in_size**2, True))
+        total = timings["total_s"]
+        return {"precision": self.engine.precision, "encoder_precision": self.engine.encoder_precision, **timings,
+                "peak_rss_mib": self.peak_rss_mib, "out_mp_per_s": n_out / 1e6 / total, "gflop": flops / 1e9,
+                "gflop_per_s": flops / 1e9 / total}
+
+
+class ReferencePath(_TimedPath):
+    """The authors' algorithm on the same pictures; on huge outputs only a centre crop of rows is computed
+    and compared."""
+
+    def __init__(self, model: LIIF, work: Workload, device, max_queries: int):
+        self.device = pick_device(device) if isinstance(device, str) else device
+        super().__init__(work, self.device)
+        self.model = model.to(self.device).eval()
+        box, out_size = _region(work)
+        cols = out_size[1]
+        ys, xs, cell = geometry.region_grid(box, out_size, work.in_size, work.in_size, device=self.device)
+        coord = torch.stack(torch.meshgrid(ys, xs, indexing="ij"), -1).reshape(1, -1, 2)
+        self.subset = coord.shape[1] > max_queries
+        self.start = 0
+        if self.subset:  # keep the reference's run time bounded: a centred block of rows
+            self.start = (coord.shape[1] - max_queries) // 2 // cols * cols
+            coord = coord[:, self.start : self.start + max_queries // cols * cols]
+        self.coord, self.cell = coord, cell.expand_as(coord)
+
+    @torch.no_grad()
+    def _run(self, image) -> tuple:
+        inp = geometry.normalise(image)
+        t0 = time.perf_counter()
+        feat = self.model.encode(inp)
+        synchronize(self.device)
+        t1 = time.perf_counter()
+        coord, cell = self.coord, self.cell
+        parts = [query_reference(self.model, feat, coord[:, i : i + 30000], cell[:, i : i + 30000], inp)
+                 for i in range(0, coord.shape[1], 30000)]
+        out = geometry.denormalise(torch.cat(parts, 1))
+        synchronize(self.device)
+        return t1 - t0, time.perf_counter() - t1, out
+
+    def warm_up(self) -> None:
+        self._run(self.images[0])
+
+    def result(self) -> dict:
+        return {**self.timings(), "subset": self.subset, "n_queries": self.coord.shape[1], "start": self.start}
 
 
 def bench_paths(model: LIIF, work: Workload, device, precisions: list, repeats: int, reference: bool,
@@ -242,17 +232,12 @@ def bench_paths(model: LIIF, work: Workload, device, precisions: list, repeats: 
     result or None)."""
     paths = {p: FastPath(model, work, device, p) for p in precisions}
     ref = ReferencePath(model, work, device, max_reference_queries) if reference else None
-    for path in paths.values():
-        path.once()  # warm-up: allocator, oneDNN kernels, caches
-        path.times.clear()
-        path.cpu_times.clear()
-    if ref is not None:
-        ref.warm_up()
+    every = [*paths.values(), *([ref] if ref is not None else [])]
+    for path in every:
+        path.warm_up()
     for _ in range(repeats):
-        for path in paths.values():
+        for path in every:
             path.once()
-        if ref is not None:
-            ref.once()
     return {p: path.result(model) for p, path in paths.items()}, (ref.result() if ref is not None else None)
 
 
@@ -277,10 +262,11 @@ def run_bench(encoders, workloads, device="auto", repeats=3, reference=True, max
             paths, ref = bench_paths(model, work, device, precisions, repeats, reference, max_reference_queries)
             row = {"encoder": name, "workload": work.name, "pictures": work.count, "paths": paths, "auto": auto,
                    "weights": str(weights[name]) if weights and name in weights else "random initial"}
+            outputs = {precision: result.pop("output") for precision, result in paths.items()}
             if ref is not None:
-                for result in paths.values():
+                for precision, result in paths.items():
                     diffs = []
-                    for fast, slow in zip(result.pop("output"), ref["output"]):
+                    for fast, slow in zip(outputs[precision], ref["output"]):
                         fast = fast.permute(0, 2, 3, 1).reshape(1, -1, 3)
                         fast = fast[:, ref["start"] : ref["start"] + ref["n_queries"]].to(slow.device)
                         diffs.append((fast - slow).abs().max().item())
@@ -290,9 +276,6 @@ def run_bench(encoders, workloads, device="auto", repeats=3, reference=True, max
                         result["cpu_speedup"] = ref["cpu_s"] / result["cpu_s"]
                 ref.pop("output")
                 row["reference"] = ref
-            else:
-                for result in paths.values():
-                    result.pop("output")
             rows.append(row)
     return rows
 
@@ -325,4 +308,4 @@ def format_table(rows) -> str:
 
 
 def to_json(rows) -> str:
-    return json.dumps(rows, indent=2, default=lambda o: asdict(o) if hasattr(o, "__dataclass_fields__") else str(o))
+    return json.dumps(rows, indent=2, default=str)

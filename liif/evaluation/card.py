@@ -11,7 +11,6 @@ published numbers are written here. tests/test_shipped_weights.py checks that th
 """
 
 import csv
-import json
 import shlex
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from liif.core.model import count_parameters
 from liif.core.weights import SHIPPED, WEIGHTS_DIR, LoadedModel, load_weights
 from liif.evaluation import card_sharp, card_text
 from liif.evaluation.benchmark import format_table
+from liif.evaluation.card_text import read_json
 
 # The LIIF paper's RDN-LIIF (Table 1 and 2 of arXiv 2012.09161), Y-channel PSNR in dB, as published.
 PAPER_RDN_LIIF = {
@@ -78,10 +78,6 @@ def portable_command(command: str, json_name: str) -> str:
     return shlex.join(words)
 
 
-def _read_json(path: Path):
-    return json.loads(path.read_text()) if path.exists() else None
-
-
 def _validation_rows(log_path: Path) -> list:
     if not log_path.exists():
         return []
@@ -93,21 +89,17 @@ def psnr_summary(weights_dir: Path = WEIGHTS_DIR) -> str:
     """One PSNR table: bicubic, each shipped model (from its eval JSON) and the paper's RDN-LIIF."""
     rows, scales, sets, bicubic = [], ["x2", "x3", "x4", "x6", "x8"], ["Set5", "Set14", "B100"], None
     for shipped in SHIPPED.values():
-        report = _read_json(weights_dir / shipped.filename.replace(".safetensors", ".eval.json"))
+        report = read_json(weights_dir / shipped.filename.replace(".safetensors", ".eval.json"))
         if report is None:
             continue
         bicubic = bicubic or report["results"]["bicubic"]
-        rows.append((f"{shipped.label}", report["results"]["model"]))
+        rows.append((shipped.label, report["results"]["model"]))
+    paper = {s: {k: {"psnr": db} for k, db in by_scale.items()} for s, by_scale in PAPER_RDN_LIIF.items()}
+    rows = [*([("bicubic", bicubic)] if bicubic else []), *rows, ("the paper's LIIF-RDN (published)", paper)]
     lines = ["| set | method | " + " | ".join(scales) + " |", "| --- | --- |" + " --- |" * len(scales)]
     for set_name in sets:
-        for name, results in [("bicubic", bicubic), *rows, ("the paper's LIIF-RDN (published)", None)]:
-            if results is None and name == "bicubic":
-                continue
-            if results is None:
-                cells = [f"{PAPER_RDN_LIIF[set_name][k]:.2f}" for k in scales]
-            else:
-                cells = [f"{results[set_name][k]['psnr']:.2f}" if k in results.get(set_name, {}) else "–"
-                         for k in scales]
+        for name, results in rows:
+            cells = [f"{results[set_name][k]['psnr']:.2f}" if k in results.get(set_name, {}) else "–" for k in scales]
             lines.append(f"| {set_name} | {name} | " + " | ".join(cells) + " |")
     lines.append("")
     lines.append("PSNR in dB on the Y channel (the paper's protocol; x6 and x8 inputs made from HR by MATLAB-style "
@@ -123,19 +115,16 @@ def jpeg_table(weights_dir: Path = WEIGHTS_DIR) -> str:
         bicubic_done = set()
         for shipped in SHIPPED.values():
             stem = shipped.filename.replace(".safetensors", "")
-            clean = _read_json(weights_dir / f"{stem}.eval.json")
-            sources = [("clean PNG", clean)] + [(f"JPEG {q}", _read_json(weights_dir / f"{stem}.jpeg{q}.json"))
+            clean = read_json(weights_dir / f"{stem}.eval.json")
+            sources = [("clean PNG", clean)] + [(f"JPEG {q}", read_json(weights_dir / f"{stem}.jpeg{q}.json"))
                                                 for q in JPEG_QUALITIES]
             for method, label in (("bicubic", "bicubic"), ("model", shipped.label.split(" (")[0])):
                 for input_name, report in sources:
-                    if report is None or set_name not in report["results"][method]:
-                        continue
-                    if method == "bicubic" and input_name in bicubic_done:
-                        continue
-                    cells = []
-                    for key in ("x4", "x8"):
-                        result = report["results"][method][set_name].get(key)
-                        cells.append("–" if result is None else f"{result['psnr']:.2f} / {result['ssim']:.4f}")
+                    results = (report or {}).get("results", {}).get(method, {}).get(set_name)
+                    if results is None or (method == "bicubic" and input_name in bicubic_done):
+                        continue  # bicubic once per input: it is the same for every model
+                    cells = [f"{results[key]['psnr']:.2f} / {results[key]['ssim']:.4f}" if key in results else "–"
+                             for key in ("x4", "x8")]
                     lines.append(f"| {set_name} | {label} | {input_name} | " + " | ".join(cells) + " |")
                     if method == "bicubic":
                         bicubic_done.add(input_name)
@@ -143,7 +132,7 @@ def jpeg_table(weights_dir: Path = WEIGHTS_DIR) -> str:
 
 
 def _psnr(weights_dir: Path, stem: str, suffix: str, method: str, set_name: str, key: str):
-    report = _read_json(weights_dir / f"{stem}.{suffix}.json")
+    report = read_json(weights_dir / f"{stem}.{suffix}.json")
     try:
         return report["results"][method][set_name][key]["psnr"]
     except (TypeError, KeyError):
@@ -162,7 +151,7 @@ def jpeg_training_words(weights_dir: Path = WEIGHTS_DIR) -> str:
     """What training on compressed inputs changed, from the numbers: the JPEG-trained EDSR-baseline against
     the clean-trained one and bicubic, on the same inputs."""
     clean_stem, jpeg_stem = "edsr-baseline-liif", "edsr-baseline-jpeg-liif"
-    if _read_json(weights_dir / f"{jpeg_stem}.eval.json") is None:
+    if read_json(weights_dir / f"{jpeg_stem}.eval.json") is None:
         return ""
     gains, over_bicubic, clean_losses = [], [], []
     for set_name in JPEG_SETS:
@@ -245,7 +234,7 @@ def model_section(shipped, weights: LoadedModel, weights_dir: Path = WEIGHTS_DIR
         out += [f"| {r['step']} | {float(r['val_x2']):.2f} | {float(r['val_x4']):.2f} | {float(r['val_x8']):.2f} |"
                 for r in rows]
         out.append("")
-    report = _read_json(weights_dir / f"{stem}.eval.json")
+    report = read_json(weights_dir / f"{stem}.eval.json")
     if report is not None:
         model_info = report.get("model") or {}
         command = portable_command(report["command"], f"{stem}.eval.json")
@@ -254,7 +243,7 @@ def model_section(shipped, weights: LoadedModel, weights_dir: Path = WEIGHTS_DIR
                 f"({model_info.get('precision', '?')} on {model_info.get('device', '?')}; `{stem}.eval.json` "
                 "holds every number):", "", format_table(report["results"]), ""]
         if model_info.get("device", "").startswith("cuda"):
-            out += [cpu_check_words(report, _read_json(weights_dir / f"{stem}.eval-cpu.json"), stem), ""]
+            out += [cpu_check_words(report, read_json(weights_dir / f"{stem}.eval-cpu.json"), stem), ""]
     return "\n".join(out)
 
 
@@ -330,7 +319,7 @@ rarely seen get generic edges, not the true detail. They see nothing but the inp
 
 
 def _set5(weights_dir: Path, stem: str, suffix: str = "eval") -> dict | None:
-    report = _read_json(weights_dir / f"{stem}.{suffix}.json")
+    report = read_json(weights_dir / f"{stem}.{suffix}.json")
     return None if report is None else {m: r["Set5"] for m, r in report["results"].items()}
 
 

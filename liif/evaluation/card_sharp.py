@@ -8,10 +8,10 @@ and 1.8 times the L1 model's, with PSNR-Y at least 0.5 dB above bicubic. Each is
 much, from the measurements.
 """
 
-import json
 from pathlib import Path
 
 from liif.core.weights import WEIGHTS_DIR
+from liif.evaluation.card_text import read_json
 
 STEM = "edsr-baseline-gan-liif"
 GOALS = {"detail_of_real": 0.7, "detail_over_l1": 1.8, "psnr_over_bicubic_db": 0.5}
@@ -44,15 +44,11 @@ LOOKED_AT = (
 )
 
 
-def _read(path: Path):
-    return json.loads(path.read_text()) if path.is_file() else None
-
-
 def rows(weights_dir: Path = WEIGHTS_DIR) -> list:
     """(set, scale key, {method: result}) for every set and scale measured, Set5 and Set14 then faces."""
     out = []
     for suffix in ("eval", "faces"):
-        report = _read(weights_dir / f"{STEM}.{suffix}.json")
+        report = read_json(weights_dir / f"{STEM}.{suffix}.json")
         if report is None:
             continue
         results = report["results"]
@@ -65,7 +61,7 @@ def rows(weights_dir: Path = WEIGHTS_DIR) -> list:
 
 
 def goals(weights_dir: Path = WEIGHTS_DIR, set_name: str = "faces", key: str = "x8") -> list | None:
-    """[(what, measured, goal, met)] at ×8 on faces, or None before it is measured."""
+    """[(what, measured, goal)] at ×8 on faces, or None before it is measured."""
     found = next((f for s, k, f in rows(weights_dir) if s == set_name and k == key), None)
     if found is None:
         return None
@@ -91,8 +87,8 @@ def sharp_section(weights_dir: Path = WEIGHTS_DIR) -> str:
     for set_name, key, found in measured:
         cells = [f"{found[m]['psnr']:.2f} / {found[m]['ssim']:.4f} / {found[m]['detail']:.2f}" for m, _ in METHODS]
         lines.append(f"| {set_name} | {key} | " + " | ".join(cells) + f" | {found['model']['detail_real']:.2f} |")
-    faces = _read(weights_dir / f"{STEM}.faces.json")
-    record = _read(weights_dir / "faces.set.json")
+    faces = read_json(weights_dir / f"{STEM}.faces.json")
+    record = read_json(weights_dir / "faces.set.json")
     lines.append("")
     if faces and record:
         lines.append(
@@ -103,7 +99,7 @@ def sharp_section(weights_dir: Path = WEIGHTS_DIR) -> str:
             "×4 and ×8 inputs are made from them by MATLAB-style bicubic.")
         lines.append("")
     for suffix in ("eval", "faces"):
-        report = _read(weights_dir / f"{STEM}.{suffix}.json")
+        report = read_json(weights_dir / f"{STEM}.{suffix}.json")
         if report is not None:
             lines += [f"Measured by `{report['command']}` (fp32; `{STEM}.{suffix}.json`).", ""]
     verdicts = goals(weights_dir)

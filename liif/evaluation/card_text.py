@@ -30,8 +30,9 @@ HISTORY = (
 )
 
 
-def _read(path: Path):
-    return json.loads(path.read_text()) if path.exists() else None
+def read_json(path: Path):
+    """A measurement file beside the weights, or None when it is not there (the card's one reader of them)."""
+    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def held_out_words(record: dict) -> str:
@@ -92,8 +93,8 @@ def held_out_gains(photo_weights, text_weights) -> dict:
     if photo_weights is None or text_weights is None:
         return {}
     photo, text = Path(photo_weights), Path(text_weights)
-    measured = [_read(photo.with_name(f"{photo.stem}.{TEXT_SET.lower()}.json")),
-                _read(text.with_name(f"{text.stem}.eval.json"))]
+    measured = [read_json(photo.with_name(f"{photo.stem}.{TEXT_SET.lower()}.json")),
+                read_json(text.with_name(f"{text.stem}.eval.json"))]
     try:
         photo_db, text_db = (m["results"]["model"][TEXT_SET] for m in measured)
     except (TypeError, KeyError):
@@ -107,10 +108,10 @@ def held_out_gains(photo_weights, text_weights) -> dict:
 
 def text_section(weights_dir: Path) -> str:
     """The card's section on the text model, or "" when its measurements are not all here."""
-    photo = _read(weights_dir / f"{PHOTO_STEM}.{TEXT_SET.lower()}.json")
-    text = _read(weights_dir / f"{TEXT_STEM}.eval.json")
-    record = _read(weights_dir / HELD_OUT_RECORD)
-    clean_photo = _read(weights_dir / f"{PHOTO_STEM}.eval.json")
+    photo = read_json(weights_dir / f"{PHOTO_STEM}.{TEXT_SET.lower()}.json")
+    text = read_json(weights_dir / f"{TEXT_STEM}.eval.json")
+    record = read_json(weights_dir / HELD_OUT_RECORD)
+    clean_photo = read_json(weights_dir / f"{PHOTO_STEM}.eval.json")
     if None in (photo, text, record, clean_photo):
         return ""
     # The photo model's Set5 and Set14 numbers come from its own full benchmark run.

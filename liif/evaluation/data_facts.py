@@ -21,6 +21,7 @@ import csv
 import hashlib
 import json
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -30,12 +31,8 @@ from liif.evaluation import faces
 
 FACTS_SUFFIX = ".data.json"
 TEXT_RECORD = "text-set.json"  # what liif.training.text_pictures writes beside HR/
-PICTURE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}  # as training's list_images
+PICTURE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}  # what training reads too
 TRAINING_MAX_SIDE = 2040  # TrainConfig.max_side's default (the CLI passes the config's own value)
-# Faces are looked for in a copy at most this large: the cascade's smallest face (24 px) there is ~96 px of a
-# 2040-px training picture, the size of a training crop (48-192 px). Measured on the photo folder: at 1024 the
-# detector also "found" faces in 8 of the 38 wallpapers (leaves, raindrops, sky; none shows a face), at 512 in 2.
-DETECT_MAX_SIDE = 512
 SOURCE_LABELS = {
     "bsds500": "BSDS500 (Berkeley segmentation photos)",
     "t91": "T91 (Yang et al. 2010, small photos)",
@@ -75,7 +72,7 @@ def training_size(width: int, height: int, max_side: int | None) -> tuple:
 
 
 def folder_facts(folder, files=None, max_side: int | None = TRAINING_MAX_SIDE, detect_faces: bool = True,
-                 detect_max_side: int = DETECT_MAX_SIDE, progress=None) -> dict:
+                 detect_max_side: int = faces.DETECT_MAX_SIDE, progress=None) -> dict:
     """The facts of a folder of training pictures (see the module's words). `files` are the pictures to count
     (default: `picture_files` of the folder, or of a text set's HR/); `progress(done, count)` after each."""
     started = time.perf_counter()
@@ -95,7 +92,8 @@ def folder_facts(folder, files=None, max_side: int | None = TRAINING_MAX_SIDE, d
         "training_megapixels": round(total_area / 1e6, 3),
     }
     if record:
-        facts["sources"] = _shares(_background_of(record, files), areas, BACKGROUND_LABELS)
+        background = {Path(entry["file"]).name: entry.get("background", "unknown") for entry in record.get("files", [])}
+        facts["sources"] = _shares([background.get(p.name, "unknown") for p in files], areas, BACKGROUND_LABELS)
         facts["text"] = _text_facts(record, files)
     else:
         facts["sources"] = _shares([_prefix(p) for p in files], areas, SOURCE_LABELS)
@@ -115,19 +113,13 @@ def write_facts(facts: dict, path) -> Path:
     return path
 
 
-def facts_path(weights_path) -> Path:
-    """weights/edsr-baseline-liif.safetensors -> weights/edsr-baseline-liif.data.json"""
-    weights_path = Path(weights_path)
-    return weights_path.with_name(weights_path.name.removesuffix(weights_path.suffix) + FACTS_SUFFIX)
-
-
 def facts_beside(weights_path) -> dict | None:
-    """The facts file beside a weights file (what its training pictures were), or None when there is none or
-    it cannot be read."""
+    """The facts file beside a weights file (what its training pictures were: weights/NAME.safetensors ->
+    weights/NAME.data.json), or None when there is none or it cannot be read."""
     if weights_path is None:
         return None
     try:
-        facts = json.loads(facts_path(weights_path).read_text())
+        facts = json.loads(Path(weights_path).with_suffix(FACTS_SUFFIX).read_text())
     except (OSError, ValueError):
         return None
     return facts if isinstance(facts, dict) else None
@@ -142,35 +134,24 @@ def _prefix(path: Path) -> str:
 
 def _shares(keys: list, areas: list, labels: dict) -> list:
     """[{key, label, pictures, training_megapixels, area_share}], the largest share first."""
-    total = sum(areas)
-    out: dict = {}
+    total, summed = sum(areas), {}
     for key, area in zip(keys, areas):
-        entry = out.setdefault(key, {"key": key, "label": labels.get(key, key), "pictures": 0, "area": 0})
-        entry["pictures"] += 1
-        entry["area"] += area
-    rows = sorted(out.values(), key=lambda e: -e["area"])
-    return [{"key": e["key"], "label": e["label"], "pictures": e["pictures"],
-             "training_megapixels": round(e["area"] / 1e6, 3), "area_share": round(e["area"] / total, 4)}
-            for e in rows]
+        pictures, so_far = summed.get(key, (0, 0))
+        summed[key] = pictures + 1, so_far + area
+    return [{"key": key, "label": labels.get(key, key), "pictures": pictures,
+             "training_megapixels": round(area / 1e6, 3), "area_share": round(area / total, 4)}
+            for key, (pictures, area) in sorted(summed.items(), key=lambda kv: -kv[1][1])]
 
 
 def _licences(folder: Path, files: list) -> dict:
     """{licence: pictures} for the files a WALLPAPERS.csv (in the folder or its parent) lists."""
+    listing = next((p for p in (folder / "WALLPAPERS.csv", folder.parent / "WALLPAPERS.csv") if p.is_file()), None)
+    if listing is None:
+        return {}
     names = {p.name for p in files}
-    counts: dict = {}
-    for candidate in (folder / "WALLPAPERS.csv", folder.parent / "WALLPAPERS.csv"):
-        if candidate.is_file():
-            with open(candidate, newline="") as f:
-                for row in csv.DictReader(f):
-                    if row.get("file") in names and row.get("license"):
-                        counts[row["license"]] = counts.get(row["license"], 0) + 1
-            break
-    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-
-
-def _background_of(record: dict, files: list) -> list:
-    by_name = {Path(entry["file"]).name: entry.get("background", "unknown") for entry in record.get("files", [])}
-    return [by_name.get(p.name, "unknown") for p in files]
+    with open(listing, newline="") as f:
+        found = Counter(row["license"] for row in csv.DictReader(f) if row.get("file") in names and row.get("license"))
+    return dict(sorted(found.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def _text_facts(record: dict, files: list) -> dict:

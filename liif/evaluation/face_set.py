@@ -20,9 +20,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from liif.evaluation.faces import find_faces
+from liif.evaluation.faces import DETECT_MAX_SIDE, find_faces
 
-DETECT_MAX_SIDE = 512
 FRAME = 1.8  # the crop's side over the face's
 MIN_SIDE = 96
 

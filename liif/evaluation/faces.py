@@ -40,6 +40,10 @@ MIN_NEIGHBORS = 5  # stricter than OpenCV's default 3: fewer textures taken for 
 GROUP_EPS = 0.2  # OpenCV's groupRectangles
 DENSE_SHARE = 0.2  # stages run on the whole grid of windows while at least this share of them is alive
 GATHER_LIMIT = 4_000_000  # integral-image reads made at once (bounds the memory of one stage's gathers)
+# Faces are looked for in a copy at most this large: the cascade's smallest face (24 px) there is ~96 px of a
+# 2040-px training picture, the size of a training crop (48-192 px). Measured on the photo folder: at 1024 the
+# detector also "found" faces in 8 of the 38 wallpapers (leaves, raindrops, sky; none shows a face), at 512 in 2.
+DETECT_MAX_SIDE = 512
 
 
 @dataclass(frozen=True)
@@ -58,31 +62,17 @@ class Stage:
 class Cascade:
     width: int
     height: int
-    features: tuple  # per feature: ((x, y, w, h, weight), ...)
-    stages: tuple  # of (threshold, ((feature index, threshold, below, above), ...))
+    stages: tuple  # of Stage
     sha256: str
     name: str
 
-    @property
-    def compiled(self) -> list:
-        """The stages as arrays (made once per cascade file)."""
-        if self.sha256 not in _COMPILED:
-            _COMPILED[self.sha256] = _compile(self)
-        return _COMPILED[self.sha256]
-
-
-_COMPILED: dict = {}
-
-
-def load_cascade(path=CASCADE_PATH) -> Cascade:
-    """An OpenCV cascade file (stump-based Haar, upright features: the frontal face cascades), gzipped or not."""
-    return _load(str(path))
-
 
 @lru_cache(maxsize=4)
-def _load(path: str) -> Cascade:
-    data = Path(path).read_bytes()
-    text = gzip.decompress(data) if path.endswith(".gz") else data
+def load_cascade(path=CASCADE_PATH) -> Cascade:
+    """An OpenCV cascade file (stump-based Haar, upright features: the frontal face cascades), gzipped or not."""
+    path = Path(path)
+    data = path.read_bytes()
+    text = gzip.decompress(data) if path.suffix == ".gz" else data
     root = ET.fromstring(text).find("cascade")
     if root is None or root.findtext("featureType", "").strip() != "HAAR":
         raise ValueError(f"{path}: not an OpenCV Haar cascade")
@@ -104,26 +94,23 @@ def _load(path: str) -> Cascade:
             if (int(left), int(right)) != (0, -1):
                 raise ValueError(f"{path}: only stump cascades are supported")
             below, above = (float(v) for v in weak.findtext("leafValues").split())
-            stumps.append((int(index), float(threshold), below, above))
-        stages.append((float(stage.findtext("stageThreshold")), tuple(stumps)))
-    digest = hashlib.sha256(text).hexdigest()
-    return Cascade(width, height, tuple(features), tuple(stages), digest, Path(path).name.removesuffix(".gz"))
+            stumps.append((features[int(index)], float(threshold), below, above))
+        stages.append(_stage(float(stage.findtext("stageThreshold")), stumps))
+    return Cascade(width, height, tuple(stages), hashlib.sha256(text).hexdigest(), path.name.removesuffix(".gz"))
 
 
-def _compile(cascade: Cascade) -> list:
-    compiled = []
-    for threshold, stumps in cascade.stages:
-        n, most = len(stumps), max(len(cascade.features[i]) for i, *_ in stumps)
-        corner_y, corner_x = np.zeros((n, most, 4), np.int64), np.zeros((n, most, 4), np.int64)
-        weights = np.zeros((n, most))
-        for s, (index, *_rest) in enumerate(stumps):
-            for r, (x, y, w, h, weight) in enumerate(cascade.features[index]):
-                corner_y[s, r], corner_x[s, r] = (y, y, y + h, y + h), (x, x + w, x, x + w)
-                weights[s, r] = weight
-        compiled.append(Stage(threshold, tuple(cascade.features[i] for i, *_ in stumps), corner_y, corner_x, weights,
-                              np.array([t for _, t, _, _ in stumps], np.float32), np.array([b for _, _, b, _ in stumps]),
-                              np.array([a for _, _, _, a in stumps])))
-    return compiled
+def _stage(threshold: float, stumps: list) -> Stage:
+    """A stage's stumps, (rects, threshold, below, above) each, as arrays."""
+    n, most = len(stumps), max(len(rects) for rects, *_ in stumps)
+    corner_y, corner_x = np.zeros((n, most, 4), np.int64), np.zeros((n, most, 4), np.int64)
+    weights = np.zeros((n, most))
+    for s, (rects, *_rest) in enumerate(stumps):
+        for r, (x, y, w, h, weight) in enumerate(rects):
+            corner_y[s, r], corner_x[s, r] = (y, y, y + h, y + h), (x, x + w, x, x + w)
+            weights[s, r] = weight
+    return Stage(threshold, tuple(rects for rects, *_ in stumps), corner_y, corner_x, weights,
+                 np.array([t for _, t, _, _ in stumps], np.float32), np.array([b for _, _, b, _ in stumps]),
+                 np.array([a for _, _, _, a in stumps]))
 
 
 def grey(rgb: np.ndarray) -> np.ndarray:
@@ -150,7 +137,7 @@ def resize_bilinear(image: np.ndarray, width: int, height: int) -> np.ndarray:
 
 
 def find_faces(rgb, cascade: Cascade | None = None, scale_factor: float = SCALE_FACTOR,
-               min_neighbors: int = MIN_NEIGHBORS, min_size: int = 0) -> list:
+               min_neighbors: int = MIN_NEIGHBORS) -> list:
     """The frontal faces in a picture ((h, w, 3) or (h, w) levels): [(x, y, width, height), ...]."""
     cascade = cascade or load_cascade()
     image = grey(rgb)
@@ -161,11 +148,10 @@ def find_faces(rgb, cascade: Cascade | None = None, scale_factor: float = SCALE_
         scaled_w, scaled_h = round(w / factor), round(h / factor)
         if scaled_w - cascade.width <= 0 or scaled_h - cascade.height <= 0:
             break
-        if min(win_w, win_h) >= min_size:
-            scaled = image if factor == 1.0 else resize_bilinear(image, scaled_w, scaled_h)
-            step = 1 if factor > 2 else 2
-            for x, y in _windows_passing(scaled, cascade, step):
-                boxes.append((round(x * factor), round(y * factor), win_w, win_h))
+        scaled = image if factor == 1.0 else resize_bilinear(image, scaled_w, scaled_h)
+        step = 1 if factor > 2 else 2
+        for x, y in _windows_passing(scaled, cascade, step):
+            boxes.append((round(x * factor), round(y * factor), win_w, win_h))
         factor *= scale_factor
     return group_boxes(boxes, min_neighbors)
 
@@ -195,7 +181,7 @@ def _windows_passing(image: np.ndarray, cascade: Cascade, step: int) -> list:
     spread = iw * ih * sq - sums * sums
     norm = np.where(spread > 0, np.sqrt(np.maximum(spread, 0)), 1.0)
     inverse = 1.0 / norm
-    stages = cascade.compiled
+    stages = cascade.stages
     alive = np.ones((ny, nx), bool)
     first = 0
     for stage in stages:  # on the whole grid while many windows are alive
@@ -256,22 +242,16 @@ def group_boxes(boxes: list, min_neighbors: int = MIN_NEIGHBORS, eps: float = GR
         groups.setdefault(root(i), []).append(boxes[i])
     means = [(tuple(round(sum(b[k] for b in members) / len(members)) for k in range(4)), len(members))
              for members in groups.values()]
-    kept = []
-    for i, (box, count) in enumerate(means):
-        if count <= min_neighbors:
-            continue
-        inside = False
-        for j, (other, other_count) in enumerate(means):
-            if j == i or other_count <= min_neighbors:
-                continue
-            dx, dy = round(other[2] * eps), round(other[3] * eps)
-            if (box[0] >= other[0] - dx and box[1] >= other[1] - dy and box[0] + box[2] <= other[0] + other[2] + dx
-                    and box[1] + box[3] <= other[1] + other[3] + dy and (other_count > max(3, count) or count < 3)):
-                inside = True
-                break
-        if not inside:
-            kept.append(box)
-    return sorted(kept)
+    strong = [(box, count) for box, count in means if count > min_neighbors]
+    return sorted(box for i, (box, count) in enumerate(strong)
+                  if not any(j != i and _inside(box, count, *other, eps) for j, other in enumerate(strong)))
+
+
+def _inside(box, count, other, other_count, eps) -> bool:
+    """`box` lies within `other` grown by eps of its size, and `other` is the stronger group."""
+    dx, dy = round(other[2] * eps), round(other[3] * eps)
+    return (box[0] >= other[0] - dx and box[1] >= other[1] - dy and box[0] + box[2] <= other[0] + other[2] + dx
+            and box[1] + box[3] <= other[1] + other[3] + dy and (other_count > max(3, count) or count < 3))
 
 
 def _similar(r1, r2, eps) -> bool:

@@ -70,6 +70,12 @@ def pick_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
+def synchronize(device: torch.device) -> None:
+    """Wait for the device's queued work: timings of asynchronous work (CUDA) need it."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 @dataclass(frozen=True)
 class Speed:
     """What one pixel costs this engine on this machine, measured by `Upscaler.speed()`."""
@@ -200,12 +206,9 @@ class Upscaler:
 
     # -- stage 1: encoder ---------------------------------------------------------------------------
 
-    def autocast(self):
-        """The engine's precision as a context (bf16 autocast, or nothing for fp32): a lesson that runs the
-        model's formula on its own computes at the precision the renders do."""
-        return self._autocast()
-
-    def _autocast(self, precision=None):
+    def autocast(self, precision=None):
+        """The engine's precision (or `precision`) as a context, bf16 autocast or nothing for fp32: a lesson
+        that runs the model's formula on its own computes at the precision the renders do."""
         enabled = (precision or self.precision) == "bf16"
         device_type = "cuda" if self.device.type == "cuda" else "cpu"
         return torch.autocast(device_type, dtype=torch.bfloat16, enabled=enabled and self.device.type != "mps")
@@ -219,7 +222,7 @@ class Upscaler:
             return cached
         start = time.perf_counter()
         inp = geometry.normalise(image01.to(self.device, torch.float32))
-        with self._autocast(self.encoder_precision):
+        with self.autocast(self.encoder_precision):
             feat = encode_tiled(self.model, inp, self.tile, self.overlap).float()
         encoded = Encoded(inp, feat, time.perf_counter() - start)
         self.encodings.put(key, encoded)
@@ -252,7 +255,11 @@ class Upscaler:
             raise ValueError(f"output size must be at least 1x1, got {rows}x{cols}")
         _, _, h, w = image01.shape
         encode_start = time.perf_counter()
-        enc, (y0, x0) = self._encoding_for(image01, box, context)
+        # The whole image's encoding when it is cached or the region is most of it, else only the part the
+        # queries reach plus the encoder's context (tile overlap), encoded on its own; (y0, x0) is its corner.
+        window = self._encode_window(image01, box, context)
+        y0, x0, y1, x1 = window or (0, 0, h, w)
+        enc = self.encode(image01 if window is None else image01[:, :, y0:y1, x0:x1])
         encode_seconds = time.perf_counter() - encode_start  # about 0 when the encoding was cached
         _, _, hc, wc = enc.feat.shape
         # The same points in the encoded part's own coordinates (a linear map: nothing is resampled).
@@ -270,21 +277,13 @@ class Upscaler:
         for r0 in range(0, rows, rows_per_chunk):
             r1 = min(rows, r0 + rows_per_chunk)
             band = self._band_for(enc, ys[r0:r1], last_row, band)
-            out[r0:r1] = self._decode(enc, band, ys[r0:r1], xs, cell, tail, local_ensemble).view(r1 - r0, cols, 3)
+            with self.autocast():
+                pred = self.model.query_grid(band, ys[r0:r1], xs, cell, enc.inp, tail=tail, local_ensemble=local_ensemble)
+            out[r0:r1] = pred.float().view(r1 - r0, cols, 3)
             if progress is not None:
                 progress(r1 / rows)
         self.last_render_seconds = encode_seconds, time.perf_counter() - start
         return geometry.denormalise(out).permute(2, 0, 1).unsqueeze(0)
-
-    def _encoding_for(self, image01, box, context=None):
-        """The encoding a region's queries need, and the (row, column) of its first pixel in the image:
-        the whole image's when it is cached or the region is most of it, else only the part the queries
-        reach plus the encoder's context (tile overlap), encoded on its own."""
-        window = self._encode_window(image01, box, context)
-        if window is None:
-            return self.encode(image01), (0, 0)
-        y0, x0, y1, x1 = window
-        return self.encode(image01[:, :, y0:y1, x0:x1]), (y0, x0)
 
     def _encode_window(self, image01, box, context=None):
         """(y0, x0, y1, x1) of the part a region render encodes, or None for the whole image."""
@@ -309,12 +308,6 @@ class Upscaler:
         y0, x0, y1, x1 = window
         return (y1 - y0) * (x1 - x0)
 
-    def _decode(self, enc: Encoded, band: Projected, ys, xs, cell, tail, local_ensemble=None) -> torch.Tensor:
-        """Colours (1, rows x cols, 3) of the grid `ys` x `xs`, whose latent rows `band` holds."""
-        with self._autocast():
-            pred = self.model.query_grid(band, ys, xs, cell, enc.inp, tail=tail, local_ensemble=local_ensemble)
-        return pred.float()
-
     def _band_for(self, enc: Encoded, ys: torch.Tensor, last_row: int, band: Projected | None) -> Projected:
         """The projected latent rows that queries at rows `ys` reach: `band` again when it holds them all,
         else a new band from the first of them, BAND_ROWS deep (at most to `last_row`, the last row the
@@ -329,7 +322,7 @@ class Upscaler:
         """The decoder's first layer on the latent rows r0..r1 (the 3x3 unfold reads one more each side)."""
         _, _, h, w = enc.feat.shape
         halo0, halo1 = max(0, r0 - 1), min(h, r1 + 1)
-        with self._autocast():
+        with self.autocast():
             proj = self.model.project(enc.feat[:, :, halo0:halo1])
         d = proj.first_layer.shape[-1]
         band = proj.first_layer.view(1, halo1 - halo0, w, d)[:, r0 - halo0 : r1 - halo0].reshape(1, -1, d)

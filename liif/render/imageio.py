@@ -15,6 +15,7 @@ import io
 import os
 import tempfile
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -153,15 +154,13 @@ def image_size(path, max_pixels=None, name=None) -> tuple:
     if not path.is_file():
         raise ImageInputError(f"{name}: no such file")
     limit = max_input_pixels(max_pixels)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        with open(path, "rb") as f, _open_header(f, name) as im:
-            w, h = im.size
-            _check_input_size(name, w, h, limit)
-            try:
-                orientation = im.getexif().get(EXIF_ORIENTATION, 1)
-            except Exception:  # a damaged EXIF block: load_image will say what is wrong
-                orientation = 1
+    with open(path, "rb") as f, _open_header(f, name) as im:
+        w, h = im.size
+        _check_input_size(name, w, h, limit)
+        try:
+            orientation = im.getexif().get(EXIF_ORIENTATION, 1)
+        except Exception:  # a damaged EXIF block: load_image will say what is wrong
+            orientation = 1
     return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
 
 
@@ -172,33 +171,34 @@ def check_header(data: bytes, max_pixels=None, name: str = "the image") -> tuple
     if len(data) == 0:
         raise ImageInputError(f"{name} is empty (0 bytes)")
     limit = max_input_pixels(max_pixels)
+    with _open_header(io.BytesIO(bytes(data)), name) as im:
+        _check_input_size(name, *im.size, limit)
+        return im.format, *im.size
+
+
+@contextmanager
+def _open_header(fp, name: str):
+    """Pillow's lazy open (the header only), its failures as sentences. The bomb warning is made an error
+    inside: Pillow warns (rather than refuses) between 1x and 2x its bomb limit; both are refusals here."""
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
-        with _open_header(io.BytesIO(bytes(data)), name) as im:
-            _check_input_size(name, *im.size, limit)
-            return im.format, *im.size
-
-
-def _open_header(fp, name: str) -> Image.Image:
-    """Pillow's lazy open (the header only), its failures as sentences. Call with the bomb warning made
-    an error: Pillow warns (rather than refuses) between 1x and 2x its bomb limit; both are refusals here."""
-    try:
-        return Image.open(fp, formats=FORMATS)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageInputError(f"{name} declares a size too large to decode safely ({_bomb_size(exc)}); "
-                              "it may be a decompression bomb") from None
-    except UnidentifiedImageError:
-        raise ImageInputError(f"{name} is not an image this program reads "
-                              f"(supported: {SUPPORTED_NAMES})") from None
-    except Exception:  # damaged headers make Pillow raise OSError, SyntaxError, struct.error...
-        raise ImageInputError(f"{name} could not be read (truncated or corrupt file)") from None
+        try:
+            im = Image.open(fp, formats=FORMATS)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise ImageInputError(f"{name} declares a size too large to decode safely ({_bomb_size(exc)}); "
+                                  "it may be a decompression bomb") from None
+        except UnidentifiedImageError:
+            raise ImageInputError(f"{name} is not an image this program reads "
+                                  f"(supported: {SUPPORTED_NAMES})") from None
+        except Exception:  # damaged headers make Pillow raise OSError, SyntaxError, struct.error...
+            raise ImageInputError(f"{name} could not be read (truncated or corrupt file)") from None
+        with im:
+            yield im
 
 
 def _from_stream(fp, name: str, limit: int) -> LoadedImage:
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        with _open_header(fp, name) as im:
-            return _from_pil(im, name, limit)
+    with _open_header(fp, name) as im:
+        return _from_pil(im, name, limit)
 
 
 def _bomb_size(exc) -> str:
@@ -233,10 +233,8 @@ def _from_pil(im: Image.Image, name: str, limit: int) -> LoadedImage:
     sixteen_bit = _has_16bit_samples(im)  # only visible before decoding: Pillow reduces RGB itself
     try:
         if getattr(im, "is_animated", False) or getattr(im, "n_frames", 1) > 1:  # reads past frame 1
-            if fmt == "TIFF":
-                notices.append("multi-page TIFF: first page used")
-            else:
-                notices.append(f"animated {fmt or 'image'}: first frame used")
+            notices.append("multi-page TIFF: first page used" if fmt == "TIFF" else
+                           f"animated {fmt or 'image'}: first frame used")
             im.seek(0)
         im.load()  # a full decode: truncation and corruption surface here, not halfway through a render
         orientation = im.getexif().get(EXIF_ORIENTATION, 1)

@@ -9,9 +9,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageDraw, ImageFont
 
-# The enlarged input is drawn with whole pixels, no larger than this on its long side.
 LEVELS = 255.0  # an 8-bit colour runs from 0 to this
-MAX_DISPLAY_SIDE = 2048
+MAX_DISPLAY_SIDE = 2048  # the enlarged input is drawn with whole pixels, no larger than this on its long side
 
 
 def flatten_image(image: Image.Image) -> np.ndarray:

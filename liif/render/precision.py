@@ -28,33 +28,28 @@ class CpuFacts:
     int8: str | None  # the best int8 dot product: "vnni" (AVX-512 VNNI or AVX-VNNI), "avx2", or None
 
 
-def _linux_flags() -> set | None:
+def _cpuinfo(field: str) -> str:
+    """The value of the first `field` line of Linux's /proc/cpuinfo; "" where there is none."""
     try:
         with open("/proc/cpuinfo") as f:
-            return set(next((line for line in f if line.startswith("flags")), "").split()[2:]) or None
+            line = next((line for line in f if line.startswith(field)), "")
     except OSError:
-        return None
+        return ""
+    return line.split(":", 1)[1].strip() if ":" in line else ""
 
 
 def cpu_name() -> str:
     """The CPU's model name as Linux gives it (e.g. "AMD EPYC"), else the platform's word for it."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            line = next((line for line in f if line.startswith("model name")), "")
-        if line:
-            return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
     import platform
 
-    return platform.processor() or platform.machine()
+    return _cpuinfo("model name") or platform.processor() or platform.machine()
 
 
 def cpu_facts(flags: set | None = None) -> CpuFacts:
     """What this CPU has, from Linux's list of its flags; elsewhere (no /proc/cpuinfo) from PyTorch's own
     checks. The list comes first because it is what a VM or `shared/tools/avx2-only` says the CPU is:
     PyTorch asks the chip, and oneDNN then keeps to the ISA it is allowed (ONEDNN_MAX_CPU_ISA)."""
-    flags = _linux_flags() if flags is None else flags
+    flags = (set(_cpuinfo("flags").split()) or None) if flags is None else flags
     if flags is None:
         cpu = getattr(torch, "cpu", None)
 

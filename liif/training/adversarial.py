@@ -27,8 +27,6 @@ from liif.training.config import TrainConfig, learning_rate
 from liif.training.critic import PatchCritic, critic_loss, feature_matching_loss, renderer_adversarial_loss
 from liif.training.trainer import Trainer
 
-LOSS_NAMES = ("l1", "adversarial", "critic")  # what train_step returns, in order (logged as such)
-
 
 class AdversarialTrainer(Trainer):
     def __init__(self, cfg: TrainConfig, rank=0, world=1):

@@ -19,8 +19,7 @@ import torch.nn.functional as F
 
 from liif.core import geometry
 from liif.core.degrade import jpeg_roundtrip
-
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
+from liif.evaluation.data_facts import PICTURE_SUFFIXES, training_size
 
 
 def list_images(folders) -> list:
@@ -29,7 +28,7 @@ def list_images(folders) -> list:
         folder = Path(folder)
         if not folder.is_dir():
             raise FileNotFoundError(f"training folder {folder} does not exist")
-        paths += [p for p in sorted(folder.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES]
+        paths += [p for p in sorted(folder.iterdir()) if p.suffix.lower() in PICTURE_SUFFIXES]
     if not paths:
         raise FileNotFoundError(f"no images found in {', '.join(map(str, folders))}")
     return paths
@@ -50,8 +49,7 @@ def decode(path, max_side: int | None = None) -> torch.Tensor:
     with Image.open(path) as im:
         im = im.convert("RGB")
         if max_side and max(im.size) > max_side:
-            ratio = max_side / max(im.size)
-            im = im.resize((round(im.width * ratio), round(im.height * ratio)), Image.BICUBIC)
+            im = im.resize(training_size(im.width, im.height, max_side), Image.BICUBIC)
         return torch.frombuffer(bytearray(im.tobytes()), dtype=torch.uint8).view(im.height, im.width, 3).permute(2, 0, 1).contiguous()
 
 
@@ -99,10 +97,6 @@ class CropSampler:
         self.reductions = torch.stack([reduction_matrix(size, lr_size, self.max_size)
                                        for size in range(lr_size, self.max_size + 1)]).to(self.device)
         self._device_generator = torch.Generator(device=self.device)
-
-    @property
-    def n_pixels(self) -> int:
-        return int(self.weights.sum().item())
 
     def sample(self, batch_size: int, generator: torch.Generator):
         """(lr (B, 3, lr, lr), coord (B, Q, 2), cell (B, Q, 2), gt (B, Q, 3)), normalised to [-1, 1]."""

@@ -24,10 +24,8 @@ import torch
 import torch.nn.functional as F
 
 from liif.core import geometry
-from liif.core.degrade import jpeg_roundtrip
-from liif.evaluation.faces import find_faces
-
-DETECT_MAX_SIDE = 512  # faces are looked for on a copy this small (as the data facts do): quick, and enough
+from liif.evaluation.faces import DETECT_MAX_SIDE, find_faces
+from liif.training.data import compress_inputs
 
 
 class FullCropSampler:
@@ -105,13 +103,12 @@ class FullCropSampler:
 
     def _compress(self, lr: torch.Tensor, g: torch.Generator) -> torch.Tensor:
         lo, hi = self.jpeg_quality
-        out = lr.clone()
-        pixels = (lr * 255).round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).numpy()
+        quality = torch.zeros(lr.shape[0], dtype=torch.long)  # 0: left clean
         for b in range(lr.shape[0]):
-            quality = int(torch.randint(lo, hi + 1, (1,), generator=g))
+            drawn = int(torch.randint(lo, hi + 1, (1,), generator=g))
             if float(torch.rand(1, generator=g)) >= self.jpeg_clean_share:
-                out[b] = torch.from_numpy(np.array(jpeg_roundtrip(pixels[b], quality))).permute(2, 0, 1) / 255
-        return out
+                quality[b] = drawn
+        return compress_inputs(lr, quality)
 
 
 def detect_training_faces(paths: list, images: list, cache: Path, only: set | None = None) -> list:

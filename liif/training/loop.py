@@ -22,24 +22,18 @@ from pathlib import Path
 
 import torch
 import torch.distributed as dist
+from tqdm import tqdm
 
 from liif.core.degrade import parse_quality_range
 from liif.core.model import count_parameters
 from liif.core.weights import save_weights
+from liif.render.engine import synchronize
 from liif.training.adversarial import AdversarialTrainer
 from liif.training.config import TrainConfig, learning_rate
 from liif.training.data import CropSampler, decode, list_images, split_holdout
 from liif.training.full_crops import FullCropSampler, detect_training_faces
-from liif.training.timebox import TimeBox, TimeKeeper
-from liif.training.trainer import (
-    Trainer,
-    atomic_save,
-    hardware_description,
-    load_checkpoint,
-    profile,
-    synchronize,
-    validate,
-)
+from liif.training.timebox import TimeKeeper
+from liif.training.trainer import Trainer, atomic_save, hardware_description, load_checkpoint, profile, validate
 
 LOG_FIELDS = ["step", "loss", "lr", "elapsed_s", "val_x2", "val_x4", "val_x8"]
 # An adversarial run also logs its other losses and the held-out renders' detail (a share of the photos').
@@ -72,11 +66,13 @@ def train(cfg: TrainConfig, resume: bool = True, max_steps_this_session: int | N
     log = _Log(run_dir / "log.csv", rank, ADVERSARIAL_LOG_FIELDS if cfg.adversarial else LOG_FIELDS)
     keeper = None
     if cfg.minutes > 0 and not run.time_boxed:
-        keeper = TimeKeeper(TimeBox(cfg.minutes, started), run.step, run.device)
+        keeper = TimeKeeper(cfg.minutes, started, run.step, run.device)
         cfg.steps = 10**9  # provisional until the keeper plans; the warm-up's learning rates do not depend on it
     session_first = run.step
     last = _session_end(cfg, session_first, max_steps_this_session)
-    progress = _progress_bar(cfg, run, keeper) if rank == 0 and show_progress else None
+    progress = None
+    if rank == 0 and show_progress:
+        progress = tqdm(total=None if keeper else cfg.steps, initial=run.step, unit="it", dynamic_ncols=True)
     run.model.train()
     session_start = time.perf_counter()
     while run.step < last:
@@ -113,7 +109,9 @@ def train(cfg: TrainConfig, resume: bool = True, max_steps_this_session: int | N
     if progress is not None:
         progress.close()
     synchronize(run.device)
-    _report_session(run, session_first, time.perf_counter() - session_start)
+    seconds, steps = time.perf_counter() - session_start, run.step - session_first
+    if rank == 0 and steps > 0:
+        print(f"{steps} steps in {seconds:.1f} s: {steps / seconds:.2f} steps/s including validation and checkpoints")
     if rank == 0 and run.step >= cfg.steps:
         _export(run, n_train, started)
     if world > 1:
@@ -172,12 +170,6 @@ def _full_crop_sampler(cfg: TrainConfig, paths: list, images: list) -> FullCropS
 
 def _session_end(cfg: TrainConfig, session_first: int, max_steps_this_session: int | None) -> int:
     return cfg.steps if max_steps_this_session is None else min(cfg.steps, session_first + max_steps_this_session)
-
-
-def _progress_bar(cfg: TrainConfig, run: Trainer, keeper):
-    from tqdm import tqdm
-
-    return tqdm(total=None if keeper else cfg.steps, initial=run.step, unit="it", dynamic_ncols=True)
 
 
 def _validate(run: Trainer, val_images: list) -> dict:
@@ -250,12 +242,6 @@ class _Log:
             if len(means) == 3:
                 values.update(adversarial=f"{means[1]:.4f}", critic=f"{means[2]:.4f}")
             csv.DictWriter(f, self.fields).writerow(values)
-
-
-def _report_session(run: Trainer, session_first: int, seconds: float) -> None:
-    if run.rank == 0 and run.step > session_first:
-        print(f"{run.step - session_first} steps in {seconds:.1f} s: "
-              f"{(run.step - session_first) / seconds:.2f} steps/s including validation and checkpoints")
 
 
 def _export(run: Trainer, n_train: int, started: float) -> None:

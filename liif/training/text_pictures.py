@@ -153,20 +153,17 @@ def _random_colour(rng) -> np.ndarray:
 
 # ---- backgrounds: (H, W, 3) float arrays in 0-255 ----
 
-def _linear(rng, h, w):
-    angle = rng.uniform(0, 2 * math.pi)
+def _gradient(rng, kind, h, w):
+    """From one random colour to another along a line at a random angle ("linear") or out from a random
+    centre ("radial")."""
     y, x = np.mgrid[0:h, 0:w].astype(np.float64)
-    t = (x - w / 2) * math.cos(angle) + (y - h / 2) * math.sin(angle)
-    t = (t - t.min()) / max(t.max() - t.min(), 1e-9)
-    a, b = _random_colour(rng), _random_colour(rng)
-    return a + (b - a) * t[..., None]
-
-
-def _radial(rng, h, w):
-    cy, cx = rng.uniform(0, h), rng.uniform(0, w)
-    y, x = np.mgrid[0:h, 0:w].astype(np.float64)
-    t = np.hypot(y - cy, x - cx) / (rng.uniform(0.5, 1.2) * math.hypot(h, w))
-    t = np.clip(t, 0, 1)
+    if kind == "linear":
+        angle = rng.uniform(0, 2 * math.pi)
+        t = (x - w / 2) * math.cos(angle) + (y - h / 2) * math.sin(angle)
+        t = (t - t.min()) / max(t.max() - t.min(), 1e-9)
+    else:
+        cy, cx = rng.uniform(0, h), rng.uniform(0, w)
+        t = np.clip(np.hypot(y - cy, x - cx) / (rng.uniform(0.5, 1.2) * math.hypot(h, w)), 0, 1)
     a, b = _random_colour(rng), _random_colour(rng)
     return a + (b - a) * t[..., None]
 
@@ -200,7 +197,7 @@ def _background(rng, kind, h, w, photos):
         return _photo_background(rng, h, w, photos)
     if kind == "plain":
         return np.broadcast_to(_random_colour(rng), (h, w, 3)).copy()
-    return {"linear": _linear, "radial": _radial, "noise": _smooth_noise}[kind](rng, h, w)
+    return _smooth_noise(rng, h, w) if kind == "noise" else _gradient(rng, kind, h, w)
 
 
 # ---- words ----
@@ -330,11 +327,6 @@ def compose_text_picture(rng, spec: TextPictureSpec | None = None, fonts=None, p
         pixels = np.asarray(image, dtype=np.float64) + rng.normal(0, sigma, size=(h, w, 3))
         image = Image.fromarray(np.clip(pixels, 0, 255).round().astype(np.uint8))
     return TextPicture(image, kind, lines)
-
-
-def make_text_picture(rng, spec: TextPictureSpec | None = None, fonts=None, photos=None) -> Image.Image:
-    """One RGB picture of printed text (see `compose_text_picture`)."""
-    return compose_text_picture(rng, spec, fonts, photos).image
 
 
 def write_text_set(out_dir, count: int, seed: int = 0, spec: TextPictureSpec | None = None, fonts=None,

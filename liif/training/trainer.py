@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from liif.core.model import LIIF, LIIFConfig
 from liif.core.weights import load_weights
 from liif.evaluation.metrics import detail_levels, psnr_y
-from liif.render.engine import Upscaler, cpu_has_fast_bf16, pick_device
+from liif.render.engine import Upscaler, cpu_has_fast_bf16, pick_device, synchronize
 from liif.render.imageio import to_uint8
 from liif.render.pictures import shrink_tensor
 from liif.training.config import TrainConfig, learning_rate
@@ -169,11 +169,6 @@ def atomic_save(obj, path: Path) -> None:
     tmp = path.with_suffix(".tmp")
     torch.save(obj, tmp)
     os.replace(tmp, path)
-
-
-def synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def profile(run: Trainer, sampler: CropSampler, steps: int, warmup: int = 5) -> None:
