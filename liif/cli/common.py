@@ -100,11 +100,3 @@ def look_real_pair(sharp_model="edsr-baseline-gan", precision="auto", device="au
         return None
     return Upscaler(average, device=device, precision=precision), Upscaler(sharp, device=device, precision=precision)
 
-
-def sharp_guess(tiny, scale):
-    """The shipped model trained to look real drawing the tiny photo at ×scale (the generative candidate of
-    `check --json`); None when that model and its twin are not shipped here."""
-    from liif.lessons import sharp
-
-    pair = look_real_pair(required=False)
-    return None if pair is None else sharp.guess_picture(pair[1], tiny, scale)

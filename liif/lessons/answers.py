@@ -315,16 +315,17 @@ def _candidate(start: _Start, picture, rounds, tiny, liif, real, scale) -> Candi
 # -- the experiment: `python -m liif answers`, /answers and the page's step 2 ---------------------------
 
 
-def _liif_seconds(speed, values) -> float:
+def _liif_seconds(speeds, values) -> float:
     """LIIF's answer at the output size, from the picture's header; a picture that is not tiny, or a scale
     the answers are not made at, is refused here with its own sentence."""
     width, height = experiment.picture_size(values["picture"])
     check_tiny(width, height, Path(values["picture"]).name if isinstance(values["picture"], str) else "the photo")
     scale = answers_scale(values["scale"])
-    return speed.seconds(width * height, width * height * scale * scale)
+    return speeds["model"].seconds(width * height, width * height * scale * scale)
 
 
-def _run(upscaler, values, progress=None, out_path=None, speed=None, max_seconds=None, look_real=None):
+def _run(models, values, progress=None, out_path=None, speeds=None, max_seconds=None):
+    upscaler, sharp = models["model"][1], models["sharp guess"]
     picture, name, real, scale = values["picture"], values.get("name"), None, answers_scale(values["scale"])
     shipped = originals.named(picture)
     if shipped:  # its name, or its file: the tiny photo is made from it, as the check does
@@ -334,7 +335,7 @@ def _run(upscaler, values, progress=None, out_path=None, speed=None, max_seconds
         if folder:
             imageio.check_writable_folder(folder, what)
     loaded, _ = tiny_photo(picture, name)
-    guessed = None if look_real is None else guess_picture(look_real[1], loaded, scale)
+    guessed = None if sharp is None else guess_picture(sharp[1], loaded, scale)
     path = getattr(upscaler.weights, "path", None)
     found = answers(upscaler, loaded, scale, real=real, name=name or (picture if isinstance(picture, str) else None),
                     progress=progress, model_name=display_label(path) if path else "", sharp=guessed)
@@ -364,7 +365,7 @@ EXPERIMENT = experiment.register(experiment.Experiment(
             experiment.Field("out_dir", "text", None, label="dir", cli_only=True,
                              help="write each answer as its own full-size PNG")),
     estimate=_liif_seconds, run=_run, output="optional", endpoint_picture=True,
-    look_real="also", floor_renders=1,
+    models=(experiment.Role(), experiment.Role("sharp guess", "sharp", required=False)), floor=("model",),
     advice="Choose a smaller scale"))
 
 

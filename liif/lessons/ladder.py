@@ -127,18 +127,19 @@ def summary(rungs: list, trained_up_to: float) -> str:
     return text
 
 
-def _least_seconds(speed, values) -> float:
+def _least_seconds(speeds, values) -> float:
     """The region's own pixels to encode and every rung's: the least a ladder costs (the encoder's
     context around the region comes on top, and `ladder` checks it once the picture is decoded)."""
     width, height = experiment.picture_size(values["picture"])
     side = min(float(values.get("side") or DEFAULT_SIDE), width, height)
     wanted = set(LADDER_SCALES) | ({float(values["scale"])} if values.get("scale") else set())
-    return speed.seconds(side * side, sum(max(1, round(side * s)) ** 2 for s in wanted))
+    return speeds["model"].seconds(side * side, sum(max(1, round(side * s)) ** 2 for s in wanted))
 
 
-def _run(upscaler, values, progress=None, out_path=None, speed=None, max_seconds=None) -> experiment.Outcome:
+def _run(models, values, progress=None, out_path=None, speeds=None, max_seconds=None) -> experiment.Outcome:
+    upscaler = models["model"][1]
     rungs = ladder(upscaler, experiment.loaded_picture(values["picture"]), values.get("centre"),
-                   extra_scale=values.get("scale"), side=values.get("side") or DEFAULT_SIDE, speed=speed,
+                   extra_scale=values.get("scale"), side=values.get("side") or DEFAULT_SIDE, speed=speeds and speeds["model"],
                    max_seconds=max_seconds)
     trained_up_to = training_scales(upscaler.weights)[1]
     words = "\n".join(f"- {r.sentence}" for r in rungs)

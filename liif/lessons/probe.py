@@ -280,13 +280,14 @@ def parse_at(text: str) -> tuple:
     return int(parts[0]), int(parts[1])
 
 
-def _least_seconds(speed, values) -> float:
+def _least_seconds(speeds, values) -> float:
     """The decoder's few queries: the encoding may be cached already (after a run of the same picture), so
     probe() checks what it must encode once the picture is here, against the same limit."""
-    return speed.seconds(0, 1 + PROFILE_SPAN * PROFILE_STEPS)
+    return speeds["model"].seconds(0, 1 + PROFILE_SPAN * PROFILE_STEPS)
 
 
-def _run(upscaler, values, progress=None, out_path=None, speed=None, max_seconds=None) -> experiment.Outcome:
+def _run(models, values, progress=None, out_path=None, speeds=None, max_seconds=None) -> experiment.Outcome:
+    upscaler = models["model"][1]
     at, files = values.get("at"), (values.get("grid_png"), values.get("profile_png"))
     if at is None:
         raise imageio.ImageInputError("choose an output pixel (x, y) first")
@@ -296,7 +297,7 @@ def _run(upscaler, values, progress=None, out_path=None, speed=None, max_seconds
             raise imageio.ImageInputError(f"{path}: the pictures are PNG, so name a .png file")
     loaded = experiment.loaded_picture(values["picture"])
     out_size = sizes.output_size(loaded.width, loaded.height, scale=values.get("scale"), size=values.get("size"))
-    found = probe(upscaler, loaded, x, y, out_size, speed=speed, max_seconds=max_seconds)
+    found = probe(upscaler, loaded, x, y, out_size, speed=speeds and speeds["model"], max_seconds=max_seconds)
     for path, draw in zip(files, (found.picture, found.profile_picture)):
         if path is not None:
             imageio.save_png(draw(), path)

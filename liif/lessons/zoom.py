@@ -267,18 +267,19 @@ def write_webp(movie: ZoomMovie, path, picture_size: tuple) -> Path:
     return path
 
 
-def _least_seconds(speed, values) -> float:
+def _least_seconds(speeds, values) -> float:
     """The cheapest movie this picture allows (fit_to_budget gives up frames, then panel size, to fit)."""
     width, height = experiment.picture_size(values["picture"])
     frames = min(int(values.get("frames") or DEFAULT_FRAMES), FEWEST_FITTING_FRAMES)
     size = min(int(values.get("size") or DEFAULT_SIZE), SMALLEST_FITTING_SIZE)
-    return movie_seconds(width, height, frames, size, speed)
+    return movie_seconds(width, height, frames, size, speeds["model"])
 
 
-def _run(upscaler, values, progress=None, out_path=None, speed=None, max_seconds=None) -> experiment.Outcome:
+def _run(models, values, progress=None, out_path=None, speeds=None, max_seconds=None) -> experiment.Outcome:
+    upscaler = models["model"][1]
     movie = zoom_movie(upscaler, experiment.loaded_picture(values["picture"]), values.get("centre"),
                        values.get("zoom", DEFAULT_ZOOM), values.get("frames"), values.get("size"), path=out_path,
-                       progress=progress, speed=speed, max_seconds=max_seconds)
+                       progress=progress, speed=speeds and speeds["model"], max_seconds=max_seconds)
     w, h = movie.frame_size
     return experiment.Outcome(movie.summary(), movie.markdown(), file=movie.path,
                               line=f"{len(movie.liif)} frames of {w}×{h} per method, ×{movie.zooms[-1]:.3g} at the end; "
