@@ -3,7 +3,7 @@
     from liif.lessons.answers import answers
     result = answers(engine, load_image("assets/examples/astronaut-48.png"), scale=8, name="astronaut-48.png")
     for c in result.candidates: c.label, c.max_abs_levels, c.picture        # uint8, 384×384
-    result.sentences(), result.markdown(), result.summary(), result.sheet(), result.shuffled()
+    result.sentences(), result.markdown(), result.summary(), result.sheet()
 
 A w×h photo records, for each of its pixels, only the average of the scale × scale output pixels it
 stands for. This lesson puts LIIF's own answer beside sharp pictures that are all *equally* consistent
@@ -49,7 +49,7 @@ from liif.render import imageio, pictures
 from liif.render.precision import torch_threads
 from liif.render.upscale import upscale_image
 
-SCALES = (2, 3, 4, 6, 8)  # whole numbers: every input pixel stands for scale × scale output pixels
+SCALES = check.SCALES  # whole numbers: every input pixel stands for scale × scale output pixels
 DEFAULT_SCALE = 8
 MIN_TINY_SIDE = 8
 MAX_TINY_SIDE = 128  # a tiny photo: at ×8 this is already 1024 pixels a side
@@ -84,8 +84,8 @@ class Candidate:
         return {
             "kind": self.kind, "key": self.key, "label": self.label, "how": self.how,
             "max_abs_levels": self.max_abs_levels, "mean_abs_levels": self.mean_abs_levels,
-            "consistency_psnr_db": _finite(self.consistency_psnr_db),
-            "psnr_to_real_db": _finite(self.psnr_to_real_db), "changed_levels": self.changed_levels,
+            "consistency_psnr_db": finite(self.consistency_psnr_db),
+            "psnr_to_real_db": finite(self.psnr_to_real_db), "changed_levels": self.changed_levels,
             "liif_distance_levels": self.liif_distance_levels, "rounds": self.rounds, "source": self.source,
         }
 
@@ -120,12 +120,6 @@ class Answers:
     def fitted(self) -> list:
         """Every candidate but the models' own drawings (LIIF's and the sharp guess as drawn): the ones made to fit."""
         return [c for c in self.candidates if c.kind not in ("liif", "guess")]
-
-    def shuffled(self, seed: int | None = None) -> list:
-        """The candidates in an order drawn from `seed` (default: this run's, from the picture's bytes), for
-        a "which one is real?" game: the same picture gives the same order."""
-        order = np.random.default_rng(self.seed if seed is None else seed).permutation(len(self.candidates))
-        return [self.candidates[i] for i in order]
 
     def summary(self) -> dict:
         """The API's and the command line's JSON description (a PSNR of null: it shrinks back exactly)."""
@@ -259,14 +253,7 @@ def check_tiny(width: int, height: int, label: str = "the photo") -> None:
 
 
 def answers_scale(scale) -> int:
-    try:
-        value = float(scale)
-    except (TypeError, ValueError):
-        value = math.nan
-    if not value.is_integer() or int(value) not in SCALES:
-        offered = ", ".join(f"×{s}" for s in SCALES)
-        raise imageio.ImageInputError(f"the answers are made at the scales {offered}, not {scale!r}")
-    return int(value)
+    return check.check_scale(scale, "the answers are made")
 
 
 def picture_seed(tiny: np.ndarray, scale: int) -> int:
@@ -377,6 +364,6 @@ def _slug(name: str) -> str:
     return "-".join(part for part in text.split("-") if part) or "picture"
 
 
-def _finite(value):
+def finite(value):
     return None if value is None or not math.isfinite(value) else float(value)
 

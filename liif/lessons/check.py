@@ -246,14 +246,15 @@ def measure(upscaler, source, real, tiny, scale: int, progress=None, model_name:
     )
 
 
-def check_scale(scale) -> int:
+def check_scale(scale, works: str = "the check works") -> int:
+    """`scale` as one of SCALES; else one sentence: what `works` at which scales."""
     try:
         value = float(scale)
     except (TypeError, ValueError):
         value = math.nan
     if not value.is_integer() or int(value) not in SCALES:
         offered = ", ".join(f"×{s}" for s in SCALES)
-        raise imageio.ImageInputError(f"the check works at the scales {offered}, not {scale!r}")
+        raise imageio.ImageInputError(f"{works} at the scales {offered}, not {scale!r}")
     return int(value)
 
 

@@ -15,6 +15,7 @@ one-sentence error). A new experiment is one module that registers its spec, plu
 """
 
 import importlib
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -189,6 +190,17 @@ def picture_size(picture) -> tuple:
     if isinstance(picture, np.ndarray):
         return picture.shape[1], picture.shape[0]
     return imageio.image_size(picture)
+
+
+def too_much(what: str, width: int, height: int, cost: str, max_seconds: float, speed,
+             advice: str = "") -> imageio.ImageInputError:
+    """The one-sentence refusal of `what` ("a zoom movie") for a picture that would `cost` ("take about 40 s
+    of computing here") more than `max_seconds`; `advice` may say {side}, the side of the largest square
+    picture whose encoding takes half of them (default: shrink the picture to it)."""
+    side = math.isqrt(int(max_seconds / 2 / speed.encoder_seconds_per_pixel))
+    advice = (advice or "Shrink the picture to about {side}×{side} pixels first").format(side=side)
+    return imageio.ImageInputError(f"{what} of this {width}×{height} picture would {cost}; this server takes requests "
+                                   f"of up to {max_seconds:.0f} s. {advice}")
 
 
 def loaded_picture(picture) -> imageio.LoadedImage:

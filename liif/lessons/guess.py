@@ -66,7 +66,7 @@ class Entry:
         return {
             "letter": self.letter, "kind": self.kind, "identity": self.identity, "how": self.how,
             "max_abs_levels": self.max_abs_levels, "mean_abs_levels": self.mean_abs_levels,
-            "consistency_psnr_db": _finite(self.consistency_psnr_db), "psnr_to_real_db": _finite(self.psnr_to_real_db),
+            "consistency_psnr_db": answers.finite(self.consistency_psnr_db), "psnr_to_real_db": answers.finite(self.psnr_to_real_db),
             "max_levels_to_real": self.max_levels_to_real, "mean_levels_to_real": self.mean_levels_to_real,
         }
 
@@ -294,6 +294,3 @@ def _span_db(entries: list) -> str:
 def _ordinal(n: int) -> str:
     return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 
-
-def _finite(value):
-    return None if value is None or not math.isfinite(value) else float(value)

@@ -65,11 +65,8 @@ def ladder(upscaler, loaded: imageio.LoadedImage, centre=None, extra_scale=None,
         out_pixels = sum(max(1, round((x1 - x0) * s)) ** 2 for s in wanted)
         seconds = speed.seconds(upscaler.pixels_to_encode(image01, (y0, x0, y1, x1)), out_pixels)
         if seconds > max_seconds:
-            side = math.isqrt(int(max_seconds / 2 / speed.encoder_seconds_per_pixel))
-            raise imageio.ImageInputError(
-                f"the scale ladder of this {loaded.width}×{loaded.height} picture would take about {seconds:.0f} s "
-                f"of computing here; this server takes requests of up "
-                f"to {max_seconds:.0f} s. Shrink the picture to about {side}×{side} pixels first")
+            raise experiment.too_much("the scale ladder", loaded.width, loaded.height,
+                                      f"take about {seconds:.0f} s of computing here", max_seconds, speed)
     across = x1 - x0
     rungs = [Rung(None, nearest_region(flatten_image(imageio.compose_output(loaded.rgb, loaded)), box, display),
                   round(across), True, f"input: {across:.3g}×{across:.3g} pixels",

@@ -84,11 +84,8 @@ def probe(upscaler, image, x, y, out_size, *, profile_span: float = PROFILE_SPAN
     if speed is not None and max_seconds is not None:
         seconds = speed.seconds(to_encode, 1 + profile_span * profile_steps + (3 * VARIANT_SIDE**2 if variants else 0))
         if seconds > max_seconds:
-            side = math.isqrt(int(max_seconds / 2 / speed.encoder_seconds_per_pixel))
-            raise imageio.ImageInputError(
-                f"looking inside a pixel of this {w}×{h} picture would first take about {seconds:.0f} s of encoding "
-                f"here; this server takes requests of up to {max_seconds:.0f} s. Shrink the picture to about "
-                f"{side}×{side} pixels first")
+            raise experiment.too_much("looking inside a pixel", w, h, f"first take about {seconds:.0f} s of encoding here",
+                                      max_seconds, speed)
     enc = upscaler.encode(image01)
     with torch_threads(PROBE_THREADS):
         result = _sum_at(upscaler, enc, image01, rgb, x, y, out_w, out_h)

@@ -169,13 +169,10 @@ def fit_to_budget(width: int, height: int, frames: int, size: int, speed, max_se
         elif size > SMALLEST_FITTING_SIZE:
             size = max(SMALLEST_FITTING_SIZE, size * 3 // 4)
         else:
-            encode = speed.seconds(width * height, 0)
-            side = math.isqrt(int(max_seconds / 2 / speed.encoder_seconds_per_pixel))
-            raise imageio.ImageInputError(
-                f"a zoom movie of this {width}×{height} picture would take about "
-                f"{movie_seconds(width, height, frames, size, speed):.0f} s of computing here ({encode:.0f} s "
-                f"of it to encode the picture once); this server takes requests of up to {max_seconds:.0f} s. "
-                f"Shrink the picture to about {side}×{side} pixels, or zoom into a smaller crop of it")
+            cost = (f"take about {movie_seconds(width, height, frames, size, speed):.0f} s of computing here "
+                    f"({speed.seconds(width * height, 0):.0f} s of it to encode the picture once)")
+            raise experiment.too_much("a zoom movie", width, height, cost, max_seconds, speed,
+                                      "Shrink the picture to about {side}×{side} pixels, or zoom into a smaller crop of it")
     if (frames, size) == asked:
         return frames, size, ""
     return frames, size, (f"To stay within this server's limit of {max_seconds:.0f} s of computing, the movie has "

@@ -10,26 +10,21 @@ the model's lock and the visitor's own encodings for the run. Whatever the visit
 comes back as one sentence (`said_as_sentence`), never a traceback or a server path.
 """
 
-import math
-
 import gradio as gr
 
-from liif.lessons.experiment import Models, Outcome, picture_size
+from liif.lessons.experiment import Models, Outcome, picture_size, too_much
 from liif.page import limits
 from liif.page.context import visitor
 from liif.page.widgets import MODEL_WORK, PhotoUpload, said_as_sentence
 from liif.render import imageio
 
 
-def refusal(spec, values, seconds: float, budget: float, speed) -> str:
+def refusal(spec, values, seconds: float, budget: float, speed) -> imageio.ImageInputError:
     """Why the experiment does not start: what it would cost, the limit, and what would fit."""
     if spec.refusal is not None:
-        return spec.refusal(values, seconds, budget)
-    width, height = picture_size(values["picture"])
-    side = math.isqrt(int(budget / 2 / speed.encoder_seconds_per_pixel))
-    return (f"{spec.noun} of this {width}×{height} picture would take about {seconds:.0f} s of computing here; this "
-            f"server takes requests of up to {budget:.0f} s. "
-            + (spec.advice or f"Shrink the picture to about {side}×{side} pixels first"))
+        return imageio.ImageInputError(spec.refusal(values, seconds, budget))
+    return too_much(spec.noun, *picture_size(values["picture"]), f"take about {seconds:.0f} s of computing here",
+                    budget, speed, spec.advice)
 
 
 def run_experiment(ctx, spec, values: dict, names=None, request=None, progress=None, admit=None) -> Outcome:
@@ -51,7 +46,7 @@ def run_experiment(ctx, spec, values: dict, names=None, request=None, progress=N
             values = admit(values, first)
         seconds = spec.estimate(speeds, values)
         if seconds > budget:
-            raise imageio.ImageInputError(refusal(spec, values, seconds, budget, first))
+            raise refusal(spec, values, seconds, budget, first)
         out_path = None
         if spec.output != "none":
             out_path = ctx.outputs.new_path(spec.file_name(values) if spec.file_name else f"{spec.name}{spec.suffix}")
