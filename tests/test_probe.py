@@ -150,9 +150,14 @@ def test_probes_of_64x64_at_x8_after_the_first_reuse_its_encoding(models):
         assert p.encoder_reused and p.encoder_seconds == 0
 
 
-def test_profile_pictures_and_words(models, loaded):
+def test_profile_pictures_and_words(models, loaded, monkeypatch):
     upscaler = Upscaler(models["edsr-baseline"], device="cpu", precision="fp32")
-    p = probe(upscaler, loaded, 20, 14, (36, 30), variants=True)
+
+    def refuse(config, name, value):  # the config is the model's, shared by every request
+        raise AssertionError(f"the probe set the shared model.config.{name}")
+
+    monkeypatch.setattr(LIIFConfig, "__setattr__", refuse)
+    p = probe(upscaler, loaded, 20, 14, (36, 30))
     prof = p.profile
     assert prof.liif.shape == prof.bicubic.shape == prof.nearest.shape == (4 * 16, 3)
     assert np.all(np.diff(prof.x_px) > 0) and prof.x_px[0] < p.coord_px[0] < prof.x_px[-1]
@@ -161,39 +166,13 @@ def test_profile_pictures_and_words(models, loaded):
     same = profile(upscaler, loaded, 20, 14, (36, 30))
     assert np.array_equal(same.liif, prof.liif)
 
-    names = [v.name for v in p.variants]
-    assert names == ["as trained", "local ensemble off", "cell of ×1"]
-    full = imageio.to_uint8(upscaler.render(imageio.to_tensor(loaded.rgb), 30, 36))
-    x0, y0 = p.variants[0].origin
-    crop = full[y0 : y0 + 32, x0 : x0 + 32]  # the crop is 32 output pixels a side, the output only 30 high
-    assert crop.shape == (30, 32, 3) and np.array_equal(p.variants[0].image, crop)
-    assert p.variants[1].mean_abs_levels > 0
-    assert all("not retrained" in line for line in p.markdown().splitlines() if "Re-rendered" in line)
-    # The ensemble-off crop equals a render with the switch off in the model's own config.
-    off = LIIF(LIIFConfig(encoder="edsr-baseline", local_ensemble=False)).eval()
-    off.load_state_dict(models["edsr-baseline"].state_dict())
-    full_off = imageio.to_uint8(Upscaler(off, device="cpu", precision="fp32").render(imageio.to_tensor(loaded.rgb), 30, 36))
-    assert np.array_equal(p.variants[1].image, full_off[y0 : y0 + 32, x0 : x0 + 32])
-
-
-def test_the_variants_leave_the_shared_config_alone(models, loaded, monkeypatch):
-    """The config is the model's, shared by every request: a probe passes its switch to the render instead."""
-    upscaler = Upscaler(models["edsr-baseline"], device="cpu", precision="fp32")
-
-    def refuse(config, name, value):
-        raise AssertionError(f"the probe set the shared model.config.{name}")
-
-    monkeypatch.setattr(LIIFConfig, "__setattr__", refuse)
-    p = probe(upscaler, loaded, 20, 14, (36, 30), variants=True)
-    assert [v.name for v in p.variants] == ["as trained", "local ensemble off", "cell of ×1"]
-
     s = p.summary()
     json.dumps(s)
     for key in ("rgb", "rendered_rgb", "neighbours", "coord", "cell_px", "bicubic_term", "page_bicubic_rgb", "seconds"):
         assert key in s
     text = p.markdown()
     assert "(" + ", ".join(map(str, p.rgb)) + ")" in text and "| weight |" in text
-    for picture in (p.picture(), p.profile_picture(), p.variants_picture()):
+    for picture in (p.picture(), p.profile_picture()):
         assert isinstance(picture, Image.Image) and picture.width >= PICTURE_WIDTH and picture.height >= 200
 
 
@@ -222,11 +201,10 @@ def test_page_pictures_labels_are_readable_on_a_phone(models, loaded):
     (measured on a 390 px window: tests/test_screenshots_experiments.py) still shows 11 px labels."""
     upscaler = Upscaler(models["edsr-baseline"], device="cpu", precision="fp32")
     for x, y, size in [(20, 14, (36, 30)), (0, 0, (96, 80)), (95, 79, (96, 80))]:
-        p = probe(upscaler, loaded, x, y, size, variants=True)
+        p = probe(upscaler, loaded, x, y, size)
         for picture in (p.opening_picture(), p.picture(with_pixels=False), p.profile_picture()):  # the page's
             assert picture.info["label_px"] == LABEL_SIZE and picture.width == PICTURE_WIDTH
             assert LABEL_SIZE * PHONE_PICTURE_WIDTH / picture.width >= 11
-        assert p.variants_picture().info["label_px"] == LABEL_SIZE
 
 
 def test_corner_words_say_what_happened(models, loaded):
@@ -316,10 +294,10 @@ def test_other_switches_and_tiny_pictures(switches):
         picture = imageio.load_image(rng.integers(0, 256, (h, w, 3), dtype=np.uint8))
         full = imageio.to_uint8(upscaler.render(imageio.to_tensor(picture.rgb), out_size[1], out_size[0]))
         for x, y in points(*out_size, seed=h):
-            p = probe(upscaler, picture, x, y, out_size, variants=True)
+            p = probe(upscaler, picture, x, y, out_size)
             assert recompute(json.loads(json.dumps(p.summary()))) == list(p.rgb)
             assert max(abs(a - b) for a, b in zip(p.rgb, p.rendered_rgb)) <= 1
             assert list(p.rendered_rgb) == full[y, x].tolist()
             assert len(p.neighbours) == (4 if upscaler.model.config.local_ensemble else 1)
             assert p.sentences() and p.markdown()
-        p.picture(), p.profile_picture(), p.variants_picture()
+        p.picture(), p.profile_picture()

@@ -22,9 +22,7 @@ costs a few decoder calls. The formula runs on a window of codes around the poin
 `window`: the same numbers as on the whole grid), so its cost does not grow with the picture.
 
 `profile` samples LIIF along the output row through the point, many times per input pixel, beside the
-model's bicubic and the input's own pixels: one continuous function, not squares. With `variants=True`
-a small crop around the point is rendered again with the local ensemble off and with the cell of ×1:
-switches changed at rendering time, with the same weights, and what each changes, measured.
+model's bicubic and the input's own pixels: one continuous function, not squares.
 
 The results are dataclasses of probe_results.py; their sentences are written by probe_words.py and their
 pictures drawn by probe_pictures.py.
@@ -42,8 +40,7 @@ from liif.core import geometry
 from liif.core.reference import ensemble_terms
 from liif.lessons import experiment
 from liif.lessons.explain import feature_pca_image
-from liif.lessons.probe_results import LEVELS, Neighbour, Probe, Profile, Variant, clamped_colour, weighted_sum
-from liif.lessons.probe_words import xy_text
+from liif.lessons.probe_results import LEVELS, Neighbour, Probe, Profile, clamped_colour, weighted_sum
 from liif.render import imageio, sizes
 from liif.render.precision import torch_threads
 
@@ -54,8 +51,6 @@ WINDOW_MARGIN = 3
 # The profile: this many input pixels across, sampled this many times per input pixel.
 PROFILE_SPAN = 4
 PROFILE_STEPS = 16
-# The variants' crop: this many output pixels a side (fewer where the output is smaller).
-VARIANT_SIDE = 32
 # The input pixels kept around the point for Probe.picture(): this many a side.
 PICTURE_PIXELS = 4
 HALF = LEVELS / 2  # the model's [-1, 1] colour units are this many levels each
@@ -68,12 +63,12 @@ PROBE_THREADS = 1
 
 
 def probe(upscaler, image, x, y, out_size, *, profile_span: float = PROFILE_SPAN, profile_steps: int = PROFILE_STEPS,
-          variants: bool = False, speed=None, max_seconds=None) -> Probe:
+          speed=None, max_seconds=None) -> Probe:
     """Output pixel (x, y) of `image` rendered at out_size = (width, height), as the sum the model computes.
 
     image: a LoadedImage, a (H, W, 3) uint8 array or a (1, 3, h, w) tensor in [0, 1]. The encoding comes
     from (and stays in) the engine's cache for its current owner. `profile_span` input pixels of the row
-    are sampled for `profile` (0: none); `variants` re-renders a crop with switches changed. With `speed`
+    are sampled for `profile` (0: none). With `speed`
     (the model's measured Speed) and `max_seconds`, a probe that would have to encode a picture too large
     for that is refused before it starts (ImageInputError, as for any unusable input or point)."""
     start = time.perf_counter()
@@ -82,7 +77,7 @@ def probe(upscaler, image, x, y, out_size, *, profile_span: float = PROFILE_SPAN
     x, y, out_w, out_h = check_point(x, y, out_size)
     to_encode = upscaler.pixels_to_encode(image01, (0.0, 0.0, float(h), float(w)))
     if speed is not None and max_seconds is not None:
-        seconds = speed.seconds(to_encode, 1 + profile_span * profile_steps + (3 * VARIANT_SIDE**2 if variants else 0))
+        seconds = speed.seconds(to_encode, 1 + profile_span * profile_steps)
         if seconds > max_seconds:
             raise experiment.too_much("looking inside a pixel", w, h, f"first take about {seconds:.0f} s of encoding here",
                                       max_seconds, speed)
@@ -92,8 +87,6 @@ def probe(upscaler, image, x, y, out_size, *, profile_span: float = PROFILE_SPAN
         if profile_span:
             result.profile = _profile(upscaler, image01, rgb, x, y, out_w, out_h, profile_span, profile_steps)
             result.profile.point_rgb = result.rgb
-        if variants:
-            result.variants = _variants(upscaler, image01, x, y, out_w, out_h, VARIANT_SIDE)
     result.encoder_reused = not to_encode
     result.encoder_seconds = enc.seconds if to_encode else 0.0
     result.seconds = time.perf_counter() - start
@@ -101,7 +94,7 @@ def probe(upscaler, image, x, y, out_size, *, profile_span: float = PROFILE_SPAN
 
 
 def _sum_at(upscaler, enc, image01, rgb, x, y, out_w, out_h) -> Probe:
-    """The probe's numbers (without profile, variants and timings), from the picture's encoding."""
+    """The probe's numbers (without profile and timings), from the picture's encoding."""
     _, _, h, w = image01.shape
     model = upscaler.model
     cfg = model.config
@@ -198,30 +191,6 @@ def _profile(upscaler, image01, rgb, x, y, out_w, out_h, span, steps) -> Profile
                    cell_px=(w / out_w, h / out_h))
 
 
-def _variants(upscaler, image01, x, y, out_w, out_h, side) -> list:
-    _, _, h, w = image01.shape
-    sw, sh = min(side, out_w), min(side, out_h)
-    x0, y0 = min(max(x - sw // 2, 0), out_w - sw), min(max(y - sh // 2, 0), out_h - sh)
-    box = (y0 * h / out_h, x0 * w / out_w, (y0 + sh) * h / out_h, (x0 + sw) * w / out_w)
-    cfg = upscaler.model.config
-
-    def crop(cell_size=(out_h, out_w), local_ensemble=None):
-        return imageio.to_uint8(upscaler.render_region(image01, box, (sh, sw), cell_size=cell_size,
-                                                       local_ensemble=local_ensemble))
-
-    base = crop()
-    found = [Variant("as trained", "as trained", "the model as it renders the whole output", base, 0.0,
-                     tuple(int(v) for v in base[y - y0, x - x0]), (x0, y0))]
-    if cfg.local_ensemble:
-        found.append(_variant("local ensemble off", "ensemble off", "each query asks only the code nearest "
-                              "to it, with no blend of four", crop(local_ensemble=False), base, x - x0, y - y0, (x0, y0)))
-    if cfg.cell_decode:
-        found.append(_variant("cell of ×1", "cell of ×1", f"the decoder is told each output pixel is one input pixel "
-                              f"wide (the cell of ×1), not {xy_text((w / out_w, h / out_h))}", crop((h, w)), base,
-                              x - x0, y - y0, (x0, y0)))
-    return found
-
-
 def check_point(x, y, out_size) -> tuple:
     """(x, y, out_width, out_height) as ints; ImageInputError with one sentence when the output size is not
     two whole numbers of at least 1, or (x, y) is not an output pixel."""
@@ -262,11 +231,6 @@ def _inputs(image) -> tuple:
         return image, imageio.to_uint8(image)
     loaded = experiment.loaded_picture(image)
     return imageio.to_tensor(loaded.rgb), loaded.rgb
-
-
-def _variant(name, label, what, image, base, px, py, base_origin) -> Variant:
-    diff = float(np.abs(image.astype(np.int16) - base.astype(np.int16)).mean())
-    return Variant(name, label, what, image, diff, tuple(int(v) for v in image[py, px]), base_origin)
 
 
 def parse_at(text: str) -> tuple:

@@ -1,8 +1,8 @@
 """The pictures of a probe (liif/lessons/probe.py): the four codes (where they sit on the input's pixels and
 on the encoder's feature grid, what each answered and how the answers add up), the profile along the row as
-three plots, and the variants side by side.
+three plots.
 
-    grid_picture(p, cell), profile_picture(p.profile, width), variants_picture(p.variants, side)
+    grid_picture(p, cell), profile_picture(p.profile, width)
 
 Every label is drawn LABEL_SIZE pixels tall, none smaller (each picture says so in `info["label_px"]`), on
 pictures PICTURE_WIDTH wide: a 390 px phone shows them about 300 px wide, so a label is about 12.5 px there.
@@ -289,23 +289,3 @@ def _legend_rows(items, font, width) -> list:
         used += need
     return rows + [row] if row else rows
 
-
-# -- the variants ------------------------------------------------------------------------------------
-
-
-def variants_picture(variants: list, side: int) -> Image.Image:
-    """Each variant's crop, `side` pixels a side, with its label and how far it is from the one as trained."""
-    font, bold = sheet.font(LABEL_SIZE), sheet.font(LABEL_SIZE, bold=True)
-    gap = 6
-    belows = ["as the output has it" if k == 0 else f"{v.mean_abs_levels:.1f} levels off; not retrained"
-              for k, v in enumerate(variants)]
-    label_height = LINE + max(_text_height(below, font, side) for below in belows) + 4
-    image = Image.new("RGB", (len(variants) * (side + gap) - gap, side + label_height), (255, 255, 255))
-    draw = ImageDraw.Draw(image)
-    for k, (v, below) in enumerate(zip(variants, belows)):
-        tile = Image.fromarray(v.image).resize((side, side), Image.Resampling.NEAREST)
-        image.paste(tile, (k * (side + gap), label_height))
-        draw.text((k * (side + gap), 2), v.label, fill=DARK, font=bold)
-        _paragraph(draw, k * (side + gap), 2 + LINE, below, font, side, fill=GREY)
-    image.info["label_px"] = LABEL_SIZE
-    return image

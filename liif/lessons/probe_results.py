@@ -1,6 +1,5 @@
 """What a probe (liif/lessons/probe.py) returns: one output pixel as the sum the model computes (`Probe`),
-each shifted query's part of it (`Neighbour`), LIIF along the row (`Profile`) and the crops re-rendered with
-a switch changed (`Variant`). Their words are in probe_words.py, their pictures in probe_pictures.py.
+each shifted query's part of it (`Neighbour`) and LIIF along the row (`Profile`). Their words are in probe_words.py, their pictures in probe_pictures.py.
 """
 
 import math
@@ -72,23 +71,6 @@ class Profile:
 
 
 @dataclass
-class Variant:
-    """A crop around the point rendered with one switch changed at rendering time (same weights)."""
-
-    name: str  # "as trained", "local ensemble off", "cell of ×1"
-    label: str  # for a picture's caption
-    what: str  # one sentence: what was changed
-    image: np.ndarray = field(repr=False)  # (h, w, 3) uint8, the crop
-    mean_abs_levels: float = 0.0  # mean |this - as trained| over the crop, levels of 255
-    pixel_rgb: tuple = ()  # the probed pixel in this render
-    origin: tuple = (0, 0)  # (x, y) of the crop's first pixel in the whole output
-
-    def summary(self) -> dict:
-        return {"name": self.name, "label": self.label, "what": self.what, "mean_abs_levels": self.mean_abs_levels,
-                "pixel_rgb": list(self.pixel_rgb), "origin": list(self.origin)}
-
-
-@dataclass
 class Probe:
     """One output pixel, as the sum the model computes. Pixel positions are (x, y); the model's own units
     ([-1, 1] coordinates, its decoder's input) are in its (row, column) order, as it receives them."""
@@ -122,7 +104,6 @@ class Probe:
     # picture of it colours the whole grid (explain.feature_pca_image: first 3 principal components).
     feature_around: np.ndarray = field(default=None, repr=False)
     profile: Profile | None = None
-    variants: list = field(default_factory=list)
 
     # -- numbers ---------------------------------------------------------------------------------------
 
@@ -193,8 +174,6 @@ class Probe:
         }
         if self.profile is not None:
             out["profile"] = self.profile.summary()
-        if self.variants:
-            out["variants"] = [v.summary() for v in self.variants]
         return out
 
     # -- words -----------------------------------------------------------------------------------------
@@ -228,11 +207,6 @@ class Probe:
         if self.profile is None:
             raise ValueError("this probe was made without a profile (profile_span=0)")
         return self.profile.picture(width)
-
-    def variants_picture(self, side: int = 224) -> Image.Image:
-        if not self.variants:
-            raise ValueError("this probe was made without variants (variants=True makes them)")
-        return probe_pictures.variants_picture(self.variants, side)
 
 
 # -- helpers -----------------------------------------------------------------------------------------
