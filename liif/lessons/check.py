@@ -93,10 +93,6 @@ class Check:
     def gain_db(self) -> float:
         return self.psnr["liif"] - self.psnr["bicubic"]
 
-    def error_maps(self) -> tuple:
-        """|bicubic - real| and |LIIF - real| on one colour scale (black: exact; brightest: 32+ levels)."""
-        return added_detail(self.bicubic, self.real)[0], added_detail(self.liif, self.real)[0]
-
     def closer_map(self) -> np.ndarray:
         """Per input-pixel block: orange where LIIF is closer to the real photo than bicubic, blue where
         it is further, grey where they tie."""

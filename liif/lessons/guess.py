@@ -20,7 +20,6 @@ and its pixels' bytes. The same tiny input at the same scale always gives the sa
 repeated, and a visitor cannot reshuffle by asking again); another input almost always gives another one.
 """
 
-import math
 import time
 from dataclasses import dataclass
 
@@ -31,7 +30,7 @@ from liif.evaluation.faces import count_faces
 from liif.evaluation.metrics import psnr_y
 from liif.lessons import answers, check
 from liif.lessons.answers_fit import GOAL_LEVELS, OPERATOR
-from liif.lessons.answers_sheet import within_levels
+from liif.lessons.answers_sheet import db, levels, span, within_levels
 from liif.render import imageio
 
 LETTERS = "ABCDEFGH"  # the neutral labels, in the order shown
@@ -60,13 +59,14 @@ class Entry:
 
     def distance(self) -> str:
         """Its distance to the real photo, short: "identical" or "24.3 dB"."""
-        return _db(self.psnr_to_real_db, exact="identical")
+        return db(self.psnr_to_real_db, exact="identical")
 
     def summary(self) -> dict:
         return {
             "letter": self.letter, "kind": self.kind, "identity": self.identity, "how": self.how,
             "max_abs_levels": self.max_abs_levels, "mean_abs_levels": self.mean_abs_levels,
-            "consistency_psnr_db": answers.finite(self.consistency_psnr_db), "psnr_to_real_db": answers.finite(self.psnr_to_real_db),
+            "consistency_psnr_db": answers.finite(self.consistency_psnr_db),
+            "psnr_to_real_db": answers.finite(self.psnr_to_real_db),
             "max_levels_to_real": self.max_levels_to_real, "mean_levels_to_real": self.mean_levels_to_real,
         }
 
@@ -132,8 +132,8 @@ class Guess:
         picked = self.entry(guess).letter
         for e in self.entries:
             name = f"**{e.letter}** (your guess)" if e.letter == picked else e.letter
-            rows.append(f"| {name} | {e.identity} | {_levels(e.max_abs_levels)}, {_db(e.consistency_psnr_db)} | "
-                        f"{e.distance()}, {_levels(e.max_levels_to_real)} |")
+            rows.append(f"| {name} | {e.identity} | {levels(e.max_abs_levels)}, {db(e.consistency_psnr_db)} | "
+                        f"{e.distance()}, {levels(e.max_levels_to_real)} |")
         how = "\n".join(f"- *{e.letter}, {e.identity}*: {e.how}" for e in self.entries)
         return "\n\n".join(["\n".join(f"- {s}" for s in self.reveal(guess)), "\n".join(rows), how])
 
@@ -173,7 +173,7 @@ def from_answers(found: answers.Answers, real: np.ndarray) -> Guess:
     if shown is None or not np.array_equal(shown.picture, real):
         raise imageio.ImageInputError(
             "the real photo does not shrink back to the tiny input within "
-            f"{_levels(GOAL_LEVELS)}, so it cannot be shown unchanged among the answers")
+            f"{levels(GOAL_LEVELS)}, so it cannot be shown unchanged among the answers")
     # With a sharp guess the game shows it as drawn, and leaves out its made-to-fit twin (nearly the same
     # picture) and the completely different picture (no one takes it for the photo): five pictures again.
     shown = [c for c in found.candidates
@@ -216,7 +216,7 @@ def reveal(game: Guess, guess) -> list:
         place = "the closest" if rank == 1 else f"only the {_ordinal(rank)} closest"
         sentences = [
             f"**Not this one: {picked.letter} is {picked.identity}**, {picked.distance()} from the real photo (PSNR-Y), "
-            f"up to {_levels(picked.max_levels_to_real)} off at some pixel. The real photo is **{real.letter}**. Of "
+            f"up to {levels(picked.max_levels_to_real)} off at some pixel. The real photo is **{real.letter}**. Of "
             f"the {len(others)} pictures that are not the real one, yours is {place} to it."]
     listing = "; ".join(f"{e.letter}, {e.identity}: {e.distance()}" for e in [real, *others])
     sentences.append(f"**How close each one is** to the real photo (PSNR-Y, higher is closer): {listing}.")
@@ -236,8 +236,8 @@ def reveal(game: Guess, guess) -> list:
         if all(liif.psnr_to_real_db > e.psnr_to_real_db for e in sharp):
             sentences.append(
                 f"**Sharp is not closer.** {liif.letter}, LIIF's soft answer, is nearer the real photo than every "
-                f"sharp picture that fits ({liif.distance()}, against {_span_db(sharp)}): detail drawn in the wrong "
-                "place is further from the truth than a soft average.")
+                f"sharp picture that fits ({liif.distance()}, against {span([e.psnr_to_real_db for e in sharp])} dB): "
+                "detail drawn in the wrong place is further from the truth than a soft average.")
         else:
             best = max(sharp, key=lambda e: e.psnr_to_real_db)
             sentences.append(
@@ -275,20 +275,7 @@ def _cannot_tell(game: Guess) -> str:
 
 
 def _within(n: int) -> str:
-    return "exactly" if n == 0 else f"to within {_levels(n)} of 255"
-
-
-def _levels(n: int) -> str:
-    return f"{n} level" if n == 1 else f"{n} levels"
-
-
-def _db(value: float, exact: str = "exact") -> str:
-    return exact if math.isinf(value) else f"{value:.1f} dB"
-
-
-def _span_db(entries: list) -> str:
-    low, high = (f"{v:.1f}" for v in (min(e.psnr_to_real_db for e in entries), max(e.psnr_to_real_db for e in entries)))
-    return f"{low} dB" if low == high else f"{low} to {high} dB"
+    return "exactly" if n == 0 else f"to within {levels(n)} of 255"
 
 
 def _ordinal(n: int) -> str:

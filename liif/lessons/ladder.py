@@ -136,8 +136,8 @@ def _least_seconds(speeds, values) -> float:
 def _run(models, values, progress=None, out_path=None, speeds=None, max_seconds=None) -> experiment.Outcome:
     upscaler = models["model"][1]
     rungs = ladder(upscaler, experiment.loaded_picture(values["picture"]), values.get("centre"),
-                   extra_scale=values.get("scale"), side=values.get("side") or DEFAULT_SIDE, speed=speeds and speeds["model"],
-                   max_seconds=max_seconds)
+                   extra_scale=values.get("scale"), side=values.get("side") or DEFAULT_SIDE,
+                   speed=speeds and speeds["model"], max_seconds=max_seconds)
     trained_up_to = training_scales(upscaler.weights)[1]
     words = "\n".join(f"- {r.sentence}" for r in rungs)
     if out_path is not None:

@@ -79,8 +79,8 @@ def probe(upscaler, image, x, y, out_size, *, profile_span: float = PROFILE_SPAN
     if speed is not None and max_seconds is not None:
         seconds = speed.seconds(to_encode, 1 + profile_span * profile_steps)
         if seconds > max_seconds:
-            raise experiment.too_much("looking inside a pixel", w, h, f"first take about {seconds:.0f} s of encoding here",
-                                      max_seconds, speed)
+            raise experiment.too_much("looking inside a pixel", w, h,
+                                      f"first take about {seconds:.0f} s of encoding here", max_seconds, speed)
     enc = upscaler.encode(image01)
     with torch_threads(PROBE_THREADS):
         result = _sum_at(upscaler, enc, image01, rgb, x, y, out_w, out_h)
@@ -158,17 +158,9 @@ def _sum_at(upscaler, enc, image01, rgb, x, y, out_w, out_h) -> Probe:
     return result
 
 
-def profile(upscaler, image, x, y, out_size, *, span: float = PROFILE_SPAN, steps: int = PROFILE_STEPS) -> Profile:
+def _profile(upscaler, image01, rgb, x, y, out_w, out_h, span, steps) -> Profile:
     """LIIF along output row y, over `span` input pixels around output pixel x, `steps` samples per input
     pixel, every sample with the full output's cell; beside it the model's bicubic and the input's pixels."""
-    image01, rgb = _inputs(image)
-    x, y, out_w, out_h = check_point(x, y, out_size)
-    upscaler.encode(image01)  # the whole picture's encoding, as a full render has it (cached)
-    with torch_threads(PROBE_THREADS):
-        return _profile(upscaler, image01, rgb, x, y, out_w, out_h, span, steps)
-
-
-def _profile(upscaler, image01, rgb, x, y, out_w, out_h, span, steps) -> Profile:
     _, _, h, w = image01.shape
     if not (isinstance(steps, int) and steps >= 1) or not span > 0:
         raise imageio.ImageInputError("a profile needs a span greater than 0 and a whole number of steps, at least 1")

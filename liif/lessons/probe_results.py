@@ -1,5 +1,6 @@
 """What a probe (liif/lessons/probe.py) returns: one output pixel as the sum the model computes (`Probe`),
-each shifted query's part of it (`Neighbour`) and LIIF along the row (`Profile`). Their words are in probe_words.py, their pictures in probe_pictures.py.
+each shifted query's part of it (`Neighbour`) and LIIF along the row (`Profile`). Their words are in
+probe_words.py, their pictures in probe_pictures.py.
 """
 
 import math

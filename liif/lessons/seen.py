@@ -286,8 +286,8 @@ def _run(models, values, progress=None, out_path=None, speeds=None, max_seconds=
         raise imageio.ImageInputError("--real gives the real picture of a tiny IN; --shrink makes IN the real "
                                       "picture: not both")
     follow = None if progress is None else (lambda f: progress(f, "Both models: drawing the same tiny picture"))
-    result = seen([models[role] for role in ROLES], values["picture"], values["scale"], real=values.get("real"), shrink=bool(values.get("shrink")),
-                  progress=follow)
+    result = seen([models[role] for role in ROLES], values["picture"], values["scale"], real=values.get("real"),
+                  shrink=bool(values.get("shrink")), progress=follow)
     if out_path is not None:
         imageio.save_png(result.sheet(), out_path)
     return experiment.Outcome(result.summary(), result.markdown(), seen_words.panels(result), out_path)

@@ -242,8 +242,9 @@ def _run(models, values, progress=None, out_path=None, speeds=None, max_seconds=
         w, h = max(1, round(loaded.width / scale)), max(1, round(loaded.height / scale))
         real = loaded.rgb[: round(h * scale), : round(w * scale)]
         loaded = imageio.load_image(pictures.shrink(real, w, h))
-    guess = sharp_guess(average, sharp, loaded, scale, float(values["blend"]), real=real, speed=speeds and speeds["average"],
-                        max_seconds=max_seconds, progress=progress, reuse=values.get("keep"))
+    guess = sharp_guess(average, sharp, loaded, scale, float(values["blend"]), real=real,
+                        speed=speeds and speeds["average"], max_seconds=max_seconds, progress=progress,
+                        reuse=values.get("keep"))
     ladder = blend_ladder(average, sharp, loaded, scale, real=real) if values.get("ladder") else None
     if out_path:
         imageio.save_png(Image.fromarray(sheet(guess)), out_path)

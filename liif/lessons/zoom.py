@@ -171,8 +171,8 @@ def fit_to_budget(width: int, height: int, frames: int, size: int, speed, max_se
         else:
             cost = (f"take about {movie_seconds(width, height, frames, size, speed):.0f} s of computing here "
                     f"({speed.seconds(width * height, 0):.0f} s of it to encode the picture once)")
-            raise experiment.too_much("a zoom movie", width, height, cost, max_seconds, speed,
-                                      "Shrink the picture to about {side}×{side} pixels, or zoom into a smaller crop of it")
+            shrink = "Shrink the picture to about {side}×{side} pixels, or zoom into a smaller crop of it"
+            raise experiment.too_much("a zoom movie", width, height, cost, max_seconds, speed, shrink)
     if (frames, size) == asked:
         return frames, size, ""
     return frames, size, (f"To stay within this server's limit of {max_seconds:.0f} s of computing, the movie has "
