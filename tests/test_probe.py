@@ -16,8 +16,15 @@ from liif.core.model import LIIF, LIIFConfig
 from liif.core.reference import query_reference
 from liif.lessons.explain import feature_pca_image
 from liif.lessons.probe import check_point, probe
-from liif.lessons.probe_pictures import LABEL_SIZE
-from liif.lessons.probe_results import PICTURE_CELL, PICTURE_WIDTH
+from liif.lessons.probe_pictures import (
+    LABEL_SIZE,
+    PICTURE_CELL,
+    PICTURE_WIDTH,
+    grid_picture,
+    opening_picture,
+    profile_picture,
+)
+from liif.lessons.probe_words import plain_sentence, probe_markdown, probe_sentences
 from liif.render import imageio
 from liif.render.engine import Speed, Upscaler, cpu_has_fast_bf16
 from liif.render.upscale import bicubic_image
@@ -103,7 +110,7 @@ def test_the_sum_is_the_colour_and_the_render(models, loaded, encoder, precision
             assert len(distinct) == {(True, True): 1, (True, False): 2, (False, True): 2}.get((near_x, near_y), 4)
             if len(distinct) == 4:
                 assert p.heaviest_point() == p.nearest_point()
-            assert p.sentences() and all(isinstance(line, str) and line for line in p.sentences())
+            assert probe_sentences(p) and all(isinstance(line, str) and line for line in probe_sentences(p))
 
 
 def test_gaps_seen():
@@ -168,9 +175,9 @@ def test_profile_pictures_and_words(models, loaded, monkeypatch):
     json.dumps(s)
     for key in ("rgb", "rendered_rgb", "neighbours", "coord", "cell_px", "bicubic_term", "page_bicubic_rgb", "seconds"):
         assert key in s
-    text = p.markdown()
+    text = probe_markdown(p)
     assert "(" + ", ".join(map(str, p.rgb)) + ")" in text and "| weight |" in text
-    for picture in (p.picture(), p.profile_picture()):
+    for picture in (grid_picture(p), profile_picture(p.profile)):
         assert isinstance(picture, Image.Image) and picture.width >= PICTURE_WIDTH and picture.height >= 200
 
 
@@ -186,7 +193,7 @@ def test_the_grid_points_are_marked_on_the_explanations_feature_grid(models, loa
     for (row, col), _, _ in p.distinct_points:  # every grid point the query uses is inside the panels
         assert ay <= row < ay + rows and ax <= col < ax + cols
     # the panels are the pictures' own pixels, enlarged: the first panel shows the input, the second the codes
-    picture = np.asarray(p.picture())
+    picture = np.asarray(grid_picture(p))
     cell = PICTURE_CELL
     colours = {tuple(c) for c in picture.reshape(-1, 3)}
     assert tuple(p.around[0, 0]) in colours and tuple(p.feature_around[0, 0]) in colours
@@ -200,7 +207,7 @@ def test_page_pictures_labels_are_readable_on_a_phone(models, loaded):
     upscaler = Upscaler(models["edsr-baseline"], device="cpu", precision="fp32")
     for x, y, size in [(20, 14, (36, 30)), (0, 0, (96, 80)), (95, 79, (96, 80))]:
         p = probe(upscaler, loaded, x, y, size)
-        for picture in (p.opening_picture(), p.picture(with_pixels=False), p.profile_picture()):  # the page's
+        for picture in (opening_picture(p), grid_picture(p, with_pixels=False), profile_picture(p.profile)):  # the page's
             assert picture.info["label_px"] == LABEL_SIZE and picture.width == PICTURE_WIDTH
             assert LABEL_SIZE * PHONE_PICTURE_WIDTH / picture.width >= 11
 
@@ -209,16 +216,16 @@ def test_corner_words_say_what_happened(models, loaded):
     upscaler = Upscaler(models["edsr-baseline"], device="cpu", precision="fp32")
     corner = probe(upscaler, loaded, 0, 0, (96, 80), profile_span=0)
     assert {n.grid_point for n in corner.neighbours} == {(0, 0)}
-    assert any("corner" in line and "4 times" in line for line in corner.sentences())
+    assert any("corner" in line and "4 times" in line for line in probe_sentences(corner))
     middle = probe(upscaler, loaded, 45, 37, (96, 80), profile_span=0)
-    assert any("weighs most" in line for line in middle.sentences())
+    assert any("weighs most" in line for line in probe_sentences(middle))
     # The step's opening sentence, for anyone: the same facts, none of the method's words or units.
-    assert "the one photo pixel nearest to it" in corner.plain()
+    assert "the one photo pixel nearest to it" in plain_sentence(corner)
     heaviest = max(weight for _, _, weight in middle.distinct_points)
-    assert "the 4 photo pixels nearest to it" in middle.plain() and f"({heaviest:.0%})" in middle.plain()
+    assert "the 4 photo pixels nearest to it" in plain_sentence(middle) and f"({heaviest:.0%})" in plain_sentence(middle)
     for pixel in (corner, middle):
-        assert "(" + ", ".join(str(int(v)) for v in pixel.rgb) + ")" in pixel.plain()
-        assert not any(word in pixel.plain() for word in ("[-1, 1]", "grid_sample", "decoder", "latent", "a = -0.75"))
+        assert "(" + ", ".join(str(int(v)) for v in pixel.rgb) + ")" in plain_sentence(pixel)
+        assert not any(word in plain_sentence(pixel) for word in ("[-1, 1]", "grid_sample", "decoder", "latent", "a = -0.75"))
 
 
 def test_bad_points_are_one_sentence(models, loaded):
@@ -297,5 +304,5 @@ def test_other_switches_and_tiny_pictures(switches):
             assert max(abs(a - b) for a, b in zip(p.rgb, p.rendered_rgb)) <= 1
             assert list(p.rendered_rgb) == full[y, x].tolist()
             assert len(p.neighbours) == (4 if upscaler.model.config.local_ensemble else 1)
-            assert p.sentences() and p.markdown()
-        p.picture(), p.profile_picture()
+            assert probe_sentences(p) and probe_markdown(p)
+        grid_picture(p), profile_picture(p.profile)

@@ -3,7 +3,7 @@
     from liif.lessons.probe import probe
     p = probe(engine, load_image("photo.png"), x=100, y=60, out_size=(512, 512))   # output pixel (100, 60)
     p.rgb, p.rendered_rgb            # the sum's colour, and the engine's render of that pixel
-    p.summary(), p.sentences(), p.markdown(), p.picture(), p.profile_picture()
+    p.summary(), probe_words.probe_markdown(p), probe_pictures.grid_picture(p)
     p.feature_around                 # the same place in the explanation's picture of the feature grid
 
 For one output pixel it writes out the model's own query formula (liif/core/reference.py's
@@ -38,7 +38,7 @@ from PIL import Image
 
 from liif.core import geometry
 from liif.core.reference import ensemble_terms
-from liif.lessons import experiment
+from liif.lessons import experiment, probe_pictures, probe_words
 from liif.lessons.explain import feature_pca_image
 from liif.lessons.probe_results import LEVELS, Neighbour, Probe, Profile, clamped_colour, weighted_sum
 from liif.render import imageio, sizes
@@ -51,7 +51,7 @@ WINDOW_MARGIN = 3
 # The profile: this many input pixels across, sampled this many times per input pixel.
 PROFILE_SPAN = 4
 PROFILE_STEPS = 16
-# The input pixels kept around the point for Probe.picture(): this many a side.
+# The input pixels kept around the point for its pictures (probe_pictures.py): this many a side.
 PICTURE_PIXELS = 4
 HALF = LEVELS / 2  # the model's [-1, 1] colour units are this many levels each
 # A probe is a few dozen small tensor operations: on one thread (precision.torch_threads says why). The
@@ -251,15 +251,18 @@ def _run(models, values, progress=None, out_path=None, speeds=None, max_seconds=
     loaded = experiment.loaded_picture(values["picture"])
     out_size = sizes.output_size(loaded.width, loaded.height, scale=values.get("scale"), size=values.get("size"))
     found = probe(upscaler, loaded, x, y, out_size, speed=speeds and speeds["model"], max_seconds=max_seconds)
-    for path, draw in zip(files, (found.picture, found.profile_picture)):
+    for path, draw in zip(files, (lambda: probe_pictures.grid_picture(found),
+                                  lambda: probe_pictures.profile_picture(found.profile))):
         if path is not None:
             imageio.save_png(draw(), path)
     # The page's pictures: the opening one for anyone, then the codes' terms and the profile (the input's
     # pixels are the opening picture's, so the terms' picture leaves them out).
-    pictures = [(np.asarray(found.opening_picture()), "your photo's pixels around the point"),
-                (np.asarray(found.picture(with_pixels=False)), "the feature grid and the decoder's answers"),
-                (np.asarray(found.profile_picture()), "along the output row")]
-    return experiment.Outcome(found.summary(), found.markdown(), pictures, lead=found.plain())
+    pictures = [(np.asarray(probe_pictures.opening_picture(found)), "your photo's pixels around the point"),
+                (np.asarray(probe_pictures.grid_picture(found, with_pixels=False)),
+                 "the feature grid and the decoder's answers"),
+                (np.asarray(probe_pictures.profile_picture(found.profile)), "along the output row")]
+    return experiment.Outcome(found.summary(), probe_words.probe_markdown(found), pictures,
+                              lead=probe_words.plain_sentence(found))
 
 
 EXPERIMENT = experiment.register(experiment.Experiment(

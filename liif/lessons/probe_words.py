@@ -1,8 +1,8 @@
 """The words of a probe (liif/lessons/probe.py): sentences generated from one output pixel's numbers, the
 table of its neighbours, and what the profile shows.
 
-    plain_sentence(probe)                              # the one sentence a step opens with (Probe.plain())
-    probe_sentences(probe), probe_markdown(probe)      # what Probe.sentences() and .markdown() return
+    plain_sentence(probe)                              # the one sentence a step opens with
+    probe_sentences(probe), probe_markdown(probe)      # the method and its numbers; with the table
     profile_sentences(probe.profile)
 """
 
@@ -111,9 +111,9 @@ def probe_markdown(probe) -> str:
                 f"**{_ints(probe.rgb)}**; the engine rendered **{_ints(probe.rendered_rgb)}** "
                 f"({probe.precision}, {fmt.seconds(probe.seconds)} for this probe"
                 + ("" if probe.encoder_reused else f", {fmt.seconds(probe.encoder_seconds)} of it encoding") + ").")
-    parts = [" ".join(probe.sentences()), "\n".join(table), sum_line]
+    parts = [" ".join(probe_sentences(probe)), "\n".join(table), sum_line]
     if probe.profile is not None:
-        parts.append(" ".join(probe.profile.sentences()))
+        parts.append(" ".join(profile_sentences(probe.profile)))
     return "\n\n".join(parts)
 
 
