@@ -3,7 +3,7 @@
     from liif.lessons.answers import answers
     result = answers(engine, load_image("assets/examples/astronaut-48.png"), scale=8, name="astronaut-48.png")
     for c in result.candidates: c.label, c.max_abs_levels, c.picture        # uint8, 384×384
-    result.sentences(), result.markdown(), result.summary(), result.sheet()
+    result.summary(), answers_sheet.markdown(result), answers_sheet.sheet(result)   # the words and the PNG
 
 A w×h photo records, for each of its pixels, only the average of the scale × scale output pixels it
 stands for. This lesson puts LIIF's own answer beside sharp pictures that are all *equally* consistent
@@ -128,20 +128,9 @@ class Answers:
             "scale": self.scale, "tiny": {"width": w, "height": h}, "size": {"width": big_w, "height": big_h},
             "operator": self.operator, "rounds": self.rounds, "goal_levels": GOAL_LEVELS, "seed": self.seed,
             "candidates": [c.summary() for c in self.candidates],
-            "sentences": self.sentences(), "seconds": self.seconds, "liif_seconds": self.liif_seconds,
+            "sentences": answers_sheet.findings(self), "seconds": self.seconds, "liif_seconds": self.liif_seconds,
             "extra_seconds": self.extra_seconds, "model": self.model_name, "notices": list(self.notices),
         }
-
-    def sentences(self) -> list:
-        return answers_sheet.findings(self)
-
-    def markdown(self) -> str:
-        return answers_sheet.markdown(self)
-
-    def sheet(self) -> Image.Image:
-        """The input (its pixels as squares), then every candidate, side by side, each with its label and
-        its numbers: one PNG."""
-        return answers_sheet.sheet(self)
 
 
 # -- the lesson ------------------------------------------------------------------------------------
@@ -327,13 +316,14 @@ def _run(models, values, progress=None, out_path=None, speeds=None, max_seconds=
     found = answers(upscaler, loaded, scale, real=real, name=name or (picture if isinstance(picture, str) else None),
                     progress=progress, model_name=display_label(path) if path else "", sharp=guessed)
     if out_path:
-        imageio.save_png(found.sheet(), out_path)
+        imageio.save_png(answers_sheet.sheet(found), out_path)
     for i, candidate in enumerate(found.candidates if values.get("out_dir") else [], start=1):
         imageio.save_png(Image.fromarray(candidate.picture), Path(values["out_dir"]) / f"{i}-{candidate.key}.png")
     shown = [(c.picture, f"{c.label}: {fmt.plural(f'{c.max_abs_levels:g}', 'level')} off at most")
              for c in found.candidates]
-    return experiment.Outcome(found.summary(), found.markdown(), shown, out_path and Path(out_path),
-                              f"{len(shown)} answers side by side", text=found.markdown().replace("*", ""),
+    words = answers_sheet.markdown(found)
+    return experiment.Outcome(found.summary(), words, shown, out_path and Path(out_path),
+                              f"{len(shown)} answers side by side", text=words.replace("*", ""),
                               result=found)
 
 

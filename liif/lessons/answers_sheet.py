@@ -1,7 +1,7 @@
 """How a run of the answers lesson (liif/lessons/answers.py) is shown: its sentences, each generated from
 the run's own numbers, its table and its sheet, one PNG of the input beside every candidate.
 
-    findings(result), markdown(result), sheet(result)   # what Answers.sentences(), .markdown(), .sheet() return
+    findings(result), markdown(result), sheet(result)   # an Answers' sentences, its words, its PNG
 """
 
 import math
@@ -114,7 +114,7 @@ def markdown(result) -> str:
     how = "\n".join(f"- *{c.label}*: {c.how}" for c in result.candidates)
     timing = (f"{fmt.seconds(result.seconds)} in all, of which LIIF's render {fmt.seconds(result.liif_seconds)} "
               f"and everything else {fmt.seconds(result.extra_seconds)}.")
-    return "\n\n".join(["\n".join(rows), how, "\n".join(f"- {s}" for s in result.sentences()), timing])
+    return "\n\n".join(["\n".join(rows), how, "\n".join(f"- {s}" for s in findings(result)), timing])
 
 
 def sheet(result) -> Image.Image:

@@ -4,7 +4,7 @@
     result = check.check(engine, originals.original_path("astronaut"), scale=8)
     game = guess.guess(result)            # no model run: the check's own LIIF render is reused
     game.letters, game.labels()           # ["A", "B", ...], shuffled, what each one is hidden
-    game.reveal("C"), game.markdown("C"), game.labels(revealed=True, guess="C"), game.summary()
+    guess.reveal(game, "C"), game.markdown("C"), game.labels(revealed=True, guess="C"), game.summary()
 
 The candidates are the answers lesson's (liif/lessons/answers.py), made for the check's tiny input with the
 check's own LIIF render and its real photo: the real photo (unchanged: the tiny input was shrunk from it),
@@ -122,9 +122,6 @@ class Guess:
                 f"(Made in {fmt.seconds(self.seconds)} from the check's own pictures"
                 + (" and the sharp guess's drawing" if drawn else "") + ": LIIF did not run again.)")
 
-    def reveal(self, guess) -> list:
-        return reveal(self, guess)
-
     def markdown(self, guess) -> str:
         """The reveal's sentences and every picture's numbers, for the page and the command line."""
         rows = ["| picture | what it is | shrinks back to the tiny input: max, PSNR | to the real photo: PSNR-Y, max |",
@@ -135,7 +132,7 @@ class Guess:
             rows.append(f"| {name} | {e.identity} | {levels(e.max_abs_levels)}, {db(e.consistency_psnr_db)} | "
                         f"{e.distance()}, {levels(e.max_levels_to_real)} |")
         how = "\n".join(f"- *{e.letter}, {e.identity}*: {e.how}" for e in self.entries)
-        return "\n\n".join(["\n".join(f"- {s}" for s in self.reveal(guess)), "\n".join(rows), how])
+        return "\n\n".join(["\n".join(f"- {s}" for s in reveal(self, guess)), "\n".join(rows), how])
 
     def summary(self) -> dict:
         """The JSON description: the order, the real one's letter and every picture's numbers (a PSNR of null:

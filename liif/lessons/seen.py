@@ -5,7 +5,7 @@ trained on printed text, side by side, with bicubic, against the real picture wh
     result = seen((photo_engine, text_engine), "sign", scale=4)        # a shipped picture: shrunk, truth known
     result = seen((photo_engine, text_engine), "tiny.png", 4)          # any tiny picture: truth unknown
     result = seen((photo_engine, text_engine), "tiny.png", 4, real="big.png")
-    result.psnr, result.sentences, result.sheet(), result.summary()
+    result.psnr, result.sheet(), seen_words.markdown(result), seen_words.summary(result)
 
 The real picture is known for the shipped photos and the generated sign (liif/lessons/originals.py): given
 by key or file, such a picture is shrunk by the scale exactly as the check shrinks a photo
@@ -108,16 +108,6 @@ class SeenResult:
     @property
     def tiny_enlarged(self) -> np.ndarray:
         return np.repeat(np.repeat(self.tiny, self.scale, 0), self.scale, 1)
-
-    @property
-    def sentences(self) -> list:
-        return seen_words.findings(self)
-
-    def markdown(self) -> str:
-        return seen_words.markdown(self)
-
-    def summary(self) -> dict:
-        return seen_words.summary(self)
 
     def sheet(self):
         """tiny | bicubic | photo model | text model (| real), labelled, with the numbers: one PNG."""
@@ -290,7 +280,8 @@ def _run(models, values, progress=None, out_path=None, speeds=None, max_seconds=
                   shrink=bool(values.get("shrink")), progress=follow)
     if out_path is not None:
         imageio.save_png(result.sheet(), out_path)
-    return experiment.Outcome(result.summary(), result.markdown(), seen_words.panels(result), out_path)
+    return experiment.Outcome(seen_words.summary(result), seen_words.markdown(result), seen_words.panels(result),
+                              out_path)
 
 
 EXPERIMENT = experiment.register(experiment.Experiment(
