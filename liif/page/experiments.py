@@ -4,9 +4,9 @@ calls, and the public API endpoint, both made from the spec.
     outcome = run_experiment(ctx, spec, values, model_name, request, progress)   # a section's handler
     ExperimentEndpoint(ctx, spec).wire()                                          # /<spec.name> for scripts
 
-The guard, in order: the model's measured speed (its lock taken only to time it), the spec's estimate
-from the picture's header against the page's budget (a refusal costs no decode and no model work), then
-the model's lock and the visitor's own encodings for the run. Whatever the visitor's input gets wrong
+The guard, in order: the spec's models found on the shelf (`Role`s), their measured speeds (each lock
+taken only to time it), the spec's estimate from the picture's header against the page's budget (a refusal
+costs no decode and no model work), then every model's lock and the visitor's own encodings for the run. Whatever the visitor's input gets wrong
 comes back as one sentence (`said_as_sentence`), never a traceback or a server path.
 """
 
