@@ -186,9 +186,8 @@ def real_and_tiny(loaded: imageio.LoadedImage, scale: int, working_size: int = D
         tiny_w, tiny_h = max(MIN_TINY_SIDE, round(tiny_w * factor)), max(MIN_TINY_SIDE, round(tiny_h * factor))
     real_w, real_h = tiny_w * scale, tiny_h * scale
     if reduce:  # the largest centred crop of the real photo's shape, then the antialiased reduction
-        crop_w, crop_h = min(w, round(h * real_w / real_h)), min(h, round(w * real_h / real_w))
-        rgb = _centre_crop(rgb, crop_w, crop_h)
-        real = shrink(rgb, real_w, real_h) if (crop_w, crop_h) != (real_w, real_h) else rgb
+        rgb = centre_fit(rgb, real_w, real_h)
+        real = shrink(rgb, real_w, real_h) if rgb.shape[:2] != (real_h, real_w) else rgb
     else:
         real = _centre_crop(rgb, real_w, real_h)
     return np.ascontiguousarray(real), shrink(real, tiny_w, tiny_h)
@@ -379,6 +378,12 @@ def _block_mean(values: np.ndarray, scale: int) -> np.ndarray:
 def _centre_crop(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
     top, left = (rgb.shape[0] - height) // 2, (rgb.shape[1] - width) // 2
     return rgb[top : top + height, left : left + width]
+
+
+def centre_fit(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
+    """The largest centred crop of `rgb` with the shape width : height."""
+    h, w = rgb.shape[:2]
+    return _centre_crop(rgb, min(w, round(h * width / height)), min(h, round(w * height / width)))
 
 
 def _signed_share(fraction: float) -> str:
