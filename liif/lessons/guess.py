@@ -27,7 +27,6 @@ import numpy as np
 
 from liif.core import fmt
 from liif.evaluation.faces import count_faces
-from liif.evaluation.metrics import psnr_y
 from liif.lessons import answers, check
 from liif.lessons.answers_fit import GOAL_LEVELS, OPERATOR
 from liif.lessons.answers_sheet import db, levels, span, within_levels
@@ -38,20 +37,18 @@ GAME_LEAVES_OUT = ("guess-fit", "different")  # when the sharp guess plays (see 
 
 
 @dataclass
-class Entry:
-    """One picture of the game: its neutral letter, what it really is, and its numbers."""
+class Entry(answers.Candidate):
+    """One picture of the game: a candidate of the answers (measured against the tiny input and the real
+    photo, on the 8-bit picture shown) under its neutral letter."""
 
-    letter: str
-    kind: str  # one of answers.KINDS: "real", "liif", "donor", "texture", "different"
-    identity: str  # what it is, in words: the answers' label ("the real photo", "LIIF (the average)", ...)
-    how: str  # how it was made
-    picture: np.ndarray  # (H, W, 3) uint8: what the page shows, and what every number is measured on
-    max_abs_levels: int  # max |round(shrink(picture)) - tiny|, levels of 255: how it fits the tiny input
-    mean_abs_levels: float
-    consistency_psnr_db: float  # PSNR of round(shrink(picture)) against the tiny input (inf: exact)
-    psnr_to_real_db: float  # PSNR-Y against the real photo, `scale` pixels shaved per border (inf: identical)
-    max_levels_to_real: int  # max |picture - real photo| at any pixel and channel
-    mean_levels_to_real: float
+    letter: str = ""
+    max_levels_to_real: int = 0  # max |picture - real photo| at any pixel and channel
+    mean_levels_to_real: float = 0.0
+
+    @property
+    def identity(self) -> str:
+        """What it is, in words: the answers' label ("the real photo", "LIIF (the average)", ...)."""
+        return self.label
 
     @property
     def is_real(self) -> bool:
@@ -182,11 +179,8 @@ def from_answers(found: answers.Answers, real: np.ndarray) -> Guess:
     for letter, i in zip(LETTERS, order(found.tiny, found.scale, len(shown))):
         c = shown[i]
         off = np.abs(c.picture.astype(np.int16) - real.astype(np.int16))
-        entries.append(Entry(
-            letter=letter, kind=c.kind, identity=c.label, how=c.how, picture=c.picture,
-            max_abs_levels=c.max_abs_levels, mean_abs_levels=c.mean_abs_levels,
-            consistency_psnr_db=c.consistency_psnr_db, psnr_to_real_db=psnr_y(c.picture, real, shave=found.scale),
-            max_levels_to_real=int(off.max()), mean_levels_to_real=float(off.mean())))
+        entries.append(Entry(**vars(c), letter=letter, max_levels_to_real=int(off.max()),
+                             mean_levels_to_real=float(off.mean())))
     return Guess(scale=found.scale, tiny=found.tiny, entries=entries, seed=answers.picture_seed(found.tiny, found.scale),
                  seconds=found.seconds, operator=found.operator, faces=count_faces(found.tiny))
 
