@@ -16,6 +16,7 @@ from liif.page.sections.check import OWN_PHOTO
 from liif.render import imageio, pictures
 from liif.render.engine import Speed, Upscaler
 from liif.render.pictures import shrink
+from liif.training.config import trained_scales
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -234,7 +235,7 @@ def test_ladder_renders_each_scale_natively_and_labels_extrapolation(engine, pho
     assert "about 12 output pixels" in rungs[2].sentence
     native = engine.render_region(imageio.to_tensor(loaded.rgb), (32, 46, 40, 54), (64, 64))
     assert np.array_equal(rungs[5].picture, imageio.to_uint8(native))  # ×8 of 8 pixels is 64: shown 1:1
-    assert ladder.training_scales(engine.weights) == (1.0, 4.0)
+    assert trained_scales(engine.weights.training) == (1.0, 4.0)
     steps = ladder.changes(rungs)
     assert [(a, b) for a, b, _ in steps] == [(2, 3.5), (3.5, 4), (4, 6), (6, 8), (8, 16)]
     first = np.abs(rungs[2].picture.astype(int) - rungs[1].picture.astype(int)).mean()

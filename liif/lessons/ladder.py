@@ -16,7 +16,6 @@ import numpy as np
 from PIL import Image
 
 from liif.core.fmt import number
-from liif.core.weights import LoadedModel
 from liif.lessons import experiment
 from liif.render import imageio, pictures
 from liif.render.pictures import flatten_image, nearest_region
@@ -39,11 +38,6 @@ class Rung:
     sentence: str
 
 
-def training_scales(weights: LoadedModel) -> tuple:
-    """(lowest, highest) scale the model's training crops were shrunk by (training.config.trained_scales)."""
-    return trained_scales(weights.training)
-
-
 def region_box(width: int, height: int, centre=None, side=DEFAULT_SIDE) -> tuple:
     """A square of `side` input pixels around centre = (x, y) (default: the middle), kept inside."""
     side = min(float(side), width, height)
@@ -58,7 +52,7 @@ def ladder(upscaler, loaded: imageio.LoadedImage, centre=None, extra_scale=None,
     what the region needs, then every rung's pixels) is over that limit is refused before it starts."""
     box = region_box(loaded.width, loaded.height, centre, side)
     x0, y0, x1, y1 = box
-    low, high = training_scales(upscaler.weights)
+    low, high = trained_scales(upscaler.weights.training)  # what its training crops were shrunk by
     wanted = sorted(set(float(s) for s in scales) | ({float(extra_scale)} if extra_scale else set()))
     image01 = imageio.to_tensor(loaded.rgb)
     if speed is not None and max_seconds is not None:
@@ -138,7 +132,7 @@ def _run(models, values, progress=None, out_path=None, speeds=None, max_seconds=
     rungs = ladder(upscaler, experiment.loaded_picture(values["picture"]), values.get("centre"),
                    extra_scale=values.get("scale"), side=values.get("side") or DEFAULT_SIDE,
                    speed=speeds and speeds["model"], max_seconds=max_seconds)
-    trained_up_to = training_scales(upscaler.weights)[1]
+    trained_up_to = trained_scales(upscaler.weights.training)[1]
     words = "\n".join(f"- {r.sentence}" for r in rungs)
     if out_path is not None:
         sheet = pictures.side_by_side(*(pictures.label(r.picture, r.caption) for r in rungs), gap=4)
