@@ -82,7 +82,7 @@ def test_the_sum_is_the_colour_and_the_render(models, loaded, encoder, precision
         for x, y in points(out_w, out_h, seed=out_w):
             p = probe(upscaler, loaded, x, y, (out_w, out_h), profile_span=0)
             s = json.loads(json.dumps(p.summary()))  # what the page and --json see
-            assert recompute(s) == s["rgb"] == list(p.recomputed_rgb()), (x, y)
+            assert recompute(s) == s["rgb"], (x, y)  # the colour from the reported numbers alone
             gap = max(abs(a - b) for a, b in zip(s["rgb"], s["rendered_rgb"]))
             GAPS[precision] = max(GAPS[precision], gap)
             assert gap <= tolerance, (encoder, precision, x, y, s["rgb"], s["rendered_rgb"])

@@ -97,12 +97,6 @@ class Probe:
     feature_around: np.ndarray = field(default=None, repr=False)
     profile: Profile | None = None
 
-    # -- numbers ---------------------------------------------------------------------------------------
-
-    def recomputed_rgb(self) -> tuple:
-        """The colour from the reported numbers alone: Σ weight × answer + bicubic term, clamped, rounded."""
-        return clamped_colour(weighted_sum(self.neighbours), self.bicubic_term)[1]
-
     @property
     def distinct_points(self) -> list:
         """[(grid point, how many shifts landed on it, their summed weight)], in first-landing order."""
