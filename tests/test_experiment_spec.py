@@ -84,3 +84,35 @@ def test_its_api_endpoint_and_page_handler_run_and_refuse(tiny_page, picture, mo
             call()
     with pytest.raises(gr.Error, match="not an image|cannot be read|no such"):
         endpoint.call(__file__, 2)
+
+
+def test_a_role_finds_its_model_on_both_sides_and_an_optional_one_may_be_missing(tiny_page, picture, weights_path,
+                                                                                   tmp_path, capsys):
+    """Every model a run gets comes through its spec's roles: the visitor's model, and here an optional model
+    by name that is not on this machine, which the run gets as None; named on the command line, it must be
+    there."""
+    import dataclasses
+
+    from liif.page.experiments import run_experiment
+
+    given = []
+
+    def run(models, values, **kwargs):
+        given.append(models)
+        return tiny_experiment.run(models, values, **kwargs)
+
+    other = experiment.Role("other", "no-such-model", "--other-model", required=False, help="a second model")
+    spec = experiment.register(dataclasses.replace(tiny_experiment.EXPERIMENT, name="brightness-roles", run=run,
+                                                   models=(experiment.Role(), other)))
+    try:
+        model = ["--model", str(weights_path), "--json"]
+        assert cli.main(["brightness-roles", str(picture), "-o", str(tmp_path / "a.png"), *model]) == 0
+        run_experiment(tiny_page.ctx, spec, {"picture": str(picture)})
+        for models in given:  # the command's, then the page's
+            assert models["other"] is None and isinstance(models["model"][1], Upscaler) and not models.named
+        capsys.readouterr()
+        named = ["--other-model", "no-such-model", "-o", str(tmp_path / "b.png")]
+        assert cli.main(["brightness-roles", str(picture), *named, *model]) == 2
+        assert "no-such-model" in capsys.readouterr().err
+    finally:
+        experiment.unregister(spec.name)

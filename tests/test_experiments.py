@@ -9,12 +9,14 @@ from liif import cli
 from liif.api import upscale_image
 from liif.evaluation.metrics import psnr_y
 from liif.lessons import check, ladder, originals, zoom
+from liif.lessons.explain import added_detail
 from liif.page import files, models
 from liif.page.context import EXAMPLES
 from liif.page.sections.check import OWN_PHOTO
 from liif.render import imageio, pictures
 from liif.render.engine import Speed, Upscaler
 from liif.render.pictures import shrink
+from liif.training.config import trained_scales
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -126,7 +128,7 @@ def test_closer_map_is_orange_where_liif_is_closer_and_blue_where_further():
     r, _, b = blue[2, 2].astype(int)  # far off everywhere: blue
     assert b > r
     maps = close.error_maps_picture()
-    bicubic_map, liif_map = close.error_maps()
+    bicubic_map, liif_map = (added_detail(rgb, close.real)[0] for rgb in (close.bicubic, close.liif))
     assert np.array_equal(maps[:48, :64], bicubic_map) and np.array_equal(maps[:48, 68:132], liif_map)
     assert maps.shape[0] > 48 + 20  # the colour bar underneath
 
@@ -233,7 +235,7 @@ def test_ladder_renders_each_scale_natively_and_labels_extrapolation(engine, pho
     assert "about 12 output pixels" in rungs[2].sentence
     native = engine.render_region(imageio.to_tensor(loaded.rgb), (32, 46, 40, 54), (64, 64))
     assert np.array_equal(rungs[5].picture, imageio.to_uint8(native))  # ×8 of 8 pixels is 64: shown 1:1
-    assert ladder.training_scales(engine.weights) == (1.0, 4.0)
+    assert trained_scales(engine.weights.training) == (1.0, 4.0)
     steps = ladder.changes(rungs)
     assert [(a, b) for a, b, _ in steps] == [(2, 3.5), (3.5, 4), (4, 6), (6, 8), (8, 16)]
     first = np.abs(rungs[2].picture.astype(int) - rungs[1].picture.astype(int)).mean()

@@ -102,18 +102,18 @@ def test_the_order_is_drawn_from_the_tiny_input(checked, game):
 
 def test_the_reveal_says_right_and_wrong_from_the_numbers(game):
     real = game.real
-    right = game.reveal(real.letter)
+    right = guess.reveal(game, real.letter)
     assert right[0].startswith(f"**Right: {real.letter} is the real photo.**")
     wrong_letter = next(e.letter for e in game.entries if not e.is_real)
-    wrong = game.reveal(wrong_letter)
+    wrong = guess.reveal(game, wrong_letter)
     picked = game.entry(wrong_letter)
     assert wrong[0].startswith(f"**Not this one: {wrong_letter} is {picked.identity}**")
     assert f"The real photo is **{real.letter}**" in wrong[0] and "Right" not in " ".join(wrong)
     assert f"{picked.psnr_to_real_db:.1f} dB from the real photo" in wrong[0]
     # The closest of the wrong ones is said to be the closest; the furthest is not.
     others = sorted((e for e in game.entries if not e.is_real), key=lambda e: -e.psnr_to_real_db)
-    assert "yours is the closest to it" in game.reveal(others[0].letter)[0]
-    assert f"only the {len(others)}th closest" in game.reveal(others[-1].letter)[0]
+    assert "yours is the closest to it" in guess.reveal(game, others[0].letter)[0]
+    assert f"only the {len(others)}th closest" in guess.reveal(game, others[-1].letter)[0]
     text = " ".join(wrong)
     worst = max(e.max_abs_levels for e in game.entries if e.kind != "liif")
     assert ("exactly" if worst == 0 else f"to within {worst} level") in text
@@ -125,7 +125,7 @@ def test_the_reveal_says_right_and_wrong_from_the_numbers(game):
     assert labels[game.letters.index(real.letter)] == f"{real.letter}: the real photo, identical"
     assert labels[game.letters.index(wrong_letter)].endswith("(your guess)")
     with pytest.raises(imageio.ImageInputError, match="there is no picture 'Z' to guess"):
-        game.reveal("Z")
+        guess.reveal(game, "Z")
 
 
 def test_the_game_takes_the_plain_check_only(engine, checked):
@@ -239,7 +239,7 @@ def test_the_sharp_guess_joins_the_game_and_the_reveal_says_what_decided(checked
     assert sorted(kinds) == sorted(["liif", "guess", "donor", "texture", "real"]) and game.letters == list("ABCDE")
     assert np.array_equal(game.kind("guess").picture, blurred)  # as drawn: not adjusted
     assert "drawn by the same network trained to look real" in game.question()
-    words = " ".join(game.reveal(game.real.letter))
+    words = " ".join(guess.reveal(game, game.real.letter))
     drawn = game.kind("guess")
     assert "**What you decided with.**" in words and f"The sharp guess ({drawn.letter})" in words
     assert drawn.distance() in words

@@ -11,7 +11,7 @@ from PIL import Image
 from liif import cli
 from liif.core import weights as weights_module
 from liif.evaluation import data_facts, faces
-from liif.lessons import originals, seen
+from liif.lessons import originals, seen, seen_words
 from liif.render import imageio
 from liif.render.engine import Speed
 
@@ -167,7 +167,7 @@ def test_both_models_draw_the_same_tiny_sign_measured_against_the_real_one(engin
     assert not np.array_equal(result.models[0].picture, result.models[1].picture)
     assert all(np.isfinite(v) for v in result.psnr.values())
     assert result.gain_db == pytest.approx(result.models[1].psnr - result.models[0].psnr)
-    words = result.markdown()
+    words = seen_words.markdown(result)
     assert "the photo one" in words and "the text one" in words and "PSNR-Y" in words
     assert "started from the photo one itself (30 steps), then trained 7 more steps of 4 crops" in words
     assert "2 of the 3 photographs in its folder (1 held out for validation)" in words
@@ -175,7 +175,7 @@ def test_both_models_draw_the_same_tiny_sign_measured_against_the_real_one(engin
     assert "pictures of printed text drawn by our generator" in words
     assert "from another seed (2026, theirs 1)" in words
     assert "2302.07944" not in words  # the augmentation works are cited once, in the step's introduction
-    summary = json.loads(json.dumps(result.summary(), default=float))
+    summary = json.loads(json.dumps(seen_words.summary(result), default=float))
     assert summary["real_known"] and [m["role"] for m in summary["models"]] == ["photo model", "text model"]
     assert [s["steps"] for s in summary["models"][1]["trained_on"]] == [30, 7]
     sheet = result.sheet()
@@ -196,14 +196,12 @@ def test_when_the_two_models_barely_differ_the_step_says_so_and_where_they_do():
     """Issue 34: on a face the two models drew nearly the same picture and the step did not say so. When they
     differ little (measured on this picture), it says so plainly, with the held-out text's measured gains by
     scale, and which picture and scales to choose to see the difference."""
-    from liif.lessons import seen_words
-
     held_out = {"pictures": 40, "gains": {2: 1.54, 4: 0.86, 8: 0.18}}
     words = seen_words.little_difference(little_result(2, held_out=held_out))
     assert "**Here the two models barely differ** (2.0 levels apart on average, and only 0% of the pixels" in words
     assert "On 40 held-out pictures of printed text" in words and "+1.54 dB at ×2, +0.86 dB at ×4, +0.18 dB at ×8" in words
     assert "choose the tiny sign at ×2 or ×4" in words
-    assert words in little_result(2, held_out=held_out).sentences  # said on the page, right after the verdict
+    assert words in seen_words.findings(little_result(2, held_out=held_out))  # said on the page, right after the verdict
     assert seen_words.little_difference(little_result(40, held_out=held_out)) == ""  # they differ: nothing to say
     # With the real picture known, the gain decides; on the sign at a scale where the text model leads, no advice.
     known = seen_words.little_difference(little_result(2, held_out=held_out, real=True))
@@ -242,7 +240,7 @@ def test_a_face_and_an_unknown_tiny_picture(engines, tmp_path):
     unknown = seen.seen(engines, FACE_EXAMPLE, 2)
     assert unknown.real is None and unknown.gain_db is None and unknown.psnr["text model"] is None
     assert unknown.models[0].picture.shape == (128, 128, 3)
-    assert "Nobody here knows the real picture" in unknown.markdown()
+    assert "Nobody here knows the real picture" in seen_words.markdown(unknown)
     real = tmp_path / "real.png"
     Image.fromarray(enlarged_face(128)).save(real)
     given = seen.seen(engines, FACE_EXAMPLE, 2, real=real)

@@ -12,13 +12,14 @@ from liif.render import imageio
 from liif.render.upscale import bicubic_image
 
 
-def estimate(speed, values) -> float:
+def estimate(speeds, values) -> float:
     width, height = experiment.picture_size(values["picture"])
     scale = float(values["scale"])
-    return speed.seconds(width * height, width * height * scale * scale)
+    return speeds["model"].seconds(width * height, width * height * scale * scale)
 
 
-def run(upscaler, values, progress=None, out_path=None, speed=None, max_seconds=None) -> experiment.Outcome:
+def run(models, values, progress=None, out_path=None, speeds=None, max_seconds=None) -> experiment.Outcome:
+    _, upscaler = models["model"]  # (its label, its engine): the visitor's model, the one role by default
     loaded = experiment.loaded_picture(values["picture"])
     scale = float(values["scale"])
     size = (round(loaded.height * scale), round(loaded.width * scale))

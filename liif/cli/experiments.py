@@ -3,7 +3,6 @@ from its spec. The picture is the positional IN, each other field an option, -o 
 
 from functools import partial
 
-from liif import settings
 from liif.cli.common import add_device_options, add_model_options, checked, fail, look_real_pair, make_upscaler
 
 
@@ -33,7 +32,7 @@ def add_experiment(sub, spec):
             p.add_argument(f.name, metavar=metavar or "IN", help=f.help or f"an image file ({imageio.SUPPORTED_NAMES})")
         elif f.kind == "flag":
             where.add_argument(f.option, dest=f.name, action="store_true", help=f.help)
-        elif f.kind in ("choice", "model"):
+        elif f.kind == "choice":
             where.add_argument(f.option, dest=f.name, choices=f.choices or None, default=default, help=f.help, **named)
         elif f.as_typed or f.kind in ("text", "path"):
             metavar = f.metavar or {"point": "X,Y", "path": "OUT.png"}.get(f.kind)
@@ -49,16 +48,13 @@ def add_experiment(sub, spec):
         p.add_argument(*spec.output_flags, dest="output", required=spec.output == "required",
                        metavar=f"OUT{spec.suffix}", help=spec.output_help)
     p.add_argument("--json", action="store_true", help="print the numbers as JSON")
-    if spec.look_real == "only":  # the pair is the model: named by its sharp half
-        p.add_argument("--sharp-model", default="edsr-baseline-gan", metavar="NAME|PATH",
-                       help="the model trained to look real; its average-minded twin is the model it was trained from")
-        p.add_argument("--precision", choices=["auto", *settings.PRECISIONS], default="auto")
-    elif spec.models:
-        for m in spec.models:
-            p.add_argument(m.option, dest=model_dest(m), default=m.default, help=m.help)
-        add_device_options(p)
+    for role in spec.models:
+        if role.option and role.find != "":
+            p.add_argument(role.option, dest=role_dest(role), metavar=role.metavar or None, help=role.help)
+    if any(role.find == "" for role in spec.models):
+        add_model_options(p)  # the visitor's model: --model, --blend and the device options
     else:
-        add_model_options(p)
+        add_device_options(p)
     p.set_defaults(func=partial(run_experiment, spec))
 
 
@@ -72,43 +68,53 @@ def parse_point(text):
     return x, y
 
 
-def model_opener(args, upscaler):
-    """open_model(name, required=True) for the spec's run (experiment.OPEN_MODEL): a helper model, loaded on
-    the same device and precision as the --model."""
+def role_dest(role) -> str:
+    return role.option.lstrip("-").replace("-", "_")
+
+
+def open_models(spec, args, values):
+    """The run's `Models`, loaded on the chosen device: the --model for the visitor's role, a role's option or
+    else what its role finds (by name, tag, the look-real pair, or from the models found before it); an
+    optional model that is not here is None. None after printing why a model could not be loaded."""
     from liif.core.weights import WeightsError, load_weights, resolve_weights
+    from liif.lessons.experiment import Models
     from liif.render.engine import Upscaler
 
-    def open_model(name, required=True):
-        try:
-            path = resolve_weights(name)
-            if upscaler.weights.path is not None and path.resolve() == upscaler.weights.path.resolve():
-                return name, upscaler
-            return name, Upscaler(load_weights(path), device=args.device, precision=args.precision)
-        except WeightsError:
-            if required:
-                raise
-            return None  # a default that is not here
-        except (RuntimeError, ValueError) as exc:
-            raise WeightsError(f"{name}: {exc}") from None
-    return open_model
-
-
-def model_dest(model) -> str:
-    return model.option.lstrip("-").replace("-", "_")
-
-
-def load_models(spec, args):
-    """((label, Upscaler), ...) for an experiment of several models, in its roles' order; None after printing
-    why not."""
-    from liif.core.weights import WeightsError
-    from liif.render.engine import Upscaler
-
-    try:
-        loaded = spec.load_models([getattr(args, model_dest(m)) for m in spec.models])
-        return tuple((label, Upscaler(w, device=args.device, precision=args.precision)) for label, w in loaded)
-    except (WeightsError, RuntimeError, ValueError) as exc:
-        fail(str(exc), 2)
-        return None
+    device, precision = getattr(args, "device", "auto"), args.precision
+    chosen = {role.name: getattr(args, role_dest(role)) for role in spec.models if role.option and role.find != ""}
+    found, pair = {}, {}
+    for role in sorted(spec.models, key=lambda r: callable(r.find)):  # one found from the others' goes last
+        name = chosen.get(role.name)
+        if (role.json_only and not args.json) or (role.when is not None and not role.when(values)):
+            found[role.name] = None
+        elif role.find == "":
+            upscaler = make_upscaler(args)
+            if upscaler is None:
+                return None  # make_upscaler said why
+            found[role.name] = (getattr(args, "model", None) or "", upscaler)
+        else:
+            try:
+                if role.find in ("average", "sharp"):
+                    if not pair:
+                        sharp = next((chosen.get(r.name) for r in spec.models if r.find == "sharp"), None)
+                        pair["both"] = look_real_pair(sharp or "edsr-baseline-gan", precision, device,
+                                                      required=role.required)
+                    upscaler = pair["both"] and pair["both"][role.find == "sharp"]
+                else:
+                    path = resolve_weights(name or (role.find(found) if callable(role.find) else role.find))
+                    # a model already loaded (the check's JPEG model when it is the --model) is that one
+                    upscaler = next((u for _, u in filter(None, found.values())
+                                     if u.weights.path and u.weights.path.resolve() == path.resolve()), None) \
+                        or Upscaler(load_weights(path), device=device, precision=precision)
+            except WeightsError:
+                if role.required or name:
+                    raise
+                upscaler = None  # a default that is not here
+            except (RuntimeError, ValueError) as exc:  # a weights file torch cannot load here
+                raise WeightsError(str(exc)) from None
+            found[role.name] = upscaler and (name or (upscaler.weights.path.name if upscaler.weights.path else ""),
+                                             upscaler)
+    return Models({role.name: found[role.name] for role in spec.models}, (r for r, n in chosen.items() if n))
 
 
 def run_experiment(spec, args) -> int:
@@ -116,31 +122,21 @@ def run_experiment(spec, args) -> int:
     from pathlib import Path
 
     from liif.core.weights import WeightsError
-    from liif.lessons.experiment import MODEL_LABEL, OPEN_MODEL
     from liif.render import imageio
 
     output = getattr(args, "output", None)
     if output is not None and Path(output).suffix.lower() != spec.suffix:
         return fail(f"{spec.output_flags[0]} {output}: {spec.noun} is written as a {spec.suffix} file, so name a "
                     f"{spec.suffix} file", 2)
-    models = {}
     try:
-        if spec.look_real == "only":
-            average, sharp = look_real_pair(args.sharp_model, args.precision)
-            upscaler, models["look_real"] = average, (average, sharp)
-        else:
-            upscaler = load_models(spec, args) if spec.models else make_upscaler(args)
-            if upscaler is None:
-                return 2
-            if spec.look_real == "also":
-                models["look_real"] = look_real_pair(precision=args.precision, device=args.device, required=False)
         values = {f.name: getattr(args, f.name) for f in spec.inputs}
-        if not spec.models:
-            values.update({MODEL_LABEL: getattr(args, "model", None) or "", OPEN_MODEL: model_opener(args, upscaler)})
-        outcome = spec.run(upscaler, values, out_path=output, **models)
+        models = open_models(spec, args, values)
+        if models is None:
+            return 2
+        outcome = spec.run(models, values, out_path=output)
         summary = outcome.summary
         if args.json and spec.more_json:
-            summary = {**summary, **spec.more_json(outcome, values)}
+            summary = {**summary, **spec.more_json(outcome, values, models)}
     except (imageio.ImageInputError, WeightsError) as exc:
         return fail(exc.for_command_line() if isinstance(exc, imageio.ImageInputError) else str(exc), 2)
     except OSError as exc:  # a file the command was asked to write

@@ -3,7 +3,7 @@
     from liif.lessons.answers import answers
     result = answers(engine, load_image("assets/examples/astronaut-48.png"), scale=8, name="astronaut-48.png")
     for c in result.candidates: c.label, c.max_abs_levels, c.picture        # uint8, 384×384
-    result.sentences(), result.markdown(), result.summary(), result.sheet(), result.shuffled()
+    result.summary(), answers_sheet.markdown(result), answers_sheet.sheet(result)   # the words and the PNG
 
 A w×h photo records, for each of its pixels, only the average of the scale × scale output pixels it
 stands for. This lesson puts LIIF's own answer beside sharp pictures that are all *equally* consistent
@@ -49,7 +49,7 @@ from liif.render import imageio, pictures
 from liif.render.precision import torch_threads
 from liif.render.upscale import upscale_image
 
-SCALES = (2, 3, 4, 6, 8)  # whole numbers: every input pixel stands for scale × scale output pixels
+SCALES = check.SCALES  # whole numbers: every input pixel stands for scale × scale output pixels
 DEFAULT_SCALE = 8
 MIN_TINY_SIDE = 8
 MAX_TINY_SIDE = 128  # a tiny photo: at ×8 this is already 1024 pixels a side
@@ -84,8 +84,8 @@ class Candidate:
         return {
             "kind": self.kind, "key": self.key, "label": self.label, "how": self.how,
             "max_abs_levels": self.max_abs_levels, "mean_abs_levels": self.mean_abs_levels,
-            "consistency_psnr_db": _finite(self.consistency_psnr_db),
-            "psnr_to_real_db": _finite(self.psnr_to_real_db), "changed_levels": self.changed_levels,
+            "consistency_psnr_db": finite(self.consistency_psnr_db),
+            "psnr_to_real_db": finite(self.psnr_to_real_db), "changed_levels": self.changed_levels,
             "liif_distance_levels": self.liif_distance_levels, "rounds": self.rounds, "source": self.source,
         }
 
@@ -121,12 +121,6 @@ class Answers:
         """Every candidate but the models' own drawings (LIIF's and the sharp guess as drawn): the ones made to fit."""
         return [c for c in self.candidates if c.kind not in ("liif", "guess")]
 
-    def shuffled(self, seed: int | None = None) -> list:
-        """The candidates in an order drawn from `seed` (default: this run's, from the picture's bytes), for
-        a "which one is real?" game: the same picture gives the same order."""
-        order = np.random.default_rng(self.seed if seed is None else seed).permutation(len(self.candidates))
-        return [self.candidates[i] for i in order]
-
     def summary(self) -> dict:
         """The API's and the command line's JSON description (a PSNR of null: it shrinks back exactly)."""
         (h, w), (big_w, big_h) = self.tiny.shape[:2], self.size
@@ -134,20 +128,9 @@ class Answers:
             "scale": self.scale, "tiny": {"width": w, "height": h}, "size": {"width": big_w, "height": big_h},
             "operator": self.operator, "rounds": self.rounds, "goal_levels": GOAL_LEVELS, "seed": self.seed,
             "candidates": [c.summary() for c in self.candidates],
-            "sentences": self.sentences(), "seconds": self.seconds, "liif_seconds": self.liif_seconds,
+            "sentences": answers_sheet.findings(self), "seconds": self.seconds, "liif_seconds": self.liif_seconds,
             "extra_seconds": self.extra_seconds, "model": self.model_name, "notices": list(self.notices),
         }
-
-    def sentences(self) -> list:
-        return answers_sheet.findings(self)
-
-    def markdown(self) -> str:
-        return answers_sheet.markdown(self)
-
-    def sheet(self) -> Image.Image:
-        """The input (its pixels as squares), then every candidate, side by side, each with its label and
-        its numbers: one PNG."""
-        return answers_sheet.sheet(self)
 
 
 # -- the lesson ------------------------------------------------------------------------------------
@@ -259,14 +242,7 @@ def check_tiny(width: int, height: int, label: str = "the photo") -> None:
 
 
 def answers_scale(scale) -> int:
-    try:
-        value = float(scale)
-    except (TypeError, ValueError):
-        value = math.nan
-    if not value.is_integer() or int(value) not in SCALES:
-        offered = ", ".join(f"×{s}" for s in SCALES)
-        raise imageio.ImageInputError(f"the answers are made at the scales {offered}, not {scale!r}")
-    return int(value)
+    return check.check_scale(scale, "the answers are made")
 
 
 def picture_seed(tiny: np.ndarray, scale: int) -> int:
@@ -315,16 +291,17 @@ def _candidate(start: _Start, picture, rounds, tiny, liif, real, scale) -> Candi
 # -- the experiment: `python -m liif answers`, /answers and the page's step 2 ---------------------------
 
 
-def _liif_seconds(speed, values) -> float:
+def _liif_seconds(speeds, values) -> float:
     """LIIF's answer at the output size, from the picture's header; a picture that is not tiny, or a scale
     the answers are not made at, is refused here with its own sentence."""
     width, height = experiment.picture_size(values["picture"])
     check_tiny(width, height, Path(values["picture"]).name if isinstance(values["picture"], str) else "the photo")
     scale = answers_scale(values["scale"])
-    return speed.seconds(width * height, width * height * scale * scale)
+    return speeds["model"].seconds(width * height, width * height * scale * scale)
 
 
-def _run(upscaler, values, progress=None, out_path=None, speed=None, max_seconds=None, look_real=None):
+def _run(models, values, progress=None, out_path=None, speeds=None, max_seconds=None):
+    upscaler, sharp = models["model"][1], models["sharp guess"]
     picture, name, real, scale = values["picture"], values.get("name"), None, answers_scale(values["scale"])
     shipped = originals.named(picture)
     if shipped:  # its name, or its file: the tiny photo is made from it, as the check does
@@ -334,18 +311,19 @@ def _run(upscaler, values, progress=None, out_path=None, speed=None, max_seconds
         if folder:
             imageio.check_writable_folder(folder, what)
     loaded, _ = tiny_photo(picture, name)
-    guessed = None if look_real is None else guess_picture(look_real[1], loaded, scale)
+    guessed = None if sharp is None else guess_picture(sharp[1], loaded, scale)
     path = getattr(upscaler.weights, "path", None)
     found = answers(upscaler, loaded, scale, real=real, name=name or (picture if isinstance(picture, str) else None),
                     progress=progress, model_name=display_label(path) if path else "", sharp=guessed)
     if out_path:
-        imageio.save_png(found.sheet(), out_path)
+        imageio.save_png(answers_sheet.sheet(found), out_path)
     for i, candidate in enumerate(found.candidates if values.get("out_dir") else [], start=1):
         imageio.save_png(Image.fromarray(candidate.picture), Path(values["out_dir"]) / f"{i}-{candidate.key}.png")
     shown = [(c.picture, f"{c.label}: {fmt.plural(f'{c.max_abs_levels:g}', 'level')} off at most")
              for c in found.candidates]
-    return experiment.Outcome(found.summary(), found.markdown(), shown, out_path and Path(out_path),
-                              f"{len(shown)} answers side by side", text=found.markdown().replace("*", ""),
+    words = answers_sheet.markdown(found)
+    return experiment.Outcome(found.summary(), words, shown, out_path and Path(out_path),
+                              f"{len(shown)} answers side by side", text=words.replace("*", ""),
                               result=found)
 
 
@@ -364,7 +342,7 @@ EXPERIMENT = experiment.register(experiment.Experiment(
             experiment.Field("out_dir", "text", None, label="dir", cli_only=True,
                              help="write each answer as its own full-size PNG")),
     estimate=_liif_seconds, run=_run, output="optional", endpoint_picture=True,
-    look_real="also", floor_renders=1,
+    models=(experiment.Role(), experiment.Role("sharp guess", "sharp", required=False)), floor=("model",),
     advice="Choose a smaller scale"))
 
 
@@ -376,6 +354,6 @@ def _slug(name: str) -> str:
     return "-".join(part for part in text.split("-") if part) or "picture"
 
 
-def _finite(value):
+def finite(value):
     return None if value is None or not math.isfinite(value) else float(value)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from liif.lessons import originals
+from liif.lessons import check, originals
 from liif.render import imageio, pictures
 
 # The donor search: the input's shape is laid over a donor at these sizes (fractions of the largest
@@ -83,19 +83,10 @@ def different_picture(tiny: np.ndarray, scale: int, donors: list, exclude: str |
     if not others:
         donor = next(d for d in donors if d.name == exclude)
         others = [Donor(f"{donor.name}, upside down", np.ascontiguousarray(donor.rgb[::-1, ::-1]))]
-    crops = [_centre_fit(d.rgb, w, h) for d in others]
+    crops = [check.centre_fit(d.rgb, w, h) for d in others]
     far = [np.abs(pictures.shrink(c, w, h).astype(np.int16) - tiny).mean() for c in crops]
     i = int(np.argmax(far))
     return pictures.shrink(crops[i], w * scale, h * scale), others[i].name
-
-
-def _centre_fit(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
-    """The largest centred crop of `rgb` with the shape width : height."""
-    h, w = rgb.shape[:2]
-    crop_w = min(w, round(h * width / height))
-    crop_h = min(h, round(w * height / width))
-    top, left = (h - crop_h) // 2, (w - crop_w) // 2
-    return np.ascontiguousarray(rgb[top : top + crop_h, left : left + crop_w])
 
 
 def load_donors(donors, exclude: str | None) -> list:

@@ -24,7 +24,6 @@ from liif.training.data import reduction_matrix
 # What "shrink" means here, in words the page can show: the operator the model's training inputs were
 # made with (pictures.shrink / shrink_tensor; torch's interpolate, bicubic, antialias=True).
 OPERATOR = "antialiased bicubic shrink"
-OPERATOR_CODE = 'torch.nn.functional.interpolate(mode="bicubic", antialias=True, align_corners=False)'
 ROUNDS = 30  # back-projection rounds on the float pictures
 # At most this many more on the 8-bit pictures, until each is within GOAL_LEVELS: a few for most photos;
 # dozens where the input is near black or white beside strong contrast (the clamp slows the rounds there).

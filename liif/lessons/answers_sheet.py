@@ -1,7 +1,7 @@
 """How a run of the answers lesson (liif/lessons/answers.py) is shown: its sentences, each generated from
 the run's own numbers, its table and its sheet, one PNG of the input beside every candidate.
 
-    findings(result), markdown(result), sheet(result)   # what Answers.sentences(), .markdown(), .sheet() return
+    findings(result), markdown(result), sheet(result)   # an Answers' sentences, its words, its PNG
 """
 
 import math
@@ -26,7 +26,7 @@ def findings(result) -> list:
     liif = result.candidate("liif")
     worst = max(c.max_abs_levels for c in fitted)
     mean = float(np.mean([c.mean_abs_levels for c in fitted]))
-    within = "exactly" if worst == 0 else f"to within {_levels(worst)} of 255 at every pixel"
+    within = "exactly" if worst == 0 else f"to within {levels(worst)} of 255 at every pixel"
     sentences = [
         f"**All {len(fitted)} sharp pictures fit.** Each is {fmt.size(big_w, big_h)}; shrunk ×{s} with the "
         f"{result.operator} (how the model's training inputs were made) and rounded to 8 bits, each gives the "
@@ -45,7 +45,7 @@ def findings(result) -> list:
             + f"from a picture with detail finer than one input pixel of its own "
             f"({'; '.join(c.label for c in built)}) and was corrected {result.rounds} times or more by adding the "
             f"bicubic enlargement of what its shrink still missed, clamped to 0–255 each time; that changed them "
-            f"by {_span(changed)} levels on average.")
+            f"by {span(changed)} levels on average.")
     if len(fitted) > 1:
         apart = max(mean_abs(a.picture, b.picture) for i, a in enumerate(fitted) for b in fitted[i + 1 :])
         sentences.append(
@@ -68,7 +68,7 @@ def findings(result) -> list:
         fit = "not close: this model does not reproduce its input well"
     sentences.append(
         f"**LIIF draws the average.** Its own render, not adjusted here, shrinks back to within "
-        f"{_levels(liif.max_abs_levels)} ({liif.mean_abs_levels:.2f} on average, {_db(liif.consistency_psnr_db)}): "
+        f"{levels(liif.max_abs_levels)} ({liif.mean_abs_levels:.2f} on average, {db(liif.consistency_psnr_db)}): "
         f"{fit}. Trained to be right on average (an L1 loss over many photos), where the input cannot decide it "
         f"draws something like the average of every picture that fits: that is why it is soft, and why it is "
         f"none of the sharp ones.")
@@ -82,7 +82,7 @@ def findings(result) -> list:
         made = result.candidate("guess-fit")
         sentences.append(
             f"**The sharp guess picks one.** The same network trained to look real drew it from the same pixels: "
-            f"as drawn it shrinks back to within {_levels(drawn.max_abs_levels)} ({drawn.mean_abs_levels:.2f} on "
+            f"as drawn it shrinks back to within {levels(drawn.max_abs_levels)} ({drawn.mean_abs_levels:.2f} on "
             "average)" + (f", and made to fit {within_levels(made.max_abs_levels)}" if made is not None else "")
             + ". It is one of the many pictures that fit, drawn from what the model learned photos look like: that "
             "is why it looks like a new photo, and why a face it draws need not be the person's.")
@@ -90,7 +90,7 @@ def findings(result) -> list:
     if real is not None:
         others = [c for c in result.candidates if c.kind != "real"]
         closest = max(others, key=lambda c: c.psnr_to_real_db)
-        scores = ", ".join(f"{c.label} {_db(c.psnr_to_real_db)}" for c in others)
+        scores = ", ".join(f"{c.label} {db(c.psnr_to_real_db)}" for c in others)
         rest = [c for c in fitted if c.kind != "real"]
         sentences.append(
             f"**The real photo is one of them.** Against it (PSNR-Y): {scores}; {closest.label} is the closest. "
@@ -108,13 +108,13 @@ def markdown(result) -> str:
     if real:
         rows = [rows[0] + " PSNR-Y to the real photo |", rows[1] + " --- |"]
     for c in result.candidates:
-        row = (f"| {c.label} | {_levels(c.max_abs_levels)} | {c.mean_abs_levels:.2f} | "
-               f"{_db(c.consistency_psnr_db)} |")
-        rows.append(row + (f" {_to_real(c.psnr_to_real_db)} |" if real else ""))
+        row = (f"| {c.label} | {levels(c.max_abs_levels)} | {c.mean_abs_levels:.2f} | "
+               f"{db(c.consistency_psnr_db)} |")
+        rows.append(row + (f" {db(c.psnr_to_real_db, 'identical')} |" if real else ""))
     how = "\n".join(f"- *{c.label}*: {c.how}" for c in result.candidates)
     timing = (f"{fmt.seconds(result.seconds)} in all, of which LIIF's render {fmt.seconds(result.liif_seconds)} "
               f"and everything else {fmt.seconds(result.extra_seconds)}.")
-    return "\n\n".join(["\n".join(rows), how, "\n".join(f"- {s}" for s in result.sentences()), timing])
+    return "\n\n".join(["\n".join(rows), how, "\n".join(f"- {s}" for s in findings(result)), timing])
 
 
 def sheet(result) -> Image.Image:
@@ -125,15 +125,15 @@ def sheet(result) -> Image.Image:
     panels = [Panel(np.repeat(np.repeat(result.tiny, result.scale, 0), result.scale, 1),
                     f"the input: {w}×{h} (each square one pixel)", [f"×{result.scale} makes {big_w}×{big_h}"], pixels=True)]
     for c in result.candidates:
-        lines = [f"shrinks back: max {_levels(c.max_abs_levels)} off",
-                 f"mean {c.mean_abs_levels:.2f} levels, {_db(c.consistency_psnr_db)}"]
+        lines = [f"shrinks back: max {levels(c.max_abs_levels)} off",
+                 f"mean {c.mean_abs_levels:.2f} levels, {db(c.consistency_psnr_db)}"]
         if c.psnr_to_real_db is not None:
-            lines.append(f"PSNR-Y to the real photo: {_to_real(c.psnr_to_real_db)}")
+            lines.append(f"PSNR-Y to the real photo: {db(c.psnr_to_real_db, 'identical')}")
         panels.append(Panel(c.picture, c.label, lines))
     drawn = " and the sharp guess as drawn" if result.candidate("guess") is not None else ""
     caption = (f"Every answer but LIIF's{drawn} was made here by back-projection to fit "
                f"the input: shrunk ×{result.scale} ({result.operator}) and rounded, each lands within "
-               f"{_levels(max((c.max_abs_levels for c in result.fitted), default=0))} of it.")
+               f"{levels(max((c.max_abs_levels for c in result.fitted), default=0))} of it.")
     return draw_sheet(panels, min(SHEET_PANEL, big_h), caption, f"LIIF Zoom, model {result.model_name or 'LIIF'}",
                       min_column=SHEET_COLUMN)
 
@@ -143,23 +143,20 @@ def sheet(result) -> Image.Image:
 
 def within_levels(n: int) -> str:
     """How close a picture shrinks back: "exactly", or "to within n level(s)"."""
-    return "exactly" if n == 0 else f"to within {_levels(n)}"
+    return "exactly" if n == 0 else f"to within {levels(n)}"
 
 
-def _levels(n: int) -> str:
+def levels(n: int) -> str:
     return fmt.plural(str(n), "level")
 
 
-def _db(value) -> str:
+def db(value, exact: str = "exact") -> str:
+    """A PSNR, short: "24.3 dB", `exact` where the pictures are the same, "–" where it was not measured."""
     if value is None:
         return "–"
-    return "exact" if math.isinf(value) else f"{value:.1f} dB"
+    return exact if math.isinf(value) else f"{value:.1f} dB"
 
 
-def _to_real(value) -> str:
-    return "identical" if value is not None and math.isinf(value) else _db(value)
-
-
-def _span(values: list) -> str:
+def span(values: list) -> str:
     low, high = min(values), max(values)
     return f"{low:.1f}" if f"{low:.1f}" == f"{high:.1f}" else f"{low:.1f} to {high:.1f}"

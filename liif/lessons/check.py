@@ -93,10 +93,6 @@ class Check:
     def gain_db(self) -> float:
         return self.psnr["liif"] - self.psnr["bicubic"]
 
-    def error_maps(self) -> tuple:
-        """|bicubic - real| and |LIIF - real| on one colour scale (black: exact; brightest: 32+ levels)."""
-        return added_detail(self.bicubic, self.real)[0], added_detail(self.liif, self.real)[0]
-
     def closer_map(self) -> np.ndarray:
         """Per input-pixel block: orange where LIIF is closer to the real photo than bicubic, blue where
         it is further, grey where they tie."""
@@ -190,9 +186,8 @@ def real_and_tiny(loaded: imageio.LoadedImage, scale: int, working_size: int = D
         tiny_w, tiny_h = max(MIN_TINY_SIDE, round(tiny_w * factor)), max(MIN_TINY_SIDE, round(tiny_h * factor))
     real_w, real_h = tiny_w * scale, tiny_h * scale
     if reduce:  # the largest centred crop of the real photo's shape, then the antialiased reduction
-        crop_w, crop_h = min(w, round(h * real_w / real_h)), min(h, round(w * real_h / real_w))
-        rgb = _centre_crop(rgb, crop_w, crop_h)
-        real = shrink(rgb, real_w, real_h) if (crop_w, crop_h) != (real_w, real_h) else rgb
+        rgb = centre_fit(rgb, real_w, real_h)
+        real = shrink(rgb, real_w, real_h) if rgb.shape[:2] != (real_h, real_w) else rgb
     else:
         real = _centre_crop(rgb, real_w, real_h)
     return np.ascontiguousarray(real), shrink(real, tiny_w, tiny_h)
@@ -246,14 +241,15 @@ def measure(upscaler, source, real, tiny, scale: int, progress=None, model_name:
     )
 
 
-def check_scale(scale) -> int:
+def check_scale(scale, works: str = "the check works") -> int:
+    """`scale` as one of SCALES; else one sentence: what `works` at which scales."""
     try:
         value = float(scale)
     except (TypeError, ValueError):
         value = math.nan
     if not value.is_integer() or int(value) not in SCALES:
         offered = ", ".join(f"×{s}" for s in SCALES)
-        raise imageio.ImageInputError(f"the check works at the scales {offered}, not {scale!r}")
+        raise imageio.ImageInputError(f"{works} at the scales {offered}, not {scale!r}")
     return int(value)
 
 
@@ -382,6 +378,12 @@ def _block_mean(values: np.ndarray, scale: int) -> np.ndarray:
 def _centre_crop(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
     top, left = (rgb.shape[0] - height) // 2, (rgb.shape[1] - width) // 2
     return rgb[top : top + height, left : left + width]
+
+
+def centre_fit(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
+    """The largest centred crop of `rgb` with the shape width : height."""
+    h, w = rgb.shape[:2]
+    return _centre_crop(rgb, min(w, round(h * width / height)), min(h, round(w * height / width)))
 
 
 def _signed_share(fraction: float) -> str:

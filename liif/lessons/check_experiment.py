@@ -9,7 +9,7 @@ from pathlib import Path
 from liif.lessons import check, check_jpeg, experiment, guess, originals, sharp
 from liif.render import imageio
 
-LOOK_REAL_MODEL = "edsr-baseline-gan"  # the shipped model trained to look real: the game's sharp guess
+JPEG, SHARP = "jpeg model", "sharp guess"  # the roles of its models beside the photo model
 
 
 def _source(picture):
@@ -17,13 +17,13 @@ def _source(picture):
     return originals.original_path(picture) if isinstance(picture, str) and picture in originals.ORIGINALS else picture
 
 
-def _seconds(speed, values) -> float:
+def _seconds(speeds, values) -> float:
     """The tiny version (at most the working size a side) brought back at the scale, once per model."""
     width, height = experiment.picture_size(_source(values["picture"]))
     scale = check.check_scale(values["scale"])
     tiny = min(max(width, height) // scale, int(values.get("working_size") or check.DEFAULT_WORKING_SIZE))
     models = 1 if check_jpeg.check_quality(values.get("jpeg_quality")) is None else 2
-    return models * speed.seconds(tiny * tiny, (tiny * scale) ** 2)
+    return models * speeds["model"].seconds(tiny * tiny, (tiny * scale) ** 2)
 
 
 def _file_name(values) -> str:
@@ -33,21 +33,25 @@ def _file_name(values) -> str:
     return f"{stem}-check-x{check.check_scale(values['scale'])}" + (f"-jpeg{quality}" if quality else "") + ".png"
 
 
-def _run(upscaler, values, progress=None, out_path=None, speed=None, max_seconds=None) -> experiment.Outcome:
+def _jpeg_check(values) -> bool:
+    return check_jpeg.check_quality(values.get("jpeg_quality")) is not None
+
+
+def _run(models, values, progress=None, out_path=None, speeds=None, max_seconds=None) -> experiment.Outcome:
     """The plain check, or with a JPEG quality the JPEG check: the photo model and the JPEG-trained one (the
-    jpeg_model field, else the shipped one when it is here) on the same JPEG."""
+    one named, else the shipped one when it is here) on the same JPEG."""
     source, working_size = _source(values["picture"]), values.get("working_size") or check.DEFAULT_WORKING_SIZE
     shipped = originals.known(source)
-    named = {"name": shipped.label if shipped else None, "model_name": values.get(experiment.MODEL_LABEL) or ""}
-    quality, given = check_jpeg.check_quality(values.get("jpeg_quality")), values.get("jpeg_model")
-    if quality is None and given:
+    model_name, upscaler = models["model"]
+    named = {"name": shipped.label if shipped else None, "model_name": model_name}
+    quality = check_jpeg.check_quality(values.get("jpeg_quality"))
+    if quality is None and JPEG in models.named:
         raise imageio.ImageInputError("--jpeg-model compares models on a JPEG: give --jpeg-quality Q as well")
     if quality is None:
         result = check.check(upscaler, source, values["scale"], working_size, **named,
                              progress=progress and (lambda f: progress(f, "LIIF: bringing the tiny photo back")))
     else:
-        open_model = values.get(experiment.OPEN_MODEL)
-        opened = open_model(given or check_jpeg.JPEG_MODEL, required=bool(given)) if open_model else None
+        opened = models[JPEG]
         second, second_name = (None, "") if opened is None or opened[1] is upscaler else (opened[1], opened[0])
         result = check_jpeg.check_jpeg(upscaler, source, values["scale"], quality, second, working_size, **named,
                                        second_name=second_name,
@@ -57,7 +61,7 @@ def _run(upscaler, values, progress=None, out_path=None, speed=None, max_seconds
     return experiment.Outcome(result.summary(), result.markdown(), file=out_path, result=result)
 
 
-def _game(outcome, values) -> dict:
+def _game(outcome, values, models) -> dict:
     """The command's --json after a plain check: the page's "Which one is real?" (liif/lessons/guess.py), its
     shuffled pictures' fit to the tiny input and distances to the real photo, the sharp guess among them when
     the model trained to look real is here."""
@@ -65,7 +69,7 @@ def _game(outcome, values) -> dict:
     if not isinstance(result, check.Check):
         return {}
     try:
-        opened = values[experiment.OPEN_MODEL](LOOK_REAL_MODEL, required=False)
+        opened = models[SHARP]
         drawn = None if opened is None else sharp.guess_picture(opened[1], result.tiny, result.scale)
         return {"which_one_is_real": guess.guess(result, sharp=drawn).summary()}
     except imageio.ImageInputError as exc:
@@ -88,10 +92,14 @@ EXPERIMENT = experiment.register(experiment.Experiment(
                              help="the tiny version's long side at most (a larger photo is reduced first)"),
             experiment.Field("jpeg_quality", "int", None, metavar="Q", cli_only=True,
                              help="save the tiny version as a JPEG of quality Q (1-95) first, as a web thumbnail "
-                                  "would be, and compare the --model with the JPEG-trained model on it"),
-            experiment.Field("jpeg_model", "model", None, metavar="edsr-baseline-jpeg|PATH", cli_only=True,
-                             help="with --jpeg-quality: the model trained on compressed inputs (default: the shipped "
-                                  "edsr-baseline-jpeg, when it is here)")),
+                                  "would be, and compare the --model with the JPEG-trained model on it")),
+    models=(experiment.Role(),
+            experiment.Role(JPEG, check_jpeg.JPEG_MODEL, "--jpeg-model", False, metavar="edsr-baseline-jpeg|PATH",
+                            help="with --jpeg-quality: the model trained on compressed inputs (default: the shipped "
+                                 "edsr-baseline-jpeg, when it is here)", when=_jpeg_check),
+            # the game's sharp guess: the shipped model trained to look real
+            experiment.Role(SHARP, "edsr-baseline-gan", required=False, when=lambda values: not _jpeg_check(values),
+                            json_only=True)),
     estimate=_seconds, run=_run, output="optional", output_flags=("--share",),
     output_help="write tiny | bicubic | LIIF | real, with the numbers, as one PNG", file_name=_file_name,
     endpoint_picture=True, more_json=_game))

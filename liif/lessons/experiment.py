@@ -3,17 +3,19 @@
     from liif.lessons.experiment import Experiment, Field, Outcome, register
     register(Experiment("brightness", "A toy", "how bright the render is",
                         inputs=(Field("picture", "picture"), Field("scale", "float", 2.0)),
-                        estimate=lambda speed, v: ..., run=lambda upscaler, v, progress: Outcome(...)))
+                        estimate=lambda speeds, v: ..., run=lambda models, v, progress: Outcome(...)))
 
-An experiment says what it takes (typed `Field`s), what it will cost before it starts (`estimate`, from
-the model's measured `Speed` and the inputs, read from the picture's header only) and how it runs
-(`run`, with a model and the inputs, returning one `Outcome`). Everything else is made from the spec, once:
+An experiment says what it takes (typed `Field`s), which models it draws with (`Role`s: the visitor's model
+unless it says more), what it will cost before it starts (`estimate`, from the models' measured `Speed`s and
+the inputs, read from the picture's header only) and how it runs (`run`, with the models and the inputs,
+returning one `Outcome`). Everything else is made from the spec, once:
 the command line (`liif/cli/experiments.py`: `python -m liif <name>`), the page's guarded handler and its
 public API endpoint (`liif/page/experiments.py`: the visitor's turn, the budget, the model's lock and the
 one-sentence error). A new experiment is one module that registers its spec, plus its tests.
 """
 
 import importlib
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -23,16 +25,9 @@ import numpy as np
 from liif.render import imageio
 
 # What a field holds: a picture (a file; the page's upload guard reads it), a number (with `choices`: one
-# of them), a point (x, y), a choice among `choices`, words ("1920x1080", a folder), a yes/no switch, the name of a
-# file the command writes besides -o (always `cli_only`: the page shows its pictures instead), or the name
-# of a helper model the run opens itself with values[OPEN_MODEL] (check: the JPEG-trained model).
-KINDS = ("picture", "int", "float", "point", "choice", "text", "flag", "path", "model")
-# Keys of `values` the adaptors fill for the run: the model's name as the caller shows it, and
-# open_model(name, required=True) -> (label, upscaler) for a helper model: on the command line loaded on the
-# same device, on the page taken from the shelf under its own lock (after the main model's); the main
-# model's own upscaler when `name` is that model; None when it is not here and not `required`.
-# (An experiment that compares models of equal standing names them in `Experiment.models` instead.)
-MODEL_LABEL, OPEN_MODEL = "model", "open_model"
+# of them), a point (x, y), a choice among `choices`, words ("1920x1080", a folder), a yes/no switch, or the
+# name of a file the command writes besides -o (always `cli_only`: the page shows its pictures instead).
+KINDS = ("picture", "int", "float", "point", "choice", "text", "flag", "path")
 
 
 @dataclass(frozen=True)
@@ -80,15 +75,32 @@ class Outcome:
 
 
 @dataclass(frozen=True)
-class Model:
-    """One of the models an experiment compares, when it runs more than the one model of every other step:
-    the role its results give it, and the command's option choosing it (`default` None: the experiment's
-    `load_models` decides)."""
+class Role:
+    """One model a run draws with, and how the adaptors find it when their caller names none. `find`: ""
+    the visitor's model (the page's menu; the command's --model, --blend and device options); "average" or
+    "sharp", that half of the pair trained to look real (the shelf's pair; on the command line the model the
+    sharp role's option names, edsr-baseline-gan by default, and the model its training started from); any
+    other text, a model by name or tag, or find(found) -> a name from the roles found before it (seen: the
+    text model's twin): the command loads it, the page's section names it from its shelf. A model the caller
+    names is required."""
 
-    role: str
-    option: str
-    default: str | None = None
+    name: str = "model"  # its key in run's `models` and estimate's speeds
+    find: object = ""
+    option: str = ""  # the command's option naming it (the visitor's model: --model)
+    required: bool = True  # else None in `models` when it is not here
     help: str = ""
+    metavar: str = ""
+    when: Callable | None = None  # when(values): whether the run needs it (the check's JPEG model: with a quality)
+    json_only: bool = False  # only for the command's --json (`more_json`'s numbers): the page never opens it
+
+
+class Models(dict):
+    """What `run` gets: role -> (label, Upscaler), or None for a model it does not get (optional and not here,
+    or not needed for these values); `named`: the roles whose model the caller chose."""
+
+    def __init__(self, found, named=()):
+        super().__init__(found)
+        self.named = frozenset(named)
 
 
 @dataclass(frozen=True)
@@ -99,13 +111,13 @@ class Experiment:
     help: str  # one line: what it shows (the command's help)
     description: str  # the command's description
     inputs: tuple  # Fields; at most one picture
-    # estimate(speed, values) -> seconds of model compute, from the picture's size only (values["picture"]
-    # is a path or a LoadedImage); the page refuses above its budget before anything is decoded.
+    # estimate(speeds, values) -> seconds of model compute, from the picture's size only (values["picture"]
+    # is a path or a LoadedImage) and the speed of each required role's model (role -> Speed); the page refuses
+    # above its budget before anything is decoded.
     estimate: Callable
-    # run(upscaler, values, progress, out_path, speed, max_seconds) -> Outcome. progress(fraction, text) or
-    # None; out_path: where to write the downloadable file (its suffix is `suffix`); with speed and
-    # max_seconds the run fits itself in that compute (or refuses with its own sentence). values[MODEL_LABEL] and
-    # values[OPEN_MODEL] as above.
+    # run(models, values, progress, out_path, speeds, max_seconds) -> Outcome. models: `Models`; progress(fraction,
+    # text) or None; out_path: where to write the downloadable file (its suffix is `suffix`); with speeds and
+    # max_seconds the run fits itself in that compute (or refuses with its own sentence).
     run: Callable
     suffix: str = ".png"
     # The command's file option: "required", "optional" or "none" (the experiment writes no file of its own);
@@ -116,33 +128,22 @@ class Experiment:
     file_name: Callable | None = None  # file_name(values) -> the page's name for the file; "<name><suffix>"
     endpoint: bool = True  # False: no public API endpoint (the page's handler and the command only)
     endpoint_picture: bool = False  # the endpoint gives the file as a picture (gr.Image), not a gr.File
-    # more_json(outcome, values) -> numbers the command's --json adds, from more model work than the run's
-    # (the API's JSON stays the summary).
+    # more_json(outcome, values, models) -> numbers the command's --json adds, from more model work than the
+    # run's (the API's JSON stays the summary).
     more_json: Callable | None = None
-    # The models it compares, when more than one (seen: a photo model and a text model). Then `run` gets
-    # ((label, Upscaler), ...) and `estimate` and `run` one Speed per model, in this order; the page's
-    # section names the shelf's models for the roles, the command loads them with `load_models(names)` ->
-    # [(label, LoadedModel)], one name (or None, the option's default) per role.
-    models: tuple = ()
-    load_models: Callable | None = None
+    models: tuple = (Role(),)  # the models it draws with, by role
     # refusal(values, seconds, budget) -> why the page does not start it, in its own words (default: the
     # page's, which advises a smaller picture).
     refusal: Callable | None = None
     advice: str = ""  # what the page's refusal suggests instead of the shrink that would fit ("choose a smaller scale")
-    # The page's budget is at least this many renders of its floor (limits.budget_seconds: a 64×64 photo at
-    # ×8), so a small photo always runs however slow the machine; 0: the page's budget alone.
-    floor_renders: int = 0
-    # The model trained to look real and its twin (the same network trained to be right on average): "" the
-    # run does not draw with them; "also" it gets them beside the visitor's model as run(..., look_real=
-    # (average, sharp)), None where they are not both here; "only" they are its models (the command's
-    # --sharp-model names the sharp one) and `upscaler` is the average one.
-    look_real: str = ""
+    # The page's budget is at least the renders of its floor (limits.budget_seconds: a 64×64 photo at ×8) by
+    # these roles' models, one per render, so a small photo always runs however slow the machine; (): the
+    # page's budget alone.
+    floor: tuple = ()
 
     def __post_init__(self):
         if sum(f.kind == "picture" for f in self.inputs) > 1:
             raise ValueError(f"experiment {self.name}: one picture at most")
-        if self.look_real not in ("", "also", "only"):
-            raise ValueError(f"experiment {self.name}: look_real is '', 'also' or 'only', not {self.look_real!r}")
 
     def defaults(self) -> dict:
         return {f.name: f.default for f in self.inputs}
@@ -189,6 +190,17 @@ def picture_size(picture) -> tuple:
     if isinstance(picture, np.ndarray):
         return picture.shape[1], picture.shape[0]
     return imageio.image_size(picture)
+
+
+def too_much(what: str, width: int, height: int, cost: str, max_seconds: float, speed,
+             advice: str = "") -> imageio.ImageInputError:
+    """The one-sentence refusal of `what` ("a zoom movie") for a picture that would `cost` ("take about 40 s
+    of computing here") more than `max_seconds`; `advice` may say {side}, the side of the largest square
+    picture whose encoding takes half of them (default: shrink the picture to it)."""
+    side = math.isqrt(int(max_seconds / 2 / speed.encoder_seconds_per_pixel))
+    advice = (advice or "Shrink the picture to about {side}×{side} pixels first").format(side=side)
+    return imageio.ImageInputError(f"{what} of this {width}×{height} picture would {cost}; this server takes requests "
+                                   f"of up to {max_seconds:.0f} s. {advice}")
 
 
 def loaded_picture(picture) -> imageio.LoadedImage:

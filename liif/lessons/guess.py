@@ -4,7 +4,7 @@
     result = check.check(engine, originals.original_path("astronaut"), scale=8)
     game = guess.guess(result)            # no model run: the check's own LIIF render is reused
     game.letters, game.labels()           # ["A", "B", ...], shuffled, what each one is hidden
-    game.reveal("C"), game.markdown("C"), game.labels(revealed=True, guess="C"), game.summary()
+    guess.reveal(game, "C"), game.markdown("C"), game.labels(revealed=True, guess="C"), game.summary()
 
 The candidates are the answers lesson's (liif/lessons/answers.py), made for the check's tiny input with the
 check's own LIIF render and its real photo: the real photo (unchanged: the tiny input was shrunk from it),
@@ -20,7 +20,6 @@ and its pixels' bytes. The same tiny input at the same scale always gives the sa
 repeated, and a visitor cannot reshuffle by asking again); another input almost always gives another one.
 """
 
-import math
 import time
 from dataclasses import dataclass
 
@@ -28,10 +27,9 @@ import numpy as np
 
 from liif.core import fmt
 from liif.evaluation.faces import count_faces
-from liif.evaluation.metrics import psnr_y
 from liif.lessons import answers, check
 from liif.lessons.answers_fit import GOAL_LEVELS, OPERATOR
-from liif.lessons.answers_sheet import within_levels
+from liif.lessons.answers_sheet import db, levels, span, within_levels
 from liif.render import imageio
 
 LETTERS = "ABCDEFGH"  # the neutral labels, in the order shown
@@ -39,20 +37,18 @@ GAME_LEAVES_OUT = ("guess-fit", "different")  # when the sharp guess plays (see 
 
 
 @dataclass
-class Entry:
-    """One picture of the game: its neutral letter, what it really is, and its numbers."""
+class Entry(answers.Candidate):
+    """One picture of the game: a candidate of the answers (measured against the tiny input and the real
+    photo, on the 8-bit picture shown) under its neutral letter."""
 
-    letter: str
-    kind: str  # one of answers.KINDS: "real", "liif", "donor", "texture", "different"
-    identity: str  # what it is, in words: the answers' label ("the real photo", "LIIF (the average)", ...)
-    how: str  # how it was made
-    picture: np.ndarray  # (H, W, 3) uint8: what the page shows, and what every number is measured on
-    max_abs_levels: int  # max |round(shrink(picture)) - tiny|, levels of 255: how it fits the tiny input
-    mean_abs_levels: float
-    consistency_psnr_db: float  # PSNR of round(shrink(picture)) against the tiny input (inf: exact)
-    psnr_to_real_db: float  # PSNR-Y against the real photo, `scale` pixels shaved per border (inf: identical)
-    max_levels_to_real: int  # max |picture - real photo| at any pixel and channel
-    mean_levels_to_real: float
+    letter: str = ""
+    max_levels_to_real: int = 0  # max |picture - real photo| at any pixel and channel
+    mean_levels_to_real: float = 0.0
+
+    @property
+    def identity(self) -> str:
+        """What it is, in words: the answers' label ("the real photo", "LIIF (the average)", ...)."""
+        return self.label
 
     @property
     def is_real(self) -> bool:
@@ -60,13 +56,14 @@ class Entry:
 
     def distance(self) -> str:
         """Its distance to the real photo, short: "identical" or "24.3 dB"."""
-        return _db(self.psnr_to_real_db, exact="identical")
+        return db(self.psnr_to_real_db, exact="identical")
 
     def summary(self) -> dict:
         return {
             "letter": self.letter, "kind": self.kind, "identity": self.identity, "how": self.how,
             "max_abs_levels": self.max_abs_levels, "mean_abs_levels": self.mean_abs_levels,
-            "consistency_psnr_db": _finite(self.consistency_psnr_db), "psnr_to_real_db": _finite(self.psnr_to_real_db),
+            "consistency_psnr_db": answers.finite(self.consistency_psnr_db),
+            "psnr_to_real_db": answers.finite(self.psnr_to_real_db),
             "max_levels_to_real": self.max_levels_to_real, "mean_levels_to_real": self.mean_levels_to_real,
         }
 
@@ -122,9 +119,6 @@ class Guess:
                 f"(Made in {fmt.seconds(self.seconds)} from the check's own pictures"
                 + (" and the sharp guess's drawing" if drawn else "") + ": LIIF did not run again.)")
 
-    def reveal(self, guess) -> list:
-        return reveal(self, guess)
-
     def markdown(self, guess) -> str:
         """The reveal's sentences and every picture's numbers, for the page and the command line."""
         rows = ["| picture | what it is | shrinks back to the tiny input: max, PSNR | to the real photo: PSNR-Y, max |",
@@ -132,10 +126,10 @@ class Guess:
         picked = self.entry(guess).letter
         for e in self.entries:
             name = f"**{e.letter}** (your guess)" if e.letter == picked else e.letter
-            rows.append(f"| {name} | {e.identity} | {_levels(e.max_abs_levels)}, {_db(e.consistency_psnr_db)} | "
-                        f"{e.distance()}, {_levels(e.max_levels_to_real)} |")
+            rows.append(f"| {name} | {e.identity} | {levels(e.max_abs_levels)}, {db(e.consistency_psnr_db)} | "
+                        f"{e.distance()}, {levels(e.max_levels_to_real)} |")
         how = "\n".join(f"- *{e.letter}, {e.identity}*: {e.how}" for e in self.entries)
-        return "\n\n".join(["\n".join(f"- {s}" for s in self.reveal(guess)), "\n".join(rows), how])
+        return "\n\n".join(["\n".join(f"- {s}" for s in reveal(self, guess)), "\n".join(rows), how])
 
     def summary(self) -> dict:
         """The JSON description: the order, the real one's letter and every picture's numbers (a PSNR of null:
@@ -173,7 +167,7 @@ def from_answers(found: answers.Answers, real: np.ndarray) -> Guess:
     if shown is None or not np.array_equal(shown.picture, real):
         raise imageio.ImageInputError(
             "the real photo does not shrink back to the tiny input within "
-            f"{_levels(GOAL_LEVELS)}, so it cannot be shown unchanged among the answers")
+            f"{levels(GOAL_LEVELS)}, so it cannot be shown unchanged among the answers")
     # With a sharp guess the game shows it as drawn, and leaves out its made-to-fit twin (nearly the same
     # picture) and the completely different picture (no one takes it for the photo): five pictures again.
     shown = [c for c in found.candidates
@@ -185,11 +179,8 @@ def from_answers(found: answers.Answers, real: np.ndarray) -> Guess:
     for letter, i in zip(LETTERS, order(found.tiny, found.scale, len(shown))):
         c = shown[i]
         off = np.abs(c.picture.astype(np.int16) - real.astype(np.int16))
-        entries.append(Entry(
-            letter=letter, kind=c.kind, identity=c.label, how=c.how, picture=c.picture,
-            max_abs_levels=c.max_abs_levels, mean_abs_levels=c.mean_abs_levels,
-            consistency_psnr_db=c.consistency_psnr_db, psnr_to_real_db=psnr_y(c.picture, real, shave=found.scale),
-            max_levels_to_real=int(off.max()), mean_levels_to_real=float(off.mean())))
+        entries.append(Entry(**vars(c), letter=letter, max_levels_to_real=int(off.max()),
+                             mean_levels_to_real=float(off.mean())))
     return Guess(scale=found.scale, tiny=found.tiny, entries=entries, seed=answers.picture_seed(found.tiny, found.scale),
                  seconds=found.seconds, operator=found.operator, faces=count_faces(found.tiny))
 
@@ -216,7 +207,7 @@ def reveal(game: Guess, guess) -> list:
         place = "the closest" if rank == 1 else f"only the {_ordinal(rank)} closest"
         sentences = [
             f"**Not this one: {picked.letter} is {picked.identity}**, {picked.distance()} from the real photo (PSNR-Y), "
-            f"up to {_levels(picked.max_levels_to_real)} off at some pixel. The real photo is **{real.letter}**. Of "
+            f"up to {levels(picked.max_levels_to_real)} off at some pixel. The real photo is **{real.letter}**. Of "
             f"the {len(others)} pictures that are not the real one, yours is {place} to it."]
     listing = "; ".join(f"{e.letter}, {e.identity}: {e.distance()}" for e in [real, *others])
     sentences.append(f"**How close each one is** to the real photo (PSNR-Y, higher is closer): {listing}.")
@@ -236,8 +227,8 @@ def reveal(game: Guess, guess) -> list:
         if all(liif.psnr_to_real_db > e.psnr_to_real_db for e in sharp):
             sentences.append(
                 f"**Sharp is not closer.** {liif.letter}, LIIF's soft answer, is nearer the real photo than every "
-                f"sharp picture that fits ({liif.distance()}, against {_span_db(sharp)}): detail drawn in the wrong "
-                "place is further from the truth than a soft average.")
+                f"sharp picture that fits ({liif.distance()}, against {span([e.psnr_to_real_db for e in sharp])} dB): "
+                "detail drawn in the wrong place is further from the truth than a soft average.")
         else:
             best = max(sharp, key=lambda e: e.psnr_to_real_db)
             sentences.append(
@@ -275,25 +266,9 @@ def _cannot_tell(game: Guess) -> str:
 
 
 def _within(n: int) -> str:
-    return "exactly" if n == 0 else f"to within {_levels(n)} of 255"
-
-
-def _levels(n: int) -> str:
-    return f"{n} level" if n == 1 else f"{n} levels"
-
-
-def _db(value: float, exact: str = "exact") -> str:
-    return exact if math.isinf(value) else f"{value:.1f} dB"
-
-
-def _span_db(entries: list) -> str:
-    low, high = (f"{v:.1f}" for v in (min(e.psnr_to_real_db for e in entries), max(e.psnr_to_real_db for e in entries)))
-    return f"{low} dB" if low == high else f"{low} to {high} dB"
+    return "exactly" if n == 0 else f"to within {levels(n)} of 255"
 
 
 def _ordinal(n: int) -> str:
     return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 
-
-def _finite(value):
-    return None if value is None or not math.isfinite(value) else float(value)

@@ -16,7 +16,6 @@ import numpy as np
 from PIL import Image
 
 from liif.core.fmt import number
-from liif.core.weights import LoadedModel
 from liif.lessons import experiment
 from liif.render import imageio, pictures
 from liif.render.pictures import flatten_image, nearest_region
@@ -39,11 +38,6 @@ class Rung:
     sentence: str
 
 
-def training_scales(weights: LoadedModel) -> tuple:
-    """(lowest, highest) scale the model's training crops were shrunk by (training.config.trained_scales)."""
-    return trained_scales(weights.training)
-
-
 def region_box(width: int, height: int, centre=None, side=DEFAULT_SIDE) -> tuple:
     """A square of `side` input pixels around centre = (x, y) (default: the middle), kept inside."""
     side = min(float(side), width, height)
@@ -58,18 +52,15 @@ def ladder(upscaler, loaded: imageio.LoadedImage, centre=None, extra_scale=None,
     what the region needs, then every rung's pixels) is over that limit is refused before it starts."""
     box = region_box(loaded.width, loaded.height, centre, side)
     x0, y0, x1, y1 = box
-    low, high = training_scales(upscaler.weights)
+    low, high = trained_scales(upscaler.weights.training)  # what its training crops were shrunk by
     wanted = sorted(set(float(s) for s in scales) | ({float(extra_scale)} if extra_scale else set()))
     image01 = imageio.to_tensor(loaded.rgb)
     if speed is not None and max_seconds is not None:
         out_pixels = sum(max(1, round((x1 - x0) * s)) ** 2 for s in wanted)
         seconds = speed.seconds(upscaler.pixels_to_encode(image01, (y0, x0, y1, x1)), out_pixels)
         if seconds > max_seconds:
-            side = math.isqrt(int(max_seconds / 2 / speed.encoder_seconds_per_pixel))
-            raise imageio.ImageInputError(
-                f"the scale ladder of this {loaded.width}×{loaded.height} picture would take about {seconds:.0f} s "
-                f"of computing here; this server takes requests of up "
-                f"to {max_seconds:.0f} s. Shrink the picture to about {side}×{side} pixels first")
+            raise experiment.too_much("the scale ladder", loaded.width, loaded.height,
+                                      f"take about {seconds:.0f} s of computing here", max_seconds, speed)
     across = x1 - x0
     rungs = [Rung(None, nearest_region(flatten_image(imageio.compose_output(loaded.rgb, loaded)), box, display),
                   round(across), True, f"input: {across:.3g}×{across:.3g} pixels",
@@ -127,20 +118,21 @@ def summary(rungs: list, trained_up_to: float) -> str:
     return text
 
 
-def _least_seconds(speed, values) -> float:
+def _least_seconds(speeds, values) -> float:
     """The region's own pixels to encode and every rung's: the least a ladder costs (the encoder's
     context around the region comes on top, and `ladder` checks it once the picture is decoded)."""
     width, height = experiment.picture_size(values["picture"])
     side = min(float(values.get("side") or DEFAULT_SIDE), width, height)
     wanted = set(LADDER_SCALES) | ({float(values["scale"])} if values.get("scale") else set())
-    return speed.seconds(side * side, sum(max(1, round(side * s)) ** 2 for s in wanted))
+    return speeds["model"].seconds(side * side, sum(max(1, round(side * s)) ** 2 for s in wanted))
 
 
-def _run(upscaler, values, progress=None, out_path=None, speed=None, max_seconds=None) -> experiment.Outcome:
+def _run(models, values, progress=None, out_path=None, speeds=None, max_seconds=None) -> experiment.Outcome:
+    upscaler = models["model"][1]
     rungs = ladder(upscaler, experiment.loaded_picture(values["picture"]), values.get("centre"),
-                   extra_scale=values.get("scale"), side=values.get("side") or DEFAULT_SIDE, speed=speed,
-                   max_seconds=max_seconds)
-    trained_up_to = training_scales(upscaler.weights)[1]
+                   extra_scale=values.get("scale"), side=values.get("side") or DEFAULT_SIDE,
+                   speed=speeds and speeds["model"], max_seconds=max_seconds)
+    trained_up_to = trained_scales(upscaler.weights.training)[1]
     words = "\n".join(f"- {r.sentence}" for r in rungs)
     if out_path is not None:
         sheet = pictures.side_by_side(*(pictures.label(r.picture, r.caption) for r in rungs), gap=4)

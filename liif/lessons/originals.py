@@ -77,22 +77,15 @@ def original_for(path) -> str | None:
 
 
 def named(photo) -> str | None:
-    """The shipped original that `photo` names: its key, or the path of its own file; else None."""
-    if not isinstance(photo, (str, Path)):
-        return None
-    if photo in ORIGINALS:
-        return str(photo)
-    path = Path(photo).resolve()
-    return next((key for key, o in ORIGINALS.items() if path == (ORIGINALS_DIR / o.file).resolve()), None)
+    """The shipped photo that `photo` names (its key, or the path of its own file): its key; else None."""
+    original = known(photo)
+    return original.key if original is not None and original.key in ORIGINALS else None
 
 
 def shipped_focus(source) -> tuple:
-    """A shipped original's focus; the middle for any other photo."""
-    if isinstance(source, (str, Path)):
-        for original in ORIGINALS.values():
-            if Path(source).resolve() == (ORIGINALS_DIR / original.file).resolve():
-                return original.focus
-    return (0.5, 0.5)
+    """A shipped picture's focus; the middle for any other."""
+    original = known(source)
+    return original.focus if original is not None else (0.5, 0.5)
 
 
 def known(source) -> Original | None:

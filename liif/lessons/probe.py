@@ -3,7 +3,7 @@
     from liif.lessons.probe import probe
     p = probe(engine, load_image("photo.png"), x=100, y=60, out_size=(512, 512))   # output pixel (100, 60)
     p.rgb, p.rendered_rgb            # the sum's colour, and the engine's render of that pixel
-    p.summary(), p.sentences(), p.markdown(), p.picture(), p.profile_picture()
+    p.summary(), probe_words.probe_markdown(p), probe_pictures.grid_picture(p)
     p.feature_around                 # the same place in the explanation's picture of the feature grid
 
 For one output pixel it writes out the model's own query formula (liif/core/reference.py's
@@ -22,9 +22,7 @@ costs a few decoder calls. The formula runs on a window of codes around the poin
 `window`: the same numbers as on the whole grid), so its cost does not grow with the picture.
 
 `profile` samples LIIF along the output row through the point, many times per input pixel, beside the
-model's bicubic and the input's own pixels: one continuous function, not squares. With `variants=True`
-a small crop around the point is rendered again with the local ensemble off and with the cell of ×1:
-switches changed at rendering time, with the same weights, and what each changes, measured.
+model's bicubic and the input's own pixels: one continuous function, not squares.
 
 The results are dataclasses of probe_results.py; their sentences are written by probe_words.py and their
 pictures drawn by probe_pictures.py.
@@ -40,10 +38,9 @@ from PIL import Image
 
 from liif.core import geometry
 from liif.core.reference import ensemble_terms
-from liif.lessons import experiment
+from liif.lessons import experiment, probe_pictures, probe_words
 from liif.lessons.explain import feature_pca_image
-from liif.lessons.probe_results import LEVELS, Neighbour, Probe, Profile, Variant, clamped_colour, weighted_sum
-from liif.lessons.probe_words import xy_text
+from liif.lessons.probe_results import LEVELS, Neighbour, Probe, Profile, clamped_colour, weighted_sum
 from liif.render import imageio, sizes
 from liif.render.precision import torch_threads
 
@@ -54,9 +51,7 @@ WINDOW_MARGIN = 3
 # The profile: this many input pixels across, sampled this many times per input pixel.
 PROFILE_SPAN = 4
 PROFILE_STEPS = 16
-# The variants' crop: this many output pixels a side (fewer where the output is smaller).
-VARIANT_SIDE = 32
-# The input pixels kept around the point for Probe.picture(): this many a side.
+# The input pixels kept around the point for its pictures (probe_pictures.py): this many a side.
 PICTURE_PIXELS = 4
 HALF = LEVELS / 2  # the model's [-1, 1] colour units are this many levels each
 # A probe is a few dozen small tensor operations: on one thread (precision.torch_threads says why). The
@@ -68,12 +63,12 @@ PROBE_THREADS = 1
 
 
 def probe(upscaler, image, x, y, out_size, *, profile_span: float = PROFILE_SPAN, profile_steps: int = PROFILE_STEPS,
-          variants: bool = False, speed=None, max_seconds=None) -> Probe:
+          speed=None, max_seconds=None) -> Probe:
     """Output pixel (x, y) of `image` rendered at out_size = (width, height), as the sum the model computes.
 
     image: a LoadedImage, a (H, W, 3) uint8 array or a (1, 3, h, w) tensor in [0, 1]. The encoding comes
     from (and stays in) the engine's cache for its current owner. `profile_span` input pixels of the row
-    are sampled for `profile` (0: none); `variants` re-renders a crop with switches changed. With `speed`
+    are sampled for `profile` (0: none). With `speed`
     (the model's measured Speed) and `max_seconds`, a probe that would have to encode a picture too large
     for that is refused before it starts (ImageInputError, as for any unusable input or point)."""
     start = time.perf_counter()
@@ -82,21 +77,16 @@ def probe(upscaler, image, x, y, out_size, *, profile_span: float = PROFILE_SPAN
     x, y, out_w, out_h = check_point(x, y, out_size)
     to_encode = upscaler.pixels_to_encode(image01, (0.0, 0.0, float(h), float(w)))
     if speed is not None and max_seconds is not None:
-        seconds = speed.seconds(to_encode, 1 + profile_span * profile_steps + (3 * VARIANT_SIDE**2 if variants else 0))
+        seconds = speed.seconds(to_encode, 1 + profile_span * profile_steps)
         if seconds > max_seconds:
-            side = math.isqrt(int(max_seconds / 2 / speed.encoder_seconds_per_pixel))
-            raise imageio.ImageInputError(
-                f"looking inside a pixel of this {w}×{h} picture would first take about {seconds:.0f} s of encoding "
-                f"here; this server takes requests of up to {max_seconds:.0f} s. Shrink the picture to about "
-                f"{side}×{side} pixels first")
+            raise experiment.too_much("looking inside a pixel", w, h,
+                                      f"first take about {seconds:.0f} s of encoding here", max_seconds, speed)
     enc = upscaler.encode(image01)
     with torch_threads(PROBE_THREADS):
         result = _sum_at(upscaler, enc, image01, rgb, x, y, out_w, out_h)
         if profile_span:
             result.profile = _profile(upscaler, image01, rgb, x, y, out_w, out_h, profile_span, profile_steps)
             result.profile.point_rgb = result.rgb
-        if variants:
-            result.variants = _variants(upscaler, image01, x, y, out_w, out_h, VARIANT_SIDE)
     result.encoder_reused = not to_encode
     result.encoder_seconds = enc.seconds if to_encode else 0.0
     result.seconds = time.perf_counter() - start
@@ -104,7 +94,7 @@ def probe(upscaler, image, x, y, out_size, *, profile_span: float = PROFILE_SPAN
 
 
 def _sum_at(upscaler, enc, image01, rgb, x, y, out_w, out_h) -> Probe:
-    """The probe's numbers (without profile, variants and timings), from the picture's encoding."""
+    """The probe's numbers (without profile and timings), from the picture's encoding."""
     _, _, h, w = image01.shape
     model = upscaler.model
     cfg = model.config
@@ -168,17 +158,9 @@ def _sum_at(upscaler, enc, image01, rgb, x, y, out_w, out_h) -> Probe:
     return result
 
 
-def profile(upscaler, image, x, y, out_size, *, span: float = PROFILE_SPAN, steps: int = PROFILE_STEPS) -> Profile:
+def _profile(upscaler, image01, rgb, x, y, out_w, out_h, span, steps) -> Profile:
     """LIIF along output row y, over `span` input pixels around output pixel x, `steps` samples per input
     pixel, every sample with the full output's cell; beside it the model's bicubic and the input's pixels."""
-    image01, rgb = _inputs(image)
-    x, y, out_w, out_h = check_point(x, y, out_size)
-    upscaler.encode(image01)  # the whole picture's encoding, as a full render has it (cached)
-    with torch_threads(PROBE_THREADS):
-        return _profile(upscaler, image01, rgb, x, y, out_w, out_h, span, steps)
-
-
-def _profile(upscaler, image01, rgb, x, y, out_w, out_h, span, steps) -> Profile:
     _, _, h, w = image01.shape
     if not (isinstance(steps, int) and steps >= 1) or not span > 0:
         raise imageio.ImageInputError("a profile needs a span greater than 0 and a whole number of steps, at least 1")
@@ -199,30 +181,6 @@ def _profile(upscaler, image01, rgb, x, y, out_w, out_h, span, steps) -> Profile
     return Profile(x_px=x_px, y_px=y_px, liif=liif.astype(np.float64), bicubic=bicubic.astype(np.float64),
                    nearest=nearest, point_px=px, point_rgb=None, steps=steps,
                    cell_px=(w / out_w, h / out_h))
-
-
-def _variants(upscaler, image01, x, y, out_w, out_h, side) -> list:
-    _, _, h, w = image01.shape
-    sw, sh = min(side, out_w), min(side, out_h)
-    x0, y0 = min(max(x - sw // 2, 0), out_w - sw), min(max(y - sh // 2, 0), out_h - sh)
-    box = (y0 * h / out_h, x0 * w / out_w, (y0 + sh) * h / out_h, (x0 + sw) * w / out_w)
-    cfg = upscaler.model.config
-
-    def crop(cell_size=(out_h, out_w), local_ensemble=None):
-        return imageio.to_uint8(upscaler.render_region(image01, box, (sh, sw), cell_size=cell_size,
-                                                       local_ensemble=local_ensemble))
-
-    base = crop()
-    found = [Variant("as trained", "as trained", "the model as it renders the whole output", base, 0.0,
-                     tuple(int(v) for v in base[y - y0, x - x0]), (x0, y0))]
-    if cfg.local_ensemble:
-        found.append(_variant("local ensemble off", "ensemble off", "each query asks only the code nearest "
-                              "to it, with no blend of four", crop(local_ensemble=False), base, x - x0, y - y0, (x0, y0)))
-    if cfg.cell_decode:
-        found.append(_variant("cell of ×1", "cell of ×1", f"the decoder is told each output pixel is one input pixel "
-                              f"wide (the cell of ×1), not {xy_text((w / out_w, h / out_h))}", crop((h, w)), base,
-                              x - x0, y - y0, (x0, y0)))
-    return found
 
 
 def check_point(x, y, out_size) -> tuple:
@@ -267,11 +225,6 @@ def _inputs(image) -> tuple:
     return imageio.to_tensor(loaded.rgb), loaded.rgb
 
 
-def _variant(name, label, what, image, base, px, py, base_origin) -> Variant:
-    diff = float(np.abs(image.astype(np.int16) - base.astype(np.int16)).mean())
-    return Variant(name, label, what, image, diff, tuple(int(v) for v in image[py, px]), base_origin)
-
-
 def parse_at(text: str) -> tuple:
     """"X,Y" -> (x, y) whole numbers; ImageInputError with one sentence otherwise."""
     parts = text.replace(" ", "").split(",")
@@ -280,13 +233,14 @@ def parse_at(text: str) -> tuple:
     return int(parts[0]), int(parts[1])
 
 
-def _least_seconds(speed, values) -> float:
+def _least_seconds(speeds, values) -> float:
     """The decoder's few queries: the encoding may be cached already (after a run of the same picture), so
     probe() checks what it must encode once the picture is here, against the same limit."""
-    return speed.seconds(0, 1 + PROFILE_SPAN * PROFILE_STEPS)
+    return speeds["model"].seconds(0, 1 + PROFILE_SPAN * PROFILE_STEPS)
 
 
-def _run(upscaler, values, progress=None, out_path=None, speed=None, max_seconds=None) -> experiment.Outcome:
+def _run(models, values, progress=None, out_path=None, speeds=None, max_seconds=None) -> experiment.Outcome:
+    upscaler = models["model"][1]
     at, files = values.get("at"), (values.get("grid_png"), values.get("profile_png"))
     if at is None:
         raise imageio.ImageInputError("choose an output pixel (x, y) first")
@@ -296,16 +250,19 @@ def _run(upscaler, values, progress=None, out_path=None, speed=None, max_seconds
             raise imageio.ImageInputError(f"{path}: the pictures are PNG, so name a .png file")
     loaded = experiment.loaded_picture(values["picture"])
     out_size = sizes.output_size(loaded.width, loaded.height, scale=values.get("scale"), size=values.get("size"))
-    found = probe(upscaler, loaded, x, y, out_size, speed=speed, max_seconds=max_seconds)
-    for path, draw in zip(files, (found.picture, found.profile_picture)):
+    found = probe(upscaler, loaded, x, y, out_size, speed=speeds and speeds["model"], max_seconds=max_seconds)
+    for path, draw in zip(files, (lambda: probe_pictures.grid_picture(found),
+                                  lambda: probe_pictures.profile_picture(found.profile))):
         if path is not None:
             imageio.save_png(draw(), path)
     # The page's pictures: the opening one for anyone, then the codes' terms and the profile (the input's
     # pixels are the opening picture's, so the terms' picture leaves them out).
-    pictures = [(np.asarray(found.opening_picture()), "your photo's pixels around the point"),
-                (np.asarray(found.picture(with_pixels=False)), "the feature grid and the decoder's answers"),
-                (np.asarray(found.profile_picture()), "along the output row")]
-    return experiment.Outcome(found.summary(), found.markdown(), pictures, lead=found.plain())
+    pictures = [(np.asarray(probe_pictures.opening_picture(found)), "your photo's pixels around the point"),
+                (np.asarray(probe_pictures.grid_picture(found, with_pixels=False)),
+                 "the feature grid and the decoder's answers"),
+                (np.asarray(probe_pictures.profile_picture(found.profile)), "along the output row")]
+    return experiment.Outcome(found.summary(), probe_words.probe_markdown(found), pictures,
+                              lead=probe_words.plain_sentence(found))
 
 
 EXPERIMENT = experiment.register(experiment.Experiment(

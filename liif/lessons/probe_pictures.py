@@ -1,8 +1,8 @@
 """The pictures of a probe (liif/lessons/probe.py): the four codes (where they sit on the input's pixels and
 on the encoder's feature grid, what each answered and how the answers add up), the profile along the row as
-three plots, and the variants side by side.
+three plots.
 
-    grid_picture(p, cell), profile_picture(p.profile, width), variants_picture(p.variants, side)
+    opening_picture(p), grid_picture(p), profile_picture(p.profile)    # PIL images of a Probe's numbers
 
 Every label is drawn LABEL_SIZE pixels tall, none smaller (each picture says so in `info["label_px"]`), on
 pictures PICTURE_WIDTH wide: a 390 px phone shows them about 300 px wide, so a label is about 12.5 px there.
@@ -21,7 +21,7 @@ from liif.render.pictures import LEVELS
 # Every probe picture on the page is this many pixels wide: a phone shows it about 300 wide, so its labels
 # (LABEL_SIZE) stay at least 11 px there (tests/test_screenshots_experiments.py measures it).
 PICTURE_WIDTH = 380
-PICTURE_CELL = 95  # Probe.picture(): each input pixel drawn this many screen pixels wide (4 of them: 380)
+PICTURE_CELL = 95  # grid_picture(): each input pixel drawn this many screen pixels wide (4 of them: 380)
 LABEL_SIZE = 16  # font size of every label drawn, in pixels
 LINE = LABEL_SIZE + 7  # one line of text
 CORNER = 40  # the top-right corner left free of text (the page's full-screen button)
@@ -69,8 +69,8 @@ def _stack(panels: list, gap: int = 14) -> Image.Image:
 # -- the four codes ----------------------------------------------------------------------------------
 
 
-def grid_picture(p, cell: int, with_pixels: bool = True) -> Image.Image:
-    """Probe.picture(): the input's pixels around the point with the grid points (each dot's area grows with
+def grid_picture(p, cell: int = PICTURE_CELL, with_pixels: bool = True) -> Image.Image:
+    """The four codes: the input's pixels around the point with the grid points (each dot's area grows with
     its weight), their weights and the query point with its cell (left out with `with_pixels=False`, when
     opening_picture() shows them); the same place in the feature grid with the same points (when the probe
     has it); and what each code answered."""
@@ -88,8 +88,8 @@ def grid_picture(p, cell: int, with_pixels: bool = True) -> Image.Image:
     return _stack(panels)
 
 
-def opening_picture(p, cell: int) -> Image.Image:
-    """Probe.opening_picture(): the photo's pixels around the point, the point and the pixels where the model
+def opening_picture(p, cell: int = PICTURE_CELL) -> Image.Image:
+    """The photo's pixels around the point, the point and the pixels where the model
     guessed its colour, in words for anyone (grid_picture() has the rest)."""
     width = max(p.around.shape[1] * cell, PICTURE_WIDTH)
     several = len(p.distinct_points) > 1
@@ -201,7 +201,7 @@ def terms_panel(p, width: int, number: str = "") -> Image.Image:
 # -- along the row -----------------------------------------------------------------------------------
 
 
-def profile_picture(prof, width: int) -> Image.Image:
+def profile_picture(prof, width: int = PICTURE_WIDTH) -> Image.Image:
     """LIIF, the model's bicubic and the input's own pixels along the row, one plot per channel."""
     font, bold = sheet.font(LABEL_SIZE), sheet.font(LABEL_SIZE, bold=True)
     title = "Along the row through the point"
@@ -289,23 +289,3 @@ def _legend_rows(items, font, width) -> list:
         used += need
     return rows + [row] if row else rows
 
-
-# -- the variants ------------------------------------------------------------------------------------
-
-
-def variants_picture(variants: list, side: int) -> Image.Image:
-    """Each variant's crop, `side` pixels a side, with its label and how far it is from the one as trained."""
-    font, bold = sheet.font(LABEL_SIZE), sheet.font(LABEL_SIZE, bold=True)
-    gap = 6
-    belows = ["as the output has it" if k == 0 else f"{v.mean_abs_levels:.1f} levels off; not retrained"
-              for k, v in enumerate(variants)]
-    label_height = LINE + max(_text_height(below, font, side) for below in belows) + 4
-    image = Image.new("RGB", (len(variants) * (side + gap) - gap, side + label_height), (255, 255, 255))
-    draw = ImageDraw.Draw(image)
-    for k, (v, below) in enumerate(zip(variants, belows)):
-        tile = Image.fromarray(v.image).resize((side, side), Image.Resampling.NEAREST)
-        image.paste(tile, (k * (side + gap), label_height))
-        draw.text((k * (side + gap), 2), v.label, fill=DARK, font=bold)
-        _paragraph(draw, k * (side + gap), 2 + LINE, below, font, side, fill=GREY)
-    image.info["label_px"] = LABEL_SIZE
-    return image

@@ -1,16 +1,13 @@
 """What a probe (liif/lessons/probe.py) returns: one output pixel as the sum the model computes (`Probe`),
-each shifted query's part of it (`Neighbour`), LIIF along the row (`Profile`) and the crops re-rendered with
-a switch changed (`Variant`). Their words are in probe_words.py, their pictures in probe_pictures.py.
+each shifted query's part of it (`Neighbour`) and LIIF along the row (`Profile`): the numbers alone. Their
+words are made by probe_words.py, their pictures by probe_pictures.py.
 """
 
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from PIL import Image
 
-from liif.lessons import probe_pictures, probe_words
-from liif.lessons.probe_pictures import PICTURE_CELL, PICTURE_WIDTH
 from liif.render.pictures import LEVELS
 
 
@@ -64,29 +61,6 @@ class Profile:
                 "largest_step": {"liif": self.liif_step, "bicubic": self.bicubic_step, "nearest": self.nearest_step},
                 "mean_abs_liif_minus_bicubic": float(np.abs(self.liif - self.bicubic).mean())}
 
-    def sentences(self) -> list:
-        return probe_words.profile_sentences(self)
-
-    def picture(self, width: int = PICTURE_WIDTH) -> Image.Image:
-        return probe_pictures.profile_picture(self, width)
-
-
-@dataclass
-class Variant:
-    """A crop around the point rendered with one switch changed at rendering time (same weights)."""
-
-    name: str  # "as trained", "local ensemble off", "cell of ×1"
-    label: str  # for a picture's caption
-    what: str  # one sentence: what was changed
-    image: np.ndarray = field(repr=False)  # (h, w, 3) uint8, the crop
-    mean_abs_levels: float = 0.0  # mean |this - as trained| over the crop, levels of 255
-    pixel_rgb: tuple = ()  # the probed pixel in this render
-    origin: tuple = (0, 0)  # (x, y) of the crop's first pixel in the whole output
-
-    def summary(self) -> dict:
-        return {"name": self.name, "label": self.label, "what": self.what, "mean_abs_levels": self.mean_abs_levels,
-                "pixel_rgb": list(self.pixel_rgb), "origin": list(self.origin)}
-
 
 @dataclass
 class Probe:
@@ -122,13 +96,6 @@ class Probe:
     # picture of it colours the whole grid (explain.feature_pca_image: first 3 principal components).
     feature_around: np.ndarray = field(default=None, repr=False)
     profile: Profile | None = None
-    variants: list = field(default_factory=list)
-
-    # -- numbers ---------------------------------------------------------------------------------------
-
-    def recomputed_rgb(self) -> tuple:
-        """The colour from the reported numbers alone: Σ weight × answer + bicubic term, clamped, rounded."""
-        return clamped_colour(weighted_sum(self.neighbours), self.bicubic_term)[1]
 
     @property
     def distinct_points(self) -> list:
@@ -193,46 +160,7 @@ class Probe:
         }
         if self.profile is not None:
             out["profile"] = self.profile.summary()
-        if self.variants:
-            out["variants"] = [v.summary() for v in self.variants]
         return out
-
-    # -- words -----------------------------------------------------------------------------------------
-
-    def sentences(self) -> list:
-        """What the numbers say, in sentences generated from them."""
-        return probe_words.probe_sentences(self)
-
-    def markdown(self) -> str:
-        """The sentences and the table of the neighbours, for the page and `python -m liif probe`."""
-        return probe_words.probe_markdown(self)
-
-    def plain(self) -> str:
-        """The one sentence for anyone that the page's step opens with, from the same numbers."""
-        return probe_words.plain_sentence(self)
-
-    # -- pictures --------------------------------------------------------------------------------------
-
-    def picture(self, cell: int = PICTURE_CELL, with_pixels: bool = True) -> Image.Image:
-        """The four codes: the input's pixels around the point, enlarged, with the grid points (each dot's
-        area grows with its weight), their weights and the query point with its cell (unless `with_pixels`
-        is False); below it the same place in the encoder's feature grid with the same points; then each
-        code's answer on a diverging scale, its weight, and how they add up to the colour."""
-        return probe_pictures.grid_picture(self, cell, with_pixels)
-
-    def opening_picture(self, cell: int = PICTURE_CELL) -> Image.Image:
-        """The input's pixels around the point with the point and the grid points, labelled for anyone."""
-        return probe_pictures.opening_picture(self, cell)
-
-    def profile_picture(self, width: int = PICTURE_WIDTH) -> Image.Image:
-        if self.profile is None:
-            raise ValueError("this probe was made without a profile (profile_span=0)")
-        return self.profile.picture(width)
-
-    def variants_picture(self, side: int = 224) -> Image.Image:
-        if not self.variants:
-            raise ValueError("this probe was made without variants (variants=True makes them)")
-        return probe_pictures.variants_picture(self.variants, side)
 
 
 # -- helpers -----------------------------------------------------------------------------------------

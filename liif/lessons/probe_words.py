@@ -1,17 +1,15 @@
 """The words of a probe (liif/lessons/probe.py): sentences generated from one output pixel's numbers, the
-table of its neighbours, and what the profile and the variants show.
+table of its neighbours, and what the profile shows.
 
-    plain_sentence(probe)                              # the one sentence a step opens with (Probe.plain())
-    probe_sentences(probe), probe_markdown(probe)      # what Probe.sentences() and .markdown() return
-    profile_sentences(probe.profile), variants_markdown(probe.variants)
+    plain_sentence(probe)                              # the one sentence a step opens with
+    probe_sentences(probe), probe_markdown(probe)      # the method and its numbers; with the table
+    profile_sentences(probe.profile)
 """
 
 import numpy as np
 
 from liif.core import fmt
 from liif.render.pictures import LEVELS
-
-NOT_RETRAINED = "changed at rendering time, not retrained"
 
 
 def plain_sentence(probe) -> str:
@@ -113,11 +111,9 @@ def probe_markdown(probe) -> str:
                 f"**{_ints(probe.rgb)}**; the engine rendered **{_ints(probe.rendered_rgb)}** "
                 f"({probe.precision}, {fmt.seconds(probe.seconds)} for this probe"
                 + ("" if probe.encoder_reused else f", {fmt.seconds(probe.encoder_seconds)} of it encoding") + ").")
-    parts = [" ".join(probe.sentences()), "\n".join(table), sum_line]
+    parts = [" ".join(probe_sentences(probe)), "\n".join(table), sum_line]
     if probe.profile is not None:
-        parts.append(" ".join(probe.profile.sentences()))
-    if probe.variants:
-        parts.append(variants_markdown(probe.variants))
+        parts.append(" ".join(profile_sentences(probe.profile)))
     return "\n\n".join(parts)
 
 
@@ -141,15 +137,6 @@ def profile_sentences(prof) -> list:
     lines.append(f"LIIF differs from the model's bicubic by {np.abs(prof.liif - prof.bicubic).mean():.1f} levels "
                  "on average along it.")
     return lines
-
-
-def variants_markdown(variants: list) -> str:
-    """What each switch changed, measured (the first of `variants` is the crop as trained)."""
-    lines = [f"Re-rendered around the point ({NOT_RETRAINED}, same weights):"]
-    for v in variants[1:]:
-        lines.append(f"- **{v.name}**: {v.what}; the crop changes by {v.mean_abs_levels:.1f} levels on average, and "
-                     f"this pixel becomes {_ints(v.pixel_rgb)} (as trained: {_ints(variants[0].pixel_rgb)}).")
-    return "\n".join(lines)
 
 
 # -- helpers -----------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ trained on printed text, side by side, with bicubic, against the real picture wh
     result = seen((photo_engine, text_engine), "sign", scale=4)        # a shipped picture: shrunk, truth known
     result = seen((photo_engine, text_engine), "tiny.png", 4)          # any tiny picture: truth unknown
     result = seen((photo_engine, text_engine), "tiny.png", 4, real="big.png")
-    result.psnr, result.sentences, result.sheet(), result.summary()
+    result.psnr, result.sheet(), seen_words.markdown(result), seen_words.summary(result)
 
 The real picture is known for the shipped photos and the generated sign (liif/lessons/originals.py): given
 by key or file, such a picture is shrunk by the scale exactly as the check shrinks a photo
@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from liif.core import fmt
-from liif.core.weights import WEIGHTS_DIR, LoadedModel, load_weights
+from liif.core.weights import WEIGHTS_DIR, LoadedModel
 from liif.evaluation.card_text import held_out_gains
 from liif.evaluation.data_facts import facts_beside
 from liif.evaluation.metrics import psnr_y
@@ -108,16 +108,6 @@ class SeenResult:
     @property
     def tiny_enlarged(self) -> np.ndarray:
         return np.repeat(np.repeat(self.tiny, self.scale, 0), self.scale, 1)
-
-    @property
-    def sentences(self) -> list:
-        return seen_words.findings(self)
-
-    def markdown(self) -> str:
-        return seen_words.markdown(self)
-
-    def summary(self) -> dict:
-        return seen_words.summary(self)
 
     def sheet(self):
         """tiny | bicubic | photo model | text model (| real), labelled, with the numbers: one PNG."""
@@ -266,19 +256,11 @@ def photo_twin(text: LoadedModel) -> str:
     return "edsr-baseline"
 
 
-def _load_models(names) -> list:
-    """The command's models: (label, LoadedModel) for the photo model and the text model, by name or path."""
-    photo_name, text_name = names
-    text = load_weights(text_name or "text")
-    photo = load_weights(photo_name or photo_twin(text))
-    return [(photo_name or (photo.path.name if photo.path else ROLES[0]), photo), (text_name or ROLES[1], text)]
-
-
 def _seconds(speeds, values) -> float:
     """Both models' compute for the tiny input (from its header, or a shipped picture's shrink) at the scale."""
     scale = check.check_scale(values["scale"])
     width, height = tiny_size(values["picture"], scale)
-    return sum(speed.seconds(width * height, width * height * scale * scale) for speed in speeds)
+    return sum(speed.seconds(width * height, width * height * scale * scale) for speed in speeds.values())
 
 
 def _refusal(values, seconds, budget) -> str:
@@ -289,16 +271,17 @@ def _refusal(values, seconds, budget) -> str:
             f"{budget:.0f} s: choose a smaller scale or a smaller picture")
 
 
-def _run(models, values, progress=None, out_path=None, speed=None, max_seconds=None) -> experiment.Outcome:
+def _run(models, values, progress=None, out_path=None, speeds=None, max_seconds=None) -> experiment.Outcome:
     if values.get("real") and values.get("shrink"):
         raise imageio.ImageInputError("--real gives the real picture of a tiny IN; --shrink makes IN the real "
                                       "picture: not both")
     follow = None if progress is None else (lambda f: progress(f, "Both models: drawing the same tiny picture"))
-    result = seen(models, values["picture"], values["scale"], real=values.get("real"), shrink=bool(values.get("shrink")),
-                  progress=follow)
+    result = seen([models[role] for role in ROLES], values["picture"], values["scale"], real=values.get("real"),
+                  shrink=bool(values.get("shrink")), progress=follow)
     if out_path is not None:
         imageio.save_png(result.sheet(), out_path)
-    return experiment.Outcome(result.summary(), result.markdown(), seen_words.panels(result), out_path)
+    return experiment.Outcome(seen_words.summary(result), seen_words.markdown(result), seen_words.panels(result),
+                              out_path)
 
 
 EXPERIMENT = experiment.register(experiment.Experiment(
@@ -317,9 +300,9 @@ EXPERIMENT = experiment.register(experiment.Experiment(
                              help="the real picture of the tiny IN, exactly scale times its size"),
             experiment.Field("shrink", "flag", False, cli_only=True,
                              help="IN is the real picture: shrink it by the scale first, as the check does")),
-    models=(experiment.Model(ROLES[0], "--model", help="the photo model (default: the model the text model's "
-                             "training started from, else edsr-baseline)"),
-            experiment.Model(ROLES[1], "--text-model", "text",
-                             help="the model trained on printed text (default: the shipped edsr-baseline-text)")),
-    estimate=_seconds, run=_run, output="optional", endpoint_picture=True, load_models=_load_models,
-    refusal=_refusal))
+    models=(experiment.Role(ROLES[0], lambda found: photo_twin(found[ROLES[1]][1].weights), "--model",
+                            help="the photo model (default: the model the text model's training started from, "
+                                 "else edsr-baseline)"),
+            experiment.Role(ROLES[1], "text", "--text-model",
+                            help="the model trained on printed text (default: the shipped edsr-baseline-text)")),
+    estimate=_seconds, run=_run, output="optional", endpoint_picture=True, floor=ROLES, refusal=_refusal))

@@ -198,7 +198,7 @@ def markdown(result) -> str:
         table = ""
         how = (f"The {fmt.size(w, h)} input was enlarged ×{result.scale} by bicubic and by both models; "
                f"{fmt.seconds(result.seconds)}.")
-    return "\n\n".join(part for part in [table, how, "\n".join(f"- {s}" for s in result.sentences)] if part)
+    return "\n\n".join(part for part in [table, how, "\n".join(f"- {s}" for s in findings(result))] if part)
 
 
 def summary(result) -> dict:
@@ -212,7 +212,7 @@ def summary(result) -> dict:
         "models": [{"role": m.role, "model": m.label, "psnr_y_db": m.psnr,
                     "gain_over_bicubic_db": None if m.psnr is None else m.psnr - result.bicubic_psnr,
                     "trained_on": [_stage_summary(s) for s in m.stages]} for m in result.models],
-        "difference": result.difference(), "held_out_text": result.held_out, "findings": result.sentences,
+        "difference": result.difference(), "held_out_text": result.held_out, "findings": findings(result),
         "seconds": result.seconds,
         "notices": list(result.notices),
     }

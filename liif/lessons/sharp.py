@@ -219,9 +219,9 @@ def _scale(values) -> float:
     return float(values["scale"])
 
 
-def _seconds(speed: Speed, values) -> float:
+def _seconds(speeds, values) -> float:
     picture = values["picture"]
-    return estimate_seconds(speed, experiment.picture_size(picture), output_size(picture, _scale(values)),
+    return estimate_seconds(speeds["average"], experiment.picture_size(picture), output_size(picture, _scale(values)),
                             renders_needed(values["blend"], values.get("keep")))
 
 
@@ -235,15 +235,16 @@ def sheet(guess: SharpGuess) -> np.ndarray:
                                    for t, n in zip(tiles, names)), gap=4)
 
 
-def _run(upscaler, values, progress=None, out_path=None, speed=None, max_seconds=None, look_real=None):
-    average, sharp = look_real
+def _run(models, values, progress=None, out_path=None, speeds=None, max_seconds=None):
+    average, sharp = models["average"][1], models["sharp"][1]
     loaded, scale, real = experiment.loaded_picture(values["picture"]), _scale(values), None
     if values.get("real"):  # the picture is the real photo: shrink it by the scale first, then measure against it
         w, h = max(1, round(loaded.width / scale)), max(1, round(loaded.height / scale))
         real = loaded.rgb[: round(h * scale), : round(w * scale)]
         loaded = imageio.load_image(pictures.shrink(real, w, h))
-    guess = sharp_guess(average, sharp, loaded, scale, float(values["blend"]), real=real, speed=speed,
-                        max_seconds=max_seconds, progress=progress, reuse=values.get("keep"))
+    guess = sharp_guess(average, sharp, loaded, scale, float(values["blend"]), real=real,
+                        speed=speeds and speeds["average"], max_seconds=max_seconds, progress=progress,
+                        reuse=values.get("keep"))
     ladder = blend_ladder(average, sharp, loaded, scale, real=real) if values.get("ladder") else None
     if out_path:
         imageio.save_png(Image.fromarray(sheet(guess)), out_path)
@@ -281,5 +282,9 @@ EXPERIMENT = experiment.register(experiment.Experiment(
                                   "against it"),
             experiment.Field("ladder", "flag", False, cli_only=True,
                              help="also measure the blend at 0, 0.25, 0.5, 0.75 and 1")),
-    estimate=_seconds, run=_run, output="optional", endpoint=False, look_real="only", floor_renders=3,
+    models=(experiment.Role("average", "average"),
+            experiment.Role("sharp", "sharp", "--sharp-model", metavar="NAME|PATH",
+                            help="the model trained to look real; its average-minded twin is the model it was "
+                                 "trained from")),
+    estimate=_seconds, run=_run, output="optional", endpoint=False, floor=("average",) * 3,
     advice="Try a smaller scale"))

@@ -169,13 +169,10 @@ def fit_to_budget(width: int, height: int, frames: int, size: int, speed, max_se
         elif size > SMALLEST_FITTING_SIZE:
             size = max(SMALLEST_FITTING_SIZE, size * 3 // 4)
         else:
-            encode = speed.seconds(width * height, 0)
-            side = math.isqrt(int(max_seconds / 2 / speed.encoder_seconds_per_pixel))
-            raise imageio.ImageInputError(
-                f"a zoom movie of this {width}×{height} picture would take about "
-                f"{movie_seconds(width, height, frames, size, speed):.0f} s of computing here ({encode:.0f} s "
-                f"of it to encode the picture once); this server takes requests of up to {max_seconds:.0f} s. "
-                f"Shrink the picture to about {side}×{side} pixels, or zoom into a smaller crop of it")
+            cost = (f"take about {movie_seconds(width, height, frames, size, speed):.0f} s of computing here "
+                    f"({speed.seconds(width * height, 0):.0f} s of it to encode the picture once)")
+            shrink = "Shrink the picture to about {side}×{side} pixels, or zoom into a smaller crop of it"
+            raise experiment.too_much("a zoom movie", width, height, cost, max_seconds, speed, shrink)
     if (frames, size) == asked:
         return frames, size, ""
     return frames, size, (f"To stay within this server's limit of {max_seconds:.0f} s of computing, the movie has "
@@ -267,18 +264,19 @@ def write_webp(movie: ZoomMovie, path, picture_size: tuple) -> Path:
     return path
 
 
-def _least_seconds(speed, values) -> float:
+def _least_seconds(speeds, values) -> float:
     """The cheapest movie this picture allows (fit_to_budget gives up frames, then panel size, to fit)."""
     width, height = experiment.picture_size(values["picture"])
     frames = min(int(values.get("frames") or DEFAULT_FRAMES), FEWEST_FITTING_FRAMES)
     size = min(int(values.get("size") or DEFAULT_SIZE), SMALLEST_FITTING_SIZE)
-    return movie_seconds(width, height, frames, size, speed)
+    return movie_seconds(width, height, frames, size, speeds["model"])
 
 
-def _run(upscaler, values, progress=None, out_path=None, speed=None, max_seconds=None) -> experiment.Outcome:
+def _run(models, values, progress=None, out_path=None, speeds=None, max_seconds=None) -> experiment.Outcome:
+    upscaler = models["model"][1]
     movie = zoom_movie(upscaler, experiment.loaded_picture(values["picture"]), values.get("centre"),
                        values.get("zoom", DEFAULT_ZOOM), values.get("frames"), values.get("size"), path=out_path,
-                       progress=progress, speed=speed, max_seconds=max_seconds)
+                       progress=progress, speed=speeds and speeds["model"], max_seconds=max_seconds)
     w, h = movie.frame_size
     return experiment.Outcome(movie.summary(), movie.markdown(), file=movie.path,
                               line=f"{len(movie.liif)} frames of {w}×{h} per method, ×{movie.zooms[-1]:.3g} at the end; "

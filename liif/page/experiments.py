@@ -4,88 +4,81 @@ calls, and the public API endpoint, both made from the spec.
     outcome = run_experiment(ctx, spec, values, model_name, request, progress)   # a section's handler
     ExperimentEndpoint(ctx, spec).wire()                                          # /<spec.name> for scripts
 
-The guard, in order: the model's measured speed (its lock taken only to time it), the spec's estimate
-from the picture's header against the page's budget (a refusal costs no decode and no model work), then
-the model's lock and the visitor's own encodings for the run. Whatever the visitor's input gets wrong
+The guard, in order: the spec's models found on the shelf (`Role`s), their measured speeds (each lock
+taken only to time it), the spec's estimate from the picture's header against the page's budget (a refusal
+costs no decode and no model work), then every model's lock and the visitor's own encodings for the run. Whatever the visitor's input gets wrong
 comes back as one sentence (`said_as_sentence`), never a traceback or a server path.
 """
 
-import math
-from contextlib import ExitStack
-
 import gradio as gr
 
-from liif.lessons.experiment import MODEL_LABEL, OPEN_MODEL, Outcome, picture_size
+from liif.lessons.experiment import Models, Outcome, picture_size, too_much
 from liif.page import limits
 from liif.page.context import visitor
 from liif.page.widgets import MODEL_WORK, PhotoUpload, said_as_sentence
 from liif.render import imageio
 
 
-def refusal(spec, values, seconds: float, budget: float, speed) -> str:
+def refusal(spec, values, seconds: float, budget: float, speed) -> imageio.ImageInputError:
     """Why the experiment does not start: what it would cost, the limit, and what would fit."""
     if spec.refusal is not None:
-        return spec.refusal(values, seconds, budget)
-    width, height = picture_size(values["picture"])
-    side = math.isqrt(int(budget / 2 / speed.encoder_seconds_per_pixel))
-    return (f"{spec.noun} of this {width}×{height} picture would take about {seconds:.0f} s of computing here; this "
-            f"server takes requests of up to {budget:.0f} s. "
-            + (spec.advice or f"Shrink the picture to about {side}×{side} pixels first"))
+        return imageio.ImageInputError(spec.refusal(values, seconds, budget))
+    return too_much(spec.noun, *picture_size(values["picture"]), f"take about {seconds:.0f} s of computing here",
+                    budget, speed, spec.advice)
 
 
-def run_experiment(ctx, spec, values: dict, model_name=None, request=None, progress=None, admit=None) -> Outcome:
-    """The spec run for a visitor, inside the page's limits (see the module's docstring). For an experiment
-    of several models, `model_name` is the shelf's names for its roles, in order. `admit(values, speed)`, when
-    given, is the page's own rule on the inputs, checked from the picture's header before the estimate: it
-    returns the values to run with."""
+def run_experiment(ctx, spec, values: dict, names=None, request=None, progress=None, admit=None) -> Outcome:
+    """The spec run for a visitor, inside the page's limits (see the module's docstring). `names`: the shelf's
+    name for the visitor's model, or a tuple of names for the spec's roles in order (None: the role finds
+    its own). `admit(values, speed)`, when given, is the page's own rule on the inputs, checked from the
+    picture's header before the estimate: it returns the values to run with."""
     values = {**spec.defaults(), **values}
     with said_as_sentence():
         if values.get("picture") is None:
             raise imageio.ImageInputError("upload a picture first (or click one of the examples)")
-        pair = ctx.shelf.look_real_trained() if spec.look_real else None  # (average, sharp) model names
-        if spec.look_real == "only":
-            if pair is None:
-                raise imageio.ImageInputError("this page has no model trained to look real")
-            model_name = pair[0]
-        names = tuple(model_name) if spec.models else (model_name,)
-        speeds = tuple(ctx.shelf.speed(name) for name in names)  # each takes its model's lock itself
-        speed = speeds if spec.models else speeds[0]
-        # Several models get the floor of budget_seconds: the page's own example must fit with each of them.
-        budget = limits.budget_seconds(*(speeds if spec.models else speeds * spec.floor_renders))
+        given = dict(zip((role.name for role in spec.models), names if isinstance(names, tuple) else (names,)))
+        found = shelf_names(ctx, spec, values, given)
+        speeds = {role.name: ctx.shelf.speed(found[role.name])  # each takes its model's lock itself
+                  for role in spec.models if role.required and role.name in found}
+        first = speeds[spec.models[0].name]
+        budget = limits.budget_seconds(*(speeds[role] for role in spec.floor))
         if admit is not None:
-            values = admit(values, speed)
-        seconds = spec.estimate(speed, values)
+            values = admit(values, first)
+        seconds = spec.estimate(speeds, values)
         if seconds > budget:
-            raise imageio.ImageInputError(refusal(spec, values, seconds, budget, speeds[0]))
+            raise refusal(spec, values, seconds, budget, first)
         out_path = None
         if spec.output != "none":
             out_path = ctx.outputs.new_path(spec.file_name(values) if spec.file_name else f"{spec.name}{spec.suffix}")
-        with ExitStack() as held:
-            # Every model's lock at once, each taken once (a blend may share its model's lock), in one order.
-            upscalers = held.enter_context(ctx.shelf.working_together([*names, *(pair or ())], visitor(request)))
-            models = {"look_real": tuple(upscalers[len(names):]) or None} if spec.look_real else {}
-            if spec.models:
-                given = tuple(zip(map(ctx.model_label, names), upscalers))
-            else:
-                given = upscalers[0]
-                values[MODEL_LABEL] = ctx.model_label(model_name)
-                values[OPEN_MODEL] = shelf_opener(ctx, model_name, given, held, request)
-            return spec.run(given, values, progress=progress, out_path=out_path, speed=speed, max_seconds=budget,
-                            **models)
+        # Every model's lock at once, each taken once (a blend shares its model's lock), in one order.
+        with ctx.shelf.working_together(list(found.values()), visitor(request)) as upscalers:
+            opened = {role.name: None for role in spec.models}
+            opened.update((role, (ctx.model_label(name), upscaler))
+                          for (role, name), upscaler in zip(found.items(), upscalers))
+            named = (role for role, name in given.items() if name is not None)
+            return spec.run(Models(opened, named), values, progress=progress, out_path=out_path, speeds=speeds,
+                            max_seconds=budget)
 
-def shelf_opener(ctx, model_name, upscaler, held, request):
-    """open_model(name, required=True) for the spec's run (experiment.OPEN_MODEL): a helper model of the shelf,
-    its lock taken after the main model's (one order, no deadlock) and held until the run ends."""
 
-    def open_model(name, required=True):
-        if name == (model_name or ctx.shelf.default_name):
-            return ctx.model_label(name), upscaler
-        if name not in ctx.shelf.names:
-            if required:
-                raise imageio.ImageInputError(f"there is no model {name!r} on this page")
-            return None
-        return ctx.model_label(name), held.enter_context(ctx.shelf.working(name, visitor(request)))
-    return open_model
+def shelf_names(ctx, spec, values, given) -> dict:
+    """role -> the shelf's name for each model the run gets (None: the default model); an optional model
+    that is not here, or not needed for these values, is left out."""
+    found = {}
+    for role in spec.models:
+        if role.json_only or (role.when is not None and not role.when(values)):
+            continue
+        name = given.get(role.name)
+        look_real = role.find in ("average", "sharp")
+        if name is None and look_real:
+            pair = ctx.shelf.look_real_trained()  # (average, sharp) model names, or None
+            name = pair and pair[role.find == "sharp"]
+        if name is None and role.find != "":  # a model by name is its section's to choose: it knows the shelf
+            if role.required:
+                raise imageio.ImageInputError("this page has no model trained to look real" if look_real
+                                              else f"this page has no {role.name}")
+            continue
+        found[role.name] = name
+    return found
 
 
 class ExperimentEndpoint:
@@ -108,7 +101,7 @@ class ExperimentEndpoint:
                     self.inputs += [gr.Number(None, label="x"), gr.Number(None, label="y")]
                 elif f.kind == "choice":
                     self.inputs.append(gr.Dropdown(list(f.choices), value=f.default, label=label))
-                elif f.kind in ("text", "model"):
+                elif f.kind == "text":
                     self.inputs.append(gr.Textbox(f.default or "", label=label))
                 elif f.kind == "flag":
                     self.inputs.append(gr.Checkbox(bool(f.default), label=label))

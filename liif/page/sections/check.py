@@ -124,8 +124,8 @@ class CheckSection:
         quality = check_jpeg.check_quality(jpeg)
         photo_name, jpeg_name = (model_name, None) if quality is None else self.jpeg_pair(model_name)
         outcome = run_experiment(self.ctx, check_experiment.EXPERIMENT,
-                                 {"picture": source, "scale": scale, "jpeg_quality": quality, "jpeg_model": jpeg_name},
-                                 photo_name, request, progress=lambda f, text: progress(f, desc=text))
+                                 {"picture": source, "scale": scale, "jpeg_quality": quality},
+                                 (photo_name, jpeg_name), request, progress=lambda f, text: progress(f, desc=text))
         result = outcome.result
         jpeg_run = isinstance(result, check_jpeg.JpegCheck)
         game, problem = None, ""

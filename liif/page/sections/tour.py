@@ -44,8 +44,8 @@ def plan_seconds(width: int, height: int, scale: float, speed) -> dict:
         "seen": 2 * at_whole,  # two models
         "check": speed.seconds(working * working, (working * whole) ** 2),
         "probe": speed.seconds(limits.encoded_pixels(width, height), 1),
-        "zoom": experiment.experiment("zoom").estimate(speed, values),
-        "ladder": experiment.experiment("ladder").estimate(speed, values),
+        "zoom": experiment.experiment("zoom").estimate({"model": speed}, values),
+        "ladder": experiment.experiment("ladder").estimate({"model": speed}, values),
     }
 
 
