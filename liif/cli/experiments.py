@@ -103,9 +103,9 @@ def open_models(spec, args, values):
                 else:
                     path = resolve_weights(name or (role.find(found) if callable(role.find) else role.find))
                     # a model already loaded (the check's JPEG model when it is the --model) is that one
-                    upscaler = next((u for _, u in filter(None, found.values())
-                                     if u.weights.path and u.weights.path.resolve() == path.resolve()), None) \
-                        or Upscaler(load_weights(path), device=device, precision=precision)
+                    loaded = [u for _, u in filter(None, found.values())
+                              if u.weights.path and u.weights.path.resolve() == path.resolve()]
+                    upscaler = loaded[0] if loaded else Upscaler(load_weights(path), device=device, precision=precision)
             except WeightsError:
                 if role.required or name:
                     raise
